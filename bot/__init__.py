@@ -1,0 +1,3 @@
+"""newsbot: multilingual news alerts for chat teams."""
+
+__version__ = "0.1.0"

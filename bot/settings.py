@@ -1,0 +1,130 @@
+"""Operator settings: ``config/newsbot.yaml`` for what to watch where, the environment for secrets.
+
+Secrets never live in YAML: a config file gets copied, committed and pasted into tickets.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+
+from bot.yamlfile import load_model
+
+DEFAULT_CONFIG = Path("config/newsbot.yaml")
+DEFAULT_DATABASE_URL = "sqlite:///data/newsbot.db"
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min|h|d|w)?\s*$", re.IGNORECASE)
+_UNIT_SECONDS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_duration(value: Any) -> timedelta:
+    """``90`` (seconds), ``30s``, ``5m``, ``48h``, ``7d`` -> timedelta."""
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return timedelta(seconds=float(value))
+    if isinstance(value, str):
+        m = _DURATION.match(value)
+        if m:
+            unit = (m.group(2) or "s").lower()
+            return timedelta(seconds=float(m.group(1)) * _UNIT_SECONDS[unit])
+    raise ValueError(f"expected a duration such as 30s, 5m, 24h or 7d, got {value!r}")
+
+
+Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class FeedConfig(_Strict):
+    """One RSS/Atom feed. Its URL is trusted because an admin wrote it here."""
+
+    url: str
+    name: str | None = None
+    interval: Duration = timedelta(minutes=5)
+    backfill: Duration = timedelta(hours=24)
+    """On the first poll, alert only items published this recently; the rest are marked seen."""
+    language: str | None = None
+    """Hint for feeds that do not declare their language."""
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, v: str) -> str:
+        if not re.match(r"^https?://[^\s/]+", v):
+            raise ValueError("feed url must start with http:// or https://")
+        return v
+
+    @field_validator("interval")
+    @classmethod
+    def _min_interval(cls, v: timedelta) -> timedelta:
+        if v < timedelta(seconds=30):
+            raise ValueError("interval must be at least 30s, to stay polite to the publisher")
+        return v
+
+
+class RouteConfig(_Strict):
+    """Default delivery: everything matching ``items`` goes to this channel."""
+
+    platform: str = "console"
+    channel: str = "terminal"
+    items: list[str] = Field(default_factory=lambda: ["all"])
+
+
+class Settings(_Strict):
+    watchlist: Path = Path("config/watchlist.yaml")
+    seeds: list[Path] = Field(default_factory=lambda: [Path("seeds")])
+    scan_interval: Duration = timedelta(seconds=60)
+    """How often the seed folders are rescanned."""
+    feeds: list[FeedConfig] = Field(default_factory=list)
+    routes: list[RouteConfig] = Field(default_factory=lambda: [RouteConfig()])
+    admins: list[str] = Field(default_factory=list)
+    max_feed_bytes: int = 10 * 1024 * 1024
+    max_file_bytes: int = 5 * 1024 * 1024
+    fetch_timeout: Duration = timedelta(seconds=20)
+    user_agent: str = "newsbot/0.1 (+self-hosted news alerts)"
+    spacy_models: dict[str, str] = Field(default_factory=dict)
+    """Trained spaCy pipelines to prefer per language (``fr: fr_core_news_sm``) where a
+    deployment has them installed; blank pipelines with lookup lemmas are the default."""
+
+    # Filled from the environment, never from YAML (see ``load_settings``).
+    database_url: str = DEFAULT_DATABASE_URL
+    base_dir: Path = Path(".")
+
+    def resolve(self, p: Path) -> Path:
+        """Paths in the config are relative to the directory that holds ``config/``."""
+        return p if p.is_absolute() else self.base_dir / p
+
+
+_ENV_ONLY = ("database_url", "base_dir")
+
+
+def load_settings(path: Path | str | None = None, env: dict[str, str] | None = None) -> Settings:
+    """Read the config file (if present) and apply the environment.
+
+    A missing file means built-in defaults; an invalid one raises ConfigError with its line.
+    """
+    env = dict(os.environ) if env is None else env
+    path = Path(path) if path is not None else DEFAULT_CONFIG
+    base = path.resolve().parent.parent if path.parent.name == "config" else path.resolve().parent
+    if path.exists():
+        settings = load_model(Settings, path)
+        for key in _ENV_ONLY:
+            if key in settings.model_fields_set:
+                from bot.yamlfile import ConfigError
+
+                raise ConfigError([f"{path}:1: '{key}' is set by the environment, not the file"])
+    else:
+        settings = Settings()
+    return settings.model_copy(
+        update={
+            "database_url": env.get("NEWSBOT_DATABASE_URL") or DEFAULT_DATABASE_URL,
+            "base_dir": base,
+        }
+    )

@@ -1,0 +1,118 @@
+"""Load an admin-edited YAML file into a pydantic model, with errors as ``path:line: message``.
+
+Admins edit these files by hand while the bot runs; an error that names the line is the
+difference between a two-second fix and a support ticket.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class ConfigError(ValueError):
+    """An invalid configuration file; ``str()`` is one ``path:line: message`` per problem."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = list(problems)
+        super().__init__("\n".join(self.problems))
+
+
+def _node_at(root: yaml.Node | None, loc: Sequence[int | str]) -> yaml.Node | None:
+    """Walk a composed YAML tree along a pydantic error location; deepest node reached."""
+    node = root
+    for key in loc:
+        if isinstance(node, yaml.MappingNode):
+            found = None
+            for k, v in node.value:
+                if isinstance(k, yaml.ScalarNode) and k.value == str(key):
+                    found = v
+                    break
+            if found is None:
+                return node
+            node = found
+        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int):
+            if key >= len(node.value):
+                return node
+            node = node.value[key]
+        else:
+            return node
+    return node
+
+
+def _key_line(root: yaml.Node | None, loc: Sequence[int | str]) -> int | None:
+    """Line of the key itself for an unknown field, else of the value; 1-based."""
+    if not loc:
+        return 1 if root is None else root.start_mark.line + 1
+    parent = _node_at(root, loc[:-1])
+    last = loc[-1]
+    if isinstance(parent, yaml.MappingNode):
+        for k, _v in parent.value:
+            if isinstance(k, yaml.ScalarNode) and k.value == str(last):
+                return int(k.start_mark.line) + 1
+    node = _node_at(root, loc)
+    return None if node is None else int(node.start_mark.line) + 1
+
+
+def _describe(loc: Sequence[int | str]) -> str:
+    parts: list[str] = []
+    for key in loc:
+        if isinstance(key, int):
+            parts.append(f"[{key}]")
+        else:
+            parts.append(("." if parts else "") + str(key))
+    return "".join(parts)
+
+
+def parse_yaml(text: str, path: str | Path) -> tuple[Any, yaml.Node | None]:
+    """Parse text into plain data and its node tree, or raise ConfigError with the line."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else 1
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise ConfigError([f"{path}:{line}: YAML syntax error: {problem}"]) from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError([f"{path}:1: YAML error: {exc}"]) from exc
+    return data, root
+
+
+def load_model(
+    model: type[M], path: str | Path, text: str | None = None, context: dict[str, Any] | None = None
+) -> M:
+    """Read ``path`` (or the given text) and validate it as ``model``.
+
+    Raises ConfigError listing every problem with the line it is on.
+    """
+    path = Path(path)
+    if text is None:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError as exc:
+            raise ConfigError([f"{path}:1: file not found"]) from exc
+        except UnicodeDecodeError as exc:
+            raise ConfigError([f"{path}:1: not UTF-8 text ({exc.reason})"]) from exc
+    data, root = parse_yaml(text, path)
+    if data is None:
+        data = {}
+    try:
+        return model.model_validate(data, context=context)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            loc = tuple(err.get("loc", ()))
+            line = _key_line(root, loc) or 1
+            where = _describe(loc)
+            msg = err.get("msg", "invalid value")
+            if err.get("type") == "extra_forbidden":
+                msg = f"unknown field '{loc[-1]}'" if loc else "unknown field"
+            problems.append(f"{path}:{line}: {where + ': ' if where else ''}{msg}")
+        raise ConfigError(problems) from exc
