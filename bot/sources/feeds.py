@@ -1,0 +1,464 @@
+"""RSS 2.0, RSS 1.0 and Atom feeds: fetched politely and safely, parsed into ``Article``s.
+
+Feeds are written by strangers and served by servers that time out, redirect, send HTML
+error pages or gigabytes. ``fetch_feed`` never raises for any of that: it returns a
+``FeedResult`` whose ``error`` is one line an admin can act on, and the poller moves on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import io
+import logging
+import re
+import socket
+import ssl
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+
+import feedparser
+import httpx
+
+from bot.models import Article
+from bot.settings import FeedConfig, Settings
+from bot.sources.html import collapse_ws, html_to_text
+from bot.sources.netguard import classify_host
+from bot.sources.textutil import headline, human_size, normalize_language
+
+log = logging.getLogger(__name__)
+
+MAX_REDIRECTS = 5
+ACCEPT = (
+    "application/rss+xml, application/atom+xml, application/rdf+xml;q=0.9, "
+    "application/xml;q=0.8, text/xml;q=0.8, */*;q=0.1"
+)
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_PERMANENT = frozenset({301, 308})
+_TRACKING = re.compile(r"^(utm_[a-z_]*|fbclid|gclid|dclid|msclkid|mc_eid|mc_cid|igshid)$", re.I)
+_ROOT_ELEMENT = re.compile(rb"<[A-Za-z_]")
+_ENTITY_DECL = re.compile(rb"<!ENTITY", re.I)
+_FEED_ROOT = re.compile(rb"<(?:[A-Za-z0-9_-]+:)?(?:rss|feed|RDF)[\s>]")
+_HTML_START = re.compile(
+    rb"^\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!DOCTYPE\s+html|html)", re.I | re.S
+)
+
+Status = Literal["ok", "not_modified", "error"]
+
+
+class FeedError(Exception):
+    """A document that is not a usable feed; ``str()`` is one line for the admin."""
+
+
+@dataclass(frozen=True)
+class ParsedFeed:
+    title: str | None
+    articles: tuple[Article, ...]
+    language: str | None = None
+
+
+@dataclass(frozen=True)
+class FeedResult:
+    """The outcome of one poll. Store ``etag``/``last_modified`` for the next poll, and when
+    ``permanent_redirect`` is set, store ``final_url`` as the feed's new address."""
+
+    status: Status
+    articles: tuple[Article, ...] = ()
+    etag: str | None = None
+    last_modified: str | None = None
+    final_url: str | None = None
+    permanent_redirect: bool = False
+    feed_title: str | None = None
+    error: str | None = None
+
+
+# -- parsing ------------------------------------------------------------------------------
+
+
+def clean_url(url: str, base: str | None = None) -> str:
+    """Absolute link without fragment and click-tracking parameters, so the same story
+    shared through two campaigns is one URL."""
+    url = urljoin(base, url.strip()) if base else url.strip()
+    parts = urlsplit(url)
+    query = [
+        (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _TRACKING.match(k)
+    ]
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), ""))
+
+
+def _to_utf8_for_checks(data: bytes) -> bytes:
+    """UTF-16/32 documents hide ``<!ENTITY`` from a byte search; re-encode those first."""
+    head = data[:4]
+    for bom, codec in (
+        (b"\xff\xfe\x00\x00", "utf-32-le"),
+        (b"\x00\x00\xfe\xff", "utf-32-be"),
+        (b"\xff\xfe", "utf-16-le"),
+        (b"\xfe\xff", "utf-16-be"),
+    ):
+        if head.startswith(bom):
+            return data[len(bom) :].decode(codec, "replace").encode("utf-8")
+    if head.startswith(b"<\x00?\x00"):
+        return data.decode("utf-16-le", "replace").encode("utf-8")
+    if head.startswith(b"\x00<\x00?"):
+        return data.decode("utf-16-be", "replace").encode("utf-8")
+    return data
+
+
+def _check_prolog(data: bytes) -> None:
+    """Refuse entity declarations before parsing: "billion laughs" expands a few KB of
+    DOCTYPE into gigabytes, and no real feed needs its own entities."""
+    m = _ROOT_ELEMENT.search(data)
+    prolog = data[: m.start()] if m else data
+    if _ENTITY_DECL.search(prolog):
+        raise FeedError(
+            "document declares XML entities (possible entity-expansion attack), refused"
+        )
+
+
+def _looks_like_html(data: bytes, content_type: str | None) -> bool:
+    head = data[:4096]
+    if _FEED_ROOT.search(head):
+        return False
+    if _HTML_START.match(head):
+        return True
+    return bool(content_type and "html" in content_type.lower() and b"<" in head)
+
+
+def _text_of(detail: Any, fallback: str = "") -> str:
+    """Plain text of a feedparser text construct (``title_detail``, a ``content`` item)."""
+    if not detail:
+        return fallback
+    value = detail.get("value") or ""
+    kind = (detail.get("type") or "").lower()
+    if "html" in kind:
+        return html_to_text(value)
+    return "\n".join(collapse_ws(line) for line in value.splitlines() if line.strip())
+
+
+def _body(entry: Any) -> tuple[str, str | None]:
+    """``(text, language)`` preferring full content (content:encoded, atom content) over
+    the summary, which is often a teaser."""
+    best: Any = None
+    for item in entry.get("content") or []:
+        if item.get("value") and (best is None or len(item["value"]) > len(best["value"])):
+            best = item
+    if best is None:
+        best = entry.get("summary_detail")
+        if best is None and entry.get("summary"):
+            best = {"value": entry["summary"], "type": "text/html"}
+    if best is None:
+        return "", None
+    return _text_of(best), best.get("language")
+
+
+def _published(entry: Any) -> datetime | None:
+    """Aware UTC datetime of ``published`` or else ``updated``; None when absent or odd."""
+    for key in ("published_parsed", "updated_parsed", "created_parsed"):
+        parsed = dict.get(entry, key)  # bypass FeedParserDict's deprecated key aliasing
+        if parsed:
+            try:
+                y, mo, d, h, mi, sec = parsed[:6]
+                return datetime(y, mo, d, h, mi, min(sec, 59), tzinfo=UTC)  # already UTC
+            except (TypeError, ValueError, OverflowError):
+                continue
+    return None
+
+
+def _entry_article(
+    entry: Any, *, feed: FeedConfig, base: str, source_name: str, feed_lang: str | None
+) -> Article | None:
+    text, body_lang = _body(entry)
+    title = _text_of(entry.get("title_detail"), entry.get("title") or "").replace("\n", " ")
+    if not title and not text:
+        return None
+    if not title:
+        title = headline(text)
+    link = entry.get("link")
+    url = clean_url(link, base) if link else None
+    if url and not url.startswith(("http://", "https://")):
+        url = None
+    guid = (
+        (entry.get("id") or "").strip()
+        or url
+        or ("sha256:" + hashlib.sha256(f"{title}\n{text}".encode()).hexdigest())
+    )
+    title_detail = entry.get("title_detail") or {}
+    language = (
+        normalize_language(body_lang)
+        or normalize_language(title_detail.get("language"))
+        or normalize_language(entry.get("language"))
+        or feed_lang
+    )
+    return Article(
+        source_id=f"feed:{feed.url}",
+        source_name=source_name,
+        guid=guid,
+        title=title,
+        text=text,
+        url=url,
+        published=_published(entry),
+        language=language,
+        location=url,
+    )
+
+
+def parse_feed(
+    data: bytes, *, url: str, feed: FeedConfig, content_type: str | None = None
+) -> ParsedFeed:
+    """Parse a fetched document (pure: no I/O). Raises ``FeedError`` when it is not a feed.
+
+    ``url`` is where the document came from (base for relative links); ``feed`` supplies
+    the ``source_id``, the configured name and the language hint.
+    """
+    checked = _to_utf8_for_checks(data)
+    _check_prolog(checked)
+    if _looks_like_html(checked, content_type):
+        raise FeedError("not a feed (got HTML)")
+    # No content-location: feedparser would "resolve" a plain guid like ``news-1001`` into
+    # a URL on the feed's host, and the guid would change whenever the feed moves. Links
+    # are made absolute below instead.
+    headers: dict[str, str] = {}
+    if content_type and "charset=" in content_type.lower():
+        headers["content-type"] = content_type
+    # A BytesIO, never bare bytes: feedparser treats a string that looks like a path or a
+    # URL as something to open, and the body comes from a stranger.
+    parsed = feedparser.parse(io.BytesIO(data), response_headers=headers)
+    entries = parsed.get("entries") or []
+    if not entries:
+        if not parsed.get("version"):
+            reason = parsed.get("bozo_exception")
+            raise FeedError("not a feed" + (f" ({_one_line(reason)})" if reason else ""))
+        if parsed.get("bozo"):
+            raise FeedError(f"malformed feed: {_one_line(parsed.get('bozo_exception'))}")
+    meta = parsed.get("feed") or {}
+    feed_title = _text_of(meta.get("title_detail"), meta.get("title") or "") or None
+    title_detail = meta.get("title_detail") or {}
+    feed_lang = (
+        normalize_language(meta.get("language"))
+        or normalize_language(title_detail.get("language"))
+        or normalize_language(feed.language)
+    )
+    source_name = feed.name or feed_title or (urlsplit(feed.url).hostname or feed.url)
+    articles = []
+    for entry in entries:
+        article = _entry_article(
+            entry, feed=feed, base=url, source_name=source_name, feed_lang=feed_lang
+        )
+        if article is not None:
+            articles.append(article)
+    return ParsedFeed(title=feed_title, articles=tuple(articles), language=feed_lang)
+
+
+def _one_line(value: object) -> str:
+    text = collapse_ws(str(value)) if value is not None else "unknown error"
+    return text[:200]
+
+
+# -- fetching -----------------------------------------------------------------------------
+
+
+def make_client(settings: Settings) -> httpx.AsyncClient:
+    """The shared HTTP client for feeds: our user agent, bounded timeouts and pool, and no
+    automatic redirects (``fetch_feed`` follows them itself to vet each hop)."""
+    timeout = settings.fetch_timeout.total_seconds()
+    return httpx.AsyncClient(
+        headers={"User-Agent": settings.user_agent, "Accept": ACCEPT},
+        timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+        follow_redirects=False,
+        limits=httpx.Limits(max_connections=20, max_keepalive_connections=10),
+    )
+
+
+class _Refused(Exception):
+    """A fetch stopped for a reason already phrased for the admin."""
+
+
+def _host(url: str) -> str:
+    return urlsplit(url).hostname or url
+
+
+def _connect_reason(exc: BaseException, host: str) -> str:
+    chain: list[BaseException] = []
+    e: BaseException | None = exc
+    while e is not None and len(chain) < 10:
+        chain.append(e)
+        e = e.__cause__ or e.__context__
+    text = " ".join(str(c) for c in chain).lower()
+    if any(isinstance(c, socket.gaierror) for c in chain) or any(
+        s in text
+        for s in (
+            "name or service not known",
+            "nodename nor servname",
+            "temporary failure in name resolution",
+            "no address associated",
+            "getaddrinfo failed",
+        )
+    ):
+        return f"cannot reach host {host} (DNS lookup failed)"
+    if any(isinstance(c, ConnectionRefusedError) for c in chain) or "refused" in text:
+        return f"cannot reach host {host} (connection refused)"
+    if any(isinstance(c, ssl.SSLError) for c in chain) or "certificate" in text:
+        return f"TLS error with host {host}: {_one_line(chain[-1])}"
+    return f"cannot reach host {host} ({_one_line(chain[-1]) or type(chain[-1]).__name__})"
+
+
+async def _vet(target: str, trusted_host: str, what: str = "redirect to") -> None:
+    """Refuse a URL the admin did not write if it points into a private network."""
+    parts = urlsplit(target)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise _Refused(f"{what} unsupported URL {target!r} refused")
+    host = parts.hostname
+    if host == trusted_host:
+        return  # the host the admin configured: trusted, even on 127.0.0.1
+    verdict = await classify_host(host)
+    if verdict == "private":
+        raise _Refused(f"{what} private address refused ({host})")
+    if verdict == "unresolvable":
+        raise _Refused(f"cannot reach host {host} (DNS lookup failed)")
+
+
+async def _download(
+    client: httpx.AsyncClient,
+    hops_seen: list[str],
+    trusted_host: str,
+    headers: dict[str, str],
+    max_bytes: int,
+    timeout: float,
+) -> tuple[int, httpx.Headers, bytes, str, bool]:
+    """``(status, headers, body, final_url, permanent)`` after vetted redirects.
+
+    ``hops_seen`` starts with the URL to fetch; each redirect target is appended, so the
+    caller can name the host that failed.
+    """
+    url = hops_seen[-1]
+    if (urlsplit(url).hostname or "") != trusted_host:
+        await _vet(url, trusted_host, "fetch from")  # a stored moved-to URL: re-check
+    permanent = True
+    hops = 0
+    while True:
+        async with client.stream(
+            "GET", url, headers=headers, timeout=httpx.Timeout(timeout)
+        ) as resp:
+            status = resp.status_code
+            if status in _REDIRECTS and "location" in resp.headers:
+                hops += 1
+                if hops > MAX_REDIRECTS:
+                    raise _Refused(f"too many redirects (more than {MAX_REDIRECTS})")
+                permanent = permanent and status in _PERMANENT
+                target = urljoin(url, resp.headers["location"])
+                await _vet(target, trusted_host)
+                url = target
+                hops_seen.append(url)
+                continue
+            if status != 200:
+                return status, resp.headers, b"", url, permanent and hops > 0
+            declared = resp.headers.get("content-length", "")
+            too_big = f"response larger than {human_size(max_bytes)}, refused"
+            if declared.isdigit() and int(declared) > max_bytes:
+                raise _Refused(too_big)
+            chunks: list[bytes] = []
+            size = 0
+            async for chunk in resp.aiter_bytes():  # decoded: a gzip bomb counts in full
+                size += len(chunk)
+                if size > max_bytes:
+                    raise _Refused(too_big)
+                chunks.append(chunk)
+            return status, resp.headers, b"".join(chunks), url, permanent and hops > 0
+
+
+async def fetch_feed(
+    client: httpx.AsyncClient,
+    feed: FeedConfig,
+    *,
+    etag: str | None,
+    last_modified: str | None,
+    max_bytes: int,
+    timeout: float,
+    url: str | None = None,
+) -> FeedResult:
+    """Poll one feed. Never raises for network or parse trouble: see ``FeedResult.error``.
+
+    ``url`` is where to fetch it now (the stored ``final_url`` after a permanent redirect);
+    articles keep ``feed:<configured url>`` as their ``source_id`` either way. ``timeout``
+    bounds the whole poll (all redirects and the body), so a server that trickles one byte
+    a second cannot hold a worker.
+    """
+    start = url or feed.url
+    headers: dict[str, str] = {}
+    if etag:
+        headers["If-None-Match"] = etag
+    if last_modified:
+        headers["If-Modified-Since"] = last_modified
+
+    def failed(message: str, final_url: str | None = None) -> FeedResult:
+        return FeedResult(
+            status="error",
+            etag=etag,
+            last_modified=last_modified,
+            final_url=final_url or start,
+            error=message,
+        )
+
+    hops = [start]
+    trusted = urlsplit(feed.url).hostname or ""
+    try:
+        async with asyncio.timeout(timeout):
+            status, resp_headers, body, final_url, permanent = await _download(
+                client, hops, trusted, headers, max_bytes, timeout
+            )
+    except _Refused as e:
+        return failed(str(e))
+    except (TimeoutError, httpx.TimeoutException):
+        return failed(f"timed out after {timeout:g}s")
+    except (httpx.ConnectError, OSError) as e:
+        return failed(_connect_reason(e, _host(hops[-1])))
+    except httpx.UnsupportedProtocol as e:
+        return failed(f"unsupported URL: {_one_line(e)}")
+    except httpx.HTTPError as e:
+        reason = _one_line(e) or type(e).__name__
+        return failed(f"connection to {_host(hops[-1])} failed: {reason}")
+
+    new_etag = resp_headers.get("etag") or etag
+    new_modified = resp_headers.get("last-modified") or last_modified
+    if status == 304:
+        return FeedResult(
+            status="not_modified",
+            etag=new_etag,
+            last_modified=new_modified,
+            final_url=final_url,
+            permanent_redirect=permanent,
+        )
+    if status != 200:
+        return FeedResult(
+            status="error",
+            etag=etag,
+            last_modified=last_modified,
+            final_url=final_url,
+            permanent_redirect=permanent,
+            error=f"HTTP {status}",
+        )
+    try:
+        # Off the loop: a large feed takes feedparser a noticeable time.
+        parsed = await asyncio.to_thread(
+            parse_feed,
+            body,
+            url=final_url,
+            feed=feed,
+            content_type=resp_headers.get("content-type"),
+        )
+    except FeedError as e:
+        return failed(str(e), final_url)
+    except Exception as e:  # feedparser on hostile input: report, never crash the poller
+        log.warning("feed %s: parser crashed", feed.url, exc_info=True)
+        return failed(f"could not parse feed: {_one_line(e) or type(e).__name__}", final_url)
+    return FeedResult(
+        status="ok",
+        articles=parsed.articles,
+        etag=new_etag,
+        last_modified=new_modified,
+        final_url=final_url,
+        permanent_redirect=permanent,
+        feed_title=parsed.title,
+    )

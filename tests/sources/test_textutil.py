@@ -1,0 +1,97 @@
+"""Headlines from body text, title lines, languages and dates."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from bot.sources.textutil import (
+    first_sentence,
+    headline,
+    human_size,
+    normalize_language,
+    split_title_line,
+    to_utc,
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "sentence"),
+    [
+        ("M. Dupont est arrivé. Il a parlé.", "M. Dupont est arrivé."),
+        ("Le 10.000e visiteur (…) est venu. Ensuite.", "Le 10.000e visiteur (…) est venu."),
+        ("« Oui ! » dit-il. Puis rien.", "« Oui ! » dit-il."),
+        ("U.S. officials met. Talks went on.", "U.S. officials met."),
+        ("정부는 발표했다. 국회는 반발했다.", "정부는 발표했다."),
+        ("Ende ohne Punkt", "Ende ohne Punkt"),
+        ("Первая строка\nвторая.", "Первая строка"),
+    ],
+)
+def test_first_sentence(text: str, sentence: str) -> None:
+    assert first_sentence(text) == sentence
+
+
+def test_headline_cuts_long_sentence_at_a_clause() -> None:
+    lead = (
+        "Le gouvernement a annoncé un plan de rénovation des ponts de la région, "
+        "a indiqué mardi le porte-parole du ministère des Transports lors d'une conférence "
+        "de presse organisée à la préfecture."
+    )
+    assert (
+        headline(lead) == "Le gouvernement a annoncé un plan de rénovation des ponts de la région"
+    )
+    assert headline("Kurzer Satz. Zweiter Satz.") == "Kurzer Satz"
+    long_no_clause = "Wort " * 60
+    cut = headline(long_no_clause)
+    assert cut.endswith("…") and len(cut) <= 121
+
+
+@pytest.mark.parametrize(
+    ("body", "title"),
+    [
+        ("Titre de l'article\nLe corps commence ici.", "Titre de l'article"),
+        ("Was nun, Herr Minister?\nEr schwieg.", "Was nun, Herr Minister?"),
+        ("Ein Satz mit Punkt.\nUnd weiter.", None),
+        ("Zeile ohne Rest", None),
+        ("The minister said on Tuesday that\nthe troops had arrived.", None),  # hard wrap
+        ("Truncated publisher title ...\nBody.", "Truncated publisher title ..."),
+        ("Aufzählung:\nerstens", None),
+    ],
+)
+def test_split_title_line(body: str, title: str | None) -> None:
+    assert split_title_line(body)[0] == title
+
+
+@pytest.mark.parametrize(
+    ("tag", "lang"),
+    [("fr-FR", "fr"), ("en_us", "en"), ("DE", "de"), ("", None), (None, None), ("x!", None)],
+)
+def test_normalize_language(tag: object, lang: str | None) -> None:
+    assert normalize_language(tag) == lang
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2024-11-05T14:03:00+01:00", datetime(2024, 11, 5, 13, 3, tzinfo=UTC)),
+        ("2024-11-05T14:03:00Z", datetime(2024, 11, 5, 14, 3, tzinfo=UTC)),
+        ("Tue, 05 Nov 2024 14:03:00 +0100", datetime(2024, 11, 5, 13, 3, tzinfo=UTC)),
+        (date(2024, 11, 5), datetime(2024, 11, 5, tzinfo=UTC)),
+        (datetime(2024, 11, 5, 14, 3), datetime(2024, 11, 5, 14, 3, tzinfo=UTC)),
+        ("hier soir", None),
+        (None, None),
+        (42, None),
+    ],
+)
+def test_to_utc(value: object, expected: datetime | None) -> None:
+    assert to_utc(value) == expected
+
+
+def test_human_size() -> None:
+    assert [human_size(n) for n in (10 << 20, 1536, 256 << 10, 12)] == [
+        "10 MB",
+        "1.5 KB",
+        "256 KB",
+        "12 bytes",
+    ]
