@@ -1,0 +1,74 @@
+"""The one interface every chat platform implements.
+
+An adapter turns platform-neutral values (``Alert``, ``Digest``) into one platform's
+messages and nothing else: routing, retries and the outbox live outside ``bot/chat/``.
+Like an errbot backend or an opsdroid connector, it is small on purpose, so adding a
+platform means writing one class.
+"""
+
+from __future__ import annotations
+
+import abc
+from types import TracebackType
+
+from bot.models import Alert, Digest, Target
+
+
+class DeliveryError(Exception):
+    """A message could not be delivered; says whether and when trying again makes sense.
+
+    ``permanent``: retrying cannot help (channel not found, bot removed, invalid token), so
+    the delivery is marked failed at once. ``retry_after``: the platform asked to wait this
+    many seconds (rate limit); None lets the worker choose its own backoff.
+    """
+
+    def __init__(
+        self, message: str, *, permanent: bool = False, retry_after: float | None = None
+    ) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+        self.retry_after = retry_after
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}({str(self)!r}, permanent={self.permanent}, "
+            f"retry_after={self.retry_after})"
+        )
+
+
+class ChatAdapter(abc.ABC):
+    """Posts alerts and digests to one chat platform.
+
+    ``platform`` is the name targets use (``Target.platform``). ``start`` connects (and
+    begins receiving commands, where the platform has them) and ``stop`` disconnects; both
+    default to nothing for adapters without a connection. ``send_*`` return the platform's
+    id for the posted message, or None, and raise :class:`DeliveryError` on failure.
+    """
+
+    platform: str
+
+    async def start(self) -> None:  # noqa: B027 - optional hook, deliberately empty
+        """Connect to the platform; nothing to do by default."""
+
+    async def stop(self) -> None:  # noqa: B027 - optional hook, deliberately empty
+        """Disconnect and release resources; nothing to do by default."""
+
+    @abc.abstractmethod
+    async def send_alert(self, target: Target, alert: Alert) -> str | None:
+        """Post one alert to ``target``; return the platform message id, if any."""
+
+    @abc.abstractmethod
+    async def send_digest(self, target: Target, digest: Digest) -> str | None:
+        """Post a digest (a ``/brief`` answer or a collapsed burst) to ``target``."""
+
+    async def __aenter__(self) -> ChatAdapter:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()

@@ -1,0 +1,184 @@
+"""The terminal as a chat platform: what ``make run`` shows without any chat account.
+
+Everything that came from a feed is printed as ``rich.text.Text`` (never as markup), after
+:mod:`bot.textutil` removed escape sequences, so a title like ``[bold]x[/]`` or one carrying
+``ESC[2J`` prints literally and cannot recolour the terminal or move the cursor. rich picks
+the width from the terminal and drops colours when output is not a terminal or ``NO_COLOR``
+is set.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from rich.cells import cell_len
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
+from rich.rule import Rule
+from rich.text import Text
+
+from bot.alerts import empty_digest_text, items_line, quote_body, source_line, why_parts
+from bot.chat.base import ChatAdapter, DeliveryError
+from bot.models import Alert, Digest, Target
+from bot.textutil import clean_line
+
+_GLUE = "\u2800"
+"""A blank that is not whitespace to rich's line breaker; stands in for no-break spaces."""
+
+LABEL = "why   "
+"""The why-lines hang under this label, as in the design's example."""
+
+
+def pack(parts: Iterable[str], width: int, sep: str = " · ") -> list[str]:
+    """Join ``parts`` with ``sep`` into as few lines of ``width`` cells as possible,
+    never breaking a part across lines unless it is wider than a line by itself."""
+    lines: list[str] = []
+    line = ""
+    for part in parts:
+        candidate = f"{line}{sep}{part}" if line else part
+        if line and cell_len(candidate) > width:
+            lines.append(line)
+            line = part
+        else:
+            line = candidate
+    if line:
+        lines.append(line)
+    return lines
+
+
+class AlertView:
+    """One alert laid out for the terminal; a rich renderable that adapts to the width.
+
+    ::
+
+        ● North Korea · Kursk · Arms transfers                    fr · seed file
+        La Corée du Nord sera aux côtés de la Russie jusqu'à sa « victoire » en Ukraine
+        why   North Korea ×14 in title and lead ("Corée du Nord", "nord-coréens")
+              Kursk ×3 ("Koursk") · Arms transfers ×3 ("fournir … obus … missiles")
+        « Nous réaffirmons … » — Choe Son Hui
+        seeds/000_b5e3709a28e5c677.txt
+    """
+
+    def __init__(self, alert: Alert) -> None:
+        self.alert = alert
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        alert = self.alert
+        width = options.max_width
+
+        # Items on the left, language and source at the right edge when they fit there.
+        items = Text(items_line(alert), style="bold")
+        header = list(_hanging(console, Text.assemble(("● ", "bold cyan")), items, width))
+        source = source_line(alert)
+        gap = width - header[-1].cell_len - cell_len(source)
+        if gap >= 2:
+            header[-1].append(" " * gap)
+            header[-1].append(source, style="dim")
+        elif source:
+            header.append(Text(source, style="dim", overflow="fold"))
+        yield from header
+        title = Text(clean_line(alert.title) or "(untitled)", style="bold")
+        yield from _hanging(console, Text(), title, width)
+
+        lines = pack(why_parts(alert), max(20, width - len(LABEL)))
+        for i, line in enumerate(lines):
+            label = Text.assemble((LABEL if i == 0 else " " * len(LABEL), "dim"))
+            yield from _hanging(console, label, Text(line), width)
+
+        for quote in alert.quotes:
+            body = quote_body(quote, alert.language)
+            # Wrapped lines hang under the opening mark, as in a printed quotation.
+            opening = body[0] + ("\u00a0" if body[1:2] == "\u00a0" else "")
+            rest = Text(body[len(opening) :])
+            speaker = clean_line(quote.speaker)
+            if speaker:
+                rest.append(" — ", style="dim")
+                rest.append(speaker, style="italic")
+            yield from _hanging(console, Text(opening), rest, width)
+
+        where = clean_line(alert.location or alert.url)
+        if where:
+            yield Text(where, style="dim", overflow="fold")
+
+
+def _hanging(console: Console, first: Text, body: Text, width: int) -> Iterable[Text]:
+    """``body`` wrapped to ``width`` with ``first`` before its first line and its later
+    lines indented to match, without the trailing padding a table would add."""
+    indent = first.cell_len
+    room = max(10, width - indent)
+    # rich breaks lines at any whitespace, no-break spaces included; hide them while
+    # wrapping so « and » stay with their words.
+    glued = body.copy()
+    glued.plain = body.plain.replace("\u00a0", _GLUE)
+    for i, line in enumerate(glued.wrap(console, room)):
+        line.rstrip()
+        line.plain = line.plain.replace(_GLUE, "\u00a0")
+        prefix = first.copy() if i == 0 else Text(" " * indent)
+        prefix.append_text(line)
+        prefix.no_wrap = True
+        prefix.overflow = "fold"
+        yield prefix
+
+
+def render_alert(alert: Alert) -> RenderableType:
+    """The alert as a rich renderable: header, headline, why-lines, quotes, location."""
+    return AlertView(alert)
+
+
+def render_digest(digest: Digest, *, now: datetime | None = None) -> RenderableType:
+    """A digest: its title, any notes, then each alert between rule lines.
+
+    An empty digest says what was asked for and over which span, so "nothing happened"
+    cannot be mistaken for "the bot is broken".
+    """
+    parts: list[RenderableType] = []
+    title = clean_line(digest.title)
+    if title:
+        heading = Text(title, style="bold")
+        if digest.alerts:
+            n = len(digest.alerts)
+            heading.append(f" · {n} alert{'s' if n != 1 else ''}", style="dim")
+        parts.append(heading)
+    for note in digest.notes:
+        parts.append(Text(clean_line(note), style="dim"))
+    if not digest.alerts:
+        parts.append(Text(empty_digest_text(digest, now)))
+    for alert in digest.alerts:
+        parts.append(Rule(style="dim"))
+        parts.append(AlertView(alert))
+    return Group(*parts)
+
+
+class ConsoleAdapter(ChatAdapter):
+    """Prints alerts and digests to a terminal (or any file a rich ``Console`` writes to).
+
+    Every target is the same terminal; the channel name is not shown. Successive messages
+    are separated by a rule line.
+    """
+
+    platform = "console"
+
+    def __init__(self, console: Console | None = None) -> None:
+        self.console = console if console is not None else Console()
+        self._printed = 0
+
+    async def send_alert(self, target: Target, alert: Alert) -> str | None:
+        """Print the alert; the terminal has no message ids, so None."""
+        await self._print(render_alert(alert))
+        return None
+
+    async def send_digest(self, target: Target, digest: Digest) -> str | None:
+        """Print the digest; None, as for alerts."""
+        await self._print(render_digest(digest))
+        return None
+
+    async def _print(self, renderable: RenderableType) -> None:
+        # Synchronous on purpose: no await between the rule and the message, so two
+        # messages can never interleave.
+        try:
+            if self._printed:
+                self.console.print(Rule(style="dim"))
+            self.console.print(renderable)
+            self._printed += 1
+        except OSError as exc:  # closed pipe (``newsbot run | head``), full disk
+            raise DeliveryError(f"cannot write to the console: {exc}", permanent=True) from exc

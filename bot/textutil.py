@@ -1,0 +1,159 @@
+"""Small, platform-neutral text helpers for showing untrusted feed text to people.
+
+Feed text is written by strangers: before any renderer (terminal, Slack, Discord) shows it,
+it loses terminal escape sequences and invisible controls and is cut to a sane length. Each
+renderer still applies its own escaping (Slack's ``&<>``, rich's markup) on top of this.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+ELLIPSIS = "…"
+
+# ESC-introduced sequences: CSI (colours, cursor moves), OSC (titles, hyperlinks), DCS/SOS/PM/APC
+# strings, and two-character escapes. C1 CSI (\x9b) and OSC (\x9d) are the 8-bit variants.
+_ANSI_RE = re.compile(
+    r"""
+    (?:\x1b\[|\x9b) [0-?]* [ -/]* [@-~]                       # CSI ... final byte
+  | (?:\x1b[\]PX^_]|[\x90\x9d\x98\x9e\x9f]) .*? (?:\x07|\x1b\\|\x9c|$)  # OSC/DCS/... until ST/BEL
+  | \x1b [ -/]* [0-~]                                          # other ESC sequences
+    """,
+    re.VERBOSE | re.DOTALL,
+)
+
+# Bidirectional overrides and isolates can make a terminal or chat client display text in a
+# different order than it is stored ("Trojan Source"); plain LRM/RLM marks and joiners stay.
+_BIDI_CONTROLS = dict.fromkeys(
+    [*range(0x202A, 0x202F), *range(0x2066, 0x206A)],
+    None,
+)
+
+_WS_RE = re.compile(r"\s+")
+
+
+def strip_controls(text: str, *, keep_newlines: bool = False) -> str:
+    """Remove escape sequences and control characters that could drive a terminal.
+
+    Tabs, and newlines when ``keep_newlines``, become plain whitespace; everything else in
+    Unicode category Cc (C0, DEL, C1) and the bidi override characters are dropped.
+    """
+    text = _ANSI_RE.sub("", text).translate(_BIDI_CONTROLS)
+    out: list[str] = []
+    for ch in text:
+        if ch == "\n" and keep_newlines:
+            out.append(ch)
+        elif ch in "\t\n\r\v\f\x85\u2028\u2029":
+            out.append(" " if not keep_newlines or ch not in "\r\x85\u2028\u2029" else "\n")
+        elif unicodedata.category(ch) == "Cc":
+            continue
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def clean_line(text: str | None, max_len: int | None = None) -> str:
+    """One display line from untrusted text: no controls, whitespace collapsed, length capped."""
+    if not text:
+        return ""
+    line = _WS_RE.sub(" ", strip_controls(text)).strip()
+    return shorten(line, max_len) if max_len is not None else line
+
+
+def shorten(text: str, max_len: int) -> str:
+    """Cut ``text`` to at most ``max_len`` characters at a word boundary, ending in " …".
+
+    A word is only chopped when the last space is far back (one very long token, a URL),
+    so the reader never loses most of the room to a needlessly clean cut.
+    """
+    if len(text) <= max_len:
+        return text
+    if max_len < 4:
+        return text[: max(0, max_len - 1)] + ELLIPSIS if max_len > 0 else ""
+    room = text[: max_len - 2]
+    if not text[max_len - 2].isspace():
+        space = room.rfind(" ")
+        if space < len(room) * 3 // 5:
+            return text[: max_len - 1] + ELLIPSIS  # one long token: chop it
+        room = room[:space]
+    room = room.rstrip().rstrip(" ,;:–—-(«“„‘\"'")
+    return f"{room} {ELLIPSIS}" if room else ELLIPSIS
+
+
+# --- sentences ------------------------------------------------------------------------------
+
+# A sentence may end at . ! ? … (with any closing quotes or brackets after it) before
+# whitespace, at a CJK full stop, or at a line break. An elision "(…)" and an initial
+# ("J. Smith", "M. Macron") do not end one; neither does a stop followed by a lower-case word.
+_SENTENCE_END_RE = re.compile(
+    r"""
+    (?<![(\[])(?<![\s(\[][A-ZÀ-ÝА-Я])(?<!^[A-ZÀ-ÝА-Я])
+    [.!?…]+ (?:[\s\u00a0\u202f]*[”»"’)\]])* (?=\s)
+  | [。！？]+ [”’」』)]*
+  | \n
+    """,
+    re.VERBOSE,
+)
+
+
+def sentences(text: str) -> list[str]:
+    """Split plain text into sentences, good enough for a lead paragraph in any language."""
+    out: list[str] = []
+    start = 0
+    for m in _SENTENCE_END_RE.finditer(text):
+        rest = text[m.end() :].lstrip()
+        if m.group() != "\n" and rest[:1].islower():
+            continue
+        piece = text[start : m.end()].strip()
+        if piece:
+            out.append(piece)
+        start = m.end()
+    tail = text[start:].strip()
+    if tail:
+        out.append(tail)
+    return out
+
+
+# --- comparing a title with the start of a text ------------------------------------------------
+
+_APOSTROPHES = str.maketrans({"’": "'", "ʼ": "'", "‘": "'", "`": "'", "´": "'"})
+
+
+def _fold_char(ch: str) -> str:
+    """How one character compares: no accents, no case, apostrophes and spaces unified."""
+    if ch.isspace():
+        return " "
+    decomposed = unicodedata.normalize("NFKD", ch)
+    base = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return base.casefold().translate(_APOSTROPHES)
+
+
+def fold(text: str) -> str:
+    """Text as it compares: no accents, no case, apostrophes and whitespace runs unified."""
+    return _WS_RE.sub(" ", "".join(_fold_char(c) for c in text)).strip()
+
+
+def prefix_end(text: str, prefix: str) -> int | None:
+    """Offset in ``text`` just past a leading copy of ``prefix``, compared loosely, or None.
+
+    "Loosely" means ignoring case, accents, apostrophe style and whitespace runs, so a title
+    that also opens the body is recognised although the feed typeset it differently.
+    """
+    want = fold(prefix)
+    if not want:
+        return None
+    got: list[str] = []
+    length = 0
+    i = 0
+    while i < len(text) and text[i].isspace():
+        i += 1
+    for j in range(i, len(text)):
+        folded = _fold_char(text[j])
+        if folded == " " and got and got[-1] == " ":
+            continue
+        got.append(folded)
+        length += len(folded)
+        if length >= len(want):
+            return j + 1 if "".join(got) == want else None
+    return None
