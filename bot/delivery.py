@@ -1,0 +1,100 @@
+"""The delivery worker: the only reader of the outbox, the only caller of adapters' send.
+
+A delivery is claimed (marked in flight), posted, then marked sent. A transient error is
+retried with backoff (or after the platform's Retry-After); a permanent one, or the last
+retry, marks it failed with the reason, so nothing is silently dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+
+from bot.chat.base import ChatAdapter, DeliveryError
+from bot.store import PendingDelivery, Store, utcnow
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int = 8
+    base_delay: float = 5.0
+    max_delay: float = 600.0
+
+    def delay(self, attempts: int, retry_after: float | None = None) -> timedelta:
+        if retry_after is not None:
+            return timedelta(seconds=max(0.0, retry_after))
+        backoff = min(self.max_delay, self.base_delay * 2 ** max(0, attempts - 1))
+        return timedelta(seconds=backoff * random.uniform(0.8, 1.2))
+
+
+class DeliveryWorker:
+    def __init__(
+        self,
+        store: Store,
+        adapters: Mapping[str, ChatAdapter],
+        policy: RetryPolicy | None = None,
+        batch: int = 20,
+    ) -> None:
+        self.store = store
+        self.adapters = dict(adapters)
+        self.policy = policy or RetryPolicy()
+        self.batch = batch
+        self._lock = asyncio.Lock()
+
+    async def recover(self) -> None:
+        """Requeue what a killed process left in flight (at-least-once for those few)."""
+        n = await asyncio.to_thread(self.store.release_in_flight)
+        if n:
+            log.warning("requeued %d deliveries that were in flight when the bot stopped", n)
+
+    async def drain(self) -> int:
+        """Deliver everything that is due now; returns how many were sent."""
+        if self._lock.locked():
+            return 0
+        async with self._lock:
+            sent = 0
+            # What is due as of now: a retry scheduled during this drain waits for the next.
+            now = utcnow()
+            while True:
+                due = await asyncio.to_thread(self.store.claim_due, self.adapters, now, self.batch)
+                if not due:
+                    return sent
+                for delivery in due:
+                    sent += await self._deliver(delivery)
+
+    async def _deliver(self, d: PendingDelivery) -> int:
+        adapter = self.adapters[d.target.platform]
+        where = f"{d.target.platform}:{d.target.channel}"
+        try:
+            external_id = await adapter.send_alert(d.target, d.alert)
+        except DeliveryError as exc:
+            if exc.permanent or d.attempts >= self.policy.max_attempts:
+                log.error("delivery of alert %s to %s failed: %s", d.alert.id, where, exc)
+                await asyncio.to_thread(self.store.mark_failed, d.id, str(exc))
+            else:
+                delay = self.policy.delay(d.attempts, exc.retry_after)
+                log.warning(
+                    "delivery to %s deferred %.0fs (attempt %d): %s",
+                    where,
+                    delay.total_seconds(),
+                    d.attempts,
+                    exc,
+                )
+                await asyncio.to_thread(self.store.mark_retry, d.id, str(exc), delay)
+            return 0
+        except Exception as exc:  # an adapter bug must not kill the worker or lose the alert
+            log.exception("unexpected error delivering alert %s to %s", d.alert.id, where)
+            delay = self.policy.delay(d.attempts)
+            if d.attempts >= self.policy.max_attempts:
+                await asyncio.to_thread(self.store.mark_failed, d.id, repr(exc))
+            else:
+                await asyncio.to_thread(self.store.mark_retry, d.id, repr(exc), delay)
+            return 0
+        await asyncio.to_thread(self.store.mark_sent, d.id, external_id)
+        return 1

@@ -1,0 +1,499 @@
+"""Persistence: what was seen, what was alerted, and the outbox of deliveries still owed.
+
+An article's "seen" mark, its alert and one delivery row per target are written in one
+transaction, so a crash can never leave an alert that nobody will deliver, and a restart never
+alerts an article twice. SQLite by default; any SQLAlchemy URL (PostgreSQL) works the same.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    event,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+from bot.models import Alert, Article, Match, Quote, Target
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores aware datetimes as UTC and gives them back aware (SQLite forgets the zone)."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class FeedRow(Base):
+    __tablename__ = "feeds"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    url: Mapped[str] = mapped_column(String(2048), unique=True)
+    """The URL as configured; the key that ties this row to config/newsbot.yaml."""
+    current_url: Mapped[str | None] = mapped_column(String(2048))
+    """Where the feed lives now, after a permanent redirect."""
+    name: Mapped[str | None] = mapped_column(String(512))
+    etag: Mapped[str | None] = mapped_column(String(1024))
+    last_modified: Mapped[str | None] = mapped_column(String(256))
+    first_poll_done: Mapped[bool] = mapped_column(Boolean, default=False)
+    last_polled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+    items_seen: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ArticleRow(Base):
+    __tablename__ = "articles"
+    __table_args__ = (UniqueConstraint("source_id", "guid", name="uq_article_source_guid"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source_id: Mapped[str] = mapped_column(String(2048))
+    guid: Mapped[str] = mapped_column(String(2048))
+    url: Mapped[str | None] = mapped_column(String(2048), index=True)
+    content_hash: Mapped[str] = mapped_column(String(64), index=True)
+    title: Mapped[str] = mapped_column(Text)
+    language: Mapped[str | None] = mapped_column(String(16))
+    published: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    alerted: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class AlertRow(Base):
+    __tablename__ = "alerts"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    item_ids: Mapped[list[str]] = mapped_column(JSON)
+    top_score: Mapped[float] = mapped_column(default=0.0)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class DeliveryRow(Base):
+    """The outbox: one row per (alert, target); the delivery worker is its only reader."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (UniqueConstraint("alert_id", "platform", "channel", name="uq_delivery"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    alert_id: Mapped[str] = mapped_column(ForeignKey("alerts.id"), index=True)
+    platform: Mapped[str] = mapped_column(String(32))
+    channel: Mapped[str] = mapped_column(String(256))
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    """pending -> sending -> sent | failed."""
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    external_id: Mapped[str | None] = mapped_column(String(256))
+
+
+class SubscriptionRow(Base):
+    __tablename__ = "subscriptions"
+    __table_args__ = (
+        UniqueConstraint("platform", "channel", "item_id", name="uq_subscription"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(32))
+    channel: Mapped[str] = mapped_column(String(256))
+    item_id: Mapped[str] = mapped_column(String(128))
+    """A watch item id, or ``all``."""
+    created_by: Mapped[str | None] = mapped_column(String(256))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# --- (de)serialising alerts -----------------------------------------------------------------
+
+
+def alert_to_json(alert: Alert) -> dict[str, Any]:
+    data = asdict(alert)
+    for key in ("published", "created_at"):
+        value = data[key]
+        data[key] = value.isoformat() if value is not None else None
+    return data
+
+
+def alert_from_json(data: dict[str, Any]) -> Alert:
+    def when(v: str | None) -> datetime | None:
+        return datetime.fromisoformat(v) if v else None
+
+    matches = tuple(
+        Match(
+            id=m["id"],
+            name=m["name"],
+            kind=m["kind"],
+            count=m["count"],
+            score=m["score"],
+            evidence=tuple(m["evidence"]),
+            spans=tuple(tuple(s) for s in m.get("spans", ())),
+            in_title=m.get("in_title", False),
+        )
+        for m in data["matches"]
+    )
+    quotes = tuple(Quote(**q) for q in data["quotes"])
+    return Alert(
+        id=data["id"],
+        title=data["title"],
+        source_name=data["source_name"],
+        language=data["language"],
+        matches=matches,
+        quotes=quotes,
+        url=data.get("url"),
+        location=data.get("location"),
+        published=when(data.get("published")),
+        created_at=when(data.get("created_at")),
+        lead=data.get("lead", ""),
+    )
+
+
+@dataclass(frozen=True)
+class PendingDelivery:
+    id: int
+    target: Target
+    alert: Alert
+    attempts: int
+
+
+@dataclass(frozen=True)
+class FeedState:
+    url: str
+    current_url: str | None
+    etag: str | None
+    last_modified: str | None
+    first_poll_done: bool
+    last_polled_at: datetime | None
+    last_success_at: datetime | None
+    last_error: str | None
+    consecutive_failures: int
+    items_seen: int
+    name: str | None
+
+
+# --- the store ------------------------------------------------------------------------------
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=5000")
+    cur.close()
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, future=True)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+class Store:
+    """All database access. Methods are synchronous; async callers run them in an executor."""
+
+    def __init__(self, url: str) -> None:
+        self.engine = make_engine(url)
+        Base.metadata.create_all(self.engine)
+        self._session = sessionmaker(self.engine, expire_on_commit=False)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- articles ------------------------------------------------------------------------
+
+    @staticmethod
+    def _seen_clause(article: Article) -> Any:
+        clauses = [
+            (ArticleRow.source_id == article.source_id) & (ArticleRow.guid == article.guid),
+            ArticleRow.content_hash == article.content_hash,
+        ]
+        if article.url:
+            clauses.append(ArticleRow.url == article.url)
+        return or_(*clauses)
+
+    def is_seen(self, article: Article) -> bool:
+        with self._session() as s:
+            return s.scalar(select(ArticleRow.id).where(self._seen_clause(article)).limit(1)) is not None
+
+    def filter_new(self, articles: Iterable[Article]) -> list[Article]:
+        """The articles not seen before, by guid, canonical URL or content hash."""
+        fresh: list[Article] = []
+        batch_keys: set[str] = set()
+        for a in articles:
+            keys = {f"g:{a.source_id}\0{a.guid}", f"h:{a.content_hash}"} | (
+                {f"u:{a.url}"} if a.url else set()
+            )
+            if keys & batch_keys or self.is_seen(a):
+                continue
+            batch_keys |= keys
+            fresh.append(a)
+        return fresh
+
+    def record(
+        self, article: Article, alert: Alert | None, targets: Sequence[Target] = ()
+    ) -> bool:
+        """Mark the article seen, and queue its alert for every target, in one transaction.
+
+        Returns False (and writes nothing) if the article was seen meanwhile.
+        """
+        with self._session.begin() as s:
+            if s.scalar(select(ArticleRow.id).where(self._seen_clause(article)).limit(1)):
+                return False
+            row = ArticleRow(
+                source_id=article.source_id,
+                guid=article.guid,
+                url=article.url,
+                content_hash=article.content_hash,
+                title=article.title[:2000],
+                language=alert.language if alert else article.language,
+                published=article.published,
+                seen_at=utcnow(),
+                alerted=alert is not None,
+            )
+            s.add(row)
+            s.flush()
+            if alert is not None:
+                s.add(
+                    AlertRow(
+                        id=alert.id,
+                        article_id=row.id,
+                        created_at=alert.created_at or utcnow(),
+                        item_ids=list(alert.item_ids),
+                        top_score=max((m.score for m in alert.matches), default=0.0),
+                        payload=alert_to_json(alert),
+                    )
+                )
+                for t in dict.fromkeys(targets):
+                    s.add(DeliveryRow(alert_id=alert.id, platform=t.platform, channel=t.channel))
+            return True
+
+    # -- alerts --------------------------------------------------------------------------
+
+    def recent_alerts(
+        self, since: datetime, item_id: str | None = None, limit: int = 20
+    ) -> list[Alert]:
+        """Alerts created since ``since``, newest first, optionally for one watch item."""
+        with self._session() as s:
+            rows = s.scalars(
+                select(AlertRow)
+                .where(AlertRow.created_at >= since)
+                .order_by(AlertRow.created_at.desc(), AlertRow.top_score.desc())
+            )
+            out: list[Alert] = []
+            for row in rows:
+                if item_id is not None and item_id not in row.item_ids:
+                    continue
+                out.append(alert_from_json(row.payload))
+                if len(out) >= limit:
+                    break
+            return out
+
+    # -- outbox --------------------------------------------------------------------------
+
+    def release_in_flight(self) -> int:
+        """Put deliveries a crashed process left 'sending' back in the queue."""
+        with self._session.begin() as s:
+            result = s.execute(
+                update(DeliveryRow).where(DeliveryRow.status == "sending").values(status="pending")
+            )
+            return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    def claim_due(
+        self, platforms: Iterable[str], now: datetime | None = None, limit: int = 20
+    ) -> list[PendingDelivery]:
+        """Take due deliveries for the given platforms and mark them in flight."""
+        now = now or utcnow()
+        platforms = list(platforms)
+        if not platforms:
+            return []
+        with self._session.begin() as s:
+            rows = s.execute(
+                select(DeliveryRow, AlertRow.payload)
+                .join(AlertRow, AlertRow.id == DeliveryRow.alert_id)
+                .where(
+                    DeliveryRow.status == "pending",
+                    DeliveryRow.next_attempt_at <= now,
+                    DeliveryRow.platform.in_(platforms),
+                )
+                .order_by(DeliveryRow.next_attempt_at, DeliveryRow.id)
+                .limit(limit)
+            ).all()
+            out = []
+            for d, payload in rows:
+                d.status = "sending"
+                d.attempts += 1
+                out.append(
+                    PendingDelivery(
+                        id=d.id,
+                        target=Target(d.platform, d.channel),
+                        alert=alert_from_json(payload),
+                        attempts=d.attempts,
+                    )
+                )
+            return out
+
+    def mark_sent(self, delivery_id: int, external_id: str | None = None) -> None:
+        with self._session.begin() as s:
+            s.execute(
+                update(DeliveryRow)
+                .where(DeliveryRow.id == delivery_id)
+                .values(status="sent", sent_at=utcnow(), external_id=external_id, last_error=None)
+            )
+
+    def mark_retry(self, delivery_id: int, error: str, delay: timedelta) -> None:
+        with self._session.begin() as s:
+            s.execute(
+                update(DeliveryRow)
+                .where(DeliveryRow.id == delivery_id)
+                .values(status="pending", last_error=error[:2000], next_attempt_at=utcnow() + delay)
+            )
+
+    def mark_failed(self, delivery_id: int, error: str) -> None:
+        with self._session.begin() as s:
+            s.execute(
+                update(DeliveryRow)
+                .where(DeliveryRow.id == delivery_id)
+                .values(status="failed", last_error=error[:2000])
+            )
+
+    def delivery_counts(self) -> dict[str, int]:
+        with self._session() as s:
+            counts: dict[str, int] = {}
+            for (status,) in s.execute(select(DeliveryRow.status)):
+                counts[status] = counts.get(status, 0) + 1
+            return counts
+
+    def next_due(self, platforms: Iterable[str]) -> datetime | None:
+        with self._session() as s:
+            return s.scalar(
+                select(DeliveryRow.next_attempt_at)
+                .where(DeliveryRow.status == "pending", DeliveryRow.platform.in_(list(platforms)))
+                .order_by(DeliveryRow.next_attempt_at)
+                .limit(1)
+            )
+
+    # -- subscriptions -------------------------------------------------------------------
+
+    def subscribe(self, target: Target, item_id: str, user: str | None = None) -> bool:
+        """True if this is a new subscription."""
+        with self._session.begin() as s:
+            exists = s.scalar(
+                select(SubscriptionRow.id).where(
+                    SubscriptionRow.platform == target.platform,
+                    SubscriptionRow.channel == target.channel,
+                    SubscriptionRow.item_id == item_id,
+                )
+            )
+            if exists:
+                return False
+            s.add(
+                SubscriptionRow(
+                    platform=target.platform, channel=target.channel, item_id=item_id, created_by=user
+                )
+            )
+            return True
+
+    def unsubscribe(self, target: Target, item_id: str | None = None) -> int:
+        """Remove one subscription, or all of the channel's when item_id is None."""
+        with self._session.begin() as s:
+            q = select(SubscriptionRow).where(
+                SubscriptionRow.platform == target.platform,
+                SubscriptionRow.channel == target.channel,
+            )
+            if item_id is not None:
+                q = q.where(SubscriptionRow.item_id == item_id)
+            rows = list(s.scalars(q))
+            for r in rows:
+                s.delete(r)
+            return len(rows)
+
+    def subscriptions(self, target: Target | None = None) -> list[tuple[Target, str]]:
+        with self._session() as s:
+            q = select(SubscriptionRow).order_by(SubscriptionRow.id)
+            if target is not None:
+                q = q.where(
+                    SubscriptionRow.platform == target.platform,
+                    SubscriptionRow.channel == target.channel,
+                )
+            return [(Target(r.platform, r.channel), r.item_id) for r in s.scalars(q)]
+
+    def subscribed_targets(self, item_ids: Iterable[str]) -> list[Target]:
+        wanted = set(item_ids) | {"all"}
+        with self._session() as s:
+            rows = s.scalars(select(SubscriptionRow).where(SubscriptionRow.item_id.in_(wanted)))
+            return list(dict.fromkeys(Target(r.platform, r.channel) for r in rows))
+
+    # -- feeds ---------------------------------------------------------------------------
+
+    def feed_state(self, url: str) -> FeedState | None:
+        with self._session() as s:
+            row = s.scalar(select(FeedRow).where(FeedRow.url == url))
+            if row is None:
+                return None
+            return FeedState(
+                url=row.url,
+                current_url=row.current_url,
+                etag=row.etag,
+                last_modified=row.last_modified,
+                first_poll_done=row.first_poll_done,
+                last_polled_at=row.last_polled_at,
+                last_success_at=row.last_success_at,
+                last_error=row.last_error,
+                consecutive_failures=row.consecutive_failures,
+                items_seen=row.items_seen,
+                name=row.name,
+            )
+
+    def update_feed(self, url: str, **values: Any) -> None:
+        """Create or update the health and HTTP validators of a configured feed."""
+        allowed = {c.key for c in FeedRow.__table__.columns} - {"id", "url"}
+        unknown = set(values) - allowed
+        if unknown:
+            raise ValueError(f"unknown feed fields: {sorted(unknown)}")
+        with self._session.begin() as s:
+            row = s.scalar(select(FeedRow).where(FeedRow.url == url))
+            if row is None:
+                row = FeedRow(url=url, consecutive_failures=0, items_seen=0, first_poll_done=False)
+                s.add(row)
+            for k, v in values.items():
+                setattr(row, k, v)
+
+    def feed_states(self) -> list[FeedState]:
+        with self._session() as s:
+            urls = list(s.scalars(select(FeedRow.url).order_by(FeedRow.id)))
+        return [st for u in urls if (st := self.feed_state(u)) is not None]

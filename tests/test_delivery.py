@@ -1,0 +1,119 @@
+"""The outbox worker: delivered once, retried when the platform says so, never dropped."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.chat.base import ChatAdapter, DeliveryError
+from bot.delivery import DeliveryWorker, RetryPolicy
+from bot.models import Alert, Article, Digest, Target
+from bot.store import Store, utcnow
+
+
+class Flaky(ChatAdapter):
+    """A platform that answers with the given failures first, then accepts."""
+
+    platform = "chat"
+
+    def __init__(self, *failures: Exception) -> None:
+        self.failures = list(failures)
+        self.posted: list[tuple[Target, str]] = []
+
+    async def send_alert(self, target: Target, alert: Alert) -> str | None:
+        if self.failures:
+            raise self.failures.pop(0)
+        self.posted.append((target, alert.id))
+        return f"m{len(self.posted)}"
+
+    async def send_digest(self, target: Target, digest: Digest) -> str | None:
+        return None
+
+
+@pytest.fixture()
+def store(tmp_path: Path) -> Store:
+    s = Store(f"sqlite:///{tmp_path}/t.db")
+    yield s
+    s.close()
+
+
+def queue(store: Store, n: int = 1, targets: tuple[Target, ...] = (Target("chat", "C1"),)) -> None:
+    for i in range(n):
+        a = Article("files:seeds", "seed file", f"doc{i}.txt", f"Headline {i}", f"Body {i}.")
+        alert = Alert(f"al{i}", a.title, a.source_name, "en", (), (), created_at=utcnow())
+        store.record(a, alert, list(targets))
+
+
+def drain(worker: DeliveryWorker) -> int:
+    return asyncio.run(worker.drain())
+
+
+def test_every_queued_alert_is_posted_once(store: Store) -> None:
+    queue(store, 3, (Target("chat", "C1"), Target("chat", "C2")))
+    chat = Flaky()
+    worker = DeliveryWorker(store, {"chat": chat})
+    assert drain(worker) == 6
+    assert drain(worker) == 0
+    assert len(chat.posted) == 6
+    assert set(chat.posted) == {
+        (Target("chat", c), f"al{i}") for i in range(3) for c in ("C1", "C2")
+    }
+    assert store.delivery_counts() == {"sent": 6}
+
+
+def test_rate_limit_waits_the_time_the_platform_asked(store: Store) -> None:
+    queue(store)
+    chat = Flaky(DeliveryError("rate limited", retry_after=30))
+    worker = DeliveryWorker(store, {"chat": chat})
+    assert drain(worker) == 0
+    assert chat.posted == []
+    due = store.next_due(["chat"])
+    assert due is not None
+    assert timedelta(seconds=25) < due - utcnow() <= timedelta(seconds=30)
+    # Not before the time is up...
+    assert drain(worker) == 0
+    # ...and delivered once it is.
+    assert len(store.claim_due(["chat"], now=utcnow() + timedelta(seconds=31))) == 1
+
+
+def test_permanent_errors_fail_at_once_and_transient_ones_give_up_after_the_last_try(
+    store: Store,
+) -> None:
+    queue(store, 1, (Target("chat", "gone"),))
+    worker = DeliveryWorker(store, {"chat": Flaky(DeliveryError("channel_not_found", permanent=True))})
+    drain(worker)
+    assert store.delivery_counts() == {"failed": 1}
+
+    store2 = store
+    queue(store2, 2, (Target("chat", "C9"),))  # doc0 is seen already: only doc1 is queued
+    errors = [RuntimeError("HTTP 500")] * 3
+    worker = DeliveryWorker(
+        store2, {"chat": Flaky(*errors)}, policy=RetryPolicy(max_attempts=3, base_delay=0)
+    )
+    for _ in range(3):
+        drain(worker)
+    assert store2.delivery_counts() == {"failed": 2}
+
+
+def test_transient_error_is_retried_and_then_delivered(store: Store) -> None:
+    queue(store)
+    chat = Flaky(DeliveryError("HTTP 502"), ConnectionError("reset"))
+    worker = DeliveryWorker(store, {"chat": chat}, policy=RetryPolicy(base_delay=0))
+    drain(worker)
+    drain(worker)
+    assert drain(worker) == 1
+    assert store.delivery_counts() == {"sent": 1}
+
+
+def test_deliveries_left_in_flight_by_a_crash_are_sent_after_restart(store: Store) -> None:
+    queue(store)
+    assert len(store.claim_due(["chat"])) == 1  # claimed, then the process died
+    chat = Flaky()
+    worker = DeliveryWorker(store, {"chat": chat})
+    assert drain(worker) == 0
+    asyncio.run(worker.recover())
+    assert drain(worker) == 1
+    assert chat.posted == [(Target("chat", "C1"), "al0")]

@@ -1,0 +1,147 @@
+"""The store: dedup by identity, the outbox written with the seen mark, subscriptions."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.models import Alert, Article, Match, Quote, Target
+from bot.store import Store, utcnow
+
+
+@pytest.fixture()
+def store(tmp_path: Path) -> Store:
+    s = Store(f"sqlite:///{tmp_path}/db/newsbot.db")
+    yield s
+    s.close()
+
+
+def article(guid: str = "urn:wire:4711", **kw: object) -> Article:
+    base = Article(
+        source_id="feed:https://wire.example.org/rss",
+        source_name="Wire Example",
+        guid=guid,
+        title="Pyongyang sends shells to Moscow, officials say",
+        text="North Korea has shipped artillery shells to Russia, two officials said on Monday.",
+        url=f"https://wire.example.org/world/{guid.rsplit(':', 1)[-1]}",
+        published=datetime(2024, 11, 5, 14, 3, tzinfo=UTC),
+        location=None,
+    )
+    return replace(base, **kw)  # type: ignore[arg-type]
+
+
+def alert_for(a: Article, alert_id: str = "a1", items: tuple[str, ...] = ("north-korea",)) -> Alert:
+    return Alert(
+        id=alert_id,
+        title=a.title,
+        source_name=a.source_name,
+        language="en",
+        matches=tuple(
+            Match(i, i.title(), "entity", 2, 3.5, ("North Korea",), ((0, 11),), True) for i in items
+        ),
+        quotes=(Quote("We will not comment", "a spokesman", 10, 29),),
+        url=a.url,
+        published=a.published,
+        created_at=utcnow(),
+    )
+
+
+def test_creates_the_sqlite_file_and_its_folder(tmp_path: Path) -> None:
+    s = Store(f"sqlite:///{tmp_path}/nested/dir/bot.db")
+    s.close()
+    assert (tmp_path / "nested/dir/bot.db").exists()
+
+
+def test_an_article_is_seen_by_guid_url_or_content(store: Store) -> None:
+    a = article()
+    assert store.record(a, None)
+    assert store.is_seen(a)
+    # Same story re-published under a new guid and URL: same words, so seen.
+    assert store.is_seen(article(guid="urn:wire:9999", url="https://mirror.example.net/x"))
+    # Same URL, edited text (a feed that rewrites its summary): seen.
+    assert store.is_seen(article(guid="urn:other", text="Updated: more detail.", url=a.url))
+    # A genuinely different item is new.
+    fresh = article(guid="urn:wire:4712", text="Kursk region: fighting continues.", url=None)
+    assert not store.is_seen(fresh)
+    assert store.filter_new([a, fresh, fresh]) == [fresh]
+
+
+def test_reordered_and_backdated_items_are_neither_lost_nor_repeated(store: Store) -> None:
+    items = [
+        article(guid=f"urn:wire:{n}", text=f"Dispatch number {n}.", url=None) for n in range(5)
+    ]
+    for it in items[:3]:
+        store.record(it, None)
+    # The feed now lists them newest first, with one old item back-dated and two new ones.
+    backdated = replace(items[3], published=datetime(2001, 1, 1, tzinfo=UTC))
+    poll = [items[4], items[2], backdated, items[0], items[1]]
+    assert store.filter_new(poll) == [items[4], backdated]
+
+
+def test_record_writes_alert_and_outbox_together_once(store: Store) -> None:
+    a = article()
+    targets = [Target("console", "terminal"), Target("slack", "C1"), Target("slack", "C1")]
+    assert store.record(a, alert_for(a), targets)
+    # Seen meanwhile (e.g. two feeds carried it): nothing more is written.
+    assert not store.record(article(guid="urn:dup"), alert_for(a, "a2"), targets)
+    assert store.delivery_counts() == {"pending": 2}
+
+
+def test_outbox_claim_retry_fail_and_crash_recovery(store: Store) -> None:
+    a = article()
+    store.record(a, alert_for(a), [Target("console", "terminal"), Target("slack", "C1")])
+    claimed = store.claim_due(["console"])
+    assert [d.target for d in claimed] == [Target("console", "terminal")]
+    assert claimed[0].alert.quotes[0].speaker == "a spokesman"
+    assert claimed[0].alert.matches[0].spans == ((0, 11),)
+    # Claimed rows are not handed out twice.
+    assert store.claim_due(["console"]) == []
+    # A crash while in flight: the next start requeues it.
+    assert store.release_in_flight() == 1
+    again = store.claim_due(["console"])
+    assert again[0].attempts == 2
+    store.mark_retry(again[0].id, "HTTP 503", timedelta(minutes=5))
+    assert store.claim_due(["console"]) == []
+    later = store.claim_due(["console"], now=utcnow() + timedelta(minutes=6))
+    assert len(later) == 1
+    store.mark_sent(later[0].id, "msg-1")
+    slack = store.claim_due(["slack"])
+    store.mark_failed(slack[0].id, "channel_not_found")
+    assert store.delivery_counts() == {"sent": 1, "failed": 1}
+
+
+def test_recent_alerts_filter_by_item_and_time(store: Store) -> None:
+    a1, a2 = article("urn:1", text="one", url=None), article("urn:2", text="two", url=None)
+    store.record(a1, alert_for(a1, "x1", ("north-korea", "kursk")))
+    store.record(a2, alert_for(a2, "x2", ("russia",)))
+    since = utcnow() - timedelta(hours=1)
+    assert {al.id for al in store.recent_alerts(since)} == {"x1", "x2"}
+    assert [al.id for al in store.recent_alerts(since, item_id="kursk")] == ["x1"]
+    assert store.recent_alerts(utcnow() + timedelta(seconds=1)) == []
+
+
+def test_subscriptions_route_by_item(store: Store) -> None:
+    news = Target("slack", "C-news")
+    desk = Target("discord", "42")
+    assert store.subscribe(news, "kursk", "U1")
+    assert not store.subscribe(news, "kursk", "U1")
+    store.subscribe(desk, "all")
+    assert set(store.subscribed_targets(["kursk"])) == {news, desk}
+    assert store.subscribed_targets(["russia"]) == [desk]
+    assert store.unsubscribe(news) == 1
+    assert store.subscriptions(news) == []
+
+
+def test_feed_state_round_trip(store: Store) -> None:
+    url = "https://wire.example.org/rss"
+    assert store.feed_state(url) is None
+    store.update_feed(url, etag='"abc"', last_modified="Tue, 05 Nov 2024 14:03:00 GMT")
+    store.update_feed(url, consecutive_failures=2, last_error="HTTP 503")
+    st = store.feed_state(url)
+    assert st is not None
+    assert (st.etag, st.consecutive_failures, st.first_poll_done) == ('"abc"', 2, False)
+    with pytest.raises(ValueError):
+        store.update_feed(url, bogus=1)
