@@ -1,0 +1,385 @@
+"""Find watchlist items in one document: ``match(title, text, watchlist, language)``.
+
+A pure function of its inputs (the only state is caches). Each watchlist is compiled once
+per language: its phrases into a word index, and their folded stems into one Aho-Corasick
+automaton, the prefilter that lets most documents skip spaCy entirely.
+
+Scoring, so an admin can tune ``min_score``: each hit weighs 3 in the title, 2 in the lead
+(the first two sentences after it), 1 elsewhere. A topic counts once per sentence (or word
+window) where its rule holds.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+import threading
+import weakref
+from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import ahocorasick
+
+from bot.models import Match
+from bot.nlp.phrases import Hit, PhraseIndex, Word, compile_phrase, prefilter_key
+from bot.nlp.pipelines import get_pipeline, has_lookup_lemmas, lemma_table
+from bot.nlp.text import WORD_RE, fold, same_length_clean
+from bot.nlp.watchlist import ANY_LANGUAGE, Terms, WatchItem, Watchlist
+
+TITLE_WEIGHT = 3.0
+LEAD_WEIGHT = 2.0
+BODY_WEIGHT = 1.0
+LEAD_SENTENCES = 2
+LEAD_MAX_CHARS = 600
+
+ALIAS = "alias"
+EXCLUDE = "exclude"
+
+_JOIN = re.compile(r"[ \t\u00a0\u202f\-'\u2019\u2010\u2011\u00ad]{0,3}")
+_NEWLINES = re.compile(r"\n+")
+
+
+def _terms_for(terms: Terms, lang: str) -> list[str]:
+    """The doc language's phrases plus ``any``; every language's when it has none."""
+    if lang in terms:
+        return [*terms[lang], *terms.get(ANY_LANGUAGE, [])]
+    return [p for phrases in terms.values() for p in phrases]
+
+
+def _slots(item: WatchItem) -> list[tuple[Hashable, Terms]]:
+    slots: list[tuple[Hashable, Terms]] = [(ALIAS, item.aliases), (EXCLUDE, item.exclude)]
+    if item.rule is not None:
+        slots += [(("all", i), g) for i, g in enumerate(item.rule.all_of)]
+        slots += [(("any", i), g) for i, g in enumerate(item.rule.any_of)]
+        slots += [(("none", i), g) for i, g in enumerate(item.rule.none_of)]
+    return slots
+
+
+@dataclass
+class _Plan:
+    """A watchlist compiled for one document language."""
+
+    index: PhraseIndex
+    automaton: Any | None
+
+
+def _build_plan(watchlist: Watchlist, lang: str) -> _Plan:
+    index = PhraseIndex()
+    keys: dict[str, list[tuple[int, Hashable, bool]]] = {}
+    lemmatized = has_lookup_lemmas(lang) or lang == ANY_LANGUAGE
+    for ii, item in enumerate(watchlist.items):
+        for slot, terms in _slots(item):
+            for source in _terms_for(terms, lang):
+                phrase = compile_phrase(source)
+                index.add(phrase, (ii, slot))
+                if slot == EXCLUDE or (isinstance(slot, tuple) and slot[0] == "none"):
+                    continue
+                key, word_start = prefilter_key(phrase, lemmatized)
+                keys.setdefault(key, []).append((ii, slot, word_start))
+    if not keys:
+        return _Plan(index, None)
+    automaton = ahocorasick.Automaton()
+    for key, payloads in keys.items():
+        automaton.add_word(key, (key, tuple(payloads)))
+    automaton.make_automaton()
+    return _Plan(index, automaton)
+
+
+@dataclass
+class _Compiled:
+    """Plans per language. Holds no reference to the watchlist, so the cache cannot keep it alive."""
+
+    plans: dict[str, _Plan] = field(default_factory=dict)
+
+    def plan(self, watchlist: Watchlist, lang: str) -> _Plan:
+        plan = self.plans.get(lang)
+        if plan is None:
+            plan = self.plans[lang] = _build_plan(watchlist, lang)
+        return plan
+
+
+_cache: dict[int, tuple[weakref.ref[Watchlist], _Compiled]] = {}
+_cache_lock = threading.Lock()
+
+
+def _compiled(watchlist: Watchlist) -> _Compiled:
+    """One compilation per watchlist object, dropped when the watchlist is."""
+    key = id(watchlist)
+    with _cache_lock:
+        entry = _cache.get(key)
+        if entry is not None and entry[0]() is watchlist:
+            return entry[1]
+
+        def _drop(
+            ref: weakref.ref[Watchlist], key: int = key, cache: dict[int, Any] = _cache
+        ) -> None:
+            current = cache.get(key)
+            if current is not None and current[0] is ref:
+                del cache[key]
+
+        compiled = _Compiled()
+        _cache[key] = (weakref.ref(watchlist, _drop), compiled)
+        return compiled
+
+
+def _candidates(plan: _Plan, watchlist: Watchlist, haystack: str) -> set[Hashable]:
+    """Tags (item, slot) worth looking for: items the prefilter cannot rule out."""
+    if plan.automaton is None:
+        return set()
+    present: set[tuple[int, Hashable]] = set()
+    for end, (key, payloads) in plan.automaton.iter(haystack):
+        start = end - len(key) + 1
+        at_word_start = start == 0 or not haystack[start - 1].isalnum()
+        for ii, slot, word_start in payloads:
+            if at_word_start or not word_start:
+                present.add((ii, slot))
+    wanted: set[Hashable] = set()
+    for ii, item in enumerate(watchlist.items):
+        ok = (ii, ALIAS) in present
+        rule = item.rule
+        if not ok and rule is not None:
+            ok = all((ii, ("all", g)) in present for g in range(len(rule.all_of))) and (
+                not rule.any_of or any((ii, ("any", g)) in present for g in range(len(rule.any_of)))
+            )
+        if ok:
+            wanted.update((ii, slot) for slot, _ in _slots(item))
+    return wanted
+
+
+def _lookup(table: Mapping[str, Any], word: str) -> str:
+    """A lemma from a lookup table (some tables hold a list of candidates)."""
+    value = table.get(word)
+    if isinstance(value, list):
+        value = value[0] if value else None
+    return value if isinstance(value, str) else ""
+
+
+@dataclass(frozen=True)
+class _Doc:
+    text: str
+    words: tuple[Word, ...]
+    sent_starts: tuple[int, ...]
+
+
+def _analyse(lang: str, text: str) -> _Doc:
+    """Words with lemmas and sentence numbers (sentences also end at line breaks)."""
+    nlp = get_pipeline(lang)
+    doc = nlp(same_length_clean(text))
+    table = lemma_table(nlp)
+    starts = {0, *(s.start_char for s in doc.sents), *(m.end() for m in _NEWLINES.finditer(text))}
+    sent_starts = tuple(sorted(s for s in starts if s < len(text) or s == 0))
+    raw: list[tuple[int, int, str, str]] = []
+    for tok in doc:
+        if tok.is_space:
+            continue
+        for m in WORD_RE.finditer(tok.text):
+            start, end = tok.idx + m.start(), tok.idx + m.end()
+            piece = text[start:end]
+            lemma = tok.lemma_ if (m.start() == 0 and m.end() == len(tok.text)) else ""
+            if table and (not lemma or lemma == tok.text):
+                lemma = _lookup(table, piece) or _lookup(table, piece.lower()) or lemma
+            norm = fold(piece)
+            raw.append((start, end, norm, fold(lemma) if lemma else norm))
+    words = []
+    for i, (start, end, norm, lemma) in enumerate(raw):
+        joins = False
+        if i + 1 < len(raw):
+            gap = text[end : raw[i + 1][0]]
+            if len(norm) <= 2:
+                gap = gap.replace(".", "", 1)
+            joins = _JOIN.fullmatch(gap) is not None
+        sent = bisect.bisect_right(sent_starts, start) - 1
+        words.append(Word(start, end, norm, lemma, sent, joins))
+    return _Doc(text, tuple(words), sent_starts)
+
+
+@dataclass
+class _Found:
+    """Hits of one item, accumulated over title and text."""
+
+    count: int = 0
+    score: float = 0.0
+    evidence: list[str] = field(default_factory=list)
+    spans: list[tuple[int, int]] = field(default_factory=list)
+    in_title: bool = False
+
+    def add(self, surface: str, weight: float, span: tuple[int, int] | None, title: bool) -> None:
+        self.count += 1
+        self.score += weight
+        if surface not in self.evidence:
+            self.evidence.append(surface)
+        if span is not None:
+            self.spans.append(span)
+        self.in_title = self.in_title or title
+
+
+def _surface(doc: _Doc, first: int, last: int) -> str:
+    return doc.text[doc.words[first].start : doc.words[last].end]
+
+
+def _without_excluded(hits: list[Hit], ii: int) -> list[Hit]:
+    """Drop hits overlapping an exclude phrase, and shorter hits inside longer ones."""
+    blocked: set[int] = set()
+    for h in hits:
+        if h.tag == (ii, EXCLUDE):
+            blocked.update(range(h.first, h.last + 1))
+    kept = [
+        h
+        for h in hits
+        if h.tag != (ii, EXCLUDE) and not blocked.intersection(range(h.first, h.last + 1))
+    ]
+    return kept
+
+
+def _longest(hits: list[Hit]) -> list[Hit]:
+    out: list[Hit] = []
+    covered = -1
+    for h in sorted(hits, key=lambda h: (h.first, -h.last)):
+        if h.first > covered:
+            out.append(h)
+            covered = h.last
+    return out
+
+
+def _snippet(doc: _Doc, hits: Sequence[Hit]) -> tuple[str, tuple[int, int]]:
+    """``fournir … obus … missiles``; near terms keep the words between (``envoyer des armes``)."""
+    ordered = _longest(list(hits))[:4]
+    parts = [_surface(doc, ordered[0].first, ordered[0].last)]
+    for prev, cur in zip(ordered, ordered[1:], strict=False):
+        if cur.first - prev.last <= 2:
+            parts.append(doc.text[doc.words[prev.last].end : doc.words[cur.last].end])
+        else:
+            parts.append(" … " + _surface(doc, cur.first, cur.last))
+    span = (doc.words[ordered[0].first].start, doc.words[ordered[-1].last].end)
+    return "".join(parts), span
+
+
+def _windows(item: WatchItem, hits: list[Hit], doc: _Doc) -> list[list[Hit]]:
+    """Groups of hits that a topic rule is evaluated on: sentences, or word windows."""
+    rule = item.rule
+    within = rule.within if rule is not None else "sentence"
+    if within == "sentence":
+        by_sent: dict[int, list[Hit]] = {}
+        for h in hits:
+            by_sent.setdefault(doc.words[h.first].sent, []).append(h)
+        return [by_sent[s] for s in sorted(by_sent)]
+    assert isinstance(within, int)
+    anchors = sorted(
+        (h for h in hits if isinstance(h.tag, tuple) and h.tag[1] != EXCLUDE), key=lambda h: h.first
+    )
+    windows = []
+    for a in anchors:
+        windows.append([h for h in hits if abs(h.first - a.first) <= within])
+    return windows
+
+
+def _topic_holds(item: WatchItem, ii: int, window: list[Hit]) -> tuple[bool, bool]:
+    """(holds, by_phrase) for one window."""
+    slots = {h.tag[1] for h in window if isinstance(h.tag, tuple)}
+    rule = item.rule
+    if rule is not None and any(("none", g) in slots for g in range(len(rule.none_of))):
+        return False, False
+    if ALIAS in slots:
+        return True, True
+    if rule is None:
+        return False, False
+    all_ok = all(("all", g) in slots for g in range(len(rule.all_of)))
+    any_ok = not rule.any_of or any(("any", g) in slots for g in range(len(rule.any_of)))
+    return all_ok and any_ok, False
+
+
+def _collect(
+    item: WatchItem,
+    ii: int,
+    doc: _Doc,
+    hits: list[Hit],
+    found: _Found,
+    weight_at: Any,
+    title: bool,
+) -> None:
+    hits = _without_excluded([h for h in hits if isinstance(h.tag, tuple) and h.tag[0] == ii], ii)
+    if item.kind == "entity":
+        for h in _longest([h for h in hits if h.tag == (ii, ALIAS)]):
+            start, end = doc.words[h.first].start, doc.words[h.last].end
+            weight, in_title = weight_at(start)
+            found.add(
+                doc.text[start:end], weight, None if title else (start, end), title or in_title
+            )
+        return
+    used: set[int] = set()
+    for window in _windows(item, hits, doc):
+        holds, by_phrase = _topic_holds(item, ii, window)
+        if not holds or any(h.first in used for h in window if h.tag[1] != EXCLUDE):  # type: ignore[index]
+            continue
+        if by_phrase:
+            chosen = [h for h in window if h.tag == (ii, ALIAS)][:1]
+        else:
+            chosen = [h for h in window if h.tag[1] not in (ALIAS, EXCLUDE)]  # type: ignore[index]
+        used.update(h.first for h in window)
+        surface, (start, end) = _snippet(doc, chosen)
+        weight, in_title = weight_at(start)
+        found.add(surface, weight, None if title else (start, end), title or in_title)
+
+
+def match(title: str, text: str, watchlist: Watchlist, language: str) -> tuple[Match, ...]:
+    """Watch items found in the document that reach their ``min_score``, strongest first.
+
+    ``spans`` are offsets into ``text``. When ``text`` starts with ``title`` (a headline
+    taken from the first sentence) those hits count once, as title hits.
+    """
+    if not watchlist.items or not (title.strip() or text.strip()):
+        return ()
+    lang = language.lower() if language else ANY_LANGUAGE
+    compiled = _compiled(watchlist)
+    plan = compiled.plan(watchlist, lang)
+    t = title.strip()
+    lead_ws = len(text) - len(text.lstrip())
+    derived = bool(t) and text.startswith(t, lead_ws)
+    haystack = fold(text if derived or not t else f"{t}\n{text}")
+    wanted = _candidates(plan, watchlist, haystack)
+    if not wanted:
+        return ()
+
+    doc = _analyse(lang, text)
+    title_end = lead_ws + len(t) if derived else 0
+    body = [s for s in doc.sent_starts if s >= title_end]
+    body_start = body[0] if body else title_end
+    lead_end = body[LEAD_SENTENCES] if len(body) > LEAD_SENTENCES else len(text)
+    lead_end = min(lead_end, body_start + LEAD_MAX_CHARS)
+
+    def text_weight(pos: int) -> tuple[float, bool]:
+        if pos < title_end:
+            return TITLE_WEIGHT, True
+        return (LEAD_WEIGHT if pos < lead_end else BODY_WEIGHT), False
+
+    def title_weight(pos: int) -> tuple[float, bool]:
+        return TITLE_WEIGHT, True
+
+    text_hits = plan.index.find(doc.words, wanted)
+    title_doc = _analyse(lang, t) if t and not derived else None
+    title_hits = plan.index.find(title_doc.words, wanted) if title_doc else []
+
+    results: list[tuple[float, int, Match]] = []
+    for ii, item in enumerate(watchlist.items):
+        if (ii, ALIAS) not in wanted:
+            continue
+        found = _Found()
+        if title_doc is not None:
+            _collect(item, ii, title_doc, title_hits, found, title_weight, title=True)
+        _collect(item, ii, doc, text_hits, found, text_weight, title=False)
+        score = round(found.score, 2)
+        if found.count and score >= item.min_score:
+            m = Match(
+                id=item.id,
+                name=item.name,
+                kind=item.kind,
+                count=found.count,
+                score=score,
+                evidence=tuple(found.evidence),
+                spans=tuple(found.spans),
+                in_title=found.in_title,
+            )
+            results.append((-score, ii, m))
+    results.sort(key=lambda r: (r[0], r[1]))
+    return tuple(m for _, _, m in results)

@@ -1,0 +1,159 @@
+"""Watchlist phrases compiled to word patterns, and finding them in a document's words.
+
+Matching works on words, never substrings: ``Pyongyang`` is one word and cannot match
+``Yang``; ``태평양`` does not start with ``평양``. A phrase word is exact (matches the word or
+its lemma), a prefix (``Курск*``: the word or lemma starts with it) or a suffix (``*waffen``,
+for German compounds). Words of a phrase must be adjacent: only spaces, hyphens and
+apostrophes between them (and the dot of an initial, ``N. Korea``).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Hashable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from bot.nlp.text import WORD_RE, fold
+
+Mode = Literal["exact", "prefix", "suffix"]
+
+
+@dataclass(frozen=True)
+class WordPattern:
+    value: str
+    mode: Mode = "exact"
+
+    def matches(self, norm: str, lemma: str) -> bool:
+        if self.mode == "exact":
+            return norm == self.value or lemma == self.value
+        if self.mode == "prefix":
+            return norm.startswith(self.value) or lemma.startswith(self.value)
+        return norm.endswith(self.value) or lemma.endswith(self.value)
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """One alias or term as the admin wrote it, compiled to word patterns."""
+
+    source: str
+    words: tuple[WordPattern, ...]
+
+
+def compile_phrase(source: str) -> Phrase:
+    """``Corée du Nord`` -> 3 exact words; ``Північн* Коре*`` -> 2 prefixes; ``*munition``."""
+    pats: list[WordPattern] = []
+    for n, chunk in enumerate(source.split()):
+        parts = [fold(w) for w in WORD_RE.findall(chunk)]
+        if not parts:
+            continue
+        chunk_pats = [WordPattern(p) for p in parts]
+        if chunk.endswith("*"):
+            chunk_pats[-1] = WordPattern(parts[-1], "prefix")
+        elif n == 0 and chunk.startswith("*"):
+            chunk_pats[0] = WordPattern(parts[0], "suffix")
+        pats.extend(chunk_pats)
+    return Phrase(source, tuple(pats))
+
+
+@dataclass(frozen=True)
+class Word:
+    """A word of the document: original offsets, folded form, folded lemma, sentence."""
+
+    start: int
+    end: int
+    norm: str
+    lemma: str
+    sent: int
+    joins_next: bool = False
+    """Only a space, hyphen or apostrophe separates it from the next word."""
+
+
+@dataclass(frozen=True)
+class Hit:
+    tag: Hashable
+    first: int
+    """Index of the first word."""
+    last: int
+    """Index of the last word (inclusive)."""
+    phrase: Phrase
+
+
+@dataclass
+class PhraseIndex:
+    """All phrases of one language plan, indexed by their first word for one pass per doc."""
+
+    exact: dict[str, list[tuple[Phrase, Hashable]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    prefix: dict[str, list[tuple[Phrase, Hashable]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    suffix: dict[str, list[tuple[Phrase, Hashable]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    prefix_lengths: set[int] = field(default_factory=set)
+    suffix_lengths: set[int] = field(default_factory=set)
+
+    def add(self, phrase: Phrase, tag: Hashable) -> None:
+        first = phrase.words[0]
+        if first.mode == "exact":
+            self.exact[first.value].append((phrase, tag))
+        elif first.mode == "prefix":
+            self.prefix[first.value].append((phrase, tag))
+            self.prefix_lengths.add(len(first.value))
+        else:
+            self.suffix[first.value].append((phrase, tag))
+            self.suffix_lengths.add(len(first.value))
+
+    def _starting(self, w: Word) -> Iterable[tuple[Phrase, Hashable]]:
+        yield from self.exact.get(w.norm, ())
+        if w.lemma != w.norm:
+            yield from self.exact.get(w.lemma, ())
+        for form in {w.norm, w.lemma}:
+            for n in self.prefix_lengths:
+                if len(form) >= n:
+                    yield from self.prefix.get(form[:n], ())
+            for n in self.suffix_lengths:
+                if len(form) >= n:
+                    yield from self.suffix.get(form[-n:], ())
+
+    def find(self, words: Sequence[Word], wanted: set[Hashable] | None = None) -> list[Hit]:
+        """Every occurrence of every phrase (restricted to ``wanted`` tags when given)."""
+        hits: list[Hit] = []
+        seen: set[tuple[int, int, Hashable]] = set()
+        n = len(words)
+        for i, w in enumerate(words):
+            for phrase, tag in self._starting(w):
+                if wanted is not None and tag not in wanted:
+                    continue
+                k = len(phrase.words)
+                if i + k > n:
+                    continue
+                ok = True
+                for j in range(1, k):
+                    prev, cur = words[i + j - 1], words[i + j]
+                    if not prev.joins_next or not phrase.words[j].matches(cur.norm, cur.lemma):
+                        ok = False
+                        break
+                if ok and (i, i + k - 1, tag) not in seen:
+                    seen.add((i, i + k - 1, tag))
+                    hits.append(Hit(tag, i, i + k - 1, phrase))
+        return hits
+
+
+def prefilter_key(phrase: Phrase, lemmatized: bool) -> tuple[str, bool]:
+    """The string the prefilter looks for, and whether it must start a word.
+
+    For a language with lemmas, an inflected form shares its first letters with the
+    dictionary form (``livrés``/``livrer``, ``России``/``Россия``), so the key is a stem; it
+    may sit inside a word (``geliefert``). Elsewhere the word itself (or its prefix).
+    """
+    longest = max(phrase.words, key=lambda p: len(p.value))
+    if longest.mode == "suffix":
+        return longest.value, False
+    if lemmatized and longest.mode == "exact" and len(longest.value) > 4:
+        return longest.value[: max(4, len(longest.value) - 3)], False
+    if lemmatized:
+        return longest.value, False
+    return longest.value, True

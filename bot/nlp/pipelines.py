@@ -1,0 +1,200 @@
+"""Language detection and the spaCy pipelines, built lazily and cached per language.
+
+Everything works offline: blank pipelines plus the lookup lemmatizer from
+spacy-lookups-data, and a rule-based tokenizer for Korean (no MeCab). A deployment that
+installed a trained pipeline can prefer it with ``configure``; it is never required.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections.abc import Mapping
+from functools import cache, lru_cache
+from importlib import resources
+from typing import Any
+
+import spacy
+from spacy.language import Language
+
+log = logging.getLogger(__name__)
+
+LANGUAGES = ("en", "fr", "de", "es", "ru", "uk", "ko", "it", "pt", "nl", "pl", "ja", "zh")
+"""What detection chooses from: the watchlist's languages and close neighbours."""
+
+_HANGUL = re.compile(r"[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]")
+_KANA = re.compile(r"[\u3040-\u30ff]")
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+_CYRILLIC = re.compile(r"[\u0400-\u04ff]")
+_LATIN = re.compile(r"[A-Za-z\u00c0-\u024f]")
+_UK_ONLY = re.compile(r"[іїєґІЇЄҐ]")
+_RU_ONLY = re.compile(r"[ыэъёЫЭЪЁ]")
+
+_lock = threading.RLock()
+_preferred: dict[str, str] = {}
+_pipelines: dict[str, Language] = {}
+
+
+@lru_cache(maxsize=1)
+def _identifier() -> Any:
+    from py3langid import langid
+
+    ident = langid.LanguageIdentifier.from_model_file(langid.MODEL_FILE, norm_probs=True)
+    ident.set_languages(list(LANGUAGES))
+    return ident
+
+
+def _script(text: str) -> str | None:
+    """Dominant script decides what langid may even consider."""
+    counts = {
+        "hangul": len(_HANGUL.findall(text)),
+        "kana": len(_KANA.findall(text)),
+        "han": len(_HAN.findall(text)),
+        "cyrillic": len(_CYRILLIC.findall(text)),
+        "latin": len(_LATIN.findall(text)),
+    }
+    best = max(counts, key=lambda k: counts[k])
+    return best if counts[best] else None
+
+
+def _cyrillic_language(text: str) -> str:
+    uk, ru = len(_UK_ONLY.findall(text)), len(_RU_ONLY.findall(text))
+    if uk > ru:
+        return "uk"
+    if ru > uk:
+        return "ru"
+    ranked = dict(_identifier().rank(text))
+    return "uk" if ranked.get("uk", 0.0) > ranked.get("ru", 0.0) else "ru"
+
+
+_SCRIPT_LANGS = {
+    "hangul": ("ko",),
+    "kana": ("ja",),
+    "han": ("zh", "ja", "ko"),
+    "cyrillic": ("ru", "uk"),
+}
+
+
+def _clean_hint(hint: str | None) -> str | None:
+    if not hint:
+        return None
+    code = hint.strip().lower().replace("_", "-").split("-")[0]
+    return code if re.fullmatch(r"[a-z]{2,3}", code) else None
+
+
+def detect_language(text: str, hint: str | None = None) -> str:
+    """ISO 639-1 code of ``text``; a declared ``hint`` wins when the text does not refute it.
+
+    Feeds often declare a site-wide language, so a hint is checked against the script and,
+    for longer Latin text, against langid's probability before it is believed.
+    """
+    hint = _clean_hint(hint)
+    sample = text[:4000]
+    script = _script(sample)
+    if script in ("hangul", "kana"):
+        detected = "ko" if script == "hangul" else "ja"
+        return hint if hint == detected else detected
+    if script == "cyrillic":
+        detected = _cyrillic_language(sample)
+        if hint in ("ru", "uk") and (
+            hint == detected or not (_UK_ONLY.search(sample) or _RU_ONLY.search(sample))
+        ):
+            return hint
+        if hint in ("be", "bg", "sr", "mk", "kk"):
+            return hint
+        return detected
+    if script == "han":
+        return hint if hint in _SCRIPT_LANGS["han"] else "zh"
+    if script is None:
+        return hint or "en"
+    # Latin script
+    if hint is not None and hint not in ("ru", "uk", "ko", "ja", "zh"):
+        if hint not in LANGUAGES or len(sample) < 60:
+            return hint
+        prob = dict(_identifier().rank(sample)).get(hint, 0.0)
+        if prob >= 0.05:
+            return hint
+    lang, _prob = _identifier().classify(sample)
+    return str(lang)
+
+
+@cache
+def has_lookup_lemmas(lang: str) -> bool:
+    """Whether spacy-lookups-data ships a lemma table for ``lang``."""
+    try:
+        data = resources.files("spacy_lookups_data") / "data"
+        return (data / f"{lang}_lemma_lookup.json.gz").is_file()
+    except (ModuleNotFoundError, FileNotFoundError):
+        return False
+
+
+def configure(models: Mapping[str, str]) -> None:
+    """Prefer installed trained pipelines per language (``{"fr": "fr_core_news_sm"}``).
+
+    Pipelines already built are dropped, so the next call builds the preferred one.
+    """
+    with _lock:
+        _preferred.clear()
+        _preferred.update({k.lower(): v for k, v in models.items()})
+        _pipelines.clear()
+
+
+def _blank(lang: str) -> Language:
+    if lang == "ko":
+        # spaCy's default Korean tokenizer needs MeCab; whitespace/punctuation rules suffice.
+        return spacy.blank(
+            "ko", config={"nlp": {"tokenizer": {"@tokenizers": "spacy.Tokenizer.v1"}}}
+        )
+    try:
+        return spacy.blank(lang)
+    except (ImportError, KeyError, ValueError):
+        log.warning("spaCy has no language class for %r; using the multi-language one", lang)
+        return spacy.blank("xx")
+
+
+def _build(lang: str) -> Language:
+    name = _preferred.get(lang)
+    if name:
+        try:
+            nlp = spacy.load(name, exclude=["ner", "textcat", "textcat_multilabel"])
+            if not (
+                nlp.has_pipe("parser") or nlp.has_pipe("senter") or nlp.has_pipe("sentencizer")
+            ):
+                nlp.add_pipe("sentencizer")
+            return nlp
+        except OSError:
+            log.warning("spaCy pipeline %r for %r is not installed; using a blank one", name, lang)
+    nlp = _blank(lang)
+    if has_lookup_lemmas(nlp.lang):
+        try:
+            nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
+            nlp.initialize()
+        except (ValueError, ImportError) as exc:  # pragma: no cover - depends on installed data
+            log.warning("no lookup lemmatizer for %r: %s", lang, exc)
+            nlp = _blank(lang)
+    nlp.add_pipe("sentencizer")
+    return nlp
+
+
+def get_pipeline(lang: str) -> Language:
+    """The cached pipeline for ``lang``: sentences, and lemmas where a table exists."""
+    lang = _clean_hint(lang) or "xx"
+    with _lock:
+        nlp = _pipelines.get(lang)
+        if nlp is None:
+            nlp = _build(lang)
+            _pipelines[lang] = nlp
+        return nlp
+
+
+def lemma_table(nlp: Language) -> Mapping[str, Any]:
+    """The lookup lemma table of a pipeline (empty when it has none)."""
+    if not nlp.has_pipe("lemmatizer"):
+        return {}
+    lemmatizer = nlp.get_pipe("lemmatizer")
+    lookups = getattr(lemmatizer, "lookups", None)
+    if lookups is None or not lookups.has_table("lemma_lookup"):
+        return {}
+    table: Mapping[str, Any] = lookups.get_table("lemma_lookup")
+    return table

@@ -1,0 +1,95 @@
+"""Text normalisation shared by the matcher, the watchlist compiler and the prefilter.
+
+Aliases and articles must be folded the same way (``Corée`` = ``coree``, ``l’armée`` =
+``l'armée``, ``Rußland`` = ``russland``), yet an alert must quote what the article really
+says. So normalisation keeps a map from every folded character back to the original.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+APOSTROPHES = "\u2019\u2018\u201b\u2032\u02bc\u02b9`\u00b4\uff07"
+DOUBLE_QUOTES = "\u201c\u201d\u201e\u201f\u00ab\u00bb\u2033\u301d\u301e\uff02"
+HYPHENS = "\u2010\u2011\u2012\u2212\ufe63\uff0d\u2043"
+
+_TYPO = {
+    **{c: "'" for c in APOSTROPHES},
+    **{c: '"' for c in DOUBLE_QUOTES},
+    **{c: "-" for c in HYPHENS},
+}
+# One-to-one, so offsets survive: what spaCy sees has the same length as the article.
+_SAME_LENGTH = str.maketrans({c: ("'" if c in APOSTROPHES else "-") for c in APOSTROPHES + HYPHENS})
+
+WORD_RE = re.compile(r"(?:[^\W_]|[\u0300-\u036f])+")
+"""A word for matching: letters and digits; apostrophes, hyphens and punctuation split."""
+
+
+@lru_cache(maxsize=65536)
+def fold_char(c: str) -> str:
+    """NFKC, casefold, accents stripped, typography unified; may return '' or several chars."""
+    if c in _TYPO:
+        return _TYPO[c]
+    if c.isascii():
+        return c.lower()
+    if unicodedata.category(c) == "Cf":  # soft hyphen, zero-width joiners, BOM
+        return ""
+    s = unicodedata.normalize("NFKC", c).casefold()
+    s = unicodedata.normalize("NFD", s)
+    s = "".join(ch for ch in s if not unicodedata.combining(ch))
+    s = unicodedata.normalize("NFC", s)  # recomposes Hangul split by NFD
+    return "".join(_TYPO.get(ch, ch) for ch in s)
+
+
+def fold(s: str) -> str:
+    """The folded form of ``s`` (no offset map); used for aliases and single words."""
+    if s.isascii():
+        return s.lower()
+    return "".join(fold_char(c) for c in s)
+
+
+@dataclass(frozen=True)
+class Normalized:
+    """Folded text plus, for each folded character, the original span it came from."""
+
+    text: str
+    starts: tuple[int, ...]
+    ends: tuple[int, ...]
+
+    def original_span(self, start: int, end: int) -> tuple[int, int]:
+        """Map a span of the folded text back to the original text."""
+        if start >= end:
+            pos = (
+                self.starts[start]
+                if start < len(self.starts)
+                else (self.ends[-1] if self.ends else 0)
+            )
+            return pos, pos
+        return self.starts[start], self.ends[end - 1]
+
+
+def normalize(original: str) -> Normalized:
+    """Fold ``original`` for matching, keeping the offset map back to it."""
+    out: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    for i, c in enumerate(original):
+        f = fold_char(c)
+        for ch in f:
+            out.append(ch)
+            starts.append(i)
+            ends.append(i + 1)
+    return Normalized("".join(out), tuple(starts), tuple(ends))
+
+
+def same_length_clean(text: str) -> str:
+    """Unify apostrophes and hyphens without changing any offset (input for spaCy)."""
+    return text.translate(_SAME_LENGTH)
+
+
+def words(text: str) -> list[tuple[int, int, str]]:
+    """Words of ``text`` as (start, end, folded form); offsets into ``text``."""
+    return [(m.start(), m.end(), fold(m.group())) for m in WORD_RE.finditer(text)]

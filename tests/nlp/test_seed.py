@@ -1,0 +1,65 @@
+"""The first real input: the French seed must give the alert DESIGN.md describes."""
+
+from __future__ import annotations
+
+import re
+
+from bot.nlp import analyze
+from bot.nlp.watchlist import Watchlist
+
+from .conftest import ROOT
+
+SEED = ROOT / "seeds" / "000_b5e3709a28e5c677.txt"
+
+
+def _seed() -> tuple[str, str]:
+    text = SEED.read_text(encoding="utf-8")
+    title = re.split(r"(?<=[.!?])\s", text.split("\n", 1)[0])[0]
+    return title, text
+
+
+def test_seed_matches_with_french_evidence(watchlist: Watchlist) -> None:
+    title, text = _seed()
+    result = analyze(title, text, watchlist)
+    assert result.language == "fr"
+    found = {m.id: m for m in result.matches}
+    assert {"north-korea", "kursk", "arms-transfers", "russia", "ukraine"} <= set(found)
+    nk = found["north-korea"]
+    assert "Corée du Nord" in nk.evidence and "nord-coréens" in nk.evidence
+    assert nk.in_title
+    assert found["kursk"].evidence == ("Koursk",)
+    assert any("obus" in e and "missiles" in e for e in found["arms-transfers"].evidence)
+    for m in result.matches:
+        for start, end in m.spans:
+            assert 0 <= start < end <= len(text)
+    # South Korea's paragraph must not count for north-korea
+    south = text.index("Corée du Sud")
+    assert all(not (s <= south < e) for s, e in nk.spans)
+
+
+def test_seed_title_hits_counted_once(watchlist: Watchlist) -> None:
+    title, text = _seed()
+    with_title = {m.id: m for m in analyze(title, text, watchlist, "fr").matches}
+    without = {m.id: m for m in analyze("", text, watchlist, "fr").matches}
+    assert with_title["north-korea"].count == without["north-korea"].count
+    assert with_title["north-korea"].score > without["north-korea"].score
+
+
+def test_seed_quotes_and_speakers(watchlist: Watchlist) -> None:
+    title, text = _seed()
+    quotes = analyze(title, text, watchlist, "fr").quotes
+    by_start = {q.text[:25]: q for q in quotes}
+    choe = by_start["Nous réaffirmons que nous"]
+    assert choe.speaker == "Choe Son Hui"
+    assert choe.text.endswith("jusqu’au jour de la victoire")
+    blinken = by_start["Nous n’avons pas encore v"]
+    assert blinken.speaker == "Antony Blinken"
+    assert text[blinken.start : blinken.end] == blinken.text
+    assert not any(q.text in ("victoire", "zéro") for q in quotes)
+
+
+def test_wrong_declared_language_is_corrected(watchlist: Watchlist) -> None:
+    title, text = _seed()
+    result = analyze(title, text, watchlist, "en")
+    assert result.language == "fr"
+    assert "kursk" in {m.id for m in result.matches}

@@ -1,0 +1,41 @@
+"""Normalisation folds for matching but always maps back to the original characters."""
+
+from __future__ import annotations
+
+from bot.nlp import detect_language
+from bot.nlp.text import fold, normalize
+
+
+def test_fold_unifies_case_accents_and_typography() -> None:
+    assert fold("Corée du Nord") == "coree du nord"
+    assert fold("l’armée") == "l'armee"
+    assert fold("Rußland") == "russland"
+    assert fold("nord‑coréens") == "nord-coreens"
+    assert fold("북한은") == "북한은"  # Hangul survives accent folding
+
+
+def test_offsets_map_back_to_the_original() -> None:
+    original = "Straße « Ärger »"
+    norm = normalize(original)
+    assert norm.text == 'strasse " arger "'
+    start = norm.text.index("arger")
+    s, e = norm.original_span(start, start + 5)
+    assert original[s:e] == "Ärger"
+    s, e = norm.original_span(0, 7)
+    assert original[s:e] == "Straße"
+
+
+def test_detect_language_by_script_and_langid() -> None:
+    assert detect_language("북한은 러시아에 포탄을 지원했다.") == "ko"
+    assert detect_language("Україна отримала нові ракети від партнерів.") == "uk"
+    assert detect_language("Россия объявила о новых поставках.") == "ru"
+    assert detect_language("La Corée du Nord sera aux côtés de la Russie jusqu'à la fin.") == "fr"
+    assert detect_language("Nordkorea liefert Munition an Russland, heißt es aus Kiew.") == "de"
+
+
+def test_declared_hint_wins_when_plausible() -> None:
+    assert detect_language("Kursk", hint="de") == "de"
+    assert detect_language("Новости дня", hint="uk-UA") == "uk"
+    assert detect_language("북한 뉴스", hint="en") == "ko"
+    long_fr = "Le gouvernement a annoncé de nouvelles mesures pour les agriculteurs cette semaine."
+    assert detect_language(long_fr, hint="en") == "fr"
