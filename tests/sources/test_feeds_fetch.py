@@ -12,7 +12,6 @@ import pytest
 from bot.settings import FeedConfig, Settings
 from bot.sources import feeds
 from bot.sources.feeds import FeedResult, fetch_feed, make_client
-
 from tests.localserver import FEEDS, FeedServer, endless, trickle
 
 pytestmark = pytest.mark.network

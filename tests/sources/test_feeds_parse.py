@@ -9,7 +9,6 @@ import pytest
 
 from bot.settings import FeedConfig
 from bot.sources.feeds import FeedError, ParsedFeed, clean_url, parse_feed
-
 from tests.localserver import FEEDS
 
 URL = "https://feeds.example.net/feed.xml"

@@ -1,0 +1,291 @@
+"""Wiring: sources, store, matcher, outbox and chat adapters in one asyncio process.
+
+The event loop only waits on the network; matching (spaCy) and database writes run in a
+worker thread so that chat heartbeats never stall behind a long article.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import partial
+from pathlib import Path
+
+import httpx
+
+from bot.chat.base import ChatAdapter
+from bot.delivery import DeliveryWorker
+from bot.models import Article
+from bot.nlp import pipelines
+from bot.nlp.watchlist import Watchlist, load_watchlist
+from bot.pipeline import IngestReport, ingest
+from bot.settings import FeedConfig, Settings
+from bot.sources.feeds import fetch_feed, make_client
+from bot.sources.files import FileSource
+from bot.store import Store, utcnow
+from bot.yamlfile import ConfigError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ScanSummary:
+    reports: list[IngestReport] = field(default_factory=list)
+    feed_errors: int = 0
+
+    @property
+    def new(self) -> int:
+        return sum(r.new for r in self.reports)
+
+    @property
+    def alerted(self) -> int:
+        return sum(r.alerted for r in self.reports)
+
+
+class NewsBot:
+    """One running bot: owns the store, the HTTP client, the adapters and the worker."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        adapters: Mapping[str, ChatAdapter],
+        store: Store | None = None,
+        watchlist: Watchlist | None = None,
+    ) -> None:
+        self.settings = settings
+        self.adapters = dict(adapters)
+        self.store = store or Store(settings.database_url)
+        self.watchlist_path = settings.resolve(settings.watchlist)
+        self.watchlist = watchlist or load_watchlist(self.watchlist_path)
+        self._watchlist_mtime = self._mtime(self.watchlist_path)
+        self.worker = DeliveryWorker(self.store, self.adapters)
+        self.file_sources = [
+            FileSource(settings.resolve(p), settings.max_file_bytes, label=p.as_posix())
+            for p in settings.seeds
+        ]
+        self._cpu = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsbot-match")
+        self._client: httpx.AsyncClient | None = None
+        self._stop = asyncio.Event()
+        self._delivery_task: asyncio.Task[int] | None = None
+        self._seeds_scanned = False
+        pipelines.configure(settings.spacy_models)
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    @staticmethod
+    def _mtime(path: Path) -> float | None:
+        try:
+            return path.stat().st_mtime
+        except OSError:
+            return None
+
+    def reload_watchlist_if_changed(self) -> bool:
+        """Pick up an admin's edit; an invalid edit is refused and the last good list kept."""
+        mtime = self._mtime(self.watchlist_path)
+        if mtime == self._watchlist_mtime:
+            return False
+        self._watchlist_mtime = mtime
+        try:
+            new = load_watchlist(self.watchlist_path)
+        except ConfigError as exc:
+            log.error("watchlist edit refused, keeping the last good version:\n%s", exc)
+            return False
+        old_ids, new_ids = set(self.watchlist.ids()), set(new.ids())
+        self.watchlist = new
+        log.info(
+            "watchlist reloaded: %d items (added %s, removed %s)",
+            len(new_ids),
+            ", ".join(sorted(new_ids - old_ids)) or "none",
+            ", ".join(sorted(old_ids - new_ids)) or "none",
+        )
+        return True
+
+    @property
+    def client(self) -> httpx.AsyncClient:
+        if self._client is None:
+            self._client = make_client(self.settings)
+        return self._client
+
+    async def _ingest(
+        self, articles: list[Article], alert_published_after: datetime | None = None
+    ) -> IngestReport:
+        loop = asyncio.get_running_loop()
+        job = partial(
+            ingest,
+            articles,
+            store=self.store,
+            watchlist=self.watchlist,
+            routes=self.settings.routes,
+            platforms=list(self.adapters),
+            alert_published_after=alert_published_after,
+        )
+        report = await loop.run_in_executor(self._cpu, job)
+        if report.alerted:
+            self.kick_delivery()
+        return report
+
+    # -- jobs ------------------------------------------------------------------------------
+
+    async def scan_seeds(self) -> IngestReport:
+        self.reload_watchlist_if_changed()
+        articles: list[Article] = []
+        for source in self.file_sources:
+            scan = await asyncio.to_thread(source.scan)
+            for problem in scan.problems:
+                log.warning("seed file skipped: %s", problem)
+            articles += scan.articles
+        report = await self._ingest(articles)
+        if report.new or not self._seeds_scanned:
+            log.info(
+                "seeds: %d documents read, %d new, %d alerts",
+                report.fetched,
+                report.new,
+                report.alerted,
+            )
+        self._seeds_scanned = True
+        return report
+
+    async def poll_feed(self, feed: FeedConfig) -> IngestReport | None:
+        """One poll of one feed; any failure is recorded on the feed and logged in one line."""
+        self.reload_watchlist_if_changed()
+        store = self.store
+        state = await asyncio.to_thread(store.feed_state, feed.url)
+        url = (state.current_url if state else None) or feed.url
+        polled_at = utcnow()
+        result = await fetch_feed(
+            self.client,
+            feed,
+            url=url,
+            etag=state.etag if state else None,
+            last_modified=state.last_modified if state else None,
+            max_bytes=self.settings.max_feed_bytes,
+            timeout=self.settings.fetch_timeout.total_seconds(),
+        )
+        failures = state.consecutive_failures if state else 0
+        if result.status == "error":
+            label = feed.name or (state.name if state else None) or feed.url
+            retry = int(feed.interval.total_seconds() // 60) or 1
+            line = f"feed {label}: {result.error} (retrying in {retry} min)"
+            if failures == 0 or (state and state.last_error != result.error):
+                log.warning(line)
+            else:
+                log.info(line)
+            await asyncio.to_thread(
+                store.update_feed,
+                feed.url,
+                last_polled_at=polled_at,
+                last_error=result.error,
+                consecutive_failures=failures + 1,
+            )
+            return None
+        if failures:
+            log.info("feed %s recovered after %d failed polls", feed.name or feed.url, failures)
+        first_poll = not (state and state.first_poll_done)
+        report = IngestReport()
+        if result.status == "ok":
+            cutoff = polled_at - feed.backfill if first_poll else None
+            report = await self._ingest(list(result.articles), alert_published_after=cutoff)
+        updates: dict[str, object] = {
+            "last_polled_at": polled_at,
+            "last_success_at": polled_at,
+            "last_error": None,
+            "consecutive_failures": 0,
+            "first_poll_done": True,
+            "items_seen": (state.items_seen if state else 0) + report.new,
+        }
+        # A 304 may carry fresh validators too.
+        updates.update(etag=result.etag, last_modified=result.last_modified)
+        if result.status == "ok" and result.feed_title:
+            updates["name"] = result.feed_title
+        if result.permanent_redirect and result.final_url and result.final_url != url:
+            log.info("feed %s moved permanently to %s", feed.url, result.final_url)
+            updates["current_url"] = result.final_url
+        await asyncio.to_thread(store.update_feed, feed.url, **updates)
+        if report.new:
+            log.info(
+                "feed %s: %d new items, %d alerts",
+                feed.name or result.feed_title or feed.url,
+                report.new,
+                report.alerted,
+            )
+        return report
+
+    def kick_delivery(self) -> None:
+        """Deliver now rather than at the next tick; one drain at a time."""
+        if self._delivery_task is None or self._delivery_task.done():
+            self._delivery_task = asyncio.get_running_loop().create_task(self.worker.drain())
+
+    async def deliver(self) -> int:
+        return await self.worker.drain()
+
+    # -- life cycle ------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        for adapter in self.adapters.values():
+            await adapter.start()
+        await self.worker.recover()
+
+    async def close(self) -> None:
+        if self._delivery_task is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._delivery_task, timeout=10)
+        for adapter in self.adapters.values():
+            with contextlib.suppress(Exception):
+                await adapter.stop()
+        if self._client is not None:
+            await self._client.aclose()
+        self._cpu.shutdown(wait=True, cancel_futures=True)
+        self.store.close()
+
+    async def scan_once(self) -> ScanSummary:
+        """One pass over every source, then deliver what it queued."""
+        summary = ScanSummary()
+        summary.reports.append(await self.scan_seeds())
+        results = await asyncio.gather(*(self.poll_feed(f) for f in self.settings.feeds))
+        for r in results:
+            if r is None:
+                summary.feed_errors += 1
+            else:
+                summary.reports.append(r)
+        await self.deliver()
+        return summary
+
+    def request_stop(self) -> None:
+        self._stop.set()
+
+    async def run_forever(self) -> None:
+        """The bot: scheduled polling and delivery until SIGINT/SIGTERM."""
+        from bot.scheduler import build_scheduler
+
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(sig, self.request_stop)
+        await self.start()
+        scheduler = build_scheduler(self)
+        scheduler.start()
+        log.info(
+            "newsbot running: %d feeds, %d seed folders, chat: %s. Ctrl-C to stop.",
+            len(self.settings.feeds),
+            len(self.file_sources),
+            ", ".join(self.adapters) or "none",
+        )
+        try:
+            await self._stop.wait()
+        finally:
+            log.info("stopping")
+            scheduler.shutdown(wait=False)
+            await self.close()
+
+
+def startup_delay(index: int, total: int, spread: timedelta = timedelta(seconds=10)) -> timedelta:
+    """Spread first polls over a few seconds so many feeds do not fire at once."""
+    if total <= 1:
+        return timedelta(0)
+    return spread * (index / total)

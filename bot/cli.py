@@ -1,0 +1,279 @@
+"""The ``newsbot`` command line: run the bot, scan once, match files, brief, check config."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.logging import RichHandler
+
+from bot.models import Analysis, Article
+from bot.yamlfile import ConfigError
+
+app = typer.Typer(
+    help="Self-hosted news alerts for Slack and Discord, in every language the news is in.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+watchlist_app = typer.Typer(help="Inspect and validate the watchlist.", no_args_is_help=True)
+app.add_typer(watchlist_app, name="watchlist")
+
+ConfigOpt = Annotated[
+    Path, typer.Option("--config", "-c", help="Bot configuration file.", show_default=True)
+]
+DEFAULT_CONFIG = Path("config/newsbot.yaml")
+
+err = Console(stderr=True)
+
+
+def _setup_logging(verbose: bool = False) -> None:
+    """Rich, aligned logs on a terminal; one plain line per record when piped or collected."""
+    level = logging.DEBUG if verbose else logging.INFO
+    handler: logging.Handler
+    if err.is_terminal:
+        handler = RichHandler(console=err, show_path=False, markup=False, rich_tracebacks=False)
+        handler.setFormatter(logging.Formatter("%(message)s", datefmt="[%X]"))
+    else:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(
+            logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%H:%M:%S")
+        )
+    logging.basicConfig(level=level, handlers=[handler], force=True)
+    for noisy in ("httpx", "httpcore", "apscheduler", "spacy"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def _fail(exc: Exception, code: int = 2) -> typer.Exit:
+    err.print(str(exc), markup=False, highlight=False)
+    return typer.Exit(code)
+
+
+def _settings(config: Path) -> Any:
+    from bot.settings import load_settings
+
+    try:
+        return load_settings(config)
+    except ConfigError as exc:
+        raise _fail(exc) from exc
+
+
+def analysis_json(source: str, article: Article, analysis: Analysis) -> dict[str, Any]:
+    """The stable one-line-per-document JSON that other tools read (see DESIGN.md)."""
+    return {
+        "source": source,
+        "title": article.title,
+        "language": analysis.language,
+        "alert": analysis.alert,
+        "matches": [
+            {
+                "id": m.id,
+                "name": m.name,
+                "kind": m.kind,
+                "count": m.count,
+                "score": round(m.score, 3),
+                "evidence": list(m.evidence),
+            }
+            for m in analysis.matches
+        ],
+        "quotes": [{"text": q.text, "speaker": q.speaker} for q in analysis.quotes],
+    }
+
+
+def _print_json(obj: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
+def _console_adapters(enabled: bool = True) -> dict[str, Any]:
+    from bot.chat.console import ConsoleAdapter
+
+    return {"console": ConsoleAdapter()} if enabled else {}
+
+
+def _make_bot(config: Path, adapters: dict[str, Any]) -> Any:
+    from bot.app import NewsBot
+
+    settings = _settings(config)
+    try:
+        return NewsBot(settings, adapters)
+    except ConfigError as exc:
+        raise _fail(exc) from exc
+
+
+@app.command()
+def run(
+    config: ConfigOpt = DEFAULT_CONFIG,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+) -> None:
+    """Run the bot: poll feeds and seed folders, post alerts, until stopped."""
+    _setup_logging(verbose)
+    bot = _make_bot(config, _console_adapters())
+    asyncio.run(bot.run_forever())
+
+
+@app.command()
+def scan(
+    once: Annotated[bool, typer.Option("--once", help="One pass over every source, then exit.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print each new document as JSON.")] = False,
+    config: ConfigOpt = DEFAULT_CONFIG,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+) -> None:
+    """Scan all sources once, record what is new, and print its alerts.
+
+    With --json the alerts stay queued for the running bot, and each new document is
+    printed in the format of `newsbot match --json`.
+    """
+    if not once:
+        err.print("newsbot scan runs a single pass: use --once (or `newsbot run` to keep polling).")
+        raise typer.Exit(2)
+    _setup_logging(verbose)
+    bot = _make_bot(config, _console_adapters(enabled=not as_json))
+    if as_json:
+        bot.worker.adapters.clear()
+
+    async def go() -> Any:
+        try:
+            await bot.start()
+            return await bot.scan_once()
+        finally:
+            await bot.close()
+
+    summary = asyncio.run(go())
+    if as_json:
+        for report in summary.reports:
+            for article, analysis in report.results:
+                _print_json(analysis_json(article.location or article.guid, article, analysis))
+    err.print(
+        f"scan: {summary.new} new documents, {summary.alerted} alerts, "
+        f"{summary.feed_errors} feeds unreachable",
+        highlight=False,
+    )
+
+
+@app.command()
+def match(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders of documents.")],
+    watchlist: Annotated[
+        Path | None, typer.Option("--watchlist", "-w", help="Watchlist file to match against.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per document.")] = False,
+    config: ConfigOpt = DEFAULT_CONFIG,
+) -> None:
+    """Match documents against the watchlist without storing or posting anything."""
+    from bot.alerts import build_alert
+    from bot.chat.console import render_alert
+    from bot.nlp import analyze
+    from bot.nlp.watchlist import load_watchlist
+    from bot.sources.files import DocumentError, iter_documents, read_document
+
+    _setup_logging()
+    settings = _settings(config)
+    try:
+        wl = load_watchlist(watchlist or settings.resolve(settings.watchlist))
+    except ConfigError as exc:
+        raise _fail(exc) from exc
+    out = Console()
+    documents = list(iter_documents(paths))
+    failures = 0
+    for path in documents:
+        try:
+            article = read_document(path, settings.max_file_bytes)
+        except (DocumentError, OSError) as exc:
+            failures += 1
+            reason = str(exc) if isinstance(exc, DocumentError) else f"{path}: {exc}"
+            err.print(reason, markup=False, highlight=False)
+            continue
+        analysis = analyze(article.title, article.text, wl, article.language)
+        if as_json:
+            _print_json(analysis_json(str(path), article, analysis))
+        elif analysis.alert:
+            out.rule(style="dim")
+            out.print(render_alert(build_alert(article, analysis)))
+        else:
+            out.print(f"{path}: no match ({analysis.language})", markup=False, highlight=False)
+    if failures and failures == len(documents):
+        raise typer.Exit(1)
+
+
+@app.command()
+def brief(
+    item: Annotated[str | None, typer.Argument(help="Watch item id or name; all if omitted.")] = None,
+    since: Annotated[str, typer.Option("--since", help="How far back: 6h, 48h, 7d.")] = "24h",
+    config: ConfigOpt = DEFAULT_CONFIG,
+) -> None:
+    """The digest of recent alerts, the same one /brief gives in chat."""
+    from bot.chat.console import render_digest
+    from bot.commands import CommandError
+    from bot.commands import brief as make_brief
+    from bot.nlp.watchlist import load_watchlist
+    from bot.store import Store
+
+    settings = _settings(config)
+    try:
+        wl = load_watchlist(settings.resolve(settings.watchlist))
+    except ConfigError as exc:
+        raise _fail(exc) from exc
+    store = Store(settings.database_url)
+    try:
+        digest = make_brief(store, wl, item, since)
+    except CommandError as exc:
+        raise _fail(exc, 1) from exc
+    finally:
+        store.close()
+    Console().print(render_digest(digest))
+
+
+@watchlist_app.command("check")
+def watchlist_check(
+    file: Annotated[Path | None, typer.Argument(help="Watchlist file (default: from config).")] = None,
+    config: ConfigOpt = DEFAULT_CONFIG,
+) -> None:
+    """Validate a watchlist; errors are printed as file:line: message."""
+    from bot.nlp.watchlist import load_watchlist
+
+    if file is None:
+        settings = _settings(config)
+        file = settings.resolve(settings.watchlist)
+    path = file
+    try:
+        wl = load_watchlist(path)
+    except ConfigError as exc:
+        raise _fail(exc, 1) from exc
+    entities = sum(1 for i in wl.items if i.kind == "entity")
+    topics = len(wl.items) - entities
+    langs = sorted({lang for i in wl.items for lang in i.aliases})
+    typer.echo(
+        f"{path}: OK, {entities} entities and {topics} topics in {len(langs)} languages "
+        f"({', '.join(langs)})"
+    )
+
+
+@watchlist_app.command("show")
+def watchlist_show(config: ConfigOpt = DEFAULT_CONFIG) -> None:
+    """List what can be watched."""
+    from bot.nlp.watchlist import load_watchlist
+
+    settings = _settings(config)
+    try:
+        wl = load_watchlist(settings.resolve(settings.watchlist))
+    except ConfigError as exc:
+        raise _fail(exc, 1) from exc
+    for item in wl.items:
+        typer.echo(f"{item.id:<16} {item.kind:<7} {item.name}")
+
+
+def main() -> None:
+    os.environ.setdefault("PYTHONIOENCODING", "utf-8")
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
