@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from bot.nlp.text import fold_char
+
 ELLIPSIS = "…"
 
 # ESC-introduced sequences: CSI (colours, cursor moves), OSC (titles, hyperlinks), DCS/SOS/PM/APC
@@ -117,21 +119,10 @@ def sentences(text: str) -> list[str]:
 
 # --- comparing a title with the start of a text ------------------------------------------------
 
-_APOSTROPHES = str.maketrans({"’": "'", "ʼ": "'", "‘": "'", "`": "'", "´": "'"})
-
-
-def _fold_char(ch: str) -> str:
-    """How one character compares: no accents, no case, apostrophes and spaces unified."""
-    if ch.isspace():
-        return " "
-    decomposed = unicodedata.normalize("NFKD", ch)
-    base = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return base.casefold().translate(_APOSTROPHES)
-
-
 def fold(text: str) -> str:
-    """Text as it compares: no accents, no case, apostrophes and whitespace runs unified."""
-    return _WS_RE.sub(" ", "".join(_fold_char(c) for c in text)).strip()
+    """Text as it compares: the matcher's folding (no accents, no case, one apostrophe),
+    with whitespace runs made one space."""
+    return _WS_RE.sub(" ", "".join(" " if c.isspace() else fold_char(c) for c in text)).strip()
 
 
 def prefix_end(text: str, prefix: str) -> int | None:
@@ -149,7 +140,7 @@ def prefix_end(text: str, prefix: str) -> int | None:
     while i < len(text) and text[i].isspace():
         i += 1
     for j in range(i, len(text)):
-        folded = _fold_char(text[j])
+        folded = " " if text[j].isspace() else fold_char(text[j])
         if folded == " " and got and got[-1] == " ":
             continue
         got.append(folded)

@@ -46,7 +46,7 @@ def _node_at(root: yaml.Node | None, loc: Sequence[int | str]) -> yaml.Node | No
     return node
 
 
-def _key_line(root: yaml.Node | None, loc: Sequence[int | str]) -> int | None:
+def key_line(root: yaml.Node | None, loc: Sequence[int | str]) -> int | None:
     """Line of the key itself for an unknown field, else of the value; 1-based."""
     if not loc:
         return 1 if root is None else root.start_mark.line + 1
@@ -68,6 +68,18 @@ def _describe(loc: Sequence[int | str]) -> str:
         else:
             parts.append(("." if parts else "") + str(key))
     return "".join(parts)
+
+
+def read_text(path: Path) -> str:
+    """A config file's text, or ConfigError saying why it cannot be read."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise ConfigError([f"{path}:1: file not found"]) from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError([f"{path}:1: not UTF-8 text ({exc.reason})"]) from exc
+    except OSError as exc:
+        raise ConfigError([f"{path}:1: cannot read ({exc.strerror or exc})"]) from exc
 
 
 def parse_yaml(text: str, path: str | Path) -> tuple[Any, yaml.Node | None]:
@@ -94,12 +106,7 @@ def load_model(
     """
     path = Path(path)
     if text is None:
-        try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError as exc:
-            raise ConfigError([f"{path}:1: file not found"]) from exc
-        except UnicodeDecodeError as exc:
-            raise ConfigError([f"{path}:1: not UTF-8 text ({exc.reason})"]) from exc
+        text = read_text(path)
     data, root = parse_yaml(text, path)
     if data is None:
         data = {}
@@ -109,7 +116,7 @@ def load_model(
         problems = []
         for err in exc.errors():
             loc = tuple(err.get("loc", ()))
-            line = _key_line(root, loc) or 1
+            line = key_line(root, loc) or 1
             where = _describe(loc)
             msg = err.get("msg", "invalid value")
             if err.get("type") == "extra_forbidden":

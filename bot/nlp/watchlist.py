@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from bot.models import ItemKind
 from bot.nlp.text import WORD_RE
-from bot.yamlfile import ConfigError, _key_line, load_model, parse_yaml
+from bot.yamlfile import ConfigError, key_line, load_model, parse_yaml, read_text
 
 ANY_LANGUAGE = "any"
 """Alias key for forms used in every language (``DPRK``, ``HIMARS``)."""
@@ -172,7 +172,7 @@ def parse_watchlist(text: str, path: str | Path = "<watchlist>") -> Watchlist:
         for i, item in enumerate(data["items"]):
             if isinstance(item, dict) and isinstance(item.get("id"), str):
                 if item["id"] in seen:
-                    line = _key_line(root, ("items", i, "id")) or 1
+                    line = key_line(root, ("items", i, "id")) or 1
                     first = seen[item["id"]]
                     problems.append(
                         f"{path}:{line}: items[{i}].id: duplicate id '{item['id']}' "
@@ -188,10 +188,4 @@ def parse_watchlist(text: str, path: str | Path = "<watchlist>") -> Watchlist:
 def load_watchlist(path: str | Path) -> Watchlist:
     """Read and validate a watchlist file; ConfigError is ``path:line: message``."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError as exc:
-        raise ConfigError([f"{path}:1: file not found"]) from exc
-    except UnicodeDecodeError as exc:
-        raise ConfigError([f"{path}:1: not UTF-8 text ({exc.reason})"]) from exc
-    return parse_watchlist(text, path)
+    return parse_watchlist(read_text(path), path)
