@@ -249,10 +249,14 @@ def watchlist_check(
         raise _fail(exc, 1) from exc
     entities = sum(1 for i in wl.items if i.kind == "entity")
     topics = len(wl.items) - entities
-    langs = sorted({lang for i in wl.items for lang in i.aliases})
+    langs = sorted({lang for i in wl.items for lang in i.aliases} - {"any"})
+
+    def n(count: int, word: str) -> str:
+        return f"{count} {word}{'' if count == 1 else 's'}"
+
     typer.echo(
-        f"{path}: OK, {entities} entities and {topics} topics in {len(langs)} languages "
-        f"({', '.join(langs)})"
+        f"{path}: OK, {n(entities, 'entity').replace('entitys', 'entities')} and "
+        f"{n(topics, 'topic')}, aliases in {n(len(langs), 'language')} ({', '.join(langs)})"
     )
 
 

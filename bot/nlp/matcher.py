@@ -381,5 +381,7 @@ def match(title: str, text: str, watchlist: Watchlist, language: str) -> tuple[M
                 in_title=found.in_title,
             )
             results.append((-score, ii, m))
-    results.sort(key=lambda r: (r[0], r[1]))
+    # Watchlist order: admins list first what matters most to them, and an alert's header
+    # and why-lines follow it rather than whichever broad item happens to be most frequent.
+    results.sort(key=lambda r: r[1])
     return tuple(m for _, _, m in results)
