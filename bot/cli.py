@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -52,7 +51,8 @@ def _setup_logging(verbose: bool = False) -> None:
 
 
 def _fail(exc: Exception, code: int = 2) -> typer.Exit:
-    err.print(str(exc), markup=False, highlight=False)
+    """Print an error as-is (``file:line: message`` must stay one greppable line)."""
+    sys.stderr.write(f"{exc}\n")
     return typer.Exit(code)
 
 
@@ -85,6 +85,13 @@ def analysis_json(source: str, article: Article, analysis: Analysis) -> dict[str
         ],
         "quotes": [{"text": q.text, "speaker": q.speaker} for q in analysis.quotes],
     }
+
+
+def _n(count: int, noun: str) -> str:
+    """``1 alert``, ``2 alerts``, ``3 entities``."""
+    if count == 1:
+        return f"{count} {noun}"
+    return f"{count} {noun[:-1]}ies" if noun.endswith("y") else f"{count} {noun}s"
 
 
 def _print_json(obj: dict[str, Any]) -> None:
@@ -151,10 +158,9 @@ def scan(
         for report in summary.reports:
             for article, analysis in report.results:
                 _print_json(analysis_json(article.location or article.guid, article, analysis))
-    err.print(
-        f"scan: {summary.new} new documents, {summary.alerted} alerts, "
-        f"{summary.feed_errors} feeds unreachable",
-        highlight=False,
+    sys.stderr.write(
+        f"scan: {_n(summary.new, 'new document')}, {_n(summary.alerted, 'alert')}, "
+        f"{_n(summary.feed_errors, 'feed')} unreachable\n"
     )
 
 
@@ -189,7 +195,7 @@ def match(
         except (DocumentError, OSError) as exc:
             failures += 1
             reason = str(exc) if isinstance(exc, DocumentError) else f"{path}: {exc}"
-            err.print(reason, markup=False, highlight=False)
+            sys.stderr.write(f"{reason}\n")
             continue
         analysis = analyze(article.title, article.text, wl, article.language)
         if as_json:
@@ -250,13 +256,9 @@ def watchlist_check(
     entities = sum(1 for i in wl.items if i.kind == "entity")
     topics = len(wl.items) - entities
     langs = sorted({lang for i in wl.items for lang in i.aliases} - {"any"})
-
-    def n(count: int, word: str) -> str:
-        return f"{count} {word}{'' if count == 1 else 's'}"
-
     typer.echo(
-        f"{path}: OK, {n(entities, 'entity').replace('entitys', 'entities')} and "
-        f"{n(topics, 'topic')}, aliases in {n(len(langs), 'language')} ({', '.join(langs)})"
+        f"{path}: OK, {_n(entities, 'entity')} and {_n(topics, 'topic')}, "
+        f"aliases in {_n(len(langs), 'language')} ({', '.join(langs)})"
     )
 
 
@@ -275,7 +277,6 @@ def watchlist_show(config: ConfigOpt = DEFAULT_CONFIG) -> None:
 
 
 def main() -> None:
-    os.environ.setdefault("PYTHONIOENCODING", "utf-8")
     app()
 
 

@@ -118,7 +118,7 @@ def load_model(
             loc = tuple(err.get("loc", ()))
             line = key_line(root, loc) or 1
             where = _describe(loc)
-            msg = err.get("msg", "invalid value")
+            msg = str(err.get("msg", "invalid value")).removeprefix("Value error, ")
             if err.get("type") == "extra_forbidden":
                 msg = f"unknown field '{loc[-1]}'" if loc else "unknown field"
             problems.append(f"{path}:{line}: {where + ': ' if where else ''}{msg}")

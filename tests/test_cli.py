@@ -102,11 +102,11 @@ def test_scan_once_survives_bad_seed_files_and_brief_shows_the_alert(workdir: Pa
     assert first.stdout.count("La Corée du Nord sera aux côtés de la Russie") == 1
     for bad in ("empty.txt", "image.html", "huge.txt"):
         assert sum(bad in line for line in first.stderr.splitlines()) == 1, first.stderr
-    assert "1 new documents, 1 alerts" in first.stderr
+    assert "scan: 1 new document, 1 alert, 0 feeds unreachable" in first.stderr
 
     again = newsbot("scan", "--once", "--json", cwd=workdir, env=env)
     assert again.returncode == 0 and again.stdout == ""
-    assert "0 new documents" in again.stderr
+    assert "scan: 0 new documents, 0 alerts" in again.stderr
 
     brief = newsbot("brief", "kursk", "--since", "48h", cwd=workdir, env=env)
     assert brief.returncode == 0, brief.stderr

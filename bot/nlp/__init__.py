@@ -24,6 +24,11 @@ __all__ = [
     "parse_watchlist",
 ]
 
+MAX_TITLE_CHARS = 1_000
+MAX_TEXT_CHARS = 200_000
+"""What is analysed of one document: several times the longest news article, and far below
+spaCy's ``max_length``, so a hostile or broken source cannot stall or crash the matcher."""
+
 
 def analyze(title: str, text: str, watchlist: Watchlist, language: str | None = None) -> Analysis:
     """Match and extract quotes for one document.
@@ -31,7 +36,9 @@ def analyze(title: str, text: str, watchlist: Watchlist, language: str | None = 
     ``language`` is what the source declares (``Article.language``); it is checked against
     the text, because feeds often declare one language for everything they publish. A
     plausible declaration wins; None means detect. Call ``match`` directly to force one.
+    Text past ``MAX_TEXT_CHARS`` is not analysed.
     """
+    title, text = title[:MAX_TITLE_CHARS], text[:MAX_TEXT_CHARS]
     sample = text if text.startswith(title.strip()) else f"{title}\n{text}"
     lang = detect_language(sample, hint=language)
     return Analysis(

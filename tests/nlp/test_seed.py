@@ -63,3 +63,12 @@ def test_wrong_declared_language_is_corrected(watchlist: Watchlist) -> None:
     result = analyze(title, text, watchlist, "en")
     assert result.language == "fr"
     assert "kursk" in {m.id for m in result.matches}
+
+
+def test_an_endless_article_is_analysed_up_to_the_cap(watchlist: Watchlist) -> None:
+    """A broken feed that pastes a whole archive into one item must not stall the bot."""
+    lead = "Nordkorea liefert Artilleriegranaten an Russland, sagen Geheimdienste in Seoul. "
+    filler = "Der Ausschuss tagte am Nachmittag ohne weitere Ergebnisse. " * 60_000  # ~3.5 MB
+    result = analyze("Lieferungen aus Pjöngjang", lead + filler, watchlist, "de")
+    assert len(lead + filler) > 3_000_000
+    assert {"north-korea", "arms-transfers", "russia"} <= {m.id for m in result.matches}
