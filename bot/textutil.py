@@ -85,35 +85,137 @@ def shorten(text: str, max_len: int) -> str:
 
 # --- sentences ------------------------------------------------------------------------------
 
-# A sentence may end at . ! ? … (with any closing quotes or brackets after it) before
-# whitespace, at a CJK full stop, or at a line break. An elision "(…)" and an initial
-# ("J. Smith", "M. Macron") do not end one; neither does a stop followed by a lower-case word.
-_SENTENCE_END_RE = re.compile(
-    r"""
-    (?<![(\[])(?<![\s(\[][A-ZÀ-ÝА-Я])(?<!^[A-ZÀ-ÝА-Я])
-    [.!?…]+ (?:[\s\u00a0\u202f]*[”»"’)\]])* (?=\s)
-  | [。！？]+ [”’」』)]*
-  | \n
-    """,
-    re.VERBOSE,
+SENTENCE_END = ".!?…。！？"
+CLOSERS = "\"'»”’)]›"
+_OPENERS = "\"'«“‘([‹„"
+_NO_SPACE_END = "。！？"
+_ABBREVIATIONS = frozenset(
+    {
+        "mr",
+        "mrs",
+        "ms",
+        "dr",
+        "st",
+        "jr",
+        "sr",
+        "mme",
+        "mlle",
+        "mgr",
+        "prof",
+        "gen",
+        "sen",
+        "rep",
+        "gov",
+        "col",
+        "lt",
+        "sgt",
+        "capt",
+        "cmdr",
+        "adm",
+        "vs",
+        "etc",
+        "no",
+        "nr",
+        "bzw",
+        "z.b",
+        "u.a",
+        "vgl",
+        "ca",
+        "dt",
+        "hr",
+        "fr",
+        "т.е",
+        "т.д",
+        "г",
+        "гг",
+        "им",
+        "ул",
+        "тыс",
+        "млн",
+        "млрд",
+        "janv",
+        "févr",
+        "avr",
+        "juil",
+        "sept",
+        "oct",
+        "nov",
+        "déc",
+        "jan",
+        "feb",
+        "mar",
+        "apr",
+        "jun",
+        "jul",
+        "aug",
+        "sep",
+        "dec",
+    }
 )
+
+def _is_abbreviation(text: str, dot: int) -> bool:
+    """Is the ``.`` at ``dot`` the end of an abbreviation or a name's initial, not a sentence?"""
+    start = dot
+    while start > 0 and not text[start - 1].isspace() and text[start - 1] not in _OPENERS:
+        start -= 1
+    word = text[start:dot]
+    if not word:
+        return False
+    if word.casefold() in _ABBREVIATIONS:
+        return True
+    # "M. Macron", "J. R. R. Tolkien", "U.S." - an initial, not a sentence end.
+    return len(word.rstrip(".")) == 1 and word[0].isupper() or "." in word and len(word) <= 5
+
+
+def first_sentence(text: str) -> str:
+    """The first sentence of ``text`` (whole text if it has no recognisable sentence end)."""
+    n = len(text)
+    i = 0
+    while i < n:
+        ch = text[i]
+        if ch == "\n":
+            return text[:i].strip()
+        if ch in SENTENCE_END:
+            j = i + 1
+            while j < n:
+                if text[j] in SENTENCE_END or text[j] in CLOSERS:
+                    j += 1
+                elif text[j] in " \xa0\u202f" and text[j + 1 : j + 2] in ("»", "›"):
+                    j += 1  # French spacing: « Oui ! »
+                else:
+                    break
+            if ch in _NO_SPACE_END and j < n and not text[j].isspace():
+                return text[:j].strip()
+            if j >= n:
+                return text.strip()
+            if text[j].isspace():
+                k = j
+                while k < n and text[k].isspace():
+                    k += 1
+                nxt = text[k] if k < n else ""
+                if nxt == "" or "\n" in text[j:k]:
+                    return text[:j].strip()
+                # Next sentence starts with anything but a lowercase letter (Hangul has no case).
+                if (nxt in _OPENERS or not nxt.islower()) and not (
+                    ch == "." and _is_abbreviation(text, i)
+                ):
+                    return text[:j].strip()
+            i = j
+            continue
+        i += 1
+    return text.strip()
 
 
 def sentences(text: str) -> list[str]:
-    """Split plain text into sentences, good enough for a lead paragraph in any language."""
+    """Split plain text into sentences, with the same rule as ``first_sentence``."""
     out: list[str] = []
-    start = 0
-    for m in _SENTENCE_END_RE.finditer(text):
-        rest = text[m.end() :].lstrip()
-        if m.group() != "\n" and rest[:1].islower():
-            continue
-        piece = text[start : m.end()].strip()
-        if piece:
-            out.append(piece)
-        start = m.end()
-    tail = text[start:].strip()
-    if tail:
-        out.append(tail)
+    rest = text.strip()
+    while rest:
+        sentence = first_sentence(rest)
+        if not sentence:
+            break
+        out.append(sentence)
+        rest = rest[len(sentence) :].lstrip()
     return out
 
 

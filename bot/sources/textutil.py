@@ -11,134 +11,16 @@ import email.utils
 import re
 from datetime import UTC, date, datetime, time
 
+from bot.textutil import CLOSERS, SENTENCE_END, first_sentence
+
 HEADLINE_MAX = 120
 """A first sentence longer than this is cut at a clause boundary."""
 TITLE_LINE_MAX = 200
 """A first line longer than this is a paragraph, not a title."""
 
-_SENTENCE_END = ".!?…。！？"
-_CLOSERS = "\"'»”’)]›"
-_OPENERS = "\"'«“‘([‹„"
-_NO_SPACE_END = "。！？"
-_ABBREVIATIONS = frozenset(
-    {
-        "mr",
-        "mrs",
-        "ms",
-        "dr",
-        "st",
-        "jr",
-        "sr",
-        "mme",
-        "mlle",
-        "mgr",
-        "prof",
-        "gen",
-        "sen",
-        "rep",
-        "gov",
-        "col",
-        "lt",
-        "sgt",
-        "capt",
-        "cmdr",
-        "adm",
-        "vs",
-        "etc",
-        "no",
-        "nr",
-        "bzw",
-        "z.b",
-        "u.a",
-        "vgl",
-        "ca",
-        "dt",
-        "hr",
-        "fr",
-        "т.е",
-        "т.д",
-        "г",
-        "гг",
-        "им",
-        "ул",
-        "тыс",
-        "млн",
-        "млрд",
-        "janv",
-        "févr",
-        "avr",
-        "juil",
-        "sept",
-        "oct",
-        "nov",
-        "déc",
-        "jan",
-        "feb",
-        "mar",
-        "apr",
-        "jun",
-        "jul",
-        "aug",
-        "sep",
-        "dec",
-    }
-)
 # Where a long sentence may be cut into a headline: after a comma or semicolon, or before a dash.
 _CLAUSE = re.compile(r"[,;](?=\s)|\s(?=[–—-]\s)")
 _CLAUSE_MIN = 30
-
-
-def _is_abbreviation(text: str, dot: int) -> bool:
-    """Is the ``.`` at ``dot`` the end of an abbreviation or a name's initial, not a sentence?"""
-    start = dot
-    while start > 0 and not text[start - 1].isspace() and text[start - 1] not in _OPENERS:
-        start -= 1
-    word = text[start:dot]
-    if not word:
-        return False
-    if word.casefold() in _ABBREVIATIONS:
-        return True
-    # "M. Macron", "J. R. R. Tolkien", "U.S." - an initial, not a sentence end.
-    return len(word.rstrip(".")) == 1 and word[0].isupper() or "." in word and len(word) <= 5
-
-
-def first_sentence(text: str) -> str:
-    """The first sentence of ``text`` (whole text if it has no recognisable sentence end)."""
-    n = len(text)
-    i = 0
-    while i < n:
-        ch = text[i]
-        if ch == "\n":
-            return text[:i].strip()
-        if ch in _SENTENCE_END:
-            j = i + 1
-            while j < n:
-                if text[j] in _SENTENCE_END or text[j] in _CLOSERS:
-                    j += 1
-                elif text[j] in " \xa0\u202f" and text[j + 1 : j + 2] in ("»", "›"):
-                    j += 1  # French spacing: « Oui ! »
-                else:
-                    break
-            if ch in _NO_SPACE_END and j < n and not text[j].isspace():
-                return text[:j].strip()
-            if j >= n:
-                return text.strip()
-            if text[j].isspace():
-                k = j
-                while k < n and text[k].isspace():
-                    k += 1
-                nxt = text[k] if k < n else ""
-                if nxt == "" or "\n" in text[j:k]:
-                    return text[:j].strip()
-                # Next sentence starts with anything but a lowercase letter (Hangul has no case).
-                if (nxt in _OPENERS or not nxt.islower()) and not (
-                    ch == "." and _is_abbreviation(text, i)
-                ):
-                    return text[:j].strip()
-            i = j
-            continue
-        i += 1
-    return text.strip()
 
 
 def headline(text: str, limit: int = HEADLINE_MAX) -> str:
@@ -183,12 +65,12 @@ def split_title_line(body: str) -> tuple[str | None, str]:
         return None, stripped
     if rest[0].islower() and not blank_after:
         return None, stripped  # a hard-wrapped sentence continues on the next line
-    tail = first.rstrip(_CLOSERS)
+    tail = first.rstrip(CLOSERS)
     if tail.endswith(("...", "…")):
         return first, rest  # a title truncated by its publisher
     # "?" and "!" end sentences, but headlines use them too: accept those when short.
     question = bool(tail) and tail[-1] in "?!" and len(first) <= HEADLINE_MAX
-    if (not tail or tail[-1] in _SENTENCE_END + ",;:") and not question:
+    if (not tail or tail[-1] in SENTENCE_END + ",;:") and not question:
         return None, stripped
     return first, rest
 
