@@ -54,9 +54,11 @@ class DeliveryWorker:
             log.warning("requeued %d deliveries that were in flight when the bot stopped", n)
 
     async def drain(self) -> int:
-        """Deliver everything that is due now; returns how many were sent."""
-        if self._lock.locked():
-            return 0
+        """Deliver everything that is due now; returns how many were sent.
+
+        Drains run one at a time; a caller that finds one running waits for it and then
+        drains what was queued meanwhile, so "queued, then drained" always holds.
+        """
         async with self._lock:
             sent = 0
             # What is due as of now: a retry scheduled during this drain waits for the next.
@@ -65,8 +67,14 @@ class DeliveryWorker:
                 due = await asyncio.to_thread(self.store.claim_due, self.adapters, now, self.batch)
                 if not due:
                     return sent
-                for delivery in due:
-                    sent += await self._deliver(delivery)
+                pending = {d.id for d in due}
+                try:
+                    for delivery in due:
+                        sent += await self._deliver(delivery)
+                        pending.discard(delivery.id)
+                finally:
+                    if pending:  # stopped mid-batch: the rest goes back in the queue now
+                        await asyncio.shield(asyncio.to_thread(self.store.release, pending))
 
     async def _deliver(self, d: PendingDelivery) -> int:
         adapter = self.adapters[d.target.platform]
@@ -74,7 +82,9 @@ class DeliveryWorker:
         try:
             external_id = await adapter.send_alert(d.target, d.alert)
         except DeliveryError as exc:
-            if exc.permanent or d.attempts >= self.policy.max_attempts:
+            # A rate limit is the platform pacing us, not a failure: it uses up no attempt.
+            throttled = exc.retry_after is not None and not exc.permanent
+            if exc.permanent or (not throttled and d.attempts >= self.policy.max_attempts):
                 log.error("delivery of alert %s to %s failed: %s", d.alert.id, where, exc)
                 await asyncio.to_thread(self.store.mark_failed, d.id, str(exc))
             else:
@@ -86,7 +96,9 @@ class DeliveryWorker:
                     d.attempts,
                     exc,
                 )
-                await asyncio.to_thread(self.store.mark_retry, d.id, str(exc), delay)
+                await asyncio.to_thread(
+                    self.store.mark_retry, d.id, str(exc), delay, count_attempt=not throttled
+                )
             return 0
         except Exception as exc:  # an adapter bug must not kill the worker or lose the alert
             log.exception("unexpected error delivering alert %s to %s", d.alert.id, where)

@@ -10,6 +10,7 @@ import hashlib
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Literal
 
 ItemKind = Literal["entity", "topic"]
@@ -48,7 +49,7 @@ class Article:
     location: str | None = None
     """Where a person finds it: the link, or the file's path."""
 
-    @property
+    @cached_property
     def content_hash(self) -> str:
         return content_hash(self.title, self.text)
 

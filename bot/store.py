@@ -29,7 +29,9 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
+from sqlalchemy.pool import StaticPool
 from sqlalchemy.types import TypeDecorator
 
 from bot.models import Alert, Article, Match, Quote, Target
@@ -206,7 +208,9 @@ class FeedState:
 # --- the store ------------------------------------------------------------------------------
 
 
-def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+def _sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
+    # Let SQLAlchemy, not the driver, say when a transaction begins (see _sqlite_begin).
+    dbapi_conn.isolation_level = None
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA foreign_keys=ON")
@@ -214,12 +218,27 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+def _sqlite_begin(conn: Any) -> None:
+    # IMMEDIATE takes the write lock up front, so "seen?" and "record" are one atomic step
+    # even when `newsbot run` and `newsbot scan --once` share the file.
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 def make_engine(url: str) -> Engine:
-    if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
+    in_memory = url in ("sqlite://", "sqlite:///:memory:")
+    if url.startswith("sqlite:///") and not in_memory:
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, future=True)
+    if in_memory:
+        # One shared connection: every thread (the store is used from worker threads) must
+        # see the same database, not a new empty one.
+        engine = create_engine(
+            url, poolclass=StaticPool, connect_args={"check_same_thread": False}
+        )
+    else:
+        engine = create_engine(url)
     if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", _sqlite_connect)
+        event.listen(engine, "begin", _sqlite_begin)
     return engine
 
 
@@ -251,17 +270,48 @@ class Store:
             return s.scalar(select(ArticleRow.id).where(self._seen_clause(article)).limit(1)) is not None
 
     def filter_new(self, articles: Iterable[Article]) -> list[Article]:
-        """The articles not seen before, by guid, canonical URL or content hash."""
+        """The articles not seen before, by guid, canonical URL or content hash.
+
+        A few IN queries per batch, not one per article: a seed folder is re-checked
+        every scan. Duplicates inside the batch count as seen after their first copy.
+        """
+        articles = list(articles)
+        guids: set[tuple[str, str]] = set()
+        urls: set[str] = set()
+        hashes: set[str] = set()
+        with self._session() as s:
+            for chunk in _chunks(articles, 400):
+                by_source: dict[str, list[str]] = {}
+                for a in chunk:
+                    by_source.setdefault(a.source_id, []).append(a.guid)
+                for source, gs in by_source.items():
+                    rows = s.execute(
+                        select(ArticleRow.guid).where(
+                            ArticleRow.source_id == source, ArticleRow.guid.in_(gs)
+                        )
+                    )
+                    guids |= {(source, g) for (g,) in rows}
+                wanted_urls = [a.url for a in chunk if a.url]
+                if wanted_urls:
+                    urls |= set(
+                        s.scalars(select(ArticleRow.url).where(ArticleRow.url.in_(wanted_urls)))
+                    )
+                hashes |= set(
+                    s.scalars(
+                        select(ArticleRow.content_hash).where(
+                            ArticleRow.content_hash.in_([a.content_hash for a in chunk])
+                        )
+                    )
+                )
         fresh: list[Article] = []
-        batch_keys: set[str] = set()
         for a in articles:
-            keys = {f"g:{a.source_id}\0{a.guid}", f"h:{a.content_hash}"} | (
-                {f"u:{a.url}"} if a.url else set()
-            )
-            if keys & batch_keys or self.is_seen(a):
+            if (a.source_id, a.guid) in guids or a.content_hash in hashes or (a.url and a.url in urls):
                 continue
-            batch_keys |= keys
             fresh.append(a)
+            guids.add((a.source_id, a.guid))
+            hashes.add(a.content_hash)
+            if a.url:
+                urls.add(a.url)
         return fresh
 
     def record(
@@ -271,6 +321,12 @@ class Store:
 
         Returns False (and writes nothing) if the article was seen meanwhile.
         """
+        try:
+            return self._record(article, alert, targets)
+        except IntegrityError:
+            return False  # another process recorded the same guid first
+
+    def _record(self, article: Article, alert: Alert | None, targets: Sequence[Target]) -> bool:
         with self._session.begin() as s:
             if s.scalar(select(ArticleRow.id).where(self._seen_clause(article)).limit(1)):
                 return False
@@ -367,6 +423,18 @@ class Store:
                 )
             return out
 
+    def release(self, delivery_ids: Iterable[int]) -> None:
+        """Give back claimed deliveries that were not attempted (the worker was stopped)."""
+        ids = list(delivery_ids)
+        if not ids:
+            return
+        with self._session.begin() as s:
+            s.execute(
+                update(DeliveryRow)
+                .where(DeliveryRow.id.in_(ids), DeliveryRow.status == "sending")
+                .values(status="pending", attempts=DeliveryRow.attempts - 1)
+            )
+
     def mark_sent(self, delivery_id: int, external_id: str | None = None) -> None:
         with self._session.begin() as s:
             s.execute(
@@ -375,13 +443,19 @@ class Store:
                 .values(status="sent", sent_at=utcnow(), external_id=external_id, last_error=None)
             )
 
-    def mark_retry(self, delivery_id: int, error: str, delay: timedelta) -> None:
+    def mark_retry(
+        self, delivery_id: int, error: str, delay: timedelta, *, count_attempt: bool = True
+    ) -> None:
+        """Try again after ``delay``; a rate limit (``count_attempt=False``) is no failure."""
+        values: dict[str, Any] = {
+            "status": "pending",
+            "last_error": error[:2000],
+            "next_attempt_at": utcnow() + delay,
+        }
+        if not count_attempt:
+            values["attempts"] = DeliveryRow.attempts - 1
         with self._session.begin() as s:
-            s.execute(
-                update(DeliveryRow)
-                .where(DeliveryRow.id == delivery_id)
-                .values(status="pending", last_error=error[:2000], next_attempt_at=utcnow() + delay)
-            )
+            s.execute(update(DeliveryRow).where(DeliveryRow.id == delivery_id).values(**values))
 
     def mark_failed(self, delivery_id: int, error: str) -> None:
         with self._session.begin() as s:
@@ -493,7 +567,7 @@ class Store:
             for k, v in values.items():
                 setattr(row, k, v)
 
-    def feed_states(self) -> list[FeedState]:
-        with self._session() as s:
-            urls = list(s.scalars(select(FeedRow.url).order_by(FeedRow.id)))
-        return [st for u in urls if (st := self.feed_state(u)) is not None]
+
+def _chunks(items: Sequence[Article], size: int) -> Iterable[Sequence[Article]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]

@@ -87,15 +87,14 @@ def test_permanent_errors_fail_at_once_and_transient_ones_give_up_after_the_last
     drain(worker)
     assert store.delivery_counts() == {"failed": 1}
 
-    store2 = store
-    queue(store2, 2, (Target("chat", "C9"),))  # doc0 is seen already: only doc1 is queued
+    queue(store, 2, (Target("chat", "C9"),))  # doc0 is seen already: only doc1 is queued
     errors = [RuntimeError("HTTP 500")] * 3
     worker = DeliveryWorker(
-        store2, {"chat": Flaky(*errors)}, policy=RetryPolicy(max_attempts=3, base_delay=0)
+        store, {"chat": Flaky(*errors)}, policy=RetryPolicy(max_attempts=3, base_delay=0)
     )
     for _ in range(3):
         drain(worker)
-    assert store2.delivery_counts() == {"failed": 2}
+    assert store.delivery_counts() == {"failed": 2}
 
 
 def test_transient_error_is_retried_and_then_delivered(store: Store) -> None:
@@ -117,3 +116,57 @@ def test_deliveries_left_in_flight_by_a_crash_are_sent_after_restart(store: Stor
     asyncio.run(worker.recover())
     assert drain(worker) == 1
     assert chat.posted == [(Target("chat", "C1"), "al0")]
+
+
+def test_rate_limits_do_not_use_up_attempts(store: Store) -> None:
+    """A big story throttled ten times in a row is still delivered, not marked failed."""
+    queue(store)
+    chat = Flaky(*[DeliveryError("ratelimited", retry_after=0) for _ in range(10)])
+    worker = DeliveryWorker(store, {"chat": chat}, policy=RetryPolicy(max_attempts=3))
+    for _ in range(11):
+        drain(worker)
+    assert chat.posted == [(Target("chat", "C1"), "al0")]
+    assert store.delivery_counts() == {"sent": 1}
+
+
+def test_a_worker_stopped_mid_batch_puts_the_rest_back(store: Store) -> None:
+    queue(store, 3)
+
+    class StopsOnSecond(Flaky):
+        async def send_alert(self, target: Target, alert: Alert) -> str | None:
+            if len(self.posted) == 1:
+                raise asyncio.CancelledError
+            return await super().send_alert(target, alert)
+
+    chat = StopsOnSecond()
+    with pytest.raises(asyncio.CancelledError):
+        drain(DeliveryWorker(store, {"chat": chat}))
+    # Nothing is stuck "in flight" until a restart: the next drain delivers the other two.
+    assert store.delivery_counts() == {"sent": 1, "pending": 2}
+    assert drain(DeliveryWorker(store, {"chat": Flaky()})) == 2
+
+
+def test_a_drain_asked_for_while_one_runs_delivers_what_was_queued_meanwhile(
+    store: Store,
+) -> None:
+    queue(store, 1)
+
+    class Slow(Flaky):
+        async def send_alert(self, target: Target, alert: Alert) -> str | None:
+            await asyncio.sleep(0.05)
+            return await super().send_alert(target, alert)
+
+    chat = Slow()
+    worker = DeliveryWorker(store, {"chat": chat})
+
+    async def go() -> None:
+        first = asyncio.create_task(worker.drain())
+        await asyncio.sleep(0.01)  # the first drain is posting now
+        a = Article("files:seeds", "seed file", "late.txt", "Late", "Queued during a drain.")
+        late = Alert("late", a.title, a.source_name, "en", (), (), created_at=utcnow())
+        store.record(a, late, [Target("chat", "C1")])
+        await worker.drain()
+        await first
+
+    asyncio.run(go())
+    assert [alert_id for _, alert_id in chat.posted] == ["al0", "late"]

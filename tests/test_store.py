@@ -145,3 +145,44 @@ def test_feed_state_round_trip(store: Store) -> None:
     assert (st.etag, st.consecutive_failures, st.first_poll_done) == ('"abc"', 2, False)
     with pytest.raises(ValueError):
         store.update_feed(url, bogus=1)
+
+
+def test_an_in_memory_store_is_one_database_for_every_thread() -> None:
+    import threading
+
+    s = Store("sqlite:///:memory:")
+    a = article()
+    s.record(a, alert_for(a), [Target("console", "terminal")])
+    seen: list[bool] = []
+    t = threading.Thread(target=lambda: seen.append(s.is_seen(a)))
+    t.start()
+    t.join(timeout=10)
+    assert seen == [True]
+    s.close()
+
+
+def test_two_processes_recording_the_same_story_alert_it_once(tmp_path: Path) -> None:
+    """`newsbot run` and `newsbot scan --once` may share the file: one of them wins."""
+    import threading
+
+    url = f"sqlite:///{tmp_path}/shared.db"
+    stores = [Store(url) for _ in range(4)]
+    # The same story under four guids (four feeds): only content and URL tie them together.
+    copies = [article(guid=f"urn:feed{i}:1") for i in range(4)]
+    copies = [replace(c, url="https://wire.example.org/world/1") for c in copies]
+    results: list[bool] = []
+    barrier = threading.Barrier(4)
+
+    def go(i: int) -> None:
+        barrier.wait()
+        results.append(stores[i].record(copies[i], alert_for(copies[i], f"a{i}"), [Target("console", "t")]))
+
+    threads = [threading.Thread(target=go, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert sorted(results) == [False, False, False, True]
+    assert stores[0].delivery_counts() == {"pending": 1}
+    for s in stores:
+        s.close()
