@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+from xml.parsers import expat
 
 import feedparser
 import httpx
@@ -26,7 +27,8 @@ from bot.models import Article
 from bot.settings import FeedConfig, Settings
 from bot.sources.html import collapse_ws, html_to_text
 from bot.sources.netguard import classify_host
-from bot.sources.textutil import headline, human_size, normalize_language
+from bot.sources.textutil import headline, human_size, normalize_language, safe_url
+from bot.textutil import clean_line, strip_controls
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +40,6 @@ ACCEPT = (
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _PERMANENT = frozenset({301, 308})
 _TRACKING = re.compile(r"^(utm_[a-z_]*|fbclid|gclid|dclid|msclkid|mc_eid|mc_cid|igshid)$", re.I)
-_ROOT_ELEMENT = re.compile(rb"<[A-Za-z_]")
 _ENTITY_DECL = re.compile(rb"<!ENTITY", re.I)
 _FEED_ROOT = re.compile(rb"<(?:[A-Za-z0-9_-]+:)?(?:rss|feed|RDF)[\s>]")
 _HTML_START = re.compile(
@@ -106,12 +107,45 @@ def _to_utf8_for_checks(data: bytes) -> bytes:
     return data
 
 
+class _RootFound(Exception):
+    pass
+
+
+def _prolog_end(data: bytes) -> int:
+    """Byte offset of the root element's start tag, found by a real XML tokenizer; or
+    ``len(data)`` when the prolog is not well-formed and the root cannot be told apart.
+
+    A regex for "the first ``<name``" is fooled by ``<x`` inside a comment, a processing
+    instruction or a DOCTYPE literal; expat is not. Parsing stops at the root start tag, so
+    nothing after the prolog is read and no entity is ever expanded. The latin-1 override
+    reads any ASCII-compatible encoding byte for byte: markup characters are all ASCII.
+    """
+    parser = expat.ParserCreate(encoding="iso-8859-1")
+
+    def stop(*args: object) -> None:
+        raise _RootFound
+
+    parser.StartElementHandler = stop
+    try:
+        parser.Parse(data, True)
+    except _RootFound:
+        return parser.CurrentByteIndex
+    except expat.ExpatError:
+        pass
+    return len(data)
+
+
 def _check_prolog(data: bytes) -> None:
     """Refuse entity declarations before parsing: "billion laughs" expands a few KB of
-    DOCTYPE into gigabytes, and no real feed needs its own entities."""
-    m = _ROOT_ELEMENT.search(data)
-    prolog = data[: m.start()] if m else data
-    if _ENTITY_DECL.search(prolog):
+    DOCTYPE into gigabytes, and no real feed needs its own entities.
+
+    ``data`` is what ``_to_utf8_for_checks`` returns. Entities can only be declared in the
+    DOCTYPE, before the root element; after it, ``<!ENTITY`` is text in a CDATA section (an
+    article about XML) and harmless. When the prolog cannot be parsed, the whole document
+    is searched.
+    """
+    data = data.removeprefix(b"\xef\xbb\xbf").lstrip(b" \t\r\n")
+    if _ENTITY_DECL.search(data, 0, _prolog_end(data)):
         raise FeedError(
             "document declares XML entities (possible entity-expansion attack), refused"
         )
@@ -170,17 +204,19 @@ def _entry_article(
     entry: Any, *, feed: FeedConfig, base: str, source_name: str, feed_lang: str | None
 ) -> Article | None:
     text, body_lang = _body(entry)
-    title = _text_of(entry.get("title_detail"), entry.get("title") or "").replace("\n", " ")
+    text = strip_controls(text, keep_newlines=True).strip()
+    title = clean_line(_text_of(entry.get("title_detail"), entry.get("title") or ""))
     if not title and not text:
         return None
     if not title:
-        title = headline(text)
-    link = entry.get("link")
-    url = clean_url(link, base) if link else None
+        title = clean_line(headline(text))
+    # Checked before and after clean_url: urlsplit silently drops tabs and newlines.
+    link = safe_url(entry.get("link"))
+    url = safe_url(clean_url(link, base)) if link else None
     if url and not url.startswith(("http://", "https://")):
         url = None
     guid = (
-        (entry.get("id") or "").strip()
+        clean_line(entry.get("id"))
         or url
         or ("sha256:" + hashlib.sha256(f"{title}\n{text}".encode()).hexdigest())
     )
@@ -233,14 +269,16 @@ def parse_feed(
         if parsed.get("bozo"):
             raise FeedError(f"malformed feed: {_one_line(parsed.get('bozo_exception'))}")
     meta = parsed.get("feed") or {}
-    feed_title = _text_of(meta.get("title_detail"), meta.get("title") or "") or None
+    feed_title = clean_line(_text_of(meta.get("title_detail"), meta.get("title") or "")) or None
     title_detail = meta.get("title_detail") or {}
     feed_lang = (
         normalize_language(meta.get("language"))
         or normalize_language(title_detail.get("language"))
         or normalize_language(feed.language)
     )
-    source_name = feed.name or feed_title or (urlsplit(feed.url).hostname or feed.url)
+    source_name = (
+        clean_line(feed.name) or feed_title or clean_line(urlsplit(feed.url).hostname or feed.url)
+    )
     articles = []
     for entry in entries:
         article = _entry_article(
@@ -460,5 +498,5 @@ async def fetch_feed(
         last_modified=new_modified,
         final_url=final_url,
         permanent_redirect=permanent,
-        feed_title=parsed.title,
+        feed_title=clean_line(parsed.title) or None,  # already clean; kept so by contract
     )

@@ -15,18 +15,19 @@ import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any
 
 from bot.models import Article
 from bot.sources.html import parse_html
-from bot.sources.markdown import markdown_to_text, split_front_matter
+from bot.sources.markdown import Scalar, markdown_to_text, split_front_matter
 from bot.sources.textutil import (
     headline,
     human_size,
     normalize_language,
+    safe_url,
     split_title_line,
     to_utc,
 )
+from bot.textutil import clean_line, strip_controls
 
 SUPPORTED_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".html", ".htm"})
 SOURCE_NAME = "seed file"
@@ -81,7 +82,7 @@ def _walk(folder: Path, problems: list[str]) -> Iterator[Path]:
             seen.add(key)
             entries = sorted(os.scandir(d), key=lambda e: e.name)
         except OSError as e:
-            problems.append(f"{d.as_posix()}: cannot list folder ({_os_reason(e)})")
+            problems.append(f"{clean_line(d.as_posix())}: cannot list folder ({_os_reason(e)})")
             return
         for entry in entries:
             if _is_hidden(entry.name):
@@ -176,44 +177,59 @@ def _decode(data: bytes, shown: str, html: bool) -> str:
     return text
 
 
-def _str_field(meta: dict[str, Any], key: str) -> str | None:
+def _str_field(meta: dict[str, Scalar], key: str) -> str:
+    """One line of text from a front matter value; "" when absent."""
     value = meta.get(key)
-    if value is None:
-        return None
-    s = str(value).strip()
-    return s or None
+    return "" if value is None else clean_line(str(value))
 
 
 def _build(
-    text: str, suffix: str, *, shown: str, source_id: str, guid: str, location: str
+    text: str,
+    suffix: str,
+    *,
+    shown: str,
+    source_id: str,
+    guid: str,
+    location: str,
+    notes: list[str],
 ) -> Article:
-    """Title, body and metadata of one decoded document."""
+    """Title, body and metadata of one decoded document; problems that did not stop it
+    from being read go to ``notes``.
+
+    Every string that reaches the ``Article`` loses terminal escapes and control
+    characters: a seed file's text ends up in logs and terminals.
+    """
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    meta: dict[str, Any] = {}
+    meta: dict[str, Scalar] = {}
     title: str | None = None
     url: str | None = None
     language: str | None = None
     if suffix in (".html", ".htm"):
         page = parse_html(text)
         body = page.text
-        title = page.title
-        if page.canonical_url and page.canonical_url.startswith(("http://", "https://")):
-            url = page.canonical_url
+        title = clean_line(page.title) or None
+        canonical = safe_url(page.canonical_url)
+        if canonical and canonical.startswith(("http://", "https://")):
+            url = canonical
         language = normalize_language(page.language)
     elif suffix in (".md", ".markdown"):
         try:
-            meta, md = split_front_matter(text)
+            front = split_front_matter(text)
         except ValueError as e:
             raise DocumentError(shown, str(e)) from e
-        md_title, body = markdown_to_text(md)
+        meta = front.meta
+        notes.extend(f"{shown}: {reason}" for reason in front.ignored)
+        md_title, body = markdown_to_text(front.body)
+        md_title = clean_line(md_title) or None
         title = _str_field(meta, "title") or md_title
         if md_title and md_title != title:
             body = f"{md_title}\n{body}"  # a heading that is not the title is content
-        url = _str_field(meta, "url")
+        raw_url = meta.get("url")
+        url = safe_url(str(raw_url)) if raw_url is not None else None  # raw: see safe_url
         language = normalize_language(meta.get("language") or meta.get("lang"))
     else:
-        body = text.strip()
-    body = body.strip()
+        body = text
+    body = strip_controls(body, keep_newlines=True).strip()
     if not body and not title:
         raise DocumentError(shown, "empty file" if not text.strip() else "no readable text")
     if title is None:
@@ -222,6 +238,7 @@ def _build(
             body = rest
         else:
             title = headline(body)  # body keeps its first sentence
+        title = clean_line(title)
     return Article(
         source_id=source_id,
         source_name=_str_field(meta, "source") or SOURCE_NAME,
@@ -244,17 +261,25 @@ def _identity(path: Path, root: Path | None, label: str | None) -> tuple[str, st
     except ValueError:
         rel = path.name
     shown_base = label if label is not None else base.as_posix()
-    location = (PurePosixPath(shown_base) / rel).as_posix()
+    # A file name is text too: shown in alerts and problem lines, so no escapes in it.
+    location = clean_line((PurePosixPath(shown_base) / rel).as_posix())
     return f"files:{shown_base}", rel, location
 
 
 def read_document(
-    path: Path, max_bytes: int, root: Path | None = None, *, label: str | None = None
+    path: Path,
+    max_bytes: int,
+    root: Path | None = None,
+    *,
+    label: str | None = None,
+    problems: list[str] | None = None,
 ) -> Article:
     """Read one document; raises ``DocumentError`` with a reason a person can act on.
 
     ``root`` is the folder the document belongs to (its ``guid`` is relative to it);
-    ``label`` is how that folder is shown (default: ``root`` as given).
+    ``label`` is how that folder is shown (default: ``root`` as given). Problems that did
+    not stop the document from being read (ignored front matter) are appended to
+    ``problems`` when given, as ``"<path>: <what was ignored and why>"``.
     """
     path = Path(path)
     source_id, guid, location = _identity(path, root, label)
@@ -268,7 +293,15 @@ def read_document(
     if not data.strip():
         raise DocumentError(location, "empty file")
     text = _decode(data, location, html=suffix in (".html", ".htm"))
-    return _build(text, suffix, shown=location, source_id=source_id, guid=guid, location=location)
+    return _build(
+        text,
+        suffix,
+        shown=location,
+        source_id=source_id,
+        guid=guid,
+        location=location,
+        notes=problems if problems is not None else [],
+    )
 
 
 _Signature = tuple[int, int, int, int] | str
@@ -323,8 +356,11 @@ class FileSource:
                 continue
             if self._bad.get(path) == sig:
                 continue  # still the same bad file: already reported
+            notes: list[str] = []
             try:
-                article = read_document(path, self.max_bytes, self.folder, label=self.label)
+                article = read_document(
+                    path, self.max_bytes, self.folder, label=self.label, problems=notes
+                )
             except DocumentError as e:
                 self._good.pop(path, None)
                 self._bad[path] = sig
@@ -333,6 +369,7 @@ class FileSource:
             self._bad.pop(path, None)
             self._good[path] = (sig, article)
             result.articles.append(article)
+            result.problems.extend(notes)  # once: a cached file is not read again
         for gone in (set(self._good) | set(self._bad)) - present:
             self._good.pop(gone, None)
             self._bad.pop(gone, None)

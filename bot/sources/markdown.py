@@ -7,7 +7,8 @@ their text, emphasis markers go, and soft-wrapped lines join into one paragraph.
 from __future__ import annotations
 
 import re
-from typing import Any
+from dataclasses import dataclass
+from datetime import date, datetime
 
 import yaml
 
@@ -27,16 +28,66 @@ _FENCE = re.compile(r"^\s{0,3}(```|~~~)")
 _RULE = re.compile(r"^\s{0,3}([-*_])(?:\s*\1){2,}\s*$")
 
 
-def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
-    """``(metadata, body)``; a document without front matter has empty metadata.
+FRONT_MATTER_KEYS = frozenset({"title", "url", "source", "published", "date", "language", "lang"})
+"""The front matter keys a seed document may set; others are ignored."""
 
-    Raises ValueError naming the line when the front matter is not a YAML mapping.
+Scalar = str | int | float | bool | date | datetime
+
+
+@dataclass(frozen=True)
+class FrontMatter:
+    meta: dict[str, Scalar]
+    """Known keys (lower-cased) with single values; anything else is left out."""
+    body: str
+    ignored: tuple[str, ...] = ()
+    """What was ignored and why, one phrase each: ``front matter ignored (...)``."""
+
+
+MAX_DEPTH = 20
+"""Deepest nesting of lists and mappings accepted in front matter."""
+
+
+def _refusal(source: str) -> str | None:
+    """Why the YAML ``source`` must not be loaded, or None when it is safe to.
+
+    Checked on the event stream, which expands nothing and is read lazily, so the check
+    stops early on hostile input. Anchors and aliases (``&a [...]``, ``*a``) are how a few
+    hundred bytes grow into gigabytes ("billion laughs"); deep nesting makes the loader
+    recurse and the scanner slow down quadratically. Seed metadata needs neither.
     """
-    m = _FRONT.match(text.lstrip("\ufeff"))
+    depth = 0
+    for event in yaml.parse(source, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+            return "YAML anchors and aliases are not allowed"
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                return f"nested more than {MAX_DEPTH} levels deep"
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+    return None
+
+
+def split_front_matter(text: str) -> FrontMatter:
+    """The front matter's known keys and the body; a document without front matter has
+    empty metadata.
+
+    Front matter with anchors, aliases or deep nesting is ignored as a whole, and a known
+    key whose value is not a single value (a list, a mapping) is ignored alone; ``ignored``
+    says so and the document is still read. Raises ValueError naming the line when the
+    front matter is not a YAML mapping.
+    """
+    text = text.lstrip("\ufeff")
+    m = _FRONT.match(text)
     if m is None:
-        return {}, text
+        return FrontMatter({}, text)
+    source = m.group(1) or ""
+    body = text[m.end() :]
     try:
-        meta = yaml.safe_load(m.group(1) or "")
+        refusal = _refusal(source)
+        if refusal is not None:
+            return FrontMatter({}, body, (f"front matter ignored ({refusal})",))
+        meta = yaml.safe_load(source)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f"line {mark.line + 2}: " if mark is not None else ""
@@ -46,7 +97,17 @@ def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
         meta = {}
     if not isinstance(meta, dict):
         raise ValueError("invalid front matter (expected 'key: value' lines)")
-    return {str(k).lower(): v for k, v in meta.items()}, text.lstrip("\ufeff")[m.end() :]
+    known: dict[str, Scalar] = {}
+    ignored: list[str] = []
+    for key, value in meta.items():
+        name = key.lower() if isinstance(key, str) else ""
+        if name not in FRONT_MATTER_KEYS or value is None:
+            continue
+        if isinstance(value, Scalar):
+            known[name] = value
+        else:
+            ignored.append(f"front matter {name!r} ignored (not a single value)")
+    return FrontMatter(known, body, tuple(ignored))
 
 
 def _inline(line: str) -> str:

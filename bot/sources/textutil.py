@@ -11,7 +11,7 @@ import email.utils
 import re
 from datetime import UTC, date, datetime, time
 
-from bot.textutil import CLOSERS, SENTENCE_END, first_sentence
+from bot.textutil import CLOSERS, SENTENCE_END, clean_line, first_sentence
 
 HEADLINE_MAX = 120
 """A first sentence longer than this is cut at a clause boundary."""
@@ -21,6 +21,20 @@ TITLE_LINE_MAX = 200
 # Where a long sentence may be cut into a headline: after a comma or semicolon, or before a dash.
 _CLAUSE = re.compile(r"[,;](?=\s)|\s(?=[–—-]\s)")
 _CLAUSE_MIN = 30
+# Whitespace, C0/DEL/C1 controls and bidi overrides/isolates: none belongs in a link as written.
+_URL_UNSAFE = re.compile(r"[\s\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def safe_url(url: str | None) -> str | None:
+    """``url`` without surrounding whitespace, or None when it holds whitespace or control
+    characters: such a link was written to smuggle escape sequences into logs and terminals,
+    and "repairing" it would yield a different address than the one published."""
+    if url is None:
+        return None
+    url = url.strip()
+    if not url or _URL_UNSAFE.search(url) or clean_line(url) != url:
+        return None
+    return url
 
 
 def headline(text: str, limit: int = HEADLINE_MAX) -> str:

@@ -61,6 +61,15 @@ def test_configured_name_wins_over_feed_title(feed_server: FeedServer) -> None:
     assert {a.source_name for a in r.articles} == {"Quotidien"}
 
 
+def test_feed_title_and_articles_carry_no_escape_codes(feed_server: FeedServer) -> None:
+    feed_server.feed_file("/evil.xml", "escapes.xml")
+    r = poll(feed_server.url("/evil.xml"))
+    assert r.status == "ok", r.error
+    assert r.feed_title is not None and r.feed_title.startswith("Evil News")
+    shown = [r.feed_title] + [s or "" for a in r.articles for s in (a.title, a.location)]
+    assert not any(c in s for s in shown for c in "\x1b\x07\x9b")
+
+
 def test_etag_and_last_modified_round_trip(feed_server: FeedServer) -> None:
     body = (FEEDS / "atom_de.xml").read_bytes()
     lm = "Tue, 05 Nov 2024 17:30:00 GMT"

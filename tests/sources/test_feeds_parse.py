@@ -180,3 +180,91 @@ def test_valid_empty_feed() -> None:
 )
 def test_clean_url(raw: str, clean: str) -> None:
     assert clean_url(raw, URL) == clean
+
+
+# -- hostile feeds -------------------------------------------------------------------------
+
+_ESCAPES = ("\x1b", "\x07", "\x9b", "\x9d", "\u202e")
+
+
+def _texts(p: ParsedFeed) -> list[str]:
+    out = [p.title or ""]
+    for a in p.articles:
+        out += [a.title, a.source_name, a.text, a.url or "", a.location or "", a.guid]
+    return out
+
+
+def test_escape_sequences_never_leave_the_parser() -> None:
+    p = parse("escapes.xml")
+    for text in _texts(p):
+        assert not any(c in text for c in _ESCAPES), repr(text)
+    assert p.title is not None and p.title.startswith("Evil News")
+    esc, html, spaced = p.articles
+    assert esc.source_name == p.title
+    assert esc.title.startswith("Breaking red") and esc.title.endswith("RTL story")
+    assert esc.text == "First line with a bell. link in text."
+    assert esc.guid == "esc-1"
+    assert html.text.splitlines()[0] == "HTML body bold"
+    # A link with escape codes or whitespace in it is dropped, not "repaired" into another.
+    assert esc.url is None and esc.location is None
+    assert spaced.url is None and spaced.location is None
+
+
+def test_configured_feed_name_is_cleaned_too() -> None:
+    p = parse_feed(
+        (FEEDS / "escapes.xml").read_bytes(),
+        url=URL,
+        feed=FeedConfig(url=URL, name="My\x1b[2J feed\n"),
+    )
+    assert {a.source_name for a in p.articles} == {"My feed"}
+
+
+_BOMB = (FEEDS / "bomb.xml").read_bytes()
+_DECL = b'<?xml version="1.0"?>\n'
+
+
+@pytest.mark.parametrize(
+    "doc",
+    [
+        _BOMB.replace(_DECL, _DECL + b"<!-- <x -->\n"),  # a fake root inside a comment
+        b"<!-- <x -->\n" + _BOMB.replace(_DECL, b""),
+        b"<!-- <x -->" + _BOMB,  # and an XML declaration out of place
+        _BOMB.replace(_DECL, _DECL + b"<?pi <x ?>\n"),
+        _BOMB.replace(b"<!DOCTYPE rss [", b'<!DOCTYPE rss SYSTEM "<x>" ['),
+        _BOMB.replace(b"<!DOCTYPE rss [", b"<!DOCTYPE rss [ %undeclared;"),
+        _BOMB.replace(b"<!ENTITY", b"<!entity"),
+        _BOMB.replace(b"<!ENTITY", b"<!Entity").replace(_DECL, _DECL + b"<!-- <x -->"),
+        b"\xef\xbb\xbf  \n" + _BOMB.replace(_DECL, _DECL + b"<!-- <x -->"),
+        _BOMB.replace(_DECL, _DECL + b"<!-- <x -->").decode().encode("utf-16"),
+        _BOMB.replace(_DECL, _DECL + b"<!-- <x -->").decode().encode("utf-32"),
+    ],
+    ids=[
+        "comment-after-decl",
+        "comment-no-decl",
+        "comment-before-decl",
+        "pi",
+        "doctype-literal",
+        "undeclared-pe",
+        "lowercase",
+        "mixed-case-comment",
+        "bom-and-blanks",
+        "utf16-comment",
+        "utf32-comment",
+    ],
+)
+def test_entity_declarations_refused_however_hidden(doc: bytes) -> None:
+    with pytest.raises(FeedError, match=r"^document declares XML entities"):
+        parse_feed(doc, url=URL, feed=FeedConfig(url=URL))
+
+
+def test_escaped_entity_text_in_items_is_fine() -> None:
+    doc = (
+        b'<?xml version="1.0"?>\n<!-- generated -->\n<rss version="2.0"><channel><title>T'
+        b"</title><item><title>XXE explained</title><description>Never accept "
+        b"&lt;!ENTITY lol &quot;lol&quot;&gt; or &lt;!entity x&gt; from strangers."
+        b"</description><guid>g1</guid></item><item><title>More</title><description>"
+        b"<![CDATA[<!-- <x --> <!ENTITY y>]]></description><guid>g2</guid></item>"
+        b"</channel></rss>"
+    )
+    a, b = parse_feed(doc, url=URL, feed=FeedConfig(url=URL)).articles
+    assert "<!ENTITY lol" in a.text and b.guid == "g2"

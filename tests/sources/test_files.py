@@ -281,3 +281,121 @@ def test_iter_documents(tmp_path: Path) -> None:
     ]
     explicit = tmp_path / "x.pdf"
     assert list(iter_documents([explicit])) == [explicit]  # read_document says why not
+
+
+# -- hostile seed files ------------------------------------------------------------------------
+
+_ESCAPES = ("\x1b", "\x07", "\x9b", "\u202e")
+
+
+def _assert_no_escapes(a: Article) -> None:
+    for text in (a.title, a.source_name, a.text, a.url or "", a.location or ""):
+        assert not any(c in text for c in _ESCAPES), repr(text)
+
+
+def test_escape_sequences_stripped_from_seed_files(tmp_path: Path) -> None:
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "evil.md").write_text(
+        "---\n"
+        'title: "Evil\\e[2J\\e]0;pwn\\a title"\n'  # YAML escapes: ESC and BEL
+        'source: "Src\\e[31m"\n'
+        'url: "https://e.com/a\\e[31m"\n'
+        "---\n"
+        "Body\x1b[1m text\x9b0m here.\n",
+        encoding="utf-8",
+    )
+    (seeds / "evil.html").write_text(
+        '<html><head><title>Page\x1b[2J \u202etitle</title><link rel="canonical" '
+        'href="https://e.com/p\x1b[31m"></head><body><p>Para\x1b]0;x\x07graph.</p></body></html>',
+        encoding="utf-8",
+    )
+    (seeds / "evil.txt").write_text("Headline\x1b[5m here\nBody\x1b[0m.\n", encoding="utf-8")
+    (seeds / "name\x1b[2J.txt").write_text("Title\nText.\n", encoding="utf-8")
+    scan = FileSource(seeds, MB, label="seeds").scan()
+    assert scan.problems == []
+    by_guid = {a.guid: a for a in scan.articles}
+    for a in scan.articles:
+        _assert_no_escapes(a)
+    md, html, txt = by_guid["evil.md"], by_guid["evil.html"], by_guid["evil.txt"]
+    assert (md.title, md.source_name, md.url, md.text) == (
+        "Evil title",
+        "Src",
+        None,  # a link with escape codes in it is dropped, not repaired
+        "Body text here.",
+    )
+    assert (html.title, html.url, html.text) == ("Page title", None, "Paragraph.")
+    assert (txt.title, txt.text) == ("Headline here", "Body.")
+    assert by_guid["name\x1b[2J.txt"].location == "seeds/name.txt"
+
+
+def _laughs(levels: int) -> str:
+    """Front matter whose ``title`` expands to 9**levels "lol"s - under 500 bytes."""
+    lines = ['l0: &l0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    for i in range(1, levels + 1):
+        lines.append(f"l{i}: &l{i} [" + ", ".join([f"*l{i - 1}"] * 9) + "]")
+    return "---\n" + "\n".join(lines) + f"\ntitle: *l{levels}\n---\n"
+
+
+def test_front_matter_alias_bomb_is_ignored_not_expanded(tmp_path: Path) -> None:
+    import time
+    import tracemalloc
+
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    front = _laughs(6)  # 531441 "lol"s: a 4 MB title before aliases were refused
+    assert len(front) < 500
+    (seeds / "bomb.md").write_text(front + "# Real title\n\nThe body.\n", encoding="utf-8")
+    source = FileSource(seeds, MB, label="seeds")
+    started = time.monotonic()
+    tracemalloc.start()
+    try:
+        scan = source.scan()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert time.monotonic() - started < 5
+    assert peak < 2 * MB
+    (a,) = scan.articles
+    assert (a.title, a.text, a.source_name) == ("Real title", "The body.", "seed file")
+    assert scan.problems == [
+        "seeds/bomb.md: front matter ignored (YAML anchors and aliases are not allowed)"
+    ]
+    again = source.scan()
+    assert again.articles == [a] and again.problems == []  # reported once
+
+
+@pytest.mark.parametrize(
+    ("front", "reason"),
+    [
+        ("title: &t Anchored\n", "YAML anchors and aliases are not allowed"),
+        ("a: &a x\ntitle: *a\n", "YAML anchors and aliases are not allowed"),
+        ("title: " + "[" * 5000 + "]" * 5000 + "\n", "nested more than 20 levels deep"),
+        ("x:\n" + "".join(" " * i + f"k{i}:\n" for i in range(1, 30)), "nested more than 20"),
+    ],
+    ids=["anchor", "alias", "deep-flow", "deep-block"],
+)
+def test_hostile_front_matter_keeps_the_document(tmp_path: Path, front: str, reason: str) -> None:
+    (tmp_path / "x.md").write_text(f"---\n{front}---\nSome text.\n", encoding="utf-8")
+    problems: list[str] = []
+    a = read_document(tmp_path / "x.md", MB, tmp_path, label="seeds", problems=problems)
+    assert a.text == "Some text." and a.title == "Some text"
+    assert len(problems) == 1 and problems[0].startswith(
+        f"seeds/x.md: front matter ignored ({reason}"
+    )
+
+
+def test_front_matter_keys_must_be_single_values(tmp_path: Path) -> None:
+    (tmp_path / "x.md").write_text(
+        "---\ntitle: [a, b]\nsource: {name: x}\nurl: https://ok.example/x\ntags: [p, q]\n"
+        "published: 2024-11-05\n---\n# Heading\n\nText.\n",
+        encoding="utf-8",
+    )
+    problems: list[str] = []
+    a = read_document(tmp_path / "x.md", MB, tmp_path, label="seeds", problems=problems)
+    assert (a.title, a.source_name, a.url) == ("Heading", "seed file", "https://ok.example/x")
+    assert a.published == datetime(2024, 11, 5, tzinfo=UTC)
+    assert problems == [
+        "seeds/x.md: front matter 'title' ignored (not a single value)",
+        "seeds/x.md: front matter 'source' ignored (not a single value)",
+    ]
