@@ -82,32 +82,44 @@ def read_text(path: Path) -> str:
         raise ConfigError([f"{path}:1: cannot read ({exc.strerror or exc})"]) from exc
 
 
-def parse_yaml(text: str, path: str | Path) -> tuple[Any, yaml.Node | None]:
-    """Parse text into plain data and its node tree, or raise ConfigError with the line."""
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.MarkedYAMLError as exc:
+def _syntax_error(exc: yaml.YAMLError, path: str | Path) -> ConfigError:
+    if isinstance(exc, yaml.MarkedYAMLError):
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 1
         problem = exc.problem or exc.context or "invalid YAML"
-        raise ConfigError([f"{path}:{line}: YAML syntax error: {problem}"]) from exc
+        return ConfigError([f"{path}:{line}: YAML syntax error: {problem}"])
+    return ConfigError([f"{path}:1: YAML error: {exc}"])
+
+
+def parse_yaml(text: str, path: str | Path) -> tuple[Any, yaml.Node | None]:
+    """Parse text into plain data and its node tree, or raise ConfigError with the line.
+
+    The text is parsed once: the data is constructed from the composed node tree, which
+    is kept for ``key_line``. An empty document gives ``(None, None)``.
+    """
+    loader = yaml.SafeLoader(text)
+    try:
+        root = loader.get_single_node()
+        data = loader.construct_document(root) if root is not None else None
     except yaml.YAMLError as exc:
-        raise ConfigError([f"{path}:1: YAML error: {exc}"]) from exc
+        raise _syntax_error(exc, path) from exc
+    finally:
+        loader.dispose()
     return data, root
 
 
-def load_model(
-    model: type[M], path: str | Path, text: str | None = None, context: dict[str, Any] | None = None
+def validate(
+    model: type[M],
+    data: Any,
+    root: yaml.Node | None,
+    path: str | Path,
+    context: dict[str, Any] | None = None,
 ) -> M:
-    """Read ``path`` (or the given text) and validate it as ``model``.
+    """Validate already-parsed ``data`` (with its node tree ``root``) as ``model``.
 
-    Raises ConfigError listing every problem with the line it is on.
+    Raises ConfigError listing every problem with the line it is on. ``None`` data (an
+    empty file) validates as an empty mapping.
     """
-    path = Path(path)
-    if text is None:
-        text = read_text(path)
-    data, root = parse_yaml(text, path)
     if data is None:
         data = {}
     try:
@@ -121,5 +133,22 @@ def load_model(
             msg = str(err.get("msg", "invalid value")).removeprefix("Value error, ")
             if err.get("type") == "extra_forbidden":
                 msg = f"unknown field '{loc[-1]}'" if loc else "unknown field"
+            elif err.get("type") in ("literal_error", "enum") and isinstance(err.get("input"), str):
+                # A choice among fixed words is never a secret: say what was written.
+                msg = f"{msg}, not {str(err['input'])[:40]!r}"
             problems.append(f"{path}:{line}: {where + ': ' if where else ''}{msg}")
         raise ConfigError(problems) from exc
+
+
+def load_model(
+    model: type[M], path: str | Path, text: str | None = None, context: dict[str, Any] | None = None
+) -> M:
+    """Read ``path`` (or the given text) and validate it as ``model``.
+
+    Raises ConfigError listing every problem with the line it is on.
+    """
+    path = Path(path)
+    if text is None:
+        text = read_text(path)
+    data, root = parse_yaml(text, path)
+    return validate(model, data, root, path, context)

@@ -30,19 +30,32 @@ MAX_TEXT_CHARS = 200_000
 spaCy's ``max_length``, so a hostile or broken source cannot stall or crash the matcher."""
 
 
-def analyze(title: str, text: str, watchlist: Watchlist, language: str | None = None) -> Analysis:
+def analyze(
+    title: str,
+    text: str,
+    watchlist: Watchlist,
+    language: str | None = None,
+    *,
+    quotes: bool | None = None,
+) -> Analysis:
     """Match and extract quotes for one document.
 
     ``language`` is what the source declares (``Article.language``); it is checked against
     the text, because feeds often declare one language for everything they publish. A
     plausible declaration wins; None means detect. Call ``match`` directly to force one.
     Text past ``MAX_TEXT_CHARS`` is not analysed.
+
+    ``quotes``: None (default) extracts quotes only when something matched, since most
+    documents match nothing and their quotes are never shown; True always extracts them
+    (``newsbot match`` reports quotes for every document); False never does.
     """
     title, text = title[:MAX_TITLE_CHARS], text[:MAX_TEXT_CHARS]
     sample = text if text.startswith(title.strip()) else f"{title}\n{text}"
     lang = detect_language(sample, hint=language)
+    matches = match(title, text, watchlist, lang)
+    want_quotes = bool(matches) if quotes is None else quotes
     return Analysis(
         language=lang,
-        matches=match(title, text, watchlist, lang),
-        quotes=extract_quotes(text, lang),
+        matches=matches,
+        quotes=extract_quotes(text, lang) if want_quotes else (),
     )

@@ -21,6 +21,8 @@ _TYPO = {
     **{c: '"' for c in DOUBLE_QUOTES},
     **{c: "-" for c in HYPHENS},
 }
+_ASCII_TYPO = str.maketrans({c: r for c, r in _TYPO.items() if c.isascii()})
+"""The typography folds that apply to ASCII (the backtick), for ``fold``'s fast path."""
 # One-to-one, so offsets survive: what spaCy sees has the same length as the article.
 _SAME_LENGTH = str.maketrans({c: ("'" if c in APOSTROPHES else "-") for c in APOSTROPHES + HYPHENS})
 
@@ -45,9 +47,12 @@ def fold_char(c: str) -> str:
 
 
 def fold(s: str) -> str:
-    """The folded form of ``s`` (no offset map); used for aliases and single words."""
-    if s.isascii():
-        return s.lower()
+    """The folded form of ``s`` (no offset map); used for aliases and single words.
+
+    Always equal to ``normalize(s).text``: aliases and articles must fold alike.
+    """
+    if s.isascii():  # fast path: same result as fold_char on every ASCII character
+        return s.lower().translate(_ASCII_TYPO)
     return "".join(fold_char(c) for c in s)
 
 

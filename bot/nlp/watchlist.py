@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from bot.models import ItemKind
 from bot.nlp.text import WORD_RE
-from bot.yamlfile import ConfigError, key_line, load_model, parse_yaml, read_text
+from bot.yamlfile import ConfigError, key_line, parse_yaml, read_text, validate
 
 ANY_LANGUAGE = "any"
 """Alias key for forms used in every language (``DPRK``, ``HIMARS``)."""
@@ -164,7 +164,11 @@ class Watchlist(_Strict):
 
 
 def parse_watchlist(text: str, path: str | Path = "<watchlist>") -> Watchlist:
-    """Validate watchlist YAML already in memory; ConfigError names the line."""
+    """Validate watchlist YAML already in memory; ConfigError names the line.
+
+    The text is parsed once; duplicate ids are reported (with the line of each repeat and
+    the index of the first use) before the model is validated.
+    """
     data, root = parse_yaml(text, path)
     if isinstance(data, dict) and isinstance(data.get("items"), list):
         seen: dict[str, int] = {}
@@ -182,7 +186,7 @@ def parse_watchlist(text: str, path: str | Path = "<watchlist>") -> Watchlist:
                     seen[item["id"]] = i
         if problems:
             raise ConfigError(problems)
-    return load_model(Watchlist, path, text)
+    return validate(Watchlist, data, root, path)
 
 
 def load_watchlist(path: str | Path) -> Watchlist:

@@ -72,3 +72,20 @@ def test_an_endless_article_is_analysed_up_to_the_cap(watchlist: Watchlist) -> N
     result = analyze("Lieferungen aus Pjöngjang", lead + filler, watchlist, "de")
     assert len(lead + filler) > 3_000_000
     assert {"north-korea", "arms-transfers", "russia"} <= {m.id for m in result.matches}
+
+
+def test_quotes_only_for_matching_documents_unless_asked(watchlist: Watchlist) -> None:
+    title = "Météo : du soleil pour le week-end"
+    text = (
+        "Météo : du soleil pour le week-end. "
+        "« Il fera beau et chaud samedi », a déclaré Jean Dupont, prévisionniste."
+    )
+    default = analyze(title, text, watchlist, "fr")
+    assert default.matches == () and default.quotes == ()
+    forced = analyze(title, text, watchlist, "fr", quotes=True)
+    assert forced.matches == ()
+    assert [q.text for q in forced.quotes] == ["Il fera beau et chaud samedi"]
+    assert forced.quotes[0].speaker == "Jean Dupont"
+    seed_title, seed_text = _seed()
+    assert analyze(seed_title, seed_text, watchlist).quotes  # matched: quotes by default
+    assert analyze(seed_title, seed_text, watchlist, quotes=False).quotes == ()

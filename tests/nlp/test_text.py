@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bot.nlp import detect_language
 from bot.nlp.text import fold, normalize
 
@@ -12,6 +14,38 @@ def test_fold_unifies_case_accents_and_typography() -> None:
     assert fold("Rußland") == "russland"
     assert fold("nord‑coréens") == "nord-coreens"
     assert fold("북한은") == "북한은"  # Hangul survives accent folding
+
+
+@pytest.mark.parametrize(
+    "s",
+    [
+        "l`armee",  # ASCII backtick is an apostrophe: the ASCII fast path must fold it too
+        "L`Armée",
+        "l'armee",
+        'say "no"',
+        "north-korean",
+        "nord--coreens",
+        "ASCII only, no typography",
+        "",
+        "Corée",
+        "l’armée",
+        "« Ärger »",
+        "Rußland",
+        "nord‑coréens",
+        "nord−coréens",
+        "북한은",
+        "Nord\u00adkorea",  # soft hyphen vanishes
+        "ﬁnale",  # NFKC ligature
+        "ＤＰＲＫ",  # fullwidth
+    ],
+)
+def test_fold_equals_normalize(s: str) -> None:
+    assert fold(s) == normalize(s).text
+
+
+def test_fold_ascii_backtick_is_an_apostrophe() -> None:
+    assert fold("l`Armee") == "l'armee"
+    assert fold("Nord\u00adkorea") == "nordkorea"
 
 
 def test_offsets_map_back_to_the_original() -> None:
