@@ -17,7 +17,7 @@ from bot.models import Alert, Analysis, Article, Digest, Match, Quote
 from bot.textutil import ELLIPSIS, clean_line, fold, prefix_end, sentences, shorten
 
 TITLE_MAX = 200
-"""Longer titles are cut: a Discord embed title holds 256 characters, a reader wants fewer."""
+"""Longer titles are cut: a headline past this length is a paragraph, not something read at a glance."""
 LEAD_MAX = 300
 QUOTE_MAX = 300
 SPEAKER_MAX = 80

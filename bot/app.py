@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 import signal
 from collections.abc import Mapping
@@ -63,7 +64,7 @@ class NewsBot:
         self.store = store or Store(settings.database_url)
         self.watchlist_path = settings.resolve(settings.watchlist)
         self.watchlist = watchlist or load_watchlist(self.watchlist_path)
-        self._watchlist_mtime = self._mtime(self.watchlist_path)
+        self._watchlist_digest = self._digest(self.watchlist_path)
         self.worker = DeliveryWorker(self.store, self.adapters)
         self.file_sources = [
             FileSource(settings.resolve(p), settings.max_file_bytes, label=p.as_posix())
@@ -79,18 +80,25 @@ class NewsBot:
     # -- helpers ---------------------------------------------------------------------------
 
     @staticmethod
-    def _mtime(path: Path) -> float | None:
+    def _digest(path: Path) -> str | None:
+        """What the file says, not when it was touched: mtimes are coarse and editors vary."""
         try:
-            return path.stat().st_mtime
+            return hashlib.sha256(path.read_bytes()).hexdigest()
         except OSError:
             return None
 
-    def reload_watchlist_if_changed(self) -> bool:
-        """Pick up an admin's edit; an invalid edit is refused and the last good list kept."""
-        mtime = self._mtime(self.watchlist_path)
-        if mtime == self._watchlist_mtime:
+    async def reload_watchlist_if_changed(self) -> bool:
+        """Pick up an admin's edit; an invalid edit is refused and the last good list kept.
+
+        Runs in a thread: reading and validating YAML has no business on the event loop.
+        """
+        return await asyncio.to_thread(self._reload_watchlist_if_changed)
+
+    def _reload_watchlist_if_changed(self) -> bool:
+        digest = self._digest(self.watchlist_path)
+        if digest == self._watchlist_digest:
             return False
-        self._watchlist_mtime = mtime
+        self._watchlist_digest = digest  # a refused edit is reported once, not every scan
         try:
             new = load_watchlist(self.watchlist_path)
         except ConfigError as exc:
@@ -122,7 +130,6 @@ class NewsBot:
             store=self.store,
             watchlist=self.watchlist,
             routes=self.settings.routes,
-            platforms=list(self.adapters),
             alert_published_after=alert_published_after,
         )
         report = await loop.run_in_executor(self._cpu, job)
@@ -133,7 +140,7 @@ class NewsBot:
     # -- jobs ------------------------------------------------------------------------------
 
     async def scan_seeds(self) -> IngestReport:
-        self.reload_watchlist_if_changed()
+        await self.reload_watchlist_if_changed()
         articles: list[Article] = []
         for source in self.file_sources:
             scan = await asyncio.to_thread(source.scan)
@@ -153,7 +160,7 @@ class NewsBot:
 
     async def poll_feed(self, feed: FeedConfig) -> IngestReport | None:
         """One poll of one feed; any failure is recorded on the feed and logged in one line."""
-        self.reload_watchlist_if_changed()
+        await self.reload_watchlist_if_changed()
         store = self.store
         state = await asyncio.to_thread(store.feed_state, feed.url)
         url = (state.current_url if state else None) or feed.url
@@ -233,23 +240,29 @@ class NewsBot:
 
     async def close(self) -> None:
         if self._delivery_task is not None:
-            with contextlib.suppress(Exception):
+            with contextlib.suppress(Exception, asyncio.CancelledError):
                 await asyncio.wait_for(self._delivery_task, timeout=10)
         for adapter in self.adapters.values():
             with contextlib.suppress(Exception):
                 await adapter.stop()
         if self._client is not None:
             await self._client.aclose()
-        self._cpu.shutdown(wait=True, cancel_futures=True)
+        # A document being matched finishes (its transaction commits or not, never half).
+        await asyncio.to_thread(self._cpu.shutdown, True, cancel_futures=True)
         self.store.close()
 
     async def scan_once(self) -> ScanSummary:
         """One pass over every source, then deliver what it queued."""
         summary = ScanSummary()
         summary.reports.append(await self.scan_seeds())
-        results = await asyncio.gather(*(self.poll_feed(f) for f in self.settings.feeds))
-        for r in results:
-            if r is None:
+        results = await asyncio.gather(
+            *(self.poll_feed(f) for f in self.settings.feeds), return_exceptions=True
+        )
+        for feed, r in zip(self.settings.feeds, results, strict=True):
+            if isinstance(r, BaseException):
+                log.error("feed %s: poll failed: %r", feed.name or feed.url, r)
+                summary.feed_errors += 1
+            elif r is None:
                 summary.feed_errors += 1
             else:
                 summary.reports.append(r)
@@ -267,21 +280,32 @@ class NewsBot:
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(sig, self.request_stop)
-        await self.start()
         scheduler = build_scheduler(self)
-        scheduler.start()
-        log.info(
-            "newsbot running: %d feeds, %d seed folders, chat: %s. Ctrl-C to stop.",
-            len(self.settings.feeds),
-            len(self.file_sources),
-            ", ".join(self.adapters) or "none",
-        )
         try:
+            await self.start()
+            scheduler.start()
+            log.info(
+                "newsbot running: %d feeds, %d seed folders, chat: %s. Ctrl-C to stop.",
+                len(self.settings.feeds),
+                len(self.file_sources),
+                ", ".join(self.adapters) or "none",
+            )
             await self._stop.wait()
         finally:
             log.info("stopping")
-            scheduler.shutdown(wait=False)
+            if scheduler.running:
+                scheduler.shutdown(wait=False)
+            await self._cancel_jobs()
             await self.close()
+
+    async def _cancel_jobs(self, timeout: float = 10.0) -> None:
+        """Stop polls and deliveries still running, so none touches a closed client."""
+        me = asyncio.current_task()
+        jobs = [t for t in asyncio.all_tasks() if t is not me and t is not self._delivery_task]
+        for task in jobs:
+            task.cancel()
+        if jobs:
+            await asyncio.wait(jobs, timeout=timeout)
 
 
 def startup_delay(index: int, total: int, spread: timedelta = timedelta(seconds=10)) -> timedelta:

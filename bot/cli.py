@@ -33,17 +33,26 @@ DEFAULT_CONFIG = Path("config/newsbot.yaml")
 err = Console(stderr=True)
 
 
+class _SafeFormatter(logging.Formatter):
+    """Log lines quote feed titles and URLs: strangers' text must not drive the terminal."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        from bot.textutil import strip_controls
+
+        return strip_controls(super().format(record), keep_newlines=True)
+
+
 def _setup_logging(verbose: bool = False) -> None:
     """Rich, aligned logs on a terminal; one plain line per record when piped or collected."""
     level = logging.DEBUG if verbose else logging.INFO
     handler: logging.Handler
     if err.is_terminal:
         handler = RichHandler(console=err, show_path=False, markup=False, rich_tracebacks=False)
-        handler.setFormatter(logging.Formatter("%(message)s", datefmt="[%X]"))
+        handler.setFormatter(_SafeFormatter("%(message)s", datefmt="[%X]"))
     else:
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(
-            logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%H:%M:%S")
+            _SafeFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%H:%M:%S")
         )
     logging.basicConfig(level=level, handlers=[handler], force=True)
     for noisy in ("httpx", "httpcore", "apscheduler", "spacy"):
@@ -133,10 +142,10 @@ def scan(
     config: ConfigOpt = DEFAULT_CONFIG,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
-    """Scan all sources once, record what is new, and print its alerts.
+    """Scan all sources once, record what is new, and post what is queued.
 
-    With --json the alerts stay queued for the running bot, and each new document is
-    printed in the format of `newsbot match --json`.
+    With --json each new document is printed in the format of `newsbot match --json`
+    and its alerts stay queued, for the next `newsbot run` or `newsbot scan --once`.
     """
     if not once:
         err.print("newsbot scan runs a single pass: use --once (or `newsbot run` to keep polling).")
@@ -197,7 +206,13 @@ def match(
             reason = str(exc) if isinstance(exc, DocumentError) else f"{path}: {exc}"
             sys.stderr.write(f"{reason}\n")
             continue
-        analysis = analyze(article.title, article.text, wl, article.language)
+        try:
+            analysis = analyze(article.title, article.text, wl, article.language, quotes=True)
+        except Exception as exc:  # one odd document must not end the run for the others
+            failures += 1
+            logging.getLogger(__name__).debug("%s: matching failed", path, exc_info=True)
+            sys.stderr.write(f"{path}: matching failed ({exc!r})\n")
+            continue
         if as_json:
             _print_json(analysis_json(str(path), article, analysis))
         elif analysis.alert:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 from datetime import timedelta
 
+from bot.alerts import window_text
 from bot.models import Digest
 from bot.nlp.watchlist import Watchlist
 from bot.settings import parse_duration
@@ -60,10 +61,8 @@ def brief(
     alerts = store.recent_alerts(start, item_id=item_id, limit=limit)
     chosen = watchlist.get(item_id) if item_id else None
     what = chosen.name if chosen else "all watch items"
-    hours = window.total_seconds() / 3600
-    span = f"{hours:g} h" if hours < 48 else f"{hours / 24:g} days"
     return Digest(
-        title=f"Brief: {what}, last {span}",
+        title=f"Brief: {what}, last {window_text(start)}",
         alerts=tuple(alerts),
         since=start,
         item_id=item_id,

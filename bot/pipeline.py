@@ -30,24 +30,20 @@ class IngestReport:
     alerts: list[Alert] = field(default_factory=list)
 
 
-def route_targets(
-    alert: Alert,
-    routes: Sequence[RouteConfig],
-    store: Store,
-    platforms: Iterable[str],
-) -> list[Target]:
+def route_targets(alert: Alert, routes: Sequence[RouteConfig], store: Store) -> list[Target]:
     """Every channel that should get this alert: configured routes plus chat subscriptions.
 
-    Only platforms this process can deliver to are queued, so an outbox row never waits
-    forever for an adapter that is not configured.
+    Queued whether or not this process runs that platform's adapter right now (a
+    ``scan --once --json``, a token missing for an hour): the outbox keeps the row until
+    an adapter for it delivers it.
     """
-    enabled = set(platforms)
     items = set(alert.item_ids)
-    targets: list[Target] = []
-    for route in routes:
-        if route.platform in enabled and ("all" in route.items or items & set(route.items)):
-            targets.append(Target(route.platform, route.channel))
-    targets += [t for t in store.subscribed_targets(items) if t.platform in enabled]
+    targets = [
+        Target(route.platform, route.channel)
+        for route in routes
+        if "all" in route.items or items & set(route.items)
+    ]
+    targets += store.subscribed_targets(items)
     return list(dict.fromkeys(targets))
 
 
@@ -57,7 +53,6 @@ def ingest(
     store: Store,
     watchlist: Watchlist,
     routes: Sequence[RouteConfig],
-    platforms: Iterable[str],
     alert_published_after: datetime | None = None,
 ) -> IngestReport:
     """Match and record every article not seen before.
@@ -67,7 +62,6 @@ def ingest(
     backlog.
     """
     articles = list(articles)
-    platforms = list(platforms)
     report = IngestReport(fetched=len(articles))
     for article in store.filter_new(articles):
         backlog = alert_published_after is not None and (
@@ -82,7 +76,7 @@ def ingest(
         alert = None
         if analysis.alert and not backlog:
             alert = build_alert(article, analysis, created_at=utcnow())
-        targets = route_targets(alert, routes, store, platforms) if alert else []
+        targets = route_targets(alert, routes, store) if alert else []
         if store.record(article, alert, targets):
             report.new += 1
             report.results.append((article, analysis))

@@ -9,7 +9,7 @@ import os
 import re
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
@@ -72,7 +72,7 @@ class FeedConfig(_Strict):
 class RouteConfig(_Strict):
     """Default delivery: everything matching ``items`` goes to this channel."""
 
-    platform: str = "console"
+    platform: Literal["console", "slack", "discord"] = "console"
     channel: str = "terminal"
     items: list[str] = Field(default_factory=lambda: ["all"])
 
@@ -92,6 +92,16 @@ class Settings(_Strict):
     spacy_models: dict[str, str] = Field(default_factory=dict)
     """Trained spaCy pipelines to prefer per language (``fr: fr_core_news_sm``) where a
     deployment has them installed; blank pipelines with lookup lemmas are the default."""
+
+    @field_validator("feeds")
+    @classmethod
+    def _distinct_feeds(cls, feeds: list[FeedConfig]) -> list[FeedConfig]:
+        first: dict[str, int] = {}
+        for i, feed in enumerate(feeds):
+            if feed.url in first:
+                raise ValueError(f"feeds[{i}] lists {feed.url} twice (also feeds[{first[feed.url]}])")
+            first[feed.url] = i
+        return feeds
 
     # Filled from the environment, never from YAML (see ``load_settings``).
     database_url: str = DEFAULT_DATABASE_URL

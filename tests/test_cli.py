@@ -63,7 +63,9 @@ def test_match_reads_a_folder_and_reports_unreadable_files(workdir: Path) -> Non
         "---\ntitle: Kiew meldet Angriffe\nlanguage: de\n---\n"
         "Die ukrainische Armee meldete neue Drohnenangriffe nahe Kursk.\n"
     )
-    (seeds / "weather.txt").write_text("Sunny spells\n\nA quiet day with light winds.\n")
+    (seeds / "weather.txt").write_text(
+        "Sunny spells\n\n\"We expect a quiet weekend along the coast,\" Jane Doe said.\n"
+    )
     (seeds / "blob.txt").write_bytes(b"\x00\x01\x02binary\xff" * 50)
     res = newsbot("match", "seeds", "--json", cwd=workdir)
     assert res.returncode == 0, res.stderr
@@ -71,6 +73,9 @@ def test_match_reads_a_folder_and_reports_unreadable_files(workdir: Path) -> Non
     assert [Path(d["source"]).name for d in docs] == ["note.md", "weather.txt"]
     assert docs[0]["alert"] and {m["id"] for m in docs[0]["matches"]} >= {"ukraine", "kursk"}
     assert docs[1]["alert"] is False and docs[1]["matches"] == []
+    # `match` shows the quotes of every document, matching or not, for tuning.
+    assert [q["speaker"] for q in docs[1]["quotes"]] == ["Jane Doe"]
+    assert "quiet weekend along the coast" in docs[1]["quotes"][0]["text"]
     assert "blob.txt" in res.stderr
 
 
@@ -97,19 +102,40 @@ def test_scan_once_survives_bad_seed_files_and_brief_shows_the_alert(workdir: Pa
     with open(seeds / "huge.txt", "wb") as f:
         f.truncate(20 * 1024 * 1024)
     env = {"NEWSBOT_DATABASE_URL": f"sqlite:///{workdir}/data/newsbot.db"}
-    first = newsbot("scan", "--once", cwd=workdir, env=env)
+    # --json: the new document as JSON; its alert stays queued for the bot to post.
+    first = newsbot("scan", "--once", "--json", cwd=workdir, env=env)
     assert first.returncode == 0, first.stderr
-    assert first.stdout.count("La Corée du Nord sera aux côtés de la Russie") == 1
+    docs = [json.loads(line) for line in first.stdout.splitlines()]
+    assert [Path(d["source"]).name for d in docs] == [Path(SEED).name]
+    assert docs[0]["alert"] is True
     for bad in ("empty.txt", "image.html", "huge.txt"):
         assert sum(bad in line for line in first.stderr.splitlines()) == 1, first.stderr
     assert "scan: 1 new document, 1 alert, 0 feeds unreachable" in first.stderr
 
-    again = newsbot("scan", "--once", "--json", cwd=workdir, env=env)
-    assert again.returncode == 0 and again.stdout == ""
+    # The next pass finds nothing new, and posts the alert that was queued.
+    again = newsbot("scan", "--once", cwd=workdir, env=env)
+    assert again.returncode == 0, again.stderr
     assert "scan: 0 new documents, 0 alerts" in again.stderr
+    assert again.stdout.count("La Corée du Nord sera aux côtés de la Russie") == 1
+    third = newsbot("scan", "--once", cwd=workdir, env=env)
+    assert "La Corée du Nord" not in third.stdout
 
     brief = newsbot("brief", "kursk", "--since", "48h", cwd=workdir, env=env)
     assert brief.returncode == 0, brief.stderr
     assert "La Corée du Nord sera aux côtés de la Russie" in brief.stdout
     unknown = newsbot("brief", "kursks", cwd=workdir, env=env)
     assert unknown.returncode != 0 and "kursk" in unknown.stderr
+
+
+def test_log_lines_cannot_carry_terminal_escapes(workdir: Path, closed_port: int) -> None:
+    """A feed name is quoted in log lines; a hostile one must not move the cursor."""
+    (workdir / "config" / "newsbot.yaml").write_text(
+        "seeds: [seeds]\nfeeds:\n"
+        f"  - url: http://127.0.0.1:{closed_port}/rss\n"
+        '    name: "Evil\\e[2J\\e]0;pwned\\a feed"\n'
+    )
+    env = {"NEWSBOT_DATABASE_URL": f"sqlite:///{workdir}/data/newsbot.db"}
+    res = newsbot("scan", "--once", cwd=workdir, env=env)
+    assert res.returncode == 0, res.stderr
+    assert "feed" in res.stderr and "connection refused" in res.stderr
+    assert "\x1b" not in res.stderr and "\x07" not in res.stderr
