@@ -199,8 +199,11 @@ def match(
     documents = list(iter_documents(paths))
     failures = 0
     for path in documents:
+        notes: list[str] = []
         try:
-            article = read_document(path, settings.max_file_bytes)
+            article = read_document(path, settings.max_file_bytes, problems=notes)
+            for note in notes:
+                sys.stderr.write(f"{note}\n")
         except (DocumentError, OSError) as exc:
             failures += 1
             reason = str(exc) if isinstance(exc, DocumentError) else f"{path}: {exc}"
