@@ -30,6 +30,7 @@ from bot.settings import FeedConfig, Settings
 from bot.sources.feeds import fetch_feed, make_client
 from bot.sources.files import FileSource
 from bot.store import Store, utcnow
+from bot.textutil import plural
 from bot.yamlfile import ConfigError
 
 log = logging.getLogger(__name__)
@@ -150,10 +151,10 @@ class NewsBot:
         report = await self._ingest(articles)
         if report.new or not self._seeds_scanned:
             log.info(
-                "seeds: %d documents read, %d new, %d alerts",
-                report.fetched,
+                "seeds: %s read, %d new, %s",
+                plural(report.fetched, "document"),
                 report.new,
-                report.alerted,
+                plural(report.alerted, "alert"),
             )
         self._seeds_scanned = True
         return report

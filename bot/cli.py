@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.logging import RichHandler
 
 from bot.models import Analysis, Article
+from bot.textutil import plural
 from bot.yamlfile import ConfigError
 
 app = typer.Typer(
@@ -96,13 +97,6 @@ def analysis_json(source: str, article: Article, analysis: Analysis) -> dict[str
     }
 
 
-def _n(count: int, noun: str) -> str:
-    """``1 alert``, ``2 alerts``, ``3 entities``."""
-    if count == 1:
-        return f"{count} {noun}"
-    return f"{count} {noun[:-1]}ies" if noun.endswith("y") else f"{count} {noun}s"
-
-
 def _print_json(obj: dict[str, Any]) -> None:
     sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
     sys.stdout.flush()
@@ -168,8 +162,8 @@ def scan(
             for article, analysis in report.results:
                 _print_json(analysis_json(article.location or article.guid, article, analysis))
     sys.stderr.write(
-        f"scan: {_n(summary.new, 'new document')}, {_n(summary.alerted, 'alert')}, "
-        f"{_n(summary.feed_errors, 'feed')} unreachable\n"
+        f"scan: {plural(summary.new, 'new document')}, {plural(summary.alerted, 'alert')}, "
+        f"{plural(summary.feed_errors, 'feed')} unreachable\n"
     )
 
 
@@ -275,8 +269,8 @@ def watchlist_check(
     topics = len(wl.items) - entities
     langs = sorted({lang for i in wl.items for lang in i.aliases} - {"any"})
     typer.echo(
-        f"{path}: OK, {_n(entities, 'entity')} and {_n(topics, 'topic')}, "
-        f"aliases in {_n(len(langs), 'language')} ({', '.join(langs)})"
+        f"{path}: OK, {plural(entities, 'entity')} and {plural(topics, 'topic')}, "
+        f"aliases in {plural(len(langs), 'language')} ({', '.join(langs)})"
     )
 
 

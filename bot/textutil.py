@@ -250,3 +250,10 @@ def prefix_end(text: str, prefix: str) -> int | None:
         if length >= len(want):
             return j + 1 if "".join(got) == want else None
     return None
+
+
+def plural(count: int, noun: str) -> str:
+    """``1 alert``, ``2 alerts``, ``3 entities``."""
+    if count == 1:
+        return f"{count} {noun}"
+    return f"{count} {noun[:-1]}ies" if noun.endswith("y") else f"{count} {noun}s"

@@ -88,7 +88,7 @@ def test_run_alerts_the_seed_keeps_running_and_never_repeats(tmp_path: Path) -> 
     bot = Bot(tmp_path)
     try:
         assert bot.wait_for("Antony Blinken"), bot.output
-        assert bot.wait_for("seeds: 1 documents read, 1 new, 1 alerts"), bot.output
+        assert bot.wait_for("seeds: 1 document read, 1 new, 1 alert"), bot.output
         time.sleep(2)
         assert bot.proc.poll() is None, "the bot exited instead of running on"
     finally:
@@ -102,7 +102,7 @@ def test_run_alerts_the_seed_keeps_running_and_never_repeats(tmp_path: Path) -> 
 
     again = Bot(tmp_path)
     try:
-        assert again.wait_for("seeds: 1 documents read, 0 new, 0 alerts"), again.output
+        assert again.wait_for("seeds: 1 document read, 0 new, 0 alerts"), again.output
         time.sleep(3)
     finally:
         again.stop()
