@@ -20,9 +20,10 @@ from pathlib import Path
 
 import httpx
 
-from bot.chat.base import ChatAdapter
+from bot.chat.base import ChatAdapter, DeliveryError
+from bot.commands import Commands
 from bot.delivery import DeliveryWorker
-from bot.models import Article
+from bot.models import Alert, Article, Target
 from bot.nlp import pipelines
 from bot.nlp.watchlist import Watchlist, load_watchlist
 from bot.pipeline import IngestReport, ingest
@@ -66,7 +67,8 @@ class NewsBot:
         self.watchlist_path = settings.resolve(settings.watchlist)
         self.watchlist = watchlist or load_watchlist(self.watchlist_path)
         self._watchlist_digest = self._digest(self.watchlist_path)
-        self.worker = DeliveryWorker(self.store, self.adapters)
+        self.commands = Commands(self.store, lambda: self.watchlist)
+        self.worker = DeliveryWorker(self.store, self.adapters, on_failed=self._delivery_failed)
         self.file_sources = [
             FileSource(settings.resolve(p), settings.max_file_bytes, label=p.as_posix())
             for p in settings.seeds
@@ -114,6 +116,32 @@ class NewsBot:
             ", ".join(sorted(old_ids - new_ids)) or "none",
         )
         return True
+
+    def add_adapter(self, adapter: ChatAdapter) -> None:
+        """Attach a chat platform; adapters need ``self.commands``, so they come after init."""
+        self.adapters[adapter.platform] = adapter
+        self.worker.adapters[adapter.platform] = adapter
+
+    async def notify_admins(self, text: str) -> None:
+        """Tell every configured admin channel; a notice that cannot be posted is logged."""
+        for target in self.settings.admin_targets():
+            adapter = self.adapters.get(target.platform)
+            if adapter is None:
+                continue
+            try:
+                await adapter.send_notice(target, text)
+            except DeliveryError as exc:
+                log.warning("admin notice to %s:%s failed: %s", target.platform, target.channel, exc)
+            except Exception:
+                log.exception("admin notice to %s:%s failed", target.platform, target.channel)
+
+    async def _delivery_failed(self, target: Target, alert: Alert, error: str) -> None:
+        if target in self.settings.admin_targets():
+            return  # the admin channel itself is failing: the log is all that is left
+        await self.notify_admins(
+            f"newsbot could not deliver the alert \"{alert.title}\" to "
+            f"{target.platform} channel {target.channel}: {error}"
+        )
 
     @property
     def client(self) -> httpx.AsyncClient:

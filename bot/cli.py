@@ -102,20 +102,21 @@ def _print_json(obj: dict[str, Any]) -> None:
     sys.stdout.flush()
 
 
-def _console_adapters(enabled: bool = True) -> dict[str, Any]:
-    from bot.chat.console import ConsoleAdapter
+def _make_bot(config: Path, console: bool = True) -> Any:
+    """The bot with every chat platform the environment has credentials for."""
+    import os
 
-    return {"console": ConsoleAdapter()} if enabled else {}
-
-
-def _make_bot(config: Path, adapters: dict[str, Any]) -> Any:
     from bot.app import NewsBot
+    from bot.chat import build_adapters
 
     settings = _settings(config)
     try:
-        return NewsBot(settings, adapters)
-    except ConfigError as exc:
+        bot = NewsBot(settings, {})
+        for adapter in build_adapters(settings, os.environ, bot.commands, console=console).values():
+            bot.add_adapter(adapter)
+    except (ConfigError, ValueError) as exc:
         raise _fail(exc) from exc
+    return bot
 
 
 @app.command()
@@ -125,7 +126,7 @@ def run(
 ) -> None:
     """Run the bot: poll feeds and seed folders, post alerts, until stopped."""
     _setup_logging(verbose)
-    bot = _make_bot(config, _console_adapters())
+    bot = _make_bot(config)
     asyncio.run(bot.run_forever())
 
 
@@ -145,7 +146,7 @@ def scan(
         err.print("newsbot scan runs a single pass: use --once (or `newsbot run` to keep polling).")
         raise typer.Exit(2)
     _setup_logging(verbose)
-    bot = _make_bot(config, _console_adapters(enabled=not as_json))
+    bot = _make_bot(config, console=not as_json)
     if as_json:
         bot.worker.adapters.clear()
 
@@ -219,6 +220,48 @@ def match(
             out.print(f"{path}: no match ({analysis.language})", markup=False, highlight=False)
     if failures and failures == len(documents):
         raise typer.Exit(1)
+
+
+def _read_and_analyze(path: Path, settings: Any, watchlist: Path | None) -> Any:
+    """The alert one document would produce, or exit with why it would not."""
+    from bot.alerts import build_alert
+    from bot.nlp import analyze
+    from bot.nlp.watchlist import load_watchlist
+    from bot.sources.files import DocumentError, read_document
+
+    try:
+        wl = load_watchlist(watchlist or settings.resolve(settings.watchlist))
+        article = read_document(path, settings.max_file_bytes)
+    except (ConfigError, DocumentError) as exc:
+        raise _fail(exc) from exc
+    except OSError as exc:
+        raise _fail(ValueError(f"{path}: {exc}")) from exc
+    analysis = analyze(article.title, article.text, wl, article.language, quotes=True)
+    if not analysis.alert:
+        raise _fail(ValueError(f"{path}: no match ({analysis.language}), nothing would be posted"), 1)
+    return build_alert(article, analysis)
+
+
+@app.command()
+def preview(
+    path: Annotated[Path, typer.Argument(help="A document, as in seeds/.")],
+    slack: Annotated[bool, typer.Option("--slack", help="Slack Block Kit payload.")] = False,
+    discord: Annotated[bool, typer.Option("--discord", help="Discord message payload.")] = False,
+    watchlist: Annotated[
+        Path | None, typer.Option("--watchlist", "-w", help="Watchlist file to match against.")
+    ] = None,
+    config: ConfigOpt = DEFAULT_CONFIG,
+) -> None:
+    """Print exactly what the bot would post for one document, without posting it."""
+    if slack == discord:
+        err.print("Choose one platform: --slack or --discord.")
+        raise typer.Exit(2)
+    alert = _read_and_analyze(path, _settings(config), watchlist)
+    if slack:
+        from bot.chat.slack import alert_payload
+    else:
+        from bot.chat.discord import alert_payload
+    sys.stdout.write(json.dumps(alert_payload(alert), ensure_ascii=False, indent=2) + "\n")
 
 
 @app.command()

@@ -6,14 +6,18 @@ back; the CLI's ``newsbot brief`` calls the same function, so chat and terminal 
 
 from __future__ import annotations
 
+import asyncio
 import difflib
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 
 from bot.alerts import window_text
-from bot.models import Digest
+from bot.models import Digest, Target
 from bot.nlp.watchlist import Watchlist
 from bot.settings import parse_duration
 from bot.store import Store, utcnow
+from bot.textutil import plural
 
 DEFAULT_SINCE = timedelta(hours=24)
 MAX_SINCE = timedelta(days=31)
@@ -67,3 +71,200 @@ def brief(
         since=start,
         item_id=item_id,
     )
+
+
+# -- subscriptions and the watchlist, as chat asks for them -----------------------------
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who asked, and where: filled in by the adapter from its platform's payload.
+
+    ``channel`` is the id deliveries go to; ``channel_name`` is what a person calls it
+    (``#news``), used in replies so a subscription names the channel it serves.
+    ``dm_channel`` is the target id the platform uses for a direct message to the caller.
+    """
+
+    platform: str
+    channel: str
+    user: str
+    channel_name: str | None = None
+    dm_channel: str | None = None
+
+    @property
+    def where(self) -> str:
+        return self.channel_name or self.channel
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A platform-neutral answer: plain text lines, escaped and formatted by the adapter."""
+
+    text: str
+    ok: bool = True
+
+
+def _target(caller: Caller, dm: bool) -> tuple[Target, str]:
+    if dm:
+        if not caller.dm_channel:
+            raise CommandError("Direct messages are not available here; subscribe a channel.")
+        return Target(caller.platform, caller.dm_channel), "your direct messages"
+    return Target(caller.platform, caller.channel), caller.where
+
+
+def _item_label(watchlist: Watchlist, item_id: str) -> str:
+    if item_id == "all":
+        return "every watch item"
+    item = watchlist.get(item_id)
+    return f"{item.name} ({item_id})" if item else item_id
+
+
+def subscribe(
+    store: Store, watchlist: Watchlist, caller: Caller, item: str, dm: bool = False
+) -> Reply:
+    """Alerts for ``item`` (or ``all``) go to the caller's channel, or their DMs."""
+    if not item.strip():
+        raise CommandError("Say what to subscribe to, e.g. /subscribe kursk (or all).")
+    item_id = "all" if item.strip().casefold() == "all" else resolve_item(watchlist, item)
+    target, where = _target(caller, dm)
+    label = _item_label(watchlist, item_id)
+    if store.subscribe(target, item_id, user=caller.user):
+        return Reply(f"Subscribed {where} to {label}. New alerts will be posted there.")
+    return Reply(f"{where} is already subscribed to {label}.")
+
+
+def unsubscribe(
+    store: Store, watchlist: Watchlist, caller: Caller, item: str | None = None, dm: bool = False
+) -> Reply:
+    """Stop one subscription, or every subscription of the channel when no item is given."""
+    target, where = _target(caller, dm)
+    if not item or not item.strip():
+        n = store.unsubscribe(target)
+        if not n:
+            return Reply(f"{where} has no subscriptions.")
+        return Reply(f"Unsubscribed {where} from {plural(n, 'watch item')}.")
+    wanted = item.strip()
+    item_id = "all" if wanted.casefold() == "all" else resolve_item(watchlist, wanted)
+    if store.unsubscribe(target, item_id):
+        return Reply(f"Unsubscribed {where} from {_item_label(watchlist, item_id)}.")
+    return Reply(f"{where} was not subscribed to {_item_label(watchlist, item_id)}.", ok=False)
+
+
+def subscriptions(store: Store, watchlist: Watchlist, caller: Caller) -> Reply:
+    """What this channel (and the caller's DMs) receive."""
+    lines = []
+    places = [(Target(caller.platform, caller.channel), caller.where)]
+    if caller.dm_channel:
+        places.append((Target(caller.platform, caller.dm_channel), "Your direct messages"))
+    for target, where in places:
+        items = [item_id for _t, item_id in store.subscriptions(target)]
+        if items:
+            labels = ", ".join(_item_label(watchlist, i) for i in items)
+            lines.append(f"{where}: {labels}")
+    if not lines:
+        return Reply(f"{caller.where} has no subscriptions. Try /subscribe <item> or /watchlist.")
+    return Reply("\n".join(lines))
+
+
+def watchlist_overview(watchlist: Watchlist) -> Reply:
+    """What can be watched: id, name, kind and the languages it has aliases in."""
+    lines = []
+    for item in watchlist.items:
+        langs = sorted(lang for lang in item.aliases if lang != "any")
+        where = f" [{', '.join(langs)}]" if langs else ""
+        lines.append(f"{item.id}: {item.name} ({item.kind}){where}")
+    lines.append("Subscribe with /subscribe <id>, or /subscribe all.")
+    return Reply("\n".join(lines))
+
+
+def parse_brief_args(text: str) -> tuple[str | None, str | None]:
+    """``/brief kursk 48h``, ``/brief 48h``, ``/brief north korea``: item and time span.
+
+    A last word that reads as a duration is the span; the rest is the item, so multi-word
+    names work without quoting.
+    """
+    words = text.split()
+    since = None
+    if words:
+        try:
+            parse_duration(words[-1])
+            since = words.pop()
+        except ValueError:
+            pass
+    return (" ".join(words) or None), since
+
+
+def parse_subscribe_args(text: str) -> tuple[str, bool]:
+    """``/subscribe kursk dm``: the item and whether it is for the caller's DMs."""
+    words = text.split()
+    dm = bool(words) and words[-1].casefold() == "dm"
+    if dm:
+        words.pop()
+    return " ".join(words), dm
+
+
+def item_choices(watchlist: Watchlist, prefix: str = "", limit: int = 25) -> list[tuple[str, str]]:
+    """(id, name) pairs for autocomplete, best first: prefix matches, then substring."""
+    wanted = prefix.strip().casefold()
+    items = [(i.id, i.name) for i in watchlist.items] + [("all", "Every watch item")]
+    if not wanted:
+        return items[:limit]
+    starts = [p for p in items if p[0].startswith(wanted) or p[1].casefold().startswith(wanted)]
+    inside = [p for p in items if p not in starts and (wanted in p[0] or wanted in p[1].casefold())]
+    return (starts + inside)[:limit]
+
+
+class Commands:
+    """The commands bound to a running bot's store and its current watchlist.
+
+    Adapters hold one of these; the watchlist is read through a callable, so an edit the
+    bot reloads is what the next command sees. Store calls block, so they run in a thread.
+    """
+
+    def __init__(self, store: Store, watchlist: Callable[[], Watchlist]) -> None:
+        self.store = store
+        self._watchlist = watchlist
+
+    @property
+    def watchlist(self) -> Watchlist:
+        return self._watchlist()
+
+    async def brief(self, item: str | None = None, since: str | None = None) -> Digest:
+        return await asyncio.to_thread(brief, self.store, self.watchlist, item, since)
+
+    async def subscribe(self, caller: Caller, item: str, dm: bool = False) -> Reply:
+        return await asyncio.to_thread(subscribe, self.store, self.watchlist, caller, item, dm)
+
+    async def unsubscribe(
+        self, caller: Caller, item: str | None = None, dm: bool = False
+    ) -> Reply:
+        return await asyncio.to_thread(unsubscribe, self.store, self.watchlist, caller, item, dm)
+
+    async def subscriptions(self, caller: Caller) -> Reply:
+        return await asyncio.to_thread(subscriptions, self.store, self.watchlist, caller)
+
+    async def watchlist_overview(self) -> Reply:
+        return watchlist_overview(self.watchlist)
+
+    async def run_text(self, name: str, text: str, caller: Caller) -> Reply | Digest:
+        """A command as typed (``/subscribe kursk dm``), for platforms that pass raw text.
+
+        Errors meant for the user come back as a Reply with ``ok=False``.
+        """
+        command = name.lstrip("/").casefold()
+        try:
+            if command == "brief":
+                return await self.brief(*parse_brief_args(text))
+            if command == "subscribe":
+                item, dm = parse_subscribe_args(text)
+                return await self.subscribe(caller, item, dm)
+            if command == "unsubscribe":
+                item, dm = parse_subscribe_args(text)
+                return await self.unsubscribe(caller, item or None, dm)
+            if command == "subscriptions":
+                return await self.subscriptions(caller)
+            if command == "watchlist":
+                return await self.watchlist_overview()
+        except CommandError as exc:
+            return Reply(str(exc), ok=False)
+        return Reply(f"Unknown command /{command}.", ok=False)

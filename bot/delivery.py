@@ -10,11 +10,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
 from bot.chat.base import ChatAdapter, DeliveryError
+from bot.models import Alert, Target
 from bot.store import PendingDelivery, Store, utcnow
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,10 @@ class RetryPolicy:
         return timedelta(seconds=backoff * random.uniform(0.8, 1.2))
 
 
+FailureHook = Callable[[Target, Alert, str], Awaitable[None]]
+"""Called once when a delivery is given up on (the app tells the admin channel)."""
+
+
 class DeliveryWorker:
     def __init__(
         self,
@@ -40,11 +45,13 @@ class DeliveryWorker:
         adapters: Mapping[str, ChatAdapter],
         policy: RetryPolicy | None = None,
         batch: int = 20,
+        on_failed: FailureHook | None = None,
     ) -> None:
         self.store = store
         self.adapters = dict(adapters)
         self.policy = policy or RetryPolicy()
         self.batch = batch
+        self.on_failed = on_failed
         self._lock = asyncio.Lock()
 
     async def recover(self) -> None:
@@ -87,6 +94,7 @@ class DeliveryWorker:
             if exc.permanent or (not throttled and d.attempts >= self.policy.max_attempts):
                 log.error("delivery of alert %s to %s failed: %s", d.alert.id, where, exc)
                 await asyncio.to_thread(self.store.mark_failed, d.id, str(exc))
+                await self._failed(d, str(exc))
             else:
                 delay = self.policy.delay(d.attempts, exc.retry_after)
                 log.warning(
@@ -105,8 +113,17 @@ class DeliveryWorker:
             delay = self.policy.delay(d.attempts)
             if d.attempts >= self.policy.max_attempts:
                 await asyncio.to_thread(self.store.mark_failed, d.id, repr(exc))
+                await self._failed(d, repr(exc))
             else:
                 await asyncio.to_thread(self.store.mark_retry, d.id, repr(exc), delay)
             return 0
         await asyncio.to_thread(self.store.mark_sent, d.id, external_id)
         return 1
+
+    async def _failed(self, d: PendingDelivery, error: str) -> None:
+        if self.on_failed is None:
+            return
+        try:
+            await self.on_failed(d.target, d.alert, error)
+        except Exception:  # telling the admin is best effort; the failure is already recorded
+            log.exception("failure hook for alert %s raised", d.alert.id)

@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
+from bot.models import Target
 from bot.yamlfile import load_model
 
 DEFAULT_CONFIG = Path("config/newsbot.yaml")
@@ -77,6 +78,25 @@ class RouteConfig(_Strict):
     items: list[str] = Field(default_factory=lambda: ["all"])
 
 
+class SlackConfig(_Strict):
+    """Slack options that are not secrets (tokens come from the environment)."""
+
+    admin_channel: str | None = None
+    """Channel id told about failed deliveries, feed outages and watchlist changes."""
+    http_port: int = Field(default=3000, ge=1, le=65535)
+    """HTTP mode only (``SLACK_SIGNING_SECRET`` without ``SLACK_APP_TOKEN``)."""
+    http_path: str = "/slack/events"
+
+
+class DiscordConfig(_Strict):
+    """Discord options that are not secrets (the token comes from the environment)."""
+
+    admin_channel: str | None = None
+    """Channel id told about failed deliveries, feed outages and watchlist changes."""
+    guild_ids: list[int] = Field(default_factory=list)
+    """Register application commands in these guilds (instant); empty = globally."""
+
+
 class Settings(_Strict):
     watchlist: Path = Path("config/watchlist.yaml")
     seeds: list[Path] = Field(default_factory=lambda: [Path("seeds")])
@@ -89,6 +109,8 @@ class Settings(_Strict):
     max_file_bytes: int = 5 * 1024 * 1024
     fetch_timeout: Duration = timedelta(seconds=20)
     user_agent: str = "newsbot/0.1 (+self-hosted news alerts)"
+    slack: SlackConfig = Field(default_factory=SlackConfig)
+    discord: DiscordConfig = Field(default_factory=DiscordConfig)
     spacy_models: dict[str, str] = Field(default_factory=dict)
     """Trained spaCy pipelines to prefer per language (``fr: fr_core_news_sm``) where a
     deployment has them installed; blank pipelines with lookup lemmas are the default."""
@@ -106,6 +128,15 @@ class Settings(_Strict):
     # Filled from the environment, never from YAML (see ``load_settings``).
     database_url: str = DEFAULT_DATABASE_URL
     base_dir: Path = Path(".")
+
+    def admin_targets(self) -> list[Target]:
+        """Where operational notices go: each platform's configured admin channel."""
+        out = []
+        if self.slack.admin_channel:
+            out.append(Target("slack", self.slack.admin_channel))
+        if self.discord.admin_channel:
+            out.append(Target("discord", self.discord.admin_channel))
+        return out
 
     def resolve(self, p: Path) -> Path:
         """Paths in the config are relative to the directory that holds ``config/``."""

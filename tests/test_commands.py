@@ -7,7 +7,21 @@ from pathlib import Path
 
 import pytest
 
-from bot.commands import CommandError, brief, parse_since, resolve_item
+from bot.commands import (
+    Caller,
+    CommandError,
+    Commands,
+    Reply,
+    brief,
+    item_choices,
+    parse_brief_args,
+    parse_since,
+    parse_subscribe_args,
+    resolve_item,
+    subscribe,
+    subscriptions,
+    unsubscribe,
+)
 from bot.models import Alert, Article, Match
 from bot.nlp.watchlist import load_watchlist
 from bot.store import Store, utcnow
@@ -46,3 +60,73 @@ def test_brief_lists_recent_alerts_for_the_item(tmp_path: Path, watchlist) -> No
     assert "Kursk" in digest.title and "6 h" in digest.title
     assert len(brief(store, watchlist).alerts) == 2
     store.close()
+
+
+# -- subscriptions, as /subscribe, /unsubscribe and /subscriptions answer them ----------
+
+
+def _caller() -> Caller:
+    return Caller("slack", "C1", "U1", channel_name="#news", dm_channel="U1")
+
+
+def test_subscribe_names_the_channel_and_the_alerts_follow(tmp_path: Path, watchlist) -> None:  # type: ignore[no-untyped-def]
+    from bot.models import Target
+
+    store = Store(f"sqlite:///{tmp_path}/s.db")
+    reply = subscribe(store, watchlist, _caller(), "Kursk")
+    assert reply.ok and "#news" in reply.text and "kursk" in reply.text
+    assert store.subscribed_targets(["kursk"]) == [Target("slack", "C1")]
+    again = subscribe(store, watchlist, _caller(), "kursk")
+    assert "already" in again.text
+    # Someone else's channel stays untouched by this one's unsubscribe.
+    other = Caller("slack", "C2", "U2", channel_name="#other")
+    subscribe(store, watchlist, other, "all")
+    assert "Unsubscribed #news" in unsubscribe(store, watchlist, _caller(), "kursk").text
+    assert store.subscribed_targets(["kursk"]) == [Target("slack", "C2")]
+    store.close()
+
+
+def test_dm_subscriptions_go_to_the_callers_dm_target(tmp_path: Path, watchlist) -> None:  # type: ignore[no-untyped-def]
+    from bot.models import Target
+
+    store = Store(f"sqlite:///{tmp_path}/s.db")
+    subscribe(store, watchlist, _caller(), "north-korea", dm=True)
+    assert store.subscribed_targets(["north-korea"]) == [Target("slack", "U1")]
+    listing = subscriptions(store, watchlist, _caller())
+    assert "Your direct messages" in listing.text and "north-korea" in listing.text
+    no_dm = Caller("console", "terminal", "me")
+    with pytest.raises(CommandError, match="Direct messages"):
+        subscribe(store, watchlist, no_dm, "kursk", dm=True)
+    store.close()
+
+
+def test_unknown_items_get_close_matches_through_the_text_interface(tmp_path: Path, watchlist) -> None:  # type: ignore[no-untyped-def]
+    import asyncio
+
+    store = Store(f"sqlite:///{tmp_path}/s.db")
+    cmds = Commands(store, lambda: watchlist)
+    reply = asyncio.run(cmds.run_text("/subscribe", "kursc", _caller()))
+    assert isinstance(reply, Reply) and not reply.ok
+    assert "Did you mean kursk" in reply.text
+    assert store.subscriptions() == []
+    empty = asyncio.run(cmds.run_text("/subscriptions", "", _caller()))
+    assert isinstance(empty, Reply) and "no subscriptions" in empty.text
+    overview = asyncio.run(cmds.run_text("/watchlist", "", _caller()))
+    assert isinstance(overview, Reply)
+    assert all(i in overview.text for i in watchlist.ids())
+    store.close()
+
+
+def test_command_argument_parsing() -> None:
+    assert parse_brief_args("kursk 48h") == ("kursk", "48h")
+    assert parse_brief_args("48h") == (None, "48h")
+    assert parse_brief_args("North Korea") == ("North Korea", None)
+    assert parse_brief_args("") == (None, None)
+    assert parse_subscribe_args("kursk dm") == ("kursk", True)
+    assert parse_subscribe_args("all") == ("all", False)
+
+
+def test_autocomplete_prefers_prefix_matches(watchlist) -> None:  # type: ignore[no-untyped-def]
+    ids = [i for i, _ in item_choices(watchlist, "ku")]
+    assert ids[0] == "kursk"
+    assert [i for i, _ in item_choices(watchlist, "")][: len(watchlist.ids())] == list(watchlist.ids())

@@ -61,6 +61,20 @@ class ChatAdapter(abc.ABC):
     async def send_digest(self, target: Target, digest: Digest) -> str | None:
         """Post a digest (a ``/brief`` answer or a collapsed burst) to ``target``."""
 
+    async def send_notice(self, target: Target, text: str) -> str | None:
+        """Post an operational notice (plain text, written by the bot) to an admin channel.
+
+        Adapters that cannot post notices leave this default, which refuses permanently.
+        """
+        raise DeliveryError(f"{self.platform} cannot post notices", permanent=True)
+
+    async def update_alert(self, target: Target, message_id: str, alert: Alert) -> str | None:
+        """Edit a posted alert in place (a story that gained sources); return the message id.
+
+        The default posts the updated alert as a new message, for platforms that cannot edit.
+        """
+        return await self.send_alert(target, alert)
+
     async def __aenter__(self) -> ChatAdapter:
         await self.start()
         return self

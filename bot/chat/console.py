@@ -20,7 +20,7 @@ from rich.text import Text
 from bot.alerts import empty_digest_text, items_line, quote_body, source_line, why_parts
 from bot.chat.base import ChatAdapter, DeliveryError
 from bot.models import Alert, Digest, Target
-from bot.textutil import clean_line
+from bot.textutil import clean_line, strip_controls
 
 _GLUE = "\u2800"
 """A blank that is not whitespace to rich's line breaker; stands in for no-break spaces."""
@@ -170,6 +170,11 @@ class ConsoleAdapter(ChatAdapter):
     async def send_digest(self, target: Target, digest: Digest) -> str | None:
         """Print the digest; None, as for alerts."""
         await self._print(render_digest(digest))
+        return None
+
+    async def send_notice(self, target: Target, text: str) -> str | None:
+        """Print an operational notice as plain text."""
+        await self._print(Text(strip_controls(text, keep_newlines=True)))
         return None
 
     async def _print(self, renderable: RenderableType) -> None:
