@@ -293,7 +293,12 @@ def items_line(alert: Alert) -> str:
 
 def source_line(alert: Alert) -> str:
     """``fr · seed file`` (plus the publication time when the source gave one)."""
-    parts = [alert.language, clean_line(alert.source_name, SOURCE_MAX)]
+    source = clean_line(alert.source_name, SOURCE_MAX)
+    if alert.also_in:
+        others = ", ".join(clean_line(o, SOURCE_MAX) for o in alert.also_in[:3])
+        more = len(alert.also_in) - 3
+        source += f" (also {others}{f' +{more}' if more > 0 else ''})"
+    parts = [alert.language, source]
     if alert.published is not None:
         parts.append(alert.published.strftime("%Y-%m-%d %H:%M"))
     return " · ".join(p for p in parts if p)

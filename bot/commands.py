@@ -10,14 +10,14 @@ import asyncio
 import difflib
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bot.alerts import window_text
 from bot.models import Digest, Target
 from bot.nlp.watchlist import Watchlist
 from bot.settings import parse_duration
 from bot.store import Store, utcnow
-from bot.textutil import plural
+from bot.textutil import clean_line, plural
 
 DEFAULT_SINCE = timedelta(hours=24)
 MAX_SINCE = timedelta(days=31)
@@ -177,6 +177,31 @@ def watchlist_overview(watchlist: Watchlist) -> Reply:
     return Reply("\n".join(lines))
 
 
+def feeds_overview(store: Store, now: datetime | None = None) -> Reply:
+    """Feed health as ``/feeds`` and ``newsbot feeds`` show it: one line per feed."""
+    states = store.feed_states()
+    if not states:
+        return Reply("No feeds polled yet.")
+    now = now or utcnow()
+    lines = []
+    for st in states:
+        label = clean_line(st.name or st.url, 80)
+        if st.consecutive_failures:
+            since = f" since {window_text(st.last_success_at, now)} ago" if st.last_success_at else ""
+            error = clean_line(st.last_error, 160)
+            lines.append(
+                f"DOWN {label}: {plural(st.consecutive_failures, 'failed poll')}{since} ({error})"
+            )
+        elif st.last_success_at:
+            lines.append(
+                f"ok   {label}: polled {window_text(st.last_success_at, now)} ago, "
+                f"{plural(st.items_seen, 'item')} seen"
+            )
+        else:
+            lines.append(f"new  {label}: not polled yet")
+    return Reply("\n".join(lines))
+
+
 def parse_brief_args(text: str) -> tuple[str | None, str | None]:
     """``/brief kursk 48h``, ``/brief 48h``, ``/brief north korea``: item and time span.
 
@@ -246,6 +271,9 @@ class Commands:
     async def watchlist_overview(self) -> Reply:
         return watchlist_overview(self.watchlist)
 
+    async def feeds(self) -> Reply:
+        return await asyncio.to_thread(feeds_overview, self.store)
+
     async def run_text(self, name: str, text: str, caller: Caller) -> Reply | Digest:
         """A command as typed (``/subscribe kursk dm``), for platforms that pass raw text.
 
@@ -265,6 +293,8 @@ class Commands:
                 return await self.subscriptions(caller)
             if command == "watchlist":
                 return await self.watchlist_overview()
+            if command == "feeds":
+                return await self.feeds()
         except CommandError as exc:
             return Reply(str(exc), ok=False)
         return Reply(f"Unknown command /{command}.", ok=False)

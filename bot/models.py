@@ -111,6 +111,8 @@ class Alert:
     created_at: datetime | None = None
     lead: str = ""
     """The first sentences of the article, for renderers that show a description."""
+    also_in: tuple[str, ...] = ()
+    """Other outlets that carried the same story (one alert per story, not per outlet)."""
 
     @property
     def item_ids(self) -> tuple[str, ...]:

@@ -179,6 +179,7 @@ def alert_from_json(data: dict[str, Any]) -> Alert:
         published=when(data.get("published")),
         created_at=when(data.get("created_at")),
         lead=data.get("lead", ""),
+        also_in=tuple(data.get("also_in", ())),
     )
 
 
@@ -537,21 +538,13 @@ class Store:
     def feed_state(self, url: str) -> FeedState | None:
         with self._session() as s:
             row = s.scalar(select(FeedRow).where(FeedRow.url == url))
-            if row is None:
-                return None
-            return FeedState(
-                url=row.url,
-                current_url=row.current_url,
-                etag=row.etag,
-                last_modified=row.last_modified,
-                first_poll_done=row.first_poll_done,
-                last_polled_at=row.last_polled_at,
-                last_success_at=row.last_success_at,
-                last_error=row.last_error,
-                consecutive_failures=row.consecutive_failures,
-                items_seen=row.items_seen,
-                name=row.name,
-            )
+            return None if row is None else _feed_state(row)
+
+    def feed_states(self) -> list[FeedState]:
+        """Health of every feed the bot has polled, in the order they were first polled."""
+        with self._session() as s:
+            return [_feed_state(r) for r in s.scalars(select(FeedRow).order_by(FeedRow.id))]
+
 
     def update_feed(self, url: str, **values: Any) -> None:
         """Create or update the health and HTTP validators of a configured feed."""
@@ -566,6 +559,22 @@ class Store:
                 s.add(row)
             for k, v in values.items():
                 setattr(row, k, v)
+
+
+def _feed_state(row: FeedRow) -> FeedState:
+    return FeedState(
+        url=row.url,
+        current_url=row.current_url,
+        etag=row.etag,
+        last_modified=row.last_modified,
+        first_poll_done=row.first_poll_done,
+        last_polled_at=row.last_polled_at,
+        last_success_at=row.last_success_at,
+        last_error=row.last_error,
+        consecutive_failures=row.consecutive_failures,
+        items_seen=row.items_seen,
+        name=row.name,
+    )
 
 
 def _chunks(items: Sequence[Article], size: int) -> Iterable[Sequence[Article]]:

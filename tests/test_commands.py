@@ -13,6 +13,7 @@ from bot.commands import (
     Commands,
     Reply,
     brief,
+    feeds_overview,
     item_choices,
     parse_brief_args,
     parse_since,
@@ -130,3 +131,21 @@ def test_autocomplete_prefers_prefix_matches(watchlist) -> None:  # type: ignore
     ids = [i for i, _ in item_choices(watchlist, "ku")]
     assert ids[0] == "kursk"
     assert [i for i, _ in item_choices(watchlist, "")][: len(watchlist.ids())] == list(watchlist.ids())
+
+
+def test_feeds_overview_puts_failing_feeds_first_in_words(tmp_path: Path) -> None:
+    store = Store(f"sqlite:///{tmp_path}/f.db")
+    now = utcnow()
+    store.update_feed(
+        "https://a.example/rss", name="Wire A", last_success_at=now - timedelta(hours=2),
+        items_seen=40,
+    )
+    store.update_feed(
+        "https://b.example/rss", last_success_at=now - timedelta(days=2),
+        consecutive_failures=7, last_error="HTTP 503",
+    )
+    text = feeds_overview(store, now=now).text.splitlines()
+    assert text[0] == "ok   Wire A: polled 2 h ago, 40 items seen"
+    assert text[1].startswith("DOWN https://b.example/rss: 7 failed polls since 2 days ago")
+    assert "HTTP 503" in text[1]
+    store.close()
