@@ -18,6 +18,10 @@ test: $(DEV_STAMP)
 	$(BIN)/mypy
 	$(BIN)/pytest
 
+bench: $(RUN_STAMP)
+	$(BIN)/newsbot bench
+	$(BIN)/newsbot bench feeds
+
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy

@@ -1,0 +1,1 @@
+"""Benchmarks behind ``newsbot bench``: they print numbers and are never timed assertions."""
