@@ -66,6 +66,17 @@ _AUTH_GONE = {
 _BAD_MESSAGE = {"invalid_blocks", "invalid_blocks_format", "msg_too_long", "no_text", "invalid_metadata_format"}
 
 
+class _SkipTokenWarning(logging.Filter):
+    """bolt warns that the env's SLACK_BOT_TOKEN is unused when given a client: it is not."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`token` will be unused" not in record.getMessage()
+
+
+bolt_log = logging.getLogger("bot.chat.slack.bolt")
+bolt_log.addFilter(_SkipTokenWarning())
+
+
 class SlackConfigError(ValueError):
     """Slack cannot be used as configured; the message tells the operator what to change."""
 
@@ -253,7 +264,7 @@ class SlackAdapter(ChatAdapter):
             signing_secret=signing_secret or "",
             # Socket Mode envelopes are not signed; HTTP requests must be.
             request_verification_enabled=bool(signing_secret),
-            logger=logging.getLogger("bot.chat.slack.bolt"),
+            logger=bolt_log,
         )
         for name in COMMANDS:
             app.command(f"/{name}")(self._on_command)

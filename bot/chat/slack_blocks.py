@@ -69,10 +69,11 @@ def fit(text: str, limit: int) -> str:
     """``text`` escaped and at most ``limit`` characters, cut at a word before escaping so an
     entity is never split (``&am`` would show as garbage)."""
     escaped = escape(text)
-    n = limit
-    while len(escaped) > limit and n > 0:
-        n -= max(1, len(escaped) - limit)
-        escaped = escape(shorten(text, n))
+    n = len(text)
+    while len(escaped) > limit and n > 1:
+        # Shrink in proportion to the overshoot: entities make the escaped text longer.
+        n = min(n - 1, n * limit // len(escaped))
+        escaped = escape(shorten(text, max(1, n)))
     return escaped if len(escaped) <= limit else ""
 
 
