@@ -49,6 +49,8 @@ log = logging.getLogger(__name__)
 
 DEFAULT_API_URL = "https://slack.com/api/"
 COMMANDS = ("brief", "subscribe", "unsubscribe", "subscriptions", "watchlist", "feeds")
+CONNECT_TIMEOUT = 20.0
+"""Seconds ``start`` waits for Socket Mode before leaving it to connect in the background."""
 DEFAULT_RETRY_AFTER = 30.0
 """When Slack rate-limits without saying for how long (it normally sends Retry-After)."""
 
@@ -119,11 +121,16 @@ def delivery_error(
     return DeliveryError(f"Slack error posting to {channel} ({code})")
 
 
+def _error_code(exc: SlackApiError) -> str | None:
+    """Slack's ``error`` field (``channel_not_found``), when the body was JSON."""
+    data = exc.response.data if isinstance(exc.response.data, dict) else {}
+    error = data.get("error")
+    return error if isinstance(error, str) else None
+
+
 def _api_error(exc: SlackApiError, channel: str) -> DeliveryError:
     response = exc.response
-    data = response.data if isinstance(response.data, dict) else {}
-    error = data.get("error") if isinstance(data.get("error"), str) else None
-    return delivery_error(response.status_code, error, response.headers, channel)
+    return delivery_error(response.status_code, _error_code(exc), response.headers, channel)
 
 
 def _token_kind(value: str) -> str:
@@ -306,10 +313,16 @@ class SlackAdapter(ChatAdapter):
             self._webhook = AsyncWebhookClient(self.webhook_url, retry_handlers=[])
             log.info("Slack: posting through an incoming webhook (no slash commands)")
             return
-        if not await self._check_auth():
-            return
+        await self._check_auth()
         if self.mode == "socket":
-            await self._connect_socket()
+            # The SDK retries a failing connection forever: give it a while, then let it
+            # carry on in the background rather than hold up the rest of the bot.
+            self._connecting = asyncio.create_task(self._connect_socket())
+            done, _ = await asyncio.wait({self._connecting}, timeout=CONNECT_TIMEOUT)
+            if done:
+                self._connecting.result()  # a refused app token stops the bot here
+            else:
+                log.warning("Slack Socket Mode is still connecting; commands work once it is up")
         elif self.mode == "http":
             await self._listen_http()
         else:
@@ -318,28 +331,23 @@ class SlackAdapter(ChatAdapter):
                 "or SLACK_SIGNING_SECRET (HTTP mode) to receive them."
             )
 
-    async def _check_auth(self) -> bool:
-        """auth.test: whether Slack was reached; raise if it refused the token."""
+    async def _check_auth(self) -> None:
+        """auth.test: raise if Slack refused the token; log if it could not be asked."""
         assert self.client is not None
         try:
             who = await self.client.auth_test()
         except SlackApiError as exc:
-            error = exc.response.get("error") if isinstance(exc.response.data, dict) else None
+            error = _error_code(exc)
             if error in _AUTH_GONE:
                 raise SlackConfigError(
                     f"Slack refused SLACK_BOT_TOKEN ({error}): copy the Bot User OAuth Token "
                     "(xoxb-...) from the app's OAuth & Permissions page."
                 ) from exc
-            log.warning("Slack: auth.test failed (%s); will keep trying", error or exc.response.status_code)
-            return self.mode != "http"  # HTTP mode can listen anyway
+            log.warning("Slack: auth.test failed (%s); carrying on", error or exc.response.status_code)
         except (SlackClientError, aiohttp.ClientError, OSError, TimeoutError) as exc:
             log.warning("Slack is unreachable (%s); alerts wait in the outbox", exc)
-            if self.mode == "socket":
-                self._connecting = asyncio.create_task(self._connect_socket())
-                return False
-            return True
-        log.info("Slack: connected as %s to %s (%s mode)", who.get("user"), who.get("team"), self.mode)
-        return True
+        else:
+            log.info("Slack: connected as %s to %s (%s mode)", who.get("user"), who.get("team"), self.mode)
 
     async def _connect_socket(self) -> None:
         assert self.app is not None and self.client is not None and self.app_token
@@ -348,7 +356,7 @@ class SlackAdapter(ChatAdapter):
         try:
             opened = await self.client.apps_connections_open(app_token=self.app_token)
         except SlackApiError as exc:
-            error = exc.response.get("error") if isinstance(exc.response.data, dict) else None
+            error = _error_code(exc)
             if error in _AUTH_GONE:
                 raise SlackConfigError(
                     f"Slack refused SLACK_APP_TOKEN ({error}): create an app-level token with "

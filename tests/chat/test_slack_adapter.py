@@ -147,3 +147,33 @@ def test_an_unreachable_slack_is_a_transient_error() -> None:
         await slack.stop()
 
     asyncio.run(scenario())
+
+
+def test_the_manifest_declares_every_command_the_bot_answers() -> None:
+    import yaml
+
+    from bot.chat.slack import COMMANDS as ANSWERED
+    from tests.chat.conftest import ROOT
+
+    manifest = yaml.safe_load((ROOT / "config" / "slack-manifest.yaml").read_text())
+    declared = [c["command"].lstrip("/") for c in manifest["features"]["slash_commands"]]
+    assert sorted(declared) == sorted(ANSWERED)
+    assert {"chat:write", "commands"} <= set(manifest["oauth_config"]["scopes"]["bot"])
+    assert manifest["settings"]["socket_mode_enabled"] is True
+
+
+@pytest.mark.network
+@pytest.mark.timeout(60)
+def test_a_refused_app_token_stops_start_with_a_reason(fake_slack: FakeSlack) -> None:
+    env = fake_slack.env(SLACK_APP_TOKEN="xapp-1-wrong")
+    slack = adapter(env)
+
+    async def scenario() -> None:
+        try:
+            with pytest.raises(SlackConfigError, match=r"refused SLACK_APP_TOKEN \(invalid_auth\)"):
+                await slack.start()
+        finally:
+            await slack.stop()
+
+    asyncio.run(scenario())
+    assert not fake_slack._sockets
