@@ -291,7 +291,11 @@ class SlackAdapter(ChatAdapter):
             payload = digest_payload(result)
         else:
             payload = {"text": reply_text(result.text, result.ok)}
-        response = await respond(response_type="ephemeral", **payload)
+        try:
+            response = await respond(response_type="ephemeral", **payload)
+        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+            log.warning("Slack: could not answer %s (%s)", name, exc)
+            return
         status = getattr(response, "status_code", 200)
         if status >= 300:
             log.warning("Slack: the answer to %s was refused (HTTP %s)", name, status)

@@ -184,3 +184,22 @@ def test_feed_and_seed_text_cannot_ping_or_link(
     feed = next(p for p in posts if "Hostile Wire" in json.dumps(p["blocks"]))
     assert "North Korea &amp; Russia" in header(feed)
     assert "&lt;!channel&gt;" in header(feed)
+
+
+def test_commands_work_again_after_slack_asks_for_a_reconnect(
+    home: Home, fake_slack: FakeSlack, monkeypatch: pytest.MonkeyPatch, start_bot: Any
+) -> None:
+    start_bot(socket_mode(home, fake_slack, monkeypatch))
+    fake_slack.wait_connected()
+    assert fake_slack.connections_opened == 1
+    fake_slack.disconnect()
+    fake_slack.wait_for(
+        lambda: fake_slack.sockets_accepted == 2 and len(fake_slack._sockets) == 1,
+        20,
+        "a new connection in place of the old one",
+    )
+    assert fake_slack.connections_opened == 2, "reconnected without asking for a new URL"
+    sent = fake_slack.slash("/subscriptions", channel_id="C0NEWS", channel_name="news")
+    fake_slack.wait_for(lambda: sent.acked_at, 10, "the ack on the new connection")
+    answer = fake_slack.wait_for(lambda: fake_slack.received("response_url"), what="the answer")
+    assert answer[0].body["text"].startswith("#news has no subscriptions.")

@@ -70,6 +70,9 @@ class FakeSlack:
     calls: list[Call] = field(default_factory=list)
     envelopes: dict[str, Envelope] = field(default_factory=dict)
     connections_opened: int = 0
+    """apps.connections.open calls answered."""
+    sockets_accepted: int = 0
+    """Socket Mode websockets accepted (the live ones are in ``_sockets``)."""
     port: int = 0
 
     def __post_init__(self) -> None:
@@ -189,6 +192,15 @@ class FakeSlack:
 
         asyncio.run_coroutine_threadsafe(send(), self._loop).result(5)
         return envelope
+
+    def disconnect(self) -> None:
+        """Ask the connected client to reconnect, as Slack does every few hours."""
+
+        async def send() -> None:
+            for ws in list(self._sockets):
+                await ws.send_str(json.dumps({"type": "disconnect", "reason": "refresh_requested"}))
+
+        asyncio.run_coroutine_threadsafe(send(), self._loop).result(5)
 
     # -- reading what arrived ------------------------------------------------------------
 
@@ -327,6 +339,7 @@ class FakeSlack:
         ws = web.WebSocketResponse(autoping=True)
         await ws.prepare(request)
         self._sockets.append(ws)
+        self.sockets_accepted += 1
         try:
             await ws.send_str(json.dumps({"type": "hello", "num_connections": 1}))
             async for msg in ws:
