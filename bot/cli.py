@@ -131,7 +131,10 @@ def run(
     """Run the bot: poll feeds and seed folders, post alerts, until stopped."""
     _setup_logging(verbose)
     bot = _make_bot(config)
-    asyncio.run(bot.run_forever())
+    try:
+        asyncio.run(bot.run_forever())
+    except ValueError as exc:  # a chat platform refused its credentials at connect time
+        raise _fail(exc) from exc
 
 
 @app.command()
@@ -261,11 +264,12 @@ def preview(
         err.print("Choose one platform: --slack or --discord.")
         raise typer.Exit(2)
     alert = _read_and_analyze(path, _settings(config), watchlist)
-    if slack:
-        from bot.chat.slack import alert_payload
-    else:
-        from bot.chat.discord import alert_payload
-    sys.stdout.write(json.dumps(alert_payload(alert), ensure_ascii=False, indent=2) + "\n")
+    import importlib
+
+    # One name for either platform's renderer (two imports of one name upset mypy).
+    renderer = importlib.import_module("bot.chat.slack" if slack else "bot.chat.discord")
+    payload = renderer.alert_payload(alert)
+    sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
 
 
 @app.command()

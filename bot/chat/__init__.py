@@ -16,7 +16,8 @@ if TYPE_CHECKING:
     from bot.commands import Commands
     from bot.settings import Settings
 
-SLACK_ENV = ("SLACK_BOT_TOKEN", "SLACK_WEBHOOK_URL")
+SLACK_ENV = ("SLACK_BOT_TOKEN", "SLACK_WEBHOOK_URL", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET")
+"""Any of these means the operator wants Slack; an incomplete set is refused with a reason."""
 DISCORD_ENV = ("DISCORD_BOT_TOKEN", "DISCORD_WEBHOOK_URL")
 
 

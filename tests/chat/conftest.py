@@ -1,0 +1,121 @@
+"""A home for a bot under test (config, seeds, database in a temp dir) and the bot itself,
+built by the CLI's own ``_make_bot`` and run by ``run_forever`` on its own event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.fakes.slack import FakeSlack, running
+
+ROOT = Path(__file__).resolve().parents[2]
+SEED = ROOT / "seeds" / "000_b5e3709a28e5c677.txt"
+SEED_TITLE = "La Corée du Nord sera aux côtés de la Russie"
+
+
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No chat credential or proxy from the developer's shell reaches the bot under test."""
+    for key in list(os.environ):
+        if key.startswith(("SLACK_", "DISCORD_", "NEWSBOT_")) or key.lower().endswith("_proxy"):
+            monkeypatch.delenv(key, raising=False)
+
+
+class Home:
+    """A directory laid out like a deployment: config/, seeds/, data/."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        (root / "config").mkdir()
+        (root / "seeds").mkdir()
+        (root / "data").mkdir()
+        shutil.copy(ROOT / "config" / "watchlist.yaml", root / "config" / "watchlist.yaml")
+        shutil.copy(SEED, root / "seeds")
+        self.config = root / "config" / "newsbot.yaml"
+        self.database_url = f"sqlite:///{root / 'data' / 'newsbot.db'}"
+
+    def write_config(self, routes: list[dict[str, Any]], **extra: Any) -> Path:
+        settings = {
+            "watchlist": "config/watchlist.yaml",
+            "seeds": ["seeds"],
+            "scan_interval": "1s",
+            "feeds": [],
+            "routes": routes,
+            **extra,
+        }
+        self.config.write_text(yaml.safe_dump(settings, allow_unicode=True))
+        return self.config
+
+    def add_seed(self, name: str, text: str) -> Path:
+        """Write a document atomically, so a scan never reads half of it."""
+        path = self.root / "seeds" / name
+        tmp = path.with_suffix(".part")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.rename(path)
+        return path
+
+
+class RunningBot:
+    """``newsbot run`` in-process: the CLI's wiring on a private event loop in a thread."""
+
+    def __init__(self, config: Path) -> None:
+        from bot.cli import _make_bot
+
+        self.bot = _make_bot(config, console=False)
+        self.loop = asyncio.new_event_loop()
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        try:
+            self.loop.run_until_complete(self.bot.run_forever())
+        except BaseException as exc:  # reported by stop()
+            self.error = exc
+
+    def stop(self, timeout: float = 30) -> None:
+        if self.loop.is_closed():
+            return
+        if self.thread.is_alive():
+            self.loop.call_soon_threadsafe(self.bot.request_stop)
+            self.thread.join(timeout)
+        assert not self.thread.is_alive(), "the bot did not stop"
+        self.loop.close()
+        if self.error is not None:
+            raise self.error
+
+
+@pytest.fixture
+def fake_slack() -> Iterator[FakeSlack]:
+    with running() as fake:
+        yield fake
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Home:
+    clean_env(monkeypatch)
+    h = Home(tmp_path)
+    monkeypatch.setenv("NEWSBOT_DATABASE_URL", h.database_url)
+    return h
+
+
+@pytest.fixture
+def start_bot() -> Iterator[Any]:
+    """Start bots with ``start_bot(config)``; every one is stopped when the test ends."""
+    bots: list[RunningBot] = []
+
+    def start(config: Path) -> RunningBot:
+        bot = RunningBot(config)
+        bots.append(bot)
+        return bot
+
+    yield start
+    for bot in bots:
+        bot.stop()

@@ -1,0 +1,364 @@
+"""A local Slack on 127.0.0.1 that slack_sdk and slack-bolt talk to as if it were slack.com.
+
+It answers the Web API methods the bot uses, serves Socket Mode over a loopback websocket,
+receives ``response_url`` answers and incoming-webhook posts, records everything with the
+time it arrived, and can be told to fail the next calls of a method (429 with Retry-After,
+``ratelimited``, ``channel_not_found``, HTTP 500). It runs its own event loop in a thread,
+so the bot under test (in-process or a subprocess) cannot starve it and vice versa.
+
+The protocol details it relies on are in ``shared/TESTING-CHAT.md``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+BOT_TOKEN = "xoxb-1111-2222-fakebottoken"
+APP_TOKEN = "xapp-1-A111-2222-fakeapptoken"
+TEAM_ID = "T0FAKE"
+BOT_USER = "U0NEWSBOT"
+
+
+@dataclass
+class Call:
+    """One request the fake received."""
+
+    method: str
+    """Web API method (``chat.postMessage``), or ``response_url`` / ``webhook``."""
+    body: dict[str, Any]
+    headers: dict[str, str]
+    at: float
+    """``time.monotonic()`` on arrival."""
+    status: int = 200
+    ok: bool = True
+    """Whether the fake answered with success (an injected error makes it False)."""
+
+
+@dataclass
+class Envelope:
+    """A Socket Mode envelope sent to the bot, and its ack."""
+
+    envelope_id: str
+    payload: dict[str, Any]
+    sent_at: float
+    acked_at: float | None = None
+    ack: dict[str, Any] | None = None
+
+
+@dataclass
+class Failure:
+    status: int = 200
+    error: str | None = None
+    retry_after: float | None = None
+    channel: str | None = None
+    """Only fail calls for this channel; None = any."""
+
+
+@dataclass
+class FakeSlack:
+    calls: list[Call] = field(default_factory=list)
+    envelopes: dict[str, Envelope] = field(default_factory=dict)
+    connections_opened: int = 0
+    """apps.connections.open calls answered."""
+    sockets_accepted: int = 0
+    """Socket Mode websockets accepted (the live ones are in ``_sockets``)."""
+    port: int = 0
+
+    def __post_init__(self) -> None:
+        self._lock = threading.Lock()
+        self._failures: dict[str, list[Failure]] = {}
+        self._sockets: list[web.WebSocketResponse] = []
+        self._ts = itertools.count(1)
+        self._loop = asyncio.new_event_loop()
+        self._runner: web.AppRunner | None = None
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+
+    # -- life cycle --------------------------------------------------------------------
+
+    def start(self) -> FakeSlack:
+        self._thread.start()
+        asyncio.run_coroutine_threadsafe(self._start(), self._loop).result(10)
+        return self
+
+    async def _start(self) -> None:
+        app = web.Application()
+        app.router.add_route("*", "/api/{method}", self._api)
+        app.router.add_get("/link", self._socket)
+        app.router.add_post("/respond/{id}", self._respond)
+        app.router.add_post("/hooks/{id}", self._webhook)
+        self._runner = web.AppRunner(app, shutdown_timeout=1)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+
+    def stop(self) -> None:
+        async def _stop() -> None:
+            for ws in list(self._sockets):
+                await ws.close()
+            if self._runner is not None:
+                await self._runner.cleanup()
+
+        if self._thread.is_alive():
+            asyncio.run_coroutine_threadsafe(_stop(), self._loop).result(10)
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(10)
+        self._loop.close()
+
+    # -- addresses the bot is given ------------------------------------------------------
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.base}/api/"
+
+    @property
+    def webhook_url(self) -> str:
+        return f"{self.base}/hooks/T0FAKE-B0FAKE-secret"
+
+    def env(self, **extra: str) -> dict[str, str]:
+        """Socket Mode credentials pointing at this fake."""
+        return {
+            "SLACK_BOT_TOKEN": BOT_TOKEN,
+            "SLACK_APP_TOKEN": APP_TOKEN,
+            "NEWSBOT_SLACK_API_URL": self.api_url,
+            **extra,
+        }
+
+    # -- test controls -------------------------------------------------------------------
+
+    def fail(self, method: str, *, times: int = 1, **failure: Any) -> None:
+        """Answer the next ``times`` calls of ``method`` with this failure."""
+        with self._lock:
+            self._failures.setdefault(method, []).extend(Failure(**failure) for _ in range(times))
+
+    def slash_payload(
+        self,
+        command: str,
+        text: str = "",
+        *,
+        channel_id: str = "C0NEWS",
+        channel_name: str = "news",
+        user_id: str = "U0ALICE",
+    ) -> dict[str, str]:
+        """What Slack sends for a slash command, with a response_url on this fake."""
+        return {
+            "token": "legacy-verification-token",
+            "command": command,
+            "text": text,
+            "team_id": TEAM_ID,
+            "team_domain": "fake",
+            "channel_id": channel_id,
+            "channel_name": channel_name,
+            "user_id": user_id,
+            "user_name": "alice",
+            "api_app_id": "A0FAKE",
+            "response_url": f"{self.base}/respond/{uuid.uuid4().hex}",
+            "trigger_id": f"{time.time():.0f}.fake",
+        }
+
+    def slash(self, command: str, text: str = "", **where: str) -> Envelope:
+        """Deliver a slash command over the open Socket Mode connection."""
+        payload = self.slash_payload(command, text, **where)
+        envelope = Envelope(str(uuid.uuid4()), payload, time.monotonic())
+        frame = {
+            "envelope_id": envelope.envelope_id,
+            "type": "slash_commands",
+            "accepts_response_payload": True,
+            "payload": payload,
+        }
+
+        async def send() -> None:
+            if not self._sockets:
+                raise AssertionError("no Socket Mode connection to deliver the command on")
+            envelope.sent_at = time.monotonic()
+            with self._lock:
+                self.envelopes[envelope.envelope_id] = envelope
+            await self._sockets[-1].send_str(json.dumps(frame))
+
+        asyncio.run_coroutine_threadsafe(send(), self._loop).result(5)
+        return envelope
+
+    def disconnect(self) -> None:
+        """Ask the connected client to reconnect, as Slack does every few hours."""
+
+        async def send() -> None:
+            for ws in list(self._sockets):
+                await ws.send_str(json.dumps({"type": "disconnect", "reason": "refresh_requested"}))
+
+        asyncio.run_coroutine_threadsafe(send(), self._loop).result(5)
+
+    # -- reading what arrived ------------------------------------------------------------
+
+    def received(self, method: str | None = None, **body: Any) -> list[Call]:
+        """Calls of ``method`` whose body has these values (e.g. ``channel="C1"``)."""
+        with self._lock:
+            calls = list(self.calls)
+        return [
+            c
+            for c in calls
+            if (method is None or c.method == method)
+            and all(c.body.get(k) == v for k, v in body.items())
+        ]
+
+    def posts(self, channel: str | None = None) -> list[dict[str, Any]]:
+        """Messages successfully posted with chat.postMessage (to ``channel``)."""
+        match = {"channel": channel} if channel else {}
+        return [c.body for c in self.received("chat.postMessage", **match) if c.ok]
+
+    def wait_for(
+        self, check: Callable[[], Any], timeout: float = 30, what: str = "condition"
+    ) -> Any:
+        """Poll ``check`` until it returns something truthy; fail with what arrived."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            result = check()
+            if result:
+                return result
+            time.sleep(0.05)
+        methods = [(c.method, c.body.get("channel"), c.ok) for c in self.calls]
+        raise AssertionError(f"timed out waiting for {what}; the fake received {methods}")
+
+    def wait_connected(self, timeout: float = 30) -> None:
+        self.wait_for(lambda: self._sockets, timeout, "a Socket Mode connection")
+
+    # -- the server side -----------------------------------------------------------------
+
+    def _record(self, call: Call) -> None:
+        with self._lock:
+            self.calls.append(call)
+
+    def _next_failure(self, method: str, channel: str | None) -> Failure | None:
+        with self._lock:
+            queue = self._failures.get(method, [])
+            for i, failure in enumerate(queue):
+                if failure.channel is None or failure.channel == channel:
+                    return queue.pop(i)
+        return None
+
+    @staticmethod
+    async def _body(request: web.Request) -> dict[str, Any]:
+        if request.content_type == "application/json":
+            data = await request.json()
+            return data if isinstance(data, dict) else {"_": data}
+        form = await request.post()
+        body: dict[str, Any] = {k: str(v) for k, v in form.items()}
+        body.update({k: v for k, v in request.query.items() if k not in body})
+        return body
+
+    @staticmethod
+    def _failure_response(failure: Failure) -> web.Response:
+        headers = {}
+        if failure.retry_after is not None:
+            headers["Retry-After"] = f"{failure.retry_after:g}"
+        if failure.status >= 500:
+            return web.Response(status=failure.status, text="upstream error", headers=headers)
+        return web.json_response(
+            {"ok": False, "error": failure.error or "ratelimited"},
+            status=failure.status,
+            headers=headers,
+        )
+
+    async def _api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        body = await self._body(request)
+        headers = dict(request.headers)
+        auth = headers.get("Authorization", "")
+        call = Call(method, body, headers, time.monotonic())
+        failure = self._next_failure(method, body.get("channel"))
+        if failure is not None:
+            call.status, call.ok = failure.status, False
+            self._record(call)
+            return self._failure_response(failure)
+        expected = APP_TOKEN if method == "apps.connections.open" else BOT_TOKEN
+        if auth != f"Bearer {expected}":
+            call.ok = False
+            self._record(call)
+            return web.json_response({"ok": False, "error": "invalid_auth"})
+        self._record(call)
+        return web.json_response(self._answer(method, body))
+
+    def _answer(self, method: str, body: dict[str, Any]) -> dict[str, Any]:
+        channel = body.get("channel", "")
+        if method == "auth.test":
+            return {
+                "ok": True,
+                "url": "https://fake.slack.com/",
+                "team": "Fake Team",
+                "user": "newsbot",
+                "team_id": TEAM_ID,
+                "user_id": BOT_USER,
+                "bot_id": "B0NEWSBOT",
+            }
+        if method == "apps.connections.open":
+            with self._lock:
+                self.connections_opened += 1
+            return {"ok": True, "url": f"ws://127.0.0.1:{self.port}/link"}
+        if method in ("chat.postMessage", "chat.postEphemeral", "chat.update"):
+            ts = body.get("ts") or f"{1730000000 + next(self._ts)}.000100"
+            message = {"type": "message", "text": body.get("text"), "ts": ts}
+            return {"ok": True, "channel": channel, "ts": ts, "message": message}
+        if method == "conversations.info":
+            return {"ok": True, "channel": {"id": channel, "name": "news", "is_member": True}}
+        if method == "conversations.open":
+            return {"ok": True, "channel": {"id": "D0" + str(body.get("users", ""))[2:]}}
+        return {"ok": False, "error": "unknown_method"}
+
+    async def _respond(self, request: web.Request) -> web.Response:
+        call = Call("response_url", await self._body(request), dict(request.headers), time.monotonic())
+        call.body["_url"] = str(request.url)
+        self._record(call)
+        return web.Response(text="ok")
+
+    async def _webhook(self, request: web.Request) -> web.Response:
+        call = Call("webhook", await self._body(request), dict(request.headers), time.monotonic())
+        failure = self._next_failure("webhook", None)
+        if failure is not None:
+            call.status, call.ok = failure.status, False
+            self._record(call)
+            headers = {"Retry-After": f"{failure.retry_after:g}"} if failure.retry_after else {}
+            return web.Response(status=failure.status, text=failure.error or "", headers=headers)
+        self._record(call)
+        return web.Response(text="ok")
+
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse(autoping=True)
+        await ws.prepare(request)
+        self._sockets.append(ws)
+        self.sockets_accepted += 1
+        try:
+            await ws.send_str(json.dumps({"type": "hello", "num_connections": 1}))
+            async for msg in ws:
+                if msg.type != WSMsgType.TEXT:
+                    continue
+                data = json.loads(msg.data)
+                envelope = self.envelopes.get(str(data.get("envelope_id")))
+                if envelope is not None and envelope.acked_at is None:
+                    envelope.acked_at = time.monotonic()
+                    envelope.ack = data
+        finally:
+            self._sockets.remove(ws)
+        return ws
+
+
+@contextmanager
+def running() -> Iterator[FakeSlack]:
+    fake = FakeSlack().start()
+    try:
+        yield fake
+    finally:
+        fake.stop()
