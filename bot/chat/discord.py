@@ -321,10 +321,11 @@ class DiscordAdapter(ChatAdapter):
         raise error
 
     def _start_failure(self, finished: asyncio.Task[None] | None) -> RuntimeError:
+        where = f"gateway {self.endpoints.gateway_url}, API {self.endpoints.api_url}"
         if finished is None:
             return RuntimeError(
-                f"Discord did not get ready within {self.ready_timeout:.0f}s (gateway "
-                f"{self.endpoints.gateway_url}, API {self.endpoints.api_url}); check the network"
+                f"Discord did not get ready within {self.ready_timeout:.0f}s ({where}); "
+                "check the network and NEWSBOT_DISCORD_GATEWAY_URL"
             )
         exc = None if finished.cancelled() else finished.exception()
         if isinstance(exc, discord.LoginFailure):
@@ -334,7 +335,7 @@ class DiscordAdapter(ChatAdapter):
             )
         if isinstance(exc, discord.PrivilegedIntentsRequired):
             return RuntimeError("Discord refused the gateway intents the bot asked for")
-        return RuntimeError(f"Discord connection failed before it was ready: {exc!r}")
+        return RuntimeError(f"could not connect to Discord ({where}): {exc!r}")
 
     async def stop(self) -> None:
         """Close the gateway and HTTP sessions and restore discord.py's endpoints."""
