@@ -295,6 +295,8 @@ class DiscordAdapter(ChatAdapter):
             log.info("discord: post-only mode through a webhook")
             return
         assert self._token is not None
+        # The bot never joins voice: no warnings about voice libraries it does not need.
+        discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
         client = _Client(
             self,
             intents=discord.Intents(guilds=True),
