@@ -285,10 +285,14 @@ def test_429_with_retry_after_is_waited_out_then_delivered(fake: FakeDiscord, co
     assert delivered.at - limited.at >= 1.2 * 0.95
 
 
-def test_429_that_discord_py_does_not_retry_goes_back_to_the_outbox(
-    fake: FakeDiscord, commands: Commands
+@pytest.mark.parametrize(
+    ("retry_after", "via"),
+    [(7.0, False), (45.0, True)],  # no Via: a Cloudflare-style ban; 45 s: too long to block on
+)
+def test_429_that_discord_py_does_not_wait_out_goes_back_to_the_outbox(
+    fake: FakeDiscord, commands: Commands, retry_after: float, via: bool
 ) -> None:
-    fake.rate_limit(rf"/channels/{ALERTS}/messages", retry_after=7, via=False)
+    fake.rate_limit(rf"/channels/{ALERTS}/messages", retry_after=retry_after, via=via)
 
     async def go() -> DeliveryError:
         async with running(fake, commands) as adapter:
@@ -296,8 +300,11 @@ def test_429_that_discord_py_does_not_retry_goes_back_to_the_outbox(
                 await adapter.send_alert(Target("discord", ALERTS), make_alert())
             return info.value
 
+    started = time.monotonic()
     error = run(go())
-    assert not error.permanent and error.retry_after == 7
+    assert not error.permanent and error.retry_after == pytest.approx(retry_after)
+    assert time.monotonic() - started < 30  # handed back, not slept on
+    assert len(fake.received("POST", rf"/channels/{ALERTS}/messages")) == 1
 
 
 def test_a_server_error_is_retried(fake: FakeDiscord, commands: Commands) -> None:

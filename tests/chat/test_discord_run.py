@@ -48,8 +48,9 @@ pytestmark = [pytest.mark.network, pytest.mark.timeout(240)]
 def fake() -> Iterator[FakeDiscord]:
     saved = (Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY)
     yield from serve()
-    assert (Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY) == saved
+    now = (Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY)
     Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY = saved
+    assert now == saved, "the bot did not restore discord.py's endpoints"
 
 
 def workdir(tmp_path: Path, routes: list[tuple[str, list[str]]], seeds: dict[str, str] | None = None) -> Path:
