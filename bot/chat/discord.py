@@ -1,0 +1,574 @@
+"""Discord: alerts as embeds, application commands, subscriptions (discord.py 2.x).
+
+Two modes, chosen by the environment:
+
+- **Bot** (``DISCORD_BOT_TOKEN``): a :class:`discord.Client` on the bot's own event loop,
+  connected to the gateway for application commands (``/brief``, ``/subscribe``, ...),
+  posting alerts to channel ids and ``dm:<user id>`` targets over REST.
+- **Post-only** (``DISCORD_WEBHOOK_URL`` alone): every alert goes to the webhook's channel;
+  no commands, no DMs.
+
+discord.py keeps its endpoints in two class attributes, ``discord.http.Route.BASE`` (REST)
+and ``discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY``; a plain client never asks the API
+for its gateway. :class:`Endpoints` sets both from ``NEWSBOT_DISCORD_API_URL`` and
+``NEWSBOT_DISCORD_GATEWAY_URL`` while the adapter runs and puts the previous values back on
+``stop()``. They are process-wide: every discord.py client in the process uses them, so one
+process talks to one Discord (which is all the bot needs).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+import discord
+import yarl
+from discord import app_commands
+from discord.gateway import DiscordWebSocket
+from discord.http import Route
+
+from bot.chat.base import ChatAdapter, DeliveryError
+from bot.chat.discord_render import alert_payload, digest_payload, text_payload
+from bot.commands import Caller, CommandError, Commands, Reply, item_choices
+from bot.models import Alert, Digest, Target
+from bot.settings import DiscordConfig
+
+__all__ = ["DiscordAdapter", "Endpoints", "alert_payload", "alert_nonce"]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_API_URL = "https://discord.com/api/v10"
+DEFAULT_GATEWAY_URL = "wss://gateway.discord.gg/"
+READY_TIMEOUT = 60.0
+"""How long ``start()`` waits for login, command sync and the gateway's READY."""
+CHANNEL_PACE = 1.0
+"""Seconds between two posts to one channel: Discord allows 5 per 5 s, a burst waits."""
+MAX_RATELIMIT_WAIT = 30.0
+"""A longer rate limit goes back to the outbox (``retry_after``) instead of blocking."""
+
+_WEBHOOK_URL = re.compile(
+    r"^https://(?:(?:canary|ptb)\.)?discord(?:app)?\.com/api/(?:v\d+/)?webhooks/\d{17,20}/"
+    r"[\w.-]{60,}/?$"
+)
+
+# Discord JSON error codes worth a sentence of their own.
+UNKNOWN_CHANNEL = 10003
+UNKNOWN_MESSAGE = 10008
+MISSING_ACCESS = 50001
+CANNOT_DM = 50007
+MISSING_PERMISSIONS = 50013
+
+DM_PREFIX = "dm:"
+
+
+def alert_nonce(alert: Alert, channel: str) -> str:
+    """The same 25 characters for the same alert in the same channel, every time.
+
+    Posted with ``enforce_nonce``, it makes Discord answer a repeated post (a crash
+    between posting and marking the delivery sent) with the message it already has.
+    """
+    return hashlib.sha256(f"{alert.id}\x1f{channel}".encode()).hexdigest()[:25]
+
+
+class Endpoints:
+    """Where discord.py sends REST calls and opens the gateway, scoped to one adapter's life.
+
+    Both are class attributes of discord.py (process-wide); :meth:`apply` remembers what was
+    there and :meth:`restore` puts it back.
+    """
+
+    def __init__(self, api_url: str = DEFAULT_API_URL, gateway_url: str = DEFAULT_GATEWAY_URL):
+        self.api_url = api_url.rstrip("/")
+        self.gateway_url = gateway_url
+        self._saved: tuple[str, yarl.URL] | None = None
+
+    def apply(self) -> None:
+        if self._saved is None:
+            self._saved = (Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY)
+        Route.BASE = self.api_url
+        DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(self.gateway_url)
+
+    def restore(self) -> None:
+        if self._saved is not None:
+            Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY = self._saved
+            self._saved = None
+
+
+class Pacer:
+    """At most one post per ``interval`` seconds per channel; later ones wait their turn."""
+
+    def __init__(self, interval: float = CHANNEL_PACE) -> None:
+        self.interval = interval
+        self._next: dict[str, float] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    async def wait(self, channel: str) -> None:
+        lock = self._locks.setdefault(channel, asyncio.Lock())
+        async with lock:
+            loop = asyncio.get_running_loop()
+            delay = self._next.get(channel, 0.0) - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            self._next[channel] = loop.time() + self.interval
+
+
+def delivery_error(exc: BaseException, where: str) -> DeliveryError:
+    """What went wrong, in words that say what to fix, and whether retrying can help."""
+    if isinstance(exc, DeliveryError):
+        return exc
+    if isinstance(exc, discord.RateLimited):
+        return DeliveryError(f"Discord rate limit on {where}", retry_after=exc.retry_after)
+    if isinstance(exc, discord.HTTPException):
+        code, status = exc.code, exc.status
+        if status == 429:
+            return DeliveryError(f"Discord rate limit on {where}", retry_after=_retry_after(exc))
+        if code == MISSING_ACCESS:
+            return DeliveryError(
+                f"Missing Access (50001) to {where}: the bot cannot see that channel; add the "
+                "bot to the server and give it View Channel there",
+                permanent=True,
+            )
+        if code == UNKNOWN_CHANNEL:
+            return DeliveryError(
+                f"Unknown Channel (10003) {where}: no such channel; check the channel id in "
+                "config/newsbot.yaml or remove the subscription",
+                permanent=True,
+            )
+        if code == MISSING_PERMISSIONS:
+            return DeliveryError(
+                f"Missing Permissions (50013) in {where}: give the bot Send Messages and "
+                "Embed Links in that channel",
+                permanent=True,
+            )
+        if code == CANNOT_DM:
+            return DeliveryError(
+                f"cannot send a direct message to {where}: the user does not accept DMs from "
+                "the bot (or shares no server with it)",
+                permanent=True,
+            )
+        if status == 401:
+            return DeliveryError(
+                "Discord rejected the bot token (401): set DISCORD_BOT_TOKEN (or "
+                "DISCORD_WEBHOOK_URL) to a valid one",
+                permanent=True,
+            )
+        if status >= 500:
+            return DeliveryError(f"Discord server error {status} posting to {where}")
+        detail = f" ({code})" if code else ""
+        return DeliveryError(
+            f"Discord refused the post to {where}: {status} {exc.text}{detail}".strip(),
+            permanent=True,
+        )
+    if isinstance(exc, aiohttp.ClientError | OSError | TimeoutError):
+        return DeliveryError(f"cannot reach Discord posting to {where}: {exc!r}")
+    return DeliveryError(f"posting to {where} failed: {exc!r}")
+
+
+def _retry_after(exc: discord.HTTPException) -> float:
+    headers = getattr(exc.response, "headers", None) or {}
+    for name in ("Retry-After", "X-RateLimit-Reset-After"):
+        with contextlib.suppress(TypeError, ValueError):
+            return max(0.0, float(headers.get(name, "")))
+    return 60.0
+
+
+@dataclass
+class _Send:
+    """A payload dict as discord.py keyword arguments."""
+
+    content: str | None
+    embeds: list[discord.Embed]
+
+    @classmethod
+    def of(cls, payload: Mapping[str, Any]) -> _Send:
+        return cls(
+            content=payload.get("content") or None,
+            embeds=[discord.Embed.from_dict(e) for e in payload.get("embeds", [])],
+        )
+
+
+class _Client(discord.Client):
+    """The gateway client: syncs the command tree at login and signals readiness."""
+
+    def __init__(self, adapter: DiscordAdapter, **options: Any) -> None:
+        super().__init__(**options)
+        self.adapter = adapter
+        self.ready = asyncio.Event()
+        self.tree = app_commands.CommandTree(self)
+        _add_commands(self.tree, adapter)
+
+    async def setup_hook(self) -> None:
+        await self.adapter._sync_commands(self.tree)
+
+    async def on_ready(self) -> None:
+        self.ready.set()
+
+
+class DiscordAdapter(ChatAdapter):
+    """Posts alerts to Discord and answers its application commands."""
+
+    platform = "discord"
+
+    def __init__(
+        self,
+        commands: Commands,
+        settings: DiscordConfig | None = None,
+        *,
+        token: str | None = None,
+        webhook_url: str | None = None,
+        api_url: str = DEFAULT_API_URL,
+        gateway_url: str = DEFAULT_GATEWAY_URL,
+        ready_timeout: float = READY_TIMEOUT,
+        channel_pace: float = CHANNEL_PACE,
+        guild_ready_timeout: float = 2.0,
+    ) -> None:
+        if not token and not webhook_url:
+            raise ValueError("Discord needs DISCORD_BOT_TOKEN (bot) or DISCORD_WEBHOOK_URL (post-only)")
+        self.commands = commands
+        self.settings = settings or DiscordConfig()
+        self.endpoints = Endpoints(api_url, gateway_url)
+        self.ready_timeout = ready_timeout
+        self.guild_ready_timeout = guild_ready_timeout
+        self.pacer = Pacer(channel_pace)
+        self._token = token
+        self._webhook_url = None if token else webhook_url
+        self.client: _Client | None = None
+        self._runner: asyncio.Task[None] | None = None
+        self._session: aiohttp.ClientSession | None = None
+        self._webhook: discord.Webhook | None = None
+
+    @classmethod
+    def from_env(
+        cls, env: Mapping[str, str], settings: DiscordConfig, commands: Commands
+    ) -> DiscordAdapter:
+        """The adapter the environment describes; ValueError says what is wrong with it."""
+        token = (env.get("DISCORD_BOT_TOKEN") or "").strip() or None
+        webhook = (env.get("DISCORD_WEBHOOK_URL") or "").strip() or None
+        api_url = (env.get("NEWSBOT_DISCORD_API_URL") or "").strip() or DEFAULT_API_URL
+        gateway = (env.get("NEWSBOT_DISCORD_GATEWAY_URL") or "").strip() or DEFAULT_GATEWAY_URL
+        if token is not None and (token.lower().startswith("bot ") or any(c.isspace() for c in token)):
+            raise ValueError(
+                "DISCORD_BOT_TOKEN must be the bare bot token from the Developer Portal "
+                "(Bot -> Reset Token), without 'Bot ' and without spaces"
+            )
+        if token is None and webhook is not None and not _WEBHOOK_URL.match(webhook):
+            raise ValueError(
+                "DISCORD_WEBHOOK_URL must look like https://discord.com/api/webhooks/<id>/<token> "
+                "(channel settings -> Integrations -> Webhooks -> Copy Webhook URL)"
+            )
+        if not re.match(r"^https?://[^\s/]+", api_url):
+            raise ValueError(f"NEWSBOT_DISCORD_API_URL must be an http(s) URL, got {api_url!r}")
+        if not re.match(r"^wss?://[^\s/]+", gateway):
+            raise ValueError(f"NEWSBOT_DISCORD_GATEWAY_URL must be a ws(s) URL, got {gateway!r}")
+        if any(g <= 0 for g in settings.guild_ids):
+            raise ValueError("discord.guild_ids must be server ids (positive numbers)")
+        if token and webhook:
+            log.info("discord: DISCORD_BOT_TOKEN is set, so DISCORD_WEBHOOK_URL is not used")
+        return cls(
+            commands, settings, token=token, webhook_url=webhook, api_url=api_url, gateway_url=gateway
+        )
+
+    @property
+    def post_only(self) -> bool:
+        return self._token is None
+
+    # -- life cycle --------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Log in and wait for the gateway's READY (bot), or open the webhook (post-only).
+
+        Returns once connected; the client keeps running as a background task. A refused
+        token or an unreachable gateway is a RuntimeError saying so, within ``ready_timeout``.
+        """
+        self.endpoints.apply()
+        if self.post_only:
+            assert self._webhook_url is not None
+            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
+            self._webhook = discord.Webhook.from_url(self._webhook_url, session=self._session)
+            log.info("discord: post-only mode through a webhook")
+            return
+        assert self._token is not None
+        # The bot never joins voice: no warnings about voice libraries it does not need.
+        discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
+        client = _Client(
+            self,
+            intents=discord.Intents(guilds=True),
+            allowed_mentions=discord.AllowedMentions.none(),
+            max_ratelimit_timeout=MAX_RATELIMIT_WAIT,
+            guild_ready_timeout=self.guild_ready_timeout,
+        )
+        self.client = client
+        self._runner = asyncio.create_task(client.start(self._token), name="discord-client")
+        ready = asyncio.create_task(client.ready.wait())
+        try:
+            done, _ = await asyncio.wait(
+                {self._runner, ready}, timeout=self.ready_timeout, return_when=asyncio.FIRST_COMPLETED
+            )
+        finally:
+            ready.cancel()
+        if ready in done and not self._runner.done():
+            self._runner.add_done_callback(_log_end)
+            user = client.user
+            log.info("discord: connected as %s (%d servers)", user, len(client.guilds))
+            return
+        error = self._start_failure(self._runner if self._runner in done else None)
+        await self.stop()
+        raise error
+
+    def _start_failure(self, finished: asyncio.Task[None] | None) -> RuntimeError:
+        where = f"gateway {self.endpoints.gateway_url}, API {self.endpoints.api_url}"
+        if finished is None:
+            return RuntimeError(
+                f"Discord did not get ready within {self.ready_timeout:.0f}s ({where}); "
+                "check the network and NEWSBOT_DISCORD_GATEWAY_URL"
+            )
+        exc = None if finished.cancelled() else finished.exception()
+        if isinstance(exc, discord.LoginFailure):
+            return RuntimeError(
+                "Discord rejected DISCORD_BOT_TOKEN (401 Unauthorized): copy a new token from "
+                "the Developer Portal (your application -> Bot -> Reset Token)"
+            )
+        if isinstance(exc, discord.PrivilegedIntentsRequired):
+            return RuntimeError("Discord refused the gateway intents the bot asked for")
+        return RuntimeError(f"could not connect to Discord ({where}): {exc!r}")
+
+    async def stop(self) -> None:
+        """Close the gateway and HTTP sessions and restore discord.py's endpoints."""
+        try:
+            if self.client is not None:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(self.client.close(), timeout=10)
+            if self._runner is not None:
+                self._runner.cancel()
+                with contextlib.suppress(BaseException):
+                    await asyncio.wait({self._runner}, timeout=5)
+            if self._session is not None:
+                await self._session.close()
+        finally:
+            self.client = None
+            self._runner = None
+            self._session = None
+            self._webhook = None
+            self.endpoints.restore()
+
+    async def _sync_commands(self, tree: app_commands.CommandTree[Any]) -> None:
+        """Register the commands: in each configured server (instant), else globally
+        (Discord may take a while to show new global commands)."""
+        try:
+            if self.settings.guild_ids:
+                for gid in self.settings.guild_ids:
+                    guild = discord.Object(id=gid)
+                    tree.copy_global_to(guild=guild)
+                    await tree.sync(guild=guild)
+                log.info("discord: commands registered in %d servers", len(self.settings.guild_ids))
+            else:
+                await tree.sync()
+                log.info("discord: commands registered globally")
+        except discord.HTTPException as exc:
+            # Alerts still flow; only the commands are missing.
+            log.error(
+                "discord: could not register commands (%s %s): invite the bot with the "
+                "applications.commands scope, and check discord.guild_ids",
+                exc.status,
+                exc.text,
+            )
+
+    # -- sending -----------------------------------------------------------------------
+
+    async def send_alert(self, target: Target, alert: Alert) -> str | None:
+        return await self._post(target, alert_payload(alert), nonce=alert_nonce(alert, target.channel))
+
+    async def send_digest(self, target: Target, digest: Digest) -> str | None:
+        return await self._post(target, digest_payload(digest))
+
+    async def send_notice(self, target: Target, text: str) -> str | None:
+        return await self._post(target, text_payload(text))
+
+    async def update_alert(self, target: Target, message_id: str, alert: Alert) -> str | None:
+        """Edit the posted embed; a message that is gone is posted anew."""
+        if not message_id.isdigit():
+            return await self.send_alert(target, alert)
+        mid = int(message_id)
+        send = _Send.of(alert_payload(alert))
+        where = f"channel {target.channel}"
+        try:
+            await self.pacer.wait(target.channel)
+            if self._webhook is not None:
+                await self._webhook.edit_message(
+                    mid, content=send.content, embeds=send.embeds,
+                    allowed_mentions=discord.AllowedMentions.none(),
+                )
+            else:
+                channel = await self._messageable(target)
+                await channel.get_partial_message(mid).edit(
+                    content=send.content, embeds=send.embeds,
+                    allowed_mentions=discord.AllowedMentions.none(),
+                )
+        except discord.NotFound as exc:
+            if exc.code == UNKNOWN_MESSAGE:
+                return await self.send_alert(target, alert)
+            raise delivery_error(exc, where) from exc
+        except Exception as exc:
+            raise delivery_error(exc, where) from exc
+        return message_id
+
+    async def _post(self, target: Target, payload: Mapping[str, Any], nonce: str | None = None) -> str:
+        send = _Send.of(payload)
+        where = f"channel {target.channel}"
+        none = discord.AllowedMentions.none()
+        try:
+            await self.pacer.wait(target.channel)
+            if self._webhook is not None:
+                if target.channel.startswith(DM_PREFIX):
+                    raise DeliveryError(
+                        "post-only (webhook) mode cannot send direct messages; set "
+                        "DISCORD_BOT_TOKEN for DMs",
+                        permanent=True,
+                    )
+                wm = await self._webhook.send(
+                    content=send.content or discord.utils.MISSING,
+                    embeds=send.embeds,
+                    allowed_mentions=none,
+                    wait=True,
+                )
+                return str(wm.id)
+            channel = await self._messageable(target)
+            # discord.py puts a nonce with enforce_nonce on every post (random unless given).
+            extra: dict[str, Any] = {"nonce": nonce} if nonce is not None else {}
+            message = await channel.send(
+                content=send.content, embeds=send.embeds, allowed_mentions=none, **extra
+            )
+            return str(message.id)
+        except Exception as exc:
+            raise delivery_error(exc, where) from exc
+
+    async def _messageable(self, target: Target) -> discord.PartialMessageable | discord.DMChannel:
+        client = self.client
+        if client is None or client.is_closed():
+            raise DeliveryError("the Discord client is not connected")
+        channel = target.channel
+        if channel.startswith(DM_PREFIX):
+            user_id = _snowflake(channel[len(DM_PREFIX) :], channel)
+            return await client.create_dm(discord.Object(id=user_id))
+        return client.get_partial_messageable(_snowflake(channel, channel))
+
+    # -- commands ----------------------------------------------------------------------
+
+    async def reply(self, interaction: discord.Interaction[Any], answer: Reply | Digest) -> None:
+        """Answer the caller only (ephemeral), whether or not the interaction was deferred."""
+        payload = digest_payload(answer) if isinstance(answer, Digest) else text_payload(answer.text)
+        send = _Send.of(payload)
+        none = discord.AllowedMentions.none()
+        if interaction.response.is_done():
+            await interaction.followup.send(
+                content=send.content or discord.utils.MISSING,
+                embeds=send.embeds,
+                ephemeral=True,
+                allowed_mentions=none,
+            )
+        else:
+            await interaction.response.send_message(
+                content=send.content, embeds=send.embeds, ephemeral=True, allowed_mentions=none
+            )
+
+
+def _snowflake(text: str, where: str) -> int:
+    if not text.isdigit():
+        raise DeliveryError(
+            f"'{where}' is not a Discord channel id: use the numeric id (Developer Mode -> "
+            "right-click the channel -> Copy Channel ID), or dm:<user id>",
+            permanent=True,
+        )
+    return int(text)
+
+
+def _log_end(task: asyncio.Task[None]) -> None:
+    """The gateway connection ended on its own (token revoked, intents refused)."""
+    if task.cancelled():
+        return
+    exc = task.exception()
+    if exc is not None:
+        log.error("discord: the gateway connection ended: %r", exc)
+
+
+def caller_of(interaction: discord.Interaction[Any]) -> Caller:
+    """Who asked, where: channel id and ``#name``, user id, and their DM target."""
+    channel = interaction.channel
+    name = getattr(channel, "name", None)
+    return Caller(
+        platform="discord",
+        channel=str(interaction.channel_id),
+        user=str(interaction.user.id),
+        channel_name=f"#{name}" if name else None,
+        dm_channel=f"{DM_PREFIX}{interaction.user.id}",
+    )
+
+
+def _add_commands(tree: app_commands.CommandTree[Any], adapter: DiscordAdapter) -> None:
+    """``/brief``, ``/subscribe``, ``/unsubscribe``, ``/subscriptions``, ``/watchlist``,
+    ``/feeds``: each a thin call of :mod:`bot.commands`, answered to the caller alone."""
+    commands = adapter.commands
+
+    async def items(_: discord.Interaction[Any], current: str) -> list[app_commands.Choice[str]]:
+        return [
+            app_commands.Choice(name=f"{name} ({item_id})"[:100], value=item_id)
+            for item_id, name in item_choices(commands.watchlist, current)
+        ]
+
+    async def answer(interaction: discord.Interaction[Any], call: Any) -> None:
+        try:
+            result = await call
+        except CommandError as exc:
+            result = Reply(str(exc), ok=False)
+        await adapter.reply(interaction, result)
+
+    @tree.command(name="brief", description="Recent alerts with their key quotes")
+    @app_commands.describe(item="Watch item (all if empty)", since="How far back: 6h, 48h, 7d")
+    @app_commands.autocomplete(item=items)
+    async def brief(
+        interaction: discord.Interaction[Any], item: str | None = None, since: str | None = None
+    ) -> None:
+        # Reading and ranking many alerts can take longer than Discord's 3 seconds.
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        await answer(interaction, commands.brief(item, since))
+
+    @tree.command(name="subscribe", description="Post alerts for a watch item in this channel")
+    @app_commands.describe(item="Watch item id, or all", dm="To your direct messages instead")
+    @app_commands.autocomplete(item=items)
+    async def subscribe(interaction: discord.Interaction[Any], item: str, dm: bool = False) -> None:
+        await answer(interaction, commands.subscribe(caller_of(interaction), item, dm))
+
+    @tree.command(name="unsubscribe", description="Stop alerts for a watch item (all if empty)")
+    @app_commands.describe(item="Watch item id (every one if empty)", dm="Your direct messages")
+    @app_commands.autocomplete(item=items)
+    async def unsubscribe(
+        interaction: discord.Interaction[Any], item: str | None = None, dm: bool = False
+    ) -> None:
+        await answer(interaction, commands.unsubscribe(caller_of(interaction), item, dm))
+
+    @tree.command(name="subscriptions", description="What this channel and your DMs receive")
+    async def subscriptions(interaction: discord.Interaction[Any]) -> None:
+        await answer(interaction, commands.subscriptions(caller_of(interaction)))
+
+    @tree.command(name="watchlist", description="What can be watched")
+    async def watchlist(interaction: discord.Interaction[Any]) -> None:
+        await answer(interaction, commands.watchlist_overview())
+
+    @tree.command(name="feeds", description="Feed health: which feeds answer, which are down")
+    async def feeds(interaction: discord.Interaction[Any]) -> None:
+        await answer(interaction, commands.feeds())
+
+    @tree.error
+    async def on_error(
+        interaction: discord.Interaction[Any], error: app_commands.AppCommandError
+    ) -> None:
+        log.error("discord: /%s failed", getattr(interaction.command, "name", "?"), exc_info=error)
+        with contextlib.suppress(discord.HTTPException):
+            await adapter.reply(interaction, Reply("Something went wrong; the admins can see the log.", ok=False))

@@ -1,0 +1,527 @@
+"""A local Discord for tests: REST and gateway on 127.0.0.1, talked to by real discord.py.
+
+It runs its own event loop in a thread, so the bot under test may run in the test's loop
+or as a ``newsbot run`` subprocess alike. Everything it receives is recorded
+(:attr:`FakeDiscord.requests`); faults (429 with or without ``Via``, 403, 404, 500) are
+injected per route with :meth:`FakeDiscord.fail`. A channel id it does not know answers
+404 Unknown Channel, as Discord does.
+
+Protocol facts it relies on are in ``/work/shared/TESTING-CHAT.md``; the one that bites:
+JSON answers carry ``Content-Type: application/json`` exactly, or discord.py stalls.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import re
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+API_PREFIX = "/api/v10"
+GATEWAY_PATH = "/gateway"
+
+APP_ID = "1100000000000000001"
+BOT_ID = "1100000000000000002"
+GUILD_ID = "1100000000000000003"
+USER_ID = "1100000000000000004"
+ALERTS = "1200000000000000001"
+DESK = "1200000000000000002"
+ADMIN = "1200000000000000003"
+CHANNELS = {ALERTS: "alerts", DESK: "kursk-desk", ADMIN: "newsbot-admin"}
+
+EPHEMERAL = 64
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+@dataclass
+class Received:
+    """One HTTP request the fake received, and what it answered."""
+
+    method: str
+    path: str
+    """Without the ``/api/v10`` prefix, e.g. ``/channels/123/messages``."""
+    query: dict[str, str]
+    headers: dict[str, str]
+    body: Any
+    at: float
+    """``time.monotonic()`` on arrival."""
+    status: int = 0
+
+
+@dataclass
+class Fault:
+    method: str
+    path: re.Pattern[str]
+    status: int
+    body: dict[str, Any]
+    headers: dict[str, str]
+    times: int
+
+
+@dataclass
+class FakeDiscord:
+    channels: dict[str, str] = field(default_factory=lambda: dict(CHANNELS))
+    requests: list[Received] = field(default_factory=list)
+    gateway_frames: list[dict[str, Any]] = field(default_factory=list)
+    """Frames the client sent on the gateway (IDENTIFY, heartbeats)."""
+    commands: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Registered application commands by name, as the last sync sent them."""
+    port: int = 0
+
+    def __post_init__(self) -> None:
+        self._faults: list[Fault] = []
+        self._ids = itertools.count(1300000000000000001)
+        self._lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._runner: web.AppRunner | None = None
+        self._sockets: set[web.WebSocketResponse] = set()
+        self._seq = itertools.count(1)
+        self.messages_by_id: dict[str, dict[str, Any]] = {}
+
+    # -- what tests use --------------------------------------------------------------------
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}{API_PREFIX}"
+
+    @property
+    def gateway_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}{GATEWAY_PATH}"
+
+    def env(self, token: str = "fake-bot-token") -> dict[str, str]:
+        return {
+            "DISCORD_BOT_TOKEN": token,
+            "NEWSBOT_DISCORD_API_URL": self.api_url,
+            "NEWSBOT_DISCORD_GATEWAY_URL": self.gateway_url,
+        }
+
+    def snowflake(self) -> str:
+        return str(next(self._ids))
+
+    def fail(
+        self,
+        method: str,
+        path: str,
+        status: int,
+        code: int = 0,
+        message: str = "",
+        *,
+        times: int = 1,
+        headers: dict[str, str] | None = None,
+        **extra: Any,
+    ) -> None:
+        """Answer the next ``times`` requests matching ``method`` and ``path`` (a regex on the
+        path without the API prefix) with ``status`` and a Discord error body."""
+        body: dict[str, Any] = {"message": message or f"error {status}", "code": code, **extra}
+        with self._lock:
+            self._faults.append(
+                Fault(method, re.compile(path), status, body, dict(headers or {}), times)
+            )
+
+    def rate_limit(self, path: str, retry_after: float, *, via: bool = True) -> None:
+        """A 429 on the next request to ``path``; with ``Via`` discord.py waits and retries."""
+        headers = {"Retry-After": str(retry_after), "X-RateLimit-Scope": "user"}
+        if via:
+            headers["Via"] = "1.1 google"
+        self.fail(
+            "POST",
+            path,
+            429,
+            0,
+            "You are being rate limited.",
+            headers=headers,
+            retry_after=retry_after,
+            **{"global": False},
+        )
+
+    def received(self, method: str | None = None, path: str | None = None) -> list[Received]:
+        """Requests so far, optionally filtered by method and a regex on the path."""
+        with self._lock:
+            items = list(self.requests)
+        return [
+            r
+            for r in items
+            if (method is None or r.method == method)
+            and (path is None or re.fullmatch(path, r.path))
+        ]
+
+    def posts(self, channel: str) -> list[Received]:
+        """Messages posted to one channel that the fake accepted."""
+        return [
+            r
+            for r in self.received("POST", rf"/channels/{channel}/messages")
+            if r.status == 200
+        ]
+
+    def wait_for(self, check: Callable[[], Any], timeout: float = 60.0) -> Any:
+        """Poll ``check`` from a thread that is not the bot's loop (a subprocess test)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            result = check()
+            if result:
+                return result
+            time.sleep(0.05)
+        raise AssertionError(f"timed out after {timeout}s; fake received {self.summary()}")
+
+    async def until(self, check: Callable[[], Any], timeout: float = 60.0) -> Any:
+        """Poll ``check`` without blocking the loop the bot runs in (in-process tests)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            result = check()
+            if result:
+                return result
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"timed out after {timeout}s; fake received {self.summary()}")
+
+    def summary(self) -> list[str]:
+        return [f"{r.method} {r.path} -> {r.status}" for r in self.received()]
+
+    def interact(
+        self,
+        name: str,
+        options: dict[str, Any] | None = None,
+        *,
+        channel: str = ALERTS,
+        user: str = USER_ID,
+        autocomplete: str | None = None,
+    ) -> tuple[str, str]:
+        """A user runs ``/name`` in ``channel``: dispatches INTERACTION_CREATE on every
+        connected gateway. ``autocomplete`` names the focused option instead (type 4).
+        Returns the interaction's id and token."""
+        interaction_id, token = self.snowflake(), f"itoken-{self.snowflake()}"
+        opts = []
+        for key, value in (options or {}).items():
+            kind = 5 if isinstance(value, bool) else 3
+            opt: dict[str, Any] = {"name": key, "type": kind, "value": value}
+            if key == autocomplete:
+                opt["focused"] = True
+            opts.append(opt)
+        command = self.commands.get(name, {})
+        user_obj = {"id": user, "username": "analyst", "discriminator": "0", "avatar": None,
+                    "global_name": "Analyst"}
+        data = {
+            "id": interaction_id,
+            "application_id": APP_ID,
+            "type": 4 if autocomplete else 2,
+            "token": token,
+            "version": 1,
+            "attachment_size_limit": 8388608,
+            "guild_id": GUILD_ID,
+            "channel_id": channel,
+            "channel": self._channel(channel),
+            "member": {
+                "user": user_obj,
+                "roles": [],
+                "joined_at": _now(),
+                "deaf": False,
+                "mute": False,
+                "flags": 0,
+                "permissions": "2147483647",
+            },
+            "app_permissions": "2147483647",
+            "locale": "en-US",
+            "guild_locale": "en-US",
+            "entitlements": [],
+            "authorizing_integration_owners": {"0": GUILD_ID},
+            "context": 0,
+            "data": {
+                "id": command.get("id", self.snowflake()),
+                "name": name,
+                "type": 1,
+                "options": opts,
+                "guild_id": GUILD_ID,
+            },
+        }
+        self._dispatch_all("INTERACTION_CREATE", data)
+        return interaction_id, token
+
+    def callbacks(self, interaction_id: str) -> list[Received]:
+        return self.received("POST", rf"/interactions/{interaction_id}/[^/]+/callback")
+
+    def followups(self, token: str) -> list[Received]:
+        return self.received(None, rf"/webhooks/{APP_ID}/{re.escape(token)}(/messages/.*)?")
+
+    # -- life cycle --------------------------------------------------------------------------
+
+    def start(self) -> FakeDiscord:
+        started = threading.Event()
+        errors: list[BaseException] = []
+
+        def run() -> None:
+            loop = asyncio.new_event_loop()
+            self._loop = loop
+            try:
+                loop.run_until_complete(self._serve())
+            except BaseException as exc:  # pragma: no cover - reported to start()
+                errors.append(exc)
+                started.set()
+                return
+            started.set()
+            loop.run_forever()
+            loop.run_until_complete(self._shutdown())
+            loop.close()
+
+        self._thread = threading.Thread(target=run, name="fake-discord", daemon=True)
+        self._thread.start()
+        if not started.wait(10) or errors:
+            raise RuntimeError(f"fake Discord did not start: {errors}")
+        return self
+
+    def stop(self) -> None:
+        if self._loop is not None and self._thread is not None:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(10)
+
+    def __enter__(self) -> FakeDiscord:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    async def _serve(self) -> None:
+        app = web.Application()
+        app.router.add_get(GATEWAY_PATH, self._gateway)
+        app.router.add_route("*", API_PREFIX + "/{tail:.*}", self._rest)
+        self._runner = web.AppRunner(app, handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        server = site._server
+        assert server is not None
+        self.port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+
+    async def _shutdown(self) -> None:
+        for ws in list(self._sockets):
+            await ws.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    # -- REST --------------------------------------------------------------------------------
+
+    @staticmethod
+    def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+        # Exactly application/json: with "; charset=utf-8" discord.py does not parse it.
+        out = {"Content-Type": "application/json", **(headers or {})}
+        return web.Response(body=json.dumps(data).encode(), status=status, headers=out)
+
+    async def _rest(self, request: web.Request) -> web.Response:
+        path = "/" + request.match_info["tail"]
+        raw = await request.read()
+        try:
+            body = json.loads(raw) if raw else None
+        except ValueError:
+            body = raw.decode("utf-8", "replace")
+        rec = Received(request.method, path, dict(request.query), dict(request.headers), body,
+                       time.monotonic())
+        with self._lock:
+            self.requests.append(rec)
+            fault = next(
+                (f for f in self._faults
+                 if f.times > 0 and f.method == request.method and f.path.fullmatch(path)),
+                None,
+            )
+            if fault is not None:
+                fault.times -= 1
+        if fault is not None:
+            rec.status = fault.status
+            return self._json(fault.body, fault.status, fault.headers)
+        status, data = self._route(request.method, path, body)
+        rec.status = status
+        if status == 204:
+            return web.Response(status=204)
+        return self._json(data, status)
+
+    def _route(self, method: str, path: str, body: Any) -> tuple[int, Any]:
+        parts = path.strip("/").split("/")
+        if method == "GET" and path == "/users/@me":
+            return 200, self._bot_user()
+        if method == "GET" and path == "/oauth2/applications/@me":
+            return 200, {
+                "id": APP_ID, "name": "newsbot", "description": "", "icon": None,
+                "bot_public": False, "bot_require_code_grant": False, "verify_key": "0" * 64,
+                "owner": {"id": USER_ID, "username": "owner", "discriminator": "0",
+                          "avatar": None},
+                "flags": 0,
+            }
+        if method == "PUT" and parts[0] == "applications":
+            return 200, self._sync(body or [], parts)
+        if method == "POST" and parts[0] == "interactions":
+            return self._callback(parts[1], body or {})
+        if parts[0] == "webhooks":
+            return self._webhook(method, parts, body or {})
+        if method == "POST" and path == "/users/@me/channels":
+            user = str((body or {}).get("recipient_id"))
+            dm = f"9{user[1:]}"  # a stable DM channel id per user
+            self.channels.setdefault(dm, f"dm-{user}")
+            return 200, {"id": dm, "type": 1, "last_message_id": None,
+                         "recipients": [{"id": user, "username": "analyst",
+                                         "discriminator": "0", "avatar": None}]}
+        if parts[0] == "channels" and len(parts) >= 3 and parts[2] == "messages":
+            channel = parts[1]
+            if channel not in self.channels:
+                return 404, {"message": "Unknown Channel", "code": 10003}
+            if method == "POST" and len(parts) == 3:
+                return 200, self._message(channel, body or {})
+            if method == "PATCH" and len(parts) == 4:
+                old = self.messages_by_id.get(parts[3])
+                if old is None:
+                    return 404, {"message": "Unknown Message", "code": 10008}
+                return 200, self._message(channel, body or {}, message_id=parts[3])
+        return 404, {"message": "404: Not Found", "code": 0}
+
+    def _bot_user(self) -> dict[str, Any]:
+        return {"id": BOT_ID, "username": "newsbot", "discriminator": "0", "avatar": None,
+                "bot": True, "global_name": None, "flags": 0, "verified": True,
+                "mfa_enabled": False}
+
+    def _sync(self, body: list[dict[str, Any]], parts: list[str]) -> list[dict[str, Any]]:
+        guild = parts[3] if len(parts) > 3 and parts[2] == "guilds" else None
+        out = []
+        for cmd in body:
+            known = self.commands.get(cmd["name"])
+            echoed = {**cmd, "id": known["id"] if known else self.snowflake(),
+                      "application_id": APP_ID, "version": self.snowflake()}
+            if guild:
+                echoed["guild_id"] = guild
+            self.commands[cmd["name"]] = echoed
+            out.append(echoed)
+        return out
+
+    def _message(
+        self, channel: str, body: dict[str, Any], message_id: str | None = None, flags: int = 0
+    ) -> dict[str, Any]:
+        message = {
+            "id": message_id or self.snowflake(),
+            "channel_id": channel,
+            "author": self._bot_user(),
+            "content": body.get("content") or "",
+            "timestamp": _now(),
+            "edited_timestamp": _now() if message_id else None,
+            "tts": False,
+            "mention_everyone": False,
+            "mentions": [],
+            "mention_roles": [],
+            "attachments": [],
+            "embeds": body.get("embeds") or [],
+            "components": [],
+            "pinned": False,
+            "type": 0,
+            "flags": body.get("flags", flags) or 0,
+        }
+        if "nonce" in body:
+            message["nonce"] = body["nonce"]
+        self.messages_by_id[message["id"]] = message
+        return message
+
+    def _callback(self, interaction_id: str, body: dict[str, Any]) -> tuple[int, Any]:
+        kind = body.get("type")
+        data = body.get("data") or {}
+        interaction: dict[str, Any] = {"id": interaction_id, "type": 2}
+        resource: dict[str, Any] = {"type": kind}
+        if kind == 4:
+            message = self._message("0", data, flags=data.get("flags", 0))
+            interaction["response_message_id"] = message["id"]
+            interaction["response_message_ephemeral"] = bool(data.get("flags", 0) & EPHEMERAL)
+            resource["message"] = message
+        elif kind == 5:
+            interaction["response_message_loading"] = True
+            interaction["response_message_ephemeral"] = bool(data.get("flags", 0) & EPHEMERAL)
+        return 200, {"interaction": interaction, "resource": resource}
+
+    def _webhook(self, method: str, parts: list[str], body: dict[str, Any]) -> tuple[int, Any]:
+        # /webhooks/{id}/{token}[/messages/{message id | @original}]
+        if method == "POST" and len(parts) == 3:
+            return 200, self._message("0", body)
+        if method == "PATCH" and len(parts) == 5:
+            return 200, self._message("0", body, message_id=parts[4])
+        return 404, {"message": "Unknown Webhook", "code": 10015}
+
+    # -- gateway ----------------------------------------------------------------------------
+
+    def _channel(self, channel: str) -> dict[str, Any]:
+        return {"id": channel, "type": 0, "name": self.channels.get(channel, "gone"),
+                "guild_id": GUILD_ID, "position": 0, "permission_overwrites": [],
+                "nsfw": False, "parent_id": None, "topic": None, "last_message_id": None,
+                "rate_limit_per_user": 0, "flags": 0}
+
+    def _guild(self) -> dict[str, Any]:
+        return {
+            "id": GUILD_ID, "name": "Newsroom", "icon": None, "owner_id": USER_ID,
+            "unavailable": False, "large": False, "member_count": 2, "features": [],
+            "roles": [{"id": GUILD_ID, "name": "@everyone", "permissions": "2147483647",
+                       "position": 0, "color": 0, "hoist": False, "managed": False,
+                       "mentionable": False, "flags": 0}],
+            "emojis": [], "stickers": [], "members": [], "presences": [], "voice_states": [],
+            "threads": [], "stage_instances": [], "guild_scheduled_events": [],
+            "channels": [self._channel(c) for c in self.channels if not c.startswith("9")],
+            "joined_at": _now(), "verification_level": 0, "default_message_notifications": 0,
+            "explicit_content_filter": 0, "mfa_level": 0, "premium_tier": 0,
+            "system_channel_flags": 0, "preferred_locale": "en-US", "nsfw_level": 0,
+        }
+
+    def _dispatch_all(self, event: str, data: dict[str, Any]) -> None:
+        assert self._loop is not None
+        future = asyncio.run_coroutine_threadsafe(self._dispatch(event, data), self._loop)
+        future.result(10)
+
+    async def _dispatch(self, event: str, data: dict[str, Any]) -> None:
+        if not self._sockets:
+            raise AssertionError("no gateway connection to dispatch on")
+        for ws in list(self._sockets):
+            await ws.send_str(json.dumps({"op": 0, "t": event, "s": next(self._seq), "d": data}))
+
+    async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self._sockets.add(ws)
+        try:
+            await ws.send_str(json.dumps({"op": 10, "d": {"heartbeat_interval": 41250}}))
+            async for msg in ws:
+                if msg.type != WSMsgType.TEXT:
+                    continue
+                frame = json.loads(msg.data)
+                with self._lock:
+                    self.gateway_frames.append(frame)
+                op = frame.get("op")
+                if op == 1:
+                    await ws.send_str(json.dumps({"op": 11}))
+                elif op == 2:
+                    await ws.send_str(json.dumps({"op": 0, "t": "READY", "s": next(self._seq), "d": {
+                        "v": 10, "user": self._bot_user(),
+                        "guilds": [{"id": GUILD_ID, "unavailable": True}],
+                        "session_id": "fake-session", "resume_gateway_url": self.gateway_url,
+                        "application": {"id": APP_ID, "flags": 0},
+                        "private_channels": [], "relationships": [],
+                    }}))
+                    await ws.send_str(json.dumps(
+                        {"op": 0, "t": "GUILD_CREATE", "s": next(self._seq), "d": self._guild()}
+                    ))
+        finally:
+            self._sockets.discard(ws)
+        return ws
+
+    @property
+    def connected(self) -> int:
+        """Open gateway connections (0 once the bot has closed its client)."""
+        return len(self._sockets)
+
+
+def serve() -> Iterator[FakeDiscord]:
+    """A started fake, stopped afterwards (use as a pytest fixture body)."""
+    fake = FakeDiscord().start()
+    try:
+        yield fake
+    finally:
+        fake.stop()
