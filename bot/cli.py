@@ -131,9 +131,11 @@ def run(
     """Run the bot: poll feeds and seed folders, post alerts, until stopped."""
     _setup_logging(verbose)
     bot = _make_bot(config)
+    from bot.chat.base import ChatStartError
+
     try:
         asyncio.run(bot.run_forever())
-    except ValueError as exc:  # a chat platform refused its credentials at connect time
+    except (ValueError, ChatStartError) as exc:  # a platform refused us at connect time
         raise _fail(exc) from exc
 
 

@@ -36,6 +36,13 @@ class DeliveryError(Exception):
         )
 
 
+class ChatStartError(RuntimeError):
+    """A platform refused the connection at start (bad token, unreachable gateway).
+
+    The message says what to fix; ``newsbot run`` prints it as one line and exits.
+    """
+
+
 class ChatAdapter(abc.ABC):
     """Posts alerts and digests to one chat platform.
 

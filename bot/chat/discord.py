@@ -34,7 +34,7 @@ from discord import app_commands
 from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
-from bot.chat.base import ChatAdapter, DeliveryError
+from bot.chat.base import ChatAdapter, ChatStartError, DeliveryError
 from bot.chat.discord_render import alert_payload, digest_payload, text_payload
 from bot.commands import Caller, CommandError, Commands, Reply, item_choices
 from bot.models import Alert, Digest, Target
@@ -285,7 +285,7 @@ class DiscordAdapter(ChatAdapter):
         """Log in and wait for the gateway's READY (bot), or open the webhook (post-only).
 
         Returns once connected; the client keeps running as a background task. A refused
-        token or an unreachable gateway is a RuntimeError saying so, within ``ready_timeout``.
+        token or an unreachable gateway is a ChatStartError saying so, within ``ready_timeout``.
         """
         self.endpoints.apply()
         if self.post_only:
@@ -322,22 +322,22 @@ class DiscordAdapter(ChatAdapter):
         await self.stop()
         raise error
 
-    def _start_failure(self, finished: asyncio.Task[None] | None) -> RuntimeError:
+    def _start_failure(self, finished: asyncio.Task[None] | None) -> ChatStartError:
         where = f"gateway {self.endpoints.gateway_url}, API {self.endpoints.api_url}"
         if finished is None:
-            return RuntimeError(
+            return ChatStartError(
                 f"Discord did not get ready within {self.ready_timeout:.0f}s ({where}); "
                 "check the network and NEWSBOT_DISCORD_GATEWAY_URL"
             )
         exc = None if finished.cancelled() else finished.exception()
         if isinstance(exc, discord.LoginFailure):
-            return RuntimeError(
+            return ChatStartError(
                 "Discord rejected DISCORD_BOT_TOKEN (401 Unauthorized): copy a new token from "
                 "the Developer Portal (your application -> Bot -> Reset Token)"
             )
         if isinstance(exc, discord.PrivilegedIntentsRequired):
-            return RuntimeError("Discord refused the gateway intents the bot asked for")
-        return RuntimeError(f"could not connect to Discord ({where}): {exc!r}")
+            return ChatStartError("Discord refused the gateway intents the bot asked for")
+        return ChatStartError(f"could not connect to Discord ({where}): {exc!r}")
 
     async def stop(self) -> None:
         """Close the gateway and HTTP sessions and restore discord.py's endpoints."""

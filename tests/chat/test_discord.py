@@ -15,7 +15,7 @@ import pytest
 from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
-from bot.chat.base import DeliveryError
+from bot.chat.base import ChatStartError, DeliveryError
 from bot.chat.discord import DiscordAdapter, alert_nonce
 from bot.chat.discord_render import alert_payload
 from bot.commands import Commands
@@ -134,7 +134,7 @@ def test_without_guild_ids_commands_are_global(fake: FakeDiscord, commands: Comm
 def test_a_refused_token_is_a_clear_error_not_a_hang(fake: FakeDiscord, commands: Commands) -> None:
     fake.fail("GET", "/users/@me", 401, 0, "401: Unauthorized")
     started = time.monotonic()
-    with pytest.raises(RuntimeError, match="rejected DISCORD_BOT_TOKEN.*Reset Token"):
+    with pytest.raises(ChatStartError, match="rejected DISCORD_BOT_TOKEN.*Reset Token"):
         run(running(fake, commands).__aenter__())
     assert time.monotonic() - started < 30
     assert fake.connected == 0
@@ -145,7 +145,7 @@ def test_an_unreachable_gateway_is_a_clear_error(
 ) -> None:
     env = {**fake.env(), "NEWSBOT_DISCORD_GATEWAY_URL": f"ws://127.0.0.1:{closed_port}/"}
     # discord.py gives up on a refused first connection (or keeps retrying until the timeout).
-    with pytest.raises(RuntimeError, match=rf"(did not get ready within|connect to) .*{closed_port}"):
+    with pytest.raises(ChatStartError, match=rf"(did not get ready within|connect to) .*{closed_port}"):
         run(running(fake, commands, env, ready_timeout=3.0).__aenter__())
 
 
