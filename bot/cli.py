@@ -521,10 +521,16 @@ def _run_benchmark(name: str) -> None:
 
 
 @bench_app.callback(invoke_without_command=True)
-def bench(ctx: typer.Context) -> None:
+def bench(
+    ctx: typer.Context,
+    docs: Annotated[int, typer.Option("--docs", min=10, help="Documents in the stream.")] = 10_000,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object of numbers.")] = False,
+) -> None:
     """The matching benchmark: a 10,000-document stream, about 5% relevant."""
     if ctx.invoked_subcommand is None:
-        _run_benchmark("matching")
+        from bot.benchmarks.matching import main as matching
+
+        matching(docs=docs, as_json=as_json)
 
 
 @bench_app.command("feeds")
