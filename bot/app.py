@@ -75,7 +75,7 @@ class NewsBot:
         self.watchlist_path = settings.resolve(settings.watchlist)
         self.watchlist = watchlist or load_watchlist(self.watchlist_path)
         self._watchlist_digest = self._digest(self.watchlist_path)
-        self.commands = Commands(self.store, lambda: self.watchlist)
+        self.commands = Commands(self.store, lambda: self.watchlist, lambda: self.settings.feeds)
         self.worker = DeliveryWorker(self.store, self.adapters, on_failed=self._delivery_failed)
         self.file_sources = [
             FileSource(settings.resolve(p), settings.max_file_bytes, label=p.as_posix())
