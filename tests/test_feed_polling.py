@@ -29,10 +29,15 @@ class Recorder(ChatAdapter):
     def __init__(self) -> None:
         self.notices: list[str] = []
         self.alerts: list[Alert] = []
+        self.updates: list[tuple[str, Alert]] = []
 
     async def send_alert(self, target: Target, alert: Alert) -> str | None:
         self.alerts.append(alert)
         return f"m{len(self.alerts)}"
+
+    async def update_alert(self, target: Target, message_id: str, alert: Alert) -> str | None:
+        self.updates.append((message_id, alert))
+        return message_id
 
     async def send_digest(self, target: Target, digest: Digest) -> str | None:
         return None
