@@ -11,13 +11,14 @@ import contextlib
 import hashlib
 import logging
 import signal
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
     from bot.sources.websub import WebSub
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass
@@ -75,6 +77,7 @@ class NewsBot:
         self.watchlist_path = settings.resolve(settings.watchlist)
         self.watchlist = watchlist or load_watchlist(self.watchlist_path)
         self._watchlist_digest = self._digest(self.watchlist_path)
+        self._watchlist_checked = 0.0
         self.commands = Commands(self.store, lambda: self.watchlist, lambda: self.settings.feeds)
         self.worker = DeliveryWorker(self.store, self.adapters, on_failed=self._delivery_failed)
         self.file_sources = [
@@ -82,6 +85,10 @@ class NewsBot:
             for p in settings.seeds
         ]
         self._cpu = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsbot-match")
+        # Feed bookkeeping (state reads, health writes) on one thread of its own: SQLite
+        # has one writer, and a thousand polls racing for it from a pool of threads spend
+        # their time in its busy-wait backoff.
+        self._dbx = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsbot-store")
         self._client: httpx.AsyncClient | None = None
         self._stop = asyncio.Event()
         self._delivery_task: asyncio.Task[int] | None = None
@@ -106,11 +113,17 @@ class NewsBot:
         except OSError:
             return None
 
-    async def reload_watchlist_if_changed(self) -> bool:
+    async def reload_watchlist_if_changed(self, at_most_every: float = 0.0) -> bool:
         """Pick up an admin's edit; an invalid edit is refused and the last good list kept.
 
         Runs in a thread: reading and validating YAML has no business on the event loop.
+        ``at_most_every`` (seconds) spares a thousand polls due together from reading the
+        file a thousand times.
         """
+        now = time.monotonic()
+        if at_most_every and now - self._watchlist_checked < at_most_every:
+            return False
+        self._watchlist_checked = now
         return await asyncio.to_thread(self._reload_watchlist_if_changed)
 
     def _reload_watchlist_if_changed(self) -> bool:
@@ -165,6 +178,11 @@ class NewsBot:
             self._client = make_client(self.settings)
         return self._client
 
+    async def _db(self, fn: Callable[..., T], *args: Any, **kw: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(
+            self._dbx, partial(fn, *args, **kw)
+        )
+
     async def _ingest(
         self, articles: list[Article], alert_published_after: datetime | None = None
     ) -> IngestReport:
@@ -212,9 +230,9 @@ class NewsBot:
         Records the feed's health and when it is due next: its interval (longer while a
         WebSub hub pushes it), backoff while it fails, the publisher's Retry-After.
         """
-        await self.reload_watchlist_if_changed()
+        await self.reload_watchlist_if_changed(at_most_every=5.0)
         store = self.store
-        state = await asyncio.to_thread(store.feed_state, feed.url)
+        state = await self._db(store.feed_state, feed.url)
         url = (state.current_url if state else None) or feed.url
         polled_at = utcnow()
         async with self.limiter.slot(url):
@@ -265,7 +283,7 @@ class NewsBot:
         if result.permanent_redirect and result.final_url and result.final_url != url:
             log.info("feed %s moved permanently to %s", feed.url, result.final_url)
             updates["current_url"] = result.final_url
-        await asyncio.to_thread(store.update_feed, feed.url, **updates)
+        await self._db(store.update_feed, feed.url, **updates)
         if report.new:
             log.info(
                 "feed %s: %d new items, %d alerts",
@@ -308,7 +326,7 @@ class NewsBot:
         notify = failures >= self.settings.feed_failures_notice and not (
             state and state.down_notified
         )
-        await asyncio.to_thread(
+        await self._db(
             self.store.update_feed,
             feed.url,
             last_polled_at=polled_at,
@@ -330,7 +348,7 @@ class NewsBot:
 
         Only items that will be matched: not seen before, and not first-poll backlog.
         """
-        fresh = {id(a) for a in await asyncio.to_thread(self.store.filter_new, articles)}
+        fresh = {id(a) for a in await self._db(self.store.filter_new, articles)}
         feed_host = urlsplit(feed.url).hostname or ""
 
         async def one(article: Article) -> Article:
@@ -359,9 +377,9 @@ class NewsBot:
             articles = await self._full_texts(feed, articles, None)
         report = await self._ingest(articles)
         if report.new:
-            state = await asyncio.to_thread(self.store.feed_state, feed.url)
+            state = await self._db(self.store.feed_state, feed.url)
             seen = (state.items_seen if state else 0) + report.new
-            await asyncio.to_thread(self.store.update_feed, feed.url, items_seen=seen)
+            await self._db(self.store.update_feed, feed.url, items_seen=seen)
             log.info("feed %s (pushed): %d new items, %d alerts", feed.name or feed.url,
                      report.new, report.alerted)
         return report
@@ -406,6 +424,7 @@ class NewsBot:
             await self._client.aclose()
         # A document being matched finishes (its transaction commits or not, never half).
         await asyncio.to_thread(self._cpu.shutdown, True, cancel_futures=True)
+        await asyncio.to_thread(self._dbx.shutdown, True, cancel_futures=True)
         self.store.close()
 
     async def scan_once(self) -> ScanSummary:

@@ -78,32 +78,36 @@ def ingest(
         if backlog:
             report.new += store.record_seen(backlog)
             fresh = [a for a in fresh if not (a.published is None or a.published < cutoff)]
+    quiet: list[tuple[Article, Analysis | None]] = []
     for article in fresh:
         try:
             analysis = analyze(article.title, article.text, watchlist, article.language)
         except Exception:  # a bug on one odd document must not stop the stream
             log.exception("matching failed for %s; recorded as seen", article.location)
-            store.record(article, None)
+            quiet.append((article, None))
             continue
-        alert = None
-        story = None
-        if analysis.alert:
-            story = fingerprint(article.title, article.text)
-            known = find_story(story, store.story_candidates(utcnow() - story_window))
-            if known is not None:
-                joined = store.join_story(article, known)
-                if joined is not None:
-                    report.new += 1
-                    report.results.append((article, analysis))
-                    if article.source_name in joined.also_in:
-                        report.joined.append(joined)
-                continue
-            alert = build_alert(article, analysis, created_at=utcnow())
-        targets = route_targets(alert, routes, store) if alert else []
+        if not analysis.alert:
+            quiet.append((article, analysis))
+            continue
+        story = fingerprint(article.title, article.text)
+        known = find_story(story, store.story_candidates(utcnow() - story_window))
+        if known is not None:
+            joined = store.join_story(article, known)
+            if joined is not None:
+                report.new += 1
+                report.results.append((article, analysis))
+                if article.source_name in joined.also_in:
+                    report.joined.append(joined)
+            continue
+        alert = build_alert(article, analysis, created_at=utcnow())
+        targets = route_targets(alert, routes, store)
         if store.record(article, alert, targets, fingerprint=story):
             report.new += 1
             report.results.append((article, analysis))
-            if alert is not None:
-                report.alerted += 1
-                report.alerts.append(alert)
+            report.alerted += 1
+            report.alerts.append(alert)
+    if quiet:
+        # Most articles match nothing: one transaction for all of them, not one each.
+        report.new += store.record_seen(a for a, _ in quiet)
+        report.results += [(a, an) for a, an in quiet if an is not None]
     return report
