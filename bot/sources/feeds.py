@@ -47,6 +47,7 @@ _HTML_START = re.compile(
     rb"^\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!DOCTYPE\s+html|html)", re.I | re.S
 )
 
+_XML_ENCODING = re.compile(rb"""\s*<\?xml[^>]*\sencoding\s*=\s*["'][A-Za-z0-9._:-]+["']""")
 _CHALLENGE = re.compile(
     rb"just a moment|captcha|cf-chl|challenge-platform|attention required|checking your browser"
     rb"|ddos-guard|are you a robot|access denied|verify you are human",
@@ -275,7 +276,14 @@ def parse_feed(
     # a URL on the feed's host, and the guid would change whenever the feed moves. Links
     # are made absolute below instead.
     headers: dict[str, str] = {}
-    if content_type and "charset=" in content_type.lower():
+    # The HTTP charset is a server default, often wrong for the feed it serves; the XML
+    # declaration is written by whatever generated the feed. When the document names its
+    # encoding, that wins (a latin-1 header on a UTF-8 or cp1251 feed made mojibake).
+    declares = _XML_ENCODING.match(data.removeprefix(b"\xef\xbb\xbf")) or data[:2] in (
+        b"\xff\xfe",
+        b"\xfe\xff",
+    )
+    if content_type and "charset=" in content_type.lower() and not declares:
         headers["content-type"] = content_type
     # A BytesIO, never bare bytes: feedparser treats a string that looks like a path or a
     # URL as something to open, and the body comes from a stranger.
