@@ -11,12 +11,15 @@ import contextlib
 import hashlib
 import logging
 import signal
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -27,14 +30,21 @@ from bot.models import Alert, Article, Target
 from bot.nlp import pipelines
 from bot.nlp.watchlist import Watchlist, load_watchlist
 from bot.pipeline import IngestReport, ingest
+from bot.scheduler import poll_delay
 from bot.settings import FeedConfig, Settings
-from bot.sources.feeds import fetch_feed, make_client
+from bot.sources.feeds import FeedResult, fetch_feed, make_client
 from bot.sources.files import FileSource
-from bot.store import Store, utcnow
+from bot.sources.fulltext import fetch_page_text, wants_full_text, with_full_text
+from bot.sources.limits import FetchLimiter
+from bot.store import FeedState, Store, utcnow
 from bot.textutil import plural
 from bot.yamlfile import ConfigError
 
+if TYPE_CHECKING:
+    from bot.sources.websub import WebSub
+
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass
@@ -67,17 +77,30 @@ class NewsBot:
         self.watchlist_path = settings.resolve(settings.watchlist)
         self.watchlist = watchlist or load_watchlist(self.watchlist_path)
         self._watchlist_digest = self._digest(self.watchlist_path)
-        self.commands = Commands(self.store, lambda: self.watchlist)
+        self._watchlist_checked = 0.0
+        self.commands = Commands(self.store, lambda: self.watchlist, lambda: self.settings.feeds)
         self.worker = DeliveryWorker(self.store, self.adapters, on_failed=self._delivery_failed)
         self.file_sources = [
             FileSource(settings.resolve(p), settings.max_file_bytes, label=p.as_posix())
             for p in settings.seeds
         ]
         self._cpu = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsbot-match")
+        # Feed bookkeeping (state reads, health writes) on one thread of its own: SQLite
+        # has one writer, and a thousand polls racing for it from a pool of threads spend
+        # their time in its busy-wait backoff.
+        self._dbx = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsbot-store")
         self._client: httpx.AsyncClient | None = None
         self._stop = asyncio.Event()
         self._delivery_task: asyncio.Task[int] | None = None
         self._seeds_scanned = False
+        self.limiter = FetchLimiter(settings.max_fetches, settings.max_fetches_per_host)
+        self.next_poll: dict[str, datetime] = {}
+        """When each feed is due next (the feed scheduler reads it after every poll)."""
+        self.websub: WebSub | None = None
+        if settings.websub.callback_url:
+            from bot.sources.websub import WebSub
+
+            self.websub = WebSub(settings, self.store, lambda: self.client, self.ingest_push)
         pipelines.configure(settings.spacy_models)
 
     # -- helpers ---------------------------------------------------------------------------
@@ -90,11 +113,17 @@ class NewsBot:
         except OSError:
             return None
 
-    async def reload_watchlist_if_changed(self) -> bool:
+    async def reload_watchlist_if_changed(self, at_most_every: float = 0.0) -> bool:
         """Pick up an admin's edit; an invalid edit is refused and the last good list kept.
 
         Runs in a thread: reading and validating YAML has no business on the event loop.
+        ``at_most_every`` (seconds) spares a thousand polls due together from reading the
+        file a thousand times.
         """
+        now = time.monotonic()
+        if at_most_every and now - self._watchlist_checked < at_most_every:
+            return False
+        self._watchlist_checked = now
         return await asyncio.to_thread(self._reload_watchlist_if_changed)
 
     def _reload_watchlist_if_changed(self) -> bool:
@@ -149,6 +178,11 @@ class NewsBot:
             self._client = make_client(self.settings)
         return self._client
 
+    async def _db(self, fn: Callable[..., T], *args: Any, **kw: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(
+            self._dbx, partial(fn, *args, **kw)
+        )
+
     async def _ingest(
         self, articles: list[Article], alert_published_after: datetime | None = None
     ) -> IngestReport:
@@ -160,10 +194,13 @@ class NewsBot:
             watchlist=self.watchlist,
             routes=self.settings.routes,
             alert_published_after=alert_published_after,
+            story_window=self.settings.story_window,
         )
         report = await loop.run_in_executor(self._cpu, job)
-        if report.alerted:
+        if report.alerted or report.joined:
             self.kick_delivery()
+        for alert in report.joined:
+            log.info("alert %s: also carried by %s", alert.id, ", ".join(alert.also_in))
         return report
 
     # -- jobs ------------------------------------------------------------------------------
@@ -188,45 +225,47 @@ class NewsBot:
         return report
 
     async def poll_feed(self, feed: FeedConfig) -> IngestReport | None:
-        """One poll of one feed; any failure is recorded on the feed and logged in one line."""
-        await self.reload_watchlist_if_changed()
+        """One poll of one feed; any failure is recorded on the feed and logged in one line.
+
+        Records the feed's health and when it is due next: its interval (longer while a
+        WebSub hub pushes it), backoff while it fails, the publisher's Retry-After.
+        """
+        await self.reload_watchlist_if_changed(at_most_every=5.0)
         store = self.store
-        state = await asyncio.to_thread(store.feed_state, feed.url)
+        state = await self._db(store.feed_state, feed.url)
         url = (state.current_url if state else None) or feed.url
         polled_at = utcnow()
-        result = await fetch_feed(
-            self.client,
-            feed,
-            url=url,
-            etag=state.etag if state else None,
-            last_modified=state.last_modified if state else None,
-            max_bytes=self.settings.max_feed_bytes,
-            timeout=self.settings.fetch_timeout.total_seconds(),
-        )
-        failures = state.consecutive_failures if state else 0
-        if result.status == "error":
-            label = feed.name or (state.name if state else None) or feed.url
-            retry = int(feed.interval.total_seconds() // 60) or 1
-            line = f"feed {label}: {result.error} (retrying in {retry} min)"
-            if failures == 0 or (state and state.last_error != result.error):
-                log.warning(line)
-            else:
-                log.info(line)
-            await asyncio.to_thread(
-                store.update_feed,
-                feed.url,
-                last_polled_at=polled_at,
-                last_error=result.error,
-                consecutive_failures=failures + 1,
+        async with self.limiter.slot(url):
+            result = await fetch_feed(
+                self.client,
+                feed,
+                url=url,
+                etag=state.etag if state else None,
+                last_modified=state.last_modified if state else None,
+                max_bytes=self.settings.max_feed_bytes,
+                timeout=self.settings.fetch_timeout.total_seconds(),
             )
+        failures = state.consecutive_failures if state else 0
+        label = feed.name or (state.name if state else None) or feed.url
+        if result.status == "error":
+            await self._poll_failed(feed, state, result, failures + 1, polled_at, label)
             return None
         if failures:
-            log.info("feed %s recovered after %d failed polls", feed.name or feed.url, failures)
+            log.info("feed %s recovered after %d failed polls", label, failures)
+        if state and state.down_notified:
+            await self.notify_admins(
+                f"newsbot: feed {label} is back after {failures} failed polls."
+            )
         first_poll = not (state and state.first_poll_done)
         report = IngestReport()
         if result.status == "ok":
             cutoff = polled_at - feed.backfill if first_poll else None
-            report = await self._ingest(list(result.articles), alert_published_after=cutoff)
+            articles = list(result.articles)
+            if feed.full_text:
+                articles = await self._full_texts(feed, articles, cutoff)
+            report = await self._ingest(articles, alert_published_after=cutoff)
+        next_at = utcnow() + poll_delay(self._interval(feed))
+        self.next_poll[feed.url] = next_at
         updates: dict[str, object] = {
             "last_polled_at": polled_at,
             "last_success_at": polled_at,
@@ -234,6 +273,8 @@ class NewsBot:
             "consecutive_failures": 0,
             "first_poll_done": True,
             "items_seen": (state.items_seen if state else 0) + report.new,
+            "next_poll_at": next_at,
+            "down_notified": False,
         }
         # A 304 may carry fresh validators too.
         updates.update(etag=result.etag, last_modified=result.last_modified)
@@ -242,7 +283,7 @@ class NewsBot:
         if result.permanent_redirect and result.final_url and result.final_url != url:
             log.info("feed %s moved permanently to %s", feed.url, result.final_url)
             updates["current_url"] = result.final_url
-        await asyncio.to_thread(store.update_feed, feed.url, **updates)
+        await self._db(store.update_feed, feed.url, **updates)
         if report.new:
             log.info(
                 "feed %s: %d new items, %d alerts",
@@ -250,7 +291,107 @@ class NewsBot:
                 report.new,
                 report.alerted,
             )
+        if self.websub is not None and result.hub and result.topic:
+            await self.websub.discovered(feed, result.hub, result.topic)
         return report
+
+    def _interval(self, feed: FeedConfig) -> timedelta:
+        """A feed a hub pushes is still polled, at the longer safety-net interval."""
+        if self.websub is not None and self.websub.is_active(feed.url):
+            return max(feed.interval, self.settings.websub.poll_interval)
+        return feed.interval
+
+    async def _poll_failed(
+        self,
+        feed: FeedConfig,
+        state: FeedState | None,
+        result: FeedResult,
+        failures: int,
+        polled_at: datetime,
+        label: str,
+    ) -> None:
+        delay = poll_delay(
+            self._interval(feed),
+            failures,
+            backoff_max=self.settings.feed_backoff_max,
+            retry_after=result.retry_after,
+        )
+        next_at = utcnow() + delay
+        self.next_poll[feed.url] = next_at
+        line = f"feed {label}: {result.error} (retrying in {_minutes(delay)})"
+        if failures == 1 or (state and state.last_error != result.error):
+            log.warning(line)
+        else:
+            log.info(line)
+        notify = failures >= self.settings.feed_failures_notice and not (
+            state and state.down_notified
+        )
+        await self._db(
+            self.store.update_feed,
+            feed.url,
+            last_polled_at=polled_at,
+            last_error=result.error,
+            consecutive_failures=failures,
+            next_poll_at=next_at,
+            down_notified=notify or bool(state and state.down_notified),
+        )
+        if notify:
+            await self.notify_admins(
+                f"newsbot: feed {label} is failing ({failures} polls in a row): "
+                f"{result.error}. Next try in {_minutes(delay)}; you will hear when it is back."
+            )
+
+    async def _full_texts(
+        self, feed: FeedConfig, articles: list[Article], cutoff: datetime | None
+    ) -> list[Article]:
+        """New teaser items with the text of the page they link to (``full_text: true``).
+
+        Only items that will be matched: not seen before, and not first-poll backlog.
+        """
+        fresh = {id(a) for a in await self._db(self.store.filter_new, articles)}
+        feed_host = urlsplit(feed.url).hostname or ""
+
+        async def one(article: Article) -> Article:
+            if id(article) not in fresh or not wants_full_text(article) or not article.url:
+                return article
+            if cutoff is not None and (article.published is None or article.published < cutoff):
+                return article
+            async with self.limiter.slot(article.url):
+                text, error = await fetch_page_text(
+                    self.client,
+                    article.url,
+                    feed_host=feed_host,
+                    max_bytes=self.settings.max_feed_bytes,
+                    timeout=self.settings.fetch_timeout.total_seconds(),
+                )
+            if text is None:
+                log.info("full text of %s: %s; using the feed's summary", article.url, error)
+                return article
+            return with_full_text(article, text)
+
+        return list(await asyncio.gather(*(one(a) for a in articles)))
+
+    async def ingest_push(self, feed: FeedConfig, articles: list[Article]) -> IngestReport:
+        """Items a WebSub hub pushed: the same path as a poll's items."""
+        if feed.full_text:
+            articles = await self._full_texts(feed, articles, None)
+        report = await self._ingest(articles)
+        if report.new:
+            state = await self._db(self.store.feed_state, feed.url)
+            seen = (state.items_seen if state else 0) + report.new
+            await self._db(self.store.update_feed, feed.url, items_seen=seen)
+            log.info("feed %s (pushed): %d new items, %d alerts", feed.name or feed.url,
+                     report.new, report.alerted)
+        return report
+
+    async def poll_all(self) -> list[IngestReport | BaseException | None]:
+        """One poll of every configured feed, as concurrent as the fetch limits allow;
+        one feed's failure (or bug) never stops the others."""
+        return list(
+            await asyncio.gather(
+                *(self.poll_feed(f) for f in self.settings.feeds), return_exceptions=True
+            )
+        )
 
     def kick_delivery(self) -> None:
         """Deliver now rather than at the next tick; one drain at a time."""
@@ -266,6 +407,8 @@ class NewsBot:
         for adapter in self.adapters.values():
             await adapter.start()
         await self.worker.recover()
+        if self.websub is not None:
+            await self.websub.start()
 
     async def close(self) -> None:
         if self._delivery_task is not None:
@@ -274,19 +417,21 @@ class NewsBot:
         for adapter in self.adapters.values():
             with contextlib.suppress(Exception):
                 await adapter.stop()
+        if self.websub is not None:
+            with contextlib.suppress(Exception):
+                await self.websub.stop()
         if self._client is not None:
             await self._client.aclose()
         # A document being matched finishes (its transaction commits or not, never half).
         await asyncio.to_thread(self._cpu.shutdown, True, cancel_futures=True)
+        await asyncio.to_thread(self._dbx.shutdown, True, cancel_futures=True)
         self.store.close()
 
     async def scan_once(self) -> ScanSummary:
         """One pass over every source, then deliver what it queued."""
         summary = ScanSummary()
         summary.reports.append(await self.scan_seeds())
-        results = await asyncio.gather(
-            *(self.poll_feed(f) for f in self.settings.feeds), return_exceptions=True
-        )
+        results = await self.poll_all()
         for feed, r in zip(self.settings.feeds, results, strict=True):
             if isinstance(r, BaseException):
                 log.error("feed %s: poll failed: %r", feed.name or feed.url, r)
@@ -303,16 +448,18 @@ class NewsBot:
 
     async def run_forever(self) -> None:
         """The bot: scheduled polling and delivery until SIGINT/SIGTERM."""
-        from bot.scheduler import build_scheduler
+        from bot.scheduler import FeedScheduler, build_scheduler
 
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(sig, self.request_stop)
         scheduler = build_scheduler(self)
+        feeds_task: asyncio.Task[None] | None = None
         try:
             await self.start()
             scheduler.start()
+            feeds_task = loop.create_task(FeedScheduler(self).run(), name="feed scheduler")
             log.info(
                 "newsbot running: %d feeds, %d seed folders, chat: %s. Ctrl-C to stop.",
                 len(self.settings.feeds),
@@ -324,6 +471,10 @@ class NewsBot:
             log.info("stopping")
             if scheduler.running:
                 scheduler.shutdown(wait=False)
+            if feeds_task is not None:
+                feeds_task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await asyncio.wait_for(feeds_task, timeout=15)
             await self._cancel_jobs()
             await self.close()
 
@@ -337,8 +488,6 @@ class NewsBot:
             await asyncio.wait(jobs, timeout=timeout)
 
 
-def startup_delay(index: int, total: int, spread: timedelta = timedelta(seconds=10)) -> timedelta:
-    """Spread first polls over a few seconds so many feeds do not fire at once."""
-    if total <= 1:
-        return timedelta(0)
-    return spread * (index / total)
+def _minutes(delay: timedelta) -> str:
+    minutes = delay.total_seconds() / 60
+    return f"{minutes:.0f} min" if minutes >= 1 else f"{delay.total_seconds():.0f} s"

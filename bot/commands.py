@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import difflib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.alerts import window_text
 from bot.models import Digest, Target
 from bot.nlp.watchlist import Watchlist
-from bot.settings import parse_duration
+from bot.settings import FeedConfig, parse_duration
 from bot.store import Store, utcnow
 from bot.textutil import clean_line, plural
 
@@ -177,10 +177,17 @@ def watchlist_overview(watchlist: Watchlist) -> Reply:
     return Reply("\n".join(lines))
 
 
-def feeds_overview(store: Store, now: datetime | None = None) -> Reply:
-    """Feed health as ``/feeds`` and ``newsbot feeds`` show it: one line per feed."""
+def feeds_overview(
+    store: Store, now: datetime | None = None, configured: Sequence[FeedConfig] = ()
+) -> Reply:
+    """Feed health as ``/feeds`` and ``newsbot feeds`` show it: one line per feed.
+
+    ``configured`` feeds the store has never heard of are listed too, as not polled yet.
+    """
     states = store.feed_states()
-    if not states:
+    known = {st.url for st in states}
+    never = [f for f in configured if f.url not in known]
+    if not states and not never:
         return Reply("No feeds polled yet.")
     now = now or utcnow()
     lines = []
@@ -189,8 +196,14 @@ def feeds_overview(store: Store, now: datetime | None = None) -> Reply:
         if st.consecutive_failures:
             since = f" since {window_text(st.last_success_at, now)} ago" if st.last_success_at else ""
             error = clean_line(st.last_error, 160)
+            retry = (
+                f", next try in {window_text(now - (st.next_poll_at - now), now)}"
+                if st.next_poll_at and st.next_poll_at > now
+                else ""
+            )
             lines.append(
-                f"DOWN {label}: {plural(st.consecutive_failures, 'failed poll')}{since} ({error})"
+                f"DOWN {label}: {plural(st.consecutive_failures, 'failed poll')}{since}"
+                f" ({error}){retry}"
             )
         elif st.last_success_at:
             lines.append(
@@ -199,6 +212,8 @@ def feeds_overview(store: Store, now: datetime | None = None) -> Reply:
             )
         else:
             lines.append(f"new  {label}: not polled yet")
+    for feed in never:
+        lines.append(f"new  {clean_line(feed.name or feed.url, 80)}: not polled yet")
     return Reply("\n".join(lines))
 
 
@@ -246,9 +261,15 @@ class Commands:
     bot reloads is what the next command sees. Store calls block, so they run in a thread.
     """
 
-    def __init__(self, store: Store, watchlist: Callable[[], Watchlist]) -> None:
+    def __init__(
+        self,
+        store: Store,
+        watchlist: Callable[[], Watchlist],
+        feeds: Callable[[], Sequence[FeedConfig]] = tuple,
+    ) -> None:
         self.store = store
         self._watchlist = watchlist
+        self._feeds = feeds
 
     @property
     def watchlist(self) -> Watchlist:
@@ -272,7 +293,7 @@ class Commands:
         return watchlist_overview(self.watchlist)
 
     async def feeds(self) -> Reply:
-        return await asyncio.to_thread(feeds_overview, self.store)
+        return await asyncio.to_thread(feeds_overview, self.store, None, self._feeds())
 
     async def run_text(self, name: str, text: str, caller: Caller) -> Reply | Digest:
         """A command as typed (``/subscribe kursk dm``), for platforms that pass raw text.

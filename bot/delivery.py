@@ -1,6 +1,7 @@
 """The delivery worker: the only reader of the outbox, the only caller of adapters' send.
 
-A delivery is claimed (marked in flight), posted, then marked sent. A transient error is
+A delivery is claimed (marked in flight), posted (or, for ``kind == "update"``, the posted
+message edited because the story gained a source), then marked sent. A transient error is
 retried with backoff (or after the platform's Retry-After); a permanent one, or the last
 retry, marks it failed with the reason, so nothing is silently dropped.
 """
@@ -87,7 +88,16 @@ class DeliveryWorker:
         adapter = self.adapters[d.target.platform]
         where = f"{d.target.platform}:{d.target.channel}"
         try:
-            external_id = await adapter.send_alert(d.target, d.alert)
+            if d.kind == "update":
+                if not d.message_id:
+                    # The platform gave the post no id (a webhook): nothing can be edited,
+                    # and posting the story again is what one alert per story avoids.
+                    log.info("alert %s gained a source; %s has no message to edit", d.alert.id, where)
+                    await asyncio.to_thread(self.store.mark_sent, d.id, None)
+                    return 0
+                external_id = await adapter.update_alert(d.target, d.message_id, d.alert)
+            else:
+                external_id = await adapter.send_alert(d.target, d.alert)
         except DeliveryError as exc:
             # A rate limit is the platform pacing us, not a failure: it uses up no attempt.
             throttled = exc.retry_after is not None and not exc.permanent

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.alerts import build_alert
 from bot.models import Alert, Analysis, Article, Target
@@ -17,6 +17,7 @@ from bot.nlp import analyze
 from bot.nlp.watchlist import Watchlist
 from bot.settings import RouteConfig
 from bot.store import Store, utcnow
+from bot.stories import find_story, fingerprint
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +29,8 @@ class IngestReport:
     alerted: int = 0
     results: list[tuple[Article, Analysis]] = field(default_factory=list)
     alerts: list[Alert] = field(default_factory=list)
+    joined: list[Alert] = field(default_factory=list)
+    """Alerts that gained a source: a near-copy of their story from another outlet."""
 
 
 def route_targets(alert: Alert, routes: Sequence[RouteConfig], store: Store) -> list[Target]:
@@ -54,33 +57,57 @@ def ingest(
     watchlist: Watchlist,
     routes: Sequence[RouteConfig],
     alert_published_after: datetime | None = None,
+    story_window: timedelta = timedelta(hours=48),
 ) -> IngestReport:
     """Match and record every article not seen before.
 
     ``alert_published_after`` is for a feed's first poll: older (or undated) items are
-    recorded as seen but not alerted, so adding a feed does not flood channels with its
-    backlog.
+    recorded as seen, unmatched, so adding a feed neither floods channels with its backlog
+    nor spends the matcher on items that could never alert.
+
+    An article that would alert but is a near-copy (same SimHash story) of an alert from
+    the last ``story_window`` joins that alert as one more source instead: one alert per
+    story, edited in chat to list every outlet.
     """
     articles = list(articles)
     report = IngestReport(fetched=len(articles))
-    for article in store.filter_new(articles):
-        backlog = alert_published_after is not None and (
-            article.published is None or article.published < alert_published_after
-        )
+    fresh = store.filter_new(articles)
+    if alert_published_after is not None:
+        cutoff = alert_published_after
+        backlog = [a for a in fresh if a.published is None or a.published < cutoff]
+        if backlog:
+            report.new += store.record_seen(backlog)
+            fresh = [a for a in fresh if not (a.published is None or a.published < cutoff)]
+    quiet: list[tuple[Article, Analysis | None]] = []
+    for article in fresh:
         try:
             analysis = analyze(article.title, article.text, watchlist, article.language)
         except Exception:  # a bug on one odd document must not stop the stream
             log.exception("matching failed for %s; recorded as seen", article.location)
-            store.record(article, None)
+            quiet.append((article, None))
             continue
-        alert = None
-        if analysis.alert and not backlog:
-            alert = build_alert(article, analysis, created_at=utcnow())
-        targets = route_targets(alert, routes, store) if alert else []
-        if store.record(article, alert, targets):
+        if not analysis.alert:
+            quiet.append((article, analysis))
+            continue
+        story = fingerprint(article.title, article.text)
+        known = find_story(story, store.story_candidates(utcnow() - story_window))
+        if known is not None:
+            joined = store.join_story(article, known)
+            if joined is not None:
+                report.new += 1
+                report.results.append((article, analysis))
+                if article.source_name in joined.also_in:
+                    report.joined.append(joined)
+            continue
+        alert = build_alert(article, analysis, created_at=utcnow())
+        targets = route_targets(alert, routes, store)
+        if store.record(article, alert, targets, fingerprint=story):
             report.new += 1
             report.results.append((article, analysis))
-            if alert is not None:
-                report.alerted += 1
-                report.alerts.append(alert)
+            report.alerted += 1
+            report.alerts.append(alert)
+    if quiet:
+        # Most articles match nothing: one transaction for all of them, not one each.
+        report.new += store.record_seen(a for a, _ in quiet)
+        report.results += [(a, an) for a, an in quiet if an is not None]
     return report

@@ -1,12 +1,23 @@
-"""The clock of the bot: one poll job per feed, the seed-folder scan and the delivery tick.
+"""The clock of the bot: when each feed is polled next, the seed-folder scan and the
+delivery tick.
 
-APScheduler's AsyncIOScheduler runs the jobs on the bot's own event loop; each job is
-single-instance and coalescing, so a slow feed never piles up overlapping polls.
+Seeds, delivery and WebSub renewals are APScheduler jobs on the bot's own event loop
+(single-instance and coalescing). Feeds have their own small loop, :class:`FeedScheduler`,
+because a feed's next poll depends on how the last one went (interval and jitter when it
+worked, exponential backoff when it failed, the publisher's Retry-After when asked to
+wait, a longer safety-net interval when the feed pushes through WebSub), which a fixed
+interval trigger cannot express.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+import asyncio
+import contextlib
+import heapq
+import itertools
+import logging
+import random
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -15,13 +26,110 @@ from bot.store import utcnow
 
 if TYPE_CHECKING:
     from bot.app import NewsBot
+    from bot.settings import FeedConfig
+
+log = logging.getLogger(__name__)
 
 DELIVERY_TICK = timedelta(seconds=2)
+WEBSUB_TICK = timedelta(minutes=10)
+MAX_JITTER = timedelta(seconds=30)
+
+
+def poll_delay(
+    interval: timedelta,
+    failures: int = 0,
+    *,
+    backoff_max: timedelta = timedelta(hours=2),
+    retry_after: float | None = None,
+    rng: random.Random | None = None,
+) -> timedelta:
+    """How long until a feed's next poll.
+
+    Healthy: its interval. Failing: the interval doubled per consecutive failure after the
+    first, capped at ``backoff_max`` (never below the interval). A ``Retry-After`` from the
+    publisher is a floor. Then up to 10% (at most 30 s) of jitter, only ever added, so
+    feeds configured alike drift apart and nobody is asked earlier than they said.
+    """
+    base = interval
+    if failures > 1:
+        doubled = interval * (2 ** min(failures - 1, 20))
+        base = max(interval, min(backoff_max, doubled))
+    if retry_after is not None:
+        base = max(base, timedelta(seconds=retry_after))
+    jitter = min(MAX_JITTER, base / 10).total_seconds()
+    return base + timedelta(seconds=(rng or random).uniform(0, jitter))
+
+
+def startup_delay(index: int, total: int, spread: timedelta = timedelta(seconds=10)) -> timedelta:
+    """Spread first polls over a few seconds so many feeds do not fire at once."""
+    if total <= 1:
+        return timedelta(0)
+    return spread * (index / total)
+
+
+class FeedScheduler:
+    """Polls every configured feed when it is due; one poll per feed at a time.
+
+    The bot records each feed's next poll time (``NewsBot.next_poll``), in the store as
+    well, so a feed that was backing off before a restart keeps backing off after it.
+    Concurrency is bounded by the bot's fetch limiter, not here: a due poll waits for a
+    slot.
+    """
+
+    def __init__(self, bot: NewsBot) -> None:
+        self.bot = bot
+        self._heap: list[tuple[datetime, int, FeedConfig]] = []
+        self._order = itertools.count()
+        self._wake = asyncio.Event()
+        self._running: set[asyncio.Task[None]] = set()
+
+    def _push(self, when: datetime, feed: FeedConfig) -> None:
+        heapq.heappush(self._heap, (when, next(self._order), feed))
+        self._wake.set()
+
+    async def first_polls(self) -> None:
+        """Due now (spread over a few seconds), or later when the store says it backs off."""
+        feeds = self.bot.settings.feeds
+        now = utcnow()
+        states = {s.url: s for s in await asyncio.to_thread(self.bot.store.feed_states)}
+        for i, feed in enumerate(feeds):
+            when = now + startup_delay(i, len(feeds))
+            state = states.get(feed.url)
+            if state and state.consecutive_failures and state.next_poll_at:
+                when = max(when, state.next_poll_at)
+            self._push(when, feed)
+
+    async def run(self) -> None:
+        await self.first_polls()
+        try:
+            while True:
+                self._wake.clear()
+                now = utcnow()
+                while self._heap and self._heap[0][0] <= now:
+                    _, _, feed = heapq.heappop(self._heap)
+                    task = asyncio.create_task(self._poll(feed), name=f"poll {feed.url}")
+                    self._running.add(task)
+                    task.add_done_callback(self._running.discard)
+                wait = (self._heap[0][0] - now).total_seconds() if self._heap else None
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), wait)
+        finally:
+            for task in list(self._running):
+                task.cancel()
+            if self._running:
+                await asyncio.wait(self._running, timeout=10)
+
+    async def _poll(self, feed: FeedConfig) -> None:
+        try:
+            await self.bot.poll_feed(feed)
+        except Exception:  # a bug on one feed must not end the polling of all of them
+            log.exception("feed %s: poll failed", feed.name or feed.url)
+        when = self.bot.next_poll.get(feed.url) or utcnow() + poll_delay(feed.interval)
+        self._push(when, feed)
 
 
 def build_scheduler(bot: NewsBot) -> AsyncIOScheduler:
-    from bot.app import startup_delay
-
+    """The APScheduler jobs: the seed scan, the delivery tick and WebSub renewals."""
     scheduler = AsyncIOScheduler(
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60}
     )
@@ -34,19 +142,6 @@ def build_scheduler(bot: NewsBot) -> AsyncIOScheduler:
         id="seeds",
         name="scan seed folders",
     )
-    feeds = bot.settings.feeds
-    for i, feed in enumerate(feeds):
-        interval = feed.interval.total_seconds()
-        scheduler.add_job(
-            bot.poll_feed,
-            "interval",
-            args=[feed],
-            seconds=interval,
-            jitter=min(30.0, interval / 10),
-            next_run_time=now + startup_delay(i, len(feeds)),
-            id=f"feed:{feed.url}",
-            name=f"poll {feed.name or feed.url}",
-        )
     scheduler.add_job(
         bot.deliver,
         "interval",
@@ -55,4 +150,13 @@ def build_scheduler(bot: NewsBot) -> AsyncIOScheduler:
         id="deliver",
         name="deliver outbox",
     )
+    if bot.websub is not None:
+        scheduler.add_job(
+            bot.websub.renew_due,
+            "interval",
+            seconds=WEBSUB_TICK.total_seconds(),
+            next_run_time=now + WEBSUB_TICK,
+            id="websub",
+            name="renew WebSub leases",
+        )
     return scheduler

@@ -54,6 +54,9 @@ class FeedConfig(_Strict):
     """On the first poll, alert only items published this recently; the rest are marked seen."""
     language: str | None = None
     """Hint for feeds that do not declare their language."""
+    full_text: bool = False
+    """Fetch the article page when an item carries only a short summary (off by default:
+    one more request per item to the publisher)."""
 
     @field_validator("url")
     @classmethod
@@ -97,6 +100,26 @@ class DiscordConfig(_Strict):
     """Register application commands in these guilds (instant); empty = globally."""
 
 
+class WebSubConfig(_Strict):
+    """Push (WebSub) for feeds that advertise a hub; off until ``callback_url`` is set."""
+
+    callback_url: str | None = None
+    """The public URL the hubs can reach (a reverse proxy in front of ``listen_port``)."""
+    listen_host: str = "127.0.0.1"
+    listen_port: int = Field(default=8090, ge=0, le=65535)
+    lease: Duration = timedelta(days=7)
+    """Lease asked of the hub; the subscription is renewed before it runs out."""
+    poll_interval: Duration = timedelta(hours=1)
+    """A pushed feed is still polled this often, as a safety net for lost pushes."""
+
+    @field_validator("callback_url")
+    @classmethod
+    def _http_callback(cls, v: str | None) -> str | None:
+        if v is not None and not re.match(r"^https?://[^\s/]+", v):
+            raise ValueError("callback_url must start with http:// or https://")
+        return v.rstrip("/") if v else v
+
+
 class Settings(_Strict):
     watchlist: Path = Path("config/watchlist.yaml")
     seeds: list[Path] = Field(default_factory=lambda: [Path("seeds")])
@@ -108,6 +131,18 @@ class Settings(_Strict):
     max_feed_bytes: int = 10 * 1024 * 1024
     max_file_bytes: int = 5 * 1024 * 1024
     fetch_timeout: Duration = timedelta(seconds=20)
+    max_fetches: int = Field(default=32, ge=1, le=1000)
+    """Feed and article requests in flight at once, over all hosts."""
+    max_fetches_per_host: int = Field(default=4, ge=1, le=100)
+    """Requests in flight at once to one host, so a big outlet is never hammered."""
+    feed_backoff_max: Duration = timedelta(hours=2)
+    """Longest wait between polls of a failing feed (backoff doubles up to this)."""
+    feed_failures_notice: int = Field(default=3, ge=1)
+    """Consecutive failed polls after which the admin channel is told (and told again on
+    recovery)."""
+    story_window: Duration = timedelta(hours=48)
+    """A near-copy of an alerted story within this window joins its alert as a source."""
+    websub: WebSubConfig = Field(default_factory=WebSubConfig)
     user_agent: str = "newsbot/0.1 (+self-hosted news alerts)"
     slack: SlackConfig = Field(default_factory=SlackConfig)
     discord: DiscordConfig = Field(default_factory=DiscordConfig)

@@ -7,8 +7,9 @@ alerts an article twice. SQLite by default; any SQLAlchemy URL (PostgreSQL) work
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from sqlalchemy import (
     UniqueConstraint,
     create_engine,
     event,
+    inspect,
     or_,
     select,
     update,
@@ -78,6 +80,27 @@ class FeedRow(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
     items_seen: Mapped[int] = mapped_column(Integer, default=0)
+    next_poll_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """When the scheduler polls next (later than the interval while backing off)."""
+    down_notified: Mapped[bool | None] = mapped_column(Boolean, default=False)
+    """The admin channel was told this feed is down, and has to hear when it recovers."""
+
+
+class WebSubRow(Base):
+    """A WebSub subscription of one configured feed at the hub it advertises."""
+
+    __tablename__ = "websub"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    feed_url: Mapped[str] = mapped_column(String(2048), unique=True)
+    hub: Mapped[str] = mapped_column(String(2048))
+    topic: Mapped[str] = mapped_column(String(2048))
+    secret: Mapped[str] = mapped_column(String(128))
+    """Ours, random per subscription: the hub signs every push with it."""
+    state: Mapped[str] = mapped_column(String(16), default="requested")
+    """requested -> active (the hub verified) | failed."""
+    requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
 
 
 class ArticleRow(Base):
@@ -93,6 +116,8 @@ class ArticleRow(Base):
     published: Mapped[datetime | None] = mapped_column(UTCDateTime)
     seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     alerted: Mapped[bool] = mapped_column(Boolean, default=False)
+    story_of: Mapped[str | None] = mapped_column(String(64))
+    """The alert this article joined as one more source of the same story."""
 
 
 class AlertRow(Base):
@@ -103,6 +128,8 @@ class AlertRow(Base):
     item_ids: Mapped[list[str]] = mapped_column(JSON)
     top_score: Mapped[float] = mapped_column(default=0.0)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    fingerprint: Mapped[str | None] = mapped_column(String(16))
+    """SimHash of the story's text (hex), to recognise a near-copy from another outlet."""
 
 
 class DeliveryRow(Base):
@@ -122,6 +149,11 @@ class DeliveryRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     external_id: Mapped[str | None] = mapped_column(String(256))
+    kind: Mapped[str | None] = mapped_column(String(16), default="post")
+    """post: send the alert; update: edit the message ``external_id`` (a story gained a
+    source). Same claim, retry and failure rules either way."""
+    refresh: Mapped[bool | None] = mapped_column(Boolean, default=False)
+    """The alert changed while this row was in flight: edit the message once it is sent."""
 
 
 class SubscriptionRow(Base):
@@ -189,6 +221,9 @@ class PendingDelivery:
     target: Target
     alert: Alert
     attempts: int
+    kind: str = "post"
+    """``post`` or ``update`` (edit ``message_id``, the id the platform gave the post)."""
+    message_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -204,6 +239,20 @@ class FeedState:
     consecutive_failures: int
     items_seen: int
     name: str | None
+    next_poll_at: datetime | None = None
+    down_notified: bool = False
+
+
+@dataclass(frozen=True)
+class WebSubState:
+    feed_url: str
+    hub: str
+    topic: str
+    secret: str
+    state: str
+    requested_at: datetime | None
+    expires_at: datetime | None
+    last_error: str | None
 
 
 # --- the store ------------------------------------------------------------------------------
@@ -214,6 +263,10 @@ def _sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
     dbapi_conn.isolation_level = None
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
+    # In WAL mode NORMAL syncs at checkpoints, not at every commit: a crash of the bot
+    # loses nothing, a power cut at most the last commits (which are then fetched and
+    # recorded again). FULL made a thousand feeds' health updates wait on the disk.
+    cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA busy_timeout=5000")
     cur.close()
@@ -243,12 +296,35 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
+def add_missing_columns(engine: Engine) -> list[str]:
+    """Add columns a newer version declares to tables an older one created.
+
+    Only nullable, additive columns are ever added this way, so an upgraded bot keeps its
+    database (what was seen, queued and alerted) instead of asking for a manual migration.
+    """
+    added: list[str] = []
+    with engine.begin() as conn:
+        inspector = inspect(conn)
+        for table in Base.metadata.sorted_tables:
+            if not inspector.has_table(table.name):
+                continue
+            present = {c["name"] for c in inspector.get_columns(table.name)}
+            for column in table.columns:
+                if column.name in present:
+                    continue
+                kind = column.type.compile(dialect=engine.dialect)
+                conn.exec_driver_sql(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}')
+                added.append(f"{table.name}.{column.name}")
+    return added
+
+
 class Store:
     """All database access. Methods are synchronous; async callers run them in an executor."""
 
     def __init__(self, url: str) -> None:
         self.engine = make_engine(url)
         Base.metadata.create_all(self.engine)
+        add_missing_columns(self.engine)
         self._session = sessionmaker(self.engine, expire_on_commit=False)
 
     def close(self) -> None:
@@ -270,7 +346,7 @@ class Store:
         with self._session() as s:
             return s.scalar(select(ArticleRow.id).where(self._seen_clause(article)).limit(1)) is not None
 
-    def filter_new(self, articles: Iterable[Article]) -> list[Article]:
+    def filter_new(self, articles: Iterable[Article], session: Any = None) -> list[Article]:
         """The articles not seen before, by guid, canonical URL or content hash.
 
         A few IN queries per batch, not one per article: a seed folder is re-checked
@@ -280,7 +356,7 @@ class Store:
         guids: set[tuple[str, str]] = set()
         urls: set[str] = set()
         hashes: set[str] = set()
-        with self._session() as s:
+        with contextlib.nullcontext(session) if session is not None else self._session() as s:
             for chunk in _chunks(articles, 400):
                 by_source: dict[str, list[str]] = {}
                 for a in chunk:
@@ -316,32 +392,48 @@ class Store:
         return fresh
 
     def record(
-        self, article: Article, alert: Alert | None, targets: Sequence[Target] = ()
+        self,
+        article: Article,
+        alert: Alert | None,
+        targets: Sequence[Target] = (),
+        fingerprint: str | None = None,
     ) -> bool:
         """Mark the article seen, and queue its alert for every target, in one transaction.
 
         Returns False (and writes nothing) if the article was seen meanwhile.
+        ``fingerprint`` (the story's SimHash) lets a later near-copy find this alert.
         """
         try:
-            return self._record(article, alert, targets)
+            return self._record(article, alert, targets, fingerprint)
         except IntegrityError:
             return False  # another process recorded the same guid first
 
-    def _record(self, article: Article, alert: Alert | None, targets: Sequence[Target]) -> bool:
+    @staticmethod
+    def _article_row(article: Article, language: str | None, **extra: Any) -> ArticleRow:
+        return ArticleRow(
+            source_id=article.source_id,
+            guid=article.guid,
+            url=article.url,
+            content_hash=article.content_hash,
+            title=article.title[:2000],
+            language=language,
+            published=article.published,
+            seen_at=utcnow(),
+            **extra,
+        )
+
+    def _record(
+        self,
+        article: Article,
+        alert: Alert | None,
+        targets: Sequence[Target],
+        fingerprint: str | None,
+    ) -> bool:
         with self._session.begin() as s:
             if s.scalar(select(ArticleRow.id).where(self._seen_clause(article)).limit(1)):
                 return False
-            row = ArticleRow(
-                source_id=article.source_id,
-                guid=article.guid,
-                url=article.url,
-                content_hash=article.content_hash,
-                title=article.title[:2000],
-                language=alert.language if alert else article.language,
-                published=article.published,
-                seen_at=utcnow(),
-                alerted=alert is not None,
-            )
+            language = alert.language if alert else article.language
+            row = self._article_row(article, language, alerted=alert is not None)
             s.add(row)
             s.flush()
             if alert is not None:
@@ -353,11 +445,89 @@ class Store:
                         item_ids=list(alert.item_ids),
                         top_score=max((m.score for m in alert.matches), default=0.0),
                         payload=alert_to_json(alert),
+                        fingerprint=fingerprint,
                     )
                 )
                 for t in dict.fromkeys(targets):
                     s.add(DeliveryRow(alert_id=alert.id, platform=t.platform, channel=t.channel))
             return True
+
+    def record_seen(self, articles: Iterable[Article]) -> int:
+        """Mark many articles seen, none alerted, in one transaction (a feed's backlog).
+
+        One transaction instead of one per article: a new feed's first poll brings dozens.
+        Returns how many were new.
+        """
+        for _attempt in range(3):
+            try:
+                with self._session.begin() as s:
+                    fresh = self.filter_new(articles, session=s)
+                    s.add_all(self._article_row(a, a.language, alerted=False) for a in fresh)
+                    return len(fresh)
+            except IntegrityError:  # another process recorded one of them: filter again
+                continue
+        return 0
+
+    # -- stories (one alert per story) ---------------------------------------------------
+
+    def story_candidates(self, since: datetime) -> list[tuple[str, str]]:
+        """``(alert id, fingerprint)`` of the alerts since ``since`` that have a fingerprint."""
+        with self._session() as s:
+            rows = s.execute(
+                select(AlertRow.id, AlertRow.fingerprint).where(
+                    AlertRow.created_at >= since, AlertRow.fingerprint.is_not(None)
+                )
+            )
+            return [(i, fp) for i, fp in rows if fp]
+
+    def join_story(self, article: Article, alert_id: str) -> Alert | None:
+        """Record ``article`` as one more source of an alerted story, in one transaction:
+        the article is marked seen, the alert lists the source, and every delivery of the
+        alert that was already posted is queued again as an edit of that message.
+
+        Returns the alert as it now reads, or None if the article was seen meanwhile.
+        """
+        try:
+            with self._session.begin() as s:
+                if s.scalar(select(ArticleRow.id).where(self._seen_clause(article)).limit(1)):
+                    return None
+                alert_row = s.get(AlertRow, alert_id)
+                if alert_row is None:
+                    return None
+                s.add(self._article_row(article, article.language, story_of=alert_id))
+                alert = alert_from_json(alert_row.payload)
+                source = article.source_name
+                if source == alert.source_name or source in alert.also_in:
+                    return alert  # the same outlet again (a second feed of it): nothing to tell
+                alert = replace(alert, also_in=(*alert.also_in, source))
+                alert_row.payload = alert_to_json(alert)
+                self._queue_updates(s, alert_id)
+                return alert
+        except IntegrityError:
+            return None
+
+    @staticmethod
+    def _queue_updates(s: Any, alert_id: str) -> None:
+        # Pending rows need nothing: they read the alert when claimed. Sent rows become an
+        # edit of the posted message; rows in flight are edited once their post is done.
+        s.execute(
+            update(DeliveryRow)
+            .where(DeliveryRow.alert_id == alert_id, DeliveryRow.status == "sent")
+            .values(
+                status="pending", kind="update", attempts=0, next_attempt_at=utcnow(),
+                last_error=None,
+            )
+        )
+        s.execute(
+            update(DeliveryRow)
+            .where(DeliveryRow.alert_id == alert_id, DeliveryRow.status == "sending")
+            .values(refresh=True)
+        )
+
+    def get_alert(self, alert_id: str) -> Alert | None:
+        with self._session() as s:
+            row = s.get(AlertRow, alert_id)
+            return None if row is None else alert_from_json(row.payload)
 
     # -- alerts --------------------------------------------------------------------------
 
@@ -420,6 +590,8 @@ class Store:
                         target=Target(d.platform, d.channel),
                         alert=alert_from_json(payload),
                         attempts=d.attempts,
+                        kind=d.kind or "post",
+                        message_id=d.external_id,
                     )
                 )
             return out
@@ -437,12 +609,18 @@ class Store:
             )
 
     def mark_sent(self, delivery_id: int, external_id: str | None = None) -> None:
+        """Posted (or edited). An alert that gained a source meanwhile is queued as an edit."""
         with self._session.begin() as s:
-            s.execute(
-                update(DeliveryRow)
-                .where(DeliveryRow.id == delivery_id)
-                .values(status="sent", sent_at=utcnow(), external_id=external_id, last_error=None)
-            )
+            row = s.get(DeliveryRow, delivery_id)
+            if row is None:
+                return
+            row.status, row.sent_at, row.last_error = "sent", utcnow(), None
+            if external_id is not None or row.kind != "update":
+                row.external_id = external_id  # an edit that returns no id keeps the old one
+            if row.refresh:
+                row.refresh = False
+                row.status, row.kind, row.attempts = "pending", "update", 0
+                row.next_attempt_at = utcnow()
 
     def mark_retry(
         self, delivery_id: int, error: str, delay: timedelta, *, count_attempt: bool = True
@@ -545,7 +723,6 @@ class Store:
         with self._session() as s:
             return [_feed_state(r) for r in s.scalars(select(FeedRow).order_by(FeedRow.id))]
 
-
     def update_feed(self, url: str, **values: Any) -> None:
         """Create or update the health and HTTP validators of a configured feed."""
         allowed = {c.key for c in FeedRow.__table__.columns} - {"id", "url"}
@@ -561,6 +738,43 @@ class Store:
                 setattr(row, k, v)
 
 
+    # -- WebSub --------------------------------------------------------------------------
+
+    def websub(self, feed_url: str) -> WebSubState | None:
+        with self._session() as s:
+            row = s.scalar(select(WebSubRow).where(WebSubRow.feed_url == feed_url))
+            return None if row is None else _websub_state(row)
+
+    def websub_all(self) -> list[WebSubState]:
+        with self._session() as s:
+            return [_websub_state(r) for r in s.scalars(select(WebSubRow).order_by(WebSubRow.id))]
+
+    def set_websub(self, feed_url: str, **values: Any) -> None:
+        """Create or update the subscription record of a feed."""
+        with self._session.begin() as s:
+            row = s.scalar(select(WebSubRow).where(WebSubRow.feed_url == feed_url))
+            if row is None:
+                row = WebSubRow(feed_url=feed_url)
+                s.add(row)
+            for k, v in values.items():
+                if k not in WebSubRow.__table__.columns or k in ("id", "feed_url"):
+                    raise ValueError(f"unknown websub field: {k}")
+                setattr(row, k, v)
+
+
+def _websub_state(row: WebSubRow) -> WebSubState:
+    return WebSubState(
+        feed_url=row.feed_url,
+        hub=row.hub,
+        topic=row.topic,
+        secret=row.secret,
+        state=row.state,
+        requested_at=row.requested_at,
+        expires_at=row.expires_at,
+        last_error=row.last_error,
+    )
+
+
 def _feed_state(row: FeedRow) -> FeedState:
     return FeedState(
         url=row.url,
@@ -574,6 +788,8 @@ def _feed_state(row: FeedRow) -> FeedState:
         consecutive_failures=row.consecutive_failures,
         items_seen=row.items_seen,
         name=row.name,
+        next_poll_at=row.next_poll_at,
+        down_notified=bool(row.down_notified),
     )
 
 

@@ -87,6 +87,8 @@ def _make_handler(server: FeedServer) -> type[BaseHTTPRequestHandler]:
             with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                 route(self)
 
+        do_POST = do_GET  # a route reads ``h.command`` and the body when it cares
+
         def log_message(self, format: str, *args: object) -> None:
             pass
 
@@ -153,3 +155,64 @@ def endless(total: int, declare_length: bool) -> Handler:
             sent += len(chunk)
 
     return handle
+
+
+def challenge_page(status: int = 403) -> Handler:
+    """What an anti-bot service serves instead of the feed: an HTML interstitial."""
+    body = (
+        b"<!DOCTYPE html><html><head><title>Just a moment...</title></head><body>"
+        b"<div id='challenge-platform'>Checking your browser before accessing the site."
+        b"</div><noscript>Enable JavaScript and cookies to continue</noscript></body></html>"
+    )
+
+    def handle(h: BaseHTTPRequestHandler) -> None:
+        h.send_response(status)
+        h.send_header("Content-Type", "text/html; charset=UTF-8")
+        h.send_header("Content-Length", str(len(body)))
+        h.end_headers()
+        h.wfile.write(body)
+
+    return handle
+
+
+@dataclass
+class Gauge:
+    """Counts requests in flight at once (for concurrency limits)."""
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    now: int = 0
+    peak: int = 0
+
+    def slow(self, body: bytes, seconds: float = 0.2) -> Handler:
+        def handle(h: BaseHTTPRequestHandler) -> None:
+            with self.lock:
+                self.now += 1
+                self.peak = max(self.peak, self.now)
+            try:
+                time.sleep(seconds)
+                h.send_response(200)
+                h.send_header("Content-Type", "application/rss+xml")
+                h.send_header("Content-Length", str(len(body)))
+                h.end_headers()
+                h.wfile.write(body)
+            finally:
+                with self.lock:
+                    self.now -= 1
+
+        return handle
+
+
+def rss(items: list[dict[str, str]], title: str = "Local Wire", extra: str = "") -> bytes:
+    """A small RSS 2.0 document from item dicts (``title``, ``link``, ``guid``,
+    ``description``, ``pubDate``; any may be left out). Text is escaped as XML needs."""
+    from xml.sax.saxutils import escape
+
+    parts = []
+    for item in items:
+        fields = "".join(f"<{k}>{escape(v)}</{k}>" for k, v in item.items())
+        parts.append(f"<item>{fields}</item>")
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<rss version="2.0" '
+        'xmlns:atom="http://www.w3.org/2005/Atom"><channel>'
+        f"<title>{escape(title)}</title>{extra}{''.join(parts)}</channel></rss>"
+    ).encode()

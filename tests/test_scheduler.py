@@ -34,24 +34,16 @@ def make_bot(tmp_path: Path, feeds: str = "[]") -> NewsBot:
     return NewsBot(settings, {"console": ConsoleAdapter()})
 
 
-def test_one_job_per_feed_plus_seed_scan_and_delivery(tmp_path: Path) -> None:
-    feeds = (
-        "\n  - {url: 'http://127.0.0.1:9/a.xml', interval: 2m}"
-        "\n  - {url: 'http://127.0.0.1:9/b.xml'}"
-    )
-    newsbot = make_bot(tmp_path, feeds)
+def test_apscheduler_runs_seeds_and_delivery_and_feeds_have_their_own_clock(
+    tmp_path: Path,
+) -> None:
+    newsbot = make_bot(tmp_path, "\n  - {url: 'http://127.0.0.1:9/a.xml', interval: 2m}")
 
     async def jobs() -> dict[str, timedelta]:
         sched = build_scheduler(newsbot)
         return {j.id: j.trigger.interval for j in sched.get_jobs()}
 
-    found = asyncio.run(jobs())
-    assert found == {
-        "seeds": timedelta(seconds=45),
-        "feed:http://127.0.0.1:9/a.xml": timedelta(minutes=2),
-        "feed:http://127.0.0.1:9/b.xml": timedelta(minutes=5),
-        "deliver": timedelta(seconds=2),
-    }
+    assert asyncio.run(jobs()) == {"seeds": timedelta(seconds=45), "deliver": timedelta(seconds=2)}
     newsbot.store.close()
 
 
@@ -77,3 +69,53 @@ def test_matching_runs_in_a_worker_thread(tmp_path: Path, monkeypatch: pytest.Mo
     loop_thread = asyncio.run(go())
     assert threads and all(t != loop_thread for t in threads)
 
+
+
+def test_poll_delay_backs_off_with_a_cap_and_honours_retry_after() -> None:
+    import random
+
+    from bot.scheduler import poll_delay
+
+    rng = random.Random(1)
+    five = timedelta(minutes=5)
+    cap = timedelta(hours=2)
+
+    def at(failures: int, retry_after: float | None = None) -> timedelta:
+        return poll_delay(five, failures, backoff_max=cap, retry_after=retry_after, rng=rng)
+
+    assert five <= at(0) <= five + timedelta(seconds=30)  # jitter only ever adds
+    assert timedelta(minutes=10) <= at(2) <= timedelta(minutes=10, seconds=30)
+    assert timedelta(minutes=40) <= at(4) < timedelta(minutes=41)
+    assert cap <= at(30) <= cap + timedelta(seconds=30)  # capped, however long it fails
+    assert at(1, retry_after=3600) >= timedelta(hours=1)
+
+
+def test_feed_scheduler_polls_each_feed_when_due(tmp_path: Path) -> None:
+    """The loop polls at the time the last poll set, not on a fixed grid."""
+    from bot.scheduler import FeedScheduler
+    from bot.store import utcnow
+
+    newsbot = make_bot(
+        tmp_path,
+        "\n  - {url: 'http://127.0.0.1:9/fast.xml'}\n  - {url: 'http://127.0.0.1:9/slow.xml'}",
+    )
+    polls: list[str] = []
+
+    async def fake_poll(feed: Any) -> None:
+        polls.append(feed.url.rsplit("/", 1)[1])
+        gap = 0.05 if "fast" in feed.url else 10.0  # as if slow.xml were backing off
+        newsbot.next_poll[feed.url] = utcnow() + timedelta(seconds=gap)
+
+    newsbot.poll_feed = fake_poll  # type: ignore[method-assign]
+
+    async def go() -> None:
+        task = asyncio.create_task(FeedScheduler(newsbot).run())
+        await asyncio.sleep(7)  # first polls are spread over 10 s: slow.xml at 5 s
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(go())
+    newsbot.store.close()
+    assert polls.count("slow.xml") == 1
+    assert polls.count("fast.xml") >= 20

@@ -163,9 +163,16 @@ class ConsoleAdapter(ChatAdapter):
         self._printed = 0
 
     async def send_alert(self, target: Target, alert: Alert) -> str | None:
-        """Print the alert; the terminal has no message ids, so None."""
+        """Print the alert; its id stands in for a message id, so updates can name it."""
         await self._print(render_alert(alert))
-        return None
+        return alert.id
+
+    async def update_alert(self, target: Target, message_id: str, alert: Alert) -> str | None:
+        """A terminal cannot edit what it printed: one short line says who else carried it."""
+        others = ", ".join(clean_line(o, 80) for o in alert.also_in)
+        title = clean_line(alert.title, 80)
+        await self._print(Text(f"↳ also carried by {others}: {title}", style="dim"))
+        return message_id
 
     async def send_digest(self, target: Target, digest: Digest) -> str | None:
         """Print the digest; None, as for alerts."""

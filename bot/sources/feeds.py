@@ -16,6 +16,7 @@ import socket
 import ssl
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any, Literal
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 from xml.parsers import expat
@@ -26,7 +27,7 @@ import httpx
 from bot.models import Article
 from bot.settings import FeedConfig, Settings
 from bot.sources.html import collapse_ws, html_to_text
-from bot.sources.netguard import classify_host
+from bot.sources.netguard import AddressRefused, PinnedTransport, classify_host, trusting
 from bot.sources.textutil import headline, human_size, normalize_language, safe_url
 from bot.textutil import clean_line, strip_controls
 
@@ -46,6 +47,16 @@ _HTML_START = re.compile(
     rb"^\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!DOCTYPE\s+html|html)", re.I | re.S
 )
 
+_XML_ENCODING = re.compile(rb"""\s*<\?xml[^>]*\sencoding\s*=\s*["'][A-Za-z0-9._:-]+["']""")
+_CHALLENGE = re.compile(
+    rb"just a moment|captcha|cf-chl|challenge-platform|attention required|checking your browser"
+    rb"|ddos-guard|are you a robot|access denied|verify you are human",
+    re.I,
+)
+_CHALLENGE_STATUSES = frozenset({403, 429, 503})
+MAX_RETRY_AFTER = 24 * 3600.0
+"""A Retry-After further out than a day is read as a day: the feed is checked again then."""
+
 Status = Literal["ok", "not_modified", "error"]
 
 
@@ -58,6 +69,10 @@ class ParsedFeed:
     title: str | None
     articles: tuple[Article, ...]
     language: str | None = None
+    hub: str | None = None
+    """The WebSub hub the feed advertises (``<link rel="hub">``), if any."""
+    self_url: str | None = None
+    """The feed's own URL as it names itself (``rel="self"``): the WebSub topic."""
 
 
 @dataclass(frozen=True)
@@ -73,6 +88,11 @@ class FeedResult:
     permanent_redirect: bool = False
     feed_title: str | None = None
     error: str | None = None
+    retry_after: float | None = None
+    """Seconds the server asked us to wait (429/503 Retry-After), capped at a day."""
+    hub: str | None = None
+    topic: str | None = None
+    """WebSub: the hub the feed advertises (body or Link header) and the topic URL."""
 
 
 # -- parsing ------------------------------------------------------------------------------
@@ -256,11 +276,22 @@ def parse_feed(
     # a URL on the feed's host, and the guid would change whenever the feed moves. Links
     # are made absolute below instead.
     headers: dict[str, str] = {}
-    if content_type and "charset=" in content_type.lower():
+    # The HTTP charset is a server default, often wrong for the feed it serves; the XML
+    # declaration is written by whatever generated the feed. When the document names its
+    # encoding, that wins (a latin-1 header on a UTF-8 or cp1251 feed made mojibake).
+    declares = _XML_ENCODING.match(data.removeprefix(b"\xef\xbb\xbf")) or data[:2] in (
+        b"\xff\xfe",
+        b"\xfe\xff",
+    )
+    if content_type and "charset=" in content_type.lower() and not declares:
         headers["content-type"] = content_type
     # A BytesIO, never bare bytes: feedparser treats a string that looks like a path or a
     # URL as something to open, and the body comes from a stranger.
-    parsed = feedparser.parse(io.BytesIO(data), response_headers=headers)
+    # No relative-URI rewriting inside HTML bodies: they become plain text below, and the
+    # item links are made absolute by clean_url; it is a fifth of feedparser's time.
+    parsed = feedparser.parse(
+        io.BytesIO(data), response_headers=headers, resolve_relative_uris=False
+    )
     entries = parsed.get("entries") or []
     if not entries:
         if not parsed.get("version"):
@@ -279,6 +310,16 @@ def parse_feed(
     source_name = (
         clean_line(feed.name) or feed_title or clean_line(urlsplit(feed.url).hostname or feed.url)
     )
+    hub = self_url = None
+    for link in meta.get("links") or []:
+        href = safe_url(link.get("href"))
+        if not href:
+            continue
+        rel = (link.get("rel") or "").lower()
+        if rel == "hub" and hub is None:
+            hub = clean_url(href, url)
+        elif rel == "self" and self_url is None:
+            self_url = urljoin(url, href)
     articles = []
     for entry in entries:
         article = _entry_article(
@@ -286,7 +327,9 @@ def parse_feed(
         )
         if article is not None:
             articles.append(article)
-    return ParsedFeed(title=feed_title, articles=tuple(articles), language=feed_lang)
+    return ParsedFeed(
+        title=feed_title, articles=tuple(articles), language=feed_lang, hub=hub, self_url=self_url
+    )
 
 
 def _one_line(value: object) -> str:
@@ -298,14 +341,18 @@ def _one_line(value: object) -> str:
 
 
 def make_client(settings: Settings) -> httpx.AsyncClient:
-    """The shared HTTP client for feeds: our user agent, bounded timeouts and pool, and no
-    automatic redirects (``fetch_feed`` follows them itself to vet each hop)."""
+    """The one HTTP client for feeds and article pages: our user agent, bounded timeouts,
+    a pool as large as the global fetch limit, HTTP/2 where a server offers it, no
+    automatic redirects (``fetch_feed`` follows them itself to vet each hop), and a
+    transport that connects only to addresses it has vetted (see ``netguard``)."""
     timeout = settings.fetch_timeout.total_seconds()
+    size = max(settings.max_fetches, 4)
+    limits = httpx.Limits(max_connections=size, max_keepalive_connections=size)
     return httpx.AsyncClient(
         headers={"User-Agent": settings.user_agent, "Accept": ACCEPT},
         timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
         follow_redirects=False,
-        limits=httpx.Limits(max_connections=20, max_keepalive_connections=10),
+        transport=PinnedTransport(limits=limits, http2=True),
     )
 
 
@@ -323,6 +370,9 @@ def _connect_reason(exc: BaseException, host: str) -> str:
     while e is not None and len(chain) < 10:
         chain.append(e)
         e = e.__cause__ or e.__context__
+    refused = next((c for c in chain if isinstance(c, AddressRefused)), None)
+    if refused is not None:
+        return str(refused)
     text = " ".join(str(c) for c in chain).lower()
     if any(isinstance(c, socket.gaierror) for c in chain) or any(
         s in text
@@ -357,7 +407,11 @@ async def _vet(target: str, trusted_host: str, what: str = "redirect to") -> Non
         raise _Refused(f"cannot reach host {host} (DNS lookup failed)")
 
 
-async def _download(
+ERROR_BODY_BYTES = 32 * 1024
+"""Of an error response, only this much is read: enough to recognise an anti-bot page."""
+
+
+async def download(
     client: httpx.AsyncClient,
     hops_seen: list[str],
     trusted_host: str,
@@ -368,8 +422,28 @@ async def _download(
     """``(status, headers, body, final_url, permanent)`` after vetted redirects.
 
     ``hops_seen`` starts with the URL to fetch; each redirect target is appended, so the
-    caller can name the host that failed.
+    caller can name the host that failed. ``trusted_host`` (the host an admin configured)
+    may be private; every other host must be public, checked at connect time too. Of a
+    non-200 response only the first ``ERROR_BODY_BYTES`` are read.
     """
+    with trusting([trusted_host]):
+        try:
+            return await _download(client, hops_seen, trusted_host, headers, max_bytes, timeout)
+        except (httpx.ReadError, httpx.RemoteProtocolError, httpx.WriteError):
+            # Most often a kept-alive connection the server closed as we reused it: one
+            # more try, on a new connection, before calling the feed broken.
+            del hops_seen[1:]
+            return await _download(client, hops_seen, trusted_host, headers, max_bytes, timeout)
+
+
+async def _download(
+    client: httpx.AsyncClient,
+    hops_seen: list[str],
+    trusted_host: str,
+    headers: dict[str, str],
+    max_bytes: int,
+    timeout: float,
+) -> tuple[int, httpx.Headers, bytes, str, bool]:
     url = hops_seen[-1]
     if (urlsplit(url).hostname or "") != trusted_host:
         await _vet(url, trusted_host, "fetch from")  # a stored moved-to URL: re-check
@@ -391,7 +465,13 @@ async def _download(
                 hops_seen.append(url)
                 continue
             if status != 200:
-                return status, resp.headers, b"", url, permanent and hops > 0
+                preview = b""
+                if status in _CHALLENGE_STATUSES:
+                    async for chunk in resp.aiter_bytes():
+                        preview += chunk
+                        if len(preview) >= ERROR_BODY_BYTES:
+                            break
+                return status, resp.headers, preview, url, permanent and hops > 0
             declared = resp.headers.get("content-length", "")
             too_big = f"response larger than {human_size(max_bytes)}, refused"
             if declared.isdigit() and int(declared) > max_bytes:
@@ -443,7 +523,7 @@ async def fetch_feed(
     trusted = urlsplit(feed.url).hostname or ""
     try:
         async with asyncio.timeout(timeout):
-            status, resp_headers, body, final_url, permanent = await _download(
+            status, resp_headers, body, final_url, permanent = await download(
                 client, hops, trusted, headers, max_bytes, timeout
             )
     except _Refused as e:
@@ -475,7 +555,8 @@ async def fetch_feed(
             last_modified=last_modified,
             final_url=final_url,
             permanent_redirect=permanent,
-            error=f"HTTP {status}",
+            error=http_error(status, resp_headers, body),
+            retry_after=retry_after(resp_headers) if status in (429, 503) else None,
         )
     try:
         # Off the loop: a large feed takes feedparser a noticeable time.
@@ -491,6 +572,7 @@ async def fetch_feed(
     except Exception as e:  # feedparser on hostile input: report, never crash the poller
         log.warning("feed %s: parser crashed", feed.url, exc_info=True)
         return failed(f"could not parse feed: {_one_line(e) or type(e).__name__}", final_url)
+    hub = parsed.hub or link_header_hub(resp_headers, final_url)
     return FeedResult(
         status="ok",
         articles=parsed.articles,
@@ -499,4 +581,66 @@ async def fetch_feed(
         final_url=final_url,
         permanent_redirect=permanent,
         feed_title=clean_line(parsed.title) or None,  # already clean; kept so by contract
+        hub=hub,
+        topic=(parsed.self_url or link_header_self(resp_headers, final_url) or final_url)
+        if hub
+        else None,
     )
+
+
+def is_challenge(status: int, headers: httpx.Headers, body: bytes) -> bool:
+    """An anti-bot interstitial (Cloudflare's "Just a moment", a captcha) rather than an
+    error of the feed itself: the fix is on the publisher's side (allow our user agent)."""
+    if status not in _CHALLENGE_STATUSES:
+        return False
+    if headers.get("cf-mitigated", "").lower() == "challenge":
+        return True
+    kind = headers.get("content-type", "").lower()
+    return ("html" in kind or body.lstrip()[:1] == b"<") and bool(_CHALLENGE.search(body))
+
+
+def http_error(status: int, headers: httpx.Headers, body: bytes) -> str:
+    if is_challenge(status, headers, body):
+        return f"blocked by an anti-bot page (HTTP {status})"
+    if status == 429:
+        return "HTTP 429 (rate limited by the publisher)"
+    return f"HTTP {status}"
+
+
+def retry_after(headers: httpx.Headers, now: datetime | None = None) -> float | None:
+    """Seconds from a ``Retry-After`` header (delta-seconds or an HTTP date), capped."""
+    value = headers.get("retry-after", "").strip()
+    if not value:
+        return None
+    if value.isdigit():
+        return min(float(value), MAX_RETRY_AFTER)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    seconds = (when - (now or datetime.now(UTC))).total_seconds()
+    return min(max(0.0, seconds), MAX_RETRY_AFTER)
+
+
+def _link_header(headers: httpx.Headers, base: str, rel: str) -> str | None:
+    for value in headers.get_list("link"):
+        for part in value.split(","):
+            m = re.match(r'\s*<([^>]*)>(.*)$', part)
+            if not m:
+                continue
+            rels = re.search(r'rel\s*=\s*"?([^";]+)"?', m.group(2), re.I)
+            if rels and rel in rels.group(1).lower().split():
+                href = safe_url(m.group(1))
+                return urljoin(base, href) if href else None
+    return None
+
+
+def link_header_hub(headers: httpx.Headers, base: str) -> str | None:
+    """WebSub discovery through the HTTP ``Link`` header (``<...>; rel="hub"``)."""
+    return _link_header(headers, base, "hub")
+
+
+def link_header_self(headers: httpx.Headers, base: str) -> str | None:
+    return _link_header(headers, base, "self")

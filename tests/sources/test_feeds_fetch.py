@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from bot.settings import FeedConfig, Settings
-from bot.sources import feeds
+from bot.sources import feeds, netguard
 from bot.sources.feeds import FeedResult, fetch_feed, make_client
 from tests.localserver import FEEDS, FeedServer, endless, trickle
 
@@ -201,6 +201,22 @@ def test_redirect_to_other_private_host_refused(feed_server: FeedServer, other_h
 def test_redirect_to_other_public_host_followed(
     feed_server: FeedServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # A world where the loopback address is on the public internet.
+    monkeypatch.setattr(netguard, "is_public_address", lambda ip: True)
+    feed_server.feed_file("/rss.xml", "rss2_fr.xml")
+    feed_server.redirect("/moved", feed_server.url("/rss.xml", host="localhost"), status=308)
+    r = poll(feed_server.url("/moved"))
+    assert r.status == "ok", r.error
+    assert r.final_url == feed_server.url("/rss.xml", host="localhost")
+    assert r.permanent_redirect
+
+
+def test_dns_rebinding_between_check_and_connect_is_refused(
+    feed_server: FeedServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The name checks out as public, then resolves to 127.0.0.1 when the client connects:
+    the connection is made only to an address that was itself checked."""
+
     async def public(host: str) -> str:
         return "public"
 
@@ -208,9 +224,8 @@ def test_redirect_to_other_public_host_followed(
     feed_server.feed_file("/rss.xml", "rss2_fr.xml")
     feed_server.redirect("/moved", feed_server.url("/rss.xml", host="localhost"), status=308)
     r = poll(feed_server.url("/moved"))
-    assert r.status == "ok", r.error
-    assert r.final_url == feed_server.url("/rss.xml", host="localhost")
-    assert r.permanent_redirect
+    assert (r.status, r.error) == ("error", "private address refused (localhost)")
+    assert [p for p, _ in feed_server.requests] == ["/moved"]
 
 
 def test_redirect_loop_stops(feed_server: FeedServer) -> None:

@@ -1,0 +1,262 @@
+"""WebSub (PubSubHubbub): the feeds that advertise a hub push new items to us.
+
+Used only when the operator configured a public ``websub.callback_url`` (a reverse proxy to
+``listen_port``). For a feed whose last poll named a hub, the bot asks the hub to subscribe
+its callback; the hub proves the callback is ours with a challenge GET, then POSTs new
+content signed with our per-subscription secret (``X-Hub-Signature``). A push goes through
+the same parse and ingest as a poll. Leases are renewed before they run out, and pushed
+feeds are still polled, at ``websub.poll_interval``, in case a hub drops a push.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import logging
+import secrets
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import TYPE_CHECKING
+from urllib.parse import urlencode, urlsplit
+
+import httpx
+from aiohttp import web
+
+from bot.models import Article
+from bot.settings import FeedConfig, Settings
+from bot.sources.feeds import FeedError, _vet, parse_feed
+from bot.sources.netguard import trusting
+from bot.store import Store, WebSubState, utcnow
+
+if TYPE_CHECKING:
+    from bot.pipeline import IngestReport
+
+log = logging.getLogger(__name__)
+
+PushHandler = Callable[[FeedConfig, list[Article]], Awaitable["IngestReport"]]
+RENEW_BEFORE = 0.1
+"""Renew when less than this share of the lease is left (and at least a day before)."""
+_DIGESTS = {"sha1": hashlib.sha1, "sha256": hashlib.sha256, "sha384": hashlib.sha384,
+            "sha512": hashlib.sha512}
+
+
+def feed_key(url: str) -> str:
+    """The path segment of a feed's callback URL: stable, and reveals nothing of the feed."""
+    return hashlib.sha256(url.encode()).hexdigest()[:24]
+
+
+def signature_ok(secret: str, body: bytes, header: str | None) -> bool:
+    """``X-Hub-Signature: sha256=<hex HMAC of the body>`` (sha1/384/512 too), checked in
+    constant time."""
+    if not header or "=" not in header:
+        return False
+    method, _, given = header.partition("=")
+    digest = _DIGESTS.get(method.strip().lower())
+    if digest is None:
+        return False
+    expected = hmac.new(secret.encode(), body, digest).hexdigest()
+    return hmac.compare_digest(expected, given.strip().lower())
+
+
+class WebSub:
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        client: Callable[[], httpx.AsyncClient],
+        on_push: PushHandler,
+    ) -> None:
+        self.settings = settings
+        self.config = settings.websub
+        self.store = store
+        self._client = client
+        self.on_push = on_push
+        self.feeds = {feed_key(f.url): f for f in settings.feeds}
+        self._active: dict[str, WebSubState] = {}
+        self._runner: web.AppRunner | None = None
+        self._tasks: set[asyncio.Task[object]] = set()
+        self.port: int | None = None
+
+    # -- the callback server ---------------------------------------------------------------
+
+    async def start(self) -> None:
+        for sub in await asyncio.to_thread(self.store.websub_all):
+            if sub.state == "active":
+                self._active[sub.feed_url] = sub
+        app = web.Application(client_max_size=self.settings.max_feed_bytes)
+        app.router.add_get("/{key}", self._verify)
+        app.router.add_post("/{key}", self._push)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.config.listen_host, self.config.listen_port)
+        await site.start()
+        server = getattr(site, "_server", None)
+        sockets = getattr(server, "sockets", None) or []
+        self.port = sockets[0].getsockname()[1] if sockets else self.config.listen_port
+        log.info("WebSub callback listening on %s:%s", self.config.listen_host, self.port)
+
+    async def stop(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        if self._tasks:
+            await asyncio.wait(self._tasks, timeout=10)
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    def callback_for(self, feed_url: str) -> str:
+        assert self.config.callback_url
+        return f"{self.config.callback_url}/{feed_key(feed_url)}"
+
+    async def _verify(self, request: web.Request) -> web.StreamResponse:
+        """The hub's intent verification: echo the challenge for what we asked, only."""
+        feed = self.feeds.get(request.match_info["key"])
+        q = request.query
+        mode, topic = q.get("hub.mode", ""), q.get("hub.topic", "")
+        sub = await asyncio.to_thread(self.store.websub, feed.url) if feed else None
+        if feed is None or sub is None or topic != sub.topic:
+            return web.Response(status=404, text="unknown subscription")
+        if mode == "denied":
+            reason = q.get("hub.reason", "no reason given")[:300]
+            log.warning("WebSub hub %s denied %s: %s", sub.hub, feed.url, reason)
+            await asyncio.to_thread(
+                self.store.set_websub, feed.url, state="failed", last_error=f"denied: {reason}"
+            )
+            self._active.pop(feed.url, None)
+            return web.Response(text="ok")
+        challenge = q.get("hub.challenge", "")
+        if mode != "subscribe" or not challenge or sub.state == "failed":
+            return web.Response(status=404, text="not expecting this")
+        try:
+            lease = int(q.get("hub.lease_seconds", ""))
+        except ValueError:
+            lease = int(self.config.lease.total_seconds())
+        expires = utcnow() + timedelta(seconds=max(60, lease))
+        await asyncio.to_thread(
+            self.store.set_websub, feed.url, state="active", expires_at=expires, last_error=None
+        )
+        state = await asyncio.to_thread(self.store.websub, feed.url)
+        if state is not None:
+            self._active[feed.url] = state
+        log.info("WebSub: %s subscribed at %s until %s", feed.url, sub.hub, f"{expires:%Y-%m-%d}")
+        return web.Response(text=challenge, content_type="text/plain")
+
+    async def _push(self, request: web.Request) -> web.StreamResponse:
+        """New content from the hub. Always 2xx (the spec: a bad signature is ignored
+        locally, not argued with); only a correctly signed body is ingested."""
+        feed = self.feeds.get(request.match_info["key"])
+        sub = await asyncio.to_thread(self.store.websub, feed.url) if feed else None
+        if feed is None or sub is None:
+            return web.Response(status=404, text="unknown subscription")
+        try:
+            body = await request.read()
+        except web.HTTPRequestEntityTooLarge:
+            log.warning("WebSub push for %s larger than the feed size cap, ignored", feed.url)
+            return web.Response(status=413)
+        if not signature_ok(sub.secret, body, request.headers.get("X-Hub-Signature")):
+            log.warning("WebSub push for %s with a missing or wrong signature, ignored", feed.url)
+            return web.Response(status=202)
+        task = asyncio.get_running_loop().create_task(
+            self._ingest(feed, sub.topic, body, request.headers.get("Content-Type"))
+        )
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return web.Response(status=202)
+
+    async def _ingest(
+        self, feed: FeedConfig, topic: str, body: bytes, content_type: str | None
+    ) -> None:
+        try:
+            parsed = await asyncio.to_thread(
+                parse_feed, body, url=topic, feed=feed, content_type=content_type
+            )
+        except FeedError as e:
+            log.warning("WebSub push for %s is not a feed: %s", feed.url, e)
+            return
+        except Exception:
+            log.warning("WebSub push for %s: parser crashed", feed.url, exc_info=True)
+            return
+        try:
+            await self.on_push(feed, list(parsed.articles))
+        except Exception:
+            log.exception("WebSub push for %s could not be ingested", feed.url)
+
+    # -- subscribing -------------------------------------------------------------------------
+
+    def is_active(self, feed_url: str) -> bool:
+        sub = self._active.get(feed_url)
+        return bool(sub and sub.expires_at and sub.expires_at > utcnow())
+
+    async def discovered(self, feed: FeedConfig, hub: str, topic: str) -> None:
+        """A poll found the feed's hub: subscribe, unless already (or just) asked."""
+        sub = await asyncio.to_thread(self.store.websub, feed.url)
+        if sub is not None and sub.hub == hub and sub.topic == topic:
+            if sub.state == "active" and not self._renewal_due(sub):
+                return
+            recently = sub.requested_at and utcnow() - sub.requested_at < timedelta(hours=1)
+            if sub.state in ("requested", "failed") and recently:
+                return
+        await self.subscribe(feed, hub, topic)
+
+    def _renewal_due(self, sub: WebSubState) -> bool:
+        if sub.expires_at is None:
+            return True
+        lease = self.config.lease
+        margin = max(timedelta(days=1) if lease > timedelta(days=2) else lease / 4,
+                     lease * RENEW_BEFORE)
+        return sub.expires_at - utcnow() < margin
+
+    async def subscribe(self, feed: FeedConfig, hub: str, topic: str) -> bool:
+        """Ask the hub; True when it accepted the request (verification comes separately)."""
+        secret = secrets.token_hex(24)
+        await asyncio.to_thread(
+            self.store.set_websub, feed.url, hub=hub, topic=topic, secret=secret,
+            state="requested", requested_at=utcnow(), last_error=None,
+        )
+        form = {
+            "hub.mode": "subscribe",
+            "hub.topic": topic,
+            "hub.callback": self.callback_for(feed.url),
+            "hub.secret": secret,
+            "hub.lease_seconds": str(int(self.config.lease.total_seconds())),
+        }
+        error = await self._post_hub(hub, form, feed)
+        if error is None:
+            log.info("WebSub: asked %s to push %s", hub, feed.url)
+            return True
+        log.warning("WebSub subscription of %s at %s failed: %s", feed.url, hub, error)
+        await asyncio.to_thread(self.store.set_websub, feed.url, state="failed", last_error=error)
+        return False
+
+    async def _post_hub(self, hub: str, form: dict[str, str], feed: FeedConfig) -> str | None:
+        # Same vetting as a redirect: a hub on a private address is refused unless it is the
+        # feed's own, admin-configured host.
+        client = self._client()
+        trusted = urlsplit(feed.url).hostname or ""
+        try:
+            if (urlsplit(hub).hostname or "") != trusted:
+                await _vet(hub, trusted, "WebSub hub at")
+            with trusting([trusted]):
+                resp = await client.post(
+                    hub,
+                    content=urlencode(form).encode(),
+                    headers={"Content-Type": "application/x-www-form-urlencoded"},
+                    timeout=self.settings.fetch_timeout.total_seconds(),
+                )
+        except Exception as e:  # any failure is one line on the subscription
+            return str(e) or type(e).__name__
+        if resp.status_code not in (202, 204):
+            return f"hub answered HTTP {resp.status_code}"
+        return None
+
+    async def renew_due(self) -> int:
+        """Renew every subscription close to the end of its lease; returns how many."""
+        renewed = 0
+        by_url = {f.url: f for f in self.settings.feeds}
+        for sub in await asyncio.to_thread(self.store.websub_all):
+            feed = by_url.get(sub.feed_url)
+            if feed is None or sub.state != "active" or not self._renewal_due(sub):
+                continue
+            renewed += await self.subscribe(feed, sub.hub, sub.topic)
+        return renewed
