@@ -76,7 +76,8 @@ _SCRIPT_LANGS = {
 }
 
 
-def _clean_hint(hint: str | None) -> str | None:
+def clean_hint(hint: str | None) -> str | None:
+    """``en-GB``/``uk_UA`` -> ``en``/``uk``; None when it is no language code."""
     if not hint:
         return None
     code = hint.strip().lower().replace("_", "-").split("-")[0]
@@ -89,7 +90,7 @@ def detect_language(text: str, hint: str | None = None) -> str:
     Feeds often declare a site-wide language, so a hint is checked against the script and,
     for longer Latin text, against langid's probability before it is believed.
     """
-    hint = _clean_hint(hint)
+    hint = clean_hint(hint)
     sample = text[:4000]
     script = _script(sample)
     if script in ("hangul", "kana"):
@@ -179,7 +180,7 @@ def _build(lang: str) -> Language:
 
 def get_pipeline(lang: str) -> Language:
     """The cached pipeline for ``lang``: sentences, and lemmas where a table exists."""
-    lang = _clean_hint(lang) or "xx"
+    lang = clean_hint(lang) or "xx"
     with _lock:
         nlp = _pipelines.get(lang)
         if nlp is None:
