@@ -589,6 +589,7 @@ def extract_quotes(text: str, language: str) -> tuple[Quote, ...]:
             before_all = text[: offset + raw.start]
             before = para[prev_end : max(raw.start - 1, prev_end)]
             after = para[raw.close_end : raw.close_end + 160]
+            attr: _Attribution | None
             if colon:
                 intro = re.split(r"(?<=[.!?])\s+", prev_para.strip())[-1]
                 name = _last_name_run(intro)
