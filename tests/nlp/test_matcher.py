@@ -204,3 +204,43 @@ def test_cache_does_not_keep_a_watchlist_alive() -> None:
     gc.collect()
     assert ref() is None
     assert key not in matcher._cache
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "transfer"),
+    [
+        ("en", "The army bought new rifles from its own factories.", False),
+        ("en", "Seoul will sell K9 howitzers to Warsaw.", True),
+        ("ru", "Офицеры получили награды от командования частей вооружения.", False),
+        ("uk", "Москва скоротила постачання газу, а ракети падали поруч.", False),
+        ("uk", "Волонтери доставили дрони українським підрозділам.", True),
+        ("de", "Deutschland hat Artilleriemunition an die Ukraine geliefert.", True),
+        ("fr", "La course aux armements inquiète l'Europe.", False),
+        ("es", "El Gobierno aprobó la exportación de armas a Polonia.", True),
+        ("ko", "한화는 동유럽으로 수출하는 K-9 자주포 물량을 늘렸다.", True),
+        ("ko", "정부는 우크라이나에 대한 무기 지원 여부를 검토했다.", True),
+    ],
+)
+def test_arms_transfer_phrasings(watchlist: Watchlist, lang: str, text: str, transfer: bool) -> None:
+    assert ("arms-transfers" in ids("", text, watchlist, lang)) is transfer
+
+
+def test_an_admin_adds_an_entity_in_three_languages_by_yaml_alone(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from bot.nlp.watchlist import load_watchlist
+
+    path = tmp_path / "watchlist.yaml"
+    path.write_text(
+        "items:\n"
+        "  - id: zaporizhzhia\n"
+        "    name: Zaporizhzhia plant\n"
+        "    aliases:\n"
+        "      en: [Zaporizhzhia*]\n"
+        "      de: [Saporischschja*]\n"
+        "      uk: [Запоріж*]\n",
+        encoding="utf-8",
+    )
+    wl = load_watchlist(path)
+    assert ids("", "Fire near the Zaporizhzhia plant.", wl, "en") == {"zaporizhzhia"}
+    assert ids("", "Brand im AKW Saporischschja.", wl, "de") == {"zaporizhzhia"}
+    assert ids("", "Пожежа на Запорізькій АЕС.", wl, "uk") == set()  # Запоріж* ≠ Запорізьк*
+    assert ids("", "Пожежа біля Запоріжжя.", wl, "uk") == {"zaporizhzhia"}
