@@ -31,7 +31,7 @@ from bot.nlp.phrases import (
     compile_phrase,
     prefilter_keys,
 )
-from bot.nlp.pipelines import get_pipeline, has_lookup_lemmas, lemma_table
+from bot.nlp.pipelines import get_pipeline, has_lookup_lemmas, lookup_lemmas
 from bot.nlp.text import WORD_RE, fold, fold_aligned, same_length_clean
 from bot.nlp.watchlist import ANY_LANGUAGE, Terms, WatchItem, Watchlist
 
@@ -74,6 +74,51 @@ class _Plan:
 
     index: PhraseIndex
     automaton: Any | None
+    lemmas: dict[str, str] = field(default_factory=dict)
+    """Lookup lemmas of the forms whose lemma can match a phrase word (exact results with
+    a table a few hundred entries long instead of hundreds of thousands)."""
+
+
+def _useful_lemmas(index: PhraseIndex, lang: str) -> dict[str, str]:
+    """The part of the language's lemma table that can change a match.
+
+    A lemma matters only if it equals, starts or ends with a phrase word. Forms whose
+    lowercase is kept are kept too (with their own lemma), so that a lookup of the form
+    as written, then lowercased, answers exactly as the whole table would.
+    """
+    exact: set[str] = set()
+    prefixes: set[str] = set()
+    suffixes: set[str] = set()
+    for bucket in (index.exact, index.prefix, index.suffix):
+        for entries in bucket.values():
+            for phrase, _tag in entries:
+                for w in phrase.words:
+                    {"exact": exact, "prefix": prefixes, "suffix": suffixes}[w.mode].add(w.value)
+    verdict: dict[str, bool] = {}
+
+    def useful(lemma: str) -> bool:
+        ok = verdict.get(lemma)
+        if ok is None:
+            f = fold(lemma)
+            ok = (
+                f in exact
+                or any(f.startswith(p) for p in prefixes)
+                or any(f.endswith(x) for x in suffixes)
+            )
+            verdict[lemma] = ok
+        return ok
+
+    kept: dict[str, str] = {}
+    others: dict[str, str] = {}
+    for form, lemma in lookup_lemmas(lang):
+        if useful(lemma):
+            kept[form] = lemma
+        elif form != form.lower():
+            others[form] = lemma
+    for form, lemma in others.items():
+        if form.lower() in kept:
+            kept[form] = lemma
+    return kept
 
 
 class _Keys:
@@ -112,7 +157,7 @@ def _build_plan(watchlist: Watchlist, lang: str) -> _Plan:
                 phrase = compile_phrase(source)
                 index.add(phrase, (ii, slot))
                 keys.add(ii, slot, phrase, lang)
-    return _Plan(index, keys.automaton())
+    return _Plan(index, keys.automaton(), _useful_lemmas(index, lang))
 
 
 def _build_screen(watchlist: Watchlist) -> _Plan:
@@ -236,14 +281,6 @@ def _key_positions(plan: _Plan, wanted: set[Hashable], folded: str) -> list[int]
     return out
 
 
-def _lookup(table: Mapping[str, Any], word: str) -> str:
-    """A lemma from a lookup table (some tables hold a list of candidates)."""
-    value = table.get(word)
-    if isinstance(value, list):
-        value = value[0] if value else None
-    return value if isinstance(value, str) else ""
-
-
 @dataclass(frozen=True)
 class _Doc:
     text: str
@@ -279,7 +316,9 @@ def _regions(sent_starts: Sequence[int], hits: Sequence[int], size: int) -> list
     return ranges
 
 
-def _analyse(lang: str, text: str, hits: Sequence[int] | None = None) -> _Doc:
+def _analyse(
+    lang: str, text: str, lemmas: Mapping[str, str], hits: Sequence[int] | None = None
+) -> _Doc:
     """Words with lemmas and sentence numbers (sentences also end at line breaks).
 
     ``hits``: offsets in ``text`` where the prefilter found a key. Then only the sentences
@@ -288,8 +327,8 @@ def _analyse(lang: str, text: str, hits: Sequence[int] | None = None) -> _Doc:
     is the same for any rule that works within a sentence.
     """
     nlp = get_pipeline(lang)
-    table = lemma_table(nlp)
-    doc = _tokenise(nlp, same_length_clean(text)) if table else nlp(same_length_clean(text))
+    own = nlp.has_pipe("lemmatizer")  # a configured trained pipeline lemmatizes itself
+    doc = nlp(same_length_clean(text)) if own else _tokenise(nlp, same_length_clean(text))
     starts = {0, *(s.start_char for s in doc.sents), *(m.end() for m in _NEWLINES.finditer(text))}
     sent_starts = tuple(sorted(s for s in starts if s < len(text) or s == 0))
     if hits is None:
@@ -309,8 +348,8 @@ def _analyse(lang: str, text: str, hits: Sequence[int] | None = None) -> _Doc:
             start, end = idx + m.start(), idx + m.end()
             piece = text[start:end]
             norm = fold(piece)
-            if table:  # what the lookup lemmatizer would say, then the lowercased form
-                lemma = _lookup(table, piece) or _lookup(table, piece.lower())
+            if not own:  # what the lookup lemmatizer would say, then the lowercased form
+                lemma = lemmas.get(piece) or lemmas.get(piece.lower()) or ""
             else:
                 whole = m.start() == 0 and m.end() == len(tok_text)
                 lemma = tok.lemma_ if whole else ""
@@ -494,7 +533,7 @@ def match(
     folded = fold_aligned(text) if by_sentence else None
     if folded is not None:
         hits = _key_positions(plan, wanted, folded)
-    doc = _analyse(lang, text, hits)
+    doc = _analyse(lang, text, plan.lemmas, hits)
     title_end = lead_ws + len(t) if derived else 0
     body = [s for s in doc.sent_starts if s >= title_end]
     body_start = body[0] if body else title_end
@@ -510,7 +549,7 @@ def match(
         return TITLE_WEIGHT, True
 
     text_hits = plan.index.find(doc.words, wanted)
-    title_doc = _analyse(lang, t) if t and not derived else None
+    title_doc = _analyse(lang, t, plan.lemmas) if t and not derived else None
     title_hits = plan.index.find(title_doc.words, wanted) if title_doc else []
 
     results: list[tuple[float, int, Match]] = []

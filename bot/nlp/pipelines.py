@@ -7,10 +7,12 @@ installed a trained pipeline can prefer it with ``configure``; it is never requi
 
 from __future__ import annotations
 
+import gzip
+import json
 import logging
 import re
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
@@ -130,6 +132,24 @@ def has_lookup_lemmas(lang: str) -> bool:
         return False
 
 
+def lookup_lemmas(lang: str) -> Iterator[tuple[str, str]]:
+    """(form, lemma) pairs of spacy-lookups-data's table for ``lang`` (none without one).
+
+    Read on demand rather than through spaCy's lemmatizer, which would keep every table
+    in memory (≈100 MB a language); the matcher keeps only the few forms it can use.
+    """
+    if not has_lookup_lemmas(lang):
+        return
+    path = resources.files("spacy_lookups_data") / "data" / f"{lang}_lemma_lookup.json.gz"
+    with path.open("rb") as raw, gzip.open(raw, "rt", encoding="utf-8") as fh:
+        table = json.load(fh)
+    for form, lemma in table.items():
+        if isinstance(lemma, list):
+            lemma = lemma[0] if lemma else ""
+        if isinstance(form, str) and isinstance(lemma, str) and lemma:
+            yield form, lemma
+
+
 def configure(models: Mapping[str, str]) -> None:
     """Prefer installed trained pipelines per language (``{"fr": "fr_core_news_sm"}``).
 
@@ -166,20 +186,14 @@ def _build(lang: str) -> Language:
             return nlp
         except OSError:
             log.warning("spaCy pipeline %r for %r is not installed; using a blank one", name, lang)
-    nlp = _blank(lang)
-    if has_lookup_lemmas(nlp.lang):
-        try:
-            nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
-            nlp.initialize()
-        except (ValueError, ImportError) as exc:  # pragma: no cover - depends on installed data
-            log.warning("no lookup lemmatizer for %r: %s", lang, exc)
-            nlp = _blank(lang)
+    nlp = _blank(lang)  # lemmas come from ``lookup_lemmas``, filtered by the matcher
     nlp.add_pipe("sentencizer")
     return nlp
 
 
 def get_pipeline(lang: str) -> Language:
-    """The cached pipeline for ``lang``: sentences, and lemmas where a table exists."""
+    """The cached pipeline for ``lang``: tokens and sentences (and whatever a configured
+    trained pipeline adds, such as lemmas)."""
     lang = clean_hint(lang) or "xx"
     with _lock:
         nlp = _pipelines.get(lang)
@@ -187,15 +201,3 @@ def get_pipeline(lang: str) -> Language:
             nlp = _build(lang)
             _pipelines[lang] = nlp
         return nlp
-
-
-def lemma_table(nlp: Language) -> Mapping[str, Any]:
-    """The lookup lemma table of a pipeline (empty when it has none)."""
-    if not nlp.has_pipe("lemmatizer"):
-        return {}
-    lemmatizer = nlp.get_pipe("lemmatizer")
-    lookups = getattr(lemmatizer, "lookups", None)
-    if lookups is None or not lookups.has_table("lemma_lookup"):
-        return {}
-    table: Mapping[str, Any] = lookups.get_table("lemma_lookup")
-    return table
