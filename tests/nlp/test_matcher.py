@@ -87,6 +87,9 @@ def test_positives(watchlist: Watchlist, lang: str, text: str, expected: set[str
         ("ko", "태평양 연안에서 달러 환율이 올랐다."),
         ("ko", "한국과 일본이 무기한 협상을 시작했다."),
         ("ko", "북한산 등산객이 늘었다."),
+        ("fr", "Les montagnes russes du parc rouvrent ; la salade russe était au menu."),
+        ("es", "La montaña rusa y la ensaladilla rusa triunfan en verano."),
+        ("ru", "Ремонт Курского вокзала завершат весной."),
     ],
 )
 def test_hard_negatives(watchlist: Watchlist, lang: str, text: str) -> None:
