@@ -6,8 +6,8 @@
 from __future__ import annotations
 
 from bot.models import Analysis
-from bot.nlp.matcher import match
-from bot.nlp.pipelines import configure, detect_language, get_pipeline
+from bot.nlp.matcher import could_match, haystack_of, match
+from bot.nlp.pipelines import clean_hint, configure, detect_language, get_pipeline
 from bot.nlp.quotes import extract_quotes
 from bot.nlp.watchlist import WatchItem, Watchlist, load_watchlist, parse_watchlist
 
@@ -16,6 +16,7 @@ __all__ = [
     "Watchlist",
     "analyze",
     "configure",
+    "could_match",
     "detect_language",
     "extract_quotes",
     "get_pipeline",
@@ -28,6 +29,9 @@ MAX_TITLE_CHARS = 1_000
 MAX_TEXT_CHARS = 200_000
 """What is analysed of one document: several times the longest news article, and far below
 spaCy's ``max_length``, so a hostile or broken source cannot stall or crash the matcher."""
+
+QUICK_SAMPLE = 200
+"""Characters that name the language of a document the prefilter ruled out (cheap)."""
 
 
 def analyze(
@@ -51,8 +55,17 @@ def analyze(
     """
     title, text = title[:MAX_TITLE_CHARS], text[:MAX_TEXT_CHARS]
     sample = text if text.startswith(title.strip()) else f"{title}\n{text}"
+    haystack = haystack_of(title, text)
+    if quotes is not True and not could_match(watchlist, haystack):
+        # Most of a stream: nothing can match, so skip full detection and spaCy. The
+        # language is still reported: the declared one, or a guess from the opening.
+        return Analysis(
+            language=clean_hint(language) or detect_language(sample[:QUICK_SAMPLE]),
+            matches=(),
+            quotes=(),
+        )
     lang = detect_language(sample, hint=language)
-    matches = match(title, text, watchlist, lang)
+    matches = match(title, text, watchlist, lang, haystack=haystack)
     want_quotes = bool(matches) if quotes is None else quotes
     return Analysis(
         language=lang,

@@ -15,16 +15,24 @@ import bisect
 import re
 import threading
 import weakref
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import ahocorasick
 
 from bot.models import Match
-from bot.nlp.phrases import Hit, PhraseIndex, Word, compile_phrase, prefilter_key
-from bot.nlp.pipelines import get_pipeline, has_lookup_lemmas, lemma_table
-from bot.nlp.text import WORD_RE, fold, same_length_clean
+from bot.nlp.phrases import (
+    INFIX_LANGUAGES,
+    Hit,
+    Phrase,
+    PhraseIndex,
+    Word,
+    compile_phrase,
+    prefilter_keys,
+)
+from bot.nlp.pipelines import get_pipeline, has_lookup_lemmas, lookup_lemmas
+from bot.nlp.text import WORD_RE, fold, fold_aligned, same_length_clean
 from bot.nlp.watchlist import ANY_LANGUAGE, Terms, WatchItem, Watchlist
 
 TITLE_WEIGHT = 3.0
@@ -42,7 +50,7 @@ _NEWLINES = re.compile(r"\n+")
 
 def _terms_for(terms: Terms, lang: str) -> list[str]:
     """The doc language's phrases plus ``any``; every language's when it has none."""
-    if lang in terms:
+    if lang in terms and lang != ANY_LANGUAGE:
         return [*terms[lang], *terms.get(ANY_LANGUAGE, [])]
     return [p for phrases in terms.values() for p in phrases]
 
@@ -56,34 +64,112 @@ def _slots(item: WatchItem) -> list[tuple[Hashable, Terms]]:
     return slots
 
 
+Payload = tuple[int, Hashable, int, int, int, bool]
+"""(item index, slot, phrase number, keys in the phrase, key number, must start a word)."""
+
+
 @dataclass
 class _Plan:
-    """A watchlist compiled for one document language."""
+    """A watchlist compiled for one document language (or, as the screen, for all)."""
 
     index: PhraseIndex
     automaton: Any | None
+    lemmas: dict[str, str] = field(default_factory=dict)
+    """Lookup lemmas of the forms whose lemma can match a phrase word (exact results with
+    a table a few hundred entries long instead of hundreds of thousands)."""
+
+
+def _useful_lemmas(index: PhraseIndex, lang: str) -> dict[str, str]:
+    """The part of the language's lemma table that can change a match.
+
+    A lemma matters only if it equals, starts or ends with a phrase word. Forms whose
+    lowercase is kept are kept too (with their own lemma), so that a lookup of the form
+    as written, then lowercased, answers exactly as the whole table would.
+    """
+    exact: set[str] = set()
+    prefixes: set[str] = set()
+    suffixes: set[str] = set()
+    for bucket in (index.exact, index.prefix, index.suffix):
+        for entries in bucket.values():
+            for phrase, _tag in entries:
+                for w in phrase.words:
+                    {"exact": exact, "prefix": prefixes, "suffix": suffixes}[w.mode].add(w.value)
+    verdict: dict[str, bool] = {}
+
+    def useful(lemma: str) -> bool:
+        ok = verdict.get(lemma)
+        if ok is None:
+            f = fold(lemma)
+            ok = (
+                f in exact
+                or any(f.startswith(p) for p in prefixes)
+                or any(f.endswith(x) for x in suffixes)
+            )
+            verdict[lemma] = ok
+        return ok
+
+    kept: dict[str, str] = {}
+    others: dict[str, str] = {}
+    for form, lemma in lookup_lemmas(lang):
+        if useful(lemma):
+            kept[form] = lemma
+        elif form != form.lower():
+            others[form] = lemma
+    for form, lemma in others.items():
+        if form.lower() in kept:
+            kept[form] = lemma
+    return kept
+
+
+class _Keys:
+    """Prefilter keys of many phrases, built into one Aho-Corasick automaton."""
+
+    def __init__(self) -> None:
+        self.keys: dict[str, list[Payload]] = {}
+        self.phrases = 0
+
+    def add(self, ii: int, slot: Hashable, phrase: Phrase, lang: str) -> None:
+        if slot == EXCLUDE or (isinstance(slot, tuple) and slot[0] == "none"):
+            return  # what only vetoes can never make a document match
+        lemmatized = lang == ANY_LANGUAGE or has_lookup_lemmas(lang)
+        infix = lang == ANY_LANGUAGE or lang in INFIX_LANGUAGES
+        keys = prefilter_keys(phrase, lemmatized, infix)
+        for k, (key, word_start) in enumerate(keys):
+            self.keys.setdefault(key, []).append((ii, slot, self.phrases, len(keys), k, word_start))
+        self.phrases += 1
+
+    def automaton(self) -> Any | None:
+        if not self.keys:
+            return None
+        automaton = ahocorasick.Automaton()
+        for key, payloads in self.keys.items():
+            automaton.add_word(key, (key, tuple(payloads)))
+        automaton.make_automaton()
+        return automaton
 
 
 def _build_plan(watchlist: Watchlist, lang: str) -> _Plan:
     index = PhraseIndex()
-    keys: dict[str, list[tuple[int, Hashable, bool]]] = {}
-    lemmatized = has_lookup_lemmas(lang) or lang == ANY_LANGUAGE
+    keys = _Keys()
     for ii, item in enumerate(watchlist.items):
         for slot, terms in _slots(item):
             for source in _terms_for(terms, lang):
                 phrase = compile_phrase(source)
                 index.add(phrase, (ii, slot))
-                if slot == EXCLUDE or (isinstance(slot, tuple) and slot[0] == "none"):
-                    continue
-                key, word_start = prefilter_key(phrase, lemmatized)
-                keys.setdefault(key, []).append((ii, slot, word_start))
-    if not keys:
-        return _Plan(index, None)
-    automaton = ahocorasick.Automaton()
-    for key, payloads in keys.items():
-        automaton.add_word(key, (key, tuple(payloads)))
-    automaton.make_automaton()
-    return _Plan(index, automaton)
+                keys.add(ii, slot, phrase, lang)
+    return _Plan(index, keys.automaton(), _useful_lemmas(index, lang))
+
+
+def _build_screen(watchlist: Watchlist) -> _Plan:
+    """One automaton over the keys of every language's phrases, to run before we even know
+    the document's language; each key is as loose as its own language's plan needs."""
+    keys = _Keys()
+    for ii, item in enumerate(watchlist.items):
+        for slot, terms in _slots(item):
+            for lang, sources in terms.items():
+                for source in sources:
+                    keys.add(ii, slot, compile_phrase(source), lang)
+    return _Plan(PhraseIndex(), keys.automaton())
 
 
 @dataclass
@@ -91,12 +177,18 @@ class _Compiled:
     """Plans per language. Holds no reference to the watchlist, so the cache cannot keep it alive."""
 
     plans: dict[str, _Plan] = field(default_factory=dict)
+    screen: _Plan | None = None
 
     def plan(self, watchlist: Watchlist, lang: str) -> _Plan:
         plan = self.plans.get(lang)
         if plan is None:
             plan = self.plans[lang] = _build_plan(watchlist, lang)
         return plan
+
+    def language_free(self, watchlist: Watchlist) -> _Plan:
+        if self.screen is None:
+            self.screen = _build_screen(watchlist)
+        return self.screen
 
 
 _cache: dict[int, tuple[weakref.ref[Watchlist], _Compiled]] = {}
@@ -123,17 +215,43 @@ def _compiled(watchlist: Watchlist) -> _Compiled:
         return compiled
 
 
+def haystack_of(title: str, text: str) -> str:
+    """The folded text the prefilter scans: title and body (a repeated title is harmless)."""
+    t = title.strip()
+    return fold(text if not t or text.lstrip().startswith(t) else f"{t}\n{text}")
+
+
+def could_match(watchlist: Watchlist, haystack: str) -> bool:
+    """Whether any item might match a document whose folded text is ``haystack``.
+
+    Language-free, so a document that cannot match skips language detection and spaCy:
+    one Aho-Corasick pass over every language's alias stems. False means no item can
+    match in any language; True only means the full matcher must look.
+    """
+    if not watchlist.items:
+        return False
+    screen = _compiled(watchlist).language_free(watchlist)
+    return bool(_candidates(screen, watchlist, haystack))
+
+
 def _candidates(plan: _Plan, watchlist: Watchlist, haystack: str) -> set[Hashable]:
     """Tags (item, slot) worth looking for: items the prefilter cannot rule out."""
     if plan.automaton is None:
         return set()
     present: set[tuple[int, Hashable]] = set()
+    partial: dict[int, set[int]] = {}
     for end, (key, payloads) in plan.automaton.iter(haystack):
         start = end - len(key) + 1
         at_word_start = start == 0 or not haystack[start - 1].isalnum()
-        for ii, slot, word_start in payloads:
+        for ii, slot, pid, nkeys, k, word_start in payloads:
             if at_word_start or not word_start:
-                present.add((ii, slot))
+                if nkeys == 1:
+                    present.add((ii, slot))
+                else:
+                    seen = partial.setdefault(pid, set())
+                    seen.add(k)
+                    if len(seen) == nkeys:
+                        present.add((ii, slot))
     wanted: set[Hashable] = set()
     for ii, item in enumerate(watchlist.items):
         ok = (ii, ALIAS) in present
@@ -147,12 +265,20 @@ def _candidates(plan: _Plan, watchlist: Watchlist, haystack: str) -> set[Hashabl
     return wanted
 
 
-def _lookup(table: Mapping[str, Any], word: str) -> str:
-    """A lemma from a lookup table (some tables hold a list of candidates)."""
-    value = table.get(word)
-    if isinstance(value, list):
-        value = value[0] if value else None
-    return value if isinstance(value, str) else ""
+def _key_positions(plan: _Plan, wanted: set[Hashable], folded: str) -> list[int]:
+    """Where the keys of the wanted items occur in ``folded`` (start offsets)."""
+    items = {tag[0] for tag in wanted if isinstance(tag, tuple)}
+    out: list[int] = []
+    if plan.automaton is None:
+        return out
+    for end, (key, payloads) in plan.automaton.iter(folded):
+        start = end - len(key) + 1
+        at_word_start = start == 0 or not folded[start - 1].isalnum()
+        for ii, _slot, _pid, _n, _k, word_start in payloads:
+            if ii in items and (at_word_start or not word_start):
+                out.append(start)
+                break
+    return out
 
 
 @dataclass(frozen=True)
@@ -162,34 +288,87 @@ class _Doc:
     sent_starts: tuple[int, ...]
 
 
-def _analyse(lang: str, text: str) -> _Doc:
-    """Words with lemmas and sentence numbers (sentences also end at line breaks)."""
+def _tokenise(nlp: Any, text: str) -> Any:
+    """Tokens and sentences, without spaCy's lemmatizer: ``_analyse`` reads the same
+    lookup table itself, only for the words it keeps (the pipe would cost a third more)."""
+    doc = nlp.make_doc(text)
+    for name, proc in nlp.pipeline:
+        if name != "lemmatizer":
+            doc = proc(doc)
+    return doc
+
+
+def _regions(sent_starts: Sequence[int], hits: Sequence[int], size: int) -> list[tuple[int, int]]:
+    """Character ranges worth reading: each sentence holding a prefilter hit, with the
+    sentence before and after it (a phrase may straddle a sentence break: ``N. Korea``)."""
+    keep: set[int] = set()
+    for pos in hits:
+        s = bisect.bisect_right(sent_starts, pos) - 1
+        keep.update((s - 1, s, s + 1))
+    ranges: list[tuple[int, int]] = []
+    n = len(sent_starts)
+    for s in sorted(k for k in keep if 0 <= k < n):
+        start, end = sent_starts[s], sent_starts[s + 1] if s + 1 < n else size
+        if ranges and ranges[-1][1] >= start:
+            ranges[-1] = (ranges[-1][0], end)
+        else:
+            ranges.append((start, end))
+    return ranges
+
+
+def _analyse(
+    lang: str, text: str, lemmas: Mapping[str, str], hits: Sequence[int] | None = None
+) -> _Doc:
+    """Words with lemmas and sentence numbers (sentences also end at line breaks).
+
+    ``hits``: offsets in ``text`` where the prefilter found a key. Then only the sentences
+    around them are turned into words (the rest of a long article costs only spaCy's
+    tokenizer); sentence numbers and offsets stay those of the whole text, so the result
+    is the same for any rule that works within a sentence.
+    """
     nlp = get_pipeline(lang)
-    doc = nlp(same_length_clean(text))
-    table = lemma_table(nlp)
+    own = nlp.has_pipe("lemmatizer")  # a configured trained pipeline lemmatizes itself
+    doc = nlp(same_length_clean(text)) if own else _tokenise(nlp, same_length_clean(text))
     starts = {0, *(s.start_char for s in doc.sents), *(m.end() for m in _NEWLINES.finditer(text))}
     sent_starts = tuple(sorted(s for s in starts if s < len(text) or s == 0))
+    if hits is None:
+        tokens: Iterable[Any] = doc
+    else:
+        spans = (
+            doc.char_span(a, b, alignment_mode="expand")
+            for a, b in _regions(sent_starts, hits, len(text))
+        )
+        tokens = (tok for span in spans if span is not None for tok in span)
     raw: list[tuple[int, int, str, str]] = []
-    for tok in doc:
+    for tok in tokens:
         if tok.is_space:
             continue
-        for m in WORD_RE.finditer(tok.text):
-            start, end = tok.idx + m.start(), tok.idx + m.end()
+        idx, tok_text = tok.idx, tok.text
+        for m in WORD_RE.finditer(tok_text):
+            start, end = idx + m.start(), idx + m.end()
             piece = text[start:end]
-            lemma = tok.lemma_ if (m.start() == 0 and m.end() == len(tok.text)) else ""
-            if table and (not lemma or lemma == tok.text):
-                lemma = _lookup(table, piece) or _lookup(table, piece.lower()) or lemma
             norm = fold(piece)
+            if not own:  # what the lookup lemmatizer would say, then the lowercased form
+                lemma = lemmas.get(piece) or lemmas.get(piece.lower()) or ""
+            else:
+                whole = m.start() == 0 and m.end() == len(tok_text)
+                lemma = tok.lemma_ if whole else ""
             raw.append((start, end, norm, fold(lemma) if lemma else norm))
     words = []
+    sent = 0
+    n_sents = len(sent_starts)
     for i, (start, end, norm, lemma) in enumerate(raw):
         joins = False
         if i + 1 < len(raw):
             gap = text[end : raw[i + 1][0]]
-            if len(norm) <= 2:
-                gap = gap.replace(".", "", 1)
-            joins = _JOIN.fullmatch(gap) is not None
-        sent = bisect.bisect_right(sent_starts, start) - 1
+            if gap == " ":
+                joins = True
+            else:
+                if len(norm) <= 2:
+                    gap = gap.replace(".", "", 1)
+                joins = _JOIN.fullmatch(gap) is not None
+        while sent + 1 < n_sents and sent_starts[sent + 1] <= start:
+            sent += 1
         words.append(Word(start, end, norm, lemma, sent, joins))
     return _Doc(text, tuple(words), sent_starts)
 
@@ -322,11 +501,14 @@ def _collect(
         found.add(surface, weight, None if title else (start, end), title or in_title)
 
 
-def match(title: str, text: str, watchlist: Watchlist, language: str) -> tuple[Match, ...]:
+def match(
+    title: str, text: str, watchlist: Watchlist, language: str, *, haystack: str | None = None
+) -> tuple[Match, ...]:
     """Watch items found in the document that reach their ``min_score``, strongest first.
 
     ``spans`` are offsets into ``text``. When ``text`` starts with ``title`` (a headline
-    taken from the first sentence) those hits count once, as title hits.
+    taken from the first sentence) those hits count once, as title hits. ``haystack`` is
+    ``haystack_of(title, text)`` when the caller already folded it.
     """
     if not watchlist.items or not (title.strip() or text.strip()):
         return ()
@@ -336,12 +518,22 @@ def match(title: str, text: str, watchlist: Watchlist, language: str) -> tuple[M
     t = title.strip()
     lead_ws = len(text) - len(text.lstrip())
     derived = bool(t) and text.startswith(t, lead_ws)
-    haystack = fold(text if derived or not t else f"{t}\n{text}")
+    if haystack is None:
+        haystack = haystack_of(title, text)
     wanted = _candidates(plan, watchlist, haystack)
     if not wanted:
         return ()
 
-    doc = _analyse(lang, text)
+    hits: list[int] | None = None
+    by_sentence = all(
+        watchlist.items[tag[0]].rule is None or watchlist.items[tag[0]].rule.within == "sentence"  # type: ignore[union-attr]
+        for tag in wanted
+        if isinstance(tag, tuple)
+    )
+    folded = fold_aligned(text) if by_sentence else None
+    if folded is not None:
+        hits = _key_positions(plan, wanted, folded)
+    doc = _analyse(lang, text, plan.lemmas, hits)
     title_end = lead_ws + len(t) if derived else 0
     body = [s for s in doc.sent_starts if s >= title_end]
     body_start = body[0] if body else title_end
@@ -357,7 +549,7 @@ def match(title: str, text: str, watchlist: Watchlist, language: str) -> tuple[M
         return TITLE_WEIGHT, True
 
     text_hits = plan.index.find(doc.words, wanted)
-    title_doc = _analyse(lang, t) if t and not derived else None
+    title_doc = _analyse(lang, t, plan.lemmas) if t and not derived else None
     title_hits = plan.index.find(title_doc.words, wanted) if title_doc else []
 
     results: list[tuple[float, int, Match]] = []

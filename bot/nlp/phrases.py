@@ -142,18 +142,35 @@ class PhraseIndex:
         return hits
 
 
-def prefilter_key(phrase: Phrase, lemmatized: bool) -> tuple[str, bool]:
-    """The string the prefilter looks for, and whether it must start a word.
+INFIX_LANGUAGES = frozenset({"de", "nl", "sv", "da", "no", "nb", "is", "fi"})
+"""Languages that glue words into compounds or inflect at the front (``geliefert``): there a
+dictionary form may sit inside a word, so its prefilter key may too."""
 
-    For a language with lemmas, an inflected form shares its first letters with the
-    dictionary form (``livrés``/``livrer``, ``России``/``Россия``), so the key is a stem; it
-    may sit inside a word (``geliefert``). Elsewhere the word itself (or its prefix).
+
+def prefilter_keys(phrase: Phrase, lemmatized: bool, infix: bool) -> tuple[tuple[str, bool], ...]:
+    """What the prefilter looks for: one key per word of three letters or more, each with
+    whether it must start a word. A document can contain the phrase only if it contains
+    every key, so a phrase such as ``entrega de armas`` needs both ``entr…`` and ``arma``.
+
+    With lemmas, an inflected form shares its first letters with the dictionary form
+    (``livrés``/``livrer``, ``России``/``Россия``), so an exact word's key is its stem.
+    It starts a word unless the language compounds (``infix``: ``Artilleriegranaten``,
+    ``geliefert``); a suffix pattern (``*munition``) never needs to. Initials (``D.P.R.K.``)
+    are looked for as written.
     """
-    longest = max(phrase.words, key=lambda p: len(p.value))
-    if longest.mode == "suffix":
-        return longest.value, False
-    if lemmatized and longest.mode == "exact" and len(longest.value) > 4:
-        return longest.value[: max(4, len(longest.value) - 3)], False
-    if lemmatized:
-        return longest.value, False
-    return longest.value, True
+    keys: list[tuple[str, bool]] = []
+    for word in phrase.words:
+        if len(word.value) < 3:
+            continue
+        if word.mode == "suffix":
+            keys.append((word.value, False))
+        elif lemmatized and word.mode == "exact" and len(word.value) > 4:
+            keys.append((word.value[: max(4, len(word.value) - 3)], not infix))
+        else:
+            keys.append((word.value, not (lemmatized and infix)))
+    if not keys:
+        if all(len(w.value) == 1 for w in phrase.words) and len(phrase.words) > 1:
+            return ((fold("".join(phrase.source.split())), True),)
+        longest = max(phrase.words, key=lambda p: len(p.value))
+        return ((longest.value, longest.mode != "suffix"),)
+    return tuple(dict.fromkeys(keys))

@@ -7,10 +7,12 @@ installed a trained pipeline can prefer it with ``configure``; it is never requi
 
 from __future__ import annotations
 
+import gzip
+import json
 import logging
 import re
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
@@ -76,7 +78,8 @@ _SCRIPT_LANGS = {
 }
 
 
-def _clean_hint(hint: str | None) -> str | None:
+def clean_hint(hint: str | None) -> str | None:
+    """``en-GB``/``uk_UA`` -> ``en``/``uk``; None when it is no language code."""
     if not hint:
         return None
     code = hint.strip().lower().replace("_", "-").split("-")[0]
@@ -89,7 +92,7 @@ def detect_language(text: str, hint: str | None = None) -> str:
     Feeds often declare a site-wide language, so a hint is checked against the script and,
     for longer Latin text, against langid's probability before it is believed.
     """
-    hint = _clean_hint(hint)
+    hint = clean_hint(hint)
     sample = text[:4000]
     script = _script(sample)
     if script in ("hangul", "kana"):
@@ -129,6 +132,24 @@ def has_lookup_lemmas(lang: str) -> bool:
         return False
 
 
+def lookup_lemmas(lang: str) -> Iterator[tuple[str, str]]:
+    """(form, lemma) pairs of spacy-lookups-data's table for ``lang`` (none without one).
+
+    Read on demand rather than through spaCy's lemmatizer, which would keep every table
+    in memory (≈100 MB a language); the matcher keeps only the few forms it can use.
+    """
+    if not has_lookup_lemmas(lang):
+        return
+    path = resources.files("spacy_lookups_data") / "data" / f"{lang}_lemma_lookup.json.gz"
+    with path.open("rb") as raw, gzip.open(raw, "rt", encoding="utf-8") as fh:
+        table = json.load(fh)
+    for form, lemma in table.items():
+        if isinstance(lemma, list):
+            lemma = lemma[0] if lemma else ""
+        if isinstance(form, str) and isinstance(lemma, str) and lemma:
+            yield form, lemma
+
+
 def configure(models: Mapping[str, str]) -> None:
     """Prefer installed trained pipelines per language (``{"fr": "fr_core_news_sm"}``).
 
@@ -165,36 +186,18 @@ def _build(lang: str) -> Language:
             return nlp
         except OSError:
             log.warning("spaCy pipeline %r for %r is not installed; using a blank one", name, lang)
-    nlp = _blank(lang)
-    if has_lookup_lemmas(nlp.lang):
-        try:
-            nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
-            nlp.initialize()
-        except (ValueError, ImportError) as exc:  # pragma: no cover - depends on installed data
-            log.warning("no lookup lemmatizer for %r: %s", lang, exc)
-            nlp = _blank(lang)
+    nlp = _blank(lang)  # lemmas come from ``lookup_lemmas``, filtered by the matcher
     nlp.add_pipe("sentencizer")
     return nlp
 
 
 def get_pipeline(lang: str) -> Language:
-    """The cached pipeline for ``lang``: sentences, and lemmas where a table exists."""
-    lang = _clean_hint(lang) or "xx"
+    """The cached pipeline for ``lang``: tokens and sentences (and whatever a configured
+    trained pipeline adds, such as lemmas)."""
+    lang = clean_hint(lang) or "xx"
     with _lock:
         nlp = _pipelines.get(lang)
         if nlp is None:
             nlp = _build(lang)
             _pipelines[lang] = nlp
         return nlp
-
-
-def lemma_table(nlp: Language) -> Mapping[str, Any]:
-    """The lookup lemma table of a pipeline (empty when it has none)."""
-    if not nlp.has_pipe("lemmatizer"):
-        return {}
-    lemmatizer = nlp.get_pipe("lemmatizer")
-    lookups = getattr(lemmatizer, "lookups", None)
-    if lookups is None or not lookups.has_table("lemma_lookup"):
-        return {}
-    table: Mapping[str, Any] = lookups.get_table("lemma_lookup")
-    return table

@@ -18,8 +18,9 @@ from functools import lru_cache
 from bot.models import Quote
 from bot.nlp.text import WORD_RE
 
-MIN_WORDS = 3
-"""Shorter quoted text is a scare-quote or a title, not speech."""
+MIN_WORDS = 1
+"""Quoted wording of any length is reported (``a “landmark agreement”``, with who used the
+words); the alert ranks one- or two-word fragments after real statements."""
 
 _CLOSERS = {
     "«": "»”“",
@@ -42,12 +43,13 @@ _FR_PART = (
     "déclaré|dit|ajouté|affirmé|indiqué|souligné|expliqué|estimé|prévenu|assuré|lancé|martelé|"
     "averti|insisté|poursuivi|précisé|réagi|répondu|confié|jugé|noté|écrit|commenté|annoncé|"
     "rappelé|déploré|dénoncé|reconnu|admis|tweeté|conclu|résumé|observé|relevé|raconté|soutenu|"
+    "commenté|réfuté|qualifié|"
     "plaidé|promis|répété|salué|prédit|menacé|fustigé|regretté|concédé|lâché|confirmé|assené"
 )
 _FR_PRES = (
     "déclare|dit|ajoute|affirme|indique|souligne|explique|estime|prévient|assure|lance|martèle|"
     "avertit|insiste|poursuit|précise|répond|confie|juge|note|écrit|annonce|rappelle|raconte|"
-    "reconnaît|déplore|dénonce|salue|confirme|résume|tranche|conclut"
+    "reconnaît|déplore|dénonce|salue|confirme|résume|tranche|conclut|assure|commente|lâche"
 )
 _EN = (
     "said|says|added|adds|told|tells|stated|declared|warned|noted|explained|wrote|tweeted|"
@@ -58,24 +60,36 @@ _EN = (
 _DE = (
     "sagte|sagt|sagten|erklärte|erklärt|betonte|betont|meinte|meint|schrieb|schreibt|warnte|"
     "warnt|kritisierte|kritisiert|fügte|ergänzte|ergänzt|äußerte|bekräftigte|versicherte|"
-    "forderte|so|hieß|teilte|zitierte|sprach|spricht"
+    "forderte|so|hieß|teilte|zitierte|sprach|spricht|fragt|fragte|ruft|rief|stellte|stellt|"
+    "schreibt|antwortete|antwortet|bilanzierte|resümierte|verkündete|verkündet"
 )
 _ES = (
     "dijo|dice|afirmó|afirma|declaró|declara|señaló|señala|añadió|agregó|indicó|explicó|explica|"
     "aseguró|asegura|advirtió|subrayó|manifestó|insistió|comentó|destacó|sostuvo|expresó|apuntó|"
-    "precisó|recalcó|escribió|respondió|reconoció|admitió|calificó"
+    "precisó|recalcó|escribió|respondió|reconoció|admitió|calificó|remarcó|comenta|comentó|"
+    "denunció|ha denunciado|ha dicho|ha afirmado|ha señalado|ha asegurado|advirtió|concluyó"
 )
 _RU = (
     "заявил[аи]?|сказал[аи]?|отметил[аи]?|добавил[аи]?|подчеркнул[аи]?|сообщил[аи]?|пояснил[аи]?|"
     "написал[аи]?|рассказал[аи]?|предупредил[аи]?|указал[аи]?|заверил[аи]?|уточнил[аи]?|"
-    "признал[аи]?|считает|говорит|заявляет|отмечает|пишет|назвал[аи]?|приводит"
+    "признал[аи]?|считает|говорит|заявляет|отмечает|пишет|назвал[аи]?|приводит|"
+    "добавив|отметив|заявив|подчеркнув|сообщается|цитирует"
 )
 _UK = (
     "заявив|заявила|заявили|сказав|сказала|сказали|зазначив|зазначила|зазначили|додав|додала|"
     "додали|наголосив|наголосила|наголосили|повідомив|повідомила|повідомили|пояснив|пояснила|"
     "написав|написала|розповів|розповіла|підкреслив|підкреслила|каже|вважає|заявляє|пише|"
-    "назвав|назвала"
+    "назвав|назвала|додавши|зазначивши|цитує|пообіцяв|пообіцяла|наголошує|зазначає"
 )
+_CALLING = re.compile(
+    r"(?<!\w)(?:called|calling|calls|call|described|describing|dubbed|termed|hailed|hails|"
+    r"branded|labell?ed|derided|qualifi\w*|appel\w*|traité|nannte|nennt|bezeichnete|bezeichnet|"
+    r"sprach|sprachen|spricht|sprechen|calificó|llamó|denominó|tildó|назвал\w*|назвав\w*|"
+    r"называ\w*|називаючи|охарактеризовал\w*|qualifiant|portrayed|portray|portraying)(?!\w)",
+    re.IGNORECASE,
+)
+"""Verbs that take someone's words as a name for something (``what he called “…”``)."""
+
 _FR_AUX = r"(?:a|ont|avait|avaient|aurait)(?:\s+(?:également|aussi|encore|ensuite|alors|enfin|notamment|ainsi))?\s+"
 _VERBS = {
     "fr": rf"{_FR_AUX}(?:{_FR_PART})|{_FR_PRES}",
@@ -125,7 +139,7 @@ _KO_SUBJECT = re.compile(r"((?:[^\s.,!?“”\"]+\s+){0,2}?[^\s.,!?“”\"]+?)(
 _STOP_WORDS = """
 le la les l un une il elle ils elles mais et dans selon
 pour the a an he she they it but and in on at for
-this that der die das er sie es aber und el los las él
+this that der die das dem den des er sie es aber und el los las él
 ella pero y он она они но и в на він вона вони але
 і та en de du des
 """
@@ -206,7 +220,12 @@ def _dash_speech(para: str) -> _Raw | None:
 def _clean_name(words: list[str]) -> str | None:
     while (
         words
-        and (words[0].lower().strip(".") in _STOP or words[0].lower().strip(".") in _TITLES)
+        and (
+            words[0].lower().strip(".") in _STOP
+            or words[0].lower().strip(".") in _TITLES
+            or words[0].lower() in _PARTICLES
+            or _ROLE_NOUN.match(words[0].strip(".,"))
+        )
         and len(words) > 1
     ):
         words = words[1:]
@@ -260,6 +279,36 @@ def _name_at_end(s: str) -> str | None:
     return _clean_name(words)
 
 
+_CAP_WORD = r"(?:[A-ZÀ-ÖØ-ÞА-ЯЁІЇЄҐ]\.|[A-ZÀ-ÖØ-ÞА-ЯЁІЇЄҐ][\w'’-]*)"
+_NAME_RUN = re.compile(
+    rf"(?<![\w'’.-]){_CAP_WORD}(?:[ \u00a0]+(?:(?:de|von|van|der|al|bin|da|di|del|la|le)[ \u00a0]+)?"
+    rf"{_CAP_WORD})+"
+)
+_AFTER_PREPOSITION = re.compile(
+    r"(?:^|\s)(?:de|del|des|du|d'|of|von|vom|zum|zur|in|im|en|à|au|aux|в|на|из|у|о|для|з|із|до)\s*$",
+    re.IGNORECASE,
+)
+_ROLE_NOUN = re.compile(
+    r"(?i)^(?:\w*(?:minister|ministerin|präsident|präsidentin|kanzler|kandidat|chef|chefin|sprecher|"
+    r"sprecherin|spieler|trainer|experte|expertin|vorsitzende|botschafter|berater|leiter|direktor|"
+    r"analyst|politologe|politologin|einwechselspieler|usbeke)\w{0,3}|ministre|président|présidente|"
+    r"porte-parole|presidente|ministro|ministra|portavoz|президент|министр|міністр|глава|речник)$"
+)
+"""Two or more capitalised words in a row: a person's or a body's name, most of the time."""
+
+
+def _last_name_run(s: str) -> str | None:
+    """The last multi-word name in ``s`` (``Mike Pompeo`` in ``US-Außenminister Mike Pompeo
+    hatte … gedroht:``), leading articles and titles dropped."""
+    for m in reversed(list(_NAME_RUN.finditer(s))):
+        if _AFTER_PREPOSITION.search(s[max(0, m.start() - 6) : m.start()]):
+            continue  # ``ministro de Asuntos Exteriores``: a place or a body, not the speaker
+        name = _clean_name([w.rstrip(".,") for w in m.group().split()])
+        if name and (" " in name or m.start() > 0):
+            return name
+    return None
+
+
 @dataclass(frozen=True)
 class _Attribution:
     speaker: str | None
@@ -280,6 +329,7 @@ def _after(after: str, lang: str) -> _Attribution | None:
 def _after_at(after: str, lang: str) -> _Attribution | None:
     verb_re = _verb_re(lang)
     s = re.sub(r"^[\s,.!?…;:]*(?:(?:[—–]|--?)\s*)?", "", after)
+    s = re.sub(r"^(?:nos|me|te|le|les|nous|vous|lui|leur|mir|uns)\s+", "", s, flags=re.IGNORECASE)
     if _FR_INVERTED.match(s):
         return _Attribution(None, False)
     m = verb_re.match(s)
@@ -289,7 +339,7 @@ def _after_at(after: str, lang: str) -> _Attribution | None:
         name = _name_at_start(rest)
         if name:
             return _Attribution(name, True)
-        role = re.match(r"^[^.;:,]{0,60},\s*", rest)
+        role = re.match(r"^[^.;:,]{0,100},\s*", rest)
         if role:
             name = _name_at_start(rest[role.end() :])
             if name:
@@ -299,6 +349,13 @@ def _after_at(after: str, lang: str) -> _Attribution | None:
         rest = s[_PRONOUN.match(s).end() :]  # type: ignore[union-attr]
         if verb_re.match(rest.lstrip()):
             return _Attribution(None, False)
+    name = _name_at_start(s)
+    if name and re.match(
+        r"^" + re.escape(name) + r"\s*,[^.!?«»“”\"\n]{1,90}?,\s*" + _verb_source(lang) + r"(?!\w)",
+        s,
+        re.IGNORECASE,
+    ):
+        return _Attribution(name, True)
     m = re.match(r"^((?:[^\s,.;:]+\s+){1,5}?)" + _verb_source(lang) + r"(?!\w)", s, re.IGNORECASE)
     if m:
         name = _name_at_start(m.group(1))
@@ -313,6 +370,7 @@ def _before(before: str, lang: str) -> _Attribution | None:
         return None
     sent = re.split(r"(?<=[.!?])\s+(?=[A-ZА-ЯЁІЇЄҐ«“„\"])", before)[-1]
     best: _Attribution | None = None
+    weak = False
     for m in _verb_re(lang).finditer(sent):
         head = sent[: m.start()]
         rel = _RELATIVE.search(head)
@@ -321,18 +379,69 @@ def _before(before: str, lang: str) -> _Attribution | None:
             if name:
                 best = _Attribution(name, False)
                 continue
-        name = _name_at_end(head)
-        if name:
-            best = _Attribution(name, True)
-            continue
         inverted = _name_at_start(sent[m.end() :].lstrip())
         if inverted and re.match(r"^\s*" + re.escape(inverted) + r"\s*:", sent[m.end() :]):
             best = _Attribution(inverted, True)
-        elif _PRONOUN.search(head.split()[-1] if head.split() else "") or _FR_PRONOUN_END.search(
+            continue
+        if re.search(r"(?:según|selon|laut)\s*$", head, re.IGNORECASE):
+            continue  # ``según dijo Robles``: the according-to rule below
+        name = None if head.rstrip().endswith(",") else _name_at_end(head)
+        if name:
+            best, weak = _Attribution(name, True), False
+            continue
+        run = _last_name_run(head)
+        if run and " " in run:  # ``el europarlamentario del PA, Carlos Bautista, ha denunciado``
+            best, weak = _Attribution(run, True), True
+            continue
+        if _PRONOUN.search(head.split()[-1] if head.split() else "") or _FR_PRONOUN_END.search(
             head
         ):
             best = _Attribution(None, False)
+    if best is None or weak:
+        according = _according_anywhere(sent)
+        if according:
+            return _Attribution(according, True)
+    if best is None:
+        best = _calling(sent)
     return best
+
+
+def _calling(sent: str) -> _Attribution | None:
+    """``Peng called it a “…”``, ``Kim … calling for “…”``, ``what he called “…”``: whoever
+    the sentence names before the verb used the words."""
+    found = None
+    for m in _CALLING.finditer(sent):
+        found = m
+    if found is None:
+        return None
+    head = sent[: found.start()]
+    if re.match(r"(?:calling|describing|qualifiant|назвав|назвавши|називаючи|называя)$", found.group(), re.I):
+        name = _name_at_start(head.lstrip()) or _last_name_run(head)  # the sentence's subject
+    else:
+        name = _last_name_run(head) or _name_at_end(head.rstrip().rstrip(","))
+    if name:
+        return _Attribution(name, True)
+    return _Attribution(None, False)
+
+
+_ACCORDING_ANY = re.compile(
+    r"(?:selon|d'après|according to|laut|según(?:\s+(?:dijo|afirmó|explicó))?|по словам|за словами)\s+"
+    r"((?:[^\W\d][\w'’.-]*\s+){0,3}?[A-ZÀ-ÖØ-ÞА-ЯЁІЇЄҐ][\w'’.-]*(?:\s+[A-ZÀ-ÖØ-ÞА-ЯЁІЇЄҐ][\w'’.-]*){0,3})"
+    r"|([A-ZÀ-ÖØ-ÞА-ЯЁІЇЄҐ][\w'’.-]*(?:\s+[A-ZÀ-ÖØ-ÞА-ЯЁІЇЄҐ][\w'’.-]*){0,3})\s+zufolge"
+)
+
+
+def _according_anywhere(sent: str) -> str | None:
+    """``… dem Politikexperten Raphael Bossong zufolge einen „…“``, ``según dijo Robles, …``."""
+    found = None
+    for m in _ACCORDING_ANY.finditer(sent):
+        found = m
+    if found is None:
+        return None
+    words = (found.group(1) or found.group(2)).split()
+    while words and not _is_cap(words[0]):
+        words = words[1:]
+    return _clean_name([w.rstrip(",.") for w in words])
 
 
 def _according(before: str) -> str | None:
@@ -344,29 +453,130 @@ def _according(before: str) -> str | None:
     return _name_at_start(m.group(1)) if m else None
 
 
-def _korean(sentence_before: str, after: str) -> _Attribution | None:
-    """``김 장관은 “…”라고 말했다``: the subject (은/는/이/가) of the quoting sentence."""
+_KO_QUOTATIVE = re.compile(r"^\s*(?:이?라|하|다|냐|자)?(?:고|며|면서)(?=[\s“\"‘,.]|$)")
+_KO_LEADING = re.compile(r"^(?:(?:이날|한편|앞서|또|또한|이어|특히|다만|그러면서|당시|이후)\s+)+")
+_KO_TITLES = (
+    "국무위원장|위원장|대통령|부총리|총리|장관|국방장관|외무상|외교부장|부의장|의장|대변인|국장|"
+    "청장|사장|대표|대사|대리대사|교수|팀장|기자|사령관|의원|차관|실장|비서실장|특사|총장|회장"
+)
+_KO_TITLE_END = re.compile(rf"(?:\s+(?:전|현|前)?\s*(?:{_KO_TITLES}|[A-Z]{{2,}}))+$")
+_KO_PRONOUNS = frozenset({"그", "그녀", "그는", "이들", "그들"})
+
+
+def _korean_name(subject: str, before: str) -> str | None:
+    """``이날 트럼프 대통령`` -> ``트럼프``; ``김 위원장`` -> ``김정은`` when named so earlier."""
+    titled = _KO_LEADING.sub("", subject.strip())
+    name = _KO_TITLE_END.sub("", titled).strip()
+    if not name or name in _KO_PRONOUNS:
+        return None
+    if re.fullmatch(r"[가-힣]", name):  # a surname alone: the full name said earlier
+        fuller = re.findall(rf"(?<![가-힣]){name}[가-힣]{{1,2}}(?=\s)", before)
+        return fuller[-1] if fuller else titled
+    return name
+
+
+def _korean(sentence_before: str, after: str, before: str) -> _Attribution | None:
+    """``김 장관은 “…”라고 말했다``: the subject (은/는/이/가) of the quoting sentence;
+    ``[김영식/… 팀장 : “…”]`` in a broadcast transcript."""
+    slash = re.search(r"([가-힣A-Za-z]{2,}(?:\s[가-힣A-Za-z]{2,})?)\s*/[^:\]\n/]{0,80}:\s*$", sentence_before)
+    if slash:
+        return _Attribution(slash.group(1), True)
     m = _KO_AFTER.match(after)
-    if not m and not re.match(r"^\s*(?:이?라|하|다)?(?:고|며|면서)\s*[“\"‘]", after):
+    if not m and not _KO_QUOTATIVE.match(after):
         return None
     if m and m.group(1):
-        return _Attribution(m.group(1), True)
+        name = _korean_name(m.group(1), before)
+        if name:
+            return _Attribution(name, True)
     subjects = _KO_SUBJECT.findall(sentence_before)
-    if subjects:
-        return _Attribution(subjects[0].strip(), True)
+    for subject in subjects[:1]:
+        name = _korean_name(subject, before)
+        if name:
+            return _Attribution(name, True)
     return _Attribution(None, False)
 
 
+_ROLE_AFTER = re.compile(r"^[\s,.!?…;:]*(?:[—–]|--?)?\s*\w+\s+(?:the\s+|le\s+|la\s+|l'|el\s+|der\s+|die\s+)?([^\W\d_]{3,})")
+
+
+def _expand(name: str, before: str) -> str:
+    """A surname (or initial and surname) said in full earlier: ``Isabaev`` -> ``Umid
+    Isabaev``, ``Д. Рассел`` -> ``Дэниел Рассел``, ``Unionskanzlerkandidat Merz`` ->
+    ``Friedrich Merz``: the first full mention that ends with the same surname."""
+    last = name.split()[-1].rstrip(".")
+    for m in _NAME_RUN.finditer(before[-6000:]):
+        words = [w.rstrip(".,") for w in m.group().split()]
+        if last in (words[-1], words[-1].split("-")[-1]) and len(words) >= 2:
+            full = _clean_name(words)
+            if full and " " in full and full != name:
+                return full
+    return name
+
+
+def _trim_common(name: str, text: str) -> str | None:
+    """Drop a sentence-initial word the text also uses in lowercase (``Auch Howard`` ->
+    ``Howard``; ``Nach`` alone -> nothing): capitals that only start a sentence."""
+    words = name.split()
+    while words and re.search(rf"(?<![\w'’-]){re.escape(words[0].lower())}(?![\w'’-])", text):
+        words = words[1:]
+    return " ".join(words) or None
+
+
+def _role_named(role: str, before: str) -> str | None:
+    """``сказав папа`` -> ``Папа Франциск`` when the article named him with that word."""
+    key = role.casefold()
+    for m in reversed(list(_NAME_RUN.finditer(before[-6000:]))):
+        words = [w.rstrip(".,") for w in m.group().split()]
+        if any(w.casefold() == key for w in words):
+            rest = [w for w in words if w.casefold() != key and w.lower() not in _STOP]
+            return _clean_name(words) if rest else None
+    return None
+
+
+_UNOPENED = re.compile(r"^\s*(?P<q>[^«»“”\"„]{12,}?)(?:[\"»”]\s*,?|,)\s*(?=(?:[—–]|--?)?\s*\w)")
+
+
+def _unopened(para: str, lang: str) -> _Raw | None:
+    """A paragraph of speech whose opening mark was lost or never used: ``…, - сказал
+    понтифик``; ``… ", dit-elle.``"""
+    if not para.strip() or any(c in para for c in "«“„"):
+        return None
+    m = _UNOPENED.match(para)
+    if not m:
+        return None
+    tail = para[m.end("q") :]
+    if not (_after(tail, lang) or _FR_INVERTED.match(re.sub(r"^[\s,\"»”—–-]*", "", tail))):
+        return None
+    return _Raw(m.start("q"), m.end("q"), m.end("q") + 1)
+
+
 def extract_quotes(text: str, language: str) -> tuple[Quote, ...]:
-    """Quotes of several words in ``text``, in order, with offsets and speakers where named."""
+    """Quoted wording in ``text``, in order, with offsets and speakers where named.
+
+    Besides paired marks: dash-introduced speech, a paragraph introduced by a colon
+    (``… den Firmen gedroht:`` + the statement), and speech whose opening mark is missing
+    but whose attribution is there. A pronoun, a role (``the minister``) or an attribution-
+    less quote right after a named one takes the last named speaker; a surname alone is
+    completed from the article (``Isabaev`` -> ``Umid Isabaev``).
+    """
     quotes: list[Quote] = []
     last_named: str | None = None
+    last_at = -10_000
     offset = 0
+    prev_para = ""
     for para in text.split("\n"):
         raws = _pairs(para)
         dash = _dash_speech(para)
         if dash and not any(r.start < dash.end and dash.start < r.end for r in raws):
             raws.insert(0, dash)
+        colon = False
+        if not raws:
+            unopened = _unopened(para, language)
+            if unopened:
+                raws = [unopened]
+            elif prev_para.rstrip().endswith(":") and len(WORD_RE.findall(para)) >= 3:
+                raws = [_Raw(len(para) - len(para.lstrip()), len(para.rstrip()), len(para))]
+                colon = True
         prev_end = 0
         for raw in raws:
             body = para[raw.start : raw.end]
@@ -375,26 +585,58 @@ def extract_quotes(text: str, language: str) -> tuple[Quote, ...]:
             if len(WORD_RE.findall(stripped)) < MIN_WORDS:
                 prev_end = raw.close_end
                 continue
+            start = offset + raw.start + lead
+            before_all = text[: offset + raw.start]
             before = para[prev_end : max(raw.start - 1, prev_end)]
             after = para[raw.close_end : raw.close_end + 160]
-            if language == "ko":
+            attr: _Attribution | None
+            if colon:
+                intro = re.split(r"(?<=[.!?])\s+", prev_para.strip())[-1]
+                name = _last_name_run(intro)
+                attr = _Attribution(name, True) if name else _Attribution(None, False)
+            elif language == "ko":
                 sentence = re.split(r"(?<=[.!?])", para[: max(raw.start - 1, 0)])[-1]
-                attr = _korean(re.sub(r"[“”\"‘’][^“”\"‘’]*[“”\"‘’]", " ", sentence), after)
+                attr = _korean(
+                    re.sub(r"[“”\"‘’][^“”\"‘’]*[“”\"‘’]", " ", sentence),
+                    after,
+                    before_all,
+                )
             else:
                 attr = _after(after, language) or _before(before, language)
                 if attr is None:
-                    name = _according(before)
-                    attr = _Attribution(name, True) if name else None
+                    sent = re.split(r"(?<=[.!?])\s+", before)[-1]
+                    name = _according(before) or _according_anywhere(sent)
+                    if not name and (sent.rstrip().endswith(":") or len(stripped.split()) <= 4):
+                        # ``… mit einem Vorschlag: „…“``; ``X … portray it as a “…”``
+                        name = _name_at_start(sent.lstrip())
+                        if not name and _PRONOUN.match(sent.lstrip()) or re.search(
+                            r"(?<!\w)(?:er|sie|he|she|il|elle|él|ella|он|она|він|вона)\s+\w+\s", sent
+                        ) and sent.rstrip().endswith(":"):
+                            attr = _Attribution(None, False)
+                    if name:
+                        attr = _Attribution(name, True)
             speaker: str | None = None
-            if attr is not None:
-                if attr.speaker:
-                    speaker = attr.speaker
-                    if attr.named:
-                        last_named = attr.speaker
-                else:
-                    speaker = last_named
-            start = offset + raw.start + lead
+            if attr is not None and attr.speaker and language != "ko":
+                trimmed = _trim_common(attr.speaker, text)
+                attr = _Attribution(trimmed, attr.named)
+            if attr is not None and attr.speaker:
+                speaker = _expand(attr.speaker, before_all) if language != "ko" else attr.speaker
+                if attr.named:
+                    last_named, last_at = speaker, start
+            elif attr is not None:  # a pronoun or a role
+                role = _ROLE_AFTER.match(after)
+                named = _role_named(role.group(1), before_all) if role and language != "ko" else None
+                recent = _last_name_run(before_all[-1500:])
+                recent = _trim_common(recent, text) if recent else None
+                speaker = named or last_named or (_expand(recent, before_all) if recent else None)
+                if named:
+                    last_named = named
+                last_at = start
+            elif last_named and start - last_at < 600:
+                speaker = last_named  # consecutive quotes: the same voice
             quotes.append(Quote(stripped, speaker, start, start + len(stripped)))
             prev_end = raw.close_end
         offset += len(para) + 1
+        if para.strip():
+            prev_para = para
     return tuple(quotes)

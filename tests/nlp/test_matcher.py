@@ -87,6 +87,9 @@ def test_positives(watchlist: Watchlist, lang: str, text: str, expected: set[str
         ("ko", "태평양 연안에서 달러 환율이 올랐다."),
         ("ko", "한국과 일본이 무기한 협상을 시작했다."),
         ("ko", "북한산 등산객이 늘었다."),
+        ("fr", "Les montagnes russes du parc rouvrent ; la salade russe était au menu."),
+        ("es", "La montaña rusa y la ensaladilla rusa triunfan en verano."),
+        ("ru", "Ремонт Курского вокзала завершат весной."),
     ],
 )
 def test_hard_negatives(watchlist: Watchlist, lang: str, text: str) -> None:
@@ -204,3 +207,43 @@ def test_cache_does_not_keep_a_watchlist_alive() -> None:
     gc.collect()
     assert ref() is None
     assert key not in matcher._cache
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "transfer"),
+    [
+        ("en", "The army bought new rifles from its own factories.", False),
+        ("en", "Seoul will sell K9 howitzers to Warsaw.", True),
+        ("ru", "Офицеры получили награды от командования частей вооружения.", False),
+        ("uk", "Москва скоротила постачання газу, а ракети падали поруч.", False),
+        ("uk", "Волонтери доставили дрони українським підрозділам.", True),
+        ("de", "Deutschland hat Artilleriemunition an die Ukraine geliefert.", True),
+        ("fr", "La course aux armements inquiète l'Europe.", False),
+        ("es", "El Gobierno aprobó la exportación de armas a Polonia.", True),
+        ("ko", "한화는 동유럽으로 수출하는 K-9 자주포 물량을 늘렸다.", True),
+        ("ko", "정부는 우크라이나에 대한 무기 지원 여부를 검토했다.", True),
+    ],
+)
+def test_arms_transfer_phrasings(watchlist: Watchlist, lang: str, text: str, transfer: bool) -> None:
+    assert ("arms-transfers" in ids("", text, watchlist, lang)) is transfer
+
+
+def test_an_admin_adds_an_entity_in_three_languages_by_yaml_alone(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from bot.nlp.watchlist import load_watchlist
+
+    path = tmp_path / "watchlist.yaml"
+    path.write_text(
+        "items:\n"
+        "  - id: zaporizhzhia\n"
+        "    name: Zaporizhzhia plant\n"
+        "    aliases:\n"
+        "      en: [Zaporizhzhia*]\n"
+        "      de: [Saporischschja*]\n"
+        "      uk: [Запоріж*]\n",
+        encoding="utf-8",
+    )
+    wl = load_watchlist(path)
+    assert ids("", "Fire near the Zaporizhzhia plant.", wl, "en") == {"zaporizhzhia"}
+    assert ids("", "Brand im AKW Saporischschja.", wl, "de") == {"zaporizhzhia"}
+    assert ids("", "Пожежа на Запорізькій АЕС.", wl, "uk") == set()  # Запоріж* ≠ Запорізьк*
+    assert ids("", "Пожежа біля Запоріжжя.", wl, "uk") == {"zaporizhzhia"}

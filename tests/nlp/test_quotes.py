@@ -28,7 +28,7 @@ def test_french_mismatched_marks_and_inverted_pronoun() -> None:
         "“Le dialogue reste ouvert pour tous », a-t-elle ajouté.\n"
         "Le ministre a salué une « victoire » et un « zéro » sans suite."
     )
-    quotes = extract_quotes(text, "fr")
+    quotes = [q for q in extract_quotes(text, "fr") if len(q.text.split()) > 2]
     assert [(q.text, q.speaker) for q in quotes] == [
         ("Nous ne céderons jamais sur ce point", "Marie Dupont"),
         ("Le dialogue reste ouvert pour tous", "Marie Dupont"),
@@ -67,6 +67,53 @@ def test_korean_subject_and_quotative() -> None:
     assert speakers(text, "ko") == [("우리는 모든 가능성을 열어 두고 있다", "김 장관")]
 
 
-def test_headings_and_scare_quotes_are_not_speech() -> None:
+def test_headings_are_not_speech_and_quoted_words_are_wording() -> None:
     text = "– Première ligne –\nUne « victoire » annoncée.\n– Réaction « zéro » occidentale –"
-    assert extract_quotes(text, "fr") == ()
+    assert [q.text for q in extract_quotes(text, "fr")] == ["victoire", "zéro"]
+
+
+def test_inverted_role_and_surname_resolve_to_the_full_name() -> None:
+    text = (
+        "Die Ministerin Anna Beispiel besuchte am Morgen die Truppe.\n"
+        "„Wir bleiben an Ihrer Seite, solange es nötig ist“, sagte Beispiel.\n"
+        "„Niemand wird vergessen“, fügte die Ministerin hinzu."
+    )
+    assert speakers(text, "de") == [
+        ("Wir bleiben an Ihrer Seite, solange es nötig ist", "Anna Beispiel"),
+        ("Niemand wird vergessen", "Anna Beispiel"),
+    ]
+
+
+def test_name_then_role_then_said() -> None:
+    text = "“We will keep building,” Jo Example, chief executive of the company, said."
+    assert speakers(text, "en") == [("We will keep building", "Jo Example")]
+
+
+def test_who_called_something_a_phrase() -> None:
+    text = "The envoy Max Muster called the plan a “dangerous illusion” on Monday."
+    assert speakers(text, "en") == [("dangerous illusion", "Max Muster")]
+    text = "Max Muster spoke for an hour. He said the talks had reached “a dead end”."
+    assert speakers(text, "en")[-1] == ("a dead end", "Max Muster")
+
+
+def test_according_to_in_the_sentence() -> None:
+    text = "Dem Experten Max Muster zufolge ist das ein „halber Erfolg“ für die Regierung."
+    assert speakers(text, "de") == [("halber Erfolg", "Max Muster")]
+
+
+def test_statement_introduced_by_a_colon() -> None:
+    text = "Außenminister Max Muster drohte den Firmen:\nSteigen Sie jetzt aus, sonst folgen Strafen.\n"
+    assert speakers(text, "de") == [("Steigen Sie jetzt aus, sonst folgen Strafen.", "Max Muster")]
+
+
+def test_speech_without_its_opening_mark() -> None:
+    text = "Иван Петров выступил в воскресенье.\nМы рады этому соглашению и ждём мира, - сказал политик."
+    assert speakers(text, "ru") == [("Мы рады этому соглашению и ждём мира", "Иван Петров")]
+
+
+def test_korean_titles_and_surnames() -> None:
+    text = (
+        "박철수 국무위원장은 회의를 주재했다. 박 위원장은 “모든 준비를 마쳤다”고 밝혔다. "
+        "이날 트럼프 대통령은 “좋은 일이 아니다”라고 말했다."
+    )
+    assert speakers(text, "ko") == [("모든 준비를 마쳤다", "박철수"), ("좋은 일이 아니다", "트럼프")]

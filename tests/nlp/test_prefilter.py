@@ -1,0 +1,80 @@
+"""The prefilter decides, before language detection and spaCy, which documents can match."""
+
+from __future__ import annotations
+
+from bot.nlp import analyze, could_match, haystack_of, match
+from bot.nlp.text import fold, fold_aligned
+from bot.nlp.watchlist import Watchlist, parse_watchlist
+
+
+def can(wl: Watchlist, title: str, text: str) -> bool:
+    return could_match(wl, haystack_of(title, text))
+
+
+def test_ordinary_news_in_every_language_is_ruled_out(watchlist: Watchlist) -> None:
+    # Stems let a few ordinary words through (Spanish "munic[ión]" is in "municipal"): that
+    # costs a full match, never a wrong result. Typical sentences must not pass.
+    plain = [
+        "The council approved a new budget for parks; farmers provided their harvest figures.",
+        "Le conseil de la ville a adopté un budget ; les agriculteurs ont fourni leurs chiffres.",
+        "Der Stadtrat beschloss den Haushalt, die Landwirte lieferten ihre Erntezahlen.",
+        "El ayuntamiento aprobó el presupuesto entre los aplausos de los vecinos.",
+        "Городской совет утвердил бюджет, фермеры передали данные об урожае.",
+        "Міська рада ухвалила бюджет, фермери передали дані про врожай.",
+        "시의회는 공원 예산을 통과시켰고 농민들은 수확량 자료를 제공했다.",
+    ]
+    for text in plain:
+        assert not can(watchlist, "", text), text
+        result = analyze("", text, watchlist)
+        assert result.matches == () and result.quotes == ()
+
+
+def test_every_language_that_matches_passes_the_prefilter(watchlist: Watchlist) -> None:
+    for text in [
+        "Koursk",
+        "Rußland und die Ukraine",
+        "КНДР поставляет снаряды",
+        "북한군이 쿠르스크에",
+        "Waffenlieferungen",
+        "Artilleriegranaten wurden geliefert",
+    ]:
+        assert can(watchlist, "", text), text
+
+
+def test_a_phrase_needs_all_of_its_words() -> None:
+    wl = parse_watchlist(
+        "items:\n  - id: t\n    name: T\n    kind: topic\n"
+        "    aliases: {es: [entrega de armas]}\n"
+    )
+    assert not can(wl, "", "Entre todos entregaron el premio.")
+    assert can(wl, "", "La entrega de armas continúa.")
+    assert [m.id for m in match("", "La entrega de armas continúa.", wl, "es")] == ["t"]
+
+
+def test_skipped_document_still_reports_a_language(watchlist: Watchlist) -> None:
+    text = "Городской совет утвердил бюджет на следующий год."
+    assert analyze("", text, watchlist).language == "ru"
+    assert analyze("", "The council met.", watchlist, "en-GB").language == "en"
+
+
+def test_skipping_never_changes_what_matches(watchlist: Watchlist) -> None:
+    text = "North Korea sent shells to Russia.\nLater the Kursk front was quiet."
+    assert analyze("", text, watchlist).matches == analyze("", text, watchlist, quotes=True).matches
+
+
+def test_only_sentences_near_hits_are_read_yet_results_are_those_of_the_whole_text(
+    watchlist: Watchlist,
+) -> None:
+    filler = "The weather was mild and the markets were calm that week. " * 40
+    text = f"{filler}\nNorth Korea sent shells to Russia. {filler}\nThe envoy left N. Korea."
+    found = {m.id: m for m in match("", text, watchlist, "en")}
+    assert found["north-korea"].evidence == ("North Korea", "N. Korea")
+    assert [text[s:e] for s, e in found["north-korea"].spans] == ["North Korea", "N. Korea"]
+    assert "arms-transfers" in found
+
+
+def test_fold_aligned_keeps_offsets_or_says_it_cannot() -> None:
+    assert fold_aligned("Corée du Nord") == fold("Corée du Nord")
+    assert fold_aligned("Північна Корея") == fold("Північна Корея")
+    assert fold_aligned("Straße") is None  # ß folds to two letters
+    assert fold_aligned("Nord\u00adkorea") is None  # a soft hyphen folds to nothing
