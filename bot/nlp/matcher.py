@@ -44,7 +44,9 @@ LEAD_MAX_CHARS = 600
 ALIAS = "alias"
 EXCLUDE = "exclude"
 
-_JOIN = re.compile(r"[ \t\u00a0\u202f\-'\u2019\u2010\u2011\u00ad]{0,3}")
+# Between the words of one phrase: spaces, hyphens, apostrophes, and quotation marks
+# (station «Kurskaya» is the phrase "station Kurskaya").
+_JOIN = re.compile(r"[ \t\u00a0\u202f\-'\u2019\u2010\u2011\u00ad\"«»“”„‹›]{0,4}")
 _NEWLINES = re.compile(r"\n+")
 
 

@@ -103,7 +103,7 @@ def test_pyongyang_is_not_yang() -> None:
 
 
 def test_prefix_may_extend_a_word(watchlist: Watchlist) -> None:
-    found = match("", "Fighting near Kurskaya station.", watchlist, "en")
+    found = match("", "Shelling hit Kurskaya oblast overnight.", watchlist, "en")
     assert [(m.id, m.evidence) for m in found] == [("kursk", ("Kurskaya",))]
 
 
@@ -247,3 +247,12 @@ def test_an_admin_adds_an_entity_in_three_languages_by_yaml_alone(tmp_path) -> N
     assert ids("", "Brand im AKW Saporischschja.", wl, "de") == {"zaporizhzhia"}
     assert ids("", "Пожежа на Запорізькій АЕС.", wl, "uk") == set()  # Запоріж* ≠ Запорізьк*
     assert ids("", "Пожежа біля Запоріжжя.", wl, "uk") == {"zaporizhzhia"}
+
+
+def test_quotation_marks_inside_a_phrase_do_not_break_it(watchlist: Watchlist) -> None:
+    """Moscow's «Kurskaya» metro station is an excluded phrase even when the name is quoted;
+    a real Kursk mention in the same text still counts."""
+    quoted = "Вестибюль станции «Курская» закроют на ремонт."
+    assert not match("", quoted, watchlist, "ru")
+    both = quoted + " Бои под Курском продолжаются."
+    assert [(m.id, m.evidence) for m in match("", both, watchlist, "ru")] == [("kursk", ("Курском",))]
