@@ -137,9 +137,22 @@ def _closeness_tier(distance: int | None) -> int:
     return 3
 
 
-def _is_fragment(text: str) -> bool:
-    """A scare-quoted word or two (« victoire ») says little on its own."""
-    return len(text.split()) < 4 and len(text) < 25
+def _quote_kind(text: str) -> int:
+    """0 a statement, 1 a partial quote, 2 a fragment: how much a quote says on its own.
+
+    A scare-quoted word or two (« victoire ») says little. A quote that opens in lower case
+    (« ont été déployés dans la région de Koursk ») is a few of the speaker's words woven
+    into the reporter's sentence; one that opens a sentence, or runs long, is the
+    speaker's own statement. Scripts without case (Korean) go by length alone.
+    """
+    body = _unquoted(text).lstrip(" .…(-–—")
+    words = len(body.split())
+    if words < 4 and len(body) < 25:
+        return 2
+    first = body[:1]
+    if words >= 10 or (first.isupper() or (first.isalpha() and not first.islower())):
+        return 0
+    return 1
 
 
 def choose_quotes(
@@ -147,7 +160,8 @@ def choose_quotes(
 ) -> tuple[Quote, ...]:
     """The ``limit`` quotes closest to what matched, returned in the order they appear.
 
-    Ranking: real statements before one- or two-word fragments; then closeness to the
+    Ranking: statements before partial quotes before one- or two-word fragments
+    (:func:`_quote_kind`); then closeness to the
     nearest hit in tiers (containing a hit, within ``NEAR`` characters, within ``FAR``,
     farther); within a tier a quote with a named speaker first, then the closer one, then
     the earlier one. Tiers are coarse on purpose: a quote attributed to someone 40
@@ -156,7 +170,7 @@ def choose_quotes(
     if limit <= 0:
         return ()
     seen: set[str] = set()
-    candidates: list[tuple[tuple[bool, int, bool, float, int, int], int, Quote]] = []
+    candidates: list[tuple[tuple[int, int, bool, float, int, int], int, Quote]] = []
     for index, quote in enumerate(quotes):
         key_text = fold(quote.text)
         if not key_text or key_text in seen:
@@ -164,7 +178,7 @@ def choose_quotes(
         seen.add(key_text)
         distance = quote_distance(quote, matches)
         rank = (
-            _is_fragment(clean_line(quote.text)),
+            _quote_kind(clean_line(quote.text)),
             _closeness_tier(distance),
             not (quote.speaker and quote.speaker.strip()),
             math.inf if distance is None else float(distance),

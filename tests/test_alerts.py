@@ -308,3 +308,23 @@ def test_empty_digest_says_what_was_asked() -> None:
     week = Digest("Brief", (), since=WHEN - timedelta(days=7))
     assert empty_digest_text(week, now=WHEN) == "No alerts in the last 7 days."
     assert empty_digest_text(Digest("Brief", ())) == "No alerts yet."
+
+
+def test_a_speakers_own_statement_beats_a_few_words_woven_into_reported_speech() -> None:
+    """The partial quote sits right on the hit, the statement a sentence later: an analyst
+    still wants the statement, and a scare-quoted word comes last."""
+    text = (
+        "Officials said troops had been « moved toward the Kursk border » overnight. "
+        "« We have not yet seen them fight, but we expect it within days », Blinken said. "
+        "Moscow called it a « provocation »."
+    )
+    hit = Match("kursk", "Kursk", "entity", 1, 1.0, ("Kursk",), spans=((text.index("Kursk"), text.index("Kursk") + 5),))
+
+    def q(s: str, speaker: str | None) -> Quote:
+        return Quote(s, speaker, text.index(s), text.index(s) + len(s))
+
+    partial = q("« moved toward the Kursk border »", None)
+    statement = q("« We have not yet seen them fight, but we expect it within days »", "Blinken")
+    scare = q("« provocation »", None)
+    assert choose_quotes((partial, statement, scare), (hit,), limit=1) == (statement,)
+    assert choose_quotes((partial, statement, scare), (hit,), limit=2) == (partial, statement)

@@ -64,6 +64,9 @@ def test_seed_quotes_and_speakers(watchlist: Watchlist) -> None:
     assert len(shown) == 3
     assert not any(q.text in ("victoire", "zéro") for q in shown)
     assert {"Choe Son Hui", "Antony Blinken"} <= {q.speaker for q in shown}
+    # Blinken's own statement, not the few words of his quoted inside reported speech
+    (blinken_shown,) = [q for q in shown if q.speaker == "Antony Blinken"]
+    assert blinken_shown.text.startswith("Nous n")
 
 
 def test_wrong_declared_language_is_corrected(watchlist: Watchlist) -> None:
