@@ -49,7 +49,10 @@ _FR_PART = (
 _FR_PRES = (
     "déclare|dit|ajoute|affirme|indique|souligne|explique|estime|prévient|assure|lance|martèle|"
     "avertit|insiste|poursuit|précise|répond|confie|juge|note|écrit|annonce|rappelle|raconte|"
-    "reconnaît|déplore|dénonce|salue|confirme|résume|tranche|conclut|assure|commente|lâche"
+    "reconnaît|déplore|dénonce|salue|confirme|résume|tranche|conclut|assure|commente|lâche|"
+    "sourit|s'amuse|s’amuse|ironise|admet|regrette|raille|glisse|détaille|soupire|"
+    "disait|expliquait|ajoutait|affirmait|assurait|estimait|racontait|regrettait|répondait|"
+    "déclarait|soulignait|confiait|rappelait|prévenait|insistait|jugeait"
 )
 _EN = (
     "said|says|added|adds|told|tells|stated|declared|warned|noted|explained|wrote|tweeted|"
@@ -61,25 +64,33 @@ _DE = (
     "sagte|sagt|sagten|erklärte|erklärt|betonte|betont|meinte|meint|schrieb|schreibt|warnte|"
     "warnt|kritisierte|kritisiert|fügte|ergänzte|ergänzt|äußerte|bekräftigte|versicherte|"
     "forderte|so|hieß|teilte|zitierte|sprach|spricht|fragt|fragte|ruft|rief|stellte|stellt|"
-    "schreibt|antwortete|antwortet|bilanzierte|resümierte|verkündete|verkündet"
+    "schreibt|antwortete|antwortet|bilanzierte|resümierte|verkündete|verkündet|erzählt|"
+    "erzählte|berichtet|berichtete|sagt|gesagt|erklärt|geschrieben|betont|gewarnt|mitgeteilt|"
+    "geäußert|unterstrich|unterstreicht|lobte|lobt"
 )
 _ES = (
     "dijo|dice|afirmó|afirma|declaró|declara|señaló|señala|añadió|agregó|indicó|explicó|explica|"
     "aseguró|asegura|advirtió|subrayó|manifestó|insistió|comentó|destacó|sostuvo|expresó|apuntó|"
     "precisó|recalcó|escribió|respondió|reconoció|admitió|calificó|remarcó|comenta|comentó|"
-    "denunció|ha denunciado|ha dicho|ha afirmado|ha señalado|ha asegurado|advirtió|concluyó"
+    "denunció|ha denunciado|ha dicho|ha afirmado|ha señalado|ha asegurado|advirtió|concluyó|"
+    "cuenta|contó|responde|respondió|relata|relató|sostiene|asegura|añade|agrega|resume|"
+    "resumió|reconoce|admite|lamenta|lamentó|defendió|defiende|insiste|remarcó|afirmaba|decía"
 )
 _RU = (
     "заявил[аи]?|сказал[аи]?|отметил[аи]?|добавил[аи]?|подчеркнул[аи]?|сообщил[аи]?|пояснил[аи]?|"
     "написал[аи]?|рассказал[аи]?|предупредил[аи]?|указал[аи]?|заверил[аи]?|уточнил[аи]?|"
     "признал[аи]?|считает|говорит|заявляет|отмечает|пишет|назвал[аи]?|приводит|"
-    "добавив|отметив|заявив|подчеркнув|сообщается|цитирует"
+    "добавив|отметив|заявив|подчеркнув|сообщается|цитирует|ответил[аи]?|признал(?:ся|ась|ись)|"
+    "рассказывает|поделил(?:ся|ась|ись)|объяснил[аи]?|констатировал[аи]?|резюмировал[аи]?|"
+    "убежд[её]н|уверен[аы]?|полагает|говорят|заметил[аи]?|продолжил[аи]?|напомнил[аи]?"
 )
 _UK = (
     "заявив|заявила|заявили|сказав|сказала|сказали|зазначив|зазначила|зазначили|додав|додала|"
     "додали|наголосив|наголосила|наголосили|повідомив|повідомила|повідомили|пояснив|пояснила|"
     "написав|написала|розповів|розповіла|підкреслив|підкреслила|каже|вважає|заявляє|пише|"
-    "назвав|назвала|додавши|зазначивши|цитує|пообіцяв|пообіцяла|наголошує|зазначає"
+    "назвав|назвала|додавши|зазначивши|цитує|пообіцяв|пообіцяла|наголошує|зазначає|"
+    "відповів|відповіла|відповіли|розповідає|пояснює|підкреслює|переконаний|переконана|"
+    "зауважив|зауважила|нагадав|нагадала|визнав|визнала|поділився|поділилася|вважають|кажуть"
 )
 _CALLING = re.compile(
     r"(?<!\w)(?:called|calling|calls|call|described|describing|dubbed|termed|hailed|hails|"
@@ -141,7 +152,7 @@ le la les l un une il elle ils elles mais et dans selon
 pour the a an he she they it but and in on at for
 this that der die das dem den des er sie es aber und el los las él
 ella pero y он она они но и в на він вона вони але
-і та en de du des
+і та en de du des auch doch nun dann noch nur jetzt wie als zudem dabei denn
 """
 _STOP = frozenset(_STOP_WORDS.split())
 _TITLES_WORDS = """
@@ -297,14 +308,105 @@ _ROLE_NOUN = re.compile(
 """Two or more capitalised words in a row: a person's or a body's name, most of the time."""
 
 
+_NOT_PERSON_WORDS = """
+department ministry commission council committee agency office bank group university institute
+association union party government administration authority service company corporation court
+ministère conseil banque groupe gouvernement agence institut université
+ministerium regierung gruppe kommission behörde amt universität schreiben
+ministerio gobierno banco grupo comisión consejo agencia instituto universidad
+министерство правительство банк банка банком группа группы комиссия совет агентство институт
+ведомство служба міністерство уряд група комісія рада агентство інститут
+korea corée corea korean states united kingdom russia ukraine
+корея кореи корею штаты штати россия россии украина украины росія україна кореї
+monday tuesday wednesday thursday friday saturday sunday january february march april may june
+july august september october november december montag dienstag mittwoch donnerstag freitag
+samstag sonntag
+"""
+_NOT_PERSON = frozenset(_NOT_PERSON_WORDS.split())
+_OBLIQUE = re.compile(
+    r"(?:ской|ском|ському|ської|ной|ому|ему|ого|его|ої|ыми|ими|ами|ями|ии|ії|ске|ську|ом)$", re.IGNORECASE
+)
+"""Russian/Ukrainian endings of an adjective or place in an oblique case (``Восточной
+Пруссии``, ``Витебске``, ``Банком``): the words around a name, not the nominative speaker."""
+_ACRONYM = re.compile(r"^[A-ZА-ЯЁІЇЄҐ]{2,}$")
+
+
+def _person_like(name: str) -> bool:
+    """A person's name rather than a body, a country, a date or an oblique-case place."""
+    words = name.split()
+    if any(w.casefold().strip("'’") in _NOT_PERSON for w in words):
+        return False
+    if any(_ACRONYM.match(w) for w in words):
+        return False
+    return not any(_OBLIQUE.search(w) for w in words)
+
+
+_PREPOSITION_BEFORE = re.compile(
+    r"(?:^|\s)(?:de|del|des|du|d'|d’|of|von|vom|zum|zur|in|im|en|à|au|aux|on|at|to|from|with|by|"
+    r"für|aus|bei|mit|nach|с|со|по|к|от|за|при|в|во|на|из|у|о|об|для|з|із|до|від|про|"
+    r"con|por|para|desde|sobre|ante)\s*$",
+    re.IGNORECASE,
+)
+
+
+def _runs(s: str) -> list[tuple[int, list[str]]]:
+    """Capitalised word runs in ``s`` with their offsets, a leading word that follows a
+    preposition dropped (``в Бангкоке Мария Лонг`` -> ``Мария Лонг``)."""
+    out: list[tuple[int, list[str]]] = []
+    for m in _CAP_RUN.finditer(s):
+        words = [w.rstrip(".,") for w in m.group().split()]
+        if _PREPOSITION_BEFORE.search(s[max(0, m.start() - 8) : m.start()]):
+            words = words[1:]
+            while words and words[0].lower() in _PARTICLES:
+                words = words[1:]
+        while words and _ACRONYM.match(words[0]) and len(words) > 1:
+            words = words[1:]
+        if words:
+            out.append((m.start(), words))
+    return out
+
+
+_CAP_RUN = re.compile(
+    rf"(?<![\w'’.-]){_CAP_WORD}(?:[ \u00a0]+(?:(?:de|von|van|von der|van der|al|bin|da|di|del|la|le)"
+    rf"[ \u00a0]+)?{_CAP_WORD})*"
+)
+_ARTICLE_BEFORE = re.compile(
+    r"(?:^|\s)(?:der|die|das|den|dem|des|ein|eine|einem|einer|eines|the|a|an)\s+$", re.IGNORECASE
+)
+_CLAUSE_END = re.compile(r"[.;:!?«»“”„\"(\n]|\s[—–]\s")
+
+
+def _speaker_after_verb(rest: str) -> str | None:
+    """The speaker named after a reporting verb, past role words and an appositive:
+    ``curator Ingrid Vahlenkamp``, ``представитель ведомства Андрей Юсов``, ``el comandante
+    del buque, el capitán de navío Andrés Lobo``. A name of two or more words that looks like
+    a person's is preferred; a single word only when it comes before any other capital."""
+    end = _CLAUSE_END.search(rest)
+    window = rest[: end.start() if end else 140][:140]
+    if _PRONOUN.match(window.lstrip()):
+        return None
+    single: str | None = None
+    for i, (at, words) in enumerate(_runs(window)):
+        if len(window[:at].split()) > 8:
+            break
+        if _ARTICLE_BEFORE.search(window[:at]):
+            words = words[1:]  # ``sagte der Machthaber``, ``der Forscher der Stiftung``: nouns
+        name = _clean_name(words) if words else None
+        if not name or not _person_like(name):
+            continue
+        if " " in name:
+            return name
+        if i == 0 and single is None and name[0].isupper():
+            single = name
+    return single
+
+
 def _last_name_run(s: str) -> str | None:
     """The last multi-word name in ``s`` (``Mike Pompeo`` in ``US-Außenminister Mike Pompeo
-    hatte … gedroht:``), leading articles and titles dropped."""
-    for m in reversed(list(_NAME_RUN.finditer(s))):
-        if _AFTER_PREPOSITION.search(s[max(0, m.start() - 6) : m.start()]):
-            continue  # ``ministro de Asuntos Exteriores``: a place or a body, not the speaker
-        name = _clean_name([w.rstrip(".,") for w in m.group().split()])
-        if name and (" " in name or m.start() > 0):
+    hatte … gedroht:``) that looks like a person's, leading articles and titles dropped."""
+    for at, words in reversed(_runs(s)):
+        name = _clean_name(words)
+        if name and (" " in name or (at > 0 and len(words) > 1)) and _person_like(name):
             return name
     return None
 
@@ -337,8 +439,11 @@ def _after_at(after: str, lang: str) -> _Attribution | None:
         rest = s[m.end() :]
         rest = re.sub(r"^\s*(?:hinzu\s*)?[,.]?\s*", " ", rest).lstrip()
         name = _name_at_start(rest)
-        if name:
+        if name and _person_like(name):
             return _Attribution(name, True)
+        found = _speaker_after_verb(rest)
+        if found or name:  # a body right after the verb when no person is named
+            return _Attribution(found or name, True)
         role = re.match(r"^[^.;:,]{0,100},\s*", rest)
         if role:
             name = _name_at_start(rest[role.end() :])
