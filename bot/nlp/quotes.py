@@ -211,8 +211,9 @@ def _pairs(para: str) -> list[_Raw]:
     return out
 
 
-_DASH_START = re.compile(r"^\s*[—–-]\s+")
-_DASH_END = re.compile(r",?\s+[—–]\s+|[.!?…]\s+[—–]\s+")
+_DASH_START = re.compile(r"^\s*(?:[—–]\s*|-\s+)(?=\S)")
+_DASH_END = re.compile(r",?\s+[—–]\s*(?=\w)|[.!?…]\s+[—–]\s*(?=\w)")
+"""``— Speech, — said X`` and the Spanish ``—Speech —dijo X``."""
 
 
 def _dash_speech(para: str) -> _Raw | None:
@@ -312,7 +313,8 @@ _NOT_PERSON_WORDS = """
 department ministry commission council committee agency office bank group university institute
 association union party government administration authority service company corporation court
 ministère conseil banque groupe gouvernement agence institut université
-ministerium regierung gruppe kommission behörde amt universität schreiben
+ministerium regierung gruppe kommission behörde amt universität schreiben stiftung zentrum
+verband foundation fondation fundación centre center centro фонд центр
 ministerio gobierno banco grupo comisión consejo agencia instituto universidad
 министерство правительство банк банка банком группа группы комиссия совет агентство институт
 ведомство служба міністерство уряд група комісія рада агентство інститут
@@ -461,9 +463,22 @@ def _after_at(after: str, lang: str) -> _Attribution | None:
         re.IGNORECASE,
     ):
         return _Attribution(name, True)
-    m = re.match(r"^((?:[^\s,.;:]+\s+){1,5}?)" + _verb_source(lang) + r"(?!\w)", s, re.IGNORECASE)
+    m = re.match(
+        r"^[^.!?«»“”\"\n,]{1,60},\s*([^,.!?«»“”\"\n]{2,60}?)\s*,\s*" + _verb_source(lang) + r"(?!\w)",
+        s,
+        re.IGNORECASE,
+    )
+    if m:  # ``the report's author, Lena Marchetti, said``
+        name = _name_at_end(m.group(1))
+        if name and _person_like(name):
+            return _Attribution(name, True)
+    m = re.match(r"^((?:[^\s,.;:]+\s+){1,7}?)" + _verb_source(lang) + r"(?!\w)", s, re.IGNORECASE)
     if m:
         name = _name_at_start(m.group(1))
+        if not (name and _person_like(name)):
+            # ``state agriculture secretary Dale Hemming said``: roles, then the name
+            end = _name_at_end(m.group(1))
+            name = end if end and _person_like(end) else name
         if name:
             return _Attribution(name, True)
         return _Attribution(None, False)
