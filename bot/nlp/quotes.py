@@ -684,9 +684,16 @@ def extract_quotes(text: str, language: str) -> tuple[Quote, ...]:
     last_at = -10_000
     offset = 0
     prev_para = ""
+    interviewee: str | None = None
+    after_question = False
     for para in text.split("\n"):
         raws = _pairs(para)
         dash = _dash_speech(para)
+        question = bool(dash) and para.rstrip().endswith("?")
+        if question and interviewee is None:
+            # an interview: the questions are the paper's, the answers the guest's, who is
+            # named in the introduction
+            interviewee = _last_name_run(text[:offset])
         if dash and not any(r.start < dash.end and dash.start < r.end for r in raws):
             raws.insert(0, dash)
         colon = False
@@ -752,6 +759,8 @@ def extract_quotes(text: str, language: str) -> tuple[Quote, ...]:
                 if named:
                     last_named = named
                 last_at = start
+            elif raw.dash and after_question and interviewee:
+                speaker = interviewee
             elif last_named and start - last_at < 600:
                 speaker = last_named  # consecutive quotes: the same voice
             quotes.append(Quote(stripped, speaker, start, start + len(stripped)))
@@ -759,4 +768,5 @@ def extract_quotes(text: str, language: str) -> tuple[Quote, ...]:
         offset += len(para) + 1
         if para.strip():
             prev_para = para
+            after_question = question
     return tuple(quotes)
