@@ -622,15 +622,44 @@ _ROLE_AFTER = re.compile(r"^[\s,.!?…;:]*(?:[—–]|--?)?\s*\w+\s+(?:the\s+|le
 def _expand(name: str, before: str) -> str:
     """A surname (or initial and surname) said in full earlier: ``Isabaev`` -> ``Umid
     Isabaev``, ``Д. Рассел`` -> ``Дэниел Рассел``, ``Unionskanzlerkandidat Merz`` ->
-    ``Friedrich Merz``: the first full mention that ends with the same surname."""
+    ``Friedrich Merz``, ``Howard`` -> ``Howard X``: the full mention that ends with the same
+    surname (or starts with a lone first name) and looks like a person's; the most frequent,
+    then the shortest (``Münchner Sicherheitskonferenz Selenskyj`` is a run of capitals, not
+    a name), then the first."""
     last = name.split()[-1].rstrip(".")
-    for m in _NAME_RUN.finditer(before[-6000:]):
+    window = before[-6000:]
+    best: tuple[int, int, int, int] | None = None
+    found = name
+    for i, m in enumerate(_NAME_RUN.finditer(window)):
         words = [w.rstrip(".,") for w in m.group().split()]
-        if last in (words[-1], words[-1].split("-")[-1]) and len(words) >= 2:
-            full = _clean_name(words)
-            if full and " " in full and full != name:
-                return full
-    return name
+        by_surname = last in (words[-1], words[-1].split("-")[-1])
+        if len(words) < 2 or not (by_surname or (" " not in name and words[0] == name)):
+            continue
+        full = _clean_name(words)
+        if not full or " " not in full or full == name or not _person_like(full):
+            continue
+        key = (0 if by_surname else 1, -window.count(full), len(full.split()), i)
+        if best is None or key < best:
+            best, found = key, full
+    return found
+
+
+def _paragraph_subject(para_before: str, before: str) -> str | None:
+    """The person a pronoun or a bare verb refers to: the latest sentence of the paragraph
+    that opens with a name as its subject (``Auch Howard, gebürtiger Australier, hofft …:
+    „…“, sagt er``; ``Knight mostró … "…", dijo``). A single word counts only when the
+    article gives it in full somewhere (German capitalises every noun)."""
+    for sent in reversed(re.split(r"(?<=[.!?])\s+", para_before.strip())[-3:]):
+        name = _name_at_start(sent)
+        if not name or not _person_like(name):
+            continue
+        tail = sent[sent.find(name) + len(name) :]
+        if not re.match(r"^(?:\s*,|\s+[^\W\d_A-ZÀ-ÖØ-ÞА-ЯЁІЇЄҐ])", tail):
+            continue
+        full = _expand(name, before)
+        if " " in full:
+            return full
+    return None
 
 
 def _trim_common(name: str, text: str) -> str | None:
@@ -755,7 +784,10 @@ def extract_quotes(text: str, language: str) -> tuple[Quote, ...]:
                 named = _role_named(role.group(1), before_all) if role and language != "ko" else None
                 recent = _last_name_run(before_all[-1500:])
                 recent = _trim_common(recent, text) if recent else None
-                speaker = named or last_named or (_expand(recent, before_all) if recent else None)
+                subject = _paragraph_subject(para[: raw.start], before_all) if language != "ko" else None
+                speaker = (
+                    named or subject or last_named or (_expand(recent, before_all) if recent else None)
+                )
                 if named:
                     last_named = named
                 last_at = start
