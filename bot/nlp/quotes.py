@@ -141,7 +141,8 @@ _RELATIVE = re.compile(
     r",\s*(?:qui|who|der|die|который|которая|який|яка|quien|que)\s+$", re.IGNORECASE
 )
 _KO_AFTER = re.compile(
-    r"^\s*(?:이?라|하|다|냐|자)?(?:고|며|면서)\s*(?:(\S+?)(?:은|는|이|가)\s+)?(?:\S+\s+){0,2}?"
+    r"^\s*(?:(?:이?라|하|다|냐|자)?(?:고|며|면서)|(?:이?라|다)?는\s+(?:입장|뜻|의견|견해|취지|말)(?:을|를)?)"
+    r"\s*(?:(\S+?)(?:은|는|이|가)\s+)?(?:\S+\s+){0,2}?"
     r"(?:말했|밝혔|강조했|전했|덧붙였|주장했|지적했|설명했|언급했|말하|밝히|촉구했|경고했|비판했|"
     r"말한|밝힌|적었|썼|했다|답했|물었|당부했|설명|강조)"
 )
@@ -229,6 +230,10 @@ def _dash_speech(para: str) -> _Raw | None:
     return _Raw(start, end, end, dash=True)
 
 
+_CYRILLIC = re.compile(r"^[А-ЯЁІЇЄҐа-яёіїєґ'’-]+$")
+_PATRONYMIC = re.compile(r"(?:ович|евич|йович|овна|евна|івна|ївна|ич|ична)$")
+
+
 def _clean_name(words: list[str]) -> str | None:
     while (
         words
@@ -243,6 +248,10 @@ def _clean_name(words: list[str]) -> str | None:
         words = words[1:]
     while words and words[-1].lower() in _PARTICLES:
         words = words[:-1]
+    if len(words) >= 3 and all(_CYRILLIC.match(w) for w in words) and not any(
+        _PATRONYMIC.search(w) for w in words[1:-1]
+    ):
+        words = words[-2:]  # ``Востоковед Николай Сомов``: a role opening the sentence
     if not words or words[0].lower() in _STOP or (len(words) == 1 and len(words[0]) < 2):
         return None
     return " ".join(words)
@@ -267,6 +276,8 @@ def _name_at_start(s: str) -> str | None:
         if _is_cap(w) or (words and w.lower() in _PARTICLES):
             words.append(w)
             pos = m.end()
+            if m.group().endswith(".") and len(w) > 2 and w.lower() not in _TITLES:
+                break  # the sentence ends here (``Hellwig. Kurski erzielte``); not ``J.``
             ws = re.match(r"[ \u00a0]+", s[pos:])
             if not ws:
                 break
@@ -303,7 +314,8 @@ _AFTER_PREPOSITION = re.compile(
 _ROLE_NOUN = re.compile(
     r"(?i)^(?:\w*(?:minister|ministerin|präsident|präsidentin|kanzler|kandidat|chef|chefin|sprecher|"
     r"sprecherin|spieler|trainer|experte|expertin|vorsitzende|botschafter|berater|leiter|direktor|"
-    r"analyst|politologe|politologin|einwechselspieler|usbeke)\w{0,3}|ministre|président|présidente|"
+    r"analyst|politologe|politologin|einwechselspieler|usbeke|inhaber|gründer|meister|führer|forscher|"
+    r"wissenschaftler|historiker|ökonom|autor|kurator|stürmer|verteidiger|torwart|kapitän)\w{0,3}|ministre|président|présidente|"
     r"porte-parole|presidente|ministro|ministra|portavoz|президент|министр|міністр|глава|речник)$"
 )
 """Two or more capitalised words in a row: a person's or a body's name, most of the time."""
