@@ -235,6 +235,9 @@ _PATRONYMIC = re.compile(r"(?:ович|евич|йович|овна|евна|і�
 
 
 def _clean_name(words: list[str]) -> str | None:
+    owner = [i for i, w in enumerate(words[:-1]) if re.search(r"['’]s$", w)]
+    if owner:
+        words = words[owner[-1] + 1 :]  # ``N Korea's Kim``: the owner is not the name
     while (
         words
         and (
@@ -524,6 +527,15 @@ def _before(before: str, lang: str) -> _Attribution | None:
         run = _last_name_run(head)
         if run and " " in run:  # ``el europarlamentario del PA, Carlos Bautista, ha denunciado``
             best, weak = _Attribution(run, True), True
+            continue
+        subject = _name_at_start(head.lstrip())
+        if (
+            subject
+            and _person_like(subject)
+            and re.match(r"^\s*" + re.escape(subject) + r"\s*,", head)
+            and head.rstrip().endswith(",")
+        ):  # ``Samaranch, en la despedida de sus últimos Juegos, destacó que …``
+            best, weak = _Attribution(subject, True), True
             continue
         if _PRONOUN.search(head.split()[-1] if head.split() else "") or _FR_PRONOUN_END.search(
             head

@@ -237,3 +237,10 @@ def test_a_name_stops_at_the_end_of_its_sentence() -> None:
     assert speakers(text, "de") == [("Er bringt Tempo mit", "Paul Beispiel")]
     text = "“We are ready,” said Gen. Sam Example at the base."
     assert speakers(text, "en") == [("We are ready", "Sam Example")]
+
+
+def test_owner_is_not_the_speaker_and_subject_before_a_parenthesis() -> None:
+    text = "N Korea's Kim Example oversaw the test, calling for “more and faster” work."
+    assert [q.speaker for q in extract_quotes(text, "en")] == ["Kim Example"]
+    text = 'Muestra, en su último discurso como presidente, destacó que "la paz fue posible".'
+    assert [q.speaker for q in extract_quotes(text, "es")] == ["Muestra"]
