@@ -49,7 +49,10 @@ _FR_PART = (
 _FR_PRES = (
     "déclare|dit|ajoute|affirme|indique|souligne|explique|estime|prévient|assure|lance|martèle|"
     "avertit|insiste|poursuit|précise|répond|confie|juge|note|écrit|annonce|rappelle|raconte|"
-    "reconnaît|déplore|dénonce|salue|confirme|résume|tranche|conclut|assure|commente|lâche"
+    "reconnaît|déplore|dénonce|salue|confirme|résume|tranche|conclut|assure|commente|lâche|"
+    "sourit|s'amuse|s’amuse|ironise|admet|regrette|raille|glisse|détaille|soupire|"
+    "disait|expliquait|ajoutait|affirmait|assurait|estimait|racontait|regrettait|répondait|"
+    "déclarait|soulignait|confiait|rappelait|prévenait|insistait|jugeait"
 )
 _EN = (
     "said|says|added|adds|told|tells|stated|declared|warned|noted|explained|wrote|tweeted|"
@@ -61,25 +64,33 @@ _DE = (
     "sagte|sagt|sagten|erklärte|erklärt|betonte|betont|meinte|meint|schrieb|schreibt|warnte|"
     "warnt|kritisierte|kritisiert|fügte|ergänzte|ergänzt|äußerte|bekräftigte|versicherte|"
     "forderte|so|hieß|teilte|zitierte|sprach|spricht|fragt|fragte|ruft|rief|stellte|stellt|"
-    "schreibt|antwortete|antwortet|bilanzierte|resümierte|verkündete|verkündet"
+    "schreibt|antwortete|antwortet|bilanzierte|resümierte|verkündete|verkündet|erzählt|"
+    "erzählte|berichtet|berichtete|sagt|gesagt|erklärt|geschrieben|betont|gewarnt|mitgeteilt|"
+    "geäußert|unterstrich|unterstreicht|lobte|lobt"
 )
 _ES = (
     "dijo|dice|afirmó|afirma|declaró|declara|señaló|señala|añadió|agregó|indicó|explicó|explica|"
     "aseguró|asegura|advirtió|subrayó|manifestó|insistió|comentó|destacó|sostuvo|expresó|apuntó|"
     "precisó|recalcó|escribió|respondió|reconoció|admitió|calificó|remarcó|comenta|comentó|"
-    "denunció|ha denunciado|ha dicho|ha afirmado|ha señalado|ha asegurado|advirtió|concluyó"
+    "denunció|ha denunciado|ha dicho|ha afirmado|ha señalado|ha asegurado|advirtió|concluyó|"
+    "cuenta|contó|responde|respondió|relata|relató|sostiene|asegura|añade|agrega|resume|"
+    "resumió|reconoce|admite|lamenta|lamentó|defendió|defiende|insiste|remarcó|afirmaba|decía"
 )
 _RU = (
     "заявил[аи]?|сказал[аи]?|отметил[аи]?|добавил[аи]?|подчеркнул[аи]?|сообщил[аи]?|пояснил[аи]?|"
     "написал[аи]?|рассказал[аи]?|предупредил[аи]?|указал[аи]?|заверил[аи]?|уточнил[аи]?|"
     "признал[аи]?|считает|говорит|заявляет|отмечает|пишет|назвал[аи]?|приводит|"
-    "добавив|отметив|заявив|подчеркнув|сообщается|цитирует"
+    "добавив|отметив|заявив|подчеркнув|сообщается|цитирует|ответил[аи]?|признал(?:ся|ась|ись)|"
+    "рассказывает|поделил(?:ся|ась|ись)|объяснил[аи]?|констатировал[аи]?|резюмировал[аи]?|"
+    "убежд[её]н|уверен[аы]?|полагает|говорят|заметил[аи]?|продолжил[аи]?|напомнил[аи]?"
 )
 _UK = (
     "заявив|заявила|заявили|сказав|сказала|сказали|зазначив|зазначила|зазначили|додав|додала|"
     "додали|наголосив|наголосила|наголосили|повідомив|повідомила|повідомили|пояснив|пояснила|"
     "написав|написала|розповів|розповіла|підкреслив|підкреслила|каже|вважає|заявляє|пише|"
-    "назвав|назвала|додавши|зазначивши|цитує|пообіцяв|пообіцяла|наголошує|зазначає"
+    "назвав|назвала|додавши|зазначивши|цитує|пообіцяв|пообіцяла|наголошує|зазначає|"
+    "відповів|відповіла|відповіли|розповідає|пояснює|підкреслює|переконаний|переконана|"
+    "зауважив|зауважила|нагадав|нагадала|визнав|визнала|поділився|поділилася|вважають|кажуть"
 )
 _CALLING = re.compile(
     r"(?<!\w)(?:called|calling|calls|call|described|describing|dubbed|termed|hailed|hails|"
@@ -130,7 +141,8 @@ _RELATIVE = re.compile(
     r",\s*(?:qui|who|der|die|который|которая|який|яка|quien|que)\s+$", re.IGNORECASE
 )
 _KO_AFTER = re.compile(
-    r"^\s*(?:이?라|하|다|냐|자)?(?:고|며|면서)\s*(?:(\S+?)(?:은|는|이|가)\s+)?(?:\S+\s+){0,2}?"
+    r"^\s*(?:(?:이?라|하|다|냐|자)?(?:고|며|면서)|(?:이?라|다)?는\s+(?:입장|뜻|의견|견해|취지|말)(?:을|를)?)"
+    r"\s*(?:(\S+?)(?:은|는|이|가)\s+)?(?:\S+\s+){0,2}?"
     r"(?:말했|밝혔|강조했|전했|덧붙였|주장했|지적했|설명했|언급했|말하|밝히|촉구했|경고했|비판했|"
     r"말한|밝힌|적었|썼|했다|답했|물었|당부했|설명|강조)"
 )
@@ -141,7 +153,7 @@ le la les l un une il elle ils elles mais et dans selon
 pour the a an he she they it but and in on at for
 this that der die das dem den des er sie es aber und el los las él
 ella pero y он она они но и в на він вона вони але
-і та en de du des
+і та en de du des auch doch nun dann noch nur jetzt wie als zudem dabei denn
 """
 _STOP = frozenset(_STOP_WORDS.split())
 _TITLES_WORDS = """
@@ -200,8 +212,9 @@ def _pairs(para: str) -> list[_Raw]:
     return out
 
 
-_DASH_START = re.compile(r"^\s*[—–-]\s+")
-_DASH_END = re.compile(r",?\s+[—–]\s+|[.!?…]\s+[—–]\s+")
+_DASH_START = re.compile(r"^\s*(?:[—–]\s*|-\s+)(?=\S)")
+_DASH_END = re.compile(r",?\s+[—–]\s*(?=\w)|[.!?…]\s+[—–]\s*(?=\w)")
+"""``— Speech, — said X`` and the Spanish ``—Speech —dijo X``."""
 
 
 def _dash_speech(para: str) -> _Raw | None:
@@ -217,7 +230,14 @@ def _dash_speech(para: str) -> _Raw | None:
     return _Raw(start, end, end, dash=True)
 
 
+_CYRILLIC = re.compile(r"^[А-ЯЁІЇЄҐа-яёіїєґ'’-]+$")
+_PATRONYMIC = re.compile(r"(?:ович|евич|йович|овна|евна|івна|ївна|ич|ична)$")
+
+
 def _clean_name(words: list[str]) -> str | None:
+    owner = [i for i, w in enumerate(words[:-1]) if re.search(r"['’]s$", w)]
+    if owner:
+        words = words[owner[-1] + 1 :]  # ``N Korea's Kim``: the owner is not the name
     while (
         words
         and (
@@ -231,6 +251,10 @@ def _clean_name(words: list[str]) -> str | None:
         words = words[1:]
     while words and words[-1].lower() in _PARTICLES:
         words = words[:-1]
+    if len(words) >= 3 and all(_CYRILLIC.match(w) for w in words) and not any(
+        _PATRONYMIC.search(w) for w in words[1:-1]
+    ):
+        words = words[-2:]  # ``Востоковед Николай Сомов``: a role opening the sentence
     if not words or words[0].lower() in _STOP or (len(words) == 1 and len(words[0]) < 2):
         return None
     return " ".join(words)
@@ -255,6 +279,8 @@ def _name_at_start(s: str) -> str | None:
         if _is_cap(w) or (words and w.lower() in _PARTICLES):
             words.append(w)
             pos = m.end()
+            if m.group().endswith(".") and len(w) > 2 and w.lower() not in _TITLES:
+                break  # the sentence ends here (``Hellwig. Kurski erzielte``); not ``J.``
             ws = re.match(r"[ \u00a0]+", s[pos:])
             if not ws:
                 break
@@ -291,20 +317,113 @@ _AFTER_PREPOSITION = re.compile(
 _ROLE_NOUN = re.compile(
     r"(?i)^(?:\w*(?:minister|ministerin|präsident|präsidentin|kanzler|kandidat|chef|chefin|sprecher|"
     r"sprecherin|spieler|trainer|experte|expertin|vorsitzende|botschafter|berater|leiter|direktor|"
-    r"analyst|politologe|politologin|einwechselspieler|usbeke)\w{0,3}|ministre|président|présidente|"
+    r"analyst|politologe|politologin|einwechselspieler|usbeke|inhaber|gründer|meister|führer|forscher|"
+    r"wissenschaftler|historiker|ökonom|autor|kurator|stürmer|verteidiger|torwart|kapitän)\w{0,3}|ministre|président|présidente|"
     r"porte-parole|presidente|ministro|ministra|portavoz|президент|министр|міністр|глава|речник)$"
 )
 """Two or more capitalised words in a row: a person's or a body's name, most of the time."""
 
 
+_NOT_PERSON_WORDS = """
+department ministry commission council committee agency office bank group university institute
+association union party government administration authority service company corporation court
+ministère conseil banque groupe gouvernement agence institut université
+ministerium regierung gruppe kommission behörde amt universität schreiben stiftung zentrum
+verband foundation fondation fundación centre center centro фонд центр
+ministerio gobierno banco grupo comisión consejo agencia instituto universidad
+министерство правительство банк банка банком группа группы комиссия совет агентство институт
+ведомство служба міністерство уряд група комісія рада агентство інститут
+korea corée corea korean states united kingdom russia ukraine
+корея кореи корею штаты штати россия россии украина украины росія україна кореї
+monday tuesday wednesday thursday friday saturday sunday january february march april may june
+july august september october november december montag dienstag mittwoch donnerstag freitag
+samstag sonntag
+"""
+_NOT_PERSON = frozenset(_NOT_PERSON_WORDS.split())
+_OBLIQUE = re.compile(
+    r"(?:ской|ском|ському|ської|ной|ому|ему|ого|его|ої|ыми|ими|ами|ями|ии|ії|ске|ську|ом)$", re.IGNORECASE
+)
+"""Russian/Ukrainian endings of an adjective or place in an oblique case (``Восточной
+Пруссии``, ``Витебске``, ``Банком``): the words around a name, not the nominative speaker."""
+_ACRONYM = re.compile(r"^[A-ZА-ЯЁІЇЄҐ]{2,}$")
+
+
+def _person_like(name: str) -> bool:
+    """A person's name rather than a body, a country, a date or an oblique-case place."""
+    words = name.split()
+    if any(w.casefold().strip("'’") in _NOT_PERSON for w in words):
+        return False
+    if any(_ACRONYM.match(w) for w in words):
+        return False
+    return not any(_OBLIQUE.search(w) for w in words)
+
+
+_PREPOSITION_BEFORE = re.compile(
+    r"(?:^|\s)(?:de|del|des|du|d'|d’|of|von|vom|zum|zur|in|im|en|à|au|aux|on|at|to|from|with|by|"
+    r"für|aus|bei|mit|nach|с|со|по|к|от|за|при|в|во|на|из|у|о|об|для|з|із|до|від|про|"
+    r"con|por|para|desde|sobre|ante)\s*$",
+    re.IGNORECASE,
+)
+
+
+def _runs(s: str) -> list[tuple[int, list[str]]]:
+    """Capitalised word runs in ``s`` with their offsets, a leading word that follows a
+    preposition dropped (``в Бангкоке Мария Лонг`` -> ``Мария Лонг``)."""
+    out: list[tuple[int, list[str]]] = []
+    for m in _CAP_RUN.finditer(s):
+        words = [w.rstrip(".,") for w in m.group().split()]
+        if _PREPOSITION_BEFORE.search(s[max(0, m.start() - 8) : m.start()]):
+            words = words[1:]
+            while words and words[0].lower() in _PARTICLES:
+                words = words[1:]
+        while words and _ACRONYM.match(words[0]) and len(words) > 1:
+            words = words[1:]
+        if words:
+            out.append((m.start(), words))
+    return out
+
+
+_CAP_RUN = re.compile(
+    rf"(?<![\w'’.-]){_CAP_WORD}(?:[ \u00a0]+(?:(?:de|von|van|von der|van der|al|bin|da|di|del|la|le)"
+    rf"[ \u00a0]+)?{_CAP_WORD})*"
+)
+_ARTICLE_BEFORE = re.compile(
+    r"(?:^|\s)(?:der|die|das|den|dem|des|ein|eine|einem|einer|eines|the|a|an)\s+$", re.IGNORECASE
+)
+_CLAUSE_END = re.compile(r"[.;:!?«»“”„\"(\n]|\s[—–]\s")
+
+
+def _speaker_after_verb(rest: str) -> str | None:
+    """The speaker named after a reporting verb, past role words and an appositive:
+    ``curator Ingrid Vahlenkamp``, ``представитель ведомства Андрей Юсов``, ``el comandante
+    del buque, el capitán de navío Andrés Lobo``. A name of two or more words that looks like
+    a person's is preferred; a single word only when it comes before any other capital."""
+    end = _CLAUSE_END.search(rest)
+    window = rest[: end.start() if end else 140][:140]
+    if _PRONOUN.match(window.lstrip()):
+        return None
+    single: str | None = None
+    for i, (at, words) in enumerate(_runs(window)):
+        if len(window[:at].split()) > 8:
+            break
+        if _ARTICLE_BEFORE.search(window[:at]):
+            words = words[1:]  # ``sagte der Machthaber``, ``der Forscher der Stiftung``: nouns
+        name = _clean_name(words) if words else None
+        if not name or not _person_like(name):
+            continue
+        if " " in name:
+            return name
+        if i == 0 and single is None and name[0].isupper():
+            single = name
+    return single
+
+
 def _last_name_run(s: str) -> str | None:
     """The last multi-word name in ``s`` (``Mike Pompeo`` in ``US-Außenminister Mike Pompeo
-    hatte … gedroht:``), leading articles and titles dropped."""
-    for m in reversed(list(_NAME_RUN.finditer(s))):
-        if _AFTER_PREPOSITION.search(s[max(0, m.start() - 6) : m.start()]):
-            continue  # ``ministro de Asuntos Exteriores``: a place or a body, not the speaker
-        name = _clean_name([w.rstrip(".,") for w in m.group().split()])
-        if name and (" " in name or m.start() > 0):
+    hatte … gedroht:``) that looks like a person's, leading articles and titles dropped."""
+    for at, words in reversed(_runs(s)):
+        name = _clean_name(words)
+        if name and (" " in name or (at > 0 and len(words) > 1)) and _person_like(name):
             return name
     return None
 
@@ -337,8 +456,11 @@ def _after_at(after: str, lang: str) -> _Attribution | None:
         rest = s[m.end() :]
         rest = re.sub(r"^\s*(?:hinzu\s*)?[,.]?\s*", " ", rest).lstrip()
         name = _name_at_start(rest)
-        if name:
+        if name and _person_like(name):
             return _Attribution(name, True)
+        found = _speaker_after_verb(rest)
+        if found or name:  # a body right after the verb when no person is named
+            return _Attribution(found or name, True)
         role = re.match(r"^[^.;:,]{0,100},\s*", rest)
         if role:
             name = _name_at_start(rest[role.end() :])
@@ -356,9 +478,22 @@ def _after_at(after: str, lang: str) -> _Attribution | None:
         re.IGNORECASE,
     ):
         return _Attribution(name, True)
-    m = re.match(r"^((?:[^\s,.;:]+\s+){1,5}?)" + _verb_source(lang) + r"(?!\w)", s, re.IGNORECASE)
+    m = re.match(
+        r"^[^.!?«»“”\"\n,]{1,60},\s*([^,.!?«»“”\"\n]{2,60}?)\s*,\s*" + _verb_source(lang) + r"(?!\w)",
+        s,
+        re.IGNORECASE,
+    )
+    if m:  # ``the report's author, Lena Marchetti, said``
+        name = _name_at_end(m.group(1))
+        if name and _person_like(name):
+            return _Attribution(name, True)
+    m = re.match(r"^((?:[^\s,.;:]+\s+){1,7}?)" + _verb_source(lang) + r"(?!\w)", s, re.IGNORECASE)
     if m:
         name = _name_at_start(m.group(1))
+        if not (name and _person_like(name)):
+            # ``state agriculture secretary Dale Hemming said``: roles, then the name
+            end = _name_at_end(m.group(1))
+            name = end if end and _person_like(end) else name
         if name:
             return _Attribution(name, True)
         return _Attribution(None, False)
@@ -392,6 +527,15 @@ def _before(before: str, lang: str) -> _Attribution | None:
         run = _last_name_run(head)
         if run and " " in run:  # ``el europarlamentario del PA, Carlos Bautista, ha denunciado``
             best, weak = _Attribution(run, True), True
+            continue
+        subject = _name_at_start(head.lstrip())
+        if (
+            subject
+            and _person_like(subject)
+            and re.match(r"^\s*" + re.escape(subject) + r"\s*,", head)
+            and head.rstrip().endswith(",")
+        ):  # ``Samaranch, en la despedida de sus últimos Juegos, destacó que …``
+            best, weak = _Attribution(subject, True), True
             continue
         if _PRONOUN.search(head.split()[-1] if head.split() else "") or _FR_PRONOUN_END.search(
             head
@@ -502,15 +646,44 @@ _ROLE_AFTER = re.compile(r"^[\s,.!?…;:]*(?:[—–]|--?)?\s*\w+\s+(?:the\s+|le
 def _expand(name: str, before: str) -> str:
     """A surname (or initial and surname) said in full earlier: ``Isabaev`` -> ``Umid
     Isabaev``, ``Д. Рассел`` -> ``Дэниел Рассел``, ``Unionskanzlerkandidat Merz`` ->
-    ``Friedrich Merz``: the first full mention that ends with the same surname."""
+    ``Friedrich Merz``, ``Howard`` -> ``Howard X``: the full mention that ends with the same
+    surname (or starts with a lone first name) and looks like a person's; the most frequent,
+    then the shortest (``Münchner Sicherheitskonferenz Selenskyj`` is a run of capitals, not
+    a name), then the first."""
     last = name.split()[-1].rstrip(".")
-    for m in _NAME_RUN.finditer(before[-6000:]):
+    window = before[-6000:]
+    best: tuple[int, int, int, int] | None = None
+    found = name
+    for i, m in enumerate(_NAME_RUN.finditer(window)):
         words = [w.rstrip(".,") for w in m.group().split()]
-        if last in (words[-1], words[-1].split("-")[-1]) and len(words) >= 2:
-            full = _clean_name(words)
-            if full and " " in full and full != name:
-                return full
-    return name
+        by_surname = last in (words[-1], words[-1].split("-")[-1])
+        if len(words) < 2 or not (by_surname or (" " not in name and words[0] == name)):
+            continue
+        full = _clean_name(words)
+        if not full or " " not in full or full == name or not _person_like(full):
+            continue
+        key = (0 if by_surname else 1, -window.count(full), len(full.split()), i)
+        if best is None or key < best:
+            best, found = key, full
+    return found
+
+
+def _paragraph_subject(para_before: str, before: str) -> str | None:
+    """The person a pronoun or a bare verb refers to: the latest sentence of the paragraph
+    that opens with a name as its subject (``Auch Howard, gebürtiger Australier, hofft …:
+    „…“, sagt er``; ``Knight mostró … "…", dijo``). A single word counts only when the
+    article gives it in full somewhere (German capitalises every noun)."""
+    for sent in reversed(re.split(r"(?<=[.!?])\s+", para_before.strip())[-3:]):
+        name = _name_at_start(sent)
+        if not name or not _person_like(name):
+            continue
+        tail = sent[sent.find(name) + len(name) :]
+        if not re.match(r"^(?:\s*,|\s+[^\W\d_A-ZÀ-ÖØ-ÞА-ЯЁІЇЄҐ])", tail):
+            continue
+        full = _expand(name, before)
+        if " " in full:
+            return full
+    return None
 
 
 def _trim_common(name: str, text: str) -> str | None:
@@ -564,9 +737,16 @@ def extract_quotes(text: str, language: str) -> tuple[Quote, ...]:
     last_at = -10_000
     offset = 0
     prev_para = ""
+    interviewee: str | None = None
+    after_question = False
     for para in text.split("\n"):
         raws = _pairs(para)
         dash = _dash_speech(para)
+        question = bool(dash) and para.rstrip().endswith("?")
+        if question and interviewee is None:
+            # an interview: the questions are the paper's, the answers the guest's, who is
+            # named in the introduction
+            interviewee = _last_name_run(text[:offset])
         if dash and not any(r.start < dash.end and dash.start < r.end for r in raws):
             raws.insert(0, dash)
         colon = False
@@ -628,10 +808,15 @@ def extract_quotes(text: str, language: str) -> tuple[Quote, ...]:
                 named = _role_named(role.group(1), before_all) if role and language != "ko" else None
                 recent = _last_name_run(before_all[-1500:])
                 recent = _trim_common(recent, text) if recent else None
-                speaker = named or last_named or (_expand(recent, before_all) if recent else None)
+                subject = _paragraph_subject(para[: raw.start], before_all) if language != "ko" else None
+                speaker = (
+                    named or subject or last_named or (_expand(recent, before_all) if recent else None)
+                )
                 if named:
                     last_named = named
                 last_at = start
+            elif raw.dash and after_question and interviewee:
+                speaker = interviewee
             elif last_named and start - last_at < 600:
                 speaker = last_named  # consecutive quotes: the same voice
             quotes.append(Quote(stripped, speaker, start, start + len(stripped)))
@@ -639,4 +824,5 @@ def extract_quotes(text: str, language: str) -> tuple[Quote, ...]:
         offset += len(para) + 1
         if para.strip():
             prev_para = para
+            after_question = question
     return tuple(quotes)

@@ -117,3 +117,130 @@ def test_korean_titles_and_surnames() -> None:
         "이날 트럼프 대통령은 “좋은 일이 아니다”라고 말했다."
     )
     assert speakers(text, "ko") == [("모든 준비를 마쳤다", "박철수"), ("좋은 일이 아니다", "트럼프")]
+
+
+def test_role_words_between_verb_and_name() -> None:
+    """``said curator X``, ``a déclaré la porte-parole du club, X``, ``заявил представитель
+    ведомства X``: the role is skipped, the name is the speaker."""
+    cases = [
+        ("en", "“The roof needs work before winter,” said caretaker Nora Example."),
+        ("fr", "« Le stade sera prêt en mai », sourit la gérante du site, Nora Exemple."),
+        ("de", "„Wir backen wieder nach altem Rezept“, erzählt Inhaberin Nora Beispiel."),
+        ("es", '"El barco zarpa el lunes", declaró el capitán de navío Nora Ejemplo.'),
+        ("ru", "«Работы завершим к осени», — сказал представитель ведомства Нора Примерова."),
+        ("uk", "«Ремонт триватиме до осені», — вважає військовий оглядач Нора Прикладенко."),
+    ]
+    expected = {
+        "en": "Nora Example",
+        "fr": "Nora Exemple",
+        "de": "Nora Beispiel",
+        "es": "Nora Ejemplo",
+        "ru": "Нора Примерова",
+        "uk": "Нора Прикладенко",
+    }
+    for lang, text in cases:
+        assert [q.speaker for q in extract_quotes(text, lang)] == [expected[lang]], lang
+
+
+def test_role_and_name_before_the_verb() -> None:
+    text = (
+        "“Keep the gates shut,” county health director Sam Placeholder said.\n"
+        "“Numbers are falling,” the survey's author, Pat Sample, said in an interview."
+    )
+    assert [q.speaker for q in extract_quotes(text, "en")] == ["Sam Placeholder", "Pat Sample"]
+
+
+def test_places_and_bodies_are_not_speakers() -> None:
+    """A locative place (``в Витебске``), a body (``Банком России``) or a country in the
+    window is skipped for the person named after the verb."""
+    text = (
+        "Курс, установленный Банком России, снова вырос. В Витебске открылась ярмарка.\n"
+        "«Спрос пока держится», — считает экономист Олег Примеров."
+    )
+    assert [q.speaker for q in extract_quotes(text, "ru")] == ["Олег Примеров"]
+    text = (
+        "Південна Корея передала нову партію техніки.\n"
+        "«Це важливий крок», — заявив представник міністерства у Варшаві Іван Прикладний."
+    )
+    assert [q.speaker for q in extract_quotes(text, "uk")] == ["Іван Прикладний"]
+    text = (
+        "The State Department of Farming said on Monday the flock would be culled.\n"
+        "“Close the barns,” said inspector Lee Sample on Monday."
+    )
+    assert [q.speaker for q in extract_quotes(text, "en")] == ["Lee Sample"]
+
+
+def test_dash_interview_answers_take_the_guest() -> None:
+    texts = {
+        "fr": (
+            "Ancienne ministre, Claire Exemple revient sur l'accord.\n\n"
+            "— Que change ce texte ?\n— Presque tout, et d'abord le calendrier.\n"
+        ),
+        "es": (
+            "La economista Lucía Ejemplo recibe a este diario.\n\n"
+            "—¿Habrá recesión?\n—No este año, pero el riesgo crece.\n"
+        ),
+        "ru": (
+            "Экономист Олег Примеров — о том, что ждёт рынок.\n\n"
+            "— Будет ли спад?\n— В этом году нет, но риски растут.\n"
+        ),
+        "uk": (
+            "Економіст Іван Прикладний — про те, що чекає на ринок.\n\n"
+            "— Чи буде спад?\n— Цього року ні, але ризики зростають.\n"
+        ),
+    }
+    guests = {"fr": "Claire Exemple", "es": "Lucía Ejemplo", "ru": "Олег Примеров", "uk": "Іван Прикладний"}
+    for lang, text in texts.items():
+        quotes = extract_quotes(text, lang)
+        answer = quotes[-1]
+        assert answer.text.startswith(("Presque", "No este", "В этом", "Цього")), lang
+        assert answer.speaker == guests[lang], lang
+        assert quotes[-2].speaker != guests[lang], lang  # the question is the paper's
+
+
+def test_spanish_dash_without_spaces() -> None:
+    text = "—Es la mejor noticia del año —dijo Nora Ejemplo, al salir del tribunal."
+    assert speakers(text, "es") == [("Es la mejor noticia del año", "Nora Ejemplo")]
+
+
+def test_pronoun_takes_the_subject_of_the_paragraph() -> None:
+    """The last speaker quoted is not the one a pronoun refers to when the paragraph has
+    just introduced someone else as its subject."""
+    text = (
+        "„Wir sind zufrieden“, sagte Trainerin Anna Beispiel.\n"
+        "Nach dem Spiel kam auch Max Muster in die Kabine. Muster, sichtlich müde, lobte die "
+        "Fans: „Ohne euch hätten wir das nie geschafft“, sagte er."
+    )
+    assert [q.speaker for q in extract_quotes(text, "de")] == ["Anna Beispiel", "Max Muster"]
+    text = (
+        'Carla Ejemplo habló primero. "Estamos listos", dijo Ejemplo.\n'
+        'Pablo Muestra agradeció el apoyo de la ciudad. "Volveremos pronto", dijo.'
+    )
+    assert [q.speaker for q in extract_quotes(text, "es")] == ["Carla Ejemplo", "Pablo Muestra"]
+
+
+def test_korean_position_statement_of_a_body() -> None:
+    """``한국 정부는 “…”는 입장을 밝혔다``: a body can be the speaker, and the quote after a
+    named person's is not that person's."""
+    text = (
+        "김철수 대표는 “협상을 계속하겠다”고 말했다. "
+        "국방부는 “추가 지원은 검토하지 않는다”는 입장을 밝혔다."
+    )
+    assert speakers(text, "ko") == [("협상을 계속하겠다", "김철수"), ("추가 지원은 검토하지 않는다", "국방부")]
+
+
+def test_a_name_stops_at_the_end_of_its_sentence() -> None:
+    text = (
+        "Der Verein holt den Stürmer Max Muster.\n"
+        "„Er bringt Tempo mit“, sagte Sportdirektor Paul Beispiel. Muster kommt aus Jena."
+    )
+    assert speakers(text, "de") == [("Er bringt Tempo mit", "Paul Beispiel")]
+    text = "“We are ready,” said Gen. Sam Example at the base."
+    assert speakers(text, "en") == [("We are ready", "Sam Example")]
+
+
+def test_owner_is_not_the_speaker_and_subject_before_a_parenthesis() -> None:
+    text = "N Korea's Kim Example oversaw the test, calling for “more and faster” work."
+    assert [q.speaker for q in extract_quotes(text, "en")] == ["Kim Example"]
+    text = 'Muestra, en su último discurso como presidente, destacó que "la paz fue posible".'
+    assert [q.speaker for q in extract_quotes(text, "es")] == ["Muestra"]
