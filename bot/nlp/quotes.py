@@ -12,7 +12,7 @@ last speaker named in a main clause.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from bot.models import Quote
@@ -175,6 +175,9 @@ class _Raw:
     end: int
     close_end: int
     dash: bool = False
+    runs_on: bool = False
+    """Opened at the paragraph's start and not closed: a quote running into the next
+    paragraph (newspapers open each paragraph of a long quote and close only the last)."""
 
 
 def _opening_ok(para: str, i: int, c: str) -> bool:
@@ -209,7 +212,21 @@ def _pairs(para: str) -> list[_Raw]:
             continue
         if c in _CLOSERS and _opening_ok(para, i, c) and len(stack) < 3:
             stack.append((c, i))
+    if stack and stack[0][1] == len(para) - len(para.lstrip()):
+        out.append(_Raw(stack[0][1] + 1, len(para.rstrip()), len(para), runs_on=True))
+    elif not out:
+        out = _spaced_straight(para)
     return out
+
+
+def _spaced_straight(para: str) -> list[_Raw]:
+    """``" La baisse … des projets ", a souligné X``: straight quotes set off by spaces
+    on both sides (a French habit) cannot be told apart as opener and closer one by one,
+    but an even number of them in a paragraph with no other quotes pairs up in order."""
+    marks = [i for i, c in enumerate(para) if c == '"']
+    if len(marks) < 2 or len(marks) % 2:
+        return []
+    return [_Raw(a + 1, b, b + 1) for a, b in zip(marks[::2], marks[1::2], strict=True)]
 
 
 _DASH_START = re.compile(r"^\s*(?:[—–]\s*|-\s+)(?=\S)")
@@ -717,7 +734,7 @@ def _unopened(para: str, lang: str) -> _Raw | None:
     m = _UNOPENED.match(para)
     if not m:
         return None
-    tail = para[m.end("q") :]
+    tail = re.sub(r"^[\"»”]", "", para[m.end("q") :])  # the lone closing mark
     if not (_after(tail, lang) or _FR_INVERTED.match(re.sub(r"^[\s,\"»”—–-]*", "", tail))):
         return None
     return _Raw(m.start("q"), m.end("q"), m.end("q") + 1)
@@ -733,6 +750,7 @@ def extract_quotes(text: str, language: str) -> tuple[Quote, ...]:
     completed from the article (``Isabaev`` -> ``Umid Isabaev``).
     """
     quotes: list[Quote] = []
+    running_on: list[int] = []  # quotes whose attribution comes in a later paragraph
     last_named: str | None = None
     last_at = -10_000
     offset = 0
@@ -817,12 +835,18 @@ def extract_quotes(text: str, language: str) -> tuple[Quote, ...]:
                 last_at = start
             elif raw.dash and after_question and interviewee:
                 speaker = interviewee
-            elif last_named and start - last_at < 600:
+            elif last_named and start - last_at < 600 and not raw.runs_on:
                 speaker = last_named  # consecutive quotes: the same voice
+            if raw.runs_on and speaker is None:
+                running_on.append(len(quotes))
             quotes.append(Quote(stripped, speaker, start, start + len(stripped)))
             prev_end = raw.close_end
         offset += len(para) + 1
         if para.strip():
             prev_para = para
             after_question = question
+    for i in running_on:  # the speaker named where the long quote finally closes
+        nxt = quotes[i + 1] if i + 1 < len(quotes) else None
+        if nxt is not None and nxt.speaker and text.count("\n", quotes[i].end, nxt.start) <= 2:
+            quotes[i] = replace(quotes[i], speaker=nxt.speaker)
     return tuple(quotes)

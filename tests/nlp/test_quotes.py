@@ -244,3 +244,33 @@ def test_owner_is_not_the_speaker_and_subject_before_a_parenthesis() -> None:
     assert [q.speaker for q in extract_quotes(text, "en")] == ["Kim Example"]
     text = 'Muestra, en su último discurso como presidente, destacó que "la paz fue posible".'
     assert [q.speaker for q in extract_quotes(text, "es")] == ["Muestra"]
+
+
+def test_straight_quotes_set_off_by_spaces_still_pair_up() -> None:
+    """French copy often writes " … " with spaces inside: each mark alone looks like
+    neither an opener nor a closer, but the pair is a quote all the same."""
+    text = (
+        'Le groupe a souffert de façon " sévère " au premier semestre.\n'
+        '" Les commandes reprennent plus vite que prévu dans tous nos marchés ", '
+        "a souligné Claire Vasseur, directrice financière du groupe."
+    )
+    assert speakers(text, "fr")[-1] == (
+        "Les commandes reprennent plus vite que prévu dans tous nos marchés",
+        "Claire Vasseur",
+    )
+
+
+def test_a_quote_over_two_paragraphs_takes_the_speaker_named_where_it_closes() -> None:
+    """Newspapers open every paragraph of a long quote and close only the last one."""
+    text = (
+        "«Мы завершили разминирование первого участка раньше срока.\n"
+        "Следующий участок начнем проверять уже в понедельник», — сказал руководитель "
+        "работ Игорь Самойлов.\n"
+        "Жителей попросили не заходить в лес."
+    )
+    found = speakers(text, "ru")
+    assert found[0] == (
+        "Мы завершили разминирование первого участка раньше срока.",
+        "Игорь Самойлов",
+    )
+    assert ("Следующий участок начнем проверять уже в понедельник", "Игорь Самойлов") in found
