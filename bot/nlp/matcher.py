@@ -353,14 +353,19 @@ def _regions(sent_starts: Sequence[int], hits: Sequence[int], size: int) -> list
 
 
 def _analyse(
-    lang: str, text: str, lemmas: Mapping[str, str], hits: Sequence[int] | None = None
+    lang: str,
+    text: str,
+    lemmas: Mapping[str, str],
+    hits: Sequence[int] | None = None,
+    folded: str | None = None,
 ) -> _Doc:
     """Words with lemmas and sentence numbers (sentences also end at line breaks).
 
     ``hits``: offsets in ``text`` where the prefilter found a key. Then only the sentences
     around them are turned into words (the rest of a long article costs only spaCy's
     tokenizer); sentence numbers and offsets stay those of the whole text, so the result
-    is the same for any rule that works within a sentence.
+    is the same for any rule that works within a sentence. ``folded``: ``fold_aligned(text)``
+    when the caller has it, so a word's folded form is a slice rather than a new fold.
     """
     nlp = get_pipeline(lang)
     own = nlp.has_pipe("lemmatizer")  # a configured trained pipeline lemmatizes itself
@@ -389,7 +394,7 @@ def _analyse(
         for m in WORD_RE.finditer(tok_text):
             start, end = idx + m.start(), idx + m.end()
             piece = text[start:end]
-            norm = fold(piece)
+            norm = folded[start:end] if folded is not None else fold(piece)
             if not own:  # what the lookup lemmatizer would say, then the lowercased form
                 lemma = lemmas.get(piece) or lemmas.get(piece.lower()) or ""
             else:
@@ -575,7 +580,7 @@ def match(
     folded = fold_aligned(text) if by_sentence else None
     if folded is not None:
         hits = _key_positions(plan, wanted, folded)
-    doc = _analyse(lang, text, plan.lemmas, hits)
+    doc = _analyse(lang, text, plan.lemmas, hits, folded)
     title_end = lead_ws + len(t) if derived else 0
     body = [s for s in doc.sent_starts if s >= title_end]
     body_start = body[0] if body else title_end
