@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import ahocorasick
+import numpy
+from spacy.attrs import IDX, IS_PUNCT, ORTH
 
 from bot.models import Match
 from bot.nlp.phrases import (
@@ -300,6 +302,40 @@ def _tokenise(nlp: Any, text: str) -> Any:
     return doc
 
 
+_PUNCT_ORTHS: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+
+
+def _sentencizer_orths(nlp: Any) -> Any | None:
+    """Hashes of the sentencizer's sentence-final characters, when the pipeline is only
+    tokenizer + sentencizer (our blank ones); None for anything else (a trained pipeline)."""
+    if nlp.pipe_names != ["sentencizer"]:
+        return None
+    orths = _PUNCT_ORTHS.get(nlp)
+    if orths is None:
+        chars = nlp.get_pipe("sentencizer").punct_chars
+        orths = _PUNCT_ORTHS[nlp] = numpy.array(
+            sorted(nlp.vocab.strings.add(c) for c in chars), dtype=numpy.uint64
+        )
+    return orths
+
+
+def _sentence_starts(doc: Any, punct_orths: Any) -> list[int]:
+    """Character offsets where spaCy's sentencizer starts a sentence, from the token arrays.
+
+    The same rule as ``Sentencizer.predict`` (the first token, and after a sentence-final
+    character the next token that is neither punctuation nor such a character), without
+    creating a Python object per token: that loop cost more than the tokenizer itself.
+    """
+    if len(doc) == 0:
+        return []
+    arr = doc.to_array([ORTH, IS_PUNCT, IDX])
+    final = numpy.isin(arr[:, 0], punct_orths)
+    plain = numpy.flatnonzero(~final & (arr[:, 1] == 0))
+    after = numpy.searchsorted(plain, numpy.flatnonzero(final), side="right")
+    starts = numpy.union1d([0], plain[after[after < len(plain)]])
+    return [int(i) for i in arr[starts, 2]]
+
+
 def _regions(sent_starts: Sequence[int], hits: Sequence[int], size: int) -> list[tuple[int, int]]:
     """Character ranges worth reading: each sentence holding a prefilter hit, with the
     sentence before and after it (a phrase may straddle a sentence break: ``N. Korea``)."""
@@ -319,19 +355,30 @@ def _regions(sent_starts: Sequence[int], hits: Sequence[int], size: int) -> list
 
 
 def _analyse(
-    lang: str, text: str, lemmas: Mapping[str, str], hits: Sequence[int] | None = None
+    lang: str,
+    text: str,
+    lemmas: Mapping[str, str],
+    hits: Sequence[int] | None = None,
+    folded: str | None = None,
 ) -> _Doc:
     """Words with lemmas and sentence numbers (sentences also end at line breaks).
 
     ``hits``: offsets in ``text`` where the prefilter found a key. Then only the sentences
     around them are turned into words (the rest of a long article costs only spaCy's
     tokenizer); sentence numbers and offsets stay those of the whole text, so the result
-    is the same for any rule that works within a sentence.
+    is the same for any rule that works within a sentence. ``folded``: ``fold_aligned(text)``
+    when the caller has it, so a word's folded form is a slice rather than a new fold.
     """
     nlp = get_pipeline(lang)
     own = nlp.has_pipe("lemmatizer")  # a configured trained pipeline lemmatizes itself
-    doc = nlp(same_length_clean(text)) if own else _tokenise(nlp, same_length_clean(text))
-    starts = {0, *(s.start_char for s in doc.sents), *(m.end() for m in _NEWLINES.finditer(text))}
+    punct_orths = _sentencizer_orths(nlp)
+    if punct_orths is not None:
+        doc = nlp.make_doc(same_length_clean(text))
+        sents: Iterable[int] = _sentence_starts(doc, punct_orths)
+    else:
+        doc = nlp(same_length_clean(text)) if own else _tokenise(nlp, same_length_clean(text))
+        sents = (s.start_char for s in doc.sents)
+    starts = {0, *sents, *(m.end() for m in _NEWLINES.finditer(text))}
     sent_starts = tuple(sorted(s for s in starts if s < len(text) or s == 0))
     if hits is None:
         tokens: Iterable[Any] = doc
@@ -349,7 +396,7 @@ def _analyse(
         for m in WORD_RE.finditer(tok_text):
             start, end = idx + m.start(), idx + m.end()
             piece = text[start:end]
-            norm = fold(piece)
+            norm = folded[start:end] if folded is not None else fold(piece)
             if not own:  # what the lookup lemmatizer would say, then the lowercased form
                 lemma = lemmas.get(piece) or lemmas.get(piece.lower()) or ""
             else:
@@ -535,7 +582,7 @@ def match(
     folded = fold_aligned(text) if by_sentence else None
     if folded is not None:
         hits = _key_positions(plan, wanted, folded)
-    doc = _analyse(lang, text, plan.lemmas, hits)
+    doc = _analyse(lang, text, plan.lemmas, hits, folded)
     title_end = lead_ws + len(t) if derived else 0
     body = [s for s in doc.sent_starts if s >= title_end]
     body_start = body[0] if body else title_end

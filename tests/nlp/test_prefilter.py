@@ -78,3 +78,27 @@ def test_fold_aligned_keeps_offsets_or_says_it_cannot() -> None:
     assert fold_aligned("Північна Корея") == fold("Північна Корея")
     assert fold_aligned("Straße") is None  # ß folds to two letters
     assert fold_aligned("Nord\u00adkorea") is None  # a soft hyphen folds to nothing
+
+
+def test_what_the_prefilter_skips_the_full_matcher_would_not_match(watchlist: Watchlist) -> None:
+    # Property over every paragraph of the evaluation set, in every watchlist language:
+    # skipping (before detection and spaCy) must never lose a match the full path finds,
+    # and the default path (quotes only on a match) must match exactly as the full one.
+    from pathlib import Path
+
+    from bot.sources.files import iter_documents, read_document
+
+    eval_dir = Path(__file__).resolve().parents[1] / "data" / "eval" / "articles"
+    skipped = 0
+    for path in iter_documents([eval_dir]):
+        article = read_document(path, 1_000_000)
+        full = analyze(article.title, article.text, watchlist, article.language, quotes=True)
+        default = analyze(article.title, article.text, watchlist, article.language)
+        assert default.matches == full.matches, path.name
+        for para in article.text.split("\n\n"):
+            if can(watchlist, "", para):
+                continue
+            skipped += 1
+            for lang in ("en", "fr", "de", "es", "ru", "uk", "ko"):
+                assert match("", para, watchlist, lang) == (), (path.name, lang, para[:80])
+    assert skipped > 100  # the property was exercised on many paragraphs, not vacuously
