@@ -232,7 +232,7 @@ def test_preview_prints_the_message_json_for_the_seed() -> None:
     speakers = [f["name"] for f in embed["fields"][1:]]
     assert "Choe Son Hui" in speakers and "Antony Blinken" in speakers
     quotes = {f["name"]: f["value"] for f in embed["fields"][1:]}
-    assert "Koursk" in quotes["Antony Blinken"]
+    assert "ces troupes se déployer" in quotes["Antony Blinken"]  # his statement, not a fragment
     assert "North Korea" in embed["author"]["name"]
     assert embed["fields"][0]["name"] == "Why" and "Corée du Nord" in embed["fields"][0]["value"]
     assert "seed file" in embed["footer"]["text"] and embed["footer"]["text"].startswith("fr")
