@@ -118,3 +118,20 @@ def test_fast_fold_equals_the_per_character_fold() -> None:
         assert fold(chunk) == slow(chunk), hex(ord(bmp[k]))
     for text in ["ΟΔΟΣ Σ ς", "İstanbul Straße", "Пхеньян, Ёлка", "Kim`s 𝐊𝐮𝐫𝐬𝐤 😀", "Ꭰꭰ café"]:
         assert fold(text) == slow(text), text
+
+
+def test_lemma_table_read_line_by_line_equals_json() -> None:
+    import json
+
+    from bot.nlp.pipelines import _one_pair_a_line, _pairs_by_line
+
+    text = '{\n    "a": ["avoir"],\n    "Rußland": "Russland",\n    "x\\"y": "q\\u00e9",\n    "e": [],\n    "f": ""\n}\n'
+    lines = text.splitlines(keepends=True)
+    assert _one_pair_a_line(lines)
+    expected = [
+        (k, v[0] if isinstance(v, list) else v)
+        for k, v in json.loads(text).items()
+        if (v[0] if isinstance(v, list) and v else v)
+    ]
+    assert list(_pairs_by_line(lines)) == expected
+    assert not _one_pair_a_line(['{"a": "b", "c": "d"}'])
