@@ -12,7 +12,7 @@ import json
 import logging
 import re
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
@@ -137,10 +137,18 @@ def lookup_lemmas(lang: str) -> Iterator[tuple[str, str]]:
 
     Read on demand rather than through spaCy's lemmatizer, which would keep every table
     in memory (≈100 MB a language); the matcher keeps only the few forms it can use.
+    The tables hold one pair a line, so they are read line by line: ``json.load`` of the
+    Russian table alone raised the peak by tens of MB. A table in another layout is
+    read whole, with the same result.
     """
     if not has_lookup_lemmas(lang):
         return
     path = resources.files("spacy_lookups_data") / "data" / f"{lang}_lemma_lookup.json.gz"
+    with path.open("rb") as raw, gzip.open(raw, "rt", encoding="utf-8") as fh:
+        if _one_pair_a_line(fh):
+            fh.seek(0)
+            yield from _pairs_by_line(fh)
+            return
     with path.open("rb") as raw, gzip.open(raw, "rt", encoding="utf-8") as fh:
         table = json.load(fh)
     for form, lemma in table.items():
@@ -148,6 +156,29 @@ def lookup_lemmas(lang: str) -> Iterator[tuple[str, str]]:
             lemma = lemma[0] if lemma else ""
         if isinstance(form, str) and isinstance(lemma, str) and lemma:
             yield form, lemma
+
+
+_STR = r'"((?:[^"\\]|\\.)*)"'
+_PAIR_LINE = re.compile(rf'\s*{_STR}\s*:\s*(?:{_STR}|\[\s*{_STR}\s*(?:,\s*{_STR}\s*)*\]|(\[\s*\]))\s*,?\s*')
+
+
+def _one_pair_a_line(lines: Iterable[str]) -> bool:
+    """Whether every line is ``{``, ``}``, blank or one ``"form": "lemma"`` pair."""
+    return all(line.strip() in ("{", "}", "") or _PAIR_LINE.fullmatch(line) for line in lines)
+
+
+def _unescape(s: str) -> str:
+    return str(json.loads(f'"{s}"')) if "\\" in s else s
+
+
+def _pairs_by_line(lines: Iterable[str]) -> Iterator[tuple[str, str]]:
+    for line in lines:
+        m = _PAIR_LINE.fullmatch(line)
+        if m is None:
+            continue
+        lemma = m.group(2) if m.group(2) is not None else m.group(3)
+        if lemma:  # a list's first lemma; an empty list or lemma has none
+            yield _unescape(m.group(1)), _unescape(lemma)
 
 
 def configure(models: Mapping[str, str]) -> None:

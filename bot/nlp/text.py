@@ -85,6 +85,51 @@ def fold_aligned(s: str) -> str | None:
     return None if "\0" in folded else folded
 
 
+class _Special:
+    """Which characters ``str.lower`` does not already fold, found once for the whole BMP.
+
+    Most characters of a text fold to their lowercase (``Д``, ``a``, ``한``), so ``fold``
+    lowercases in C and calls ``fold_char`` only for the rest (``é``, ``й``, ``ß``, ``Σ``,
+    whose lowercase depends on context): several times faster than ``str.translate``
+    with a per-character table. Characters whose fold ``lower`` would change again, and
+    those outside the BMP, send the text to the table instead (``slow``).
+    """
+
+    def __init__(self) -> None:
+        special: list[str] = []
+        slow: list[str] = []
+        for code in range(0x10000):
+            c = chr(code)
+            if 0xD800 <= code <= 0xDFFF:
+                slow.append(c)
+                continue
+            folded = fold_char.__wrapped__(c)
+            if folded != c.lower() or c == "\u03a3":
+                (special if folded.lower() == folded else slow).append(c)
+        self.special = re.compile(_char_class(special))
+        self.slow = re.compile(_char_class(slow) + "|[\U00010000-\U0010ffff]")
+        self.table = {c: fold_char.__wrapped__(c) for c in special}
+
+
+def _char_class(chars: list[str]) -> str:
+    ranges: list[str] = []
+    codes = sorted(ord(c) for c in chars)
+    i = 0
+    while i < len(codes):
+        j = i
+        while j + 1 < len(codes) and codes[j + 1] == codes[j] + 1:
+            j += 1
+        a, b = re.escape(chr(codes[i])), re.escape(chr(codes[j]))
+        ranges.append(a if i == j else f"{a}-{b}")
+        i = j + 1
+    return "[" + "".join(ranges) + "]"
+
+
+@lru_cache(maxsize=1)
+def _special() -> _Special:
+    return _Special()
+
+
 def fold(s: str) -> str:
     """The folded form of ``s`` (no offset map): aliases, words and whole documents.
 
@@ -92,7 +137,11 @@ def fold(s: str) -> str:
     """
     if s.isascii():  # fast path: same result as fold_char on every ASCII character
         return s.lower().translate(_ASCII_TYPO)
-    return s.translate(_FOLD_TABLE)
+    sp = _special()
+    if sp.slow.search(s):
+        return s.translate(_FOLD_TABLE)
+    table = sp.table
+    return sp.special.sub(lambda m: table[m.group()], s).lower()
 
 
 @dataclass(frozen=True)

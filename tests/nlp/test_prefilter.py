@@ -102,3 +102,36 @@ def test_what_the_prefilter_skips_the_full_matcher_would_not_match(watchlist: Wa
             for lang in ("en", "fr", "de", "es", "ru", "uk", "ko"):
                 assert match("", para, watchlist, lang) == (), (path.name, lang, para[:80])
     assert skipped > 100  # the property was exercised on many paragraphs, not vacuously
+
+
+def test_fast_fold_equals_the_per_character_fold() -> None:
+    # fold() lowercases in C and folds only what lower() misses; it must give exactly
+    # the per-character result everywhere, or aliases and articles would fold apart.
+    from bot.nlp.text import fold_char
+
+    def slow(s: str) -> str:
+        return "".join(fold_char(c) for c in s)
+
+    bmp = [chr(c) for c in range(0x10000) if not 0xD800 <= c <= 0xDFFF]
+    for k in range(0, len(bmp), 64):
+        chunk = "".join(bmp[k : k + 64])
+        assert fold(chunk) == slow(chunk), hex(ord(bmp[k]))
+    for text in ["ΟΔΟΣ Σ ς", "İstanbul Straße", "Пхеньян, Ёлка", "Kim`s 𝐊𝐮𝐫𝐬𝐤 😀", "Ꭰꭰ café"]:
+        assert fold(text) == slow(text), text
+
+
+def test_lemma_table_read_line_by_line_equals_json() -> None:
+    import json
+
+    from bot.nlp.pipelines import _one_pair_a_line, _pairs_by_line
+
+    text = '{\n    "a": ["avoir"],\n    "Rußland": "Russland",\n    "x\\"y": "q\\u00e9",\n    "e": [],\n    "f": ""\n}\n'
+    lines = text.splitlines(keepends=True)
+    assert _one_pair_a_line(lines)
+    expected = [
+        (k, v[0] if isinstance(v, list) else v)
+        for k, v in json.loads(text).items()
+        if (v[0] if isinstance(v, list) and v else v)
+    ]
+    assert list(_pairs_by_line(lines)) == expected
+    assert not _one_pair_a_line(['{"a": "b", "c": "d"}'])
