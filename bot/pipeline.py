@@ -76,7 +76,7 @@ def ingest(
         cutoff = alert_published_after
         backlog = [a for a in fresh if a.published is None or a.published < cutoff]
         if backlog:
-            report.new += store.record_seen(backlog)
+            report.new += store.record_seen(backlog, filtered=True)
             fresh = [a for a in fresh if not (a.published is None or a.published < cutoff)]
     quiet: list[tuple[Article, Analysis | None]] = []
     for article in fresh:
@@ -108,6 +108,6 @@ def ingest(
             report.alerts.append(alert)
     if quiet:
         # Most articles match nothing: one transaction for all of them, not one each.
-        report.new += store.record_seen(a for a, _ in quiet)
+        report.new += store.record_seen((a for a, _ in quiet), filtered=True)
         report.results += [(a, an) for a, an in quiet if an is not None]
     return report

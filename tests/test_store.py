@@ -186,3 +186,18 @@ def test_two_processes_recording_the_same_story_alert_it_once(tmp_path: Path) ->
     assert stores[0].delivery_counts() == {"pending": 1}
     for s in stores:
         s.close()
+
+
+def test_recording_a_prefiltered_batch_survives_a_writer_that_got_there_first(tmp_path: Path) -> None:
+    """``record_seen(filtered=True)`` skips the second lookup; if another process recorded
+    one of the articles in between, the unique guid refuses the batch and it is filtered."""
+
+    url = f"sqlite:///{tmp_path}/race.db"
+    mine, theirs = Store(url), Store(url)
+    batch = [Article("feed:x", "X", f"g{i}", f"Title {i}", f"Body {i}") for i in range(5)]
+    fresh = mine.filter_new(batch)
+    assert theirs.record_seen(batch[2:3]) == 1  # the other process wins one article
+    assert mine.record_seen(fresh, filtered=True) == 4
+    assert mine.filter_new(batch) == []
+    mine.close()
+    theirs.close()
