@@ -411,17 +411,7 @@ class Store:
 
     @staticmethod
     def _article_row(article: Article, language: str | None, **extra: Any) -> ArticleRow:
-        return ArticleRow(
-            source_id=article.source_id,
-            guid=article.guid,
-            url=article.url,
-            content_hash=article.content_hash,
-            title=article.title[:2000],
-            language=language,
-            published=article.published,
-            seen_at=utcnow(),
-            **extra,
-        )
+        return ArticleRow(**_article_values(article, language, **extra))
 
     def _record(
         self,
@@ -470,10 +460,9 @@ class Store:
                     trust = filtered and attempt == 0
                     fresh = articles if trust else self.filter_new(articles, session=s)
                     if fresh:  # a core INSERT: the ORM's unit of work costs more than the row
-                        rows = [self._article_row(a, a.language, alerted=False) for a in fresh]
                         s.execute(
                             insert(ArticleRow),
-                            [{c: getattr(r, c) for c in _ARTICLE_COLUMNS} for r in rows],
+                            [_article_values(a, a.language, alerted=False) for a in fresh],
                         )
                     return len(fresh)
             except IntegrityError:  # another process recorded one of them: filter again
@@ -787,10 +776,18 @@ def _websub_state(row: WebSubRow) -> WebSubState:
     )
 
 
-_ARTICLE_COLUMNS = (
-    "source_id", "guid", "url", "content_hash", "title", "language", "published", "seen_at",
-    "alerted",
-)
+def _article_values(article: Article, language: str | None, **extra: Any) -> dict[str, Any]:
+    return {
+        "source_id": article.source_id,
+        "guid": article.guid,
+        "url": article.url,
+        "content_hash": article.content_hash,
+        "title": article.title[:2000],
+        "language": language,
+        "published": article.published,
+        "seen_at": utcnow(),
+        **extra,
+    }
 
 
 def _feed_state(row: FeedRow) -> FeedState:
