@@ -12,7 +12,7 @@ import pytest
 
 from bot.sources.fulltext import extract_text
 from tests.localserver import FeedServer, endless, rss
-from tests.test_feed_polling import make_bot
+from tests.test_feed_polling import make_bot, run
 
 pytestmark = pytest.mark.network
 
@@ -66,13 +66,7 @@ def test_without_full_text_the_page_is_not_fetched(tmp_path: Path, feed_server: 
     feed_server.static("/rss", teaser(feed_server.url("/a/1.html")))
     bot, chat = make_bot(tmp_path, [feed_server.url("/rss")])
 
-    async def go() -> None:
-        try:
-            await bot.poll_feed(bot.settings.feeds[0])
-        finally:
-            await bot.close()
-
-    asyncio.run(go())
+    run(bot, bot.poll_feed(bot.settings.feeds[0]))
     assert [p for p, _ in feed_server.requests] == ["/rss"]
 
 

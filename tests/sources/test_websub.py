@@ -15,7 +15,7 @@ import pytest
 
 from bot.sources.websub import feed_key, signature_ok
 from tests.localserver import FeedServer, rss
-from tests.test_feed_polling import NEWS, make_bot
+from tests.test_feed_polling import NEWS, make_bot, run
 
 pytestmark = pytest.mark.network
 
@@ -107,13 +107,7 @@ def test_no_callback_url_means_no_websub(tmp_path: Path, feed_server: FeedServer
     bot, _ = make_bot(tmp_path, [feed_server.url("/rss")])
     assert bot.websub is None
 
-    async def go() -> None:
-        try:
-            await bot.poll_feed(bot.settings.feeds[0])
-        finally:
-            await bot.close()
-
-    asyncio.run(go())
+    run(bot, bot.poll_feed(bot.settings.feeds[0]))
     assert [p for p, _ in feed_server.requests] == ["/rss"]
 
 
