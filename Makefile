@@ -8,7 +8,7 @@ PIP    := $(BIN)/python -m pip
 RUN_STAMP := $(VENV)/.installed-run
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: run test lint bench clean
+.PHONY: run test test-slow lint bench clean
 
 run: $(RUN_STAMP)
 	$(BIN)/newsbot run
@@ -17,6 +17,10 @@ test: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/pytest
+
+# The long fault runs (a chat API down for a minute, repeated SIGKILLs): .ci/run runs them too.
+test-slow: $(DEV_STAMP)
+	$(BIN)/pytest -m longrun
 
 bench: $(RUN_STAMP)
 	$(BIN)/newsbot bench
