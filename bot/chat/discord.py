@@ -242,7 +242,7 @@ class DiscordAdapter(ChatAdapter):
     """Posts alerts to Discord and answers its application commands."""
 
     platform = "discord"
-    digest_limit = 10  # an embed description (4096) shows ten digest entries in full
+    digest_limit = 8  # an embed description (4096) lists eight alerts in full, links and all
 
     def __init__(
         self,
