@@ -29,6 +29,7 @@ from bot.delivery import DeliveryWorker
 from bot.models import Alert, Article, Target
 from bot.nlp import pipelines
 from bot.nlp.watchlist import Watchlist, load_watchlist
+from bot.pacing import Pacing
 from bot.pipeline import IngestReport, ingest
 from bot.scheduler import poll_delay
 from bot.settings import FeedConfig, Settings
@@ -79,7 +80,12 @@ class NewsBot:
         self._watchlist_digest = self._digest(self.watchlist_path)
         self._watchlist_checked = 0.0
         self.commands = Commands(self.store, lambda: self.watchlist, lambda: self.settings.feeds)
-        self.worker = DeliveryWorker(self.store, self.adapters, on_failed=self._delivery_failed)
+        self.worker = DeliveryWorker(
+            self.store,
+            self.adapters,
+            on_failed=self._delivery_failed,
+            pacing=lambda: Pacing.of(self.settings),
+        )
         self.file_sources = [
             FileSource(settings.resolve(p), settings.max_file_bytes, label=p.as_posix())
             for p in settings.seeds

@@ -4,6 +4,14 @@ A delivery is claimed (marked in flight), posted (or, for ``kind == "update"``, 
 message edited because the story gained a source), then marked sent. A transient error is
 retried with backoff (or after the platform's Retry-After); a permanent one, or the last
 retry, marks it failed with the reason, so nothing is silently dropped.
+
+Nothing doubled: a delivery that may have reached the platform without being marked sent
+(the process was killed mid-post, a request timed out) is "in doubt", and before posting it
+again the worker asks the adapter to look for it in the channel (Slack: the alert id in the
+message metadata; Discord: the nonce makes a repeated post return the first one).
+
+Not too much at once: before posting, :mod:`bot.pacing` decides per channel whether an
+alert goes now or waits, with others, for one digest (a burst, quiet hours).
 """
 
 from __future__ import annotations
@@ -11,13 +19,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bot.chat.base import ChatAdapter, DeliveryError
-from bot.models import Alert, Target
-from bot.store import PendingDelivery, Store, utcnow
+from bot.models import Alert, Digest, Target
+from bot.pacing import Pacing, plan
+from bot.store import PendingDelivery, PendingDigest, Store, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +48,41 @@ FailureHook = Callable[[Target, Alert, str], Awaitable[None]]
 """Called once when a delivery is given up on (the app tells the admin channel)."""
 
 
+def _maybe_posted(exc: BaseException) -> bool:
+    """Could the failed request have posted the message anyway?
+
+    A refusal (permanent) or a rate limit answered before anything was done did not; a
+    server error, a timeout or a bug somewhere after the request left might have.
+    """
+    if isinstance(exc, DeliveryError):
+        return not exc.permanent and exc.retry_after is None
+    return True
+
+
+def _span(delta: timedelta) -> str:
+    minutes = delta.total_seconds() / 60
+    if minutes < 1:
+        return f"{delta.total_seconds():.0f} s"
+    if minutes < 120:
+        return f"{minutes:.0f} min"
+    return f"{minutes / 60:.0f} h"
+
+
+def digest_for(d: PendingDigest, pacing: Pacing) -> Digest:
+    """The message a held group goes out as: the same digest renderer as ``/brief``."""
+    n = len(d.alerts)
+    if d.hold == "quiet":
+        title = f"{n} alerts while this channel was quiet"
+        note = "Collected during the channel's quiet hours, oldest first."
+    else:
+        title = f"{n} more alerts in a busy spell"
+        note = (
+            f"More than {pacing.bursts.max_alerts} alerts within "
+            f"{_span(pacing.bursts.window)}: the rest come collected, oldest first."
+        )
+    return Digest(title=title, alerts=d.alerts, notes=(note,))
+
+
 class DeliveryWorker:
     def __init__(
         self,
@@ -47,22 +91,30 @@ class DeliveryWorker:
         policy: RetryPolicy | None = None,
         batch: int = 20,
         on_failed: FailureHook | None = None,
+        pacing: Callable[[], Pacing] | None = None,
     ) -> None:
         self.store = store
         self.adapters = dict(adapters)
         self.policy = policy or RetryPolicy()
         self.batch = batch
         self.on_failed = on_failed
+        self.pacing = pacing or Pacing
+        """Read at every drain, so an edit of the bursts or quiet hours applies at once."""
         self._lock = asyncio.Lock()
 
     async def recover(self) -> None:
-        """Requeue what a killed process left in flight (at-least-once for those few)."""
+        """Requeue what a killed process left in flight, marked in doubt: before posting
+        one again the worker asks the platform whether it arrived."""
         n = await asyncio.to_thread(self.store.release_in_flight)
         if n:
-            log.warning("requeued %d deliveries that were in flight when the bot stopped", n)
+            log.warning(
+                "%d deliveries were in flight when the bot stopped; checking each channel "
+                "before posting them again",
+                n,
+            )
 
     async def drain(self) -> int:
-        """Deliver everything that is due now; returns how many were sent.
+        """Deliver everything that is due now; returns how many alerts were delivered.
 
         Drains run one at a time; a caller that finds one running waits for it and then
         drains what was queued meanwhile, so "queued, then drained" always holds.
@@ -71,22 +123,95 @@ class DeliveryWorker:
             sent = 0
             # What is due as of now: a retry scheduled during this drain waits for the next.
             now = utcnow()
+            pacing = self.pacing()
+            limits = {name: a.digest_limit for name, a in self.adapters.items()}
             while True:
+                digests = await asyncio.to_thread(
+                    self.store.claim_digests, self.adapters, now, limits
+                )
+                left = list(digests)
+                try:
+                    for digest in digests:
+                        sent += await self._deliver_digest(digest, pacing)
+                        left.remove(digest)
+                finally:
+                    if left:  # stopped: the same groups go back in the queue
+                        ids = [i for g in left for i in g.delivery_ids]
+                        await self._give_back(ids, left[0].delivery_ids)
                 due = await asyncio.to_thread(self.store.claim_due, self.adapters, now, self.batch)
-                if not due:
+                if not due and not digests:
                     return sent
-                pending = {d.id for d in due}
+                due = await self._pace(due, pacing)
+                pending = [d.id for d in due]
                 try:
                     for delivery in due:
                         sent += await self._deliver(delivery)
-                        pending.discard(delivery.id)
+                        pending.remove(delivery.id)
                 finally:
                     if pending:  # stopped mid-batch: the rest goes back in the queue now
-                        await asyncio.shield(asyncio.to_thread(self.store.release, pending))
+                        await self._give_back(pending, pending[:1])
+
+    async def _give_back(self, ids: Sequence[int], interrupted: Sequence[int]) -> None:
+        """Requeue claimed deliveries after the worker was stopped (cancelled).
+
+        ``interrupted`` were being posted when it stopped: they may have arrived, so they
+        go back in doubt; the rest were never tried.
+        """
+        def give_back() -> None:
+            self.store.release([i for i in ids if i not in interrupted])
+            self.store.release(interrupted, in_doubt=True)
+
+        await asyncio.shield(asyncio.to_thread(give_back))
+
+    async def _pace(self, due: list[PendingDelivery], pacing: Pacing) -> list[PendingDelivery]:
+        """Hold what the burst rule or quiet hours say must wait; return what posts now.
+
+        Edits of posted alerts and posts that may already be out (in doubt) go now.
+        """
+        fresh: dict[Target, list[PendingDelivery]] = {}
+        for d in due:
+            if d.kind == "post" and not d.in_doubt:
+                fresh.setdefault(d.target, []).append(d)
+        held: set[int] = set()
+        now = utcnow()
+        for target, group in fresh.items():
+            since = now - pacing.bursts.window
+            activity = await asyncio.to_thread(self.store.channel_activity, target, since)
+            p = plan(len(group), target, activity, pacing, now)
+            wait = group[p.post_now :]
+            if wait and p.hold is not None and p.until is not None:
+                ids = [d.id for d in wait]
+                await asyncio.to_thread(self.store.hold, ids, p.hold, p.until)
+                held.update(ids)
+                log.info(
+                    "%s:%s: %d alerts held for a digest at %s (%s)",
+                    target.platform, target.channel, len(ids),
+                    p.until.strftime("%H:%M:%S UTC"), p.hold,
+                )
+        return [d for d in due if d.id not in held]
+
+    async def _already_posted(
+        self,
+        adapter: ChatAdapter,
+        target: Target,
+        key: str,
+        since: datetime | None,
+        alerts: Sequence[Alert],
+    ) -> str | None:
+        """Ask the platform whether an in-doubt post arrived; its message id if it did."""
+        since = since or utcnow() - timedelta(hours=1)
+        found = await adapter.find_posted(target, key, since, alerts)
+        if found is not None:
+            log.info(
+                "%s:%s already has %s (posted before the bot stopped); not posting it again",
+                target.platform, target.channel, key,
+            )
+        return found
 
     async def _deliver(self, d: PendingDelivery) -> int:
         adapter = self.adapters[d.target.platform]
         where = f"{d.target.platform}:{d.target.channel}"
+        checked = False
         try:
             if d.kind == "update":
                 if not d.message_id:
@@ -97,43 +222,99 @@ class DeliveryWorker:
                     return 0
                 external_id = await adapter.update_alert(d.target, d.message_id, d.alert)
             else:
+                if d.in_doubt:
+                    found = await self._already_posted(
+                        adapter, d.target, d.alert.id, d.claimed_at, [d.alert]
+                    )
+                    checked = True
+                    if found is not None:
+                        await asyncio.to_thread(self.store.mark_sent, d.id, found)
+                        return 1
                 external_id = await adapter.send_alert(d.target, d.alert)
-        except DeliveryError as exc:
-            # A rate limit is the platform pacing us, not a failure: it uses up no attempt.
-            throttled = exc.retry_after is not None and not exc.permanent
-            if exc.permanent or (not throttled and d.attempts >= self.policy.max_attempts):
-                log.error("delivery of alert %s to %s failed: %s", d.alert.id, where, exc)
-                await asyncio.to_thread(self.store.mark_failed, d.id, str(exc))
-                await self._failed(d, str(exc))
-            else:
-                delay = self.policy.delay(d.attempts, exc.retry_after)
-                log.warning(
-                    "delivery to %s deferred %.0fs (attempt %d): %s",
-                    where,
-                    delay.total_seconds(),
-                    d.attempts,
-                    exc,
-                )
-                await asyncio.to_thread(
-                    self.store.mark_retry, d.id, str(exc), delay, count_attempt=not throttled
-                )
-            return 0
-        except Exception as exc:  # an adapter bug must not kill the worker or lose the alert
-            log.exception("unexpected error delivering alert %s to %s", d.alert.id, where)
-            delay = self.policy.delay(d.attempts)
-            if d.attempts >= self.policy.max_attempts:
-                await asyncio.to_thread(self.store.mark_failed, d.id, repr(exc))
-                await self._failed(d, repr(exc))
-            else:
-                await asyncio.to_thread(self.store.mark_retry, d.id, repr(exc), delay)
+        except Exception as exc:
+            maybe = _maybe_posted(exc) or (d.in_doubt and not checked)
+            await self._failed_attempt(
+                exc, d.attempts, where, f"alert {d.alert.id}", d.target, [d.alert],
+                lambda error: self.store.mark_failed(d.id, error),
+                lambda error, delay, count: self.store.mark_retry(
+                    d.id, error, delay, count_attempt=count, maybe_posted=maybe
+                ),
+            )
             return 0
         await asyncio.to_thread(self.store.mark_sent, d.id, external_id)
         return 1
 
-    async def _failed(self, d: PendingDelivery, error: str) -> None:
+    async def _deliver_digest(self, d: PendingDigest, pacing: Pacing) -> int:
+        """Post a held group as one digest (a group of one as a plain alert)."""
+        adapter = self.adapters[d.target.platform]
+        where = f"{d.target.platform}:{d.target.channel}"
+        single = len(d.alerts) == 1
+        key = d.alerts[0].id if single else d.batch
+        checked = False
+        try:
+            if d.in_doubt:
+                found = await self._already_posted(adapter, d.target, key, d.claimed_at, d.alerts)
+                checked = True
+                if found is not None:
+                    await asyncio.to_thread(self.store.mark_batch_sent, d.batch, found)
+                    return len(d.alerts)
+            if single:
+                external_id = await adapter.send_alert(d.target, d.alerts[0])
+            else:
+                external_id = await adapter.send_digest(d.target, digest_for(d, pacing), key=key)
+        except Exception as exc:
+            maybe = _maybe_posted(exc) or (d.in_doubt and not checked)
+            await self._failed_attempt(
+                exc, d.attempts, where, f"digest of {len(d.alerts)} alerts", d.target,
+                list(d.alerts),
+                lambda error: self.store.mark_batch_failed(d.batch, error),
+                lambda error, delay, count: self.store.mark_batch_retry(
+                    d.batch, error, delay, count_attempt=count, maybe_posted=maybe
+                ),
+            )
+            return 0
+        await asyncio.to_thread(self.store.mark_batch_sent, d.batch, external_id)
+        if not single:
+            log.info("%s: posted a digest of %d alerts (%s)", where, len(d.alerts), d.hold)
+        return len(d.alerts)
+
+    async def _failed_attempt(
+        self,
+        exc: Exception,
+        attempts: int,
+        where: str,
+        what: str,
+        target: Target,
+        alerts: list[Alert],
+        mark_failed: Callable[[str], None],
+        mark_retry: Callable[[str, timedelta, bool], None],
+    ) -> None:
+        """Retry later, or give up (and say so) when retrying cannot help any more."""
+        if isinstance(exc, DeliveryError):
+            # A rate limit is the platform pacing us, not a failure: it uses up no attempt.
+            throttled = exc.retry_after is not None and not exc.permanent
+            error, permanent, retry_after = str(exc), exc.permanent, exc.retry_after
+        else:  # an adapter bug must not kill the worker or lose the alert
+            log.error("unexpected error delivering %s to %s", what, where, exc_info=exc)
+            throttled, error, permanent, retry_after = False, repr(exc), False, None
+        if permanent or (not throttled and attempts >= self.policy.max_attempts):
+            log.error("delivery of %s to %s failed: %s", what, where, error)
+            await asyncio.to_thread(mark_failed, error)
+            if len(alerts) > 1:
+                error = f"{error} (a digest of {len(alerts)} alerts, this one first)"
+            await self._failed(target, alerts[0], error)
+            return
+        delay = self.policy.delay(attempts, retry_after)
+        log.warning(
+            "delivery to %s deferred %.0fs (attempt %d): %s",
+            where, delay.total_seconds(), attempts, error,
+        )
+        await asyncio.to_thread(mark_retry, error, delay, not throttled)
+
+    async def _failed(self, target: Target, alert: Alert, error: str) -> None:
         if self.on_failed is None:
             return
         try:
-            await self.on_failed(d.target, d.alert, error)
+            await self.on_failed(target, alert, error)
         except Exception:  # telling the admin is best effort; the failure is already recorded
-            log.exception("failure hook for alert %s raised", d.alert.id)
+            log.exception("failure hook for alert %s raised", alert.id)

@@ -120,6 +120,52 @@ class WebSubConfig(_Strict):
         return v.rstrip("/") if v else v
 
 
+class BurstConfig(_Strict):
+    """A big story (fifty outlets in a minute) becomes a digest, not fifty posts."""
+
+    max_alerts: int = Field(default=5, ge=1)
+    """Alerts posted one by one to a channel within ``window``; more are collected."""
+    window: Duration = timedelta(minutes=2)
+    """The collected alerts go out as one digest when the window that filled up ends."""
+
+
+_CLOCK = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+
+
+class QuietHours(_Strict):
+    """A channel that should not be pinged at night: its alerts wait for a digest."""
+
+    platform: Literal["console", "slack", "discord"]
+    channel: str
+    start: str
+    """Local time the quiet hours begin, ``HH:MM`` (24-hour clock)."""
+    end: str
+    """Local time they end; earlier than ``start`` means the next day (22:00-07:00)."""
+    timezone: str = "UTC"
+    """An IANA zone name such as ``Europe/Paris``; daylight saving is followed."""
+
+    @field_validator("start", "end")
+    @classmethod
+    def _clock(cls, v: str) -> str:
+        if not _CLOCK.match(v.strip()):
+            raise ValueError(f"expected a time such as 22:00 or 07:30, got {v!r}")
+        return v.strip()
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, v: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {v!r}; use an IANA name such as Europe/Paris") from None
+        return v
+
+    def target(self) -> Target:
+        return Target(self.platform, self.channel)
+
+
 class Settings(_Strict):
     watchlist: Path = Path("config/watchlist.yaml")
     seeds: list[Path] = Field(default_factory=lambda: [Path("seeds")])
@@ -143,6 +189,9 @@ class Settings(_Strict):
     story_window: Duration = timedelta(hours=48)
     """A near-copy of an alerted story within this window joins its alert as a source."""
     websub: WebSubConfig = Field(default_factory=WebSubConfig)
+    bursts: BurstConfig = Field(default_factory=BurstConfig)
+    quiet_hours: list[QuietHours] = Field(default_factory=list)
+    """Per channel: alerts that arrive during these hours are posted as one digest after."""
     user_agent: str = "newsbot/0.1 (+self-hosted news alerts)"
     slack: SlackConfig = Field(default_factory=SlackConfig)
     discord: DiscordConfig = Field(default_factory=DiscordConfig)

@@ -8,7 +8,8 @@ alerts an article twice. SQLite by default; any SQLAlchemy URL (PostgreSQL) work
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable, Sequence
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -155,6 +156,16 @@ class DeliveryRow(Base):
     source). Same claim, retry and failure rules either way."""
     refresh: Mapped[bool | None] = mapped_column(Boolean, default=False)
     """The alert changed while this row was in flight: edit the message once it is sent."""
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """When the attempt began that may have reached the platform (kept while in doubt)."""
+    in_doubt: Mapped[bool | None] = mapped_column(Boolean, default=False)
+    """An attempt may have posted it (the process died, or the request failed midway):
+    before posting again, the platform's channel history is asked."""
+    hold: Mapped[str | None] = mapped_column(String(16))
+    """``burst`` or ``quiet``: waits (until ``next_attempt_at``) to go out in a digest."""
+    batch: Mapped[str | None] = mapped_column(String(64), index=True)
+    """The digest message this row goes (or went) out in; fixed once claimed, so a retry
+    after a crash posts, or finds, the same digest."""
 
 
 class SubscriptionRow(Base):
@@ -225,6 +236,37 @@ class PendingDelivery:
     kind: str = "post"
     """``post`` or ``update`` (edit ``message_id``, the id the platform gave the post)."""
     message_id: str | None = None
+    in_doubt: bool = False
+    """An earlier attempt may have posted it: look before posting again."""
+    claimed_at: datetime | None = None
+    """Since when a post of it may exist (where to start looking)."""
+
+
+@dataclass(frozen=True)
+class PendingDigest:
+    """Held alerts for one channel, claimed together to go out as one digest message."""
+
+    batch: str
+    target: Target
+    delivery_ids: tuple[int, ...]
+    alerts: tuple[Alert, ...]
+    attempts: int
+    hold: str
+    """Why they were held: ``burst`` or ``quiet``."""
+    in_doubt: bool = False
+    claimed_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ChannelActivity:
+    """What a channel was sent lately, for the burst rule."""
+
+    posts: tuple[datetime, ...]
+    """When single alerts were posted (within the window asked about), oldest first."""
+    digests: tuple[datetime, ...]
+    """When digests were posted (within the window), oldest first."""
+    held_until: datetime | None
+    """When alerts already waiting for a digest go out, if any are waiting."""
 
 
 @dataclass(frozen=True)
@@ -513,7 +555,11 @@ class Store:
         # edit of the posted message; rows in flight are edited once their post is done.
         s.execute(
             update(DeliveryRow)
-            .where(DeliveryRow.alert_id == alert_id, DeliveryRow.status == "sent")
+            .where(
+                DeliveryRow.alert_id == alert_id,
+                DeliveryRow.status == "sent",
+                DeliveryRow.batch.is_(None),  # a digest lists the story; it is not edited
+            )
             .values(
                 status="pending", kind="update", attempts=0, next_attempt_at=utcnow(),
                 last_error=None,
@@ -521,7 +567,11 @@ class Store:
         )
         s.execute(
             update(DeliveryRow)
-            .where(DeliveryRow.alert_id == alert_id, DeliveryRow.status == "sending")
+            .where(
+                DeliveryRow.alert_id == alert_id,
+                DeliveryRow.status == "sending",
+                DeliveryRow.batch.is_(None),
+            )
             .values(refresh=True)
         )
 
@@ -554,17 +604,26 @@ class Store:
     # -- outbox --------------------------------------------------------------------------
 
     def release_in_flight(self) -> int:
-        """Put deliveries a crashed process left 'sending' back in the queue."""
+        """Put deliveries a killed process left 'sending' back in the queue, in doubt.
+
+        Each may or may not have reached the platform before the process died; the worker
+        asks the channel's history before posting it again.
+        """
         with self._session.begin() as s:
             result = s.execute(
-                update(DeliveryRow).where(DeliveryRow.status == "sending").values(status="pending")
+                update(DeliveryRow)
+                .where(DeliveryRow.status == "sending")
+                .values(status="pending", in_doubt=True)
             )
             return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
     def claim_due(
         self, platforms: Iterable[str], now: datetime | None = None, limit: int = 20
     ) -> list[PendingDelivery]:
-        """Take due deliveries for the given platforms and mark them in flight."""
+        """Take due single deliveries for the given platforms and mark them in flight.
+
+        Rows held for a digest, or already part of one, are claimed by :meth:`claim_digests`.
+        """
         now = now or utcnow()
         platforms = list(platforms)
         if not platforms:
@@ -577,6 +636,8 @@ class Store:
                     DeliveryRow.status == "pending",
                     DeliveryRow.next_attempt_at <= now,
                     DeliveryRow.platform.in_(platforms),
+                    DeliveryRow.hold.is_(None),
+                    DeliveryRow.batch.is_(None),
                 )
                 .order_by(DeliveryRow.next_attempt_at, DeliveryRow.id)
                 .limit(limit)
@@ -585,6 +646,8 @@ class Store:
             for d, payload in rows:
                 d.status = "sending"
                 d.attempts += 1
+                if not d.in_doubt or d.claimed_at is None:
+                    d.claimed_at = utcnow()
                 out.append(
                     PendingDelivery(
                         id=d.id,
@@ -593,12 +656,85 @@ class Store:
                         attempts=d.attempts,
                         kind=d.kind or "post",
                         message_id=d.external_id,
+                        in_doubt=bool(d.in_doubt),
+                        claimed_at=d.claimed_at,
                     )
                 )
             return out
 
-    def release(self, delivery_ids: Iterable[int]) -> None:
-        """Give back claimed deliveries that were not attempted (the worker was stopped)."""
+    def claim_digests(
+        self,
+        platforms: Iterable[str],
+        now: datetime | None = None,
+        per_message: Mapping[str, int] | None = None,
+    ) -> list[PendingDigest]:
+        """Take held deliveries that are due, grouped per channel into digests.
+
+        A group claimed before (it has a batch id: its post failed, or the process died)
+        is claimed again exactly as it was, so a retry posts or finds the same message.
+        New groups take at most ``per_message[platform]`` alerts each (what one message of
+        that platform can show in full); the rest make the next digest.
+        """
+        now = now or utcnow()
+        platforms = list(platforms)
+        if not platforms:
+            return []
+        per_message = per_message or {}
+        with self._session.begin() as s:
+            rows = s.execute(
+                select(DeliveryRow, AlertRow.payload)
+                .join(AlertRow, AlertRow.id == DeliveryRow.alert_id)
+                .where(
+                    DeliveryRow.status == "pending",
+                    DeliveryRow.next_attempt_at <= now,
+                    DeliveryRow.platform.in_(platforms),
+                    or_(DeliveryRow.hold.is_not(None), DeliveryRow.batch.is_not(None)),
+                )
+                .order_by(DeliveryRow.platform, DeliveryRow.channel, DeliveryRow.id)
+            ).all()
+            groups: dict[str, list[tuple[DeliveryRow, dict[str, Any]]]] = {}
+            fresh: dict[tuple[str, str], list[tuple[DeliveryRow, dict[str, Any]]]] = {}
+            for d, payload in rows:
+                if d.batch:
+                    groups.setdefault(d.batch, []).append((d, payload))
+                else:
+                    fresh.setdefault((d.platform, d.channel), []).append((d, payload))
+            for (platform, _), members in fresh.items():
+                size = max(1, per_message.get(platform, 20))
+                for i in range(0, len(members), size):
+                    batch = uuid.uuid4().hex
+                    for d, _payload in members[i : i + size]:
+                        d.batch = batch
+                    groups[batch] = members[i : i + size]
+            out = []
+            for batch, members in groups.items():
+                in_doubt = any(d.in_doubt for d, _ in members)
+                claimed = [d.claimed_at for d, _ in members if d.in_doubt and d.claimed_at]
+                for d, _ in members:
+                    d.status = "sending"
+                    d.attempts += 1
+                    if not in_doubt:
+                        d.claimed_at = utcnow()
+                first = members[0][0]
+                out.append(
+                    PendingDigest(
+                        batch=batch,
+                        target=Target(first.platform, first.channel),
+                        delivery_ids=tuple(d.id for d, _ in members),
+                        alerts=tuple(alert_from_json(p) for _, p in members),
+                        attempts=max(d.attempts for d, _ in members),
+                        hold=first.hold or "burst",
+                        in_doubt=in_doubt,
+                        claimed_at=min(claimed) if claimed else first.claimed_at,
+                    )
+                )
+            return out
+
+    def hold(self, delivery_ids: Iterable[int], reason: str, until: datetime) -> None:
+        """Turn claimed deliveries into ones that wait for a digest at ``until``.
+
+        Not an attempt: nothing was sent.
+        """
         ids = list(delivery_ids)
         if not ids:
             return
@@ -606,7 +742,58 @@ class Store:
             s.execute(
                 update(DeliveryRow)
                 .where(DeliveryRow.id.in_(ids), DeliveryRow.status == "sending")
-                .values(status="pending", attempts=DeliveryRow.attempts - 1)
+                .values(
+                    status="pending",
+                    hold=reason,
+                    next_attempt_at=until,
+                    attempts=DeliveryRow.attempts - 1,
+                    claimed_at=None,
+                )
+            )
+
+    def channel_activity(self, target: Target, since: datetime) -> ChannelActivity:
+        """Single posts and digests sent to ``target`` since ``since``, and what waits."""
+        where = (DeliveryRow.platform == target.platform, DeliveryRow.channel == target.channel)
+        with self._session() as s:
+            sent = s.execute(
+                select(DeliveryRow.sent_at, DeliveryRow.batch)
+                .where(*where, DeliveryRow.status == "sent", DeliveryRow.sent_at >= since,
+                       DeliveryRow.kind != "update")
+                .order_by(DeliveryRow.sent_at)
+            ).all()
+            held_until = s.scalar(
+                select(DeliveryRow.next_attempt_at)
+                .where(*where, DeliveryRow.status.in_(("pending", "sending")),
+                       DeliveryRow.hold.is_not(None))
+                .order_by(DeliveryRow.next_attempt_at)
+                .limit(1)
+            )
+        posts = tuple(at for at, batch in sent if batch is None and at is not None)
+        digests: dict[str, datetime] = {}
+        for at, batch in sent:
+            if batch is not None and at is not None:
+                digests.setdefault(batch, at)
+        return ChannelActivity(posts, tuple(sorted(digests.values())), held_until)
+
+    def release(self, delivery_ids: Iterable[int], *, in_doubt: bool = False) -> None:
+        """Give back claimed deliveries (the worker was stopped).
+
+        Not attempted: as if never claimed. ``in_doubt``: the attempt was under way and
+        may have reached the platform, so the next one looks first.
+        """
+        ids = list(delivery_ids)
+        if not ids:
+            return
+        values: dict[str, Any] = {"status": "pending"}
+        if in_doubt:
+            values["in_doubt"] = True
+        else:
+            values["attempts"] = DeliveryRow.attempts - 1
+        with self._session.begin() as s:
+            s.execute(
+                update(DeliveryRow)
+                .where(DeliveryRow.id.in_(ids), DeliveryRow.status == "sending")
+                .values(**values)
             )
 
     def mark_sent(self, delivery_id: int, external_id: str | None = None) -> None:
@@ -616,6 +803,7 @@ class Store:
             if row is None:
                 return
             row.status, row.sent_at, row.last_error = "sent", utcnow(), None
+            row.in_doubt = False
             if external_id is not None or row.kind != "update":
                 row.external_id = external_id  # an edit that returns no id keeps the old one
             if row.refresh:
@@ -624,9 +812,24 @@ class Store:
                 row.next_attempt_at = utcnow()
 
     def mark_retry(
-        self, delivery_id: int, error: str, delay: timedelta, *, count_attempt: bool = True
+        self,
+        delivery_id: int,
+        error: str,
+        delay: timedelta,
+        *,
+        count_attempt: bool = True,
+        maybe_posted: bool = False,
     ) -> None:
-        """Try again after ``delay``; a rate limit (``count_attempt=False``) is no failure."""
+        """Try again after ``delay``; a rate limit (``count_attempt=False``) is no failure.
+
+        ``maybe_posted``: the failed attempt may have reached the platform (a timeout, a
+        5xx), so the next one looks before it posts.
+        """
+        self._retry([delivery_id], error, delay, count_attempt, maybe_posted)
+
+    def _retry(
+        self, ids: list[int], error: str, delay: timedelta, count_attempt: bool, maybe_posted: bool
+    ) -> None:
         values: dict[str, Any] = {
             "status": "pending",
             "last_error": error[:2000],
@@ -634,15 +837,51 @@ class Store:
         }
         if not count_attempt:
             values["attempts"] = DeliveryRow.attempts - 1
+        values["in_doubt"] = maybe_posted
+        if not maybe_posted:  # nothing can be out there: the next claim starts afresh
+            values["claimed_at"] = None
         with self._session.begin() as s:
-            s.execute(update(DeliveryRow).where(DeliveryRow.id == delivery_id).values(**values))
+            s.execute(update(DeliveryRow).where(DeliveryRow.id.in_(ids)).values(**values))
 
     def mark_failed(self, delivery_id: int, error: str) -> None:
         with self._session.begin() as s:
             s.execute(
                 update(DeliveryRow)
                 .where(DeliveryRow.id == delivery_id)
-                .values(status="failed", last_error=error[:2000])
+                .values(status="failed", last_error=error[:2000], in_doubt=False)
+            )
+
+    def mark_batch_sent(self, batch: str, external_id: str | None = None) -> None:
+        """The digest is posted: every alert in it is delivered to that channel."""
+        with self._session.begin() as s:
+            s.execute(
+                update(DeliveryRow)
+                .where(DeliveryRow.batch == batch)
+                .values(
+                    status="sent", sent_at=utcnow(), last_error=None, in_doubt=False,
+                    external_id=external_id, refresh=False,
+                )
+            )
+
+    def mark_batch_retry(
+        self,
+        batch: str,
+        error: str,
+        delay: timedelta,
+        *,
+        count_attempt: bool = True,
+        maybe_posted: bool = False,
+    ) -> None:
+        with self._session() as s:
+            ids = list(s.scalars(select(DeliveryRow.id).where(DeliveryRow.batch == batch)))
+        self._retry(ids, error, delay, count_attempt, maybe_posted)
+
+    def mark_batch_failed(self, batch: str, error: str) -> None:
+        with self._session.begin() as s:
+            s.execute(
+                update(DeliveryRow)
+                .where(DeliveryRow.batch == batch)
+                .values(status="failed", last_error=error[:2000], in_doubt=False)
             )
 
     def delivery_counts(self) -> dict[str, int]:

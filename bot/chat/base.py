@@ -9,6 +9,8 @@ platform means writing one class.
 from __future__ import annotations
 
 import abc
+from collections.abc import Sequence
+from datetime import datetime
 from types import TracebackType
 
 from bot.models import Alert, Digest, Target
@@ -53,6 +55,8 @@ class ChatAdapter(abc.ABC):
     """
 
     platform: str
+    digest_limit: int = 20
+    """Most alerts one digest message shows in full; a bigger burst becomes several."""
 
     async def start(self) -> None:  # noqa: B027 - optional hook, deliberately empty
         """Connect to the platform; nothing to do by default."""
@@ -65,8 +69,26 @@ class ChatAdapter(abc.ABC):
         """Post one alert to ``target``; return the platform message id, if any."""
 
     @abc.abstractmethod
-    async def send_digest(self, target: Target, digest: Digest) -> str | None:
-        """Post a digest (a ``/brief`` answer or a collapsed burst) to ``target``."""
+    async def send_digest(
+        self, target: Target, digest: Digest, key: str | None = None
+    ) -> str | None:
+        """Post a digest (a ``/brief`` answer or a collapsed burst) to ``target``.
+
+        ``key`` names a collapsed burst; the adapter marks the message with it so that
+        :meth:`find_posted` can recognise it after a crash.
+        """
+
+    async def find_posted(
+        self, target: Target, key: str, since: datetime, alerts: Sequence[Alert] = ()
+    ) -> str | None:
+        """The id of a message this bot posted to ``target`` since ``since`` for ``key``
+        (an alert id, or a digest's key; ``alerts`` are what it carries), or None.
+
+        Asked before re-posting a delivery that may have arrived although the bot never
+        heard back (it was killed mid-post). The default cannot look, and says None: that
+        platform gets the alert again rather than not at all.
+        """
+        return None
 
     async def send_notice(self, target: Target, text: str) -> str | None:
         """Post an operational notice (plain text, written by the bot) to an admin channel.

@@ -157,6 +157,7 @@ class ConsoleAdapter(ChatAdapter):
     """
 
     platform = "console"
+    digest_limit = 100
 
     def __init__(self, console: Console | None = None) -> None:
         self.console = console if console is not None else Console()
@@ -174,7 +175,9 @@ class ConsoleAdapter(ChatAdapter):
         await self._print(Text(f"↳ also carried by {others}: {title}", style="dim"))
         return message_id
 
-    async def send_digest(self, target: Target, digest: Digest) -> str | None:
+    async def send_digest(
+        self, target: Target, digest: Digest, key: str | None = None
+    ) -> str | None:
         """Print the digest; None, as for alerts."""
         await self._print(render_digest(digest))
         return None

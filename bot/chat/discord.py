@@ -23,8 +23,9 @@ import contextlib
 import hashlib
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 import aiohttp
@@ -68,13 +69,39 @@ MISSING_PERMISSIONS = 50013
 DM_PREFIX = "dm:"
 
 
-def alert_nonce(alert: Alert, channel: str) -> str:
-    """The same 25 characters for the same alert in the same channel, every time.
+def nonce_for(key: str, channel: str) -> str:
+    """The same 25 characters for the same alert (or digest key) in the same channel.
 
     Posted with ``enforce_nonce``, it makes Discord answer a repeated post (a crash
     between posting and marking the delivery sent) with the message it already has.
     """
-    return hashlib.sha256(f"{alert.id}\x1f{channel}".encode()).hexdigest()[:25]
+    return hashlib.sha256(f"{key}\x1f{channel}".encode()).hexdigest()[:25]
+
+
+def alert_nonce(alert: Alert, channel: str) -> str:
+    return nonce_for(alert.id, channel)
+
+
+HISTORY_LIMIT = 200
+"""Messages read back when looking for a post made before a restart."""
+
+
+def _carries(message: discord.Message, nonce: str, alerts: Sequence[Alert]) -> bool:
+    """Is ``message`` the post a repeated send would duplicate?
+
+    Discord's enforce_nonce only covers a few minutes, so after a longer outage the
+    message itself is compared: the nonce where Discord returns it, else the links: an
+    alert's embed links its article, a digest lists every article it carries.
+    """
+    if message.nonce is not None and str(message.nonce) == nonce:
+        return True
+    urls = [a.url for a in alerts if a.url]
+    if not urls or len(urls) != len(alerts):
+        return False
+    if len(alerts) == 1:
+        return any(e.url == urls[0] for e in message.embeds)
+    text = "\n".join(e.description or "" for e in message.embeds)
+    return all(u in text for u in urls)
 
 
 class Endpoints:
@@ -215,6 +242,7 @@ class DiscordAdapter(ChatAdapter):
     """Posts alerts to Discord and answers its application commands."""
 
     platform = "discord"
+    digest_limit = 8  # an embed description (4096) lists eight alerts in full, links and all
 
     def __init__(
         self,
@@ -385,8 +413,43 @@ class DiscordAdapter(ChatAdapter):
     async def send_alert(self, target: Target, alert: Alert) -> str | None:
         return await self._post(target, alert_payload(alert), nonce=alert_nonce(alert, target.channel))
 
-    async def send_digest(self, target: Target, digest: Digest) -> str | None:
-        return await self._post(target, digest_payload(digest))
+    async def send_digest(
+        self, target: Target, digest: Digest, key: str | None = None
+    ) -> str | None:
+        nonce = nonce_for(key, target.channel) if key is not None else None
+        return await self._post(target, digest_payload(digest), nonce=nonce)
+
+    async def find_posted(
+        self, target: Target, key: str, since: datetime, alerts: Sequence[Alert] = ()
+    ) -> str | None:
+        """Read the channel back from ``since`` for a post of ours carrying ``key``.
+
+        Within Discord's nonce window a repeated post is answered with the first one
+        anyway; this covers longer outages. Without history access (a webhook, a
+        missing Read Message History permission) the answer is None.
+        """
+        if self._webhook is not None or self.client is None or self.client.user is None:
+            return None
+        me = self.client.user.id
+        nonce = nonce_for(key, target.channel)
+        after = discord.Object(id=discord.utils.time_snowflake(since - timedelta(seconds=30)))
+        try:
+            channel = await self._messageable(target)
+            async for message in channel.history(limit=HISTORY_LIMIT, after=after):
+                if message.author.id == me and _carries(message, nonce, alerts):
+                    return str(message.id)
+        except discord.Forbidden:
+            log.warning(
+                "cannot read the history of channel %s to check for a post made before a "
+                "restart; relying on Discord's nonce. Grant Read Message History.",
+                target.channel,
+            )
+            return None
+        except DeliveryError:
+            raise
+        except Exception as exc:
+            raise delivery_error(exc, f"channel {target.channel}") from exc
+        return None
 
     async def send_notice(self, target: Target, text: str) -> str | None:
         return await self._post(target, text_payload(text))

@@ -219,14 +219,18 @@ def _masked_link(text: str, url: str | None) -> str:
     return f"[{text}]({safe})"
 
 
-def digest_entry(alert: Alert) -> str:
-    """One alert inside a digest: linked headline, items and source, its first quote."""
-    title = marked(alert.title, 240) or "(untitled)"
+def digest_entry(alert: Alert, *, compact: bool = False) -> str:
+    """One alert inside a digest: linked headline, items and source, its first quote.
+
+    ``compact`` (a long digest): a shorter headline and no quote, so that every alert of a
+    collapsed burst fits in the one message rather than "and 4 more".
+    """
+    title = marked(alert.title, 140 if compact else 240) or "(untitled)"
     lines = [f"**{_masked_link(title, alert.url)}**"]
     meta = " · ".join(p for p in (items_line(alert), source_line(alert)) if p)
     if meta:
-        lines.append(marked(meta, 300))
-    if alert.quotes:
+        lines.append(marked(meta, 160 if compact else 300))
+    if alert.quotes and not compact:
         quote = alert.quotes[0]
         body = quote_body(quote, alert.language)
         speaker = clean_line(quote.speaker)
@@ -244,6 +248,9 @@ def digest_payload(digest: Digest, now: datetime | None = None) -> dict[str, Any
     if not digest.alerts:
         parts.append(marked(empty_digest_text(digest, now), 300))
     entries = [digest_entry(a) for a in digest.alerts]
+    room = DESCRIPTION_MAX - sum(units(p) + 2 for p in parts)
+    if sum(units(e) + 2 for e in entries) > room:
+        entries = [digest_entry(a, compact=True) for a in digest.alerts]
     description = "\n\n".join(parts)
     for i, entry in enumerate(entries):
         rest = len(entries) - i - 1

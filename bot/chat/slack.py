@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -31,6 +32,8 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.chat.base import ChatAdapter, DeliveryError
 from bot.chat.slack_blocks import (
+    ALERT_EVENT,
+    DIGEST_EVENT,
     OPEN_ARTICLE_ACTION,
     alert_payload,
     digest_payload,
@@ -77,6 +80,21 @@ class _SkipTokenWarning(logging.Filter):
 
 bolt_log = logging.getLogger("bot.chat.slack.bolt")
 bolt_log.addFilter(_SkipTokenWarning())
+
+
+HISTORY_SLACK_S = 30.0
+"""Look this much further back than the claim, for clocks that disagree a little."""
+HISTORY_PAGES = 10
+"""At most this many pages of 200 messages: a channel that busy is searched no further."""
+
+
+def _names(message: Mapping[str, Any], key: str) -> bool:
+    """Does a message from the history carry our metadata for ``key``?"""
+    metadata = message.get("metadata") or {}
+    if metadata.get("event_type") not in (ALERT_EVENT, DIGEST_EVENT):
+        return False
+    payload = metadata.get("event_payload") or {}
+    return key in (payload.get("alert_id"), payload.get("batch"))
 
 
 class SlackConfigError(ValueError):
@@ -440,8 +458,50 @@ class SlackAdapter(ChatAdapter):
         """Post the alert's Block Kit; the message id is its ``ts``."""
         return await self._post(target, alert_payload(alert))
 
-    async def send_digest(self, target: Target, digest: Digest) -> str | None:
-        return await self._post(target, digest_payload(digest))
+    async def send_digest(
+        self, target: Target, digest: Digest, key: str | None = None
+    ) -> str | None:
+        return await self._post(target, digest_payload(digest, key))
+
+    async def find_posted(
+        self, target: Target, key: str, since: datetime, alerts: Sequence[Alert] = ()
+    ) -> str | None:
+        """Look for our metadata naming ``key`` in the channel's history since ``since``.
+
+        Needs the ``*:history`` scopes. Where the history cannot be read (a webhook, a
+        missing scope) the answer is None and the alert is posted again: at least once.
+        """
+        if self.client is None or self.mode == "webhook":
+            return None
+        oldest = f"{since.timestamp() - HISTORY_SLACK_S:.6f}"
+        cursor: str | None = None
+        try:
+            channel = await self._conversation_id(target.channel)
+            for _ in range(HISTORY_PAGES):
+                response = await self.client.conversations_history(
+                    channel=channel, oldest=oldest, include_all_metadata=True, limit=200,
+                    cursor=cursor,
+                )
+                for message in response.get("messages") or []:
+                    if _names(message, key):
+                        return str(message.get("ts"))
+                cursor = (response.get("response_metadata") or {}).get("next_cursor") or None
+                if not cursor:
+                    return None
+        except SlackApiError as exc:
+            error = _api_error(exc, target.channel)
+            if error.permanent:
+                log.warning(
+                    "cannot read the history of %s to check for a post made before a restart "
+                    "(%s); posting it again. Add the channels:history, groups:history and "
+                    "im:history scopes to avoid such repeats.",
+                    target.channel, _error_code(exc),
+                )
+                return None
+            raise error from exc
+        except (SlackClientError, aiohttp.ClientError, OSError, TimeoutError) as exc:
+            raise DeliveryError(f"Slack unreachable reading {target.channel}: {exc!r}") from exc
+        return None
 
     async def send_notice(self, target: Target, text: str) -> str | None:
         return await self._post(target, notice_payload(text))

@@ -33,6 +33,8 @@ BUTTON_URL_MAX = 3000
 DIGEST_QUOTE_MAX = 300
 
 ALERT_EVENT = "newsbot_alert"
+DIGEST_EVENT = "newsbot_digest"
+"""``metadata.event_type`` of a collapsed burst; its payload names the batch and alerts."""
 """``metadata.event_type`` on every alert post, so a restart can find what it already posted."""
 OPEN_ARTICLE_ACTION = "newsbot_open_article"
 
@@ -199,8 +201,12 @@ def digest_entry(alert: Alert) -> str:
     return "\n".join(lines)
 
 
-def digest_payload(digest: Digest) -> dict[str, Any]:
-    """A digest (a ``/brief`` answer or a collapsed burst) in at most 50 blocks."""
+def digest_payload(digest: Digest, key: str | None = None) -> dict[str, Any]:
+    """A digest (a ``/brief`` answer or a collapsed burst) in at most 50 blocks.
+
+    ``key`` (a collapsed burst's batch) goes into ``metadata`` with the alert ids, so the
+    bot can recognise the message after a crash.
+    """
     title = clean_line(digest.title) or "Brief"
     n = len(digest.alerts)
     blocks: list[Block] = [_header(title)]
@@ -216,7 +222,14 @@ def digest_payload(digest: Digest) -> dict[str, Any]:
         blocks.append({"type": "divider"})
         blocks.append(_section(digest_entry(alert)))
     count = f" ({n} alert{'s' if n != 1 else ''})" if n else ""
-    return {"text": fit(f"{title}{count}", TEXT_MAX), "blocks": blocks}
+    payload: dict[str, Any] = {"text": fit(f"{title}{count}", TEXT_MAX), "blocks": blocks}
+    if key is not None:
+        payload["metadata"] = {
+            "event_type": DIGEST_EVENT,
+            "event_payload": {"batch": key, "alert_ids": [a.id for a in digest.alerts]},
+        }
+        payload["unfurl_links"] = payload["unfurl_media"] = False
+    return payload
 
 
 def notice_payload(text: str) -> dict[str, Any]:
