@@ -14,10 +14,14 @@ import random
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from bot.chat.base import ChatAdapter, DeliveryError
 from bot.models import Alert, Target
 from bot.store import PendingDelivery, Store, utcnow
+
+if TYPE_CHECKING:
+    from bot.metrics import Metrics, Outcome
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +51,7 @@ class DeliveryWorker:
         policy: RetryPolicy | None = None,
         batch: int = 20,
         on_failed: FailureHook | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.store = store
         self.adapters = dict(adapters)
@@ -54,6 +59,10 @@ class DeliveryWorker:
         self.batch = batch
         self.on_failed = on_failed
         self._lock = asyncio.Lock()
+        # -- ops hooks (bot/ops.py, bot/metrics.py) --
+        self.metrics = metrics
+        self.stopping = False
+        """Set at shutdown: the delivery in flight finishes, no further one starts."""
 
     async def recover(self) -> None:
         """Requeue what a killed process left in flight (at-least-once for those few)."""
@@ -71,18 +80,21 @@ class DeliveryWorker:
             sent = 0
             # What is due as of now: a retry scheduled during this drain waits for the next.
             now = utcnow()
-            while True:
+            while not self.stopping:
                 due = await asyncio.to_thread(self.store.claim_due, self.adapters, now, self.batch)
                 if not due:
                     return sent
                 pending = {d.id for d in due}
                 try:
                     for delivery in due:
+                        if self.stopping:
+                            break
                         sent += await self._deliver(delivery)
                         pending.discard(delivery.id)
                 finally:
                     if pending:  # stopped mid-batch: the rest goes back in the queue now
                         await asyncio.shield(asyncio.to_thread(self.store.release, pending))
+            return sent
 
     async def _deliver(self, d: PendingDelivery) -> int:
         adapter = self.adapters[d.target.platform]
@@ -104,6 +116,7 @@ class DeliveryWorker:
             if exc.permanent or (not throttled and d.attempts >= self.policy.max_attempts):
                 log.error("delivery of alert %s to %s failed: %s", d.alert.id, where, exc)
                 await asyncio.to_thread(self.store.mark_failed, d.id, str(exc))
+                self._count(d, "failed")
                 await self._failed(d, str(exc))
             else:
                 delay = self.policy.delay(d.attempts, exc.retry_after)
@@ -117,18 +130,27 @@ class DeliveryWorker:
                 await asyncio.to_thread(
                     self.store.mark_retry, d.id, str(exc), delay, count_attempt=not throttled
                 )
+                self._count(d, "retried")
             return 0
         except Exception as exc:  # an adapter bug must not kill the worker or lose the alert
             log.exception("unexpected error delivering alert %s to %s", d.alert.id, where)
             delay = self.policy.delay(d.attempts)
             if d.attempts >= self.policy.max_attempts:
                 await asyncio.to_thread(self.store.mark_failed, d.id, repr(exc))
+                self._count(d, "failed")
                 await self._failed(d, repr(exc))
             else:
                 await asyncio.to_thread(self.store.mark_retry, d.id, repr(exc), delay)
+                self._count(d, "retried")
             return 0
         await asyncio.to_thread(self.store.mark_sent, d.id, external_id)
+        self._count(d, "delivered")
         return 1
+
+    def _count(self, d: PendingDelivery, outcome: Outcome) -> None:
+        """ops hook: one metric per delivery outcome."""
+        if self.metrics is not None:
+            self.metrics.delivery(d.target.platform, outcome)
 
     async def _failed(self, d: PendingDelivery, error: str) -> None:
         if self.on_failed is None:
