@@ -562,6 +562,22 @@ def bench_feeds() -> None:
     _run_benchmark("feeds")
 
 
+@app.command()
+def backup(
+    dest: Annotated[Path, typer.Argument(help="The copy to write (must not exist yet).")],
+    config: ConfigOpt = DEFAULT_CONFIG,
+) -> None:
+    """Copy the SQLite database consistently, even while `newsbot run` writes to it."""
+    from bot.backup import BackupError, backup_sqlite
+
+    settings = _settings(config)
+    try:
+        size = backup_sqlite(settings.database_url, dest)
+    except BackupError as exc:
+        raise _fail(exc) from exc
+    sys.stderr.write(f"backup: {dest} ({size / 1e6:.1f} MB)\n")
+
+
 def main() -> None:
     app()
 
