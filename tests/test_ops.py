@@ -221,3 +221,52 @@ def test_ops_settings(home: Home) -> None:
     with pytest.raises(ConfigError) as exc:
         load_settings(home.write_config([], ops={"listen_port": 70000}))
     assert "newsbot.yaml:" in str(exc.value) and "listen_port" in str(exc.value)
+
+
+class Slow(ChatAdapter):
+    """A platform that takes its time to answer each post."""
+
+    platform = "console"
+
+    def __init__(self) -> None:
+        self.started = asyncio.Event()
+        self.posted: list[str] = []
+
+    async def send_alert(self, target: Target, alert: Alert) -> str | None:
+        self.started.set()
+        await asyncio.sleep(0.5)
+        self.posted.append(target.channel)
+        return f"m-{target.channel}"
+
+    async def send_digest(self, target: Target, digest: Digest) -> str | None:
+        return None
+
+
+def test_a_stopping_worker_finishes_the_post_in_flight_and_starts_no_other(tmp_path: Path) -> None:
+    from bot.delivery import DeliveryWorker
+    from bot.models import Article
+    from bot.store import Store
+
+    store = Store(f"sqlite:///{tmp_path}/t.db")
+    article = Article("files:seeds", "seed file", "doc.txt", "Headline", "Body.")
+    alert = Alert("al1", article.title, article.source_name, "en", (), (), created_at=utcnow())
+    store.record(article, alert, [Target("console", c) for c in ("C1", "C2", "C3")])
+    chat = Slow()
+    worker = DeliveryWorker(store, {"console": chat})
+
+    async def scenario() -> int:
+        drain = asyncio.get_running_loop().create_task(worker.drain())
+        await chat.started.wait()
+        worker.stopping = True
+        return await drain
+
+    assert asyncio.run(scenario()) == 1
+    assert chat.posted == ["C1"]
+    assert store.delivery_counts() == {"sent": 1, "pending": 2}
+    store.close()
+
+
+def test_the_docker_healthcheck_asks_healthz_on_the_default_port() -> None:
+    dockerfile = (Path(__file__).resolve().parents[1] / "Dockerfile").read_text()
+    check = next(line for line in dockerfile.splitlines() if "urlopen" in line)
+    assert f"http://127.0.0.1:{OpsConfig().listen_port}/healthz" in check
