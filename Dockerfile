@@ -19,4 +19,8 @@ RUN useradd --system --home /app newsbot && mkdir -p /app/data && chown newsbot 
 USER newsbot
 
 VOLUME ["/app/config", "/app/data"]
+# Liveness from /healthz (ops.listen_port in config/newsbot.yaml; change both together).
+# docker stop sends SIGTERM and waits 10 s: newsbot finishes the post in flight within that.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=60s \
+  CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:9464/healthz', timeout=4)"]
 CMD ["newsbot", "run"]

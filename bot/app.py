@@ -26,9 +26,11 @@ import httpx
 from bot.chat.base import ChatAdapter, DeliveryError
 from bot.commands import Commands
 from bot.delivery import DeliveryWorker
+from bot.metrics import Metrics
 from bot.models import Alert, Article, Target
 from bot.nlp import pipelines
 from bot.nlp.watchlist import Watchlist, load_watchlist
+from bot.ops import HEARTBEAT, Health, OpsServer
 from bot.pacing import Pacing
 from bot.pipeline import IngestReport, ingest
 from bot.scheduler import poll_delay
@@ -46,6 +48,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+
+SHUTDOWN_BUDGET = 9.0
+"""Seconds from SIGTERM to a closed store (the process exits within 10 s)."""
+CLOSE_RESERVE = 2.5
+"""Of that budget, what is kept for closing: the delivery in flight gets the rest."""
 
 
 @dataclass
@@ -80,12 +87,16 @@ class NewsBot:
         self._watchlist_digest = self._digest(self.watchlist_path)
         self._watchlist_checked = 0.0
         self.commands = Commands(self.store, lambda: self.watchlist, lambda: self.settings.feeds)
+        self.metrics = Metrics()
+        self.health = Health()
         self.worker = DeliveryWorker(
             self.store,
             self.adapters,
             on_failed=self._delivery_failed,
             pacing=lambda: Pacing.of(self.settings),
+            metrics=self.metrics,
         )
+        self._drains: set[asyncio.Task[Any]] = set()
         self.file_sources = [
             FileSource(settings.resolve(p), settings.max_file_bytes, label=p.as_posix())
             for p in settings.seeds
@@ -203,6 +214,7 @@ class NewsBot:
             story_window=self.settings.story_window,
         )
         report = await loop.run_in_executor(self._cpu, job)
+        self.metrics.ingested(report)
         if report.alerted or report.joined:
             self.kick_delivery()
         for alert in report.joined:
@@ -242,6 +254,7 @@ class NewsBot:
         url = (state.current_url if state else None) or feed.url
         polled_at = utcnow()
         async with self.limiter.slot(url):
+            fetch_started = time.monotonic()
             result = await fetch_feed(
                 self.client,
                 feed,
@@ -251,6 +264,9 @@ class NewsBot:
                 max_bytes=self.settings.max_feed_bytes,
                 timeout=self.settings.fetch_timeout.total_seconds(),
             )
+        self.metrics.feed_polled(
+            feed.name or feed.url, time.monotonic() - fetch_started, result.status != "error"
+        )
         failures = state.consecutive_failures if state else 0
         label = feed.name or (state.name if state else None) or feed.url
         if result.status == "error":
@@ -405,7 +421,13 @@ class NewsBot:
             self._delivery_task = asyncio.get_running_loop().create_task(self.worker.drain())
 
     async def deliver(self) -> int:
-        return await self.worker.drain()
+        task = asyncio.current_task()
+        if task is not None:  # a shutdown lets it finish the delivery in flight
+            self._drains.add(task)
+        try:
+            return await self.worker.drain()
+        finally:
+            self._drains.discard(task)
 
     # -- life cycle ------------------------------------------------------------------------
 
@@ -461,11 +483,16 @@ class NewsBot:
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(sig, self.request_stop)
         scheduler = build_scheduler(self)
+        scheduler.add_job(self.health.tick, "interval", seconds=HEARTBEAT, id="heartbeat")
+        ops = OpsServer(self, self.settings.ops)
         feeds_task: asyncio.Task[None] | None = None
         try:
             await self.start()
             scheduler.start()
+            await self.health.tick()
             feeds_task = loop.create_task(FeedScheduler(self).run(), name="feed scheduler")
+            self.health.vital["the feed scheduler"] = feeds_task
+            await ops.start()
             log.info(
                 "newsbot running: %d feeds, %d seed folders, chat: %s. Ctrl-C to stop.",
                 len(self.settings.feeds),
@@ -475,14 +502,32 @@ class NewsBot:
             await self._stop.wait()
         finally:
             log.info("stopping")
-            if scheduler.running:
-                scheduler.shutdown(wait=False)
-            if feeds_task is not None:
-                feeds_task.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await asyncio.wait_for(feeds_task, timeout=15)
-            await self._cancel_jobs()
-            await self.close()
+            await self._shutdown(scheduler, feeds_task, ops)
+
+    async def _shutdown(
+        self, scheduler: Any, feeds_task: asyncio.Task[None] | None, ops: OpsServer
+    ) -> None:
+        """Stop within one budget: no new work, the delivery in flight finishes (and is
+        marked sent, so a restart does not post it again), the rest stays queued, then
+        every connection and the store are closed."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + SHUTDOWN_BUDGET
+        self.health.stopping = self.worker.stopping = True
+        if scheduler.running:
+            scheduler.shutdown(wait=False)
+        if feeds_task is not None:
+            feeds_task.cancel()
+        busy = {t for t in (feeds_task, self._delivery_task, *self._drains) if t and not t.done()}
+        if busy:
+            await asyncio.wait(busy, timeout=max(0.0, deadline - CLOSE_RESERVE - loop.time()))
+        for task in busy:  # a delivery still not answered goes back to the queue
+            task.cancel()
+        await ops.stop()
+        await self._cancel_jobs(timeout=1.0)
+        try:
+            await asyncio.wait_for(self.close(), timeout=max(0.5, deadline - loop.time()))
+        except TimeoutError:
+            log.warning("shutdown took longer than %.0fs; exiting anyway", SHUTDOWN_BUDGET)
 
     async def _cancel_jobs(self, timeout: float = 10.0) -> None:
         """Stop polls and deliveries still running, so none touches a closed client."""

@@ -11,7 +11,6 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.logging import RichHandler
 
 from bot.models import Analysis, Article
 from bot.textutil import plural
@@ -38,30 +37,11 @@ DEFAULT_CONFIG = Path("config/newsbot.yaml")
 err = Console(stderr=True)
 
 
-class _SafeFormatter(logging.Formatter):
-    """Log lines quote feed titles and URLs: strangers' text must not drive the terminal."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        from bot.textutil import strip_controls
-
-        return strip_controls(super().format(record), keep_newlines=True)
-
-
 def _setup_logging(verbose: bool = False) -> None:
-    """Rich, aligned logs on a terminal; one plain line per record when piped or collected."""
-    level = logging.DEBUG if verbose else logging.INFO
-    handler: logging.Handler
-    if err.is_terminal:
-        handler = RichHandler(console=err, show_path=False, markup=False, rich_tracebacks=False)
-        handler.setFormatter(_SafeFormatter("%(message)s", datefmt="[%X]"))
-    else:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(
-            _SafeFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%H:%M:%S")
-        )
-    logging.basicConfig(level=level, handlers=[handler], force=True)
-    for noisy in ("httpx", "httpcore", "apscheduler", "spacy"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    """Logging for a command (``bot/logs.py``: text or JSON lines, secrets redacted)."""
+    from bot.logs import setup_logging
+
+    setup_logging(verbose)
 
 
 def _fail(exc: Exception, code: int = 2) -> typer.Exit:
@@ -580,6 +560,22 @@ def bench(
 def bench_feeds() -> None:
     """Poll 1,000 local feeds twice and report cycle times, bytes and memory."""
     _run_benchmark("feeds")
+
+
+@app.command()
+def backup(
+    dest: Annotated[Path, typer.Argument(help="The copy to write (must not exist yet).")],
+    config: ConfigOpt = DEFAULT_CONFIG,
+) -> None:
+    """Copy the SQLite database consistently, even while `newsbot run` writes to it."""
+    from bot.backup import BackupError, backup_sqlite
+
+    settings = _settings(config)
+    try:
+        size = backup_sqlite(settings.database_url, dest)
+    except BackupError as exc:
+        raise _fail(exc) from exc
+    sys.stderr.write(f"backup: {dest} ({size / 1e6:.1f} MB)\n")
 
 
 def main() -> None:

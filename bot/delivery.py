@@ -22,11 +22,15 @@ import random
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from bot.chat.base import ChatAdapter, DeliveryError
 from bot.models import Alert, Digest, Target
 from bot.pacing import Pacing, plan
 from bot.store import PendingDelivery, PendingDigest, Store, utcnow
+
+if TYPE_CHECKING:
+    from bot.metrics import Metrics, Outcome
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +96,7 @@ class DeliveryWorker:
         batch: int = 20,
         on_failed: FailureHook | None = None,
         pacing: Callable[[], Pacing] | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.store = store
         self.adapters = dict(adapters)
@@ -101,6 +106,9 @@ class DeliveryWorker:
         self.pacing = pacing or Pacing
         """Read at every drain, so an edit of the bursts or quiet hours applies at once."""
         self._lock = asyncio.Lock()
+        self.metrics = metrics
+        self.stopping = False
+        """Set at shutdown: the delivery in flight finishes, no further one starts."""
 
     async def recover(self) -> None:
         """Requeue what a killed process left in flight, marked in doubt: before posting
@@ -125,31 +133,42 @@ class DeliveryWorker:
             now = utcnow()
             pacing = self.pacing()
             limits = {name: a.digest_limit for name, a in self.adapters.items()}
-            while True:
+            while not self.stopping:
                 digests = await asyncio.to_thread(
                     self.store.claim_digests, self.adapters, now, limits
                 )
                 left = list(digests)
+                busy: tuple[int, ...] = ()
                 try:
                     for digest in digests:
+                        if self.stopping:
+                            break
+                        busy = digest.delivery_ids
                         sent += await self._deliver_digest(digest, pacing)
                         left.remove(digest)
+                        busy = ()
                 finally:
                     if left:  # stopped: the same groups go back in the queue
                         ids = [i for g in left for i in g.delivery_ids]
-                        await self._give_back(ids, left[0].delivery_ids)
+                        await self._give_back(ids, busy)
                 due = await asyncio.to_thread(self.store.claim_due, self.adapters, now, self.batch)
                 if not due and not digests:
                     return sent
                 due = await self._pace(due, pacing)
                 pending = [d.id for d in due]
+                current: int | None = None
                 try:
                     for delivery in due:
+                        if self.stopping:
+                            break
+                        current = delivery.id
                         sent += await self._deliver(delivery)
                         pending.remove(delivery.id)
+                        current = None
                 finally:
                     if pending:  # stopped mid-batch: the rest goes back in the queue now
-                        await self._give_back(pending, pending[:1])
+                        await self._give_back(pending, [current] if current else [])
+            return sent
 
     async def _give_back(self, ids: Sequence[int], interrupted: Sequence[int]) -> None:
         """Requeue claimed deliveries after the worker was stopped (cancelled).
@@ -229,6 +248,7 @@ class DeliveryWorker:
                     checked = True
                     if found is not None:
                         await asyncio.to_thread(self.store.mark_sent, d.id, found)
+                        self._count(d.target, "delivered")
                         return 1
                 external_id = await adapter.send_alert(d.target, d.alert)
         except Exception as exc:
@@ -242,6 +262,7 @@ class DeliveryWorker:
             )
             return 0
         await asyncio.to_thread(self.store.mark_sent, d.id, external_id)
+        self._count(d.target, "delivered")
         return 1
 
     async def _deliver_digest(self, d: PendingDigest, pacing: Pacing) -> int:
@@ -257,6 +278,7 @@ class DeliveryWorker:
                 checked = True
                 if found is not None:
                     await asyncio.to_thread(self.store.mark_batch_sent, d.batch, found)
+                    self._count(d.target, "delivered", len(d.alerts))
                     return len(d.alerts)
             if single:
                 external_id = await adapter.send_alert(d.target, d.alerts[0])
@@ -274,6 +296,7 @@ class DeliveryWorker:
             )
             return 0
         await asyncio.to_thread(self.store.mark_batch_sent, d.batch, external_id)
+        self._count(d.target, "delivered", len(d.alerts))
         if not single:
             log.info("%s: posted a digest of %d alerts (%s)", where, len(d.alerts), d.hold)
         return len(d.alerts)
@@ -300,6 +323,7 @@ class DeliveryWorker:
         if permanent or (not throttled and attempts >= self.policy.max_attempts):
             log.error("delivery of %s to %s failed: %s", what, where, error)
             await asyncio.to_thread(mark_failed, error)
+            self._count(target, "failed", len(alerts))
             if len(alerts) > 1:
                 error = f"{error} (a digest of {len(alerts)} alerts, this one first)"
             await self._failed(target, alerts[0], error)
@@ -310,6 +334,12 @@ class DeliveryWorker:
             where, delay.total_seconds(), attempts, error,
         )
         await asyncio.to_thread(mark_retry, error, delay, not throttled)
+        self._count(target, "retried", len(alerts))
+
+    def _count(self, target: Target, outcome: Outcome, alerts: int = 1) -> None:
+        """ops hook: delivery outcomes, counted per alert (a digest carries several)."""
+        if self.metrics is not None:
+            self.metrics.delivery(target.platform, outcome, alerts)
 
     async def _failed(self, target: Target, alert: Alert, error: str) -> None:
         if self.on_failed is None:

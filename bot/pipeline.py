@@ -7,6 +7,7 @@ it in a worker thread so chat heartbeats on the event loop never stall.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -27,6 +28,12 @@ class IngestReport:
     fetched: int = 0
     new: int = 0
     alerted: int = 0
+    matched: int = 0
+    """New articles that matched enough to alert, whether as a new alert or a story's source."""
+    queued: int = 0
+    """Outbox rows written for new alerts (one per alert and target)."""
+    match_seconds: list[float] = field(default_factory=list)
+    """How long matching each new document took (for the latency histogram)."""
     results: list[tuple[Article, Analysis]] = field(default_factory=list)
     alerts: list[Alert] = field(default_factory=list)
     joined: list[Alert] = field(default_factory=list)
@@ -80,12 +87,15 @@ def ingest(
             fresh = [a for a in fresh if not (a.published is None or a.published < cutoff)]
     quiet: list[tuple[Article, Analysis | None]] = []
     for article in fresh:
+        started = time.perf_counter()
         try:
             analysis = analyze(article.title, article.text, watchlist, article.language)
         except Exception:  # a bug on one odd document must not stop the stream
             log.exception("matching failed for %s; recorded as seen", article.location)
             quiet.append((article, None))
             continue
+        finally:
+            report.match_seconds.append(time.perf_counter() - started)
         if not analysis.alert:
             quiet.append((article, analysis))
             continue
@@ -95,6 +105,7 @@ def ingest(
             joined = store.join_story(article, known)
             if joined is not None:
                 report.new += 1
+                report.matched += 1
                 report.results.append((article, analysis))
                 if article.source_name in joined.also_in:
                     report.joined.append(joined)
@@ -105,6 +116,8 @@ def ingest(
             report.new += 1
             report.results.append((article, analysis))
             report.alerted += 1
+            report.matched += 1
+            report.queued += len(set(targets))
             report.alerts.append(alert)
     if quiet:
         # Most articles match nothing: one transaction for all of them, not one each.

@@ -164,6 +164,17 @@ class QuietHours(_Strict):
 
     def target(self) -> Target:
         return Target(self.platform, self.channel)
+class OpsConfig(_Strict):
+    """The operator's endpoints: ``/healthz`` (liveness) and ``/metrics`` (Prometheus).
+
+    Local by default: they say how busy the bot is and which feeds it reads, which is
+    nobody else's business. ``listen_port: 0`` picks a free port (logged); ``null`` or
+    ``enabled: false`` turns the endpoints off.
+    """
+
+    enabled: bool = True
+    listen_host: str = "127.0.0.1"
+    listen_port: int | None = Field(default=9464, ge=0, le=65535)
 
 
 class Settings(_Strict):
@@ -195,6 +206,7 @@ class Settings(_Strict):
     user_agent: str = "newsbot/0.1 (+self-hosted news alerts)"
     slack: SlackConfig = Field(default_factory=SlackConfig)
     discord: DiscordConfig = Field(default_factory=DiscordConfig)
+    ops: OpsConfig = Field(default_factory=OpsConfig)
     spacy_models: dict[str, str] = Field(default_factory=dict)
     """Trained spaCy pipelines to prefer per language (``fr: fr_core_news_sm``) where a
     deployment has them installed; blank pipelines with lookup lemmas are the default."""

@@ -891,6 +891,20 @@ class Store:
                 counts[status] = counts.get(status, 0) + 1
             return counts
 
+    def outbox_pending(self) -> int:
+        """Deliveries not yet done: queued or in flight (``/healthz``, ``/metrics``)."""
+        from sqlalchemy import func
+
+        with self._session() as s:
+            return int(
+                s.scalar(
+                    select(func.count())
+                    .select_from(DeliveryRow)
+                    .where(DeliveryRow.status.in_(("pending", "sending")))
+                )
+                or 0
+            )
+
     def next_due(self, platforms: Iterable[str]) -> datetime | None:
         with self._session() as s:
             return s.scalar(

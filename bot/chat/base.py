@@ -64,6 +64,12 @@ class ChatAdapter(abc.ABC):
     async def stop(self) -> None:  # noqa: B027 - optional hook, deliberately empty
         """Disconnect and release resources; nothing to do by default."""
 
+    @property
+    def connected(self) -> bool:
+        """Whether the platform connection is up, for ``/healthz``; adapters without a
+        connection of their own are always connected."""
+        return True
+
     @abc.abstractmethod
     async def send_alert(self, target: Target, alert: Alert) -> str | None:
         """Post one alert to ``target``; return the platform message id, if any."""

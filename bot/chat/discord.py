@@ -367,6 +367,15 @@ class DiscordAdapter(ChatAdapter):
             return ChatStartError("Discord refused the gateway intents the bot asked for")
         return ChatStartError(f"could not connect to Discord ({where}): {exc!r}")
 
+    @property
+    def connected(self) -> bool:
+        """The gateway is up (bot), or the webhook is open (post-only)."""
+        if self.post_only:
+            return self._webhook is not None
+        client = self.client
+        ws = client.ws if client is not None else None
+        return bool(client and client.is_ready() and not client.is_closed() and ws and ws.open)
+
     async def stop(self) -> None:
         """Close the gateway and HTTP sessions and restore discord.py's endpoints."""
         try:

@@ -409,6 +409,19 @@ class SlackAdapter(ChatAdapter):
             "Slack: HTTP mode listening on %s:%d%s", self.http_host, self.http_port, self.http_path
         )
 
+    @property
+    def connected(self) -> bool:
+        """Socket Mode: the websocket is open; other modes: started and not stopped."""
+        if self.mode == "socket":
+            client = self._socket.client if self._socket is not None else None
+            session = getattr(client, "current_session", None)
+            return bool(client and not client.closed and session and not session.closed)
+        if self.mode == "http":
+            return self._runner is not None
+        if self.mode == "webhook":
+            return self._webhook is not None
+        return self.client is not None
+
     async def stop(self) -> None:
         if self._connecting is not None:
             self._connecting.cancel()
