@@ -120,6 +120,13 @@ class WebSubConfig(_Strict):
         return v.rstrip("/") if v else v
 
 
+def _user_id(value: Any) -> Any:
+    """A Discord id written without quotes is a YAML integer; it is still an id."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
 class Settings(_Strict):
     watchlist: Path = Path("config/watchlist.yaml")
     seeds: list[Path] = Field(default_factory=lambda: [Path("seeds")])
@@ -127,7 +134,9 @@ class Settings(_Strict):
     """How often the seed folders are rescanned."""
     feeds: list[FeedConfig] = Field(default_factory=list)
     routes: list[RouteConfig] = Field(default_factory=lambda: [RouteConfig()])
-    admins: list[str] = Field(default_factory=list)
+    admins: list[Annotated[str, BeforeValidator(_user_id)]] = Field(default_factory=list)
+    """User ids allowed to run ``/watch``: ``U0123ABCD`` (any platform), or explicit
+    ``slack:U0123ABCD`` / ``discord:123456789012345678``."""
     max_feed_bytes: int = 10 * 1024 * 1024
     max_file_bytes: int = 5 * 1024 * 1024
     fetch_timeout: Duration = timedelta(seconds=20)
