@@ -48,7 +48,7 @@ __all__ = ["SlackAdapter", "alert_payload", "delivery_error", "slack_config_erro
 log = logging.getLogger(__name__)
 
 DEFAULT_API_URL = "https://slack.com/api/"
-COMMANDS = ("brief", "subscribe", "unsubscribe", "subscriptions", "watchlist", "feeds")
+COMMANDS = ("brief", "subscribe", "unsubscribe", "subscriptions", "watchlist", "feeds", "watch")
 CONNECT_TIMEOUT = 20.0
 """Seconds ``start`` waits for Socket Mode before leaving it to connect in the background."""
 DEFAULT_RETRY_AFTER = 30.0
