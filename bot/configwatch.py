@@ -83,7 +83,7 @@ class ConfigWatcher:
                 recursive=False,
                 force_polling=self.force_polling,
                 yield_on_timeout=True,
-                rust_timeout=500,
+                rust_timeout=1000,  # a wake-up a second: `ready`, then cheap
             )
             async for changes in watch:
                 self.ready.set()

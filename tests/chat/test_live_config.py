@@ -220,17 +220,18 @@ def test_watch_add_and_remove_from_slack(
 
     added = reply_to(
         fake_slack,
-        fake_slack.slash("/watch", 'add valdora "Valdora harbour" Valdora, fr:"port de Valdora"'),
+        # Slack escapes & < > in what users type, as in messages.
+        fake_slack.slash("/watch", 'add valdora "Valdora harbour" Valdora, Valdora &amp; Sons, fr:"port de Valdora"'),
     )
     assert added["text"] == (
-        "Added Valdora harbour (valdora) to the watchlist, aliases any: Valdora; "
+        "Added Valdora harbour (valdora) to the watchlist, aliases any: Valdora, Valdora &amp; Sons; "
         "fr: port de Valdora. Channels can /subscribe valdora now."
     )
     text = watchlist.read_text(encoding="utf-8")
     assert text.startswith(original)  # every comment and item as it was
     assert text[len(original):] == (
         "\n  - id: valdora\n    name: Valdora harbour\n    aliases:\n"
-        "      any: [Valdora]\n      fr: [port de Valdora]\n"
+        "      any: [Valdora, Valdora & Sons]\n      fr: [port de Valdora]\n"
     )
     notice = wait_notice(fake_slack, 1, "the announcement")
     assert "watchlist updated by slack:U0ALICE (/watch)" in notice
