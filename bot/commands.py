@@ -371,8 +371,8 @@ class Commands:
         text = f"Removed {item.name} ({item.id}) from the watchlist."
         if users:
             text += (
-                f" Note: {'; '.join(users)} still name {item.id}; they get nothing for it until "
-                "it is added back (edit the routes, or /unsubscribe there)."
+                f" Note: {item.id} is still named by {' and '.join(users)}, which get nothing "
+                "for it until it is added back (edit the routes, or /unsubscribe there)."
             )
         return Reply(text)
 

@@ -88,6 +88,7 @@ class FeedScheduler:
         self._feeds: dict[str, FeedConfig] = {}
         self._generation: dict[str, int] = {}
         self._polling: set[str] = set()
+        self._started = False
 
     def _push(self, when: datetime, feed: FeedConfig) -> None:
         generation = self._generation.setdefault(feed.url, 0)
@@ -96,10 +97,12 @@ class FeedScheduler:
 
     async def first_polls(self) -> None:
         """Due now (spread over a few seconds), or later when the store says it backs off."""
+        states = {s.url: s for s in await asyncio.to_thread(self.bot.store.feed_states)}
+        # Read after the await: a config edit meanwhile is already in the settings.
         feeds = self.bot.settings.feeds
         self._feeds = {f.url: f for f in feeds}
+        self._started = True
         now = utcnow()
-        states = {s.url: s for s in await asyncio.to_thread(self.bot.store.feed_states)}
         for i, feed in enumerate(feeds):
             when = now + startup_delay(i, len(feeds))
             state = states.get(feed.url)
@@ -111,6 +114,8 @@ class FeedScheduler:
         """The config's feed list changed while running: poll new feeds now, stop polling
         removed ones (a poll in flight finishes), and give a changed interval effect at once
         when it makes the feed due sooner."""
+        if not self._started:
+            return  # the first polls read the settings when they start
         wanted = {f.url: f for f in feeds}
         now = utcnow()
         for url in set(self._feeds) - set(wanted):

@@ -136,10 +136,18 @@ def test_watch_from_chat_changes_the_running_watchlist_and_admins_follow_the_con
         assert bot.watchlist.get("valdora") is not None
         refused = await bot.commands.run_text("watch", "remove valdora", bob)
         assert not refused.ok and "only the bot's admins" in refused.text  # type: ignore[union-attr]
-        path.write_text(BASE.replace("[U0ALICE]", "[U0ALICE, 'slack:U0BOB']"))
+        path.write_text(
+            BASE.replace("[U0ALICE]", "[U0ALICE, 'slack:U0BOB']")
+            + "routes: [{platform: slack, channel: C0HARBOUR, items: [valdora]}]\n"
+        )
         assert await bot.reload_config_if_changed()
         removed = await bot.commands.run_text("watch", "remove valdora", bob)
         assert removed.ok, removed
+        assert removed.text == (  # type: ignore[union-attr]
+            "Removed Valdora (valdora) from the watchlist. Note: valdora is still named by "
+            "1 route in config/newsbot.yaml (slack C0HARBOUR), which get nothing for it until "
+            "it is added back (edit the routes, or /unsubscribe there)."
+        )
         usage = await bot.commands.run_text("watch", "", bob)
         assert usage.text.startswith("Usage: /watch add")  # type: ignore[union-attr]
 
