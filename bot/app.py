@@ -11,6 +11,7 @@ import contextlib
 import hashlib
 import logging
 import signal
+import threading
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -25,6 +26,13 @@ import httpx
 
 from bot.chat.base import ChatAdapter, DeliveryError
 from bot.commands import Commands
+from bot.configdiff import (
+    describe_settings_diff,
+    describe_watchlist_diff,
+    keep_running,
+    settings_diff,
+    watchlist_diff,
+)
 from bot.delivery import DeliveryWorker
 from bot.metrics import Metrics
 from bot.models import Alert, Article, Target
@@ -34,7 +42,7 @@ from bot.ops import HEARTBEAT, Health, OpsServer
 from bot.pacing import Pacing
 from bot.pipeline import IngestReport, ingest
 from bot.scheduler import poll_delay
-from bot.settings import FeedConfig, Settings
+from bot.settings import FeedConfig, Settings, load_settings
 from bot.sources.feeds import FeedResult, fetch_feed, make_client
 from bot.sources.files import FileSource
 from bot.sources.fulltext import fetch_page_text, wants_full_text, with_full_text
@@ -44,6 +52,10 @@ from bot.textutil import plural
 from bot.yamlfile import ConfigError
 
 if TYPE_CHECKING:
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+    from bot.configwatch import ConfigWatcher
+    from bot.scheduler import FeedScheduler
     from bot.sources.websub import WebSub
 
 log = logging.getLogger(__name__)
@@ -78,15 +90,26 @@ class NewsBot:
         adapters: Mapping[str, ChatAdapter],
         store: Store | None = None,
         watchlist: Watchlist | None = None,
+        config_path: Path | None = None,
     ) -> None:
         self.settings = settings
+        self.config_path = config_path
+        """The ``newsbot.yaml`` the settings came from; watched and reloaded when given."""
+        self._file_settings = settings
+        """The settings as the file last said them (restart-only values included)."""
+        self._config_digest = self._digest(config_path) if config_path else None
+        self._reload_lock = asyncio.Lock()
+        self._digest_lock = threading.Lock()
+        self._edit_by: dict[str, str] = {}
         self.adapters = dict(adapters)
         self.store = store or Store(settings.database_url)
         self.watchlist_path = settings.resolve(settings.watchlist)
         self.watchlist = watchlist or load_watchlist(self.watchlist_path)
         self._watchlist_digest = self._digest(self.watchlist_path)
         self._watchlist_checked = 0.0
-        self.commands = Commands(self.store, lambda: self.watchlist, lambda: self.settings.feeds)
+        self.commands = Commands(
+            self.store, lambda: self.watchlist, lambda: self.settings.feeds, host=self
+        )
         self.metrics = Metrics()
         self.health = Health()
         self.worker = DeliveryWorker(
@@ -114,6 +137,9 @@ class NewsBot:
         self.next_poll: dict[str, datetime] = {}
         """When each feed is due next (the feed scheduler reads it after every poll)."""
         self.websub: WebSub | None = None
+        self.scheduler: AsyncIOScheduler | None = None
+        self.feed_scheduler: FeedScheduler | None = None
+        self.config_watcher: ConfigWatcher | None = None
         if settings.websub.callback_url:
             from bot.sources.websub import WebSub
 
@@ -133,35 +159,138 @@ class NewsBot:
     async def reload_watchlist_if_changed(self, at_most_every: float = 0.0) -> bool:
         """Pick up an admin's edit; an invalid edit is refused and the last good list kept.
 
-        Runs in a thread: reading and validating YAML has no business on the event loop.
-        ``at_most_every`` (seconds) spares a thousand polls due together from reading the
-        file a thousand times.
+        Either way the admin channel is told: what changed, or ``file:line: message``.
+        Reading and validating YAML runs in a thread. ``at_most_every`` (seconds) spares a
+        thousand polls due together from reading the file a thousand times.
         """
         now = time.monotonic()
         if at_most_every and now - self._watchlist_checked < at_most_every:
             return False
         self._watchlist_checked = now
-        return await asyncio.to_thread(self._reload_watchlist_if_changed)
+        async with self._reload_lock:
+            changed, notice = await asyncio.to_thread(self._reload_watchlist_if_changed)
+        if notice:
+            await self.notify_admins(notice)
+        return changed
 
-    def _reload_watchlist_if_changed(self) -> bool:
-        digest = self._digest(self.watchlist_path)
-        if digest == self._watchlist_digest:
-            return False
-        self._watchlist_digest = digest  # a refused edit is reported once, not every scan
+    def _reload_watchlist_if_changed(self) -> tuple[bool, str | None]:
+        """(whether the watchlist was replaced, what to tell the admins)."""
+        with self._digest_lock:
+            digest = self._digest(self.watchlist_path)
+            if digest == self._watchlist_digest:
+                return False, None
+            self._watchlist_digest = digest  # a refused edit is reported once, not every scan
+        by = self._edit_by.pop(digest or "", None)
         try:
             new = load_watchlist(self.watchlist_path)
         except ConfigError as exc:
             log.error("watchlist edit refused, keeping the last good version:\n%s", exc)
-            return False
-        old_ids, new_ids = set(self.watchlist.ids()), set(new.ids())
-        self.watchlist = new
+            return False, f"newsbot: watchlist edit refused; the last good version keeps running.\n{exc}"
+        old, self.watchlist = self.watchlist, new
+        lines = describe_watchlist_diff(watchlist_diff(old, new))
+        who = f" by {by} (/watch)" if by else ""
         log.info(
-            "watchlist reloaded: %d items (added %s, removed %s)",
-            len(new_ids),
-            ", ".join(sorted(new_ids - old_ids)) or "none",
-            ", ".join(sorted(old_ids - new_ids)) or "none",
+            "watchlist reloaded%s: %d items%s",
+            who,
+            len(new.items),
+            "".join(f"; {line}" for line in lines) or " (no change to the items)",
         )
+        if not lines:
+            return True, None
+        head = f"newsbot: watchlist updated{who} ({plural(len(new.items), 'item')}):"
+        return True, "\n".join([head, *(f"• {line}" for line in lines)])
+
+    def expect_watchlist_edit(self, text: str, by: str) -> None:
+        """``/watch`` is about to write ``text``: the reload that reads it names ``by``."""
+        self._edit_by[hashlib.sha256(text.encode("utf-8")).hexdigest()] = by
+
+    async def watchlist_edited(self) -> None:
+        """``/watch`` wrote the file: reload now rather than when the watcher notices."""
+        await self.reload_watchlist_if_changed()
+
+    async def reload_config_if_changed(self) -> bool:
+        """Pick up an edit of ``newsbot.yaml``: apply what can change live, announce it.
+
+        What cannot change while running (listening ports, command registration, the
+        watchlist's path) keeps its running value and is announced as needing a restart.
+        An invalid edit is refused with ``file:line: message``; the running settings stay.
+        """
+        if self.config_path is None:
+            return False
+        async with self._reload_lock:
+            outcome = await asyncio.to_thread(self._load_config_if_changed)
+            if outcome is None:
+                return False
+            if isinstance(outcome, ConfigError):
+                log.error("config edit refused, keeping the running settings:\n%s", outcome)
+                await self.notify_admins(
+                    f"newsbot: config edit refused; the running settings are kept.\n{outcome}"
+                )
+                return False
+            diff = settings_diff(self._file_settings, outcome)
+            self._file_settings = outcome
+            running = self.settings
+            self.settings = keep_running(running, outcome)
+            self._apply_settings(running, self.settings)
+        lines = describe_settings_diff(diff)
+        for name, _old, _new in diff.restart:
+            log.warning("config: %s changed; it takes effect after a restart", name)
+        log.info(
+            "config reloaded%s", "".join(f"; {line}" for line in lines) or " (no change)"
+        )
+        if lines:
+            await self.notify_admins(
+                "\n".join([f"newsbot: {self.config_path.name} reloaded:", *(f"• {x}" for x in lines)])
+            )
         return True
+
+    def _load_config_if_changed(self) -> Settings | ConfigError | None:
+        assert self.config_path is not None
+        with self._digest_lock:
+            digest = self._digest(self.config_path)
+            if digest == self._config_digest:
+                return None
+            self._config_digest = digest
+        try:
+            return load_settings(self.config_path)
+        except ConfigError as exc:
+            return exc
+
+    def _apply_settings(self, old: Settings, new: Settings) -> None:
+        """Rewire what reads settings once: feeds, seed folders, limits, the seed clock.
+
+        Everything else (routes, admins, admin channels, backoff, ...) is read from
+        ``self.settings`` where it is used.
+        """
+        if (old.seeds, old.max_file_bytes) != (new.seeds, new.max_file_bytes):
+            self.file_sources = [
+                FileSource(new.resolve(p), new.max_file_bytes, label=p.as_posix())
+                for p in new.seeds
+            ]
+        if (old.max_fetches, old.max_fetches_per_host) != (new.max_fetches, new.max_fetches_per_host):
+            self.limiter = FetchLimiter(new.max_fetches, new.max_fetches_per_host)
+        if old.user_agent != new.user_agent and self._client is not None:
+            self._client.headers["User-Agent"] = new.user_agent
+        if old.spacy_models != new.spacy_models:
+            pipelines.configure(new.spacy_models)
+        if old.scan_interval != new.scan_interval and self.scheduler is not None:
+            with contextlib.suppress(Exception):
+                self.scheduler.reschedule_job(
+                    "seeds", trigger="interval", seconds=new.scan_interval.total_seconds()
+                )
+        if old.feeds != new.feeds:
+            gone = {f.url for f in old.feeds} - {f.url for f in new.feeds}
+            for url in gone:
+                self.next_poll.pop(url, None)
+            if self.feed_scheduler is not None:
+                self.feed_scheduler.reconfigure(new.feeds)
+
+    async def _config_changed(self, paths: set[Path]) -> None:
+        """The watcher saw a write: reload whichever file it was (digests decide)."""
+        if self.config_path is not None and self.config_path in paths:
+            await self.reload_config_if_changed()
+        if self.watchlist_path in paths:
+            await self.reload_watchlist_if_changed()
 
     def add_adapter(self, adapter: ChatAdapter) -> None:
         """Attach a chat platform; adapters need ``self.commands``, so they come after init."""
@@ -224,6 +353,8 @@ class NewsBot:
     # -- jobs ------------------------------------------------------------------------------
 
     async def scan_seeds(self) -> IngestReport:
+        # A fallback for the file watcher (no inotify, a network file system).
+        await self.reload_config_if_changed()
         await self.reload_watchlist_if_changed()
         articles: list[Article] = []
         for source in self.file_sources:
@@ -484,14 +615,18 @@ class NewsBot:
                 loop.add_signal_handler(sig, self.request_stop)
         scheduler = build_scheduler(self)
         scheduler.add_job(self.health.tick, "interval", seconds=HEARTBEAT, id="heartbeat")
+        self.scheduler = scheduler
         ops = OpsServer(self, self.settings.ops)
         feeds_task: asyncio.Task[None] | None = None
+        watch_task: asyncio.Task[None] | None = None
         try:
             await self.start()
             scheduler.start()
             await self.health.tick()
-            feeds_task = loop.create_task(FeedScheduler(self).run(), name="feed scheduler")
+            self.feed_scheduler = FeedScheduler(self)
+            feeds_task = loop.create_task(self.feed_scheduler.run(), name="feed scheduler")
             self.health.vital["the feed scheduler"] = feeds_task
+            watch_task = self._start_watcher()
             await ops.start()
             log.info(
                 "newsbot running: %d feeds, %d seed folders, chat: %s. Ctrl-C to stop.",
@@ -502,6 +637,12 @@ class NewsBot:
             await self._stop.wait()
         finally:
             log.info("stopping")
+            if self.config_watcher is not None:
+                self.config_watcher.stop()
+            if watch_task is not None:
+                watch_task.cancel()  # it only watches files: nothing to finish
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await asyncio.wait_for(watch_task, timeout=1)
             await self._shutdown(scheduler, feeds_task, ops)
 
     async def _shutdown(
@@ -528,6 +669,16 @@ class NewsBot:
             await asyncio.wait_for(self.close(), timeout=max(0.5, deadline - loop.time()))
         except TimeoutError:
             log.warning("shutdown took longer than %.0fs; exiting anyway", SHUTDOWN_BUDGET)
+
+    def _start_watcher(self) -> asyncio.Task[None]:
+        """Watch the watchlist and the config file; an edit is applied within seconds."""
+        from bot.configwatch import ConfigWatcher
+
+        paths = [self.watchlist_path]
+        if self.config_path is not None:
+            paths.append(self.config_path)
+        self.config_watcher = ConfigWatcher(paths, self._config_changed)
+        return asyncio.get_running_loop().create_task(self.config_watcher.run(), name="config watcher")
 
     async def _cancel_jobs(self, timeout: float = 10.0) -> None:
         """Stop polls and deliveries still running, so none touches a closed client."""

@@ -95,7 +95,7 @@ def _make_bot(config: Path, console: bool = True) -> Any:
 
     settings = _settings(config)
     try:
-        bot = NewsBot(settings, {})
+        bot = NewsBot(settings, {}, config_path=config)
         for adapter in build_adapters(settings, os.environ, bot.commands, console=console).values():
             bot.add_adapter(adapter)
     except (ConfigError, ValueError) as exc:

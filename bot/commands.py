@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import difflib
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from bot.alerts import window_text
 from bot.models import Digest, Target
@@ -18,6 +20,11 @@ from bot.nlp.watchlist import Watchlist
 from bot.settings import FeedConfig, parse_duration
 from bot.store import Store, utcnow
 from bot.textutil import clean_line, plural
+
+if TYPE_CHECKING:
+    from bot.watchedit import AddRequest, WatchHost
+
+log = logging.getLogger(__name__)
 
 DEFAULT_SINCE = timedelta(hours=24)
 MAX_SINCE = timedelta(days=31)
@@ -266,10 +273,14 @@ class Commands:
         store: Store,
         watchlist: Callable[[], Watchlist],
         feeds: Callable[[], Sequence[FeedConfig]] = tuple,
+        host: WatchHost | None = None,
     ) -> None:
         self.store = store
         self._watchlist = watchlist
         self._feeds = feeds
+        self.host = host
+        """The running bot, for ``/watch`` (its admins, its watchlist file, its reload)."""
+        self._edit_lock = asyncio.Lock()
 
     @property
     def watchlist(self) -> Watchlist:
@@ -295,6 +306,111 @@ class Commands:
     async def feeds(self) -> Reply:
         return await asyncio.to_thread(feeds_overview, self.store, None, self._feeds())
 
+    # -- /watch: admins edit the watchlist from chat -------------------------------------
+
+    def _refusal(self, caller: Caller) -> Reply | None:
+        from bot.watchedit import is_admin
+
+        if self.host is None:
+            return Reply("The watchlist cannot be changed from here.", ok=False)
+        if not is_admin(self.host.settings.admins, caller.platform, caller.user):
+            return Reply(
+                "Sorry, only the bot's admins can change the watchlist. Ask one of them, or "
+                f"ask to be added to admins in config/newsbot.yaml (your user id is {caller.user}).",
+                ok=False,
+            )
+        return None
+
+    async def watch_add(self, caller: Caller, request: AddRequest) -> Reply:
+        """Append an entity to the watchlist file (admins only); the bot reloads it."""
+        from bot.watchedit import WatchEditError, plan_add, write
+
+        refused = self._refusal(caller)
+        if refused is not None:
+            return refused
+        assert self.host is not None
+        host, path = self.host, self.host.watchlist_path
+        async with self._edit_lock:
+            try:
+                edit = await asyncio.to_thread(plan_add, path, request)
+                host.expect_watchlist_edit(edit.after, f"{caller.platform}:{caller.user}")
+                await asyncio.to_thread(write, path, edit)
+            except WatchEditError as exc:
+                return Reply(str(exc), ok=False)
+            await host.watchlist_edited()
+        item = edit.item
+        log.info("/watch add %s by %s:%s", item.id, caller.platform, caller.user)
+        langs = "; ".join(f"{lang}: {', '.join(p)}" for lang, p in item.aliases.items())
+        return Reply(
+            f"Added {item.name} ({item.id}) to the watchlist, aliases {langs}. "
+            f"Channels can /subscribe {item.id} now."
+        )
+
+    async def watch_remove(self, caller: Caller, item_id: str) -> Reply:
+        """Remove an item from the watchlist file (admins only); says who still used it."""
+        from bot.watchedit import WatchEditError, plan_remove, write
+
+        refused = self._refusal(caller)
+        if refused is not None:
+            return refused
+        assert self.host is not None
+        if not item_id.strip():
+            return Reply("Say which item to remove, e.g. /watch remove kursk.", ok=False)
+        host, path = self.host, self.host.watchlist_path
+        async with self._edit_lock:
+            try:
+                edit = await asyncio.to_thread(plan_remove, path, item_id.strip())
+                host.expect_watchlist_edit(edit.after, f"{caller.platform}:{caller.user}")
+                await asyncio.to_thread(write, path, edit)
+            except WatchEditError as exc:
+                return Reply(str(exc), ok=False)
+            await host.watchlist_edited()
+        item = edit.item
+        log.info("/watch remove %s by %s:%s", item.id, caller.platform, caller.user)
+        users = await asyncio.to_thread(self._users_of, item.id)
+        text = f"Removed {item.name} ({item.id}) from the watchlist."
+        if users:
+            text += (
+                f" Note: {item.id} is still named by {' and '.join(users)}, which get nothing "
+                "for it until it is added back (edit the routes, or /unsubscribe there)."
+            )
+        return Reply(text)
+
+    def _users_of(self, item_id: str) -> list[str]:
+        subs = [t for t, i in self.store.subscriptions() if i == item_id]
+        routes = [] if self.host is None else [
+            r for r in self.host.settings.routes if item_id in r.items
+        ]
+        out = []
+        if subs:
+            where = ", ".join(f"{t.platform} {t.channel}" for t in subs[:5])
+            more = f" and {len(subs) - 5} more" if len(subs) > 5 else ""
+            out.append(f"{plural(len(subs), 'subscription')} ({where}{more})")
+        if routes:
+            where = ", ".join(f"{r.platform} {r.channel}" for r in routes)
+            out.append(f"{plural(len(routes), 'route')} in config/newsbot.yaml ({where})")
+        return out
+
+    async def watch(self, caller: Caller, text: str) -> Reply:
+        """``/watch add <id> "<name>" <aliases...>`` or ``/watch remove <id>``, as typed."""
+        from bot.watchedit import USAGE, WatchEditError, parse_add
+
+        action, _, rest = text.strip().partition(" ")
+        action = action.casefold()
+        if action in ("add", "remove", "rm", "delete"):
+            refused = self._refusal(caller)
+            if refused is not None:
+                return refused
+        if action == "add":
+            try:
+                request = parse_add(rest)
+            except WatchEditError as exc:
+                return Reply(str(exc), ok=False)
+            return await self.watch_add(caller, request)
+        if action in ("remove", "rm", "delete"):
+            return await self.watch_remove(caller, rest)
+        return Reply(USAGE, ok=action in ("", "help"))
+
     async def run_text(self, name: str, text: str, caller: Caller) -> Reply | Digest:
         """A command as typed (``/subscribe kursk dm``), for platforms that pass raw text.
 
@@ -316,6 +432,8 @@ class Commands:
                 return await self.watchlist_overview()
             if command == "feeds":
                 return await self.feeds()
+            if command == "watch":
+                return await self.watch(caller, text)
         except CommandError as exc:
             return Reply(str(exc), ok=False)
         return Reply(f"Unknown command /{command}.", ok=False)

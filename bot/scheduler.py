@@ -17,6 +17,7 @@ import heapq
 import itertools
 import logging
 import random
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -78,26 +79,62 @@ class FeedScheduler:
 
     def __init__(self, bot: NewsBot) -> None:
         self.bot = bot
-        self._heap: list[tuple[datetime, int, FeedConfig]] = []
+        self._heap: list[tuple[datetime, int, str, int]] = []
+        """(due, tie-breaker, url, generation): an entry whose generation is not the feed's
+        current one was superseded by a config edit and is skipped."""
         self._order = itertools.count()
         self._wake = asyncio.Event()
         self._running: set[asyncio.Task[None]] = set()
+        self._feeds: dict[str, FeedConfig] = {}
+        self._generation: dict[str, int] = {}
+        self._polling: set[str] = set()
+        self._started = False
 
     def _push(self, when: datetime, feed: FeedConfig) -> None:
-        heapq.heappush(self._heap, (when, next(self._order), feed))
+        generation = self._generation.setdefault(feed.url, 0)
+        heapq.heappush(self._heap, (when, next(self._order), feed.url, generation))
         self._wake.set()
 
     async def first_polls(self) -> None:
         """Due now (spread over a few seconds), or later when the store says it backs off."""
-        feeds = self.bot.settings.feeds
-        now = utcnow()
         states = {s.url: s for s in await asyncio.to_thread(self.bot.store.feed_states)}
+        # Read after the await: a config edit meanwhile is already in the settings.
+        feeds = self.bot.settings.feeds
+        self._feeds = {f.url: f for f in feeds}
+        self._started = True
+        now = utcnow()
         for i, feed in enumerate(feeds):
             when = now + startup_delay(i, len(feeds))
             state = states.get(feed.url)
             if state and state.consecutive_failures and state.next_poll_at:
                 when = max(when, state.next_poll_at)
             self._push(when, feed)
+
+    def reconfigure(self, feeds: Sequence[FeedConfig]) -> None:
+        """The config's feed list changed while running: poll new feeds now, stop polling
+        removed ones (a poll in flight finishes), and give a changed interval effect at once
+        when it makes the feed due sooner."""
+        if not self._started:
+            return  # the first polls read the settings when they start
+        wanted = {f.url: f for f in feeds}
+        now = utcnow()
+        for url in set(self._feeds) - set(wanted):
+            del self._feeds[url]
+            self._generation[url] = self._generation.get(url, 0) + 1
+        added = [f for f in feeds if f.url not in self._feeds]
+        for feed in feeds:
+            old = self._feeds.get(feed.url)
+            self._feeds[feed.url] = feed
+            if old is None or old.interval == feed.interval or feed.url in self._polling:
+                continue
+            due = self.bot.next_poll.get(feed.url, now)
+            sooner = now + poll_delay(feed.interval)
+            if sooner < due:
+                self._generation[feed.url] = self._generation.get(feed.url, 0) + 1
+                self._push(sooner, feed)
+        for i, feed in enumerate(added):
+            self._generation[feed.url] = self._generation.get(feed.url, 0) + 1
+            self._push(now + startup_delay(i, len(added)), feed)
 
     async def run(self) -> None:
         await self.first_polls()
@@ -106,8 +143,12 @@ class FeedScheduler:
                 self._wake.clear()
                 now = utcnow()
                 while self._heap and self._heap[0][0] <= now:
-                    _, _, feed = heapq.heappop(self._heap)
-                    task = asyncio.create_task(self._poll(feed), name=f"poll {feed.url}")
+                    _, _, url, generation = heapq.heappop(self._heap)
+                    feed = self._feeds.get(url)
+                    if feed is None or generation != self._generation.get(url):
+                        continue  # removed from the config, or rescheduled
+                    self._polling.add(url)
+                    task = asyncio.create_task(self._poll(feed), name=f"poll {url}")
                     self._running.add(task)
                     task.add_done_callback(self._running.discard)
                 wait = (self._heap[0][0] - now).total_seconds() if self._heap else None
@@ -124,8 +165,13 @@ class FeedScheduler:
             await self.bot.poll_feed(feed)
         except Exception:  # a bug on one feed must not end the polling of all of them
             log.exception("feed %s: poll failed", feed.name or feed.url)
-        when = self.bot.next_poll.get(feed.url) or utcnow() + poll_delay(feed.interval)
-        self._push(when, feed)
+        finally:
+            self._polling.discard(feed.url)
+        current = self._feeds.get(feed.url)
+        if current is None:
+            return  # removed from the config while it was being polled
+        when = self.bot.next_poll.get(feed.url) or utcnow() + poll_delay(current.interval)
+        self._push(when, current)
 
 
 def build_scheduler(bot: NewsBot) -> AsyncIOScheduler:

@@ -164,6 +164,8 @@ class QuietHours(_Strict):
 
     def target(self) -> Target:
         return Target(self.platform, self.channel)
+
+
 class OpsConfig(_Strict):
     """The operator's endpoints: ``/healthz`` (liveness) and ``/metrics`` (Prometheus).
 
@@ -177,6 +179,13 @@ class OpsConfig(_Strict):
     listen_port: int | None = Field(default=9464, ge=0, le=65535)
 
 
+def _user_id(value: Any) -> Any:
+    """A Discord id written without quotes is a YAML integer; it is still an id."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
 class Settings(_Strict):
     watchlist: Path = Path("config/watchlist.yaml")
     seeds: list[Path] = Field(default_factory=lambda: [Path("seeds")])
@@ -184,7 +193,9 @@ class Settings(_Strict):
     """How often the seed folders are rescanned."""
     feeds: list[FeedConfig] = Field(default_factory=list)
     routes: list[RouteConfig] = Field(default_factory=lambda: [RouteConfig()])
-    admins: list[str] = Field(default_factory=list)
+    admins: list[Annotated[str, BeforeValidator(_user_id)]] = Field(default_factory=list)
+    """User ids allowed to run ``/watch``: ``U0123ABCD`` (any platform), or explicit
+    ``slack:U0123ABCD`` / ``discord:123456789012345678``."""
     max_feed_bytes: int = 10 * 1024 * 1024
     max_file_bytes: int = 5 * 1024 * 1024
     fetch_timeout: Duration = timedelta(seconds=20)

@@ -585,7 +585,8 @@ def caller_of(interaction: discord.Interaction[Any]) -> Caller:
 
 def _add_commands(tree: app_commands.CommandTree[Any], adapter: DiscordAdapter) -> None:
     """``/brief``, ``/subscribe``, ``/unsubscribe``, ``/subscriptions``, ``/watchlist``,
-    ``/feeds``: each a thin call of :mod:`bot.commands`, answered to the caller alone."""
+    ``/feeds``, ``/watch add|remove``: each a thin call of :mod:`bot.commands`, answered to
+    the caller alone."""
     commands = adapter.commands
 
     async def items(_: discord.Interaction[Any], current: str) -> list[app_commands.Choice[str]]:
@@ -636,6 +637,39 @@ def _add_commands(tree: app_commands.CommandTree[Any], adapter: DiscordAdapter) 
     @tree.command(name="feeds", description="Feed health: which feeds answer, which are down")
     async def feeds(interaction: discord.Interaction[Any]) -> None:
         await answer(interaction, commands.feeds())
+
+    watch = app_commands.Group(name="watch", description="Change the watchlist (admins only)")
+
+    @watch.command(name="add", description="Watch a new entity (admins only)")
+    @app_commands.rename(item="id")
+    @app_commands.describe(
+        item="Short id channels subscribe to, e.g. choe-son-hui",
+        name="The name alerts show",
+        aliases='Comma-separated; "fr:Choe Son-hui" for one language (default: the name)',
+    )
+    async def watch_add(
+        interaction: discord.Interaction[Any], item: str, name: str, aliases: str | None = None
+    ) -> None:
+        from bot.watchedit import AddRequest, parse_aliases
+
+        # Writing the file and announcing it may take longer than Discord's 3 seconds.
+        await interaction.response.defer(ephemeral=True, thinking=True)
+
+        async def add() -> Reply:
+            request = AddRequest(item.strip(), name.strip(), parse_aliases(aliases or ""))
+            return await commands.watch_add(caller_of(interaction), request)
+
+        await answer(interaction, add())
+
+    @watch.command(name="remove", description="Stop watching an item (admins only)")
+    @app_commands.rename(item="id")
+    @app_commands.describe(item="The watch item's id")
+    @app_commands.autocomplete(item=items)
+    async def watch_remove(interaction: discord.Interaction[Any], item: str) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        await answer(interaction, commands.watch_remove(caller_of(interaction), item))
+
+    tree.add_command(watch)
 
     @tree.error
     async def on_error(

@@ -51,7 +51,7 @@ __all__ = ["SlackAdapter", "alert_payload", "delivery_error", "slack_config_erro
 log = logging.getLogger(__name__)
 
 DEFAULT_API_URL = "https://slack.com/api/"
-COMMANDS = ("brief", "subscribe", "unsubscribe", "subscriptions", "watchlist", "feeds")
+COMMANDS = ("brief", "subscribe", "unsubscribe", "subscriptions", "watchlist", "feeds", "watch")
 CONNECT_TIMEOUT = 20.0
 """Seconds ``start`` waits for Socket Mode before leaving it to connect in the background."""
 DEFAULT_RETRY_AFTER = 30.0
@@ -187,6 +187,11 @@ def slack_config_error(env: Mapping[str, str]) -> str | None:
     return None
 
 
+def _unescape(text: str) -> str:
+    """Slack escapes ``&``, ``<``, ``>`` in what users type; an alias means the characters."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
 def caller_from(command: Mapping[str, Any]) -> Caller:
     """Who typed a slash command, and where; a DM to a user id opens their direct messages."""
     name = str(command.get("channel_name") or "")
@@ -301,7 +306,8 @@ class SlackAdapter(ChatAdapter):
         await ack()
         name = str(command.get("command", ""))
         try:
-            result = await self.commands.run_text(name, str(command.get("text") or ""), caller_from(command))
+            text = _unescape(str(command.get("text") or ""))
+            result = await self.commands.run_text(name, text, caller_from(command))
         except Exception:
             log.exception("Slack command %s failed", name)
             result = Reply("Sorry, that failed on the bot's side; the admins can see why in its log.", ok=False)

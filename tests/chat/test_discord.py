@@ -35,7 +35,7 @@ from tests.fakes.discord import (
 )
 
 ROOT = Path(__file__).resolve().parents[2]
-COMMANDS = {"brief", "subscribe", "unsubscribe", "subscriptions", "watchlist", "feeds"}
+COMMANDS = {"brief", "subscribe", "unsubscribe", "subscriptions", "watchlist", "feeds", "watch"}
 GONE = "1299999999999999999"
 
 pytestmark = [pytest.mark.network, pytest.mark.timeout(120)]

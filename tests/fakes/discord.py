@@ -196,9 +196,11 @@ class FakeDiscord:
         channel: str = ALERTS,
         user: str = USER_ID,
         autocomplete: str | None = None,
+        subcommand: str | None = None,
     ) -> tuple[str, str]:
         """A user runs ``/name`` in ``channel``: dispatches INTERACTION_CREATE on every
-        connected gateway. ``autocomplete`` names the focused option instead (type 4).
+        connected gateway. ``autocomplete`` names the focused option instead (type 4);
+        ``subcommand`` (``/watch add``) nests the options under it, as Discord does.
         Returns the interaction's id and token."""
         interaction_id, token = self.snowflake(), f"itoken-{self.snowflake()}"
         opts = []
@@ -208,6 +210,8 @@ class FakeDiscord:
             if key == autocomplete:
                 opt["focused"] = True
             opts.append(opt)
+        if subcommand is not None:
+            opts = [{"name": subcommand, "type": 1, "options": opts}]
         command = self.commands.get(name, {})
         user_obj = {"id": user, "username": "analyst", "discriminator": "0", "avatar": None,
                     "global_name": "Analyst"}

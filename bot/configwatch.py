@@ -1,0 +1,108 @@
+"""Notice edits of the admin-edited files while the bot runs (watchfiles).
+
+Watches the *directories* that hold the files, not the files: most editors save by writing
+a temporary file and renaming it over the original, which replaces the inode a file watch
+would be attached to. Events for other names in those directories are ignored, except the
+``..data``-style names of a Kubernetes ConfigMap, which swaps a symlinked directory.
+What a change means is left to the callback: the bot compares a content digest, so a
+``touch`` or an editor's intermediate writes cost a read and nothing else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+from pathlib import Path
+
+from watchfiles import Change, awatch
+
+log = logging.getLogger(__name__)
+
+OnChange = Callable[[set[Path]], Awaitable[None]]
+
+
+class ConfigWatcher:
+    """Calls ``on_change(paths)`` shortly after any of ``paths`` is written or replaced.
+
+    Changes are debounced (grouped until ``step_ms`` pass without another, at most
+    ``debounce_ms``); ``stop()`` ends :meth:`run`. A failure of the watch itself (no
+    inotify watches left, a directory removed) is logged and ends the watcher; the bot's
+    periodic checks still pick edits up, only later.
+    """
+
+    def __init__(
+        self,
+        paths: Iterable[Path],
+        on_change: OnChange,
+        *,
+        debounce_ms: int = 1600,
+        step_ms: int = 200,
+        force_polling: bool | None = None,
+    ) -> None:
+        # The folder resolved, the name kept: a symlinked file is watched where it is named.
+        self.paths = {p.parent.resolve() / p.name: p for p in paths}
+        self.on_change = on_change
+        self.debounce_ms = debounce_ms
+        self.step_ms = step_ms
+        self.force_polling = force_polling
+        self._stop = asyncio.Event()
+        self.ready = asyncio.Event()
+        """Set once the watch is in place (tests wait for it before editing)."""
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _relevant(self, _change: Change, raw: str) -> bool:
+        path = Path(raw)
+        return path.name.startswith("..") or any(
+            path.name == p.name and path.parent == p.parent for p in self.paths
+        )
+
+    def _affected(self, changes: set[tuple[Change, str]]) -> set[Path]:
+        names = {Path(raw) for _c, raw in changes}
+        if any(p.name.startswith("..") for p in names):
+            return set(self.paths.values())  # a symlink swap may have changed any of them
+        return {given for real, given in self.paths.items() if real in names}
+
+    async def run(self) -> None:
+        dirs = sorted({p.parent for p in self.paths if p.parent.is_dir()})
+        missing = [str(given) for real, given in self.paths.items() if not real.parent.is_dir()]
+        if missing:
+            log.warning("not watching %s: no such folder", ", ".join(missing))
+        if not dirs:
+            self.ready.set()
+            return
+        try:
+            watch = awatch(
+                *dirs,
+                watch_filter=self._relevant,
+                debounce=self.debounce_ms,
+                step=self.step_ms,
+                stop_event=self._stop,
+                recursive=False,
+                force_polling=self.force_polling,
+                yield_on_timeout=True,
+                rust_timeout=1000,  # a wake-up a second: `ready`, then cheap
+            )
+            async for changes in watch:
+                self.ready.set()
+                if not changes:
+                    continue
+                affected = self._affected(changes)
+                if not affected:
+                    continue
+                try:
+                    await self.on_change(affected)
+                except Exception:  # one bad reload must not end the watching
+                    log.exception("reloading %s failed", ", ".join(map(str, affected)))
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.warning(
+                "watching %s for edits stopped (%s); edits are picked up at the next scan instead",
+                ", ".join(map(str, dirs)),
+                exc,
+            )
+        finally:
+            self.ready.set()

@@ -1,0 +1,80 @@
+"""``/watch add`` and ``/watch remove`` as Discord sends them (INTERACTION_CREATE with a
+subcommand), against a local Discord, through ``newsbot run``'s own wiring."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from discord.gateway import DiscordWebSocket
+from discord.http import Route
+
+from tests.chat.test_discord_run import run_bot, workdir
+from tests.fakes.discord import ADMIN, ALERTS, EPHEMERAL, USER_ID, FakeDiscord, serve
+
+pytestmark = [pytest.mark.network, pytest.mark.timeout(240)]
+
+STRANGER = "1100000000000000099"
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeDiscord]:
+    saved = (Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY)
+    yield from serve()
+    Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY = saved
+
+
+@pytest.fixture
+def env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    for key in list(os.environ):
+        if key.startswith(("SLACK_", "DISCORD_", "NEWSBOT_")) or key.lower().endswith("_proxy"):
+            monkeypatch.delenv(key)
+    return monkeypatch
+
+
+def test_watch_add_and_remove_from_discord(
+    tmp_path: Path, fake: FakeDiscord, env: pytest.MonkeyPatch
+) -> None:
+    folder = workdir(tmp_path, [(ALERTS, ["all"])])
+    with (folder / "config" / "newsbot.yaml").open("a") as f:
+        f.write(f"admins: [discord:{USER_ID}]\n")
+    watchlist = folder / "config" / "watchlist.yaml"
+    original = watchlist.read_text(encoding="utf-8")
+    seen: dict[str, Any] = {}
+
+    async def ask(bot: Any, sub: str, options: dict[str, Any], user: str = USER_ID) -> str:
+        _, token = fake.interact("watch", options, subcommand=sub, user=user)
+        (reply,) = await fake.until(lambda: fake.followups(token), 20)
+        assert reply.body["flags"] & EPHEMERAL
+        return str(reply.body["content"])
+
+    async def scenario(bot: Any) -> None:
+        await fake.until(lambda: fake.posts(ALERTS), 90)  # running, commands synced
+        seen["stranger"] = await ask(bot, "remove", {"id": "kursk"}, user=STRANGER)
+        seen["file after stranger"] = watchlist.read_text(encoding="utf-8")
+        seen["add"] = await ask(
+            bot, "add", {"id": "valdora", "name": "Valdora harbour", "aliases": "Valdora, fr:port de Valdora"}
+        )
+        seen["notice"] = await fake.until(lambda: fake.posts(ADMIN), 20)
+        seen["remove"] = await ask(bot, "remove", {"id": "valdora"})
+        await fake.until(lambda: len(fake.posts(ADMIN)) >= 2, 20)
+        await asyncio.sleep(2.5)  # the watcher saw both writes: no second notice
+
+    bot = run_bot(folder, fake, env, scenario)
+    assert "only the bot's admins can change the watchlist" in seen["stranger"]
+    assert seen["file after stranger"] == original
+    assert seen["add"].startswith("Added Valdora harbour (valdora) to the watchlist")
+    (added, removed) = fake.posts(ADMIN)
+    assert f"watchlist updated by discord:{USER_ID} (/watch)" in added.body["content"]
+    assert "added valdora (Valdora harbour)" in added.body["content"]
+    assert added.body["allowed_mentions"] == {"parse": []}
+    assert "removed valdora (Valdora harbour)" in removed.body["content"]
+    assert seen["remove"] == "Removed Valdora harbour (valdora) from the watchlist."
+    assert watchlist.read_text(encoding="utf-8") == original
+    assert bot.watchlist.get("valdora") is None
+    sync = fake.commands["watch"]
+    assert [(o["name"], o["type"]) for o in sync["options"]] == [("add", 1), ("remove", 1)]
