@@ -8,6 +8,15 @@ injected per route with :meth:`FakeDiscord.fail`. A channel id it does not know 
 
 Protocol facts it relies on are in ``/work/shared/TESTING-CHAT.md``; the one that bites:
 JSON answers carry ``Content-Type: application/json`` exactly, or discord.py stalls.
+
+Channels keep their messages: ``GET /channels/{id}/messages`` (``limit``, ``before``,
+``after``, ``around``; newest first) reads them, and a create that carries a ``nonce`` with
+``enforce_nonce`` is answered with the message the same author already created with that
+nonce within :attr:`FakeDiscord.nonce_window` seconds, as Discord does. Ids are snowflakes
+of the wall clock, so a bot may turn a time into an ``after`` id. For fault tests,
+:meth:`FakeDiscord.outage` answers posts with a server error for some seconds, and
+:meth:`FakeDiscord.on_post` runs a callback the moment a message is created, before the
+poster gets its answer.
 """
 
 from __future__ import annotations
@@ -38,6 +47,13 @@ ADMIN = "1200000000000000003"
 CHANNELS = {ALERTS: "alerts", DESK: "kursk-desk", ADMIN: "newsbot-admin"}
 
 EPHEMERAL = 64
+DISCORD_EPOCH_MS = 1420070400000
+"""2015-01-01 in Unix milliseconds: a snowflake is ``(ms since then) << 22 | counter``."""
+POST_PATHS = r"/channels/\d+/messages(/\d+)?"
+"""Creating and editing channel messages: what an outage takes down by default."""
+
+PostHook = Callable[[str, dict[str, Any]], Any]
+"""``hook(channel, message)``: called in the fake's thread when a message is created."""
 
 
 def _now() -> str:
@@ -70,6 +86,21 @@ class Fault:
 
 
 @dataclass
+class Outage:
+    """Requests matching ``methods`` and ``path`` answer ``status`` until ``until``
+    (``time.monotonic()``)."""
+
+    until: float
+    status: int
+    methods: tuple[str, ...]
+    path: re.Pattern[str]
+    hits: int = 0
+
+    def active(self, method: str, path: str, now: float) -> bool:
+        return now < self.until and method in self.methods and bool(self.path.fullmatch(path))
+
+
+@dataclass
 class FakeDiscord:
     channels: dict[str, str] = field(default_factory=lambda: dict(CHANNELS))
     requests: list[Received] = field(default_factory=list)
@@ -78,10 +109,19 @@ class FakeDiscord:
     commands: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Registered application commands by name, as the last sync sent them."""
     port: int = 0
+    nonce_window: float = 300.0
+    """Seconds during which a repeated ``nonce`` (with ``enforce_nonce``) returns the first
+    message instead of creating another; Discord says "the past few minutes"."""
 
     def __post_init__(self) -> None:
         self._faults: list[Fault] = []
-        self._ids = itertools.count(1300000000000000001)
+        self._last_id = 0
+        self._id_lock = threading.Lock()
+        self._nonces: dict[tuple[str, str], tuple[str, float]] = {}
+        self.nonce_replays: list[dict[str, Any]] = []
+        """Creates answered with an existing message because of their nonce."""
+        self.outages: list[Outage] = []
+        self._post_hook: PostHook | None = None
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -108,7 +148,47 @@ class FakeDiscord:
         }
 
     def snowflake(self) -> str:
-        return str(next(self._ids))
+        """A new id from the wall clock, as Discord makes them: later means larger."""
+        with self._id_lock:
+            now = (time.time_ns() // 1_000_000 - DISCORD_EPOCH_MS) << 22
+            self._last_id = max(now, self._last_id + 1)
+            return str(self._last_id)
+
+    def outage(
+        self,
+        seconds: float,
+        *,
+        status: int = 500,
+        methods: tuple[str, ...] = ("POST", "PATCH"),
+        path: str = POST_PATHS,
+    ) -> Outage:
+        """Answer matching requests with ``status`` for ``seconds`` from now, as Discord's
+        edge does: a JSON error body and a ``Via`` header. (discord.py retries a 500, 502,
+        504 itself, five tries over about 25 seconds, before it raises.)"""
+        outage = Outage(time.monotonic() + seconds, status, tuple(methods), re.compile(path))
+        with self._lock:
+            self.outages.append(outage)
+        return outage
+
+    def end_outages(self) -> None:
+        """Recover now."""
+        now = time.monotonic()
+        with self._lock:
+            for outage in self.outages:
+                outage.until = min(outage.until, now)
+
+    def on_post(self, hook: PostHook | None) -> None:
+        """Call ``hook(channel, message)`` each time a channel message is created (not when
+        a nonce returns an existing one), before the poster gets its answer. ``None``
+        removes it."""
+        with self._lock:
+            self._post_hook = hook
+
+    def messages(self, channel: str) -> list[dict[str, Any]]:
+        """The messages a channel holds now, oldest first (edits applied)."""
+        with self._lock:
+            found = [dict(m) for m in self.messages_by_id.values() if m["channel_id"] == channel]
+        return sorted(found, key=lambda m: int(m["id"]))
 
     def fail(
         self,
@@ -341,13 +421,28 @@ class FakeDiscord:
         if fault is not None:
             rec.status = fault.status
             return self._json(fault.body, fault.status, fault.headers)
-        status, data = self._route(request.method, path, body)
+        outage = self._outage(request.method, path, rec.at)
+        if outage is not None:
+            rec.status = outage.status
+            error = {"message": f"{outage.status}: Internal Server Error", "code": 0}
+            return self._json(error, outage.status, {"Via": "1.1 google"})
+        status, data = self._route(request.method, path, body, dict(request.query))
         rec.status = status
         if status == 204:
             return web.Response(status=204)
         return self._json(data, status)
 
-    def _route(self, method: str, path: str, body: Any) -> tuple[int, Any]:
+    def _outage(self, method: str, path: str, now: float) -> Outage | None:
+        with self._lock:
+            for outage in self.outages:
+                if outage.active(method, path, now):
+                    outage.hits += 1
+                    return outage
+        return None
+
+    def _route(
+        self, method: str, path: str, body: Any, query: dict[str, str] | None = None
+    ) -> tuple[int, Any]:
         parts = path.strip("/").split("/")
         if method == "GET" and path == "/users/@me":
             return 200, self._bot_user()
@@ -377,13 +472,64 @@ class FakeDiscord:
             if channel not in self.channels:
                 return 404, {"message": "Unknown Channel", "code": 10003}
             if method == "POST" and len(parts) == 3:
-                return 200, self._message(channel, body or {})
+                return 200, self._create(channel, body or {})
+            if method == "GET" and len(parts) == 3:
+                return self._history(channel, query or {})
             if method == "PATCH" and len(parts) == 4:
                 old = self.messages_by_id.get(parts[3])
                 if old is None:
                     return 404, {"message": "Unknown Message", "code": 10008}
                 return 200, self._message(channel, body or {}, message_id=parts[3])
         return 404, {"message": "404: Not Found", "code": 0}
+
+    def _create(self, channel: str, body: dict[str, Any]) -> dict[str, Any]:
+        """A new channel message, or the one this nonce already made (``enforce_nonce``)."""
+        nonce = body.get("nonce")
+        key = (BOT_ID, str(nonce))
+        enforce = bool(body.get("enforce_nonce")) and nonce not in (None, "")
+        now = time.monotonic()
+        with self._lock:
+            known = self._nonces.get(key) if enforce else None
+            if known is not None and now - known[1] <= self.nonce_window:
+                existing = self.messages_by_id.get(known[0])
+                if existing is not None:
+                    self.nonce_replays.append(dict(existing))
+                    return dict(existing)
+        message = self._message(channel, body)
+        with self._lock:
+            if enforce:
+                self._nonces[key] = (message["id"], now)
+            hook = self._post_hook
+        if hook is not None:
+            hook(channel, dict(message))
+        return message
+
+    def _history(self, channel: str, query: dict[str, str]) -> tuple[int, Any]:
+        """Get Channel Messages: at most ``limit`` (1-100, default 50), newest first, before
+        or after or around a message id (or the latest)."""
+        try:
+            limit = int(query.get("limit", 50))
+            anchors = {k: int(query[k]) for k in ("before", "after", "around") if k in query}
+        except ValueError:
+            return 400, {"message": "Invalid Form Body", "code": 50035}
+        if not 1 <= limit <= 100 or len(anchors) > 1:
+            return 400, {"message": "Invalid Form Body", "code": 50035}
+        ordered = self.messages(channel)  # oldest first
+        ids = [int(m["id"]) for m in ordered]
+        if "before" in anchors:
+            page = [m for m, i in zip(ordered, ids, strict=True) if i < anchors["before"]][-limit:]
+        elif "after" in anchors:
+            page = [m for m, i in zip(ordered, ids, strict=True) if i > anchors["after"]][:limit]
+        elif "around" in anchors:
+            pivot = anchors["around"]
+            older = [m for m, i in zip(ordered, ids, strict=True) if i < pivot]
+            newer = [m for m, i in zip(ordered, ids, strict=True) if i >= pivot]
+            take_older = min(len(older), limit // 2)
+            page = (older[len(older) - take_older:] if take_older else []) + newer
+            page = page[:limit]
+        else:
+            page = ordered[-limit:]
+        return 200, list(reversed(page))
 
     def _bot_user(self) -> dict[str, Any]:
         return {"id": BOT_ID, "username": "newsbot", "discriminator": "0", "avatar": None,

@@ -6,13 +6,21 @@ time it arrived, and can be told to fail the next calls of a method (429 with Re
 ``ratelimited``, ``channel_not_found``, HTTP 500). It runs its own event loop in a thread,
 so the bot under test (in-process or a subprocess) cannot starve it and vice versa.
 
+Posted messages are kept per channel, like a workspace would: ``conversations.history``
+returns them newest first, with ``metadata`` only when ``include_all_metadata`` is set,
+``oldest``/``latest`` exclusive unless ``inclusive``, and cursor pages. A message ``ts`` is
+the wall clock in microseconds (unique, increasing), as Slack's are. For fault tests:
+:meth:`FakeSlack.outage` answers the posting methods with an error for some seconds, and
+:meth:`FakeSlack.on_post` runs a callback the moment a message is stored, before the
+poster gets its answer (the window a crash-safe bot has to survive).
+
 The protocol details it relies on are in ``shared/TESTING-CHAT.md``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import itertools
+import base64
 import json
 import threading
 import time
@@ -66,6 +74,36 @@ class Failure:
 
 
 @dataclass
+class Outage:
+    """Posting methods answer ``status`` until ``until`` (``time.monotonic()``)."""
+
+    until: float
+    status: int = 500
+    methods: tuple[str, ...] = ("chat.postMessage", "chat.update")
+    error: str | None = None
+    retry_after: float | None = None
+    hits: int = 0
+    """Calls answered with the error."""
+
+    def active(self, method: str, now: float) -> bool:
+        return method in self.methods and now < self.until
+
+
+PostHook = Callable[[str, dict[str, Any]], Any]
+"""``hook(channel, message)``: called in the fake's thread when a message is stored."""
+
+
+def _ts_micros(ts: str) -> int:
+    """A Slack ts ("1730000000.000100") as integer microseconds, for exact comparisons."""
+    seconds, _, fraction = str(ts).partition(".")
+    return int(seconds or 0) * 1_000_000 + int((fraction + "000000")[:6])
+
+
+def _truthy(value: Any) -> bool:
+    return str(value).lower() in ("1", "true", "yes")
+
+
+@dataclass
 class FakeSlack:
     calls: list[Call] = field(default_factory=list)
     envelopes: dict[str, Envelope] = field(default_factory=dict)
@@ -78,8 +116,15 @@ class FakeSlack:
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
         self._failures: dict[str, list[Failure]] = {}
+        self.history: dict[str, list[dict[str, Any]]] = {}
+        """Messages per channel id, oldest first (what ``conversations.history`` reads)."""
+        self.history_max_limit = 999
+        """Largest ``limit`` conversations.history honours (Slack: 999; 15 for apps
+        distributed outside the Marketplace since 2025)."""
+        self.outages: list[Outage] = []
+        self._post_hook: PostHook | None = None
+        self._last_ts = 0
         self._sockets: list[web.WebSocketResponse] = []
-        self._ts = itertools.count(1)
         self._loop = asyncio.new_event_loop()
         self._runner: web.AppRunner | None = None
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
@@ -145,6 +190,41 @@ class FakeSlack:
         """Answer the next ``times`` calls of ``method`` with this failure."""
         with self._lock:
             self._failures.setdefault(method, []).extend(Failure(**failure) for _ in range(times))
+
+    def outage(
+        self,
+        seconds: float,
+        *,
+        status: int = 500,
+        methods: tuple[str, ...] = ("chat.postMessage", "chat.update"),
+        error: str | None = None,
+        retry_after: float | None = None,
+    ) -> Outage:
+        """Answer every call of ``methods`` with ``status`` for ``seconds`` from now
+        (5xx: a plain-text body, as Slack's edge sends; otherwise ``{"ok": false, "error"}``)."""
+        outage = Outage(time.monotonic() + seconds, status, tuple(methods), error, retry_after)
+        with self._lock:
+            self.outages.append(outage)
+        return outage
+
+    def end_outages(self) -> None:
+        """Recover now."""
+        now = time.monotonic()
+        with self._lock:
+            for outage in self.outages:
+                outage.until = min(outage.until, now)
+
+    def on_post(self, hook: PostHook | None) -> None:
+        """Call ``hook(channel, message)`` each time chat.postMessage stores a message,
+        after it is in the channel's history and before the poster gets the answer.
+        ``None`` removes it."""
+        with self._lock:
+            self._post_hook = hook
+
+    def messages(self, channel: str) -> list[dict[str, Any]]:
+        """What the channel holds now, oldest first (edits applied), metadata included."""
+        with self._lock:
+            return [dict(m) for m in self.history.get(channel, [])]
 
     def slash_payload(
         self,
@@ -280,6 +360,8 @@ class FakeSlack:
         auth = headers.get("Authorization", "")
         call = Call(method, body, headers, time.monotonic())
         failure = self._next_failure(method, body.get("channel"))
+        if failure is None:
+            failure = self._outage_failure(method, call.at)
         if failure is not None:
             call.status, call.ok = failure.status, False
             self._record(call)
@@ -290,7 +372,125 @@ class FakeSlack:
             self._record(call)
             return web.json_response({"ok": False, "error": "invalid_auth"})
         self._record(call)
-        return web.json_response(self._answer(method, body))
+        answer = self._answer(method, body)
+        if method == "chat.postMessage" and answer.get("ok"):
+            with self._lock:
+                hook = self._post_hook
+            if hook is not None:
+                hook(str(answer["channel"]), dict(answer["message"]))
+        return web.json_response(answer)
+
+    def _outage_failure(self, method: str, now: float) -> Failure | None:
+        with self._lock:
+            for outage in self.outages:
+                if outage.active(method, now):
+                    outage.hits += 1
+                    return Failure(outage.status, outage.error, outage.retry_after)
+        return None
+
+    def _new_ts(self) -> str:
+        """Now, in microseconds, never twice the same: Slack's ts is unique per channel."""
+        with self._lock:
+            micros = max(time.time_ns() // 1000, self._last_ts + 1)
+            self._last_ts = micros
+        return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
+
+    def _store(self, channel: str, body: dict[str, Any]) -> dict[str, Any]:
+        """A message as conversations.history returns it (posted by the bot user)."""
+        message: dict[str, Any] = {
+            "type": "message",
+            "ts": self._new_ts(),
+            "user": BOT_USER,
+            "bot_id": "B0NEWSBOT",
+            "app_id": "A0FAKE",
+            "team": TEAM_ID,
+            "text": body.get("text") or "",
+            "blocks": self._json_field(body.get("blocks")) or [],
+        }
+        metadata = self._json_field(body.get("metadata"))
+        if metadata:
+            message["metadata"] = metadata
+        with self._lock:
+            self.history.setdefault(channel, []).append(message)
+        return dict(message)
+
+    def _edit(self, channel: str, body: dict[str, Any]) -> dict[str, Any] | None:
+        with self._lock:
+            for message in self.history.get(channel, []):
+                if message["ts"] == body.get("ts"):
+                    break
+            else:
+                return None
+            if "text" in body:
+                message["text"] = body.get("text") or ""
+            if "blocks" in body:
+                message["blocks"] = self._json_field(body.get("blocks")) or []
+            metadata = self._json_field(body.get("metadata"))
+            if metadata:
+                message["metadata"] = metadata
+            message["edited"] = {"user": BOT_USER, "ts": f"{time.time():.6f}"}
+            return dict(message)
+
+    @staticmethod
+    def _json_field(value: Any) -> Any:
+        """Blocks and metadata arrive as JSON objects, or as strings in a form post."""
+        if isinstance(value, str) and value[:1] in ("[", "{"):
+            try:
+                return json.loads(value)
+            except ValueError:
+                return value
+        return value
+
+    def _history(self, body: dict[str, Any]) -> dict[str, Any]:
+        """conversations.history: newest first, ``oldest < ts < latest`` (``<=`` with
+        ``inclusive``), at most ``limit`` (default 100), then a cursor to older ones."""
+        channel = str(body.get("channel") or "")
+        if not channel:
+            return {"ok": False, "error": "channel_not_found"}
+        try:
+            limit = int(body.get("limit") or 100)
+        except ValueError:
+            return {"ok": False, "error": "invalid_limit"}
+        limit = max(1, min(limit, self.history_max_limit))
+        inclusive = _truthy(body.get("inclusive"))
+        oldest = _ts_micros(body["oldest"]) if body.get("oldest") else 0
+        latest = _ts_micros(body["latest"]) if body.get("latest") else None
+        cursor = str(body.get("cursor") or "")
+        if cursor:
+            try:
+                decoded = base64.b64decode(cursor.encode(), validate=True).decode()
+            except ValueError:
+                return {"ok": False, "error": "invalid_cursor"}
+            if not decoded.startswith("next_ts:"):
+                return {"ok": False, "error": "invalid_cursor"}
+            latest, inclusive_latest = _ts_micros(decoded[len("next_ts:"):]), True
+        else:
+            inclusive_latest = inclusive
+
+        def wanted(ts: int) -> bool:
+            if ts < oldest or (ts == oldest and not inclusive):
+                return False
+            return latest is None or ts < latest or (ts == latest and inclusive_latest)
+
+        with self._lock:
+            stored = [dict(m) for m in self.history.get(channel, [])]
+        found = [m for m in reversed(stored) if wanted(_ts_micros(m["ts"]))]
+        page, rest = found[:limit], found[limit:]
+        if not _truthy(body.get("include_all_metadata")):
+            for message in page:
+                message.pop("metadata", None)
+        answer: dict[str, Any] = {
+            "ok": True,
+            "messages": page,
+            "has_more": bool(rest),
+            "pin_count": 0,
+            "channel_actions_ts": None,
+            "channel_actions_count": 0,
+        }
+        if rest:
+            token = base64.b64encode(f"next_ts:{rest[0]['ts']}".encode()).decode()
+            answer["response_metadata"] = {"next_cursor": token}
+        return answer
 
     def _answer(self, method: str, body: dict[str, Any]) -> dict[str, Any]:
         channel = body.get("channel", "")
@@ -308,10 +508,22 @@ class FakeSlack:
             with self._lock:
                 self.connections_opened += 1
             return {"ok": True, "url": f"ws://127.0.0.1:{self.port}/link"}
-        if method in ("chat.postMessage", "chat.postEphemeral", "chat.update"):
-            ts = body.get("ts") or f"{1730000000 + next(self._ts)}.000100"
+        if method == "chat.postMessage":
+            message = self._store(channel, body)
+            return {"ok": True, "channel": channel, "ts": message["ts"], "message": message}
+        if method == "chat.update":
+            edited = self._edit(channel, body)
+            if edited is None:
+                # A message this fake did not store (a DM opened by user id, a test that
+                # starts mid-story): accepted, as this fake always has.
+                edited = {"type": "message", "text": body.get("text"), "ts": body.get("ts")}
+            return {"ok": True, "channel": channel, "ts": edited["ts"], "message": edited}
+        if method == "chat.postEphemeral":
+            ts = self._new_ts()
             message = {"type": "message", "text": body.get("text"), "ts": ts}
             return {"ok": True, "channel": channel, "ts": ts, "message": message}
+        if method == "conversations.history":
+            return self._history(body)
         if method == "conversations.info":
             return {"ok": True, "channel": {"id": channel, "name": "news", "is_member": True}}
         if method == "conversations.open":

@@ -1,0 +1,145 @@
+"""A chat outage: Slack and Discord answer every post with 500 for a minute while news
+keeps coming, then recover. Nothing is lost, nothing is marked failed, nothing doubles.
+
+``newsbot run`` is a real process (``tests/botproc.py``); the fakes answer 500 the way
+each platform's edge does (Discord's with ``Via``, which discord.py retries five times
+itself before the bot's outbox backs off: 5 s, doubling, for up to 8 attempts).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests import localserver
+from tests.botproc import (
+    DISCORD_ITEM_CHANNELS,
+    SLACK_ADMIN,
+    SLACK_ALERTS,
+    BotHome,
+    BotProcess,
+    Newsroom,
+    bot_settings,
+    compare,
+    deliveries,
+    expected_channels,
+    wait_until,
+)
+from tests.fakes.discord import ADMIN, CHANNELS, GUILD_ID, FakeDiscord
+from tests.fakes.slack import FakeSlack
+from tests.fakes.slack import running as slack_running
+from tests.newsgen import LANGUAGES, generate
+
+pytestmark = [pytest.mark.longrun, pytest.mark.network, pytest.mark.timeout(900)]
+
+OUTAGE = 60.0
+RECOVERY_TIMEOUT = 240.0
+"""After the outage ends: the last backoff before recovery may wait ~80 s (x1.2 jitter),
+and a Discord attempt caught in discord.py's own retries takes ~25 s more."""
+
+
+@pytest.fixture
+def fake_discord() -> Iterator[FakeDiscord]:
+    channels = {**CHANNELS, **{c: f"wire-{item}" for item, c in DISCORD_ITEM_CHANNELS.items()}}
+    fake = FakeDiscord(channels=channels).start()
+    try:
+        yield fake
+    finally:
+        fake.stop()
+
+
+@pytest.fixture
+def fake_slack() -> Iterator[FakeSlack]:
+    with slack_running() as fake:
+        yield fake
+
+
+def test_a_minute_of_500s_loses_nothing(
+    tmp_path: Path,
+    fake_slack: FakeSlack,
+    fake_discord: FakeDiscord,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    stories = generate(200)[:40]
+    before, during, after = stories[:8], stories[8:28], stories[28:]
+    expected = expected_channels(stories)
+
+    def received() -> dict[str, Counter[str]]:
+        out = {SLACK_ALERTS: deliveries(fake_slack.messages(SLACK_ALERTS))}
+        for channel in DISCORD_ITEM_CHANNELS.values():
+            out[channel] = deliveries(fake_discord.messages(channel))
+        return out
+
+    def arrived(subset: list[str]) -> bool:
+        got = received()
+        return all(
+            (urls & set(subset)) <= set(got.get(channel, Counter()))
+            for channel, urls in expected.items()
+        )
+
+    with localserver.serve() as feed_server:
+        home = BotHome(tmp_path / "bot")
+        newsroom = Newsroom(home, feed_server, LANGUAGES)
+        home.write_config(bot_settings(newsroom.urls, ADMIN, GUILD_ID))
+        bot = BotProcess(home, {**fake_slack.env(), **fake_discord.env()})
+        try:
+            started = time.monotonic()
+            newsroom.seed(before)
+            bot.start()
+            bot.wait_running()
+            wait_until(lambda: arrived([s.url for s in before]), 180, "the first alerts", bot, every=0.2)
+
+            down_at = time.monotonic()
+            slack_outage = fake_slack.outage(OUTAGE)
+            discord_outage = fake_discord.outage(OUTAGE)
+            for i in range(0, len(during), 4):  # news keeps coming while chat is down
+                newsroom.seed(during[i : i + 4])
+                time.sleep(10)
+            wait_until(lambda: time.monotonic() >= down_at + OUTAGE, OUTAGE, "the outage's end")
+            up_at = time.monotonic()
+            newsroom.seed(after)
+            wait_until(lambda: arrived([s.url for s in stories]), RECOVERY_TIMEOUT,
+                       "every alert after the outage", bot, every=0.2)
+            recovered_at = time.monotonic()
+            wait_until(lambda: not ({"pending", "sending"} & set(home.delivery_counts())),
+                       60, "an empty outbox", bot, every=0.5)
+            time.sleep(3)
+            bot.stop()
+        finally:
+            if bot.alive:
+                bot.kill()
+
+    missing, doubled, stray = compare(expected, received())
+    attempts = home.query("SELECT platform, max(attempts), sum(attempts) - count(*) FROM deliveries "
+                          "GROUP BY platform")
+    summary = [
+        f"outage test: 40 stories, {len(during)} published during a {OUTAGE:.0f}s outage",
+        f"  500s answered: slack {slack_outage.hits}, discord {discord_outage.hits}; "
+        f"retries per platform (platform, most attempts, retries): {attempts}",
+        f"  slack messages {len(fake_slack.messages(SLACK_ALERTS))}, discord messages "
+        f"{sum(len(fake_discord.messages(c)) for c in DISCORD_ITEM_CHANNELS.values())}; "
+        f"outbox {home.delivery_counts()}",
+        f"  everything delivered {recovered_at - up_at:.0f}s after the outage ended "
+        f"({recovered_at - started:.0f}s in all)",
+    ]
+    with capsys.disabled():  # shown even when the test passes: numbers to quote
+        print("\n" + "\n".join(summary))
+    failures = []
+    if missing:
+        failures.append(f"lost alerts: {missing}")
+    if doubled:
+        failures.append(f"posted twice: {doubled}")
+    if stray:
+        failures.append(f"posted where no route sends it: {stray}")
+    if home.failed_deliveries():
+        failures.append(f"deliveries marked failed: {home.failed_deliveries()}")
+    if fake_slack.messages(SLACK_ADMIN) or fake_discord.messages(ADMIN):
+        failures.append("the admin channels were told of failed deliveries")
+    if not (slack_outage.hits and discord_outage.hits):
+        failures.append("the outage was never noticed: nothing was posted during it")
+    if failures:
+        pytest.fail("\n".join(summary + failures) + "\n" + bot.tail(25), pytrace=False)
