@@ -125,50 +125,58 @@ class DeliveryWorker:
         """Deliver everything that is due now; returns how many alerts were delivered.
 
         Drains run one at a time; a caller that finds one running waits for it and then
-        drains what was queued meanwhile, so "queued, then drained" always holds.
+        drains what was queued meanwhile, so "queued, then drained" always holds. Each
+        platform drains on its own, side by side: a platform that is down (and retried)
+        does not hold up the others.
         """
         async with self._lock:
-            sent = 0
             # What is due as of now: a retry scheduled during this drain waits for the next.
             now = utcnow()
             pacing = self.pacing()
-            limits = {name: a.digest_limit for name, a in self.adapters.items()}
-            while not self.stopping:
-                digests = await asyncio.to_thread(
-                    self.store.claim_digests, self.adapters, now, limits
-                )
-                left = list(digests)
-                busy: tuple[int, ...] = ()
-                try:
-                    for digest in digests:
-                        if self.stopping:
-                            break
-                        busy = digest.delivery_ids
-                        sent += await self._deliver_digest(digest, pacing)
-                        left.remove(digest)
-                        busy = ()
-                finally:
-                    if left:  # stopped: the same groups go back in the queue
-                        ids = [i for g in left for i in g.delivery_ids]
-                        await self._give_back(ids, busy)
-                due = await asyncio.to_thread(self.store.claim_due, self.adapters, now, self.batch)
-                if not due and not digests:
-                    return sent
-                due = await self._pace(due, pacing)
-                pending = [d.id for d in due]
-                current: int | None = None
-                try:
-                    for delivery in due:
-                        if self.stopping:
-                            break
-                        current = delivery.id
-                        sent += await self._deliver(delivery)
-                        pending.remove(delivery.id)
-                        current = None
-                finally:
-                    if pending:  # stopped mid-batch: the rest goes back in the queue now
-                        await self._give_back(pending, [current] if current else [])
-            return sent
+            counts = await asyncio.gather(
+                *(self._drain_platform(name, now, pacing) for name in list(self.adapters))
+            )
+            return sum(counts)
+
+    async def _drain_platform(self, platform: str, now: datetime, pacing: Pacing) -> int:
+        sent = 0
+        limits = {platform: self.adapters[platform].digest_limit}
+        while not self.stopping:
+            digests = await asyncio.to_thread(
+                self.store.claim_digests, [platform], now, limits
+            )
+            left = list(digests)
+            busy: tuple[int, ...] = ()
+            try:
+                for digest in digests:
+                    if self.stopping:
+                        break
+                    busy = digest.delivery_ids
+                    sent += await self._deliver_digest(digest, pacing)
+                    left.remove(digest)
+                    busy = ()
+            finally:
+                if left:  # stopped: the same groups go back in the queue
+                    ids = [i for g in left for i in g.delivery_ids]
+                    await self._give_back(ids, busy)
+            due = await asyncio.to_thread(self.store.claim_due, [platform], now, self.batch)
+            if not due and not digests:
+                return sent
+            due = await self._pace(due, pacing)
+            pending = [d.id for d in due]
+            current: int | None = None
+            try:
+                for delivery in due:
+                    if self.stopping:
+                        break
+                    current = delivery.id
+                    sent += await self._deliver(delivery)
+                    pending.remove(delivery.id)
+                    current = None
+            finally:
+                if pending:  # stopped mid-batch: the rest goes back in the queue now
+                    await self._give_back(pending, [current] if current else [])
+        return sent
 
     async def _give_back(self, ids: Sequence[int], interrupted: Sequence[int]) -> None:
         """Requeue claimed deliveries after the worker was stopped (cancelled).

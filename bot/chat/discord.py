@@ -91,15 +91,17 @@ def _carries(message: discord.Message, nonce: str, alerts: Sequence[Alert]) -> b
 
     Discord's enforce_nonce only covers a few minutes, so after a longer outage the
     message itself is compared: the nonce where Discord returns it, else the links: an
-    alert's embed links its article, a digest lists every article it carries.
+    alert's embed links its article under its headline, a digest lists every article it
+    carries.
     """
     if message.nonce is not None and str(message.nonce) == nonce:
         return True
     urls = [a.url for a in alerts if a.url]
     if not urls or len(urls) != len(alerts):
         return False
-    if len(alerts) == 1:
-        return any(e.url == urls[0] for e in message.embeds)
+    if len(alerts) == 1:  # the same link and headline: a live blog reuses its link
+        title = alert_payload(alerts[0])["embeds"][0].get("title")
+        return any(e.url == urls[0] and e.title == title for e in message.embeds)
     text = "\n".join(e.description or "" for e in message.embeds)
     return all(u in text for u in urls)
 
@@ -485,7 +487,10 @@ class DiscordAdapter(ChatAdapter):
                 )
         except discord.NotFound as exc:
             if exc.code == UNKNOWN_MESSAGE:
-                return await self.send_alert(target, alert)
+                # Deleted: post it anew, under a nonce of its own (the first post's nonce
+                # would be answered with the deleted message).
+                again = nonce_for(f"{alert.id}\x1frepost\x1f{message_id}", target.channel)
+                return await self._post(target, alert_payload(alert), nonce=again)
             raise delivery_error(exc, where) from exc
         except Exception as exc:
             raise delivery_error(exc, where) from exc

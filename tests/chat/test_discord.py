@@ -208,9 +208,9 @@ def test_update_edits_the_posted_message_or_posts_anew(fake: FakeDiscord, comman
             first = await adapter.send_alert(target, make_alert())
             assert first is not None
             edited = await adapter.update_alert(target, first, make_alert("Updated: Kursk"))
-            # Another alert: the same one would carry the first post's nonce, and Discord
-            # (like the fake) answers a repeated nonce with the message it already has.
-            again = make_alert("Again", id="0f1e2d3c4b5a6978")
+            # The same alert whose message was deleted: the new post must not reuse the
+            # first post's nonce, which Discord (like the fake) answers with the old message.
+            again = make_alert("Again")
             anew = await adapter.update_alert(target, "1300000000000009999", again)
             return edited, anew
 
