@@ -17,9 +17,9 @@ import heapq
 import itertools
 import logging
 import random
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -174,6 +174,29 @@ class FeedScheduler:
         self._push(when, current)
 
 
+def single_flight(job: Callable[[], Awaitable[Any]]) -> Callable[[], Awaitable[Any]]:
+    """A job that returns at once while its previous run is still going.
+
+    A seed scan that loads spaCy or a drain that waits out a rate limit outlasts its
+    interval; the next tick has nothing to add, and APScheduler would log a warning for
+    every tick it skipped.
+    """
+    running = False
+
+    async def tick() -> Any:
+        nonlocal running
+        if running:
+            return None
+        running = True
+        try:
+            return await job()
+        finally:
+            running = False
+
+    tick.__name__ = getattr(job, "__name__", "job")
+    return tick
+
+
 def build_scheduler(bot: NewsBot) -> AsyncIOScheduler:
     """The APScheduler jobs: the seed scan, the delivery tick and WebSub renewals."""
     scheduler = AsyncIOScheduler(
@@ -181,7 +204,7 @@ def build_scheduler(bot: NewsBot) -> AsyncIOScheduler:
     )
     now = utcnow()
     scheduler.add_job(
-        bot.scan_seeds,
+        single_flight(bot.scan_seeds),
         "interval",
         seconds=bot.settings.scan_interval.total_seconds(),
         next_run_time=now,
@@ -189,7 +212,7 @@ def build_scheduler(bot: NewsBot) -> AsyncIOScheduler:
         name="scan seed folders",
     )
     scheduler.add_job(
-        bot.deliver,
+        single_flight(bot.deliver),
         "interval",
         seconds=DELIVERY_TICK.total_seconds(),
         next_run_time=now,

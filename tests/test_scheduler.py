@@ -119,3 +119,29 @@ def test_feed_scheduler_polls_each_feed_when_due(tmp_path: Path) -> None:
     newsbot.store.close()
     assert polls.count("slow.xml") == 1
     assert polls.count("fast.xml") >= 20
+
+
+def test_a_job_still_running_is_not_started_again_nor_queued() -> None:
+    """A drain waiting out a rate limit outlasts its 2 s tick: later ticks return at once."""
+    from bot.scheduler import single_flight
+
+    started = 0
+    release = asyncio.Event()
+
+    async def slow_drain() -> int:
+        nonlocal started
+        started += 1
+        await release.wait()
+        return 7
+
+    tick = single_flight(slow_drain)
+
+    async def scenario() -> list[int | None]:
+        first = asyncio.create_task(tick())
+        await asyncio.sleep(0)
+        skipped = [await tick(), await tick()]
+        release.set()
+        return [await first, *skipped, await tick()]
+
+    assert asyncio.run(scenario()) == [7, None, None, 7]
+    assert started == 2
