@@ -758,7 +758,7 @@ class Store:
             sent = s.execute(
                 select(DeliveryRow.sent_at, DeliveryRow.batch)
                 .where(*where, DeliveryRow.status == "sent", DeliveryRow.sent_at >= since,
-                       DeliveryRow.kind != "update")
+                       or_(DeliveryRow.kind.is_(None), DeliveryRow.kind != "update"))
                 .order_by(DeliveryRow.sent_at)
             ).all()
             held_until = s.scalar(

@@ -255,8 +255,7 @@ DISCORD_ITEM_CHANNELS = {
 
 SETTINGS_EXTRA: dict[str, Any] = {}
 """Added to both fault tests' config/newsbot.yaml; the one place to try a setting, e.g.
-``{"bursts": {"max_alerts": 5, "window": "2m"}}`` (settings are strict: a key the bot does
-not know yet stops it at start-up)."""
+``{"bursts": {"max_alerts": 20, "window": "30s"}}``."""
 
 
 def bot_settings(feed_urls: Mapping[str, str], admin_discord: str, guild_id: str) -> dict[str, Any]:
