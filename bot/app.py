@@ -119,7 +119,6 @@ class NewsBot:
             pacing=lambda: Pacing.of(self.settings),
             metrics=self.metrics,
         )
-        self._drains: set[asyncio.Task[Any]] = set()
         self.file_sources = [
             FileSource(settings.resolve(p), settings.max_file_bytes, label=p.as_posix())
             for p in settings.seeds
@@ -131,7 +130,6 @@ class NewsBot:
         self._dbx = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsbot-store")
         self._client: httpx.AsyncClient | None = None
         self._stop = asyncio.Event()
-        self._delivery_task: asyncio.Task[int] | None = None
         self._seeds_scanned = False
         self.limiter = FetchLimiter(settings.max_fetches, settings.max_fetches_per_host)
         self.next_poll: dict[str, datetime] = {}
@@ -547,18 +545,16 @@ class NewsBot:
         )
 
     def kick_delivery(self) -> None:
-        """Deliver now rather than at the next tick; one drain at a time."""
-        if self._delivery_task is None or self._delivery_task.done():
-            self._delivery_task = asyncio.get_running_loop().create_task(self.worker.drain())
+        """Deliver now rather than at the next tick, without waiting for it."""
+        self.worker.kick()
 
     async def deliver(self) -> int:
-        task = asyncio.current_task()
-        if task is not None:  # a shutdown lets it finish the delivery in flight
-            self._drains.add(task)
-        try:
-            return await self.worker.drain()
-        finally:
-            self._drains.discard(task)
+        """Deliver what is due on every platform and wait for it (``scan --once``)."""
+        return await self.worker.drain()
+
+    async def deliver_tick(self) -> None:
+        """The scheduler's tick: start the drains that are not running, wait for none."""
+        self.worker.kick()
 
     # -- life cycle ------------------------------------------------------------------------
 
@@ -570,9 +566,9 @@ class NewsBot:
             await self.websub.start()
 
     async def close(self) -> None:
-        if self._delivery_task is not None:
-            with contextlib.suppress(Exception, asyncio.CancelledError):
-                await asyncio.wait_for(self._delivery_task, timeout=10)
+        drains = self.worker.running()
+        if drains:  # a post in flight is answered (and marked sent) before the store closes
+            await asyncio.wait(drains, timeout=10)
         for adapter in self.adapters.values():
             with contextlib.suppress(Exception):
                 await adapter.stop()
@@ -658,7 +654,7 @@ class NewsBot:
             scheduler.shutdown(wait=False)
         if feeds_task is not None:
             feeds_task.cancel()
-        busy = {t for t in (feeds_task, self._delivery_task, *self._drains) if t and not t.done()}
+        busy = {t for t in (feeds_task, *self.worker.running()) if t and not t.done()}
         if busy:
             await asyncio.wait(busy, timeout=max(0.0, deadline - CLOSE_RESERVE - loop.time()))
         for task in busy:  # a delivery still not answered goes back to the queue
@@ -683,7 +679,8 @@ class NewsBot:
     async def _cancel_jobs(self, timeout: float = 10.0) -> None:
         """Stop polls and deliveries still running, so none touches a closed client."""
         me = asyncio.current_task()
-        jobs = [t for t in asyncio.all_tasks() if t is not me and t is not self._delivery_task]
+        drains = set(self.worker.running())
+        jobs = [t for t in asyncio.all_tasks() if t is not me and t not in drains]
         for task in jobs:
             task.cancel()
         if jobs:

@@ -105,7 +105,9 @@ class DeliveryWorker:
         self.on_failed = on_failed
         self.pacing = pacing or Pacing
         """Read at every drain, so an edit of the bursts or quiet hours applies at once."""
-        self._lock = asyncio.Lock()
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._tasks: dict[str, asyncio.Task[int]] = {}
+        self._again: set[str] = set()
         self.metrics = metrics
         self.stopping = False
         """Set at shutdown: the delivery in flight finishes, no further one starts."""
@@ -122,21 +124,44 @@ class DeliveryWorker:
             )
 
     async def drain(self) -> int:
-        """Deliver everything that is due now; returns how many alerts were delivered.
+        """Deliver everything that is due now, on every platform; returns how many alerts
+        were delivered (what this call's drains delivered).
 
-        Drains run one at a time; a caller that finds one running waits for it and then
-        drains what was queued meanwhile, so "queued, then drained" always holds. Each
-        platform drains on its own, side by side: a platform that is down (and retried)
-        does not hold up the others.
+        Each platform drains in a task of its own, one at a time per platform: a platform
+        that is down (its client retrying) never holds up another. A call that finds a
+        platform's drain running waits for it and then drains what was queued meanwhile,
+        so "queued, then drained" always holds.
         """
-        async with self._lock:
-            # What is due as of now: a retry scheduled during this drain waits for the next.
-            now = utcnow()
-            pacing = self.pacing()
-            counts = await asyncio.gather(
-                *(self._drain_platform(name, now, pacing) for name in list(self.adapters))
+        counts = await asyncio.gather(*(self._drain_locked(p) for p in list(self.adapters)))
+        return sum(counts)
+
+    def kick(self) -> None:
+        """Start a drain of each platform that has none running, without waiting for it;
+        a platform that is draining drains once more when it is done (new rows queued)."""
+        for platform in list(self.adapters):
+            task = self._tasks.get(platform)
+            if task is not None and not task.done():
+                self._again.add(platform)
+                continue
+            self._tasks[platform] = asyncio.get_running_loop().create_task(
+                self._drain_locked(platform), name=f"deliver {platform}"
             )
-            return sum(counts)
+
+    def running(self) -> list[asyncio.Task[int]]:
+        """Drains in progress (a shutdown lets them finish the post in flight)."""
+        return [t for t in self._tasks.values() if not t.done()]
+
+    async def _drain_locked(self, platform: str) -> int:
+        lock = self._locks.setdefault(platform, asyncio.Lock())
+        sent = 0
+        async with lock:
+            while not self.stopping:
+                self._again.discard(platform)
+                # What is due as of now: a retry scheduled during this drain waits.
+                sent += await self._drain_platform(platform, utcnow(), self.pacing())
+                if platform not in self._again:
+                    break
+        return sent
 
     async def _drain_platform(self, platform: str, now: datetime, pacing: Pacing) -> int:
         sent = 0

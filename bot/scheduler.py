@@ -212,7 +212,7 @@ def build_scheduler(bot: NewsBot) -> AsyncIOScheduler:
         name="scan seed folders",
     )
     scheduler.add_job(
-        single_flight(bot.deliver),
+        bot.deliver_tick,
         "interval",
         seconds=DELIVERY_TICK.total_seconds(),
         next_run_time=now,
