@@ -30,6 +30,7 @@ from bot.commands import (
 )
 from bot.models import Digest
 from bot.nlp.watchlist import load_watchlist
+from bot.settings import parse_duration
 from bot.store import Store
 from tests.fuzzing import FUZZ, command_names, command_text, ids
 
@@ -95,3 +96,39 @@ def test_parsers_take_any_text(text: str) -> None:
     item_text, dm = parse_subscribe_args(text)
     assert isinstance(item_text, str) and isinstance(dm, bool)
     assert len(item_choices(_WATCHLIST, text)) <= 25
+
+
+# -- what the fuzzers found, one regular test each ----------------------------------------
+
+
+def test_a_time_span_too_long_for_a_timedelta_is_a_value_error() -> None:
+    with pytest.raises(ValueError, match="too long"):
+        parse_duration("99999999999999999999d")
+    with pytest.raises(ValueError, match="too long"):
+        parse_duration(float("inf"))
+
+
+@pytest.fixture
+def fresh(tmp_path: Path) -> Iterator[Commands]:
+    store = Store(f"sqlite:///{tmp_path / 'newsbot.db'}")
+    yield Commands(store, lambda: _WATCHLIST)
+    store.close()
+
+
+def test_brief_with_an_absurd_time_span_is_refused_in_words(fresh: Commands) -> None:
+    caller = Caller("slack", "C0NEWS", "U0ALICE")
+    for text in ("kursk 99999999999999999999d", "99999999999999999999d"):
+        reply = asyncio.run(fresh.run_text("/brief", text, caller))
+        assert isinstance(reply, Reply) and not reply.ok
+        assert "Unknown watch item" in reply.text
+
+
+@pytest.mark.parametrize("channel", ["", "  "])
+def test_subscribe_without_a_channel_subscribes_nothing(fresh: Commands, channel: str) -> None:
+    commands = fresh
+    caller = Caller("slack", channel, "U0ALICE", dm_channel=" ")
+    for text in ("kursk", "kursk dm"):
+        reply = asyncio.run(commands.run_text("/subscribe", text, caller))
+        assert isinstance(reply, Reply) and not reply.ok
+    assert "needs a channel" in asyncio.run(commands.run_text("/subscribe", "all", caller)).text  # type: ignore[union-attr]
+    assert commands.store.subscriptions() == []
