@@ -49,6 +49,8 @@ _HTML_START = re.compile(
 
 _XML_ENCODING = re.compile(rb"""\s*<\?xml[^>]*\sencoding\s*=\s*["'][A-Za-z0-9._:-]+["']""")
 _CHARREF = re.compile(rb"&#(?:[xX]([0-9A-Fa-f]+)|([0-9]+));")
+_DECLARED = re.compile(rb"""(\xef\xbb\xbf)?(\s*<\?xml[^>]*?)\sencoding\s*=\s*(["'])(.*?)\3""", re.S)
+_ENCODING_NAME = re.compile(rb"[A-Za-z0-9._:-]{1,40}")
 _CHALLENGE = re.compile(
     rb"just a moment|captcha|cf-chl|challenge-platform|attention required|checking your browser"
     rb"|ddos-guard|are you a robot|access denied|verify you are human",
@@ -220,6 +222,19 @@ def _fix_charrefs(data: bytes) -> bytes:
     return data[:bom] + fixed.decode("utf-8", "surrogatepass").encode(codec, "surrogatepass")
 
 
+def _drop_junk_encoding(data: bytes) -> bytes:
+    """An XML declaration's ``encoding="..."`` that is no encoding name at all is removed.
+
+    feedparser looks the name up and catches only LookupError; a name with a NUL in it
+    (``encoding="\x00UTF-8"``) raises ValueError and failed the whole feed. Without the
+    attribute feedparser falls back as it does for an unknown name.
+    """
+    m = _DECLARED.match(data)
+    if m is None or _ENCODING_NAME.fullmatch(m.group(4)):
+        return data
+    return (m.group(1) or b"") + m.group(2) + data[m.end() :]
+
+
 def _looks_like_html(data: bytes, content_type: str | None) -> bool:
     head = data[:4096]
     if _FEED_ROOT.search(head):
@@ -339,7 +354,9 @@ def parse_feed(
     # No relative-URI rewriting inside HTML bodies: they become plain text below, and the
     # item links are made absolute by clean_url; it is a fifth of feedparser's time.
     parsed = feedparser.parse(
-        io.BytesIO(_fix_charrefs(data)), response_headers=headers, resolve_relative_uris=False
+        io.BytesIO(_fix_charrefs(_drop_junk_encoding(data))),
+        response_headers=headers,
+        resolve_relative_uris=False,
     )
     entries = parsed.get("entries") or []
     if not entries:

@@ -89,3 +89,12 @@ def test_odd_retry_after_and_link_headers_are_ignored(
     ok = poll(feed_server.url("/feed"))
     assert ok.status == "ok" and ok.hub is None
     assert not [r for r in caplog.records if r.exc_info]
+
+
+@pytest.mark.parametrize("name", ["\x00UTF-8", "utf 8", "", "x" * 100])
+def test_an_encoding_declaration_that_names_no_encoding_is_ignored(name: str) -> None:
+    doc = rss_raw("<title>Kursk \u00e9t\u00e9</title><guid>k-1</guid>").replace(
+        b'encoding="UTF-8"', b'encoding="' + name.encode() + b'"'
+    )
+    parsed = parse_feed(doc, url=FEED.url, feed=FEED)
+    assert [a.title for a in parsed.articles] == ["Kursk \u00e9t\u00e9"]
