@@ -2,9 +2,11 @@
 
 Every fuzz test runs with :data:`FUZZ`: no deadline (a network round trip per example
 varies with the machine's load), ``derandomize=True`` so CI and a laptop try the same
-examples and a failure reproduces by running the test again, and no example database
-(nothing written into the work tree). ``NEWSBOT_FUZZ_RANDOM=1`` turns derandomizing off,
-for a developer who wants the fuzzers to look somewhere new.
+examples and a failure reproduces by running the test again, and no example database.
+Hypothesis also mixes in constants found in the modules loaded at the time, so a file run
+alone and the whole suite draw different examples; each is repeatable.
+``NEWSBOT_FUZZ_RANDOM=1`` turns derandomizing off, for a developer who wants the fuzzers
+to look somewhere new.
 """
 
 from __future__ import annotations

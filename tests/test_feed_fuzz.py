@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import resource
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -92,7 +93,9 @@ def storm(tmp_path: Path, feed_server: FeedServer, trap: Tracebacks, examples: i
     finally:
         loop.run_until_complete(bot.close())
         loop.close()
-    print(f"\n{examples} documents: {outcomes}, {len(recorder.alerts)} alerts; errors:")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+    print(f"\n{examples} documents: {outcomes}, {len(recorder.alerts)} alerts, peak RSS {peak} MB")
+    print("errors:")
     for line, n in errors.most_common(12):
         print(f"  {n:4d}  {line}")
     assert outcomes["ok"] + outcomes["error"] >= examples
