@@ -113,9 +113,12 @@ class Reply:
 
 def _target(caller: Caller, dm: bool) -> tuple[Target, str]:
     if dm:
-        if not caller.dm_channel:
+        if caller.dm_channel is None or not caller.dm_channel.strip():
             raise CommandError("Direct messages are not available here; subscribe a channel.")
         return Target(caller.platform, caller.dm_channel), "your direct messages"
+    if not caller.channel.strip():
+        # A payload without a channel: a subscription to "" would only ever fail to post.
+        raise CommandError("This command needs a channel; run it in one, or add dm.")
     return Target(caller.platform, caller.channel), caller.where
 
 

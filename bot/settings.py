@@ -24,17 +24,27 @@ _UNIT_SECONDS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "d": 86400, "w
 
 
 def parse_duration(value: Any) -> timedelta:
-    """``90`` (seconds), ``30s``, ``5m``, ``48h``, ``7d`` -> timedelta."""
+    """``90`` (seconds), ``30s``, ``5m``, ``48h``, ``7d`` -> timedelta.
+
+    Anything else is a ValueError, a span too long for a timedelta (``99999999999d``,
+    typed into ``/brief``) included: callers catch ValueError, not OverflowError.
+    """
     if isinstance(value, timedelta):
         return value
+    seconds: float | None = None
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return timedelta(seconds=float(value))
-    if isinstance(value, str):
+        seconds = float(value)
+    elif isinstance(value, str):
         m = _DURATION.match(value)
         if m:
             unit = (m.group(2) or "s").lower()
-            return timedelta(seconds=float(m.group(1)) * _UNIT_SECONDS[unit])
-    raise ValueError(f"expected a duration such as 30s, 5m, 24h or 7d, got {value!r}")
+            seconds = float(m.group(1)) * _UNIT_SECONDS[unit]
+    if seconds is None:
+        raise ValueError(f"expected a duration such as 30s, 5m, 24h or 7d, got {value!r}")
+    try:
+        return timedelta(seconds=seconds)
+    except OverflowError:
+        raise ValueError(f"the duration {str(value)[:40]!r} is too long") from None
 
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]

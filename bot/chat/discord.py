@@ -223,6 +223,61 @@ class _Send:
         )
 
 
+def _guard_parser(client: discord.Client, event: str) -> None:
+    """Drop one gateway event discord.py cannot read instead of losing the connection.
+
+    discord.py parses a dispatch inside its gateway read loop, and an exception there
+    (an interaction without ``data``, an option of the wrong shape) ends ``Client.start``:
+    one malformed slash command would silence every command and alert after it. The
+    parsers live in a dict the gateway looks up per event; the wrapped one logs and moves
+    on. Only user-triggered events are wrapped: a broken READY should still stop the bot.
+    """
+    parsers: dict[str, Any] = client._connection.parsers
+    parse = parsers[event]
+
+    def guarded(data: Any) -> None:
+        try:
+            parse(data)
+        except Exception as exc:
+            log.warning("discord: dropped a malformed %s event (%r)", event, exc)
+
+    parsers[event] = guarded
+
+
+def _one_line(error: BaseException) -> str:
+    return " ".join(str(error).split())[:200]
+
+
+def _command_name(interaction: discord.Interaction[Any]) -> str:
+    data: Mapping[str, Any] = interaction.data if isinstance(interaction.data, dict) else {}
+    return " ".join(str(data.get("name") or "?").split())[:40]
+
+
+class _Tree(app_commands.CommandTree[Any]):
+    """The command tree, minus one way to lose an exception.
+
+    discord.py runs each interaction in a task of its own and hands only its own
+    ``AppCommandError``s to the error handler; a payload it cannot read (an option
+    without a name, a string where its type says integer) raises something else, which
+    ends the task as "Task exception was never retrieved". Such an interaction is
+    answered as not understood and logged in one line.
+    """
+
+    async def _call(self, interaction: discord.Interaction[Any]) -> None:
+        try:
+            await super()._call(interaction)
+        except app_commands.AppCommandError:
+            raise
+        except Exception as exc:
+            log.warning(
+                "discord: dropped a malformed /%s interaction (%r)", _command_name(interaction), exc
+            )
+            with contextlib.suppress(Exception):  # best effort: the payload is broken
+                await self.client.adapter.reply(
+                    interaction, Reply("That command arrived garbled; please try again.", ok=False)
+                )
+
+
 class _Client(discord.Client):
     """The gateway client: syncs the command tree at login and signals readiness."""
 
@@ -230,8 +285,9 @@ class _Client(discord.Client):
         super().__init__(**options)
         self.adapter = adapter
         self.ready = asyncio.Event()
-        self.tree = app_commands.CommandTree(self)
+        self.tree = _Tree(self)
         _add_commands(self.tree, adapter)
+        _guard_parser(self, "INTERACTION_CREATE")
 
     async def setup_hook(self) -> None:
         await self.adapter._sync_commands(self.tree)
@@ -581,7 +637,7 @@ def caller_of(interaction: discord.Interaction[Any]) -> Caller:
     name = getattr(channel, "name", None)
     return Caller(
         platform="discord",
-        channel=str(interaction.channel_id),
+        channel=str(interaction.channel_id or ""),  # none: commands.py refuses to subscribe
         user=str(interaction.user.id),
         channel_name=f"#{name}" if name else None,
         dm_channel=f"{DM_PREFIX}{interaction.user.id}",
@@ -680,6 +736,16 @@ def _add_commands(tree: app_commands.CommandTree[Any], adapter: DiscordAdapter) 
     async def on_error(
         interaction: discord.Interaction[Any], error: app_commands.AppCommandError
     ) -> None:
-        log.error("discord: /%s failed", getattr(interaction.command, "name", "?"), exc_info=error)
+        name = getattr(interaction.command, "name", None) or _command_name(interaction)
+        if isinstance(error, app_commands.CommandInvokeError):
+            # Our own code raised: a bug worth its traceback.
+            log.error("discord: /%s failed", name, exc_info=error)
+            answer = Reply("Something went wrong; the admins can see the log.", ok=False)
+        else:
+            # discord.py could not match the interaction to a command as this bot
+            # registered it (unknown name, stale signature, an option of the wrong type):
+            # the user is told, the log gets one line.
+            log.warning("discord: /%s could not be run: %s", name, _one_line(error))
+            answer = Reply(f"/{name} could not be run as sent; try /watchlist.", ok=False)
         with contextlib.suppress(discord.HTTPException):
-            await adapter.reply(interaction, Reply("Something went wrong; the admins can see the log.", ok=False))
+            await adapter.reply(interaction, answer)

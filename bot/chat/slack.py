@@ -17,10 +17,14 @@ through inside a post.
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import logging
+import time
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import aiohttp
 from aiohttp import web
@@ -46,7 +50,14 @@ from bot.models import Alert, Digest, Target
 if TYPE_CHECKING:
     from bot.settings import SlackConfig
 
-__all__ = ["SlackAdapter", "alert_payload", "delivery_error", "slack_config_error"]
+__all__ = [
+    "SlackAdapter",
+    "alert_payload",
+    "delivery_error",
+    "signed_requests_only",
+    "slack_config_error",
+    "slack_response_url",
+]
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +65,8 @@ DEFAULT_API_URL = "https://slack.com/api/"
 COMMANDS = ("brief", "subscribe", "unsubscribe", "subscriptions", "watchlist", "feeds", "watch")
 CONNECT_TIMEOUT = 20.0
 """Seconds ``start`` waits for Socket Mode before leaving it to connect in the background."""
+SIGNATURE_MAX_AGE = 300
+"""Seconds a signed HTTP request stays valid, as Slack and bolt have it."""
 DEFAULT_RETRY_AFTER = 30.0
 """When Slack rate-limits without saying for how long (it normally sends Retry-After)."""
 
@@ -95,6 +108,84 @@ def _names(message: Mapping[str, Any], key: str) -> bool:
         return False
     payload = metadata.get("event_payload") or {}
     return key in (payload.get("alert_id"), payload.get("batch"))
+def _signed(raw: bytes, timestamp: str | None, signature: str | None, secret: str) -> bool:
+    """Slack's v0 signature over the raw bytes, within five minutes of its timestamp.
+
+    Computed here rather than with slack_sdk's ``SignatureVerifier``, which decodes the
+    body as UTF-8 first and so cannot tell a forged request from a signed one that is not
+    text.
+    """
+    if not timestamp or not signature or not (timestamp.isascii() and timestamp.isdigit()):
+        return False
+    if abs(time.time() - int(timestamp)) > SIGNATURE_MAX_AGE:
+        return False
+    mac = hmac.new(secret.encode(), b"v0:" + timestamp.encode() + b":" + raw, hashlib.sha256)
+    return hmac.compare_digest(f"v0={mac.hexdigest()}".encode(), signature.encode(errors="replace"))
+
+
+def signed_requests_only(signing_secret: str) -> Any:
+    """aiohttp middleware for HTTP mode: a request must be signed and readable before
+    slack-bolt parses it.
+
+    bolt decodes and parses the body (``{...}`` as JSON, form fields, the charset the
+    request names) before it checks the signature, and raises on what it cannot read: any
+    stranger who reaches the port could fill the log with tracebacks and get 500s. Here an
+    unsigned or stale request gets 401 unread, and a signed body that is not text in a
+    known charset, or that bolt cannot parse, gets 400 and one line in the log.
+    """
+
+    @web.middleware
+    async def guard(request: web.Request, handler: Any) -> web.StreamResponse:
+        if request.method != "POST":
+            return await handler(request)
+        raw = await request.read()  # cached: bolt reads the same bytes
+        headers = request.headers
+        if not _signed(
+            raw,
+            headers.get("X-Slack-Request-Timestamp"),
+            headers.get("X-Slack-Signature"),
+            signing_secret,
+        ):
+            return web.Response(status=401, text="invalid request")
+        try:
+            raw.decode(request.charset or "utf-8")
+        except (UnicodeDecodeError, LookupError) as exc:
+            log.warning("Slack HTTP: refused a signed request whose body is not text (%s)", exc)
+            return web.Response(status=400, text="the body is not text")
+        try:
+            return await handler(request)
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            log.warning("Slack HTTP: refused a signed request bolt cannot parse (%r)", exc)
+            return web.Response(status=400, text="malformed request")
+
+    return guard
+
+
+_SLACK_DOMAINS = ("slack.com", "slack-gov.com")
+
+
+def slack_response_url(url: object, api_url: str = DEFAULT_API_URL) -> bool:
+    """Whether a command's ``response_url`` is one Slack would send: https on Slack's own
+    domains (``https://hooks.slack.com/commands/...``), or on the configured API's origin
+    (a local fake, a relay the operator set up).
+
+    The bot POSTs its answer there. The payload is signed or came over the app token's
+    socket, but a leaked secret or a confused relay must not turn the bot into a client
+    of the private network it runs in (a metadata service, an admin port on localhost).
+    """
+    if not isinstance(url, str):
+        return False
+    try:
+        parts, api = urlsplit(url), urlsplit(api_url)
+        port, api_port = parts.port, api.port
+    except ValueError:
+        return False
+    host = (parts.hostname or "").lower()
+    on_slack = any(host == d or host.endswith("." + d) for d in _SLACK_DOMAINS)
+    if on_slack and parts.scheme == "https" and port in (None, 443):
+        return True
+    api_origin = (api.scheme, (api.hostname or "").lower(), api_port)
+    return bool(host) and (parts.scheme, host, port) == api_origin
 
 
 class SlackConfigError(ValueError):
@@ -242,6 +333,7 @@ class SlackAdapter(ChatAdapter):
         self.commands = commands
         self.app_token = app_token
         self.webhook_url = webhook_url
+        self.api_url = api_url
         self.http_host, self.http_port, self.http_path = http_host, http_port, http_path
         if not bot_token:
             self.mode = "webhook"
@@ -264,6 +356,7 @@ class SlackAdapter(ChatAdapter):
         self._connecting: asyncio.Task[None] | None = None
         self._runner: web.AppRunner | None = None
         self._dm_channels: dict[str, str] = {}
+        self._signing_secret = signing_secret or ""
 
     @classmethod
     def from_env(
@@ -302,9 +395,17 @@ class SlackAdapter(ChatAdapter):
         return app
 
     async def _on_command(self, ack: Any, command: dict[str, Any], respond: Any) -> None:
-        """Ack at once (Slack's 3-second limit), then answer the caller alone."""
+        """Ack at once (Slack's 3-second limit), then answer the caller alone.
+
+        The answer goes to the command's ``response_url``; one that is not Slack's is
+        never fetched (see :func:`slack_response_url`), and the command is not run.
+        """
+        name = str(command.get("command", ""))[:40]
+        if not slack_response_url(command.get("response_url"), self.api_url):
+            await ack(text=reply_text("This request cannot be answered: it has no Slack response URL.", False))
+            log.warning("Slack: ignored %r: its response_url is not Slack's", name)
+            return
         await ack()
-        name = str(command.get("command", ""))
         try:
             text = _unescape(str(command.get("text") or ""))
             result = await self.commands.run_text(name, text, caller_from(command))
@@ -400,7 +501,9 @@ class SlackAdapter(ChatAdapter):
 
     async def _listen_http(self) -> None:
         assert self.app is not None
-        runner = web.AppRunner(self.app.web_app(path=self.http_path, port=self.http_port))
+        web_app = self.app.web_app(path=self.http_path, port=self.http_port)
+        web_app.middlewares.append(signed_requests_only(self._signing_secret))
+        runner = web.AppRunner(web_app)
         await runner.setup()
         try:
             await web.TCPSite(runner, self.http_host, self.http_port).start()

@@ -81,6 +81,11 @@ class Hit:
     phrase: Phrase
 
 
+MEMO_ENTRIES = 100_000
+MEMO_WORD_CHARS = 64
+"""Longer words are looked up every time: real ones recur rarely, and they are big."""
+
+
 @dataclass
 class PhraseIndex:
     """All phrases of one language plan, indexed by their first word for one pass per doc."""
@@ -119,7 +124,9 @@ class PhraseIndex:
         found = self._memo.get(key)
         if found is None:
             found = tuple(self._lookup(w))
-            if len(self._memo) < 100_000:
+            # Bounded in entries and in size: a feed of 200,000-letter "words" would
+            # otherwise keep gigabytes of them alive (the feed fuzzer saw 3 MB per poll).
+            if len(self._memo) < MEMO_ENTRIES and len(w.norm) <= MEMO_WORD_CHARS:
                 self._memo[key] = found
         return found
 

@@ -222,12 +222,25 @@ def _build(lang: str) -> Language:
     return nlp
 
 
+MAX_VOCAB_STRINGS = 500_000
+"""A pipeline whose vocabulary has interned more strings than this is built afresh.
+
+spaCy keeps every token string it has ever seen, for the life of the pipeline; a bot that
+reads strangers' feeds for months (or a feed of random tokens) would grow without end.
+With tokens capped at ``MAX_TOKEN_CHARS`` (``text.same_length_clean``) this bounds the
+strings at roughly 100 MB."""
+
+
 def get_pipeline(lang: str) -> Language:
     """The cached pipeline for ``lang``: tokens and sentences (and whatever a configured
     trained pipeline adds, such as lemmas)."""
     lang = clean_hint(lang) or "xx"
     with _lock:
         nlp = _pipelines.get(lang)
+        if nlp is not None and len(nlp.vocab.strings) > MAX_VOCAB_STRINGS:
+            log.info("spaCy %r: %d strings interned; building the pipeline afresh",
+                     lang, len(nlp.vocab.strings))
+            nlp = None
         if nlp is None:
             nlp = _build(lang)
             _pipelines[lang] = nlp

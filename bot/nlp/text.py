@@ -178,9 +178,26 @@ def normalize(original: str) -> Normalized:
     return Normalized("".join(out), tuple(starts), tuple(ends))
 
 
+MAX_TOKEN_CHARS = 200
+"""Longest run without whitespace that spaCy is given whole (URLs fit; no word is longer)."""
+_LONG_RUN = re.compile(rf"\S{{{MAX_TOKEN_CHARS + 1},}}")
+
+
+def _cut(m: re.Match[str]) -> str:
+    run = m.group()
+    step = MAX_TOKEN_CHARS
+    return " ".join(run[i : i + step - 1] for i in range(0, len(run), step)).ljust(len(run))
+
+
 def same_length_clean(text: str) -> str:
-    """Unify apostrophes and hyphens without changing any offset (input for spaCy)."""
-    return text.translate(_SAME_LENGTH)
+    """Unify apostrophes and hyphens without changing any offset (input for spaCy).
+
+    A run of more than ``MAX_TOKEN_CHARS`` characters without a space is cut by spaces,
+    offsets kept: spaCy interns every token string for good, and a feed of 200,000-letter
+    "words" grew the bot by megabytes a poll.
+    """
+    text = text.translate(_SAME_LENGTH)
+    return _LONG_RUN.sub(_cut, text) if len(text) > MAX_TOKEN_CHARS else text
 
 
 def words(text: str) -> list[tuple[int, int, str]]:

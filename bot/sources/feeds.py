@@ -48,6 +48,9 @@ _HTML_START = re.compile(
 )
 
 _XML_ENCODING = re.compile(rb"""\s*<\?xml[^>]*\sencoding\s*=\s*["'][A-Za-z0-9._:-]+["']""")
+_CHARREF = re.compile(rb"&#(?:[xX]([0-9A-Fa-f]+)|([0-9]+));")
+_DECLARED = re.compile(rb"""(\xef\xbb\xbf)?(\s*<\?xml[^>]*?)\sencoding\s*=\s*(["'])(.*?)\3""", re.S)
+_ENCODING_NAME = re.compile(rb"[A-Za-z0-9._:-]{1,40}")
 _CHALLENGE = re.compile(
     rb"just a moment|captcha|cf-chl|challenge-platform|attention required|checking your browser"
     rb"|ddos-guard|are you a robot|access denied|verify you are human",
@@ -109,8 +112,17 @@ def clean_url(url: str, base: str | None = None) -> str:
     return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), ""))
 
 
-def _to_utf8_for_checks(data: bytes) -> bytes:
-    """UTF-16/32 documents hide ``<!ENTITY`` from a byte search; re-encode those first."""
+def absolute_url(href: str, base: str | None = None) -> str | None:
+    """:func:`clean_url`, or None for a link no URL parser accepts (``http://[::1``): one
+    odd link in a feed costs that link, not the feed."""
+    try:
+        return clean_url(href, base)
+    except ValueError:
+        return None
+
+
+def _wide_codec(data: bytes) -> tuple[str, int] | None:
+    """``(codec, BOM length)`` of a UTF-16/32 document, which byte searches cannot read."""
     head = data[:4]
     for bom, codec in (
         (b"\xff\xfe\x00\x00", "utf-32-le"),
@@ -119,12 +131,21 @@ def _to_utf8_for_checks(data: bytes) -> bytes:
         (b"\xfe\xff", "utf-16-be"),
     ):
         if head.startswith(bom):
-            return data[len(bom) :].decode(codec, "replace").encode("utf-8")
+            return codec, len(bom)
     if head.startswith(b"<\x00?\x00"):
-        return data.decode("utf-16-le", "replace").encode("utf-8")
+        return "utf-16-le", 0
     if head.startswith(b"\x00<\x00?"):
-        return data.decode("utf-16-be", "replace").encode("utf-8")
-    return data
+        return "utf-16-be", 0
+    return None
+
+
+def _to_utf8_for_checks(data: bytes) -> bytes:
+    """UTF-16/32 documents hide ``<!ENTITY`` from a byte search; re-encode those first."""
+    wide = _wide_codec(data)
+    if wide is None:
+        return data
+    codec, bom = wide
+    return data[bom:].decode(codec, "replace").encode("utf-8")
 
 
 class _RootFound(Exception):
@@ -169,6 +190,49 @@ def _check_prolog(data: bytes) -> None:
         raise FeedError(
             "document declares XML entities (possible entity-expansion attack), refused"
         )
+
+
+def _valid_charref(match: re.Match[bytes]) -> bytes:
+    hex_digits, digits = match.group(1), match.group(2)
+    number = hex_digits if hex_digits is not None else digits
+    # More than 8 digits is out of range whatever they say (and int() refuses 4,300).
+    if len(number.lstrip(b"0")) <= 8:
+        value = int(number, 16 if hex_digits is not None else 10)
+        if value <= 0x10FFFF and not 0xD800 <= value <= 0xDFFF:
+            return match.group(0)
+    return b"&#xFFFD;"
+
+
+def _fix_charrefs(data: bytes) -> bytes:
+    """Character references to no character (``&#xD800;``, ``&#1114112;``) become U+FFFD.
+
+    Such a reference makes the document not well-formed, so feedparser reads it with its
+    loose parser, which decodes it with ``chr(n).encode()``: one such reference in one item
+    made it raise for the whole feed. A UTF-16/32 document is rewritten in its own encoding.
+    """
+    wide = _wide_codec(data)
+    if wide is None:
+        return _CHARREF.sub(_valid_charref, data) if b"&" in data else data
+    codec, bom = wide
+    try:
+        text = data[bom:].decode(codec)
+    except UnicodeDecodeError:
+        return data  # feedparser will say what is wrong with it
+    fixed = _CHARREF.sub(_valid_charref, text.encode("utf-8", "surrogatepass"))
+    return data[:bom] + fixed.decode("utf-8", "surrogatepass").encode(codec, "surrogatepass")
+
+
+def _drop_junk_encoding(data: bytes) -> bytes:
+    """An XML declaration's ``encoding="..."`` that is no encoding name at all is removed.
+
+    feedparser looks the name up and catches only LookupError; a name with a NUL in it
+    (``encoding="\x00UTF-8"``) raises ValueError and failed the whole feed. Without the
+    attribute feedparser falls back as it does for an unknown name.
+    """
+    m = _DECLARED.match(data)
+    if m is None or _ENCODING_NAME.fullmatch(m.group(4)):
+        return data
+    return (m.group(1) or b"") + m.group(2) + data[m.end() :]
 
 
 def _looks_like_html(data: bytes, content_type: str | None) -> bool:
@@ -232,7 +296,7 @@ def _entry_article(
         title = clean_line(headline(text))
     # Checked before and after clean_url: urlsplit silently drops tabs and newlines.
     link = safe_url(entry.get("link"))
-    url = safe_url(clean_url(link, base)) if link else None
+    url = safe_url(absolute_url(link, base)) if link else None
     if url and not url.startswith(("http://", "https://")):
         url = None
     guid = (
@@ -290,7 +354,9 @@ def parse_feed(
     # No relative-URI rewriting inside HTML bodies: they become plain text below, and the
     # item links are made absolute by clean_url; it is a fifth of feedparser's time.
     parsed = feedparser.parse(
-        io.BytesIO(data), response_headers=headers, resolve_relative_uris=False
+        io.BytesIO(_fix_charrefs(_drop_junk_encoding(data))),
+        response_headers=headers,
+        resolve_relative_uris=False,
     )
     entries = parsed.get("entries") or []
     if not entries:
@@ -317,9 +383,9 @@ def parse_feed(
             continue
         rel = (link.get("rel") or "").lower()
         if rel == "hub" and hub is None:
-            hub = clean_url(href, url)
+            hub = absolute_url(href, url)
         elif rel == "self" and self_url is None:
-            self_url = urljoin(url, href)
+            self_url = _join(url, href)
     articles = []
     for entry in entries:
         article = _entry_article(
@@ -330,6 +396,28 @@ def parse_feed(
     return ParsedFeed(
         title=feed_title, articles=tuple(articles), language=feed_lang, hub=hub, self_url=self_url
     )
+
+
+MAX_VALIDATOR = 512
+"""Longest ETag / Last-Modified kept for the next conditional request."""
+
+
+def _validator(value: str | None) -> str | None:
+    """An ETag or Last-Modified fit to be sent back: printable ASCII, of sane length.
+
+    A server may send ``ETag: ²``; sent back as ``If-None-Match``, httpx refuses to
+    encode it and every later poll of the feed would raise before reaching the network.
+    """
+    if value and value.isascii() and value.isprintable() and len(value) <= MAX_VALIDATOR:
+        return value
+    return None
+
+
+def _join(base: str, href: str) -> str | None:
+    try:
+        return urljoin(base, href)
+    except ValueError:  # "Invalid IPv6 URL" and the like, from a stranger's link
+        return None
 
 
 def _one_line(value: object) -> str:
@@ -504,6 +592,7 @@ async def fetch_feed(
     a second cannot hold a worker.
     """
     start = url or feed.url
+    etag, last_modified = _validator(etag), _validator(last_modified)
     headers: dict[str, str] = {}
     if etag:
         headers["If-None-Match"] = etag
@@ -538,8 +627,8 @@ async def fetch_feed(
         reason = _one_line(e) or type(e).__name__
         return failed(f"connection to {_host(hops[-1])} failed: {reason}")
 
-    new_etag = resp_headers.get("etag") or etag
-    new_modified = resp_headers.get("last-modified") or last_modified
+    new_etag = _validator(resp_headers.get("etag")) or etag
+    new_modified = _validator(resp_headers.get("last-modified")) or last_modified
     if status == 304:
         return FeedResult(
             status="not_modified",
@@ -612,7 +701,7 @@ def retry_after(headers: httpx.Headers, now: datetime | None = None) -> float | 
     value = headers.get("retry-after", "").strip()
     if not value:
         return None
-    if value.isdigit():
+    if value.isascii() and value.isdigit():  # "²".isdigit() too, and float() refuses it
         return min(float(value), MAX_RETRY_AFTER)
     try:
         when = parsedate_to_datetime(value)
@@ -633,7 +722,7 @@ def _link_header(headers: httpx.Headers, base: str, rel: str) -> str | None:
             rels = re.search(r'rel\s*=\s*"?([^";]+)"?', m.group(2), re.I)
             if rels and rel in rels.group(1).lower().split():
                 href = safe_url(m.group(1))
-                return urljoin(base, href) if href else None
+                return _join(base, href) if href else None
     return None
 
 

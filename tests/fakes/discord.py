@@ -331,6 +331,62 @@ class FakeDiscord:
         self._dispatch_all("INTERACTION_CREATE", data)
         return interaction_id, token
 
+    def interaction_data(
+        self,
+        name: str,
+        options: list[dict[str, Any]] | None = None,
+        *,
+        channel: str = ALERTS,
+        user: str = USER_ID,
+    ) -> dict[str, Any]:
+        """The INTERACTION_CREATE body of ``/name`` with these raw ``options``, not sent:
+        a test may break it in any way before :meth:`dispatch` sends it."""
+        command = self.commands.get(name, {})
+        user_obj = {"id": user, "username": "analyst", "discriminator": "0", "avatar": None,
+                    "global_name": "Analyst"}
+        return {
+            "id": self.snowflake(),
+            "application_id": APP_ID,
+            "type": 2,
+            "token": f"itoken-{self.snowflake()}",
+            "version": 1,
+            "attachment_size_limit": 8388608,
+            "guild_id": GUILD_ID,
+            "channel_id": channel,
+            "channel": self._channel(channel),
+            "member": {"user": user_obj, "roles": [], "joined_at": _now(), "deaf": False,
+                       "mute": False, "flags": 0, "permissions": "2147483647"},
+            "app_permissions": "2147483647",
+            "locale": "en-US",
+            "guild_locale": "en-US",
+            "entitlements": [],
+            "authorizing_integration_owners": {"0": GUILD_ID},
+            "context": 0,
+            "data": {"id": command.get("id", self.snowflake()), "name": name, "type": 1,
+                     "options": list(options or []), "guild_id": GUILD_ID},
+        }
+
+    def dispatch(self, event: str, data: Any) -> None:
+        """Send one dispatch (op 0) with any ``d``, well-formed or not, on every gateway."""
+        self._dispatch_all(event, data)
+
+    def send_raw(self, text: str) -> None:
+        """Send one text frame exactly as given (not even JSON, perhaps) on every gateway."""
+
+        async def send() -> None:
+            if not self._sockets:
+                raise AssertionError("no gateway connection to send on")
+            for ws in list(self._sockets):
+                await ws.send_str(text)
+
+        assert self._loop is not None
+        asyncio.run_coroutine_threadsafe(send(), self._loop).result(10)
+
+    def rename_guild(self, name: str) -> None:
+        """Dispatch GUILD_UPDATE with a new server name. A client reads its gateway in
+        order: once its cache shows the name, it has read every frame sent before."""
+        self._dispatch_all("GUILD_UPDATE", {**self._guild(), "name": name})
+
     def callbacks(self, interaction_id: str) -> list[Received]:
         return self.received("POST", rf"/interactions/{interaction_id}/[^/]+/callback")
 
@@ -621,12 +677,12 @@ class FakeDiscord:
             "system_channel_flags": 0, "preferred_locale": "en-US", "nsfw_level": 0,
         }
 
-    def _dispatch_all(self, event: str, data: dict[str, Any]) -> None:
+    def _dispatch_all(self, event: str, data: Any) -> None:
         assert self._loop is not None
         future = asyncio.run_coroutine_threadsafe(self._dispatch(event, data), self._loop)
         future.result(10)
 
-    async def _dispatch(self, event: str, data: dict[str, Any]) -> None:
+    async def _dispatch(self, event: str, data: Any) -> None:
         if not self._sockets:
             raise AssertionError("no gateway connection to dispatch on")
         for ws in list(self._sockets):

@@ -273,6 +273,32 @@ class FakeSlack:
         asyncio.run_coroutine_threadsafe(send(), self._loop).result(5)
         return envelope
 
+    def push(self, frame: dict[str, Any] | str) -> Envelope | None:
+        """Send one Socket Mode frame as given, well-formed or not (a str goes out as is).
+
+        A dict frame with a string ``envelope_id`` is recorded like :meth:`slash`, so its
+        ack can be awaited; anything else is fire and forget.
+        """
+        envelope = None
+        if isinstance(frame, dict) and isinstance(frame.get("envelope_id"), str):
+            payload = frame.get("payload")
+            envelope = Envelope(
+                frame["envelope_id"], payload if isinstance(payload, dict) else {}, time.monotonic()
+            )
+        text = frame if isinstance(frame, str) else json.dumps(frame)
+
+        async def send() -> None:
+            if not self._sockets:
+                raise AssertionError("no Socket Mode connection to send on")
+            if envelope is not None:
+                envelope.sent_at = time.monotonic()
+                with self._lock:
+                    self.envelopes[envelope.envelope_id] = envelope
+            await self._sockets[-1].send_str(text)
+
+        asyncio.run_coroutine_threadsafe(send(), self._loop).result(5)
+        return envelope
+
     def disconnect(self) -> None:
         """Ask the connected client to reconnect, as Slack does every few hours."""
 

@@ -1,0 +1,304 @@
+"""Malformed commands the fuzzers found, one test each: the adapters refuse them in
+words and one log line, never with a 500, a traceback, a lost connection, or a request
+to an address that is not Slack's. (The fuzzers themselves: ``test_chat_fuzz.py``.)"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import hmac
+import json
+import logging
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+import pytest
+from discord.gateway import DiscordWebSocket
+from discord.http import Route
+
+from bot.chat.discord import DiscordAdapter
+from bot.chat.slack import SlackAdapter, slack_response_url
+from bot.commands import Commands
+from bot.models import Target
+from bot.nlp.watchlist import load_watchlist
+from bot.settings import DiscordConfig
+from bot.store import Store
+from tests.fakes.discord import GUILD_ID, FakeDiscord
+from tests.fakes.discord import serve as serve_discord
+from tests.fakes.slack import APP_TOKEN, BOT_TOKEN, FakeSlack
+from tests.localserver import FeedServer, free_port
+
+pytestmark = [pytest.mark.network, pytest.mark.timeout(120)]
+
+ROOT = Path(__file__).resolve().parents[2]
+SECRET = "r3gr3ss10n-s1gn1ng-s3cr3t-0123456"
+FORM = "application/x-www-form-urlencoded"
+
+
+@pytest.fixture
+def commands(tmp_path: Path) -> Iterator[Commands]:
+    store = Store(f"sqlite:///{tmp_path / 'newsbot.db'}")
+    watchlist = load_watchlist(ROOT / "config" / "watchlist.yaml")
+    yield Commands(store, lambda: watchlist)
+    store.close()
+
+
+def tracebacks(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [
+        f"{r.name}: {r.getMessage()}"
+        for r in caplog.records
+        if r.exc_info or r.levelno >= logging.ERROR or "never retrieved" in r.getMessage()
+    ]
+
+
+# -- Slack HTTP mode ---------------------------------------------------------------------
+
+
+def sign(body: bytes, secret: str = SECRET) -> dict[str, str]:
+    ts = str(int(time.time()))
+    mac = hmac.new(secret.encode(), b"v0:" + ts.encode() + b":" + body, hashlib.sha256)
+    return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": f"v0={mac.hexdigest()}"}
+
+
+@contextlib.asynccontextmanager
+async def http_mode(fake: FakeSlack, commands: Commands) -> AsyncIterator[str]:
+    port = free_port()
+    adapter = SlackAdapter(
+        commands, bot_token=BOT_TOKEN, signing_secret=SECRET, api_url=fake.api_url,
+        http_port=port, http_host="127.0.0.1",
+    )
+    await adapter.start()
+    try:
+        yield f"http://127.0.0.1:{port}/slack/events"
+    finally:
+        await adapter.stop()
+
+
+@pytest.mark.parametrize(
+    ("body", "headers", "status"),
+    [
+        (b"{", {}, 401),  # unsigned: refused unread
+        (b"\xff\xfe\x00garbage", {}, 401),
+        (b"command=%2Fbrief", {"X-Slack-Request-Timestamp": "soon", "X-Slack-Signature": "v0=0"}, 401),
+        (b"{", "signed", 400),  # signed but not JSON, though it starts like JSON
+        (b"command=%2Fbrief&text=\xc3\x28", "signed", 400),  # not UTF-8
+        (b"command=%2Fbrief", "signed; charset=bogus-8", 400),
+        (b"payload=%7Bnot+json", "signed", 400),
+        (b"[1, 2]", "signed json", 400),
+    ],
+)
+def test_slack_http_refuses_unsigned_or_unreadable_bodies_without_a_traceback(
+    fake_slack: FakeSlack, commands: Commands, caplog: pytest.LogCaptureFixture,
+    body: bytes, headers: Any, status: int,
+) -> None:
+    async def go() -> httpx.Response:
+        async with http_mode(fake_slack, commands) as url, httpx.AsyncClient() as http:
+            sent = dict(headers) if isinstance(headers, dict) else sign(body)
+            kind = "application/json" if headers == "signed json" else FORM
+            if isinstance(headers, str) and "charset" in headers:
+                kind += "; charset=bogus-8"
+            return await http.post(url, content=body, headers={**sent, "Content-Type": kind})
+
+    response = asyncio.run(go())
+    assert response.status_code == status
+    assert tracebacks(caplog) == []
+    assert not fake_slack.received("response_url")
+
+
+@pytest.mark.parametrize(
+    ("url", "slack_would_send_it"),
+    [
+        ("https://hooks.slack.com/commands/T0FAKE/123/abc", True),
+        ("https://hooks.slack-gov.com/commands/T0FAKE/123/abc", True),
+        ("http://hooks.slack.com/commands/T0FAKE/123/abc", False),  # not https
+        ("https://hooks.slack.com:8443/commands/x", False),
+        ("https://hooks.slack.com.evil.example/commands/x", False),
+        ("https://evilslack.com/x", False),
+        ("http://169.254.169.254/latest/meta-data/", False),
+        ("http://127.0.0.1:8080/admin", False),
+        ("http://[::1]/", False),
+        ("file:///etc/passwd", False),
+        ("not a url", False),
+        ("https://[::1", False),
+        ("", False),
+        (None, False),
+        (["https://hooks.slack.com/x"], False),
+    ],
+)
+def test_only_slack_response_urls_are_answered(url: object, slack_would_send_it: bool) -> None:
+    assert slack_response_url(url) is slack_would_send_it
+
+
+def test_the_configured_api_origin_counts_as_slack() -> None:
+    api = "http://127.0.0.1:4000/api/"
+    assert slack_response_url("http://127.0.0.1:4000/respond/1", api)
+    assert not slack_response_url("http://127.0.0.1:4001/respond/1", api)
+    assert not slack_response_url("https://127.0.0.1:4000/respond/1", api)
+
+
+def test_a_command_whose_response_url_is_not_slacks_is_not_run_nor_answered_there(
+    fake_slack: FakeSlack, commands: Commands, feed_server: FeedServer,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    feed_server.static("/", b"internal", content_type="text/plain")
+    internal = feed_server.url("/")
+
+    async def go() -> list[httpx.Response]:
+        out = []
+        async with http_mode(fake_slack, commands) as url, httpx.AsyncClient() as http:
+            for response_url in (internal, None):
+                fields = fake_slack.slash_payload("/subscribe", "kursk")
+                if response_url is None:
+                    del fields["response_url"]
+                else:
+                    fields["response_url"] = response_url
+                body = urlencode(fields).encode()
+                out.append(await http.post(url, content=body, headers={**sign(body), "Content-Type": FORM}))
+            await asyncio.sleep(0.5)
+        return out
+
+    for response in asyncio.run(go()):
+        assert response.status_code == 200
+        assert "cannot be answered" in response.text  # the ack says why
+    assert not feed_server.requests, "the bot POSTed to an address that is not Slack's"
+    assert commands.store.subscriptions() == []
+    assert tracebacks(caplog) == []
+
+
+def test_socket_mode_acks_a_command_without_a_response_url(
+    fake_slack: FakeSlack, commands: Commands, caplog: pytest.LogCaptureFixture,
+) -> None:
+    async def go() -> Any:
+        adapter = SlackAdapter(commands, bot_token=BOT_TOKEN, app_token=APP_TOKEN,
+                               api_url=fake_slack.api_url)
+        await adapter.start()
+        try:
+            payload = fake_slack.slash_payload("/brief", "kursk")
+            del payload["response_url"]
+            envelope = fake_slack.push({"envelope_id": "e-1", "type": "slash_commands",
+                                        "accepts_response_payload": True, "payload": payload})
+            assert envelope is not None
+            deadline = time.monotonic() + 10
+            while envelope.acked_at is None and time.monotonic() < deadline:
+                await asyncio.sleep(0.05)
+            return envelope.ack
+        finally:
+            await adapter.stop()
+
+    ack = asyncio.run(go())
+    assert ack is not None and "cannot be answered" in ack["payload"]["text"]
+    assert tracebacks(caplog) == []
+
+
+# -- Discord ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def fake_discord() -> Iterator[FakeDiscord]:
+    saved = (Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY)
+    yield from serve_discord()
+    Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY = saved
+
+
+@contextlib.asynccontextmanager
+async def discord_bot(fake: FakeDiscord, commands: Commands) -> AsyncIterator[DiscordAdapter]:
+    adapter = DiscordAdapter.from_env(fake.env(), DiscordConfig(guild_ids=[int(GUILD_ID)]), commands)
+    adapter.guild_ready_timeout = 0.2
+    await adapter.start()
+    try:
+        yield adapter
+    finally:
+        await adapter.stop()
+
+
+def answer_text(fake: FakeDiscord, interaction_id: str) -> str:
+    (callback,) = fake.callbacks(interaction_id)
+    return json.dumps(callback.body, ensure_ascii=False)
+
+
+def test_a_malformed_interaction_does_not_end_the_gateway_connection(
+    fake_discord: FakeDiscord, commands: Commands, caplog: pytest.LogCaptureFixture,
+) -> None:
+    fake = fake_discord
+
+    async def go() -> str:
+        async with discord_bot(fake, commands):
+            for broken in ("data", "token", "member"):
+                data = fake.interaction_data("watchlist")
+                del data[broken]
+                await asyncio.to_thread(fake.dispatch, "INTERACTION_CREATE", data)
+            await asyncio.to_thread(fake.dispatch, "INTERACTION_CREATE", None)
+            interaction_id, _ = await asyncio.to_thread(fake.interact, "watchlist")
+            await fake.until(lambda: fake.callbacks(interaction_id), 20)
+            return interaction_id
+
+    interaction_id = asyncio.run(go())
+    assert "kursk" in answer_text(fake, interaction_id)  # the next command is still served
+    assert tracebacks(caplog) == []
+    assert any("dropped a malformed INTERACTION_CREATE" in r.getMessage() for r in caplog.records)
+
+
+def test_an_option_discord_py_cannot_read_is_answered_not_lost_in_a_task(
+    fake_discord: FakeDiscord, commands: Commands, caplog: pytest.LogCaptureFixture,
+) -> None:
+    fake = fake_discord
+
+    async def go() -> str:
+        async with discord_bot(fake, commands):
+            data = fake.interaction_data("brief", [{"type": 3, "value": "kursk"}])  # no name
+            await asyncio.to_thread(fake.dispatch, "INTERACTION_CREATE", data)
+            await fake.until(lambda: fake.callbacks(data["id"]), 20)
+            return str(data["id"])
+
+    interaction_id = asyncio.run(go())
+    assert "garbled" in answer_text(fake, interaction_id)
+    assert tracebacks(caplog) == []
+
+
+@pytest.mark.parametrize(
+    ("name", "options"),
+    [
+        ("no-such-command", []),
+        ("subscribe", [{"name": "dm", "type": 3, "value": "not a boolean"}]),
+    ],
+)
+def test_an_unknown_command_or_wrong_option_type_is_answered_in_one_log_line(
+    fake_discord: FakeDiscord, commands: Commands, caplog: pytest.LogCaptureFixture,
+    name: str, options: list[dict[str, Any]],
+) -> None:
+    fake = fake_discord
+
+    async def go() -> str:
+        async with discord_bot(fake, commands):
+            data = fake.interaction_data(name, options)
+            await asyncio.to_thread(fake.dispatch, "INTERACTION_CREATE", data)
+            await fake.until(lambda: fake.callbacks(data["id"]), 20)
+            return str(data["id"])
+
+    interaction_id = asyncio.run(go())
+    assert "could not be run as sent" in answer_text(fake, interaction_id)
+    assert tracebacks(caplog) == []
+
+
+def test_subscribe_from_an_interaction_without_a_channel_subscribes_nothing(
+    fake_discord: FakeDiscord, commands: Commands,
+) -> None:
+    fake = fake_discord
+
+    async def go() -> str:
+        async with discord_bot(fake, commands):
+            data = fake.interaction_data("subscribe", [{"name": "item", "type": 3, "value": "kursk"}])
+            del data["channel_id"], data["channel"]
+            await asyncio.to_thread(fake.dispatch, "INTERACTION_CREATE", data)
+            await fake.until(lambda: fake.callbacks(data["id"]), 20)
+            return str(data["id"])
+
+    interaction_id = asyncio.run(go())
+    assert "needs a channel" in answer_text(fake, interaction_id)
+    assert commands.store.subscriptions() == []
+    assert Target("discord", "None") not in {t for t, _ in commands.store.subscriptions()}
