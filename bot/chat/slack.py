@@ -108,6 +108,8 @@ def _names(message: Mapping[str, Any], key: str) -> bool:
         return False
     payload = metadata.get("event_payload") or {}
     return key in (payload.get("alert_id"), payload.get("batch"))
+
+
 def _signed(raw: bytes, timestamp: str | None, signature: str | None, secret: str) -> bool:
     """Slack's v0 signature over the raw bytes, within five minutes of its timestamp.
 
