@@ -632,16 +632,27 @@ def _log_end(task: asyncio.Task[None]) -> None:
 
 
 def caller_of(interaction: discord.Interaction[Any]) -> Caller:
-    """Who asked, where: channel id and ``#name``, user id, and their DM target."""
+    """Who asked, where: channel id and ``#name``, user id, and their DM target.
+
+    An interaction that names no user (a malformed event) is refused in words.
+    """
     channel = interaction.channel
     name = getattr(channel, "name", None)
+    user = getattr(interaction.user, "id", None)
+    if not isinstance(user, int):
+        raise CommandError("Discord did not say who asked; please try again.")
     return Caller(
         platform="discord",
         channel=str(interaction.channel_id or ""),  # none: commands.py refuses to subscribe
-        user=str(interaction.user.id),
+        user=str(user),
         channel_name=f"#{name}" if name else None,
-        dm_channel=f"{DM_PREFIX}{interaction.user.id}",
+        dm_channel=f"{DM_PREFIX}{user}",
     )
+
+
+def _text(value: Any) -> str | None:
+    """An option as text: a malformed interaction can carry a number where text belongs."""
+    return value if value is None or isinstance(value, str) else str(value)
 
 
 def _add_commands(tree: app_commands.CommandTree[Any], adapter: DiscordAdapter) -> None:
@@ -657,8 +668,10 @@ def _add_commands(tree: app_commands.CommandTree[Any], adapter: DiscordAdapter) 
         ]
 
     async def answer(interaction: discord.Interaction[Any], call: Any) -> None:
+        """``call``: the command's coroutine, or a function making it (so that reading the
+        caller happens inside, and a malformed caller is answered like any refusal)."""
         try:
-            result = await call
+            result = await (call() if callable(call) else call)
         except CommandError as exc:
             result = Reply(str(exc), ok=False)
         await adapter.reply(interaction, result)
@@ -671,13 +684,16 @@ def _add_commands(tree: app_commands.CommandTree[Any], adapter: DiscordAdapter) 
     ) -> None:
         # Reading and ranking many alerts can take longer than Discord's 3 seconds.
         await interaction.response.defer(ephemeral=True, thinking=True)
-        await answer(interaction, commands.brief(item, since))
+        await answer(interaction, commands.brief(_text(item), _text(since)))
 
     @tree.command(name="subscribe", description="Post alerts for a watch item in this channel")
     @app_commands.describe(item="Watch item id, or all", dm="To your direct messages instead")
     @app_commands.autocomplete(item=items)
     async def subscribe(interaction: discord.Interaction[Any], item: str, dm: bool = False) -> None:
-        await answer(interaction, commands.subscribe(caller_of(interaction), item, dm))
+        await answer(
+            interaction,
+            lambda: commands.subscribe(caller_of(interaction), _text(item) or "", bool(dm)),
+        )
 
     @tree.command(name="unsubscribe", description="Stop alerts for a watch item (all if empty)")
     @app_commands.describe(item="Watch item id (every one if empty)", dm="Your direct messages")
@@ -685,11 +701,14 @@ def _add_commands(tree: app_commands.CommandTree[Any], adapter: DiscordAdapter) 
     async def unsubscribe(
         interaction: discord.Interaction[Any], item: str | None = None, dm: bool = False
     ) -> None:
-        await answer(interaction, commands.unsubscribe(caller_of(interaction), item, dm))
+        await answer(
+            interaction,
+            lambda: commands.unsubscribe(caller_of(interaction), _text(item), bool(dm)),
+        )
 
     @tree.command(name="subscriptions", description="What this channel and your DMs receive")
     async def subscriptions(interaction: discord.Interaction[Any]) -> None:
-        await answer(interaction, commands.subscriptions(caller_of(interaction)))
+        await answer(interaction, lambda: commands.subscriptions(caller_of(interaction)))
 
     @tree.command(name="watchlist", description="What can be watched")
     async def watchlist(interaction: discord.Interaction[Any]) -> None:
@@ -717,7 +736,10 @@ def _add_commands(tree: app_commands.CommandTree[Any], adapter: DiscordAdapter) 
         await interaction.response.defer(ephemeral=True, thinking=True)
 
         async def add() -> Reply:
-            request = AddRequest(item.strip(), name.strip(), parse_aliases(aliases or ""))
+            request = AddRequest(
+                (_text(item) or "").strip(), (_text(name) or "").strip(),
+                parse_aliases(_text(aliases) or ""),
+            )
             return await commands.watch_add(caller_of(interaction), request)
 
         await answer(interaction, add())
@@ -728,7 +750,9 @@ def _add_commands(tree: app_commands.CommandTree[Any], adapter: DiscordAdapter) 
     @app_commands.autocomplete(item=items)
     async def watch_remove(interaction: discord.Interaction[Any], item: str) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
-        await answer(interaction, commands.watch_remove(caller_of(interaction), item))
+        await answer(
+            interaction, lambda: commands.watch_remove(caller_of(interaction), _text(item) or "")
+        )
 
     tree.add_command(watch)
 

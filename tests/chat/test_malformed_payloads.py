@@ -302,3 +302,27 @@ def test_subscribe_from_an_interaction_without_a_channel_subscribes_nothing(
     assert "needs a channel" in answer_text(fake, interaction_id)
     assert commands.store.subscriptions() == []
     assert Target("discord", "None") not in {t for t, _ in commands.store.subscriptions()}
+
+
+def test_an_interaction_without_a_user_or_with_a_number_for_text_is_answered(
+    fake_discord: FakeDiscord, commands: Commands, caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Found by the 1,200-payload run: /unsubscribe raised on an interaction naming no
+    user, and on a number where the item's text belongs (a bug's traceback, no answer)."""
+    fake = fake_discord
+
+    async def go() -> tuple[str, str]:
+        async with discord_bot(fake, commands):
+            nobody = fake.interaction_data("unsubscribe", [])
+            del nobody["member"]
+            nobody.pop("user", None)
+            number = fake.interaction_data("unsubscribe", [{"name": "item", "type": 3, "value": 2.5}])
+            for data in (nobody, number):
+                await asyncio.to_thread(fake.dispatch, "INTERACTION_CREATE", data)
+                await fake.until(lambda d=data: fake.callbacks(d["id"]), 20)
+            return str(nobody["id"]), str(number["id"])
+
+    nobody, number = asyncio.run(go())
+    assert "who asked" in answer_text(fake, nobody)
+    assert "2.5" in answer_text(fake, number)  # "no watch item 2.5", in words
+    assert tracebacks(caplog) == []
