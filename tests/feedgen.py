@@ -10,6 +10,7 @@ nesting, wrong declared encodings, broken XML; and raw random bytes. The words a
 from __future__ import annotations
 
 import operator
+import re
 from dataclasses import dataclass
 
 from hypothesis import strategies as st
@@ -26,6 +27,15 @@ RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 DC = "http://purl.org/dc/elements/1.1/"
 CONTENT = "http://purl.org/rss/1.0/modules/content/"
 
+_UNITS = ["Kursk ", "a", "é", "<b>", "&amp;", "北", "\u202e"]
+_HUGE = re.compile("\x00\x01HUGE:(\\d+):(\\d+)\x01\x00")
+
+
+def _expand(text: str) -> str:
+    """The document with each huge-field marker replaced by what it stands for."""
+    return _HUGE.sub(lambda m: _UNITS[int(m.group(1))] * int(m.group(2)), text)
+
+
 sentence = st.lists(st.sampled_from(WORDS), min_size=1, max_size=30).map(" ".join)
 
 raw_text = st.one_of(
@@ -35,12 +45,16 @@ raw_text = st.one_of(
     st.just(""),
     st.text(alphabet=st.characters(categories=["Cc", "Cf", "Zl", "Zp"]), max_size=8),
     st.builds(
-        operator.mul,
-        st.sampled_from(["Kursk ", "a", "é", "<b>", "&amp;", "北", "\u202e"]),
+        "\x00\x01HUGE:{}:{}\x01\x00".format,
+        st.integers(0, len(_UNITS) - 1),
         st.integers(5_000, 200_000),
     ),
 )
-"""Text before it is put into XML; escaping (or not) is decided by :func:`as_xml`."""
+"""Text before it is put into XML; escaping (or not) is decided by :func:`as_xml`.
+
+Huge fields are drawn as a marker that :attr:`Served.body` expands: hypothesis keeps every
+value it draws while a test runs, and a thousand documents of megabytes each would cost
+the test process gigabytes."""
 
 markup = st.sampled_from(
     [
@@ -200,16 +214,15 @@ def xml_document(draw: st.DrawFn) -> str:
     return prolog + body
 
 
-def _break(doc: bytes, draw: st.DrawFn) -> bytes:
+def _break(doc: bytes, how: str, where: float, junk: bytes) -> bytes:
     """Make well-formed XML not so, now and then."""
-    how = draw(st.sampled_from(["keep"] * 6 + ["truncate", "unclose", "garbage", "swap"]))
+    at = int(where * len(doc))
     if how == "truncate":
-        return doc[: draw(st.integers(0, max(0, len(doc) - 1)))]
+        return doc[:at]
     if how == "unclose":
         return doc.replace(b"</item>", b"", 1).replace(b"</entry>", b"", 1)
     if how == "garbage":
-        at = draw(st.integers(0, len(doc)))
-        return doc[:at] + draw(st.binary(min_size=1, max_size=40)) + doc[at:]
+        return doc[:at] + junk + doc[at:]
     if how == "swap":
         return doc.replace(b"</title>", b"</titel>", 1)
     return doc
@@ -217,12 +230,22 @@ def _break(doc: bytes, draw: st.DrawFn) -> bytes:
 
 @dataclass(frozen=True)
 class Served:
-    """One response at the feed's URL."""
+    """One response at the feed's URL: a recipe, its body built on demand."""
 
-    body: bytes
+    text: str
+    """The document, huge fields as markers; or the body as latin-1 when ``encoding`` is None."""
+    encoding: str | None
     content_type: str
     status: int = 200
     headers: tuple[tuple[str, str], ...] = ()
+    damage: tuple[str, float, bytes] = ("keep", 0.0, b"")
+
+    @property
+    def body(self) -> bytes:
+        if self.encoding is None:
+            return self.text.encode("latin-1")
+        errors = "surrogatepass" if self.encoding == "utf-16" else "replace"
+        return _break(_expand(self.text).encode(self.encoding, errors), *self.damage)
 
     def __str__(self) -> str:
         return (f"HTTP {self.status} {self.content_type!r} {dict(self.headers)}, "
@@ -257,7 +280,8 @@ def feed_documents(draw: st.DrawFn) -> Served:
     status = draw(st.sampled_from([200] * 12 + [301, 302, 304, 404, 429, 500, 503]))
     headers = tuple(draw(odd_headers)) if draw(st.integers(0, 4)) == 0 or status != 200 else ()
     if draw(st.integers(0, 9)) == 0:
-        return Served(draw(st.binary(max_size=2_000)), content_type, status, headers)
+        raw = draw(st.binary(max_size=2_000)).decode("latin-1")
+        return Served(raw, None, content_type, status, headers)
     text = draw(xml_document())
     encoding = draw(st.sampled_from(["utf-8"] * 6 + ["utf-16", "latin-1", "cp1251", "utf-8-sig"]))
     declared = draw(st.sampled_from([None] * 5 + ["utf-8", "utf-16", "iso-8859-1", "windows-1251",
@@ -265,5 +289,9 @@ def feed_documents(draw: st.DrawFn) -> Served:
     if declared is not None:
         text = text.replace('encoding="UTF-8"', f'encoding="{declared}"').replace(
             'encoding="utf-8"', f'encoding="{declared}"')
-    body = text.encode(encoding, errors="replace" if encoding != "utf-16" else "surrogatepass")
-    return Served(_break(body, draw), content_type, status, headers)
+    damage = (
+        draw(st.sampled_from(["keep"] * 6 + ["truncate", "unclose", "garbage", "swap"])),
+        draw(st.floats(0, 1)),
+        draw(st.binary(min_size=1, max_size=40)),
+    )
+    return Served(text, encoding, content_type, status, headers, damage)
