@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import sqlite3
+import time
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
@@ -21,6 +23,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     DateTime,
+    Double,
     ForeignKey,
     Integer,
     String,
@@ -257,7 +260,7 @@ class AlertRow(Base):
     article_id: Mapped[int] = mapped_column(ForeignKey("articles.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     item_ids: Mapped[list[str]] = mapped_column(CleanJSON)
-    top_score: Mapped[float] = mapped_column(default=0.0)
+    top_score: Mapped[float] = mapped_column(Double, default=0.0)
     payload: Mapped[dict[str, Any]] = mapped_column(CleanJSON)
     fingerprint: Mapped[str | None] = mapped_column(String(16))
     """SimHash of the story's text (hex), to recognise a near-copy from another outlet."""
@@ -434,14 +437,32 @@ def _sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
     # Let SQLAlchemy, not the driver, say when a transaction begins (see _sqlite_begin).
     dbapi_conn.isolation_level = None
     cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA busy_timeout=5000")
+    _sqlite_wal(cur)
     # In WAL mode NORMAL syncs at checkpoints, not at every commit: a crash of the bot
     # loses nothing, a power cut at most the last commits (which are then fetched and
     # recorded again). FULL made a thousand feeds' health updates wait on the disk.
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA busy_timeout=5000")
     cur.close()
+
+
+def _sqlite_wal(cur: Any) -> None:
+    """Put the file in WAL mode (it stays so), waiting out another process doing the same.
+
+    Two processes opening a fresh database at once (`run` and `scan --once`, two instances)
+    both want its lock to switch; SQLite refuses one at once instead of calling the busy
+    handler, so that one asks again shortly.
+    """
+    for attempt in range(50):
+        try:
+            if cur.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                cur.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == 49:
+                raise
+            time.sleep(0.1)
 
 
 def _sqlite_begin(conn: Any) -> None:
