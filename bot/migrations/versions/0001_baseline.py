@@ -93,7 +93,7 @@ def upgrade() -> None:
         sa.Column("article_id", sa.Integer(), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("item_ids", sa.JSON(), nullable=False),
-        sa.Column("top_score", sa.Float(), nullable=False),
+        sa.Column("top_score", sa.Double(), nullable=False),
         sa.Column("payload", sa.JSON(), nullable=False),
         sa.Column("fingerprint", sa.String(16)),
         sa.ForeignKeyConstraint(["article_id"], ["articles.id"]),
