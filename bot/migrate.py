@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -32,6 +33,9 @@ log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).parent / "migrations"
 MIGRATE_LOCK = advisory_key("newsbot:migrate")
 """Held by the transaction that migrates a PostgreSQL database."""
+_IN_PROCESS = threading.Lock()
+"""Alembic's ``op`` and ``context`` are module globals: one migration per process at a time
+(taken before the database lock, always in that order)."""
 BASELINE_TABLES = ("feeds", "websub", "articles", "alerts", "deliveries", "subscriptions")
 
 
@@ -159,7 +163,7 @@ def migrating(engine: Engine) -> Iterator[Connection]:
 
 def upgrade(engine: Engine) -> SchemaState:
     """Bring the database to this version's schema; returns where it stood before."""
-    with migrating(engine) as conn:
+    with _IN_PROCESS, migrating(engine) as conn:
         before = schema_state(conn)
         if before.up_to_date:
             return before
@@ -186,5 +190,5 @@ def upgrade(engine: Engine) -> SchemaState:
 def downgrade(engine: Engine, revision: str) -> None:
     """Undo migrations down to ``revision`` (``base``: no tables). For tests and operators
     who roll back a version; rows in what is dropped are lost."""
-    with migrating(engine) as conn:
+    with _IN_PROCESS, migrating(engine) as conn:
         command.downgrade(alembic_config(conn), revision)
