@@ -2,8 +2,8 @@
 
 An article's "seen" mark, its alert and one delivery row per target are written in one
 transaction, so a crash can never leave an alert that nobody will deliver, and a restart never
-alerts an article twice. SQLite by default; PostgreSQL (psycopg 3) by URL runs the same code. The schema is made and
-changed by Alembic migrations (``bot/migrate.py``, ``bot/migrations/``).
+alerts an article twice. SQLite by default; PostgreSQL (psycopg 3) by URL runs the same
+code. The schema is made and changed by Alembic migrations (``bot/migrate.py``).
 """
 
 from __future__ import annotations
@@ -76,8 +76,8 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 def clean_text(value: str) -> str:
-    """``value`` without NUL (PostgreSQL text cannot hold it) and without lone surrogates
-    (which no database can encode as UTF-8; feedparser lets ``&#xD800;`` through)."""
+    """``value`` without NUL (PostgreSQL text cannot hold it) and with any lone surrogate
+    (which no database driver can encode as UTF-8) replaced by ``?``."""
     if "\x00" in value:
         value = value.replace("\x00", "")
     if not value.isascii():
