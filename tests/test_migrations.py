@@ -237,7 +237,7 @@ def test_db_current_and_upgrade_from_the_command_line(tmp_path: Path) -> None:
 
     def db(*args: str) -> tuple[int, str]:
         result = runner.invoke(app, ["db", *args, *config], env=env)
-        return result.exit_code, result.output
+        return result.exit_code, result.stdout
 
     code, out = db("current")
     assert code == 1 and "no database" in out
@@ -268,7 +268,7 @@ def test_the_command_line_says_when_the_database_cannot_be_reached(
         env={"NEWSBOT_DATABASE_URL": f"postgresql://newsbot:s3cret@127.0.0.1:{closed_port}/x"},
     )
     assert result.exit_code == 2
-    assert "cannot reach the database" in result.output
+    assert "cannot reach the database" in result.stderr
     assert "s3cret" not in result.output
 
 
