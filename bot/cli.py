@@ -28,6 +28,11 @@ bench_app = typer.Typer(
     help="Benchmarks: print throughput, latency and memory (never run as timed tests)."
 )
 app.add_typer(bench_app, name="bench")
+db_app = typer.Typer(
+    help="The database schema: migrate it before a rollout, or see where it stands.",
+    no_args_is_help=True,
+)
+app.add_typer(db_app, name="db")
 
 ConfigOpt = Annotated[
     Path, typer.Option("--config", "-c", help="Bot configuration file.", show_default=True)
@@ -92,13 +97,14 @@ def _make_bot(config: Path, console: bool = True) -> Any:
 
     from bot.app import NewsBot
     from bot.chat import build_adapters
+    from bot.migrate import MigrationError
 
     settings = _settings(config)
     try:
         bot = NewsBot(settings, {}, config_path=config)
         for adapter in build_adapters(settings, os.environ, bot.commands, console=console).values():
             bot.add_adapter(adapter)
-    except (ConfigError, ValueError) as exc:
+    except (ConfigError, ValueError, MigrationError) as exc:
         raise _fail(exc) from exc
     return bot
 
@@ -576,6 +582,69 @@ def backup(
     except BackupError as exc:
         raise _fail(exc) from exc
     sys.stderr.write(f"backup: {dest} ({size / 1e6:.1f} MB)\n")
+
+
+def _database(config: Path) -> Any:
+    """The configured database's engine, or a clean exit if it cannot be reached."""
+    from sqlalchemy.exc import OperationalError
+
+    from bot.store import make_engine
+
+    engine = make_engine(_settings(config).database_url)
+    try:
+        with engine.connect():
+            pass
+    except OperationalError as exc:
+        engine.dispose()
+        raise _fail(ValueError(f"cannot reach the database: {exc.orig}")) from exc
+    return engine
+
+
+@db_app.command("upgrade")
+def db_upgrade(config: ConfigOpt = DEFAULT_CONFIG) -> None:
+    """Bring the database (NEWSBOT_DATABASE_URL) to this version's schema.
+
+    `newsbot run` does the same at start; run this first to migrate before a rollout.
+    """
+    from bot.migrate import MigrationError, upgrade
+
+    engine = _database(config)
+    try:
+        before = upgrade(engine)
+    except MigrationError as exc:
+        raise _fail(exc) from exc
+    finally:
+        engine.dispose()
+    if before.up_to_date:
+        message = f"already at {before.head} (head)"
+    elif before.legacy:
+        message = f"made before migrations: adopted as {before.head}, every row kept"
+    elif before.revision is None:
+        message = f"schema created ({before.head})"
+    else:
+        message = f"migrated from {before.revision} to {before.head}"
+    sys.stdout.write(f"database: {message}\n")
+
+
+@db_app.command("current")
+def db_current(config: ConfigOpt = DEFAULT_CONFIG) -> None:
+    """Print the database's migration; exit 1 unless it is this version's head."""
+    from bot.migrate import current, head
+
+    url = _settings(config).database_url
+    if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+        path = Path(url.removeprefix("sqlite:///"))
+        if not path.exists():
+            sys.stdout.write(f"none: no database at {path} yet (head {head()})\n")
+            raise typer.Exit(1)
+    engine = _database(config)
+    try:
+        state = current(engine)
+    finally:
+        engine.dispose()
+    sys.stdout.write(state.describe() + "\n")
+    if not state.up_to_date:
+        raise typer.Exit(1)
 
 
 def main() -> None:

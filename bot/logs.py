@@ -154,7 +154,7 @@ def _clean_values(value: Any) -> Any:
     return _clean(repr(value))
 
 
-QUIET_LOGGERS = ("httpx", "httpcore", "apscheduler", "spacy")
+QUIET_LOGGERS = ("httpx", "httpcore", "apscheduler", "spacy", "alembic")
 
 
 def log_format(env: dict[str, str] | None = None) -> str:

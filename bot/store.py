@@ -2,12 +2,16 @@
 
 An article's "seen" mark, its alert and one delivery row per target are written in one
 transaction, so a crash can never leave an alert that nobody will deliver, and a restart never
-alerts an article twice. SQLite by default; any SQLAlchemy URL (PostgreSQL) works the same.
+alerts an article twice. SQLite by default; PostgreSQL (psycopg 3) by URL runs the same
+code. The schema is made and changed by Alembic migrations (``bot/migrate.py``).
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import sqlite3
+import time
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
@@ -19,6 +23,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     DateTime,
+    Double,
     ForeignKey,
     Integer,
     String,
@@ -27,12 +32,12 @@ from sqlalchemy import (
     create_engine,
     event,
     insert,
-    inspect,
     or_,
     select,
+    text,
     update,
 )
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Dialect, Engine, make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
 from sqlalchemy.pool import StaticPool
@@ -62,6 +67,133 @@ class UTCDateTime(TypeDecorator[datetime]):
         return None if value is None else value.replace(tzinfo=UTC)
 
 
+# --- what a column may hold -----------------------------------------------------------------
+# PostgreSQL enforces VARCHAR lengths, refuses NUL in text and cannot index a value of more
+# than about 2,700 bytes; SQLite does none of that. Every string column that can hold a value
+# from outside (a feed, a chat platform) has one of these types, which fit the value on the way
+# in, in writes and in comparisons alike, so a write never fails on one backend only and a
+# comparison finds what a write stored.
+
+
+def clean_text(value: str) -> str:
+    """``value`` without NUL (PostgreSQL text cannot hold it) and with any lone surrogate
+    (which no database driver can encode as UTF-8) replaced by ``?``."""
+    if "\x00" in value:
+        value = value.replace("\x00", "")
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            value = value.encode("utf-8", "replace").decode("utf-8")
+    return value
+
+
+def _cut_bytes(value: str, max_bytes: int) -> str:
+    return value.encode("utf-8")[:max_bytes].decode("utf-8", "ignore")
+
+
+class KeyString(TypeDecorator[str]):
+    """An identity (a guid, a URL, a channel id): kept whole when it fits, else its start and
+    a hash of the whole, so two long values still differ and the same one always compares
+    equal. ``max_bytes`` keeps an indexed value under PostgreSQL's index row limit."""
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, length: int, max_bytes: int | None = None) -> None:
+        super().__init__(length)
+        self.length = length
+        self.max_bytes = max_bytes
+
+    def stored(self, value: str) -> str:
+        """The value as this column stores (and compares) it."""
+        value = clean_text(value)
+        too_long = len(value) > self.length
+        if not too_long and self.max_bytes is not None and len(value) * 4 > self.max_bytes:
+            too_long = len(value.encode("utf-8")) > self.max_bytes
+        if not too_long:
+            return value
+        tail = "#" + hashlib.sha256(value.encode("utf-8")).hexdigest()[:16]
+        head = value[: self.length - len(tail)]
+        if self.max_bytes is not None:
+            head = _cut_bytes(head, self.max_bytes - len(tail))
+        return head + tail
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        return None if value is None else self.stored(value)
+
+
+class ShownString(TypeDecorator[str]):
+    """Text for people (a feed's name, a language tag): an over-long one is cut, ending in …."""
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, length: int) -> None:
+        super().__init__(length)
+        self.length = length
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        if value is None:
+            return None
+        value = clean_text(value)
+        return value if len(value) <= self.length else value[: self.length - 1] + "…"
+
+
+class WholeString(TypeDecorator[str]):
+    """A value only useful whole (an ETag, a redirect target, a message id): one that does
+    not fit is not stored (NULL), as if the server had not sent it."""
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, length: int) -> None:
+        super().__init__(length)
+        self.length = length
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        if value is None or len(value) > self.length or clean_text(value) != value:
+            return None
+        return value
+
+
+class CleanText(TypeDecorator[str]):
+    """Unbounded text (a title, an error message), cleaned of what PostgreSQL refuses."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        return None if value is None else clean_text(value)
+
+
+def _clean_json(value: Any) -> Any:
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, dict):
+        return {_clean_json(k): _clean_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean_json(v) for v in value]
+    return value
+
+
+class CleanJSON(TypeDecorator[Any]):
+    """JSON whose strings are cleaned like :class:`CleanText` (an alert quotes feed text)."""
+
+    impl = JSON
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        return _clean_json(value)
+
+
+# Index budgets (UTF-8 bytes): PostgreSQL refuses an index row over 2,704 bytes, and the
+# (source_id, guid) pair shares one row of uq_article_source_guid.
+SOURCE_ID = KeyString(2048, max_bytes=1000)
+GUID = KeyString(2048, max_bytes=1500)
+URL_KEY = KeyString(2048, max_bytes=2000)
+
+
 class Base(DeclarativeBase):
     pass
 
@@ -69,17 +201,17 @@ class Base(DeclarativeBase):
 class FeedRow(Base):
     __tablename__ = "feeds"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    url: Mapped[str] = mapped_column(String(2048), unique=True)
+    url: Mapped[str] = mapped_column(URL_KEY, unique=True)
     """The URL as configured; the key that ties this row to config/newsbot.yaml."""
-    current_url: Mapped[str | None] = mapped_column(String(2048))
+    current_url: Mapped[str | None] = mapped_column(WholeString(2048))
     """Where the feed lives now, after a permanent redirect."""
-    name: Mapped[str | None] = mapped_column(String(512))
-    etag: Mapped[str | None] = mapped_column(String(1024))
-    last_modified: Mapped[str | None] = mapped_column(String(256))
+    name: Mapped[str | None] = mapped_column(ShownString(512))
+    etag: Mapped[str | None] = mapped_column(WholeString(1024))
+    last_modified: Mapped[str | None] = mapped_column(WholeString(256))
     first_poll_done: Mapped[bool] = mapped_column(Boolean, default=False)
     last_polled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error: Mapped[str | None] = mapped_column(CleanText)
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
     items_seen: Mapped[int] = mapped_column(Integer, default=0)
     next_poll_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -93,28 +225,28 @@ class WebSubRow(Base):
 
     __tablename__ = "websub"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    feed_url: Mapped[str] = mapped_column(String(2048), unique=True)
-    hub: Mapped[str] = mapped_column(String(2048))
-    topic: Mapped[str] = mapped_column(String(2048))
+    feed_url: Mapped[str] = mapped_column(URL_KEY, unique=True)
+    hub: Mapped[str] = mapped_column(KeyString(2048))
+    topic: Mapped[str] = mapped_column(KeyString(2048))
     secret: Mapped[str] = mapped_column(String(128))
     """Ours, random per subscription: the hub signs every push with it."""
     state: Mapped[str] = mapped_column(String(16), default="requested")
     """requested -> active (the hub verified) | failed."""
     requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error: Mapped[str | None] = mapped_column(CleanText)
 
 
 class ArticleRow(Base):
     __tablename__ = "articles"
     __table_args__ = (UniqueConstraint("source_id", "guid", name="uq_article_source_guid"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    source_id: Mapped[str] = mapped_column(String(2048))
-    guid: Mapped[str] = mapped_column(String(2048))
-    url: Mapped[str | None] = mapped_column(String(2048), index=True)
+    source_id: Mapped[str] = mapped_column(SOURCE_ID)
+    guid: Mapped[str] = mapped_column(GUID)
+    url: Mapped[str | None] = mapped_column(URL_KEY, index=True)
     content_hash: Mapped[str] = mapped_column(String(64), index=True)
-    title: Mapped[str] = mapped_column(Text)
-    language: Mapped[str | None] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(CleanText)
+    language: Mapped[str | None] = mapped_column(ShownString(16))
     published: Mapped[datetime | None] = mapped_column(UTCDateTime)
     seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     alerted: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -127,9 +259,9 @@ class AlertRow(Base):
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     article_id: Mapped[int] = mapped_column(ForeignKey("articles.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
-    item_ids: Mapped[list[str]] = mapped_column(JSON)
-    top_score: Mapped[float] = mapped_column(default=0.0)
-    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    item_ids: Mapped[list[str]] = mapped_column(CleanJSON)
+    top_score: Mapped[float] = mapped_column(Double, default=0.0)
+    payload: Mapped[dict[str, Any]] = mapped_column(CleanJSON)
     fingerprint: Mapped[str | None] = mapped_column(String(16))
     """SimHash of the story's text (hex), to recognise a near-copy from another outlet."""
 
@@ -142,15 +274,15 @@ class DeliveryRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     alert_id: Mapped[str] = mapped_column(ForeignKey("alerts.id"), index=True)
     platform: Mapped[str] = mapped_column(String(32))
-    channel: Mapped[str] = mapped_column(String(256))
+    channel: Mapped[str] = mapped_column(KeyString(256))
     status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
     """pending -> sending -> sent | failed."""
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error: Mapped[str | None] = mapped_column(CleanText)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    external_id: Mapped[str | None] = mapped_column(String(256))
+    external_id: Mapped[str | None] = mapped_column(WholeString(256))
     kind: Mapped[str | None] = mapped_column(String(16), default="post")
     """post: send the alert; update: edit the message ``external_id`` (a story gained a
     source). Same claim, retry and failure rules either way."""
@@ -175,10 +307,10 @@ class SubscriptionRow(Base):
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     platform: Mapped[str] = mapped_column(String(32))
-    channel: Mapped[str] = mapped_column(String(256))
-    item_id: Mapped[str] = mapped_column(String(128))
+    channel: Mapped[str] = mapped_column(KeyString(256))
+    item_id: Mapped[str] = mapped_column(KeyString(128))
     """A watch item id, or ``all``."""
-    created_by: Mapped[str | None] = mapped_column(String(256))
+    created_by: Mapped[str | None] = mapped_column(ShownString(256))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -305,14 +437,32 @@ def _sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
     # Let SQLAlchemy, not the driver, say when a transaction begins (see _sqlite_begin).
     dbapi_conn.isolation_level = None
     cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA busy_timeout=5000")
+    _sqlite_wal(cur)
     # In WAL mode NORMAL syncs at checkpoints, not at every commit: a crash of the bot
     # loses nothing, a power cut at most the last commits (which are then fetched and
     # recorded again). FULL made a thousand feeds' health updates wait on the disk.
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA busy_timeout=5000")
     cur.close()
+
+
+def _sqlite_wal(cur: Any) -> None:
+    """Put the file in WAL mode (it stays so), waiting out another process doing the same.
+
+    Two processes opening a fresh database at once (`run` and `scan --once`, two instances)
+    both want its lock to switch; SQLite refuses one at once instead of calling the busy
+    handler, so that one asks again shortly.
+    """
+    for attempt in range(50):
+        try:
+            if cur.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                cur.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == 49:
+                raise
+            time.sleep(0.1)
 
 
 def _sqlite_begin(conn: Any) -> None:
@@ -321,7 +471,17 @@ def _sqlite_begin(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def database_url(url: str) -> str:
+    """``postgres://`` and ``postgresql://`` mean psycopg 3, the PostgreSQL driver newsbot
+    ships (SQLAlchemy alone would look for psycopg2)."""
+    for scheme in ("postgres://", "postgresql://"):
+        if url.startswith(scheme):
+            return "postgresql+psycopg://" + url.removeprefix(scheme)
+    return url
+
+
 def make_engine(url: str) -> Engine:
+    url = database_url(url)
     in_memory = url in ("sqlite://", "sqlite:///:memory:")
     if url.startswith("sqlite:///") and not in_memory:
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
@@ -331,6 +491,24 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(
             url, poolclass=StaticPool, connect_args={"check_same_thread": False}
         )
+    elif url.startswith("postgresql"):
+        # Pre-ping: a connection the server or a proxy closed while idle is replaced instead
+        # of failing the next poll. The pool covers the worker threads that use the store at
+        # once; the URL may set connect_timeout and application_name itself.
+        query = make_url(url).query
+        connect_args: dict[str, Any] = {}
+        if "connect_timeout" not in query:
+            connect_args["connect_timeout"] = 10
+        if "application_name" not in query:
+            connect_args["application_name"] = "newsbot"
+        engine = create_engine(
+            url,
+            pool_pre_ping=True,
+            pool_size=5,
+            max_overflow=10,
+            pool_recycle=1800,
+            connect_args=connect_args,
+        )
     else:
         engine = create_engine(url)
     if engine.dialect.name == "sqlite":
@@ -339,39 +517,40 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
-def add_missing_columns(engine: Engine) -> list[str]:
-    """Add columns a newer version declares to tables an older one created.
+def advisory_key(name: str) -> int:
+    """A PostgreSQL advisory lock key (a signed 64-bit number) derived from a name, so each
+    of newsbot's locks has its own key without a registry of numbers."""
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
 
-    Only nullable, additive columns are ever added this way, so an upgraded bot keeps its
-    database (what was seen, queued and alerted) instead of asking for a manual migration.
-    """
-    added: list[str] = []
-    with engine.begin() as conn:
-        inspector = inspect(conn)
-        for table in Base.metadata.sorted_tables:
-            if not inspector.has_table(table.name):
-                continue
-            present = {c["name"] for c in inspector.get_columns(table.name)}
-            for column in table.columns:
-                if column.name in present:
-                    continue
-                kind = column.type.compile(dialect=engine.dialect)
-                conn.exec_driver_sql(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}')
-                added.append(f"{table.name}.{column.name}")
-    return added
+
+RECORD_LOCK = advisory_key("newsbot:record")
+"""Held (per transaction) by every check-then-insert of articles on PostgreSQL."""
 
 
 class Store:
     """All database access. Methods are synchronous; async callers run them in an executor."""
 
     def __init__(self, url: str) -> None:
+        from bot.migrate import upgrade  # bot.migrate reads this module's models
+
         self.engine = make_engine(url)
-        Base.metadata.create_all(self.engine)
-        add_missing_columns(self.engine)
+        upgrade(self.engine)
         self._session = sessionmaker(self.engine, expire_on_commit=False)
+        self._postgres = self.engine.dialect.name == "postgresql"
 
     def close(self) -> None:
         self.engine.dispose()
+
+    def _serialise(self, s: Any) -> None:
+        """Make a check-then-insert atomic across processes: first thing in its transaction.
+
+        SQLite's BEGIN IMMEDIATE already lets one writer in at a time. PostgreSQL (READ
+        COMMITTED) would let two instances both find a story unseen and both alert it
+        (copies of one story under different guids get past the unique index), so there
+        these transactions take turns on a transaction-level advisory lock. Each is short.
+        """
+        if self._postgres:
+            s.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": RECORD_LOCK})
 
     # -- articles ------------------------------------------------------------------------
 
@@ -425,13 +604,15 @@ class Store:
                 )
         fresh: list[Article] = []
         for a in articles:
-            if (a.source_id, a.guid) in guids or a.content_hash in hashes or (a.url and a.url in urls):
+            # Compared as stored: an over-long guid or URL is kept shortened (KeyString).
+            guid, url = (a.source_id, GUID.stored(a.guid)), a.url and URL_KEY.stored(a.url)
+            if guid in guids or a.content_hash in hashes or (url and url in urls):
                 continue
             fresh.append(a)
-            guids.add((a.source_id, a.guid))
+            guids.add(guid)
             hashes.add(a.content_hash)
-            if a.url:
-                urls.add(a.url)
+            if url:
+                urls.add(url)
         return fresh
 
     def record(
@@ -463,6 +644,7 @@ class Store:
         fingerprint: str | None,
     ) -> bool:
         with self._session.begin() as s:
+            self._serialise(s)
             if s.scalar(select(ArticleRow.id).where(self._seen_clause(article)).limit(1)):
                 return False
             language = alert.language if alert else article.language
@@ -499,6 +681,7 @@ class Store:
         for attempt in range(3):
             try:
                 with self._session.begin() as s:
+                    self._serialise(s)
                     trust = filtered and attempt == 0
                     fresh = articles if trust else self.filter_new(articles, session=s)
                     if fresh:  # a core INSERT: the ORM's unit of work costs more than the row
@@ -532,6 +715,7 @@ class Store:
         """
         try:
             with self._session.begin() as s:
+                self._serialise(s)
                 if s.scalar(select(ArticleRow.id).where(self._seen_clause(article)).limit(1)):
                     return None
                 alert_row = s.get(AlertRow, alert_id)

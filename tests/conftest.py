@@ -1,8 +1,10 @@
-"""Fixtures shared by every test: a local publisher on 127.0.0.1, and a port nobody answers."""
+"""Fixtures shared by every test: a local publisher on 127.0.0.1, a port nobody answers, and
+the store's database on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -18,3 +20,24 @@ def feed_server() -> Iterator[FeedServer]:
 @pytest.fixture
 def closed_port() -> int:
     return free_port()
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A fresh PostgreSQL database (skipped where no server answers; see tests/pg.py)."""
+    from tests.pg import fresh_database
+
+    with fresh_database() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The store's database on each backend: a SQLite file, and a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path}/db/newsbot.db"
+        return
+    from tests.pg import fresh_database
+
+    with fresh_database() as url:
+        yield url

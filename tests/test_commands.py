@@ -50,8 +50,8 @@ def test_time_spans() -> None:
         parse_since("yesterday")
 
 
-def test_brief_lists_recent_alerts_for_the_item(tmp_path: Path, watchlist) -> None:  # type: ignore[no-untyped-def]
-    store = Store(f"sqlite:///{tmp_path}/b.db")
+def test_brief_lists_recent_alerts_for_the_item(db_url: str, watchlist) -> None:  # type: ignore[no-untyped-def]
+    store = Store(db_url)
     for i, item in enumerate(["kursk", "russia"]):
         a = Article("files:seeds", "seed file", f"{i}.txt", f"Headline about {item}", f"Text {i}")
         m = Match(item, item.title(), "entity", 1, 2.0, (item,))
@@ -70,10 +70,10 @@ def _caller() -> Caller:
     return Caller("slack", "C1", "U1", channel_name="#news", dm_channel="U1")
 
 
-def test_subscribe_names_the_channel_and_the_alerts_follow(tmp_path: Path, watchlist) -> None:  # type: ignore[no-untyped-def]
+def test_subscribe_names_the_channel_and_the_alerts_follow(db_url: str, watchlist) -> None:  # type: ignore[no-untyped-def]
     from bot.models import Target
 
-    store = Store(f"sqlite:///{tmp_path}/s.db")
+    store = Store(db_url)
     reply = subscribe(store, watchlist, _caller(), "Kursk")
     assert reply.ok and "#news" in reply.text and "kursk" in reply.text
     assert store.subscribed_targets(["kursk"]) == [Target("slack", "C1")]
@@ -87,10 +87,10 @@ def test_subscribe_names_the_channel_and_the_alerts_follow(tmp_path: Path, watch
     store.close()
 
 
-def test_dm_subscriptions_go_to_the_callers_dm_target(tmp_path: Path, watchlist) -> None:  # type: ignore[no-untyped-def]
+def test_dm_subscriptions_go_to_the_callers_dm_target(db_url: str, watchlist) -> None:  # type: ignore[no-untyped-def]
     from bot.models import Target
 
-    store = Store(f"sqlite:///{tmp_path}/s.db")
+    store = Store(db_url)
     subscribe(store, watchlist, _caller(), "north-korea", dm=True)
     assert store.subscribed_targets(["north-korea"]) == [Target("slack", "U1")]
     listing = subscriptions(store, watchlist, _caller())
@@ -101,10 +101,10 @@ def test_dm_subscriptions_go_to_the_callers_dm_target(tmp_path: Path, watchlist)
     store.close()
 
 
-def test_unknown_items_get_close_matches_through_the_text_interface(tmp_path: Path, watchlist) -> None:  # type: ignore[no-untyped-def]
+def test_unknown_items_get_close_matches_through_the_text_interface(db_url: str, watchlist) -> None:  # type: ignore[no-untyped-def]
     import asyncio
 
-    store = Store(f"sqlite:///{tmp_path}/s.db")
+    store = Store(db_url)
     cmds = Commands(store, lambda: watchlist)
     reply = asyncio.run(cmds.run_text("/subscribe", "kursc", _caller()))
     assert isinstance(reply, Reply) and not reply.ok
@@ -133,8 +133,8 @@ def test_autocomplete_prefers_prefix_matches(watchlist) -> None:  # type: ignore
     assert [i for i, _ in item_choices(watchlist, "")][: len(watchlist.ids())] == list(watchlist.ids())
 
 
-def test_feeds_overview_puts_failing_feeds_first_in_words(tmp_path: Path) -> None:
-    store = Store(f"sqlite:///{tmp_path}/f.db")
+def test_feeds_overview_puts_failing_feeds_first_in_words(db_url: str) -> None:
+    store = Store(db_url)
     now = utcnow()
     store.update_feed(
         "https://a.example/rss", name="Wire A", last_success_at=now - timedelta(hours=2),

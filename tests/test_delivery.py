@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
@@ -34,8 +33,8 @@ class Flaky(ChatAdapter):
 
 
 @pytest.fixture()
-def store(tmp_path: Path) -> Store:
-    s = Store(f"sqlite:///{tmp_path}/t.db")
+def store(db_url: str) -> Store:
+    s = Store(db_url)
     yield s
     s.close()
 

@@ -91,3 +91,19 @@ def test_dockerfile_install_steps_give_a_working_newsbot(tmp_path: Path) -> None
         timeout=60,
     )
     assert str(env_dir) in where.stdout, where.stdout + where.stderr
+    # The migrations ship in the package: the installed newsbot creates its schema.
+    db = subprocess.run(
+        [str(newsbot), "db", "upgrade", "--config", str(tmp_path / "absent.yaml")],
+        cwd=tmp_path,
+        env={**env, "NEWSBOT_DATABASE_URL": f"sqlite:///{tmp_path}/data/newsbot.db"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert db.stdout == "database: schema created (0001_baseline)\n", db.stdout + db.stderr
+    template = subprocess.run(
+        [str(bindir / "python"), "-c",
+         "import bot.migrate as m; print((m.MIGRATIONS / 'script.py.mako').is_file())"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60,
+    )
+    assert template.stdout.strip() == "True", template.stderr

@@ -12,7 +12,6 @@ import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -80,8 +79,8 @@ class Channel(ChatAdapter):
 
 
 @pytest.fixture()
-def store(tmp_path: Path) -> Store:
-    s = Store(f"sqlite:///{tmp_path}/outbox.db")
+def store(db_url: str) -> Store:
+    s = Store(db_url)
     yield s
     s.close()
 

@@ -13,8 +13,8 @@ from bot.store import Store, utcnow
 
 
 @pytest.fixture()
-def store(tmp_path: Path) -> Store:
-    s = Store(f"sqlite:///{tmp_path}/db/newsbot.db")
+def store(db_url: str) -> Store:
+    s = Store(db_url)
     yield s
     s.close()
 
@@ -161,11 +161,11 @@ def test_an_in_memory_store_is_one_database_for_every_thread() -> None:
     s.close()
 
 
-def test_two_processes_recording_the_same_story_alert_it_once(tmp_path: Path) -> None:
+def test_two_processes_recording_the_same_story_alert_it_once(db_url: str) -> None:
     """`newsbot run` and `newsbot scan --once` may share the file: one of them wins."""
     import threading
 
-    url = f"sqlite:///{tmp_path}/shared.db"
+    url = db_url
     stores = [Store(url) for _ in range(4)]
     # The same story under four guids (four feeds): only content and URL tie them together.
     copies = [article(guid=f"urn:feed{i}:1") for i in range(4)]
@@ -188,11 +188,13 @@ def test_two_processes_recording_the_same_story_alert_it_once(tmp_path: Path) ->
         s.close()
 
 
-def test_recording_a_prefiltered_batch_survives_a_writer_that_got_there_first(tmp_path: Path) -> None:
+def test_recording_a_prefiltered_batch_survives_a_writer_that_got_there_first(
+    db_url: str,
+) -> None:
     """``record_seen(filtered=True)`` skips the second lookup; if another process recorded
     one of the articles in between, the unique guid refuses the batch and it is filtered."""
 
-    url = f"sqlite:///{tmp_path}/race.db"
+    url = db_url
     mine, theirs = Store(url), Store(url)
     batch = [Article("feed:x", "X", f"g{i}", f"Title {i}", f"Body {i}") for i in range(5)]
     fresh = mine.filter_new(batch)
@@ -201,3 +203,126 @@ def test_recording_a_prefiltered_batch_survives_a_writer_that_got_there_first(tm
     assert mine.filter_new(batch) == []
     mine.close()
     theirs.close()
+
+
+# --- values from outside, as PostgreSQL takes them -----------------------------------------
+
+
+def test_over_long_values_from_a_feed_and_a_chat_are_stored_and_still_deduplicated(
+    store: Store,
+) -> None:
+    """PostgreSQL refuses a value longer than its VARCHAR, or an index entry over ~2.7 kB;
+    SQLite takes anything. Neither may refuse what a feed or a chat platform sends."""
+    korean = "북한군 쿠르스크 파병 관련 속보 " * 200  # 3,600 characters, ~9.6 kB in UTF-8
+    long_url = "https://wire.example.org/world/story?" + "&".join(
+        f"utm_param{i}=campaign-value-{i}" for i in range(300)
+    )
+    first = article(guid=korean + "1", url=long_url, title="Kursk: " + korean[:300],
+                    language="ko-KR-x-" + "wire" * 40)
+    # Same 3,600-character start, another ending: a different item, not a duplicate.
+    second = article(guid=korean + "2", url=long_url + "&page=2", text="Another dispatch.")
+    assert store.record(first, alert_for(first), [Target("slack", "C" * 400)])
+    assert store.filter_new([first, second]) == [second]
+    assert store.record_seen([second], filtered=True) == 1
+    assert store.filter_new([first, second]) == []  # the next poll of the feed: nothing new
+    assert not store.record(first, alert_for(first, "again"))
+    assert store.is_seen(first) and store.is_seen(second)
+
+    feed = "https://wire.example.org/rss"
+    store.update_feed(
+        feed,
+        name="Wire Example — " + "all the news " * 100,
+        etag='"' + "e" * 2000 + '"',
+        last_modified="Tue, 05 Nov 2024 14:03:00 GMT" + " " * 300,
+        current_url="https://wire.example.org/moved?" + "x" * 3000,
+        last_error="HTTP 500: " + "<html>" * 2000,
+    )
+    state = store.feed_state(feed)
+    assert state is not None
+    assert state.name is not None and len(state.name) <= 512 and state.name.endswith("…")
+    assert state.name.startswith("Wire Example — all the news")
+    # A cut validator or address would be wrong; without one the next poll is a plain GET.
+    assert (state.etag, state.last_modified, state.current_url) == (None, None, None)
+
+    channel = Target("discord", "9" * 300)
+    assert store.subscribe(channel, "north-korea-" + "x" * 200, "U" * 500)
+    assert not store.subscribe(channel, "north-korea-" + "x" * 200)  # the same, found
+    assert store.unsubscribe(channel) == 1
+
+    (delivery,) = store.claim_due(["slack"])
+    store.mark_sent(delivery.id, "m" * 300)  # a message id nobody could edit by
+    assert store.delivery_counts() == {"sent": 1}
+
+
+def test_nul_and_broken_characters_from_a_feed_are_cleaned_before_they_are_written(
+    store: Store,
+) -> None:
+    """PostgreSQL text cannot hold NUL; no database can encode a lone surrogate."""
+    dirty = article(
+        guid="urn:wire:\x00nul",
+        title="Kursk\x00 offensive stalls",
+        url="https://wire.example.org/world/nul\x00",
+        text="Officials said\x00 the offensive stalled.",
+    )
+    alert = replace(alert_for(dirty), quotes=(Quote("We will\x00 hold", "a spokesman\x00"),))
+    assert store.record(dirty, alert, [Target("console", "terminal")])
+    assert store.is_seen(dirty)
+    assert store.filter_new([dirty]) == []
+    (stored,) = store.recent_alerts(utcnow() - timedelta(hours=1))
+    assert stored.title == "Kursk offensive stalls"
+    assert (stored.quotes[0].text, stored.quotes[0].speaker) == ("We will hold", "a spokesman")
+
+    store.update_feed("https://wire.example.org/rss", name="Wire\x00 Exa\udc80mple",
+                      etag='"a\x00b"', last_error="bad byte \x00 at 12")
+    state = store.feed_state("https://wire.example.org/rss")
+    assert state is not None
+    assert (state.name, state.etag, state.last_error) == ("Wire Exa?mple", None, "bad byte  at 12")
+
+
+def test_several_instances_recording_copies_of_the_same_stories_alert_each_once(
+    db_url: str,
+) -> None:
+    """Four stores (four processes' engines) take the same 25 stories, each story copied by
+    four outlets under their own guids, at the same moment: every story is alerted once.
+    On PostgreSQL only the advisory lock makes "seen?" and "record" one step."""
+    import threading
+
+    stores = [Store(db_url) for _ in range(4)]
+    stories = 25
+    barrier = threading.Barrier(len(stores))
+    errors: list[BaseException] = []
+
+    def outlet(i: int) -> None:
+        try:
+            barrier.wait()
+            for n in range(stories):
+                copy = article(
+                    guid=f"urn:outlet{i}:{n}",
+                    title=f"Story {n}: shells shipped north",
+                    text=f"Story {n}. North Korea shipped artillery shells, officials said.",
+                    url=f"https://outlet{i}.example/{n}" if n % 2 else None,
+                )
+                if n % 2:  # half the copies share nothing but their words...
+                    copy = replace(copy, text=copy.text)
+                else:  # ...the others share the wire's URL, with edited words
+                    copy = replace(copy, url=f"https://wire.example.org/{n}",
+                                   text=f"{copy.text} (outlet {i})")
+                stores[i].record(copy, alert_for(copy, f"s{n}-o{i}"), [Target("slack", "C1")])
+        except BaseException as exc:  # reported below, with the thread's traceback
+            errors.append(exc)
+
+    threads = [threading.Thread(target=outlet, args=(i,)) for i in range(len(stores))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert errors == []
+    alerts = stores[0].recent_alerts(utcnow() - timedelta(hours=1), limit=1000)
+    per_story: dict[str, int] = {}
+    for al in alerts:
+        story = al.id.split("-")[0]
+        per_story[story] = per_story.get(story, 0) + 1
+    assert per_story == {f"s{n}": 1 for n in range(stories)}
+    assert stores[0].delivery_counts() == {"pending": stories}
+    for s in stores:
+        s.close()

@@ -35,6 +35,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 PushHandler = Callable[[FeedConfig, list[Article]], Awaitable["IngestReport"]]
+MAX_HUB_URL = 2048
+"""The longest hub or topic URL subscribed to (the store's column)."""
 RENEW_BEFORE = 0.1
 """Renew when less than this share of the lease is left (and at least a day before)."""
 _DIGESTS = {"sha1": hashlib.sha1, "sha256": hashlib.sha256, "sha384": hashlib.sha384,
@@ -190,6 +192,11 @@ class WebSub:
 
     async def discovered(self, feed: FeedConfig, hub: str, topic: str) -> None:
         """A poll found the feed's hub: subscribe, unless already (or just) asked."""
+        if max(len(hub), len(topic)) > MAX_HUB_URL:
+            # The store keeps no such address whole, so it would never recognise this
+            # subscription again and would ask the hub anew at every poll.
+            log.debug("WebSub: %s advertises a hub or topic URL too long to use", feed.url)
+            return
         sub = await asyncio.to_thread(self.store.websub, feed.url)
         if sub is not None and sub.hub == hub and sub.topic == topic:
             if sub.state == "active" and not self._renewal_due(sub):

@@ -111,3 +111,41 @@ def test_no_callback_url_means_no_websub(tmp_path: Path, feed_server: FeedServer
     assert [p for p, _ in feed_server.requests] == ["/rss"]
 
 
+
+
+def test_a_hub_address_too_long_to_store_is_not_asked_at_every_poll(
+    tmp_path: Path, feed_server: FeedServer
+) -> None:
+    """The store cannot keep a 3,000-character hub URL whole, so it could never recognise
+    the subscription again: such a hub is left alone, and the feed is simply polled."""
+    asked: list[str] = []
+
+    def hub(h: BaseHTTPRequestHandler) -> None:
+        asked.append(h.path)
+        h.send_response(202)
+        h.send_header("Content-Length", "0")
+        h.end_headers()
+
+    feed_server.routes["/hub"] = hub
+    long_hub = feed_server.url("/hub") + "?tenant=" + "t" * 3000
+    feed_server.static("/rss", rss([NEWS], extra=f'<atom:link rel="hub" href="{long_hub}"/>'))
+    bot, chat = make_bot(
+        tmp_path,
+        [feed_server.url("/rss")],
+        "websub: {callback_url: 'https://bot.example/websub', listen_port: 0}\n",
+    )
+    feed = bot.settings.feeds[0]
+
+    async def go() -> None:
+        try:
+            await bot.start()
+            await bot.poll_feed(feed)
+            await bot.poll_feed(feed)
+        finally:
+            await bot.close()
+
+    asyncio.run(go())
+    assert asked == []
+    assert bot.store.websub(feed.url) is None
+    state = bot.store.feed_state(feed.url)
+    assert state is not None and state.consecutive_failures == 0 and state.items_seen == 1
