@@ -112,10 +112,11 @@ def run(
     _setup_logging(verbose)
     bot = _make_bot(config)
     from bot.chat.base import ChatStartError
+    from bot.cluster import LostLock
 
     try:
         asyncio.run(bot.run_forever())
-    except (ValueError, ChatStartError) as exc:  # a platform refused us at connect time
+    except (ValueError, ChatStartError, LostLock) as exc:  # a platform refused us at connect time
         raise _fail(exc) from exc
 
 
