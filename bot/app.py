@@ -134,7 +134,10 @@ class NewsBot:
         # Feed bookkeeping (state reads, health writes) on one thread of its own: SQLite
         # has one writer, and a thousand polls racing for it from a pool of threads spend
         # their time in its busy-wait backoff.
-        self._dbx = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsbot-store")
+        # PostgreSQL takes concurrent writers: a few threads there.
+        self._dbx = ThreadPoolExecutor(
+            max_workers=4 if self.cluster.shared else 1, thread_name_prefix="newsbot-store"
+        )
         self._client: httpx.AsyncClient | None = None
         self._stop = asyncio.Event()
         self._seeds_scanned = False

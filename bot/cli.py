@@ -563,6 +563,12 @@ def bench_feeds() -> None:
     _run_benchmark("feeds")
 
 
+@bench_app.command("instances")
+def bench_instances() -> None:
+    """The 1,000-feed benchmark polled by one, then two instances on PostgreSQL."""
+    _run_benchmark("instances")
+
+
 @app.command()
 def backup(
     dest: Annotated[Path, typer.Argument(help="The copy to write (must not exist yet).")],

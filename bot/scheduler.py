@@ -139,9 +139,16 @@ class FeedScheduler:
         self._wake.set()
 
     def _capacity(self) -> int:
-        """Fetch slots free here: claim no more feeds than this instance can poll now."""
+        """How many feeds to claim now: none while this instance has a full round of
+        fetch slots' worth in hand, else enough to have two rounds.
+
+        Claiming a round at a time, not a feed per finished poll, keeps the claims (each
+        a query over every configured feed) to a few per thousand polls; holding at most
+        two rounds leaves the rest of the due feeds to the other instances.
+        """
         polls = sum(1 for key in self._running if not key.startswith("reconfigure "))
-        return max(0, self.bot.settings.max_fetches - polls)
+        round_ = self.bot.settings.max_fetches
+        return 0 if polls > round_ else 2 * round_ - polls
 
     async def run(self) -> None:
         await self.first_polls()
