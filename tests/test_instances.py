@@ -248,6 +248,8 @@ def test_two_instances_one_killed_mid_cycle_deliver_every_alert_exactly_once(
                            f"a holding {platform}", a)
             b.start()
             wait_until(lambda: _standing_by(b.log()), 120, "b standing by", b)
+            standby = _healthz(b.log())
+            assert standby["status"] == "ok" and standby["holds"] == [], standby
 
             fired = threading.Event()
             posts = {"n": 0}
@@ -276,6 +278,8 @@ def test_two_instances_one_killed_mid_cycle_deliver_every_alert_exactly_once(
                 wait_until(lambda p=platform: f"holds the {p} connection" in b.log(), 60,
                            f"b taking over {platform}", b)
             took_over = time.monotonic() - killed_at
+            holder = _healthz(b.log())
+            assert {"slack", "discord"} <= set(holder["holds"]), holder
             newsroom.feed(by_feed[24:])
             newsroom.seed(by_file[24:])
             wait_until(lambda: all_arrived(expected, slack, discord), 420,
@@ -321,6 +325,18 @@ def test_two_instances_one_killed_mid_cycle_deliver_every_alert_exactly_once(
     assert not overlapping, f"one feed polled by both instances at once: {overlapping}"
     assert not [k for k in outbox if not k.endswith(":sent")], outbox
     assert took_over < 10
+
+
+def _healthz(log: str) -> dict[str, Any]:
+    """The instance's ``/healthz`` (its port is in its log: ``listen_port: 0``)."""
+    import json
+    import re
+    import urllib.request
+
+    port = re.search(r"/healthz and /metrics on http://127\.0\.0\.1:(\d+)", log)
+    assert port, "no ops port in the log"
+    with urllib.request.urlopen(f"http://127.0.0.1:{port[1]}/healthz", timeout=5) as resp:
+        return dict(json.loads(resp.read()))
 
 
 def _standing_by(log: str) -> bool:
