@@ -574,22 +574,29 @@ class NewsBot:
 
     # -- life cycle ------------------------------------------------------------------------
 
-    async def start(self) -> None:
+    async def start(self, *, standby: bool = True) -> None:
         """Connect the chat platforms and requeue what a killed run left in flight.
 
         Sharing a database, a platform is connected (and delivered) by one instance: each
         waits in the background for the platform's lock, and takes over when its holder
-        dies. Alone, every platform is ours at once, and a platform that refuses us stops
-        the start.
+        dies. ``standby=False`` (``scan --once``): take the platforms that are free now,
+        leave the others to the instance that holds them. Alone, every platform is ours
+        at once, and a platform that refuses us stops the start.
         """
         await self.cluster.start()
         if self.cluster.shared:
             self.worker.active = set()
             for platform in self.adapters:
-                task = asyncio.get_running_loop().create_task(
-                    self._hold_platform(platform), name=f"hold {platform}"
-                )
-                self._holders[platform] = task
+                if standby:
+                    task = asyncio.get_running_loop().create_task(
+                        self._hold_platform(platform), name=f"hold {platform}"
+                    )
+                    self._holders[platform] = task
+                else:
+                    now = asyncio.Event()
+                    now.set()
+                    if not await self._take_platform(platform, now):
+                        log.info("%s is delivered by the instance that holds it", platform)
         else:
             for adapter in self.adapters.values():
                 await adapter.start()
@@ -597,31 +604,37 @@ class NewsBot:
         if self.websub is not None:
             await self.websub.start()
 
+    async def _take_platform(self, platform: str, stop: asyncio.Event) -> bool:
+        """Wait for the platform's lock (until ``stop``), then connect and deliver for it."""
+        lock = self._locks[platform] = self.cluster.platform_lock(platform)
+        if not await lock.acquire(stop):
+            return False
+        await self.worker.recover([platform])
+        await self.adapters[platform].start()
+        assert self.worker.active is not None
+        self.worker.active.add(platform)
+        log.info("instance %s holds the %s connection and delivers its alerts",
+                 self.cluster.owner, platform)
+        return True
+
     async def _hold_platform(self, platform: str) -> None:
-        """Wait for the platform's lock, then connect and deliver for it until stopped.
+        """Take the platform when it is free, and hold it until stopped.
 
         Losing the lock while holding it (the database connection died) stops the bot:
         another instance may be taking over, and two connections would answer every
         command twice. The supervisor restarts it as a standby.
         """
-        lock = self._locks[platform] = self.cluster.platform_lock(platform)
-        if not await lock.acquire(self._stop):
-            return
         try:
-            await self.worker.recover([platform])
-            await self.adapters[platform].start()
+            if not await self._take_platform(platform, self._stop):
+                return
         except Exception as exc:
             log.error("could not take over %s: %s", platform, exc)
             self._fail(exc)
             return
-        assert self.worker.active is not None
-        self.worker.active.add(platform)
-        log.info("instance %s holds the %s connection and delivers its alerts",
-                 self.cluster.owner, platform)
         self.worker.kick()
-        await lock.lost()
+        await self._locks[platform].lost()
         if not self._stop.is_set():
-            self.worker.active.discard(platform)
+            self.worker.active.discard(platform)  # type: ignore[union-attr]
             self._fail(LostLock(f"lost the {platform} lock: its database connection died"))
 
     def _fail(self, exc: BaseException) -> None:

@@ -142,7 +142,7 @@ def scan(
 
     async def go() -> Any:
         try:
-            await bot.start()
+            await bot.start(standby=False)
             return await bot.scan_once()
         finally:
             await bot.close()

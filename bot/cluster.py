@@ -59,7 +59,8 @@ class PlatformLock(Protocol):
     """The right to hold one chat platform's connection and deliver its alerts."""
 
     async def acquire(self, stop: asyncio.Event) -> bool:
-        """Wait until held (True), or until ``stop`` is set (False)."""
+        """Wait until held (True), or until ``stop`` is set (False); with ``stop``
+        already set, take it only if it is free now."""
         ...
 
     async def lost(self) -> None:
@@ -76,7 +77,7 @@ class LocalLock:
         self._released = asyncio.Event()
 
     async def acquire(self, stop: asyncio.Event) -> bool:
-        return not stop.is_set()
+        return True
 
     async def lost(self) -> None:
         await self._released.wait()
@@ -151,16 +152,17 @@ class AdvisoryLock:
 
     async def acquire(self, stop: asyncio.Event) -> bool:
         waited = False
-        while not stop.is_set():
+        while True:  # one try even if ``stop`` is set already: "take it if it is free"
             if await asyncio.to_thread(self._try):
                 self._held = True
                 return True
+            if stop.is_set():
+                return False
             if not waited:
                 log.info("%s is held by another instance; standing by", self.name)
                 waited = True
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), self.retry)
-        return False
 
     async def lost(self) -> None:
         while await asyncio.to_thread(self._still_held):

@@ -364,3 +364,40 @@ def _overlaps(polls: list[tuple[str, float, float]]) -> list[str]:
         spans.sort()
         out += [path for (_, e1), (s2, _) in zip(spans, spans[1:], strict=False) if s2 < e1]
     return out
+
+
+@pytest.mark.slow
+def test_scan_once_leaves_a_platform_held_by_a_running_instance_to_it(
+    pg_url: str, tmp_path: Path
+) -> None:
+    """``scan --once`` beside a running bot: it matches and queues, but the terminal's
+    alerts are the running holder's to print; once nobody holds it, the scan prints them."""
+    import shutil
+
+    from tests.test_cli import ROOT, SEED, newsbot
+
+    (tmp_path / "config").mkdir()
+    (tmp_path / "seeds").mkdir()
+    shutil.copy(ROOT / "config" / "watchlist.yaml", tmp_path / "config")
+    (tmp_path / "config" / "newsbot.yaml").write_text("seeds: [seeds]\nops: {enabled: false}\n")
+    shutil.copy(ROOT / SEED, tmp_path / "seeds")
+    env = {"NEWSBOT_DATABASE_URL": pg_url}
+
+    async def hold() -> AdvisoryLock:
+        lock = AdvisoryLock(pg_url, "chat gateway console", timedelta(seconds=1))
+        assert await lock.acquire(asyncio.Event())
+        return lock
+
+    lock = asyncio.run(hold())  # as a running `newsbot run` holds it
+    try:
+        first = newsbot("scan", "--once", cwd=tmp_path, env=env)
+        assert first.returncode == 0, first.stderr
+        assert "scan: 1 new document, 1 alert" in first.stderr
+        assert "La Corée du Nord" not in first.stdout
+        assert "console is delivered by the instance that holds it" in first.stderr
+    finally:
+        asyncio.run(lock.release())
+    second = newsbot("scan", "--once", cwd=tmp_path, env=env)
+    assert second.returncode == 0, second.stderr
+    assert "scan: 0 new documents, 0 alerts" in second.stderr
+    assert second.stdout.count("La Corée du Nord sera aux côtés de la Russie") == 1
