@@ -352,3 +352,23 @@ class Newsroom:
         for story in stories:
             self.items[story.language].append((story, self._now()))
             self.published.append(story)
+
+
+def received(slack: Any, discord: Any) -> dict[str, Counter[str]]:
+    """What the fake Slack and Discord hold, per newsroom channel and article URL."""
+    out: dict[str, Counter[str]] = {SLACK_ALERTS: deliveries(slack.messages(SLACK_ALERTS))}
+    for channel in DISCORD_ITEM_CHANNELS.values():
+        out[channel] = deliveries(discord.messages(channel))
+    return out
+
+
+def all_arrived(
+    expected: Mapping[str, set[str]], slack: Any, discord: Any, among: Iterable[str] | None = None
+) -> bool:
+    """Every expected URL (or every one ``among`` these) is in its channel at least once."""
+    got = received(slack, discord)
+    only = None if among is None else set(among)
+    return all(
+        (urls if only is None else urls & only) <= set(got.get(channel, Counter()))
+        for channel, urls in expected.items()
+    )

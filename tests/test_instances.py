@@ -17,7 +17,7 @@ import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -26,6 +26,10 @@ from bot.models import Target
 from bot.store import Store, utcnow
 from tests.pgdb import postgres_database
 from tests.test_store import alert_for, article
+
+if TYPE_CHECKING:
+    from tests.fakes.discord import FakeDiscord
+    from tests.fakes.slack import FakeSlack
 
 pytestmark = pytest.mark.network
 
@@ -184,7 +188,11 @@ FEED_DELAY = 1.5
 @pytest.mark.slow
 @pytest.mark.timeout(900)
 def test_two_instances_one_killed_mid_cycle_deliver_every_alert_exactly_once(
-    tmp_path: Path, pg_url: str, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    pg_url: str,
+    wire_slack: FakeSlack,
+    wire_discord: FakeDiscord,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     from sqlalchemy import create_engine, text
 
@@ -193,16 +201,16 @@ def test_two_instances_one_killed_mid_cycle_deliver_every_alert_exactly_once(
         BotHome,
         BotProcess,
         Newsroom,
+        all_arrived,
         bot_settings,
         compare,
         expected_channels,
         kill_now,
+        received,
         wait_until,
     )
-    from tests.fakes.discord import ADMIN, CHANNELS, GUILD_ID, FakeDiscord
-    from tests.fakes.slack import running as slack_running
+    from tests.fakes.discord import ADMIN, GUILD_ID
     from tests.newsgen import LANGUAGES, generate
-    from tests.test_crash_safety import DISCORD_ITEM_CHANNELS, all_arrived, received
 
     stories = generate(70)
     expected = expected_channels(stories)
@@ -215,10 +223,9 @@ def test_two_instances_one_killed_mid_cycle_deliver_every_alert_exactly_once(
             rows = conn.execute(text("SELECT url FROM feeds WHERE lease_owner = :o"), {"o": owner})
             return [r[0] for r in rows]
 
-    channels = {**CHANNELS, **{c: f"wire-{item}" for item, c in DISCORD_ITEM_CHANNELS.items()}}
-    discord = FakeDiscord(channels=channels).start()
+    slack, discord = wire_slack, wire_discord
     started = time.monotonic()
-    with slack_running() as slack, localserver.serve() as feeds:
+    with localserver.serve() as feeds:
         home = BotHome(tmp_path / "bot")
         newsroom = Newsroom(home, feeds, LANGUAGES)
         quiet = {f"/quiet/{i}.rss": localserver.rss([], title=f"Quiet {i}") for i in range(QUIET_FEEDS)}
@@ -296,7 +303,6 @@ def test_two_instances_one_killed_mid_cycle_deliver_every_alert_exactly_once(
             for bot in (a, b):
                 if bot.alive:
                     bot.kill()
-            discord.stop()
 
         got = received(slack, discord)
         missing, doubled, stray = compare(expected, got)
