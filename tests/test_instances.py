@@ -346,7 +346,8 @@ def _healthz(log: str) -> dict[str, Any]:
 
 
 def _standing_by(log: str) -> bool:
-    return all(f"gateway {p} is held by another instance; standing by" in log
+    """Both platforms held elsewhere, and the instance serving ``/healthz``."""
+    return "/healthz and /metrics on" in log and all(f"gateway {p} is held by another instance; standing by" in log
                for p in ("slack", "discord"))
 
 
