@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from bot.chat.base import ChatAdapter, DeliveryError
+from bot.cluster import Cluster, LostLock, PlatformLock
 from bot.commands import Commands
 from bot.configdiff import (
     describe_settings_diff,
@@ -112,6 +113,11 @@ class NewsBot:
         )
         self.metrics = Metrics()
         self.health = Health()
+        self.cluster = Cluster(self.store, settings.cluster)
+        self._holders: dict[str, asyncio.Task[None]] = {}
+        self._locks: dict[str, PlatformLock] = {}
+        self._fatal: BaseException | None = None
+        """An error a background task stopped the bot for (run_forever raises it)."""
         self.worker = DeliveryWorker(
             self.store,
             self.adapters,
@@ -119,6 +125,7 @@ class NewsBot:
             pacing=lambda: Pacing.of(self.settings),
             metrics=self.metrics,
         )
+        self.worker.owner = self.cluster.owner
         self.file_sources = [
             FileSource(settings.resolve(p), settings.max_file_bytes, label=p.as_posix())
             for p in settings.seeds
@@ -127,7 +134,10 @@ class NewsBot:
         # Feed bookkeeping (state reads, health writes) on one thread of its own: SQLite
         # has one writer, and a thousand polls racing for it from a pool of threads spend
         # their time in its busy-wait backoff.
-        self._dbx = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsbot-store")
+        # PostgreSQL takes concurrent writers: a few threads there.
+        self._dbx = ThreadPoolExecutor(
+            max_workers=4 if self.cluster.shared else 1, thread_name_prefix="newsbot-store"
+        )
         self._client: httpx.AsyncClient | None = None
         self._stop = asyncio.Event()
         self._seeds_scanned = False
@@ -301,6 +311,10 @@ class NewsBot:
             adapter = self.adapters.get(target.platform)
             if adapter is None:
                 continue
+            if target.platform not in self.worker.platforms():
+                log.info("admin notice for %s left to the instance that holds it: %s",
+                         target.platform, text)
+                continue
             try:
                 await adapter.send_notice(target, text)
             except DeliveryError as exc:
@@ -356,6 +370,8 @@ class NewsBot:
         await self.reload_watchlist_if_changed()
         articles: list[Article] = []
         for source in self.file_sources:
+            if not await self.cluster.take(f"seeds {source.folder.resolve()}"):
+                continue  # another instance scans this folder (it holds the lease)
             scan = await asyncio.to_thread(source.scan)
             for problem in scan.problems:
                 log.warning("seed file skipped: %s", problem)
@@ -558,12 +574,73 @@ class NewsBot:
 
     # -- life cycle ------------------------------------------------------------------------
 
-    async def start(self) -> None:
-        for adapter in self.adapters.values():
-            await adapter.start()
-        await self.worker.recover()
+    async def start(self, *, standby: bool = True) -> None:
+        """Connect the chat platforms and requeue what a killed run left in flight.
+
+        Sharing a database, a platform is connected (and delivered) by one instance: each
+        waits in the background for the platform's lock, and takes over when its holder
+        dies. ``standby=False`` (``scan --once``): take the platforms that are free now,
+        leave the others to the instance that holds them. Alone, every platform is ours
+        at once, and a platform that refuses us stops the start.
+        """
+        await self.cluster.start()
+        if self.cluster.shared:
+            self.worker.active = set()
+            for platform in self.adapters:
+                if standby:
+                    task = asyncio.get_running_loop().create_task(
+                        self._hold_platform(platform), name=f"hold {platform}"
+                    )
+                    self._holders[platform] = task
+                else:
+                    now = asyncio.Event()
+                    now.set()
+                    if not await self._take_platform(platform, now):
+                        log.info("%s is delivered by the instance that holds it", platform)
+        else:
+            for adapter in self.adapters.values():
+                await adapter.start()
+            await self.worker.recover()
         if self.websub is not None:
             await self.websub.start()
+
+    async def _take_platform(self, platform: str, stop: asyncio.Event) -> bool:
+        """Wait for the platform's lock (until ``stop``), then connect and deliver for it."""
+        lock = self._locks[platform] = self.cluster.platform_lock(platform)
+        if not await lock.acquire(stop):
+            return False
+        await self.worker.recover([platform])
+        await self.adapters[platform].start()
+        assert self.worker.active is not None
+        self.worker.active.add(platform)
+        log.info("instance %s holds the %s connection and delivers its alerts",
+                 self.cluster.owner, platform)
+        return True
+
+    async def _hold_platform(self, platform: str) -> None:
+        """Take the platform when it is free, and hold it until stopped.
+
+        Losing the lock while holding it (the database connection died) stops the bot:
+        another instance may be taking over, and two connections would answer every
+        command twice. The supervisor restarts it as a standby.
+        """
+        try:
+            if not await self._take_platform(platform, self._stop):
+                return
+        except Exception as exc:
+            log.error("could not take over %s: %s", platform, exc)
+            self._fail(exc)
+            return
+        self.worker.kick()
+        await self._locks[platform].lost()
+        if not self._stop.is_set():
+            self.worker.active.discard(platform)  # type: ignore[union-attr]
+            self._fail(LostLock(f"lost the {platform} lock: its database connection died"))
+
+    def _fail(self, exc: BaseException) -> None:
+        if self._fatal is None:
+            self._fatal = exc
+        self._stop.set()
 
     async def close(self) -> None:
         drains = self.worker.running()
@@ -572,6 +649,12 @@ class NewsBot:
         for adapter in self.adapters.values():
             with contextlib.suppress(Exception):
                 await adapter.stop()
+        for task in self._holders.values():
+            task.cancel()
+        for lock in self._locks.values():  # after the connections are closed
+            with contextlib.suppress(Exception):
+                await lock.release()
+        await self.cluster.stop()
         if self.websub is not None:
             with contextlib.suppress(Exception):
                 await self.websub.stop()
@@ -615,8 +698,10 @@ class NewsBot:
         ops = OpsServer(self, self.settings.ops)
         feeds_task: asyncio.Task[None] | None = None
         watch_task: asyncio.Task[None] | None = None
+        beat_task: asyncio.Task[None] | None = None
         try:
             await self.start()
+            beat_task = loop.create_task(self.cluster.heartbeat(), name="lease heartbeat")
             scheduler.start()
             await self.health.tick()
             self.feed_scheduler = FeedScheduler(self)
@@ -630,9 +715,14 @@ class NewsBot:
                 len(self.file_sources),
                 ", ".join(self.adapters) or "none",
             )
+            if self.cluster.shared:
+                log.info("instance %s shares its database with any other instance on it",
+                         self.cluster.owner)
             await self._stop.wait()
         finally:
             log.info("stopping")
+            if beat_task is not None:
+                beat_task.cancel()
             if self.config_watcher is not None:
                 self.config_watcher.stop()
             if watch_task is not None:
@@ -640,6 +730,8 @@ class NewsBot:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await asyncio.wait_for(watch_task, timeout=1)
             await self._shutdown(scheduler, feeds_task, ops)
+        if self._fatal is not None:
+            raise self._fatal
 
     async def _shutdown(
         self, scheduler: Any, feeds_task: asyncio.Task[None] | None, ops: OpsServer

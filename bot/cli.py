@@ -118,10 +118,11 @@ def run(
     _setup_logging(verbose)
     bot = _make_bot(config)
     from bot.chat.base import ChatStartError
+    from bot.cluster import LostLock
 
     try:
         asyncio.run(bot.run_forever())
-    except (ValueError, ChatStartError) as exc:  # a platform refused us at connect time
+    except (ValueError, ChatStartError, LostLock) as exc:  # a platform refused us at connect time
         raise _fail(exc) from exc
 
 
@@ -147,7 +148,7 @@ def scan(
 
     async def go() -> Any:
         try:
-            await bot.start()
+            await bot.start(standby=False)
             return await bot.scan_once()
         finally:
             await bot.close()
@@ -566,6 +567,12 @@ def bench(
 def bench_feeds() -> None:
     """Poll 1,000 local feeds twice and report cycle times, bytes and memory."""
     _run_benchmark("feeds")
+
+
+@bench_app.command("instances")
+def bench_instances() -> None:
+    """The 1,000-feed benchmark polled by one, then two instances on PostgreSQL."""
+    _run_benchmark("instances")
 
 
 @app.command()

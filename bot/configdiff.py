@@ -116,6 +116,7 @@ RESTART_ONLY = (
     "discord.guild_ids",
     "websub",
     "ops",
+    "cluster",
 )
 """Settings read once at start (a listening socket, registered commands, the watched file).
 A change to one of them is announced as needing a restart and the running value is kept.

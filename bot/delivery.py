@@ -111,11 +111,20 @@ class DeliveryWorker:
         self.metrics = metrics
         self.stopping = False
         """Set at shutdown: the delivery in flight finishes, no further one starts."""
+        self.active: set[str] | None = None
+        """The platforms this instance delivers for (it holds their connection); None: all.
+        Instances sharing a database deliver each platform from one of them."""
+        self.owner: str | None = None
+        """This instance's name, written on the deliveries it claims."""
 
-    async def recover(self) -> None:
+    def platforms(self) -> list[str]:
+        return [p for p in self.adapters if self.active is None or p in self.active]
+
+    async def recover(self, platforms: list[str] | None = None) -> None:
         """Requeue what a killed process left in flight, marked in doubt: before posting
-        one again the worker asks the platform whether it arrived."""
-        n = await asyncio.to_thread(self.store.release_in_flight)
+        one again the worker asks the platform whether it arrived. ``platforms``: those
+        this instance just took over (the instance that held them is gone)."""
+        n = await asyncio.to_thread(self.store.release_in_flight, platforms)
         if n:
             log.warning(
                 "%d deliveries were in flight when the bot stopped; checking each channel "
@@ -132,13 +141,13 @@ class DeliveryWorker:
         platform's drain running waits for it and then drains what was queued meanwhile,
         so "queued, then drained" always holds.
         """
-        counts = await asyncio.gather(*(self._drain_locked(p) for p in list(self.adapters)))
+        counts = await asyncio.gather(*(self._drain_locked(p) for p in self.platforms()))
         return sum(counts)
 
     def kick(self) -> None:
         """Start a drain of each platform that has none running, without waiting for it;
         a platform that is draining drains once more when it is done (new rows queued)."""
-        for platform in list(self.adapters):
+        for platform in self.platforms():
             task = self._tasks.get(platform)
             if task is not None and not task.done():
                 self._again.add(platform)
@@ -168,7 +177,7 @@ class DeliveryWorker:
         limits = {platform: self.adapters[platform].digest_limit}
         while not self.stopping:
             digests = await asyncio.to_thread(
-                self.store.claim_digests, [platform], now, limits
+                self.store.claim_digests, [platform], now, limits, owner=self.owner
             )
             left = list(digests)
             busy: tuple[int, ...] = ()
@@ -184,7 +193,9 @@ class DeliveryWorker:
                 if left:  # stopped: the same groups go back in the queue
                     ids = [i for g in left for i in g.delivery_ids]
                     await self._give_back(ids, busy)
-            due = await asyncio.to_thread(self.store.claim_due, [platform], now, self.batch)
+            due = await asyncio.to_thread(
+                self.store.claim_due, [platform], now, self.batch, owner=self.owner
+            )
             if not due and not digests:
                 return sent
             due = await self._pace(due, pacing)

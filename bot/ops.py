@@ -134,6 +134,9 @@ class OpsServer:
             ),
             "adapters": {name: a.connected for name, a in self.bot.adapters.items()},
             "outbox_pending": pending,
+            "instance": self.bot.cluster.owner,
+            "holds": self.bot.worker.platforms(),
+            # A standby (it holds no platform: another instance does) is healthy too.
         }
         if problems:
             body["problems"] = problems

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import heapq
-import itertools
 import logging
 import random
 from collections.abc import Awaitable, Callable, Sequence
@@ -68,47 +66,46 @@ def startup_delay(index: int, total: int, spread: timedelta = timedelta(seconds=
     return spread * (index / total)
 
 
-class FeedScheduler:
-    """Polls every configured feed when it is due; one poll per feed at a time.
+RECHECK = 10.0
+"""Seconds between looks at the feed table when nothing is due sooner: another instance
+may have shortened a feed's interval, or died holding leases."""
 
-    The bot records each feed's next poll time (``NewsBot.next_poll``), in the store as
-    well, so a feed that was backing off before a restart keeps backing off after it.
-    Concurrency is bounded by the bot's fetch limiter, not here: a due poll waits for a
-    slot.
+
+class FeedScheduler:
+    """Polls every configured feed when it is due; one poll per feed at a time, across
+    every instance that shares the store.
+
+    The store is the schedule: each feed's row says when it is due (its interval and
+    jitter after a poll, backoff while it fails, the publisher's Retry-After) and who is
+    polling it. An instance claims due feeds (:meth:`Store.claim_feeds`, a lease) only as
+    many as it has fetch slots free, so instances sharing a database divide the feeds
+    between them instead of one hoarding them; its heartbeat renews the leases while it
+    polls. A restart keeps the schedule: a feed polled a minute ago is not polled again.
     """
 
     def __init__(self, bot: NewsBot) -> None:
         self.bot = bot
-        self._heap: list[tuple[datetime, int, str, int]] = []
-        """(due, tie-breaker, url, generation): an entry whose generation is not the feed's
-        current one was superseded by a config edit and is skipped."""
-        self._order = itertools.count()
         self._wake = asyncio.Event()
-        self._running: set[asyncio.Task[None]] = set()
+        self._running: dict[str, asyncio.Task[None]] = {}
         self._feeds: dict[str, FeedConfig] = {}
-        self._generation: dict[str, int] = {}
-        self._polling: set[str] = set()
         self._started = False
 
-    def _push(self, when: datetime, feed: FeedConfig) -> None:
-        generation = self._generation.setdefault(feed.url, 0)
-        heapq.heappush(self._heap, (when, next(self._order), feed.url, generation))
-        self._wake.set()
+    @property
+    def _owner(self) -> str:
+        return self.bot.cluster.owner
 
     async def first_polls(self) -> None:
-        """Due now (spread over a few seconds), or later when the store says it backs off."""
-        states = {s.url: s for s in await asyncio.to_thread(self.bot.store.feed_states)}
-        # Read after the await: a config edit meanwhile is already in the settings.
+        """Give new feeds a row, due now (spread over a few seconds); others keep theirs."""
         feeds = self.bot.settings.feeds
         self._feeds = {f.url: f for f in feeds}
         self._started = True
+        await self._add(feeds)
+
+    async def _add(self, feeds: Sequence[FeedConfig]) -> None:
         now = utcnow()
-        for i, feed in enumerate(feeds):
-            when = now + startup_delay(i, len(feeds))
-            state = states.get(feed.url)
-            if state and state.consecutive_failures and state.next_poll_at:
-                when = max(when, state.next_poll_at)
-            self._push(when, feed)
+        first_due = {f.url: now + startup_delay(i, len(feeds)) for i, f in enumerate(feeds)}
+        await self.bot._db(self.bot.store.ensure_feeds, first_due)
+        self._wake.set()
 
     def reconfigure(self, feeds: Sequence[FeedConfig]) -> None:
         """The config's feed list changed while running: poll new feeds now, stop polling
@@ -117,61 +114,98 @@ class FeedScheduler:
         if not self._started:
             return  # the first polls read the settings when they start
         wanted = {f.url: f for f in feeds}
-        now = utcnow()
         for url in set(self._feeds) - set(wanted):
             del self._feeds[url]
-            self._generation[url] = self._generation.get(url, 0) + 1
         added = [f for f in feeds if f.url not in self._feeds]
+        sooner: list[tuple[str, datetime]] = []
+        now = utcnow()
         for feed in feeds:
             old = self._feeds.get(feed.url)
             self._feeds[feed.url] = feed
-            if old is None or old.interval == feed.interval or feed.url in self._polling:
-                continue
-            due = self.bot.next_poll.get(feed.url, now)
-            sooner = now + poll_delay(feed.interval)
-            if sooner < due:
-                self._generation[feed.url] = self._generation.get(feed.url, 0) + 1
-                self._push(sooner, feed)
-        for i, feed in enumerate(added):
-            self._generation[feed.url] = self._generation.get(feed.url, 0) + 1
-            self._push(now + startup_delay(i, len(added)), feed)
+            if old is not None and old.interval != feed.interval:
+                sooner.append((feed.url, now + poll_delay(feed.interval)))
+
+        async def apply() -> None:
+            for url, when in sooner:
+                await self.bot._db(self.bot.store.feed_due_sooner, url, when)
+            await self._add(added)
+
+        task = asyncio.get_running_loop().create_task(apply(), name="feeds reconfigured")
+        self._running[f"reconfigure {id(task)}"] = task
+        task.add_done_callback(lambda t: self._done(f"reconfigure {id(t)}"))
+
+    def _done(self, key: str) -> None:
+        self._running.pop(key, None)
+        self._wake.set()
+
+    def _capacity(self) -> int:
+        """How many feeds to claim now: none while this instance has a full round of
+        fetch slots' worth in hand, else enough to have two rounds.
+
+        Claiming a round at a time, not a feed per finished poll, keeps the claims (each
+        a query over every configured feed) to a few per thousand polls; holding at most
+        two rounds leaves the rest of the due feeds to the other instances.
+        """
+        polls = sum(1 for key in self._running if not key.startswith("reconfigure "))
+        round_ = self.bot.settings.max_fetches
+        return 0 if polls > round_ else 2 * round_ - polls
 
     async def run(self) -> None:
         await self.first_polls()
         try:
             while True:
                 self._wake.clear()
-                now = utcnow()
-                while self._heap and self._heap[0][0] <= now:
-                    _, _, url, generation = heapq.heappop(self._heap)
+                idle = [u for u in self._feeds if u not in self._running]
+                capacity = self._capacity()
+                claimed: list[str] = []
+                if capacity and idle:
+                    claimed = await self.bot._db(
+                        self.bot.store.claim_feeds, idle, self._owner,
+                        self.bot.cluster.lease, capacity,
+                    )
+                for url in claimed:
                     feed = self._feeds.get(url)
-                    if feed is None or generation != self._generation.get(url):
-                        continue  # removed from the config, or rescheduled
-                    self._polling.add(url)
+                    if feed is None:  # removed while claiming
+                        await self.bot._db(self.bot.store.release_feed, url, self._owner)
+                        continue
                     task = asyncio.create_task(self._poll(feed), name=f"poll {url}")
-                    self._running.add(task)
-                    task.add_done_callback(self._running.discard)
-                wait = (self._heap[0][0] - now).total_seconds() if self._heap else None
+                    self._running[url] = task
+                if capacity == 0 or (claimed and len(claimed) == capacity):
+                    await self._wake.wait()  # every slot busy: wait for a poll to end
+                    continue
+                wait = RECHECK
+                idle = [u for u in self._feeds if u not in self._running]
+                if idle and not claimed:
+                    due = await self.bot._db(self.bot.store.next_feed_due, idle)
+                    if due is not None:
+                        # Due now but not claimed: another instance was claiming it.
+                        wait = min(RECHECK, max(0.2, (due - utcnow()).total_seconds()))
+                elif claimed:
+                    wait = 0.0
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), wait)
         finally:
-            for task in list(self._running):
+            running = list(self._running.values())
+            for task in running:
                 task.cancel()
-            if self._running:
-                await asyncio.wait(self._running, timeout=10)
+            if running:
+                await asyncio.wait(running, timeout=10)
 
     async def _poll(self, feed: FeedConfig) -> None:
         try:
             await self.bot.poll_feed(feed)
         except Exception:  # a bug on one feed must not end the polling of all of them
             log.exception("feed %s: poll failed", feed.name or feed.url)
+            with contextlib.suppress(Exception):  # poll again after the interval
+                when = utcnow() + poll_delay(feed.interval)
+                await self.bot._db(self.bot.store.update_feed, feed.url, next_poll_at=when)
         finally:
-            self._polling.discard(feed.url)
-        current = self._feeds.get(feed.url)
-        if current is None:
-            return  # removed from the config while it was being polled
-        when = self.bot.next_poll.get(feed.url) or utcnow() + poll_delay(current.interval)
-        self._push(when, current)
+            try:
+                await asyncio.shield(
+                    self.bot._db(self.bot.store.release_feed, feed.url, self._owner)
+                )
+            finally:
+                self._done(feed.url)
 
 
 def single_flight(job: Callable[[], Awaitable[Any]]) -> Callable[[], Awaitable[Any]]:

@@ -189,6 +189,26 @@ class OpsConfig(_Strict):
     listen_port: int | None = Field(default=9464, ge=0, le=65535)
 
 
+class ClusterConfig(_Strict):
+    """Several instances on one PostgreSQL database (ignored on SQLite: one instance).
+
+    ``lease``: how long a feed poll or a named job stays an instance's without renewal;
+    a live instance renews every third of it, so this is how long a dead one's work waits
+    before another takes it. ``lock_retry``: how often a standby asks for a chat platform's
+    connection (the one who holds it dies: PostgreSQL frees the lock at once).
+    """
+
+    lease: Duration = timedelta(seconds=60)
+    lock_retry: Duration = timedelta(seconds=5)
+
+    @field_validator("lease")
+    @classmethod
+    def _lease_floor(cls, value: timedelta) -> timedelta:
+        if value < timedelta(seconds=3):
+            raise ValueError("a lease shorter than 3s is renewed more often than it is used")
+        return value
+
+
 def _user_id(value: Any) -> Any:
     """A Discord id written without quotes is a YAML integer; it is still an id."""
     if isinstance(value, int) and not isinstance(value, bool):
@@ -228,6 +248,7 @@ class Settings(_Strict):
     slack: SlackConfig = Field(default_factory=SlackConfig)
     discord: DiscordConfig = Field(default_factory=DiscordConfig)
     ops: OpsConfig = Field(default_factory=OpsConfig)
+    cluster: ClusterConfig = Field(default_factory=ClusterConfig)
     spacy_models: dict[str, str] = Field(default_factory=dict)
     """Trained spaCy pipelines to prefer per language (``fr: fr_core_news_sm``) where a
     deployment has them installed; blank pipelines with lookup lemmas are the default."""

@@ -30,6 +30,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     create_engine,
+    delete,
     event,
     insert,
     or_,
@@ -218,6 +219,19 @@ class FeedRow(Base):
     """When the scheduler polls next (later than the interval while backing off)."""
     down_notified: Mapped[bool | None] = mapped_column(Boolean, default=False)
     """The admin channel was told this feed is down, and has to hear when it recovers."""
+    lease_owner: Mapped[str | None] = mapped_column(String(128))
+    """The instance polling this feed now; no other instance polls it until
+    ``lease_until`` (renewed while the holder lives, so it runs out when it dies)."""
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class LeaseRow(Base):
+    """A named job (a seed folder's scan) that one instance at a time runs."""
+
+    __tablename__ = "leases"
+    name: Mapped[str] = mapped_column(KeyString(1024, max_bytes=1000), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(128))
+    until: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class WebSubRow(Base):
@@ -298,6 +312,8 @@ class DeliveryRow(Base):
     batch: Mapped[str | None] = mapped_column(String(64), index=True)
     """The digest message this row goes (or went) out in; fixed once claimed, so a retry
     after a crash posts, or finds, the same digest."""
+    claimed_by: Mapped[str | None] = mapped_column(String(128))
+    """The instance that claimed it last (the one holding the platform's connection)."""
 
 
 class SubscriptionRow(Base):
@@ -787,49 +803,68 @@ class Store:
 
     # -- outbox --------------------------------------------------------------------------
 
-    def release_in_flight(self) -> int:
+    def release_in_flight(self, platforms: Iterable[str] | None = None) -> int:
         """Put deliveries a killed process left 'sending' back in the queue, in doubt.
 
         Each may or may not have reached the platform before the process died; the worker
-        asks the channel's history before posting it again.
+        asks the channel's history before posting it again. ``platforms``: only those (an
+        instance taking over a platform from one that died releases that platform's rows).
         """
         with self._session.begin() as s:
-            result = s.execute(
-                update(DeliveryRow)
-                .where(DeliveryRow.status == "sending")
-                .values(status="pending", in_doubt=True)
-            )
+            q = update(DeliveryRow).where(DeliveryRow.status == "sending")
+            if platforms is not None:
+                q = q.where(DeliveryRow.platform.in_(list(platforms)))
+            result = s.execute(q.values(status="pending", in_doubt=True))
             return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
+    @staticmethod
+    def _due(platforms: list[str], now: datetime, *where: Any) -> Any:
+        """Pending deliveries due by ``now`` for ``platforms``, with their alert, locked.
+
+        ``FOR UPDATE SKIP LOCKED`` on PostgreSQL: rows another instance is claiming at
+        this moment are left to it rather than waited for (SQLite has one writer anyway).
+        """
+        return (
+            select(DeliveryRow, AlertRow.payload)
+            .join(AlertRow, AlertRow.id == DeliveryRow.alert_id)
+            .where(
+                DeliveryRow.status == "pending",
+                DeliveryRow.next_attempt_at <= now,
+                DeliveryRow.platform.in_(platforms),
+                *where,
+            )
+            .with_for_update(skip_locked=True, of=DeliveryRow)
+        )
+
     def claim_due(
-        self, platforms: Iterable[str], now: datetime | None = None, limit: int = 20
+        self,
+        platforms: Iterable[str],
+        now: datetime | None = None,
+        limit: int = 20,
+        *,
+        owner: str | None = None,
     ) -> list[PendingDelivery]:
         """Take due single deliveries for the given platforms and mark them in flight.
 
         Rows held for a digest, or already part of one, are claimed by :meth:`claim_digests`.
+        ``owner``: the claiming instance, recorded on the rows.
         """
         now = now or utcnow()
         platforms = list(platforms)
         if not platforms:
             return []
         with self._session.begin() as s:
+            query = self._due(
+                platforms, now, DeliveryRow.hold.is_(None), DeliveryRow.batch.is_(None)
+            )
             rows = s.execute(
-                select(DeliveryRow, AlertRow.payload)
-                .join(AlertRow, AlertRow.id == DeliveryRow.alert_id)
-                .where(
-                    DeliveryRow.status == "pending",
-                    DeliveryRow.next_attempt_at <= now,
-                    DeliveryRow.platform.in_(platforms),
-                    DeliveryRow.hold.is_(None),
-                    DeliveryRow.batch.is_(None),
-                )
-                .order_by(DeliveryRow.next_attempt_at, DeliveryRow.id)
-                .limit(limit)
+                query.order_by(DeliveryRow.next_attempt_at, DeliveryRow.id).limit(limit)
             ).all()
             out = []
             for d, payload in rows:
                 d.status = "sending"
                 d.attempts += 1
+                d.claimed_by = owner
                 if not d.in_doubt or d.claimed_at is None:
                     d.claimed_at = utcnow()
                 out.append(
@@ -851,6 +886,8 @@ class Store:
         platforms: Iterable[str],
         now: datetime | None = None,
         per_message: Mapping[str, int] | None = None,
+        *,
+        owner: str | None = None,
     ) -> list[PendingDigest]:
         """Take held deliveries that are due, grouped per channel into digests.
 
@@ -865,16 +902,12 @@ class Store:
             return []
         per_message = per_message or {}
         with self._session.begin() as s:
+            query = self._due(
+                platforms, now,
+                or_(DeliveryRow.hold.is_not(None), DeliveryRow.batch.is_not(None)),
+            )
             rows = s.execute(
-                select(DeliveryRow, AlertRow.payload)
-                .join(AlertRow, AlertRow.id == DeliveryRow.alert_id)
-                .where(
-                    DeliveryRow.status == "pending",
-                    DeliveryRow.next_attempt_at <= now,
-                    DeliveryRow.platform.in_(platforms),
-                    or_(DeliveryRow.hold.is_not(None), DeliveryRow.batch.is_not(None)),
-                )
-                .order_by(DeliveryRow.platform, DeliveryRow.channel, DeliveryRow.id)
+                query.order_by(DeliveryRow.platform, DeliveryRow.channel, DeliveryRow.id)
             ).all()
             groups: dict[str, list[tuple[DeliveryRow, dict[str, Any]]]] = {}
             fresh: dict[tuple[str, str], list[tuple[DeliveryRow, dict[str, Any]]]] = {}
@@ -897,6 +930,7 @@ class Store:
                 for d, _ in members:
                     d.status = "sending"
                     d.attempts += 1
+                    d.claimed_by = owner
                     if not in_doubt:
                         d.claimed_at = utcnow()
                 first = members[0][0]
@@ -1175,6 +1209,166 @@ class Store:
             for k, v in values.items():
                 setattr(row, k, v)
 
+    def _volatile(self, s: Any) -> None:
+        """Lease bookkeeping need not wait for the disk on PostgreSQL: after a crash of
+        the server every instance starts over, and a lost lease only makes a feed due."""
+        if self.engine.dialect.name == "postgresql":
+            s.execute(text("SET LOCAL synchronous_commit = off"))
+
+    # -- sharing the work between instances ---------------------------------------------
+
+    def ensure_feeds(self, first_due: Mapping[str, datetime]) -> int:
+        """Give every configured feed a row, due at ``first_due[url]`` if it has none yet.
+
+        Rows that exist keep their schedule: an instance (re)starting does not poll again
+        what another one, or its own previous run, polled a minute ago. Returns how many
+        rows were added.
+        """
+        if not first_due:
+            return 0
+        for _ in range(3):
+            try:
+                with self._session.begin() as s:
+                    have = set()
+                    urls = list(first_due)
+                    for i in range(0, len(urls), 500):
+                        have |= set(
+                            s.scalars(select(FeedRow.url).where(FeedRow.url.in_(urls[i:i + 500])))
+                        )
+                    missing = [u for u in urls if URL_KEY.stored(u) not in have]
+                    if missing:
+                        s.execute(
+                            insert(FeedRow),
+                            [
+                                {"url": u, "next_poll_at": first_due[u],
+                                 "consecutive_failures": 0, "items_seen": 0,
+                                 "first_poll_done": False, "down_notified": False}
+                                for u in missing
+                            ],
+                        )
+                    return len(missing)
+            except IntegrityError:  # another instance added some meanwhile: look again
+                continue
+        return 0
+
+    def claim_feeds(
+        self,
+        urls: Sequence[str],
+        owner: str,
+        lease: timedelta,
+        limit: int,
+        now: datetime | None = None,
+    ) -> list[str]:
+        """Lease up to ``limit`` of ``urls`` that are due and that no live instance holds.
+
+        ``SELECT ... FOR UPDATE SKIP LOCKED``: two instances claiming at the same moment
+        get different feeds, never wait for each other, and never both get one. The lease
+        lasts ``lease`` unless renewed (:meth:`renew_leases`), so a dead holder's feeds are
+        polled again once it runs out.
+        """
+        now = now or utcnow()
+        if not urls or limit <= 0:
+            return []
+        with self._session.begin() as s:
+            self._volatile(s)
+            rows = s.scalars(
+                select(FeedRow)
+                .where(
+                    FeedRow.url.in_(list(urls)),
+                    or_(FeedRow.next_poll_at.is_(None), FeedRow.next_poll_at <= now),
+                    or_(FeedRow.lease_until.is_(None), FeedRow.lease_until < now),
+                )
+                .order_by(FeedRow.next_poll_at.asc().nulls_first(), FeedRow.id)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            ).all()
+            for row in rows:
+                row.lease_owner, row.lease_until = owner, now + lease
+            as_given = {URL_KEY.stored(u): u for u in urls}  # an over-long URL is stored cut
+            return [as_given.get(row.url, row.url) for row in rows]
+
+    def release_feed(self, url: str, owner: str) -> None:
+        """The poll is over (its result and next poll time are written, or it failed or
+        was stopped midway, and the feed is due again for any instance): drop the lease."""
+        with self._session.begin() as s:
+            self._volatile(s)
+            s.execute(
+                update(FeedRow)
+                .where(FeedRow.url == url, FeedRow.lease_owner == owner)
+                .values(lease_owner=None, lease_until=None)
+            )
+
+    def next_feed_due(self, urls: Sequence[str]) -> datetime | None:
+        """When the earliest of ``urls`` can next be claimed (due, and its lease over)."""
+        if not urls:
+            return None
+        with self._session() as s:
+            rows = s.execute(
+                select(FeedRow.next_poll_at, FeedRow.lease_until).where(FeedRow.url.in_(list(urls)))
+            ).all()
+        best: datetime | None = None
+        for next_at, until in rows:
+            at = next_at or datetime.min.replace(tzinfo=UTC)
+            if until is not None and until > at:
+                at = until
+            if best is None or at < best:
+                best = at
+        return best
+
+    def take_lease(self, name: str, owner: str, lease: timedelta) -> bool:
+        """Hold the named job for ``lease`` (or renew it); False while another holds it."""
+        now = utcnow()
+        for _ in range(3):
+            try:
+                with self._session.begin() as s:
+                    row = s.scalar(
+                        select(LeaseRow).where(LeaseRow.name == name).with_for_update()
+                    )
+                    if row is None:
+                        s.add(LeaseRow(name=name, owner=owner, until=now + lease))
+                        return True
+                    if row.owner != owner and row.until > now:
+                        return False
+                    row.owner, row.until = owner, now + lease
+                    return True
+            except IntegrityError:  # another instance created it first
+                continue
+        return False
+
+    def renew_leases(self, owner: str, lease: timedelta) -> int:
+        """Extend every lease ``owner`` holds (its heartbeat): alive, so still its own."""
+        until = utcnow() + lease
+        with self._session.begin() as s:
+            self._volatile(s)
+            n = s.execute(
+                update(FeedRow).where(FeedRow.lease_owner == owner).values(lease_until=until)
+            ).rowcount  # type: ignore[attr-defined]
+            n += s.execute(
+                update(LeaseRow).where(LeaseRow.owner == owner).values(until=until)
+            ).rowcount  # type: ignore[attr-defined]
+            return int(n or 0)
+
+    def drop_leases(self, owner: str | None) -> None:
+        """A clean stop: what ``owner`` held is free for the others at once. ``None``:
+        every lease (one instance, starting: whatever a previous run held is void)."""
+        with self._session.begin() as s:
+            feeds = update(FeedRow).where(FeedRow.lease_owner.is_not(None))
+            jobs = delete(LeaseRow)
+            if owner is not None:
+                feeds = feeds.where(FeedRow.lease_owner == owner)
+                jobs = jobs.where(LeaseRow.owner == owner)
+            s.execute(feeds.values(lease_owner=None, lease_until=None))
+            s.execute(jobs)
+
+    def feed_due_sooner(self, url: str, when: datetime) -> None:
+        """Poll ``url`` by ``when`` at the latest (its interval was shortened)."""
+        with self._session.begin() as s:
+            s.execute(
+                update(FeedRow)
+                .where(FeedRow.url == url, or_(FeedRow.next_poll_at.is_(None),
+                                               FeedRow.next_poll_at > when))
+                .values(next_poll_at=when)
+            )
 
     # -- WebSub --------------------------------------------------------------------------
 

@@ -91,11 +91,25 @@ def clean_environ(**extra: str) -> dict[str, str]:
 
 
 class BotProcess:
-    """One ``newsbot run`` at a time in ``home``; ``start()`` again after a kill."""
+    """One ``newsbot run`` at a time in ``home``; ``start()`` again after a kill.
 
-    def __init__(self, home: BotHome, env: Mapping[str, str]) -> None:
+    ``name``: several instances share a home (and a PostgreSQL ``database_url``); each
+    has its own logs, ``<name>1.log``, ``<name>2.log`` ...
+    """
+
+    def __init__(
+        self,
+        home: BotHome,
+        env: Mapping[str, str],
+        *,
+        name: str = "run",
+        database_url: str | None = None,
+    ) -> None:
         self.home = home
-        self.env = clean_environ(NEWSBOT_DATABASE_URL=home.database_url, **env)
+        self.name = name
+        self.env = clean_environ(
+            **{"NEWSBOT_DATABASE_URL": database_url or home.database_url, **env}
+        )
         self.proc: subprocess.Popen[bytes] | None = None
         self.runs = 0
         self.logs: list[Path] = []
@@ -113,7 +127,7 @@ class BotProcess:
     def start(self) -> None:
         assert not self.alive, "already running"
         self.runs += 1
-        log = self.home.root / "logs" / f"run{self.runs}.log"
+        log = self.home.root / "logs" / f"{self.name}{self.runs}.log"
         self.logs.append(log)
         with log.open("wb") as out:
             self.proc = subprocess.Popen(
@@ -338,3 +352,23 @@ class Newsroom:
         for story in stories:
             self.items[story.language].append((story, self._now()))
             self.published.append(story)
+
+
+def received(slack: Any, discord: Any) -> dict[str, Counter[str]]:
+    """What the fake Slack and Discord hold, per newsroom channel and article URL."""
+    out: dict[str, Counter[str]] = {SLACK_ALERTS: deliveries(slack.messages(SLACK_ALERTS))}
+    for channel in DISCORD_ITEM_CHANNELS.values():
+        out[channel] = deliveries(discord.messages(channel))
+    return out
+
+
+def all_arrived(
+    expected: Mapping[str, set[str]], slack: Any, discord: Any, among: Iterable[str] | None = None
+) -> bool:
+    """Every expected URL (or every one ``among`` these) is in its channel at least once."""
+    got = received(slack, discord)
+    only = None if among is None else set(among)
+    return all(
+        (urls if only is None else urls & only) <= set(got.get(channel, Counter()))
+        for channel, urls in expected.items()
+    )

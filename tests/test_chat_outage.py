@@ -9,8 +9,6 @@ itself before the bot's outbox backs off: 5 s, doubling, for up to 8 attempts).
 from __future__ import annotations
 
 import time
-from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,15 +21,15 @@ from tests.botproc import (
     BotHome,
     BotProcess,
     Newsroom,
+    all_arrived,
     bot_settings,
     compare,
-    deliveries,
     expected_channels,
+    received,
     wait_until,
 )
-from tests.fakes.discord import ADMIN, CHANNELS, GUILD_ID, FakeDiscord
+from tests.fakes.discord import ADMIN, GUILD_ID, FakeDiscord
 from tests.fakes.slack import FakeSlack
-from tests.fakes.slack import running as slack_running
 from tests.newsgen import LANGUAGES, generate
 
 pytestmark = [pytest.mark.longrun, pytest.mark.network, pytest.mark.timeout(900)]
@@ -42,44 +40,18 @@ RECOVERY_TIMEOUT = 240.0
 and a Discord attempt caught in discord.py's own retries takes ~25 s more."""
 
 
-@pytest.fixture
-def fake_discord() -> Iterator[FakeDiscord]:
-    channels = {**CHANNELS, **{c: f"wire-{item}" for item, c in DISCORD_ITEM_CHANNELS.items()}}
-    fake = FakeDiscord(channels=channels).start()
-    try:
-        yield fake
-    finally:
-        fake.stop()
-
-
-@pytest.fixture
-def fake_slack() -> Iterator[FakeSlack]:
-    with slack_running() as fake:
-        yield fake
-
-
 def test_a_minute_of_500s_loses_nothing(
     tmp_path: Path,
-    fake_slack: FakeSlack,
-    fake_discord: FakeDiscord,
+    wire_slack: FakeSlack,
+    wire_discord: FakeDiscord,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     stories = generate(200)[:40]
     before, during, after = stories[:8], stories[8:28], stories[28:]
     expected = expected_channels(stories)
 
-    def received() -> dict[str, Counter[str]]:
-        out = {SLACK_ALERTS: deliveries(fake_slack.messages(SLACK_ALERTS))}
-        for channel in DISCORD_ITEM_CHANNELS.values():
-            out[channel] = deliveries(fake_discord.messages(channel))
-        return out
-
     def arrived(subset: list[str]) -> bool:
-        got = received()
-        return all(
-            (urls & set(subset)) <= set(got.get(channel, Counter()))
-            for channel, urls in expected.items()
-        )
+        return all_arrived(expected, wire_slack, wire_discord, among=subset)
 
     with localserver.serve() as feed_server:
         home = BotHome(tmp_path / "bot")
@@ -90,7 +62,7 @@ def test_a_minute_of_500s_loses_nothing(
         settings = bot_settings(newsroom.urls, ADMIN, GUILD_ID)
         settings["bursts"] = {"max_alerts": 5, "window": "15s"}
         home.write_config(settings)
-        bot = BotProcess(home, {**fake_slack.env(), **fake_discord.env()})
+        bot = BotProcess(home, {**wire_slack.env(), **wire_discord.env()})
         try:
             started = time.monotonic()
             newsroom.seed(before)
@@ -99,8 +71,8 @@ def test_a_minute_of_500s_loses_nothing(
             wait_until(lambda: arrived([s.url for s in before]), 180, "the first alerts", bot, every=0.2)
 
             down_at = time.monotonic()
-            slack_outage = fake_slack.outage(OUTAGE)
-            discord_outage = fake_discord.outage(OUTAGE)
+            slack_outage = wire_slack.outage(OUTAGE)
+            discord_outage = wire_discord.outage(OUTAGE)
             for i in range(0, len(during), 4):  # news keeps coming while chat is down
                 newsroom.seed(during[i : i + 4])
                 time.sleep(10)
@@ -118,15 +90,15 @@ def test_a_minute_of_500s_loses_nothing(
             if bot.alive:
                 bot.kill()
 
-    missing, doubled, stray = compare(expected, received())
+    missing, doubled, stray = compare(expected, received(wire_slack, wire_discord))
     attempts = home.query("SELECT platform, max(attempts), sum(attempts) - count(*) FROM deliveries "
                           "GROUP BY platform")
     summary = [
         f"outage test: 40 stories, {len(during)} published during a {OUTAGE:.0f}s outage",
         f"  500s answered: slack {slack_outage.hits}, discord {discord_outage.hits}; "
         f"retries per platform (platform, most attempts, retries): {attempts}",
-        f"  slack messages {len(fake_slack.messages(SLACK_ALERTS))}, discord messages "
-        f"{sum(len(fake_discord.messages(c)) for c in DISCORD_ITEM_CHANNELS.values())}; "
+        f"  slack messages {len(wire_slack.messages(SLACK_ALERTS))}, discord messages "
+        f"{sum(len(wire_discord.messages(c)) for c in DISCORD_ITEM_CHANNELS.values())}; "
         f"outbox {home.delivery_counts()}",
         f"  everything delivered {recovered_at - up_at:.0f}s after the outage ended "
         f"({recovered_at - started:.0f}s in all)",
@@ -142,7 +114,7 @@ def test_a_minute_of_500s_loses_nothing(
         failures.append(f"posted where no route sends it: {stray}")
     if home.failed_deliveries():
         failures.append(f"deliveries marked failed: {home.failed_deliveries()}")
-    if fake_slack.messages(SLACK_ADMIN) or fake_discord.messages(ADMIN):
+    if wire_slack.messages(SLACK_ADMIN) or wire_discord.messages(ADMIN):
         failures.append("the admin channels were told of failed deliveries")
     if not (slack_outage.hits and discord_outage.hits):
         failures.append("the outage was never noticed: nothing was posted during it")

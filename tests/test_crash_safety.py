@@ -22,8 +22,6 @@ import os
 import random
 import threading
 import time
-from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -37,17 +35,17 @@ from tests.botproc import (
     BotHome,
     BotProcess,
     Newsroom,
+    all_arrived,
     bot_settings,
     compare,
-    deliveries,
     expected_channels,
     kill_now,
+    received,
     urls_in,
     wait_until,
 )
-from tests.fakes.discord import ADMIN, CHANNELS, GUILD_ID, FakeDiscord
+from tests.fakes.discord import ADMIN, GUILD_ID, FakeDiscord
 from tests.fakes.slack import FakeSlack
-from tests.fakes.slack import running as slack_running
 from tests.newsgen import LANGUAGES, Story, generate
 
 pytestmark = [pytest.mark.longrun, pytest.mark.network, pytest.mark.timeout(1500)]
@@ -57,44 +55,16 @@ FINAL_TIMEOUT = 600.0
 """Seconds the last run gets to deliver everything (no bursts: ~400 paced posts)."""
 
 
-@pytest.fixture
-def fake_discord() -> Iterator[FakeDiscord]:
-    channels = {**CHANNELS, **{c: f"wire-{item}" for item, c in DISCORD_ITEM_CHANNELS.items()}}
-    fake = FakeDiscord(channels=channels).start()
-    try:
-        yield fake
-    finally:
-        fake.stop()
-
-
-@pytest.fixture
-def fake_slack() -> Iterator[FakeSlack]:
-    with slack_running() as fake:
-        yield fake
-
-
-def received(slack: FakeSlack, discord: FakeDiscord) -> dict[str, Counter[str]]:
-    out: dict[str, Counter[str]] = {SLACK_ALERTS: deliveries(slack.messages(SLACK_ALERTS))}
-    for channel in DISCORD_ITEM_CHANNELS.values():
-        out[channel] = deliveries(discord.messages(channel))
-    return out
-
-
 def posts_so_far(slack: FakeSlack, discord: FakeDiscord) -> int:
     return len(slack.messages(SLACK_ALERTS)) + sum(
         len(discord.messages(c)) for c in DISCORD_ITEM_CHANNELS.values()
     )
 
 
-def all_arrived(expected: dict[str, set[str]], slack: FakeSlack, discord: FakeDiscord) -> bool:
-    got = received(slack, discord)
-    return all(urls <= set(got.get(channel, Counter())) for channel, urls in expected.items())
-
-
 def test_three_sigkills_lose_no_alert_and_double_none(
     tmp_path: Path,
-    fake_slack: FakeSlack,
-    fake_discord: FakeDiscord,
+    wire_slack: FakeSlack,
+    wire_discord: FakeDiscord,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     seed = int(os.environ.get("KILL_TEST_SEED") or random.SystemRandom().randrange(10**6))
@@ -112,7 +82,7 @@ def test_three_sigkills_lose_no_alert_and_double_none(
         home = BotHome(tmp_path / "bot")
         newsroom = Newsroom(home, feed_server, LANGUAGES)
         home.write_config(bot_settings(newsroom.urls, ADMIN, GUILD_ID))
-        bot = BotProcess(home, {**fake_slack.env(), **fake_discord.env()})
+        bot = BotProcess(home, {**wire_slack.env(), **wire_discord.env()})
 
         def context() -> str:
             return (f"seed {seed} (KILL_TEST_SEED={seed} repeats it); kinds {kinds}; "
@@ -126,11 +96,11 @@ def test_three_sigkills_lose_no_alert_and_double_none(
             for number, (kind, batch) in enumerate(zip(kinds, file_batches[1:4], strict=True)):
                 t0 = time.monotonic()
                 if kind == "post":
-                    what = _kill_at_post(bot, rng, fake_slack, fake_discord, newsroom, batch)
+                    what = _kill_at_post(bot, rng, wire_slack, wire_discord, newsroom, batch)
                 elif kind == "ingest":
                     what = _kill_mid_ingest(bot, rng, home, newsroom, batch)
                 else:
-                    what = _kill_between_posts(bot, rng, fake_slack, fake_discord, newsroom, batch)
+                    what = _kill_between_posts(bot, rng, wire_slack, wire_discord, newsroom, batch)
                 kills.append(f"{number + 1}: {what} at {time.monotonic() - started:.0f}s "
                              f"(run {bot.runs}, {time.monotonic() - t0:.1f}s into the phase)")
                 assert not bot.alive
@@ -143,7 +113,7 @@ def test_three_sigkills_lose_no_alert_and_double_none(
             time.sleep(3)
             newsroom.seed(file_batches[4][30:])
             assert len(newsroom.published) == len(stories)
-            wait_until(lambda: all_arrived(expected, fake_slack, fake_discord),
+            wait_until(lambda: all_arrived(expected, wire_slack, wire_discord),
                        FINAL_TIMEOUT, f"every alert in every channel ({context()})", bot, every=0.5)
             delivered_at = time.monotonic()
             wait_until(lambda: not ({"pending", "sending"} & set(home.delivery_counts())),
@@ -151,25 +121,25 @@ def test_three_sigkills_lose_no_alert_and_double_none(
             time.sleep(5)  # a late duplicate would show up now
             bot.stop()
         finally:
-            fake_slack.on_post(None)
-            fake_discord.on_post(None)
+            wire_slack.on_post(None)
+            wire_discord.on_post(None)
             if bot.alive:
                 bot.kill()
 
-    got = received(fake_slack, fake_discord)
+    got = received(wire_slack, wire_discord)
     missing, doubled, stray = compare(expected, got)
-    slack_posts = fake_slack.received("chat.postMessage", channel=SLACK_ALERTS)
+    slack_posts = wire_slack.received("chat.postMessage", channel=SLACK_ALERTS)
     discord_posts = [
-        r for c in DISCORD_ITEM_CHANNELS.values() for r in fake_discord.received("POST", rf"/channels/{c}/messages")
+        r for c in DISCORD_ITEM_CHANNELS.values() for r in wire_discord.received("POST", rf"/channels/{c}/messages")
     ]
     summary = [
         f"crash test: {context()}",
         f"  stories 200 (50 by RSS, 150 as files); runs {bot.runs}; exit codes {bot.exit_codes}",
-        f"  slack: {len(fake_slack.messages(SLACK_ALERTS))} messages from {len(slack_posts)} "
-        f"chat.postMessage calls, {len(fake_slack.received('conversations.history'))} "
+        f"  slack: {len(wire_slack.messages(SLACK_ALERTS))} messages from {len(slack_posts)} "
+        f"chat.postMessage calls, {len(wire_slack.received('conversations.history'))} "
         f"conversations.history calls; duplicates {sum(len(v) for k, v in doubled.items() if k == SLACK_ALERTS)}",
-        f"  discord: {sum(len(fake_discord.messages(c)) for c in DISCORD_ITEM_CHANNELS.values())} "
-        f"messages from {len(discord_posts)} creates, {len(fake_discord.nonce_replays)} answered "
+        f"  discord: {sum(len(wire_discord.messages(c)) for c in DISCORD_ITEM_CHANNELS.values())} "
+        f"messages from {len(discord_posts)} creates, {len(wire_discord.nonce_replays)} answered "
         f"by nonce with the earlier message; duplicates "
         f"{sum(len(v) for k, v in doubled.items() if k != SLACK_ALERTS)}",
         f"  missing {sum(map(len, missing.values()))}, stray {sum(map(len, stray.values()))}; "
@@ -190,7 +160,7 @@ def test_three_sigkills_lose_no_alert_and_double_none(
         failures.append(f"posted where no route sends it: {stray}")
     if home.failed_deliveries():
         failures.append(f"deliveries marked failed: {home.failed_deliveries()}")
-    if fake_slack.messages(SLACK_ADMIN) or fake_discord.messages(ADMIN):
+    if wire_slack.messages(SLACK_ADMIN) or wire_discord.messages(ADMIN):
         failures.append("the admin channels were told of failures")
     if failures:
         pytest.fail("\n".join(summary + failures) + "\n" + bot.tail(25), pytrace=False)

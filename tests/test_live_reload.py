@@ -63,7 +63,8 @@ def test_the_feed_clock_follows_feeds_added_removed_and_changed(tmp_path: Path) 
 
     async def fake_poll(feed: Any) -> None:
         polls.append(feed.url.rsplit("/", 1)[1])
-        bot.next_poll[feed.url] = utcnow() + timedelta(seconds=0.2 if "a.xml" in feed.url else 3600)
+        gap = timedelta(seconds=0.2 if "a.xml" in feed.url else 3600)
+        bot.store.update_feed(feed.url, next_poll_at=utcnow() + gap)
 
     bot.poll_feed = fake_poll  # type: ignore[method-assign]
 
@@ -88,11 +89,9 @@ def test_the_feed_clock_follows_feeds_added_removed_and_changed(tmp_path: Path) 
 
     asyncio.run(go())
     # b.xml's interval went from 1h to 30s: it is due within 33 s now, not in an hour.
-    clock = bot.feed_scheduler
-    assert clock is not None
-    due = [w for w, _, url, gen in clock._heap if url.endswith("b.xml") and gen == clock._generation[url]]
-    assert len(due) == 1 and due[0] - utcnow() < timedelta(seconds=34)
-    assert "http://127.0.0.1:9/a.xml" not in bot.next_poll
+    b = bot.store.feed_state("http://127.0.0.1:9/b.xml")
+    assert b is not None and b.next_poll_at is not None
+    assert b.next_poll_at - utcnow() < timedelta(seconds=34)
     (notice,) = notices.texts
     assert "feeds added: C (http://127.0.0.1:9/c.xml)" in notice
     assert "feeds removed: http://127.0.0.1:9/a.xml" in notice

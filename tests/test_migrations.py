@@ -44,7 +44,7 @@ def test_an_empty_database_is_migrated_to_exactly_the_models(db_url: str) -> Non
     try:
         before = upgrade(engine)
         assert (before.revision, before.legacy) == (None, False)
-        assert current(engine).revision == head() == "0001_baseline"
+        assert current(engine).revision == head() == "0002_cluster"
         assert schema_differences(engine) == []
         assert set(inspect(engine).get_table_names()) >= TABLES
         assert upgrade(engine).up_to_date  # a second start finds nothing to do
@@ -63,6 +63,9 @@ ADDED_LATER = {
     "deliveries": {"kind", "refresh", "claimed_at", "in_doubt", "hold", "batch"},
 }
 TABLES_ADDED_LATER = {"websub"}
+SINCE_MIGRATIONS = {"feeds": {"lease_owner", "lease_until"}, "deliveries": {"claimed_by"}}
+TABLES_SINCE_MIGRATIONS = {"leases"}
+"""Added by migrations after the baseline (0002_cluster): no pre-migration newsbot had them."""
 
 
 def earlier_schema() -> MetaData:
@@ -70,9 +73,9 @@ def earlier_schema() -> MetaData:
     index of ``deliveries.batch``) and without the websub table."""
     meta = MetaData()
     for table in Base.metadata.sorted_tables:
-        if table.name in TABLES_ADDED_LATER:
+        if table.name in TABLES_ADDED_LATER | TABLES_SINCE_MIGRATIONS:
             continue
-        gone = ADDED_LATER.get(table.name, set())
+        gone = ADDED_LATER.get(table.name, set()) | SINCE_MIGRATIONS.get(table.name, set())
         columns = [c._copy() for c in table.columns if c.name not in gone]
         constraints = [
             UniqueConstraint(*con.columns.keys(), name=con.name)
@@ -208,12 +211,12 @@ def test_instances_starting_together_migrate_once(db_url: str) -> None:
         out, err = p.communicate(timeout=120)
         outcomes.append(out.strip() if p.returncode == 0 else err.strip()[-400:])
     # One found nothing (None) and migrated; three found it done.
-    assert sorted(outcomes) == ["0001_baseline"] * 3 + ["None"], outcomes
+    assert sorted(outcomes) == ["0002_cluster"] * 3 + ["None"], outcomes
     engine = make_engine(db_url)
     try:
         with engine.connect() as conn:
             versions = conn.execute(text("SELECT version_num FROM alembic_version")).all()
-        assert versions == [("0001_baseline",)]
+        assert versions == [("0002_cluster",)]
         assert schema_differences(engine) == []
     finally:
         engine.dispose()
@@ -242,16 +245,16 @@ def test_db_current_and_upgrade_from_the_command_line(tmp_path: Path) -> None:
     code, out = db("current")
     assert code == 1 and "no database" in out
     assert not (tmp_path / "data" / "newsbot.db").exists()  # looking created nothing
-    assert db("upgrade") == (0, "database: schema created (0001_baseline)\n")
-    assert db("current") == (0, "0001_baseline (head)\n")
-    assert db("upgrade") == (0, "database: already at 0001_baseline (head)\n")
+    assert db("upgrade") == (0, "database: schema created (0002_cluster)\n")
+    assert db("current") == (0, "0002_cluster (head)\n")
+    assert db("upgrade") == (0, "database: already at 0002_cluster (head)\n")
 
     env["NEWSBOT_DATABASE_URL"] = f"sqlite:///{tmp_path}/old.db"
     old_newsbot_database(env["NEWSBOT_DATABASE_URL"])
     code, out = db("current")
     assert code == 1 and "before migrations" in out
     code, out = db("upgrade")
-    assert code == 0 and "adopted as 0001_baseline, every row kept" in out
+    assert code == 0 and "adopted as 0002_cluster, every row kept" in out
     store = Store(env["NEWSBOT_DATABASE_URL"])
     try:
         assert store.subscriptions() == [(Target("slack", "C-news"), "kursk")]
@@ -281,5 +284,34 @@ def test_recent_rows_keep_their_time_zone_after_a_migration(db_url: str) -> None
         store.record(a, alert, [Target("slack", "C1")])
         (got,) = store.recent_alerts(utcnow() - timedelta(minutes=1))
         assert got.created_at is not None and got.created_at.tzinfo is not None
+    finally:
+        store.close()
+
+
+def test_a_baseline_database_gains_the_instance_columns_and_keeps_its_feeds(db_url: str) -> None:
+    """0002_cluster on a database at 0001_baseline with rows: leases are added empty (every
+    feed free to claim), the feed and its schedule stay; and it can be rolled back."""
+    Store(db_url).close()
+    engine = make_engine(db_url)
+    due = utcnow() - timedelta(minutes=1)
+    try:
+        downgrade(engine, "0001_baseline")
+        assert "leases" not in inspect(engine).get_table_names()
+        with engine.begin() as conn:
+            conn.execute(text(
+                "INSERT INTO feeds (url, first_poll_done, consecutive_failures, items_seen, "
+                "next_poll_at) VALUES ('https://wire.example.org/rss', true, 2, 40, :due)"
+            ), {"due": due.replace(tzinfo=None)})
+    finally:
+        engine.dispose()
+    store = Store(db_url)
+    try:
+        state = store.feed_state("https://wire.example.org/rss")
+        assert state is not None and (state.items_seen, state.consecutive_failures) == (40, 2)
+        url = "https://wire.example.org/rss"
+        assert store.claim_feeds([url], "a", timedelta(seconds=30), 5) == [url]
+        assert store.claim_feeds([url], "b", timedelta(seconds=30), 5) == []
+        assert store.take_lease("seeds /srv/newsbot/seeds", "a", timedelta(seconds=30))
+        assert current(store.engine).revision == head() == "0002_cluster"
     finally:
         store.close()

@@ -66,8 +66,12 @@ def feed_xml(index: int, now: datetime) -> bytes:
     ).encode()
 
 
-def _serve(port_q: Any, stop: Any, counters: Any, hosts: list[str]) -> None:
-    """The publisher process: aiohttp, one handler, ETag/304, 50 ms per response."""
+def _serve(
+    port_q: Any, stop: Any, counters: Any, hosts: list[str], per_feed: Any = None
+) -> None:
+    """The publisher process: aiohttp, one handler, ETag/304, 50 ms per response.
+
+    ``per_feed``: a shared array counting the requests for each feed (double polls)."""
     from aiohttp import web
 
     now = datetime.now(UTC)
@@ -79,6 +83,9 @@ def _serve(port_q: Any, stop: Any, counters: Any, hosts: list[str]) -> None:
         i = int(request.match_info["i"])
         with counters.get_lock():
             counters[0] += 1
+        if per_feed is not None:
+            with per_feed.get_lock():
+                per_feed[i] += 1
         if request.headers.get("If-None-Match") == etags[i]:
             resp = web.Response(status=304, headers={"ETag": etags[i]})
             size = 0
