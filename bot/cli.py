@@ -95,6 +95,8 @@ def _make_bot(config: Path, console: bool = True) -> Any:
     """The bot with every chat platform the environment has credentials for."""
     import os
 
+    from sqlalchemy.exc import OperationalError
+
     from bot.app import NewsBot
     from bot.chat import build_adapters
     from bot.migrate import MigrationError
@@ -106,6 +108,8 @@ def _make_bot(config: Path, console: bool = True) -> Any:
             bot.add_adapter(adapter)
     except (ConfigError, ValueError, MigrationError) as exc:
         raise _fail(exc) from exc
+    except OperationalError as exc:  # the database is down or refuses us: say so, exit
+        raise _fail(ValueError(f"cannot reach the database: {exc.orig}")) from exc
     return bot
 
 

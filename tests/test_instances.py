@@ -400,3 +400,16 @@ def test_scan_once_leaves_a_platform_held_by_a_running_instance_to_it(
     assert second.returncode == 0, second.stderr
     assert "scan: 0 new documents, 0 alerts" in second.stderr
     assert second.stdout.count("La Corée du Nord sera aux côtés de la Russie") == 1
+
+
+def test_a_database_that_cannot_be_reached_stops_the_start_in_words(tmp_path: Path) -> None:
+    """The supervisor restarts it; the log says why, without the password."""
+    from tests.localserver import free_port
+    from tests.test_cli import newsbot
+
+    url = f"postgresql+psycopg://newsbot:s3cret-pw@127.0.0.1:{free_port()}/newsbot"
+    for command in (("scan", "--once"), ("run",)):
+        res = newsbot(*command, cwd=tmp_path, env={"NEWSBOT_DATABASE_URL": url})
+        assert res.returncode == 2, res.stderr
+        assert "cannot reach the database" in res.stderr
+        assert "Traceback" not in res.stderr and "s3cret-pw" not in res.stderr
