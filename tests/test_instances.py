@@ -287,8 +287,13 @@ def test_two_instances_one_killed_mid_cycle_deliver_every_alert_exactly_once(
             time.sleep(4)  # a late duplicate would show up now
             a.start()  # back from the dead: a standby now
             wait_until(lambda: _standing_by(a.log()), 120, "a standing by", a)
+            stopped = time.monotonic()
+            assert b.stop() == 0  # a clean stop hands the platforms over at once
+            for platform in ("slack", "discord"):
+                wait_until(lambda p=platform: f"holds the {p} connection" in a.log(), 60,
+                           f"a taking {platform} back", a)
+            handed_over = time.monotonic() - stopped
             a.stop()
-            b.stop()
         finally:
             slack.on_post(None)
             discord.on_post(None)
@@ -310,6 +315,7 @@ def test_two_instances_one_killed_mid_cycle_deliver_every_alert_exactly_once(
         f"holding leases on {len(kill.get('leases', []))} feeds",  # type: ignore[arg-type]
         f"  b held both platforms {took_over:.1f}s after the kill; everything delivered at "
         f"{delivered:.0f}s; slack history lookups {history}",
+        f"  b stopped cleanly: a held both {handed_over:.1f}s after the SIGTERM",
         f"  feed polls {len(polls)}, overlapping polls of one feed {len(overlapping)}",
         f"  outbox by instance: {outbox}",
         f"  missing {sum(map(len, missing.values()))}, doubled {sum(map(len, doubled.values()))}, "
@@ -323,6 +329,7 @@ def test_two_instances_one_killed_mid_cycle_deliver_every_alert_exactly_once(
     assert not overlapping, f"one feed polled by both instances at once: {overlapping}"
     assert not [k for k in outbox if not k.endswith(":sent")], outbox
     assert took_over < 10
+    assert handed_over < 15
 
 
 def _healthz(log: str) -> dict[str, Any]:
@@ -413,3 +420,36 @@ def test_a_database_that_cannot_be_reached_stops_the_start_in_words(tmp_path: Pa
         assert res.returncode == 2, res.stderr
         assert "cannot reach the database" in res.stderr
         assert "Traceback" not in res.stderr and "s3cret-pw" not in res.stderr
+
+
+@pytest.mark.slow
+def test_a_holder_that_loses_its_lock_stops_rather_than_risk_two_connections(
+    pg_url: str, tmp_path: Path
+) -> None:
+    """The database cuts the lock's connection (a restart, a network cut): the bot exits
+    non-zero saying why, for its supervisor to restart it as a standby."""
+    from sqlalchemy import create_engine, text
+
+    from tests.botproc import BotHome, BotProcess, wait_until
+
+    home = BotHome(tmp_path / "bot")
+    home.write_config({"seeds": ["seeds"], "ops": {"enabled": False}})
+    bot = BotProcess(home, {"NEWSBOT_INSTANCE_ID": "solo"}, database_url=pg_url)
+    bot.start()
+    try:
+        wait_until(lambda: "holds the console connection" in bot.log(), 120, "the lock", bot)
+        admin = create_engine(pg_url)
+        with admin.begin() as conn:
+            cut = conn.execute(text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE application_name = 'newsbot lock chat gateway console'"
+            )).scalar()
+        admin.dispose()
+        assert cut == 1
+        assert bot.proc is not None
+        code = bot.proc.wait(60)
+    finally:
+        bot.kill()
+    assert code == 2, bot.tail()
+    assert "lost the console lock" in bot.log()
+    assert "Traceback" not in bot.log()
