@@ -453,3 +453,23 @@ def test_a_holder_that_loses_its_lock_stops_rather_than_risk_two_connections(
     assert code == 2, bot.tail()
     assert "lost the console lock" in bot.log()
     assert "Traceback" not in bot.log()
+
+
+@pytest.mark.slow
+def test_bench_instances_polls_every_feed_once_per_cycle_with_two_processes(pg_url: str) -> None:
+    """The benchmark on a small scale: two processes split the feeds, none polled twice."""
+    import re
+
+    from tests.test_cli import newsbot
+
+    server = pg_url.rsplit("/", 1)[0] + "/test"
+    res = newsbot("bench", "instances",
+                  env={"NEWSBOT_BENCH_FEEDS": "60", "NEWSBOT_BENCH_POSTGRES": server})
+    assert res.returncode == 0, res.stderr
+    rows = re.findall(r"^([12]) +(\d) \([^)]*\) +[\d.]+ +(\d+) +(\d+) +(\d+) +([\d /]+)$",
+                      res.stdout, re.M)
+    assert len(rows) == 4, res.stdout
+    for instances, _cycle, requests, double, unpolled, shares in rows:
+        assert (requests, double, unpolled) == ("60", "0", "0"), res.stdout
+        split = [int(n) for n in shares.split("/")]
+        assert len(split) == int(instances) and sum(split) == 60

@@ -21,6 +21,8 @@ import shutil
 import socket
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
@@ -182,17 +184,16 @@ async def _cycles(config: Path, db: str) -> list[tuple[float, int, int, int, flo
 COUNTERS: Any = None
 
 
-def main() -> None:
-    global COUNTERS
-    import logging
-
-    logging.basicConfig(level=logging.WARNING)
-    ctx = mp.get_context("spawn")
-    COUNTERS = ctx.Array("q", [0, 0])
+@contextmanager
+def publishing(ctx: Any, interval: str, per_feed: Any = None) -> Iterator[tuple[Path, list[str], Any]]:
+    """The publisher process and a bot home whose config lists its feeds: yields the
+    config file, the loopback hosts and the shared (responses, bytes) counters; stops the
+    publisher and removes the home afterwards."""
+    counters = ctx.Array("q", [0, 0])
     hosts = _loopback_hosts(HOSTS)
     port_q = ctx.Queue()
     stop = ctx.Event()
-    server = ctx.Process(target=_serve, args=(port_q, stop, COUNTERS, hosts), daemon=True)
+    server = ctx.Process(target=_serve, args=(port_q, stop, counters, hosts, per_feed), daemon=True)
     server.start()
     tmp = Path(tempfile.mkdtemp(prefix="newsbot-bench-"))
     try:
@@ -201,22 +202,34 @@ def main() -> None:
         (tmp / "config").mkdir()
         shutil.copy(root / "config" / "watchlist.yaml", tmp / "config" / "watchlist.yaml")
         lines = [
-            f"  - {{url: 'http://{hosts[i % len(hosts)]}:{port}/feed/{i}.xml', interval: 5m}}"
+            f"  - {{url: 'http://{hosts[i % len(hosts)]}:{port}/feed/{i}.xml', "
+            f"interval: {interval}}}"
             for i in range(FEEDS)
         ]
-        (tmp / "config" / "newsbot.yaml").write_text(
+        config = tmp / "config" / "newsbot.yaml"
+        config.write_text(
             "watchlist: config/watchlist.yaml\nseeds: []\nfeeds:\n" + "\n".join(lines) + "\n"
             "routes: []\nfetch_timeout: 30s\n"
         )
-        rss_before = _rss_mb()
-        results = asyncio.run(_cycles(tmp / "config" / "newsbot.yaml", f"sqlite:///{tmp}/b.db"))
-        peak = _rss_mb()
+        yield config, hosts, counters
     finally:
         stop.set()
         server.join(timeout=10)
         if server.is_alive():
             server.kill()
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def main() -> None:
+    global COUNTERS
+    import logging
+
+    logging.basicConfig(level=logging.WARNING)
+    with publishing(mp.get_context("spawn"), "5m") as (config, hosts, COUNTERS):
+        rss_before = _rss_mb()
+        db = f"sqlite:///{config.parent.parent}/b.db"
+        results = asyncio.run(_cycles(config, db))
+        peak = _rss_mb()
 
     (w1, n1, b1, f1, m1), (w2, n2, b2, f2, m2) = results
     saved = 100 * (1 - b2 / b1) if b1 else 0.0

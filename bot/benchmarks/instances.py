@@ -16,15 +16,13 @@ from __future__ import annotations
 import asyncio
 import multiprocessing as mp
 import os
-import shutil
-import tempfile
 import time
 import uuid
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.benchmarks.feeds import FEEDS, HOSTS, ITEMS, LATENCY, _loopback_hosts, _serve
+from bot.benchmarks.feeds import FEEDS, ITEMS, LATENCY, publishing
 
 SERVER = os.environ.get(
     "NEWSBOT_BENCH_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -164,35 +162,9 @@ def _run(n: int, config: Path, ctx: Any, per_feed: Any) -> list[dict[str, Any]]:
 
 def main() -> None:
     ctx = mp.get_context("spawn")
-    counters = ctx.Array("q", [0, 0])
     per_feed = ctx.Array("q", [0] * FEEDS)
-    hosts = _loopback_hosts(HOSTS)
-    port_q = ctx.Queue()
-    stop = ctx.Event()
-    server = ctx.Process(target=_serve, args=(port_q, stop, counters, hosts, per_feed), daemon=True)
-    server.start()
-    tmp = Path(tempfile.mkdtemp(prefix="newsbot-bench-"))
-    try:
-        port = port_q.get(timeout=120)
-        root = Path(__file__).resolve().parents[2]
-        (tmp / "config").mkdir()
-        shutil.copy(root / "config" / "watchlist.yaml", tmp / "config" / "watchlist.yaml")
-        lines = [
-            f"  - {{url: 'http://{hosts[i % len(hosts)]}:{port}/feed/{i}.xml', interval: 1h}}"
-            for i in range(FEEDS)
-        ]
-        config = tmp / "config" / "newsbot.yaml"
-        config.write_text(
-            "watchlist: config/watchlist.yaml\nseeds: []\nfeeds:\n" + "\n".join(lines) + "\n"
-            "routes: []\nfetch_timeout: 30s\n"
-        )
+    with publishing(ctx, "1h", per_feed) as (config, hosts, _counters):
         results = {n: _run(n, config, ctx, per_feed) for n in (1, 2)}
-    finally:
-        stop.set()
-        server.join(timeout=10)
-        if server.is_alive():
-            server.kill()
-        shutil.rmtree(tmp, ignore_errors=True)
 
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     print(f"instances benchmark: {FEEDS} feeds x {ITEMS} items on {len(hosts)} loopback hosts, "
