@@ -39,6 +39,7 @@ def test_shipped_config_loads_and_secrets_come_from_the_environment() -> None:
         ("routes:\n  - platform: slak\n    channel: C1\n", 2, "slak"),
         ("database_url: postgresql://u:secret@db/x\n", 1, "environment"),
         ("feeds:\n  - url: https://a.example/rss\n    intervall: 5m\n", 3, "intervall"),
+        ("cluster:\n  lease: 1s\n", 2, "shorter than 3s"),
     ],
 )
 def test_mistakes_are_refused_with_file_and_line(
