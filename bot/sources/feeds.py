@@ -623,6 +623,8 @@ async def fetch_feed(
         return failed(_connect_reason(e, _host(hops[-1])))
     except httpx.UnsupportedProtocol as e:
         return failed(f"unsupported URL: {_one_line(e)}")
+    except httpx.InvalidURL as e:  # httpx parses a redirect's Location before we see it
+        return failed(f"{_host(hops[-1])} answered with a URL that cannot be used: {_one_line(e)}")
     except httpx.HTTPError as e:
         reason = _one_line(e) or type(e).__name__
         return failed(f"connection to {_host(hops[-1])} failed: {reason}")

@@ -78,6 +78,18 @@ def test_a_validator_that_is_not_ascii_is_not_sent_back(feed_server: FeedServer)
     assert "if-none-match" not in feed_server.requests[-1][1]
 
 
+@pytest.mark.parametrize("location", ["javascript:alert(1)", "http://[::1"])
+def test_a_redirect_to_a_url_no_parser_accepts_fails_the_poll_in_words(
+    feed_server: FeedServer, location: str
+) -> None:
+    """httpx reads a redirect's Location as it answers, before our vetting: a Location it
+    cannot parse raised out of the poller (found by the feed fuzzer)."""
+    feed_server.static("/moved", b"", status=301, Location=location)
+    result = poll(feed_server.url("/moved"))
+    assert result.status == "error"
+    assert result.error is not None and "127.0.0.1" in result.error
+
+
 def test_odd_retry_after_and_link_headers_are_ignored(
     feed_server: FeedServer, caplog: pytest.LogCaptureFixture
 ) -> None:
