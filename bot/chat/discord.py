@@ -264,6 +264,15 @@ class _Tree(app_commands.CommandTree[Any]):
     """
 
     async def _call(self, interaction: discord.Interaction[Any]) -> None:
+        if interaction.type is discord.InteractionType.autocomplete and not self._completes(
+            interaction
+        ):
+            # discord.py would raise inside and log the traceback as an error.
+            log.warning("discord: dropped an autocomplete for /%s naming no option it "
+                        "completes", _command_name(interaction))
+            with contextlib.suppress(Exception):
+                await interaction.response.autocomplete([])
+            return
         try:
             await super()._call(interaction)
         except app_commands.AppCommandError:
@@ -276,6 +285,24 @@ class _Tree(app_commands.CommandTree[Any]):
                 await self.client.adapter.reply(
                     interaction, Reply("That command arrived garbled; please try again.", ok=False)
                 )
+
+
+    def _completes(self, interaction: discord.Interaction[Any]) -> bool:
+        """Does the focused option of this autocomplete name a parameter we complete?
+
+        Anything else unreadable is left to the usual path, which refuses it in words.
+        """
+        try:
+            command, options = self._get_app_command_options(interaction.data)  # type: ignore[arg-type]
+        except Exception:
+            return True
+        focused = next(
+            (o.get("name") for o in options if isinstance(o, dict) and o.get("focused")), None
+        )
+        if focused is None:
+            return True
+        param = getattr(command, "_params", {}).get(focused)
+        return param is not None and getattr(param, "autocomplete", None) is not None
 
 
 class _Client(discord.Client):

@@ -285,6 +285,36 @@ def test_an_unknown_command_or_wrong_option_type_is_answered_in_one_log_line(
     assert tracebacks(caplog) == []
 
 
+@pytest.mark.parametrize(
+    "options",
+    [
+        [{"name": "since", "type": 3, "value": "2", "focused": True}],  # /brief completes "item"
+        [{"name": "nonsense", "type": 3, "value": "k", "focused": True}],
+    ],
+)
+def test_an_autocomplete_for_an_option_we_do_not_complete_logs_no_traceback(
+    fake_discord: FakeDiscord, commands: Commands, caplog: pytest.LogCaptureFixture,
+    options: list[dict[str, Any]],
+) -> None:
+    """discord.py logged "Ignoring exception in autocomplete" with a traceback, as an error
+    (found by the command fuzzer); the next command is still served."""
+    fake = fake_discord
+
+    async def go() -> str:
+        async with discord_bot(fake, commands):
+            data = fake.interaction_data("brief", options)
+            data["type"] = 4  # APPLICATION_COMMAND_AUTOCOMPLETE
+            await asyncio.to_thread(fake.dispatch, "INTERACTION_CREATE", data)
+            await fake.until(lambda: fake.callbacks(data["id"]), 20)
+            interaction_id, _ = await asyncio.to_thread(fake.interact, "watchlist")
+            await fake.until(lambda: fake.callbacks(interaction_id), 20)
+            return interaction_id
+
+    interaction_id = asyncio.run(go())
+    assert tracebacks(caplog) == []
+    assert "kursk" in answer_text(fake, interaction_id)
+
+
 def test_subscribe_from_an_interaction_without_a_channel_subscribes_nothing(
     fake_discord: FakeDiscord, commands: Commands,
 ) -> None:
