@@ -585,7 +585,7 @@ class NewsBot:
         """
         await self.cluster.start()
         if self.cluster.shared:
-            self.worker.active = set()
+            self.worker.standby()
             for platform in self.adapters:
                 if standby:
                     task = asyncio.get_running_loop().create_task(
@@ -611,8 +611,7 @@ class NewsBot:
             return False
         await self.worker.recover([platform])
         await self.adapters[platform].start()
-        assert self.worker.active is not None
-        self.worker.active.add(platform)
+        self.worker.take(platform)
         log.info("instance %s holds the %s connection and delivers its alerts",
                  self.cluster.owner, platform)
         return True
@@ -631,10 +630,9 @@ class NewsBot:
             log.error("could not take over %s: %s", platform, exc)
             self._fail(exc)
             return
-        self.worker.kick()
         await self._locks[platform].lost()
         if not self._stop.is_set():
-            self.worker.active.discard(platform)  # type: ignore[union-attr]
+            self.worker.give_up(platform)
             self._fail(LostLock(f"lost the {platform} lock: its database connection died"))
 
     def _fail(self, exc: BaseException) -> None:

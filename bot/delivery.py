@@ -120,6 +120,20 @@ class DeliveryWorker:
     def platforms(self) -> list[str]:
         return [p for p in self.adapters if self.active is None or p in self.active]
 
+    def standby(self) -> None:
+        """Deliver for no platform until :meth:`take` says which are ours."""
+        self.active = set()
+
+    def take(self, platform: str) -> None:
+        """This instance now holds ``platform``: deliver its alerts, starting now."""
+        if self.active is not None:
+            self.active.add(platform)
+        self.kick()
+
+    def give_up(self, platform: str) -> None:
+        if self.active is not None:
+            self.active.discard(platform)
+
     async def recover(self, platforms: list[str] | None = None) -> None:
         """Requeue what a killed process left in flight, marked in doubt: before posting
         one again the worker asks the platform whether it arrived. ``platforms``: those

@@ -87,6 +87,9 @@ class FeedScheduler:
         self.bot = bot
         self._wake = asyncio.Event()
         self._running: dict[str, asyncio.Task[None]] = {}
+        """The polls in flight, by feed URL."""
+        self._edits: set[asyncio.Task[None]] = set()
+        """Store writes a config edit started (new feeds' rows, sooner due times)."""
         self._feeds: dict[str, FeedConfig] = {}
         self._started = False
 
@@ -131,8 +134,8 @@ class FeedScheduler:
             await self._add(added)
 
         task = asyncio.get_running_loop().create_task(apply(), name="feeds reconfigured")
-        self._running[f"reconfigure {id(task)}"] = task
-        task.add_done_callback(lambda t: self._done(f"reconfigure {id(t)}"))
+        self._edits.add(task)
+        task.add_done_callback(self._edits.discard)
 
     def _done(self, key: str) -> None:
         self._running.pop(key, None)
@@ -146,7 +149,7 @@ class FeedScheduler:
         a query over every configured feed) to a few per thousand polls; holding at most
         two rounds leaves the rest of the due feeds to the other instances.
         """
-        polls = sum(1 for key in self._running if not key.startswith("reconfigure "))
+        polls = len(self._running)
         round_ = self.bot.settings.max_fetches
         return 0 if polls > round_ else 2 * round_ - polls
 
@@ -185,7 +188,7 @@ class FeedScheduler:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), wait)
         finally:
-            running = list(self._running.values())
+            running = [*self._running.values(), *self._edits]
             for task in running:
                 task.cancel()
             if running:
