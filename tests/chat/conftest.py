@@ -14,6 +14,9 @@ from typing import Any
 import pytest
 import yaml
 
+from bot.commands import Commands
+from bot.nlp.watchlist import load_watchlist
+from bot.store import Store
 from tests.fakes.slack import FakeSlack, running
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -119,3 +122,12 @@ def start_bot() -> Iterator[Any]:
     yield start
     for bot in bots:
         bot.stop()
+
+
+@pytest.fixture
+def commands(tmp_path: Path) -> Iterator[Commands]:
+    """The commands over a fresh SQLite store and the repository's watchlist."""
+    store = Store(f"sqlite:///{tmp_path / 'newsbot.db'}")
+    watchlist = load_watchlist(ROOT / "config" / "watchlist.yaml")
+    yield Commands(store, lambda: watchlist)
+    store.close()

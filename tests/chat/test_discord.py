@@ -20,9 +20,7 @@ from bot.chat.discord import DiscordAdapter, alert_nonce
 from bot.chat.discord_render import alert_payload
 from bot.commands import Commands
 from bot.models import Alert, Match, Quote, Target
-from bot.nlp.watchlist import load_watchlist
 from bot.settings import DiscordConfig
-from bot.store import Store
 from tests.fakes.discord import (
     ALERTS,
     APP_ID,
@@ -54,14 +52,6 @@ def endpoints_restored() -> Iterator[None]:
     now = (Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY)
     Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY = saved
     assert now == saved, "the adapter did not restore discord.py's endpoints"
-
-
-@pytest.fixture
-def commands(tmp_path: Path) -> Iterator[Commands]:
-    store = Store(f"sqlite:///{tmp_path / 'newsbot.db'}")
-    watchlist = load_watchlist(ROOT / "config" / "watchlist.yaml")
-    yield Commands(store, lambda: watchlist)
-    store.close()
 
 
 def make_alert(title: str = "Counter-attack reported near Kursk", id: str = "a1b2c3d4e5f60718") -> Alert:

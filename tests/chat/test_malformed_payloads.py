@@ -25,9 +25,7 @@ from bot.chat.discord import DiscordAdapter
 from bot.chat.slack import SlackAdapter, slack_response_url
 from bot.commands import Commands
 from bot.models import Target
-from bot.nlp.watchlist import load_watchlist
 from bot.settings import DiscordConfig
-from bot.store import Store
 from tests.fakes.discord import GUILD_ID, FakeDiscord
 from tests.fakes.discord import serve as serve_discord
 from tests.fakes.slack import APP_TOKEN, BOT_TOKEN, FakeSlack
@@ -38,14 +36,6 @@ pytestmark = [pytest.mark.network, pytest.mark.timeout(120)]
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "r3gr3ss10n-s1gn1ng-s3cr3t-0123456"
 FORM = "application/x-www-form-urlencoded"
-
-
-@pytest.fixture
-def commands(tmp_path: Path) -> Iterator[Commands]:
-    store = Store(f"sqlite:///{tmp_path / 'newsbot.db'}")
-    watchlist = load_watchlist(ROOT / "config" / "watchlist.yaml")
-    yield Commands(store, lambda: watchlist)
-    store.close()
 
 
 def tracebacks(caplog: pytest.LogCaptureFixture) -> list[str]:
