@@ -48,6 +48,11 @@ class RetryPolicy:
         return timedelta(seconds=backoff * random.uniform(0.8, 1.2))
 
 
+STALE_CLAIM = timedelta(minutes=15)
+"""How long a claimed delivery may stay "sending" before it counts as orphaned: far beyond
+a post's timeouts (30 s a request, Discord's longest rate-limit wait 30 s, a few retries)."""
+
+
 FailureHook = Callable[[Target, Alert, str], Awaitable[None]]
 """Called once when a delivery is given up on (the app tells the admin channel)."""
 
@@ -97,6 +102,7 @@ class DeliveryWorker:
         on_failed: FailureHook | None = None,
         pacing: Callable[[], Pacing] | None = None,
         metrics: Metrics | None = None,
+        stale_after: timedelta = STALE_CLAIM,
     ) -> None:
         self.store = store
         self.adapters = dict(adapters)
@@ -116,6 +122,9 @@ class DeliveryWorker:
         Instances sharing a database deliver each platform from one of them."""
         self.owner: str | None = None
         """This instance's name, written on the deliveries it claims."""
+        self.stale_after = stale_after
+        """A claim held this long was orphaned (see :meth:`_release_stale`)."""
+        self._swept: dict[str, datetime] = {}
 
     def platforms(self) -> list[str]:
         return [p for p in self.adapters if self.active is None or p in self.active]
@@ -178,6 +187,7 @@ class DeliveryWorker:
         lock = self._locks.setdefault(platform, asyncio.Lock())
         sent = 0
         async with lock:
+            await self._release_stale(platform)
             while not self.stopping:
                 self._again.discard(platform)
                 # What is due as of now: a retry scheduled during this drain waits.
@@ -212,10 +222,13 @@ class DeliveryWorker:
             )
             if not due and not digests:
                 return sent
-            due = await self._pace(due, pacing)
             pending = [d.id for d in due]
             current: int | None = None
             try:
+                # Inside the try: pacing asks the database, and rows claimed before an
+                # error there go back too (held ones are pending already, not given back).
+                due = await self._pace(due, pacing)
+                pending = [d.id for d in due]
                 for delivery in due:
                     if self.stopping:
                         break
@@ -224,9 +237,29 @@ class DeliveryWorker:
                     pending.remove(delivery.id)
                     current = None
             finally:
-                if pending:  # stopped mid-batch: the rest goes back in the queue now
+                if pending:  # stopped (or failed) mid-batch: the rest goes back in the queue
                     await self._give_back(pending, [current] if current else [])
         return sent
+
+    async def _release_stale(self, platform: str) -> None:
+        """Requeue (in doubt) what this instance claimed for ``platform`` long ago and still
+        holds: a drain that died on a database error could not hand it back. Runs under
+        the platform's drain lock, so no post of this process is in flight; the bound
+        ``stale_after``, far beyond any post's timeout, spares another process that shares
+        the owner name (or has none) mid-post. At most every ``stale_after / 4``."""
+        now = utcnow()
+        last = self._swept.get(platform)
+        if last is not None and timedelta(0) <= now - last < self.stale_after / 4:
+            return
+        self._swept[platform] = now
+        before = now - self.stale_after
+        n = await asyncio.to_thread(self.store.release_stale, [platform], self.owner, before)
+        if n:
+            log.warning(
+                "%s: %d deliveries were claimed over %s ago and never handed back; checking "
+                "each channel before posting them again",
+                platform, n, _span(self.stale_after),
+            )
 
     async def _give_back(self, ids: Sequence[int], interrupted: Sequence[int]) -> None:
         """Requeue claimed deliveries after the worker was stopped (cancelled).

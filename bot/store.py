@@ -314,6 +314,10 @@ class DeliveryRow(Base):
     after a crash posts, or finds, the same digest."""
     claimed_by: Mapped[str | None] = mapped_column(String(128))
     """The instance that claimed it last (the one holding the platform's connection)."""
+    sending_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """When the claim now in flight began (``claimed_at`` keeps an in-doubt row's first
+    attempt): a row its instance has held far longer than a post can take was orphaned
+    (its drain died on an error before handing it back) and is requeued in doubt."""
 
 
 class SubscriptionRow(Base):
@@ -328,6 +332,10 @@ class SubscriptionRow(Base):
     """A watch item id, or ``all``."""
     created_by: Mapped[str | None] = mapped_column(ShownString(256))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """Set when the bot could not post to the channel at all (gone, archived, the bot
+    removed): a paused subscription gets no alerts until ``/subscribe`` there again."""
+    paused_reason: Mapped[str | None] = mapped_column(CleanText)
 
 
 # --- (de)serialising alerts -----------------------------------------------------------------
@@ -817,6 +825,30 @@ class Store:
             result = s.execute(q.values(status="pending", in_doubt=True))
             return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
+    def release_stale(
+        self, platforms: Iterable[str], owner: str | None, claimed_before: datetime
+    ) -> int:
+        """Requeue, in doubt, what ``owner`` claimed for ``platforms`` before
+        ``claimed_before`` and still holds: a drain that died on an error (the database
+        failed while it paced or handed rows back) left them "sending", and nothing else
+        would requeue them before a restart. Returns how many."""
+        platforms = list(platforms)
+        if not platforms:
+            return 0
+        mine = DeliveryRow.claimed_by.is_(None) if owner is None else DeliveryRow.claimed_by == owner
+        with self._session.begin() as s:
+            result = s.execute(
+                update(DeliveryRow)
+                .where(
+                    DeliveryRow.status == "sending",
+                    DeliveryRow.platform.in_(platforms),
+                    mine,
+                    DeliveryRow.sending_since < claimed_before,
+                )
+                .values(status="pending", in_doubt=True)
+            )
+            return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
     @staticmethod
     def _due(platforms: list[str], now: datetime, *where: Any) -> Any:
         """Pending deliveries due by ``now`` for ``platforms``, with their alert, locked.
@@ -865,6 +897,7 @@ class Store:
                 d.status = "sending"
                 d.attempts += 1
                 d.claimed_by = owner
+                d.sending_since = utcnow()
                 if not d.in_doubt or d.claimed_at is None:
                     d.claimed_at = utcnow()
                 out.append(
@@ -931,6 +964,7 @@ class Store:
                     d.status = "sending"
                     d.attempts += 1
                     d.claimed_by = owner
+                    d.sending_since = utcnow()
                     if not in_doubt:
                         d.claimed_at = utcnow()
                 first = members[0][0]
