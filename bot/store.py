@@ -193,6 +193,7 @@ class CleanJSON(TypeDecorator[Any]):
 SOURCE_ID = KeyString(2048, max_bytes=1000)
 GUID = KeyString(2048, max_bytes=1500)
 URL_KEY = KeyString(2048, max_bytes=2000)
+CHANNEL = KeyString(256)
 
 
 class Base(DeclarativeBase):
@@ -288,7 +289,7 @@ class DeliveryRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     alert_id: Mapped[str] = mapped_column(ForeignKey("alerts.id"), index=True)
     platform: Mapped[str] = mapped_column(String(32))
-    channel: Mapped[str] = mapped_column(KeyString(256))
+    channel: Mapped[str] = mapped_column(CHANNEL)
     status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
     """pending -> sending -> sent | failed."""
     attempts: Mapped[int] = mapped_column(Integer, default=0)
@@ -327,7 +328,7 @@ class SubscriptionRow(Base):
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     platform: Mapped[str] = mapped_column(String(32))
-    channel: Mapped[str] = mapped_column(KeyString(256))
+    channel: Mapped[str] = mapped_column(CHANNEL)
     item_id: Mapped[str] = mapped_column(KeyString(128))
     """A watch item id, or ``all``."""
     created_by: Mapped[str | None] = mapped_column(ShownString(256))
@@ -381,6 +382,18 @@ def alert_from_json(data: dict[str, Any]) -> Alert:
         lead=data.get("lead", ""),
         also_in=tuple(data.get("also_in", ())),
     )
+
+
+@dataclass(frozen=True)
+class StoryJoin:
+    """What :meth:`Store.join_story` made of a near-copy."""
+
+    alert: Alert
+    """The story's alert as it now reads."""
+    changed: bool = False
+    """It gained a source or a watch item: its posted messages are queued as edits."""
+    queued: int = 0
+    """Deliveries queued for targets of watch items the alert did not name before."""
 
 
 @dataclass(frozen=True)
@@ -730,10 +743,22 @@ class Store:
             )
             return [(i, fp) for i, fp in rows if fp]
 
-    def join_story(self, article: Article, alert_id: str) -> Alert | None:
+    def join_story(
+        self,
+        article: Article,
+        alert_id: str,
+        matches: Sequence[Match] = (),
+        targets_of: Mapping[str, Sequence[Target]] | None = None,
+    ) -> StoryJoin | None:
         """Record ``article`` as one more source of an alerted story, in one transaction:
         the article is marked seen, the alert lists the source, and every delivery of the
         alert that was already posted is queued again as an edit of that message.
+
+        ``matches``: what the article matched. Watch items the alert did not name yet are
+        added to it, and every target of those items (``targets_of[item]``) that the alert
+        has no delivery for is queued the story's alert, in the same transaction: once,
+        however many copies follow (the alert then names the item, and a target it was
+        queued for has its row).
 
         Returns the alert as it now reads, or None if the article was seen meanwhile.
         """
@@ -747,15 +772,55 @@ class Store:
                     return None
                 s.add(self._article_row(article, article.language, story_of=alert_id))
                 alert = alert_from_json(alert_row.payload)
+                had = set(alert.item_ids)
+                # Spans point into this article's text, not the alert's: kept out.
+                added = tuple(
+                    replace(m, spans=()) for m in dict(
+                        (m.id, m) for m in matches if m.id not in had
+                    ).values()
+                )
                 source = article.source_name
-                if source == alert.source_name or source in alert.also_in:
-                    return alert  # the same outlet again (a second feed of it): nothing to tell
-                alert = replace(alert, also_in=(*alert.also_in, source))
+                new_source = source != alert.source_name and source not in alert.also_in
+                if not added and not new_source:
+                    return StoryJoin(alert)  # the same outlet again, nothing new: nothing to tell
+                if new_source:
+                    alert = replace(alert, also_in=(*alert.also_in, source))
+                queued = 0
+                if added:
+                    alert = replace(alert, matches=(*alert.matches, *added))
+                    alert_row.item_ids = list(alert.item_ids)
+                    alert_row.top_score = max(m.score for m in alert.matches)
+                    queued = self._queue_new_targets(s, alert_id, added, targets_of or {})
                 alert_row.payload = alert_to_json(alert)
                 self._queue_updates(s, alert_id)
-                return alert
+                return StoryJoin(alert, changed=True, queued=queued)
         except IntegrityError:
             return None
+
+    @staticmethod
+    def _queue_new_targets(
+        s: Any, alert_id: str, added: Sequence[Match], targets_of: Mapping[str, Sequence[Target]]
+    ) -> int:
+        """Queue the alert for the targets of ``added`` items that it has no delivery for
+        (whatever became of that delivery: those get the edit, or failed for their own
+        reason). Returns how many rows were queued."""
+        have = {
+            (p, c)
+            for p, c in s.execute(
+                select(DeliveryRow.platform, DeliveryRow.channel).where(
+                    DeliveryRow.alert_id == alert_id
+                )
+            )
+        }
+        queued = 0
+        for target in dict.fromkeys(t for m in added for t in targets_of.get(m.id, ())):
+            key = (target.platform, CHANNEL.stored(target.channel))
+            if key in have:
+                continue
+            have.add(key)
+            s.add(DeliveryRow(alert_id=alert_id, platform=target.platform, channel=target.channel))
+            queued += 1
+        return queued
 
     @staticmethod
     def _queue_updates(s: Any, alert_id: str) -> None:
