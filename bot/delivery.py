@@ -125,6 +125,8 @@ class DeliveryWorker:
         self.stale_after = stale_after
         """A claim held this long was orphaned (see :meth:`_release_stale`)."""
         self._swept: dict[str, datetime] = {}
+        self._refused: set[Target] = set()
+        """Channels that refused the bot for good and the admin channel was told about."""
 
     def platforms(self) -> list[str]:
         return [p for p in self.adapters if self.active is None or p in self.active]
@@ -404,10 +406,12 @@ class DeliveryWorker:
         mark_retry: Callable[[str, timedelta, bool], None],
     ) -> None:
         """Retry later, or give up (and say so) when retrying cannot help any more."""
+        gone = False
         if isinstance(exc, DeliveryError):
             # A rate limit is the platform pacing us, not a failure: it uses up no attempt.
             throttled = exc.retry_after is not None and not exc.permanent
             error, permanent, retry_after = str(exc), exc.permanent, exc.retry_after
+            gone = exc.channel_gone
         else:  # an adapter bug must not kill the worker or lose the alert
             log.error("unexpected error delivering %s to %s", what, where, exc_info=exc)
             throttled, error, permanent, retry_after = False, repr(exc), False, None
@@ -415,6 +419,11 @@ class DeliveryWorker:
             log.error("delivery of %s to %s failed: %s", what, where, error)
             await asyncio.to_thread(mark_failed, error)
             self._count(target, "failed", len(alerts))
+            if gone:
+                told = await self._channel_gone(target, error)
+                if told is None:
+                    return  # the admin channel heard of this channel already
+                error = told
             if len(alerts) > 1:
                 error = f"{error} (a digest of {len(alerts)} alerts, this one first)"
             await self._failed(target, alerts[0], error)
@@ -426,6 +435,36 @@ class DeliveryWorker:
         )
         await asyncio.to_thread(mark_retry, error, delay, not throttled)
         self._count(target, "retried", len(alerts))
+
+    async def _channel_gone(self, target: Target, error: str) -> str | None:
+        """The channel refuses the bot for good: pause its subscriptions (failing what is
+        queued there) and say so, with how to resume; None when the admin channel was told
+        about this channel already (the subscriptions are paused, or it is a route: told
+        once until the config changes or the bot restarts, see :meth:`forget_refusals`)."""
+        paused = await asyncio.to_thread(self.store.pause_target, target, error)
+        if paused.items:
+            self._refused.add(target)
+            where = "in that channel" if not target.channel.startswith("dm:") else "in those DMs"
+            queued = f"; {paused.failed} alerts queued for it failed" if paused.failed else ""
+            log.warning(
+                "%s:%s: subscriptions %s paused (%s)",
+                target.platform, target.channel, ", ".join(paused.items), error,
+            )
+            return (
+                f"{error}. Its subscriptions ({', '.join(paused.items)}) are paused{queued}; "
+                f"once the bot can post there, /subscribe <item> {where} again resumes them."
+            )
+        if target in self._refused:
+            return None
+        self._refused.add(target)
+        return (
+            f"{error}. Further failures for that channel are logged, not reported here, until "
+            "the config changes or the bot restarts."
+        )
+
+    def forget_refusals(self) -> None:
+        """The config changed (a route may be fixed): report a channel's next refusal again."""
+        self._refused.clear()
 
     def _count(self, target: Target, outcome: Outcome, alerts: int = 1) -> None:
         """ops hook: delivery outcomes, counted per alert (a digest carries several)."""

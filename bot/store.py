@@ -397,6 +397,16 @@ class StoryJoin:
 
 
 @dataclass(frozen=True)
+class Paused:
+    """What :meth:`Store.pause_target` did."""
+
+    items: tuple[str, ...]
+    """The channel's subscriptions (watch item ids) paused now."""
+    failed: int = 0
+    """Deliveries queued for the channel, failed with the reason."""
+
+
+@dataclass(frozen=True)
 class PendingDelivery:
     id: int
     target: Target
@@ -1266,6 +1276,68 @@ class Store:
                 s.delete(r)
             return len(rows)
 
+    def pause_target(self, target: Target, reason: str) -> Paused:
+        """The channel refused the bot for good: pause its subscriptions, and fail what is
+        queued for it there with the reason rather than trying each (a route's own rows
+        still come; an admin fixes a route in the config). ``Paused.items``: the
+        subscriptions paused now, empty if they were already (or there are none), so the
+        admin channel is told once."""
+        where = (SubscriptionRow.platform == target.platform,
+                 SubscriptionRow.channel == target.channel)
+        with self._session.begin() as s:
+            rows = list(s.scalars(select(SubscriptionRow).where(*where)))
+            if not rows:
+                return Paused(())
+            now = utcnow()
+            fresh = [r for r in rows if r.paused_at is None]
+            for r in fresh:
+                r.paused_at, r.paused_reason = now, reason[:2000]
+            failed = s.execute(
+                update(DeliveryRow)
+                .where(
+                    DeliveryRow.platform == target.platform,
+                    DeliveryRow.channel == target.channel,
+                    DeliveryRow.status == "pending",
+                )
+                .values(
+                    status="failed", in_doubt=False,
+                    last_error=f"not sent, the channel's subscriptions are paused: {reason}"[:2000],
+                )
+            ).rowcount  # type: ignore[attr-defined]
+            return Paused(tuple(r.item_id for r in fresh), int(failed or 0))
+
+    def resume(self, target: Target) -> int:
+        """Deliver to a paused channel again (someone subscribed there anew); how many of
+        its subscriptions were paused."""
+        with self._session.begin() as s:
+            result = s.execute(
+                update(SubscriptionRow)
+                .where(
+                    SubscriptionRow.platform == target.platform,
+                    SubscriptionRow.channel == target.channel,
+                    SubscriptionRow.paused_at.is_not(None),
+                )
+                .values(paused_at=None, paused_reason=None)
+            )
+            return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    def paused(self, target: Target) -> tuple[datetime, str] | None:
+        """When and why the channel's subscriptions were paused, if they are."""
+        with self._session() as s:
+            row = s.execute(
+                select(SubscriptionRow.paused_at, SubscriptionRow.paused_reason)
+                .where(
+                    SubscriptionRow.platform == target.platform,
+                    SubscriptionRow.channel == target.channel,
+                    SubscriptionRow.paused_at.is_not(None),
+                )
+                .order_by(SubscriptionRow.paused_at)
+                .limit(1)
+            ).first()
+            if row is None or row[0] is None:
+                return None
+            return row[0], row[1] or ""
+
     def subscriptions(self, target: Target | None = None) -> list[tuple[Target, str]]:
         with self._session() as s:
             q = select(SubscriptionRow).order_by(SubscriptionRow.id)
@@ -1279,7 +1351,11 @@ class Store:
     def subscribed_targets(self, item_ids: Iterable[str]) -> list[Target]:
         wanted = set(item_ids) | {"all"}
         with self._session() as s:
-            rows = s.scalars(select(SubscriptionRow).where(SubscriptionRow.item_id.in_(wanted)))
+            rows = s.scalars(
+                select(SubscriptionRow).where(
+                    SubscriptionRow.item_id.in_(wanted), SubscriptionRow.paused_at.is_(None)
+                )
+            )
             return list(dict.fromkeys(Target(r.platform, r.channel) for r in rows))
 
     # -- feeds ---------------------------------------------------------------------------

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import text
 
 from bot.chat.base import ChatAdapter, DeliveryError
 from bot.delivery import DeliveryWorker, RetryPolicy
@@ -169,3 +171,97 @@ def test_a_drain_asked_for_while_one_runs_delivers_what_was_queued_meanwhile(
 
     asyncio.run(go())
     assert [alert_id for _, alert_id in chat.posted] == ["al0", "late"]
+
+
+class Refusing(ChatAdapter):
+    """Posts everywhere except the channels that refuse the bot for good."""
+
+    platform = "chat"
+
+    def __init__(self, *gone: str) -> None:
+        self.gone = set(gone)
+        self.tried: list[str] = []
+        self.posted: list[tuple[Target, str]] = []
+
+    async def send_alert(self, target: Target, alert: Alert) -> str | None:
+        self.tried.append(target.channel)
+        if target.channel in self.gone:
+            raise DeliveryError(f"channel {target.channel}: channel_not_found", channel_gone=True)
+        self.posted.append((target, alert.id))
+        return f"m{len(self.posted)}"
+
+    async def send_digest(self, target: Target, digest: Digest) -> str | None:
+        return None
+
+
+def _noting(notices: list[str]) -> Callable[[Target, Alert, str], Awaitable[None]]:
+    async def note(target: Target, alert: Alert, error: str) -> None:
+        notices.append(f"{target.channel}: {error}")
+
+    return note
+
+
+def test_a_subscribed_channel_that_refuses_the_bot_is_paused_and_reported_once(
+    store: Store,
+) -> None:
+    """Three alerts for a channel that was deleted: one post is tried, one notice says the
+    subscription is paused and how to resume, the queued alerts fail with that reason, and
+    no new alert is queued for it until someone subscribes there again."""
+    gone, news = Target("chat", "gone"), Target("chat", "C1")
+    store.subscribe(gone, "kursk")
+    queue(store, 3, (gone, news))
+    notices: list[str] = []
+    chat = Refusing("gone")
+    worker = DeliveryWorker(store, {"chat": chat}, batch=1, on_failed=_noting(notices))
+    for _ in range(6):
+        drain(worker)
+    assert chat.tried.count("gone") == 1
+    assert sorted(chat.posted) == [(news, f"al{i}") for i in range(3)]
+    assert store.delivery_counts() == {"sent": 3, "failed": 3}
+    (notice,) = notices
+    assert "gone: channel gone: channel_not_found" in notice
+    assert "subscriptions (kursk) are paused; 2 alerts queued for it failed" in notice
+    assert "/subscribe <item> in that channel again resumes them" in notice
+    with store.engine.connect() as conn:
+        errors = [e for (e,) in conn.execute(text(
+            "SELECT last_error FROM deliveries WHERE channel = 'gone' ORDER BY id"
+        ))]
+    assert errors[0] == "channel gone: channel_not_found"
+    assert all("paused" in e and "channel_not_found" in e for e in errors[1:])
+
+    assert store.subscribed_targets(["kursk"]) == []  # no new rows for a paused channel
+    assert store.resume(gone) == 1
+    assert store.subscribed_targets(["kursk"]) == [gone]
+    # Still gone after the resume: paused again, and said so again.
+    queue(store, 4, (gone,))
+    drain(worker)
+    assert len(notices) == 2 and "paused" in notices[1]
+
+
+def test_a_route_to_a_channel_that_refuses_the_bot_is_reported_once_until_the_config_changes(
+    store: Store,
+) -> None:
+    gone = Target("chat", "gone")
+    queue(store, 3, (gone,))
+    notices: list[str] = []
+    worker = DeliveryWorker(store, {"chat": Refusing("gone")}, on_failed=_noting(notices))
+    drain(worker)
+    assert store.delivery_counts() == {"failed": 3}
+    (notice,) = notices
+    assert "until the config changes or the bot restarts" in notice
+    worker.forget_refusals()  # the config was edited
+    queue(store, 4, (gone,))
+    drain(worker)
+    assert len(notices) == 2
+
+
+def test_a_refused_token_or_message_pauses_nothing(store: Store) -> None:
+    """Not the channel's doing: every failure is reported, the subscription stays."""
+    news = Target("chat", "C1")
+    store.subscribe(news, "all")
+    queue(store, 2, (news,))
+    notices: list[str] = []
+    chat = Flaky(*[DeliveryError("invalid_auth", permanent=True) for _ in range(2)])
+    drain(DeliveryWorker(store, {"chat": chat}, on_failed=_noting(notices)))
+    assert len(notices) == 2
+    assert store.subscribed_targets(["kursk"]) == [news]
