@@ -253,9 +253,9 @@ class DeliveryWorker:
         last = self._swept.get(platform)
         if last is not None and timedelta(0) <= now - last < self.stale_after / 4:
             return
-        self._swept[platform] = now
         before = now - self.stale_after
         n = await asyncio.to_thread(self.store.release_stale, [platform], self.owner, before)
+        self._swept[platform] = now  # only once it worked: a failed sweep is tried again
         if n:
             log.warning(
                 "%s: %d deliveries were claimed over %s ago and never handed back; checking "
@@ -444,7 +444,6 @@ class DeliveryWorker:
         paused = await asyncio.to_thread(self.store.pause_target, target, error)
         if paused.items:
             self._refused.add(target)
-            where = "in that channel" if not target.channel.startswith("dm:") else "in those DMs"
             queued = f"; {paused.failed} alerts queued for it failed" if paused.failed else ""
             log.warning(
                 "%s:%s: subscriptions %s paused (%s)",
@@ -452,9 +451,9 @@ class DeliveryWorker:
             )
             return (
                 f"{error}. Its subscriptions ({', '.join(paused.items)}) are paused{queued}; "
-                f"once the bot can post there, /subscribe <item> {where} again resumes them."
+                "once the bot can post there, /subscribe <item> there again resumes them."
             )
-        if target in self._refused:
+        if paused.already or target in self._refused:  # told when it was paused
             return None
         self._refused.add(target)
         return (

@@ -404,6 +404,8 @@ class Paused:
     """The channel's subscriptions (watch item ids) paused now."""
     failed: int = 0
     """Deliveries queued for the channel, failed with the reason."""
+    already: bool = False
+    """Its subscriptions were paused before (the admin channel was told then)."""
 
 
 @dataclass(frozen=True)
@@ -1280,16 +1282,18 @@ class Store:
         """The channel refused the bot for good: pause its subscriptions, and fail what is
         queued for it there with the reason rather than trying each (a route's own rows
         still come; an admin fixes a route in the config). ``Paused.items``: the
-        subscriptions paused now, empty if they were already (or there are none), so the
-        admin channel is told once."""
+        subscriptions paused now, empty if they were already (``already``) or there are
+        none, so the admin channel is told once."""
         where = (SubscriptionRow.platform == target.platform,
                  SubscriptionRow.channel == target.channel)
         with self._session.begin() as s:
-            rows = list(s.scalars(select(SubscriptionRow).where(*where)))
+            rows = list(s.scalars(select(SubscriptionRow).where(*where).order_by(SubscriptionRow.id)))
             if not rows:
                 return Paused(())
             now = utcnow()
             fresh = [r for r in rows if r.paused_at is None]
+            if not fresh:
+                return Paused((), already=True)
             for r in fresh:
                 r.paused_at, r.paused_reason = now, reason[:2000]
             failed = s.execute(

@@ -221,7 +221,7 @@ def test_a_subscribed_channel_that_refuses_the_bot_is_paused_and_reported_once(
     (notice,) = notices
     assert "gone: channel gone: channel_not_found" in notice
     assert "subscriptions (kursk) are paused; 2 alerts queued for it failed" in notice
-    assert "/subscribe <item> in that channel again resumes them" in notice
+    assert "/subscribe <item> there again resumes them" in notice
     with store.engine.connect() as conn:
         errors = [e for (e,) in conn.execute(text(
             "SELECT last_error FROM deliveries WHERE channel = 'gone' ORDER BY id"
