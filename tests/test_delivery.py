@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -265,3 +267,88 @@ def test_a_refused_token_or_message_pauses_nothing(store: Store) -> None:
     drain(DeliveryWorker(store, {"chat": chat}, on_failed=_noting(notices)))
     assert len(notices) == 2
     assert store.subscribed_targets(["kursk"]) == [news]
+
+
+# -- through the app: what the admin channel reads ----------------------------------------
+
+
+class Workspace(ChatAdapter):
+    """A Slack workspace where two channels refuse the bot and the admin channel listens."""
+
+    platform = "slack"
+
+    def __init__(self, *gone: str) -> None:
+        self.gone = set(gone)
+        self.notices: list[str] = []
+        self.posted: list[tuple[str, str]] = []
+
+    async def send_alert(self, target: Target, alert: Alert) -> str | None:
+        if target.channel in self.gone:
+            raise DeliveryError(
+                f"Slack channel {target.channel}: channel_not_found; check the channel id",
+                channel_gone=True,
+            )
+        self.posted.append((target.channel, alert.title))
+        return f"m{len(self.posted)}"
+
+    async def send_digest(self, target: Target, digest: Digest) -> str | None:
+        return None
+
+    async def send_notice(self, target: Target, text: str) -> str | None:
+        self.notices.append(text)
+        return None
+
+
+KURSK_NEWS = [
+    ("Shelling near Kursk cuts power to villages",
+     "Power lines near Kursk were cut overnight by shelling, the regional governor said."),
+    ("Kursk airport stays closed for a third day",
+     "Flights to and from Kursk remain suspended, the aviation authority said on Tuesday."),
+    ("Kursk region extends its state of emergency",
+     "The authorities in the Kursk region extended a state of emergency by one more month."),
+]
+
+
+def test_the_admin_channel_hears_once_of_each_channel_that_refuses_the_bot(tmp_path: Path) -> None:
+    from bot.app import NewsBot
+    from bot.settings import load_settings
+
+    root = Path(__file__).resolve().parents[1]
+    (tmp_path / "config").mkdir()
+    (tmp_path / "seeds").mkdir()
+    shutil.copy(root / "config" / "watchlist.yaml", tmp_path / "config" / "watchlist.yaml")
+    config = tmp_path / "config" / "newsbot.yaml"
+    yaml = (
+        "seeds: [seeds]\nslack: {admin_channel: C-ADMIN}\n"
+        "routes: [{platform: slack, channel: C-ROUTED, items: [kursk]}]\n"
+    )
+    config.write_text(yaml)
+    settings = load_settings(config, env={"NEWSBOT_DATABASE_URL": f"sqlite:///{tmp_path}/db/bot.db"})
+    slack = Workspace("C-ROUTED", "C-SUBSCRIBED")
+    bot = NewsBot(settings, {"slack": slack}, config_path=config)
+    bot.store.subscribe(Target("slack", "C-SUBSCRIBED"), "kursk")
+
+    def seed(n: int) -> None:
+        title, body = KURSK_NEWS[n]
+        (tmp_path / "seeds" / f"kursk-{n}.txt").write_text(f"{title}\n\n{body}\n", encoding="utf-8")
+
+    async def go() -> None:
+        try:
+            await bot.start()
+            for n in range(2):
+                seed(n)
+                await bot.scan_once()
+            assert len(slack.notices) == 2, slack.notices
+            config.write_text(yaml + "# the admin looked at the route\n")
+            seed(2)
+            await bot.scan_once()
+        finally:
+            await bot.close()
+
+    asyncio.run(go())
+    routed, subscribed, routed_again = slack.notices
+    assert "C-ROUTED" in routed and "until the config changes or the bot restarts" in routed
+    assert "C-SUBSCRIBED" in subscribed and "subscriptions (kursk) are paused" in subscribed
+    assert "/subscribe <item> there again resumes them" in subscribed
+    assert "C-ROUTED" in routed_again  # the config changed: told again, once
+    assert slack.posted == []
