@@ -351,3 +351,32 @@ def test_a_joining_copy_queues_the_channels_of_its_new_items_once(store: Store) 
     again = store.join_story(third, alert.id, both, targets_of)
     assert again is not None and again.queued == 0
     assert store.delivery_counts() == {"sending": 2}
+
+
+def test_a_join_that_dies_midway_leaves_neither_the_seen_mark_nor_the_new_delivery(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The copy's seen mark, the alert's new item and the Kursk channel's delivery are one
+    transaction: a crash between them leaves none, so the copy is matched again and the
+    channel is neither forgotten nor doubled."""
+    a = article()
+    alert = alert_for(a)
+    nk, kursk = Target("slack", "C-NK"), Target("slack", "C-KURSK")
+    assert store.record(a, alert, [nk], fingerprint="0f0f0f0f0f0f0f0f")
+    both = alert_for(a, items=("north-korea", "kursk")).matches
+    copy = article("urn:other:2", source_name="Other Outlet", text=a.text + " Near Kursk too.")
+
+    def crash(*_: object) -> None:
+        raise RuntimeError("killed")
+
+    with monkeypatch.context() as m:
+        m.setattr(Store, "_queue_updates", staticmethod(crash))
+        with pytest.raises(RuntimeError):
+            store.join_story(copy, alert.id, both, {"kursk": [kursk]})
+    assert not store.is_seen(copy)
+    assert store.get_alert(alert.id) == alert
+    assert store.delivery_counts() == {"pending": 1}
+
+    joined = store.join_story(copy, alert.id, both, {"kursk": [kursk]})
+    assert joined is not None and joined.queued == 1
+    assert store.delivery_counts() == {"pending": 2}
