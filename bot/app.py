@@ -270,6 +270,7 @@ class NewsBot:
         Everything else (routes, admins, admin channels, backoff, ...) is read from
         ``self.settings`` where it is used.
         """
+        self.worker.forget_refusals()  # an edit may have fixed a route: report it anew
         if (old.seeds, old.max_file_bytes) != (new.seeds, new.max_file_bytes):
             self.file_sources = [
                 FileSource(new.resolve(p), new.max_file_bytes, label=p.as_posix())

@@ -138,9 +138,13 @@ def subscribe(
     item_id = "all" if item.strip().casefold() == "all" else resolve_item(watchlist, item)
     target, where = _target(caller, dm)
     label = _item_label(watchlist, item_id)
-    if store.subscribe(target, item_id, user=caller.user):
-        return Reply(f"Subscribed {where} to {label}. New alerts will be posted there.")
-    return Reply(f"{where} is already subscribed to {label}.")
+    new = store.subscribe(target, item_id, user=caller.user)
+    # Subscribing anew is how a person says "the bot can post here again".
+    resumed = store.resume(target)
+    again = f" Resumed {plural(resumed, 'paused subscription')} here." if resumed else ""
+    if new:
+        return Reply(f"Subscribed {where} to {label}. New alerts will be posted there.{again}")
+    return Reply(f"{where} is already subscribed to {label}.{again}")
 
 
 def unsubscribe(
@@ -171,6 +175,12 @@ def subscriptions(store: Store, watchlist: Watchlist, caller: Caller) -> Reply:
         if items:
             labels = ", ".join(_item_label(watchlist, i) for i in items)
             lines.append(f"{where}: {labels}")
+            paused = store.paused(target)
+            if paused is not None:
+                lines.append(
+                    f"  paused since {paused[0]:%Y-%m-%d %H:%M} UTC, the bot could not post "
+                    f"there: {paused[1]}. /subscribe <item> there again to resume."
+                )
     if not lines:
         return Reply(f"{caller.where} has no subscriptions. Try /subscribe <item> or /watchlist.")
     return Reply("\n".join(lines))

@@ -48,6 +48,11 @@ class RetryPolicy:
         return timedelta(seconds=backoff * random.uniform(0.8, 1.2))
 
 
+STALE_CLAIM = timedelta(minutes=15)
+"""How long a claimed delivery may stay "sending" before it counts as orphaned: far beyond
+a post's timeouts (30 s a request, Discord's longest rate-limit wait 30 s, a few retries)."""
+
+
 FailureHook = Callable[[Target, Alert, str], Awaitable[None]]
 """Called once when a delivery is given up on (the app tells the admin channel)."""
 
@@ -97,6 +102,7 @@ class DeliveryWorker:
         on_failed: FailureHook | None = None,
         pacing: Callable[[], Pacing] | None = None,
         metrics: Metrics | None = None,
+        stale_after: timedelta = STALE_CLAIM,
     ) -> None:
         self.store = store
         self.adapters = dict(adapters)
@@ -116,6 +122,11 @@ class DeliveryWorker:
         Instances sharing a database deliver each platform from one of them."""
         self.owner: str | None = None
         """This instance's name, written on the deliveries it claims."""
+        self.stale_after = stale_after
+        """A claim held this long was orphaned (see :meth:`_release_stale`)."""
+        self._swept: dict[str, datetime] = {}
+        self._refused: set[Target] = set()
+        """Channels that refused the bot for good and the admin channel was told about."""
 
     def platforms(self) -> list[str]:
         return [p for p in self.adapters if self.active is None or p in self.active]
@@ -178,6 +189,7 @@ class DeliveryWorker:
         lock = self._locks.setdefault(platform, asyncio.Lock())
         sent = 0
         async with lock:
+            await self._release_stale(platform)
             while not self.stopping:
                 self._again.discard(platform)
                 # What is due as of now: a retry scheduled during this drain waits.
@@ -212,10 +224,13 @@ class DeliveryWorker:
             )
             if not due and not digests:
                 return sent
-            due = await self._pace(due, pacing)
             pending = [d.id for d in due]
             current: int | None = None
             try:
+                # Inside the try: pacing asks the database, and rows claimed before an
+                # error there go back too (held ones are pending already, not given back).
+                due = await self._pace(due, pacing)
+                pending = [d.id for d in due]
                 for delivery in due:
                     if self.stopping:
                         break
@@ -224,9 +239,29 @@ class DeliveryWorker:
                     pending.remove(delivery.id)
                     current = None
             finally:
-                if pending:  # stopped mid-batch: the rest goes back in the queue now
+                if pending:  # stopped (or failed) mid-batch: the rest goes back in the queue
                     await self._give_back(pending, [current] if current else [])
         return sent
+
+    async def _release_stale(self, platform: str) -> None:
+        """Requeue (in doubt) what this instance claimed for ``platform`` long ago and still
+        holds: a drain that died on a database error could not hand it back. Runs under
+        the platform's drain lock, so no post of this process is in flight; the bound
+        ``stale_after``, far beyond any post's timeout, spares another process that shares
+        the owner name (or has none) mid-post. At most every ``stale_after / 4``."""
+        now = utcnow()
+        last = self._swept.get(platform)
+        if last is not None and timedelta(0) <= now - last < self.stale_after / 4:
+            return
+        before = now - self.stale_after
+        n = await asyncio.to_thread(self.store.release_stale, [platform], self.owner, before)
+        self._swept[platform] = now  # only once it worked: a failed sweep is tried again
+        if n:
+            log.warning(
+                "%s: %d deliveries were claimed over %s ago and never handed back; checking "
+                "each channel before posting them again",
+                platform, n, _span(self.stale_after),
+            )
 
     async def _give_back(self, ids: Sequence[int], interrupted: Sequence[int]) -> None:
         """Requeue claimed deliveries after the worker was stopped (cancelled).
@@ -371,10 +406,12 @@ class DeliveryWorker:
         mark_retry: Callable[[str, timedelta, bool], None],
     ) -> None:
         """Retry later, or give up (and say so) when retrying cannot help any more."""
+        gone = False
         if isinstance(exc, DeliveryError):
             # A rate limit is the platform pacing us, not a failure: it uses up no attempt.
             throttled = exc.retry_after is not None and not exc.permanent
             error, permanent, retry_after = str(exc), exc.permanent, exc.retry_after
+            gone = exc.channel_gone
         else:  # an adapter bug must not kill the worker or lose the alert
             log.error("unexpected error delivering %s to %s", what, where, exc_info=exc)
             throttled, error, permanent, retry_after = False, repr(exc), False, None
@@ -382,6 +419,11 @@ class DeliveryWorker:
             log.error("delivery of %s to %s failed: %s", what, where, error)
             await asyncio.to_thread(mark_failed, error)
             self._count(target, "failed", len(alerts))
+            if gone:
+                told = await self._channel_gone(target, error)
+                if told is None:
+                    return  # the admin channel heard of this channel already
+                error = told
             if len(alerts) > 1:
                 error = f"{error} (a digest of {len(alerts)} alerts, this one first)"
             await self._failed(target, alerts[0], error)
@@ -393,6 +435,35 @@ class DeliveryWorker:
         )
         await asyncio.to_thread(mark_retry, error, delay, not throttled)
         self._count(target, "retried", len(alerts))
+
+    async def _channel_gone(self, target: Target, error: str) -> str | None:
+        """The channel refuses the bot for good: pause its subscriptions (failing what is
+        queued there) and say so, with how to resume; None when the admin channel was told
+        about this channel already (the subscriptions are paused, or it is a route: told
+        once until the config changes or the bot restarts, see :meth:`forget_refusals`)."""
+        paused = await asyncio.to_thread(self.store.pause_target, target, error)
+        if paused.items:
+            self._refused.add(target)
+            queued = f"; {paused.failed} alerts queued for it failed" if paused.failed else ""
+            log.warning(
+                "%s:%s: subscriptions %s paused (%s)",
+                target.platform, target.channel, ", ".join(paused.items), error,
+            )
+            return (
+                f"{error}. Its subscriptions ({', '.join(paused.items)}) are paused{queued}; "
+                "once the bot can post there, /subscribe <item> there again resumes them."
+            )
+        if paused.already or target in self._refused:  # told when it was paused
+            return None
+        self._refused.add(target)
+        return (
+            f"{error}. Further failures for that channel are logged, not reported here, until "
+            "the config changes or the bot restarts."
+        )
+
+    def forget_refusals(self) -> None:
+        """The config changed (a route may be fixed): report a channel's next refusal again."""
+        self._refused.clear()
 
     def _count(self, target: Target, outcome: Outcome, alerts: int = 1) -> None:
         """ops hook: delivery outcomes, counted per alert (a digest carries several)."""

@@ -37,7 +37,8 @@ class IngestReport:
     results: list[tuple[Article, Analysis]] = field(default_factory=list)
     alerts: list[Alert] = field(default_factory=list)
     joined: list[Alert] = field(default_factory=list)
-    """Alerts that gained a source: a near-copy of their story from another outlet."""
+    """Alerts that gained a source (a near-copy of their story from another outlet) or a
+    watch item (the copy names one more)."""
 
 
 def route_targets(alert: Alert, routes: Sequence[RouteConfig], store: Store) -> list[Target]:
@@ -47,7 +48,12 @@ def route_targets(alert: Alert, routes: Sequence[RouteConfig], store: Store) -> 
     ``scan --once --json``, a token missing for an hour): the outbox keeps the row until
     an adapter for it delivers it.
     """
-    items = set(alert.item_ids)
+    return targets_for(alert.item_ids, routes, store)
+
+
+def targets_for(item_ids: Iterable[str], routes: Sequence[RouteConfig], store: Store) -> list[Target]:
+    """Every channel that wants alerts naming any of ``item_ids``."""
+    items = set(item_ids)
     targets = [
         Target(route.platform, route.channel)
         for route in routes
@@ -102,13 +108,17 @@ def ingest(
         story = fingerprint(article.title, article.text)
         known = find_story(story, store.story_candidates(utcnow() - story_window))
         if known is not None:
-            joined = store.join_story(article, known)
+            # A copy may name watch items the alert does not (a sentence added): the
+            # channels of those items get the story's alert, queued with the join.
+            targets_of = {m.id: targets_for([m.id], routes, store) for m in analysis.matches}
+            joined = store.join_story(article, known, analysis.matches, targets_of)
             if joined is not None:
                 report.new += 1
                 report.matched += 1
+                report.queued += joined.queued
                 report.results.append((article, analysis))
-                if article.source_name in joined.also_in:
-                    report.joined.append(joined)
+                if joined.changed:
+                    report.joined.append(joined.alert)
             continue
         alert = build_alert(article, analysis, created_at=utcnow())
         targets = route_targets(alert, routes, store)

@@ -193,6 +193,7 @@ class CleanJSON(TypeDecorator[Any]):
 SOURCE_ID = KeyString(2048, max_bytes=1000)
 GUID = KeyString(2048, max_bytes=1500)
 URL_KEY = KeyString(2048, max_bytes=2000)
+CHANNEL = KeyString(256)
 
 
 class Base(DeclarativeBase):
@@ -288,7 +289,7 @@ class DeliveryRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     alert_id: Mapped[str] = mapped_column(ForeignKey("alerts.id"), index=True)
     platform: Mapped[str] = mapped_column(String(32))
-    channel: Mapped[str] = mapped_column(KeyString(256))
+    channel: Mapped[str] = mapped_column(CHANNEL)
     status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
     """pending -> sending -> sent | failed."""
     attempts: Mapped[int] = mapped_column(Integer, default=0)
@@ -314,6 +315,10 @@ class DeliveryRow(Base):
     after a crash posts, or finds, the same digest."""
     claimed_by: Mapped[str | None] = mapped_column(String(128))
     """The instance that claimed it last (the one holding the platform's connection)."""
+    sending_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """When the claim now in flight began (``claimed_at`` keeps an in-doubt row's first
+    attempt): a row its instance has held far longer than a post can take was orphaned
+    (its drain died on an error before handing it back) and is requeued in doubt."""
 
 
 class SubscriptionRow(Base):
@@ -323,11 +328,15 @@ class SubscriptionRow(Base):
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     platform: Mapped[str] = mapped_column(String(32))
-    channel: Mapped[str] = mapped_column(KeyString(256))
+    channel: Mapped[str] = mapped_column(CHANNEL)
     item_id: Mapped[str] = mapped_column(KeyString(128))
     """A watch item id, or ``all``."""
     created_by: Mapped[str | None] = mapped_column(ShownString(256))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """Set when the bot could not post to the channel at all (gone, archived, the bot
+    removed): a paused subscription gets no alerts until ``/subscribe`` there again."""
+    paused_reason: Mapped[str | None] = mapped_column(CleanText)
 
 
 # --- (de)serialising alerts -----------------------------------------------------------------
@@ -373,6 +382,30 @@ def alert_from_json(data: dict[str, Any]) -> Alert:
         lead=data.get("lead", ""),
         also_in=tuple(data.get("also_in", ())),
     )
+
+
+@dataclass(frozen=True)
+class StoryJoin:
+    """What :meth:`Store.join_story` made of a near-copy."""
+
+    alert: Alert
+    """The story's alert as it now reads."""
+    changed: bool = False
+    """It gained a source or a watch item: its posted messages are queued as edits."""
+    queued: int = 0
+    """Deliveries queued for targets of watch items the alert did not name before."""
+
+
+@dataclass(frozen=True)
+class Paused:
+    """What :meth:`Store.pause_target` did."""
+
+    items: tuple[str, ...]
+    """The channel's subscriptions (watch item ids) paused now."""
+    failed: int = 0
+    """Deliveries queued for the channel, failed with the reason."""
+    already: bool = False
+    """Its subscriptions were paused before (the admin channel was told then)."""
 
 
 @dataclass(frozen=True)
@@ -722,10 +755,22 @@ class Store:
             )
             return [(i, fp) for i, fp in rows if fp]
 
-    def join_story(self, article: Article, alert_id: str) -> Alert | None:
+    def join_story(
+        self,
+        article: Article,
+        alert_id: str,
+        matches: Sequence[Match] = (),
+        targets_of: Mapping[str, Sequence[Target]] | None = None,
+    ) -> StoryJoin | None:
         """Record ``article`` as one more source of an alerted story, in one transaction:
         the article is marked seen, the alert lists the source, and every delivery of the
         alert that was already posted is queued again as an edit of that message.
+
+        ``matches``: what the article matched. Watch items the alert did not name yet are
+        added to it, and every target of those items (``targets_of[item]``) that the alert
+        has no delivery for is queued the story's alert, in the same transaction: once,
+        however many copies follow (the alert then names the item, and a target it was
+        queued for has its row).
 
         Returns the alert as it now reads, or None if the article was seen meanwhile.
         """
@@ -739,15 +784,55 @@ class Store:
                     return None
                 s.add(self._article_row(article, article.language, story_of=alert_id))
                 alert = alert_from_json(alert_row.payload)
+                had = set(alert.item_ids)
+                # Spans point into this article's text, not the alert's: kept out.
+                added = tuple(
+                    replace(m, spans=()) for m in dict(
+                        (m.id, m) for m in matches if m.id not in had
+                    ).values()
+                )
                 source = article.source_name
-                if source == alert.source_name or source in alert.also_in:
-                    return alert  # the same outlet again (a second feed of it): nothing to tell
-                alert = replace(alert, also_in=(*alert.also_in, source))
+                new_source = source != alert.source_name and source not in alert.also_in
+                if not added and not new_source:
+                    return StoryJoin(alert)  # the same outlet again, nothing new: nothing to tell
+                if new_source:
+                    alert = replace(alert, also_in=(*alert.also_in, source))
+                queued = 0
+                if added:
+                    alert = replace(alert, matches=(*alert.matches, *added))
+                    alert_row.item_ids = list(alert.item_ids)
+                    alert_row.top_score = max(m.score for m in alert.matches)
+                    queued = self._queue_new_targets(s, alert_id, added, targets_of or {})
                 alert_row.payload = alert_to_json(alert)
                 self._queue_updates(s, alert_id)
-                return alert
+                return StoryJoin(alert, changed=True, queued=queued)
         except IntegrityError:
             return None
+
+    @staticmethod
+    def _queue_new_targets(
+        s: Any, alert_id: str, added: Sequence[Match], targets_of: Mapping[str, Sequence[Target]]
+    ) -> int:
+        """Queue the alert for the targets of ``added`` items that it has no delivery for
+        (whatever became of that delivery: those get the edit, or failed for their own
+        reason). Returns how many rows were queued."""
+        have = {
+            (p, c)
+            for p, c in s.execute(
+                select(DeliveryRow.platform, DeliveryRow.channel).where(
+                    DeliveryRow.alert_id == alert_id
+                )
+            )
+        }
+        queued = 0
+        for target in dict.fromkeys(t for m in added for t in targets_of.get(m.id, ())):
+            key = (target.platform, CHANNEL.stored(target.channel))
+            if key in have:
+                continue
+            have.add(key)
+            s.add(DeliveryRow(alert_id=alert_id, platform=target.platform, channel=target.channel))
+            queued += 1
+        return queued
 
     @staticmethod
     def _queue_updates(s: Any, alert_id: str) -> None:
@@ -817,6 +902,30 @@ class Store:
             result = s.execute(q.values(status="pending", in_doubt=True))
             return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
+    def release_stale(
+        self, platforms: Iterable[str], owner: str | None, claimed_before: datetime
+    ) -> int:
+        """Requeue, in doubt, what ``owner`` claimed for ``platforms`` before
+        ``claimed_before`` and still holds: a drain that died on an error (the database
+        failed while it paced or handed rows back) left them "sending", and nothing else
+        would requeue them before a restart. Returns how many."""
+        platforms = list(platforms)
+        if not platforms:
+            return 0
+        mine = DeliveryRow.claimed_by.is_(None) if owner is None else DeliveryRow.claimed_by == owner
+        with self._session.begin() as s:
+            result = s.execute(
+                update(DeliveryRow)
+                .where(
+                    DeliveryRow.status == "sending",
+                    DeliveryRow.platform.in_(platforms),
+                    mine,
+                    DeliveryRow.sending_since < claimed_before,
+                )
+                .values(status="pending", in_doubt=True)
+            )
+            return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
     @staticmethod
     def _due(platforms: list[str], now: datetime, *where: Any) -> Any:
         """Pending deliveries due by ``now`` for ``platforms``, with their alert, locked.
@@ -865,6 +974,7 @@ class Store:
                 d.status = "sending"
                 d.attempts += 1
                 d.claimed_by = owner
+                d.sending_since = utcnow()
                 if not d.in_doubt or d.claimed_at is None:
                     d.claimed_at = utcnow()
                 out.append(
@@ -931,6 +1041,7 @@ class Store:
                     d.status = "sending"
                     d.attempts += 1
                     d.claimed_by = owner
+                    d.sending_since = utcnow()
                     if not in_doubt:
                         d.claimed_at = utcnow()
                 first = members[0][0]
@@ -1167,6 +1278,70 @@ class Store:
                 s.delete(r)
             return len(rows)
 
+    def pause_target(self, target: Target, reason: str) -> Paused:
+        """The channel refused the bot for good: pause its subscriptions, and fail what is
+        queued for it there with the reason rather than trying each (a route's own rows
+        still come; an admin fixes a route in the config). ``Paused.items``: the
+        subscriptions paused now, empty if they were already (``already``) or there are
+        none, so the admin channel is told once."""
+        where = (SubscriptionRow.platform == target.platform,
+                 SubscriptionRow.channel == target.channel)
+        with self._session.begin() as s:
+            rows = list(s.scalars(select(SubscriptionRow).where(*where).order_by(SubscriptionRow.id)))
+            if not rows:
+                return Paused(())
+            now = utcnow()
+            fresh = [r for r in rows if r.paused_at is None]
+            if not fresh:
+                return Paused((), already=True)
+            for r in fresh:
+                r.paused_at, r.paused_reason = now, reason[:2000]
+            failed = s.execute(
+                update(DeliveryRow)
+                .where(
+                    DeliveryRow.platform == target.platform,
+                    DeliveryRow.channel == target.channel,
+                    DeliveryRow.status == "pending",
+                )
+                .values(
+                    status="failed", in_doubt=False,
+                    last_error=f"not sent, the channel's subscriptions are paused: {reason}"[:2000],
+                )
+            ).rowcount  # type: ignore[attr-defined]
+            return Paused(tuple(r.item_id for r in fresh), int(failed or 0))
+
+    def resume(self, target: Target) -> int:
+        """Deliver to a paused channel again (someone subscribed there anew); how many of
+        its subscriptions were paused."""
+        with self._session.begin() as s:
+            result = s.execute(
+                update(SubscriptionRow)
+                .where(
+                    SubscriptionRow.platform == target.platform,
+                    SubscriptionRow.channel == target.channel,
+                    SubscriptionRow.paused_at.is_not(None),
+                )
+                .values(paused_at=None, paused_reason=None)
+            )
+            return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    def paused(self, target: Target) -> tuple[datetime, str] | None:
+        """When and why the channel's subscriptions were paused, if they are."""
+        with self._session() as s:
+            row = s.execute(
+                select(SubscriptionRow.paused_at, SubscriptionRow.paused_reason)
+                .where(
+                    SubscriptionRow.platform == target.platform,
+                    SubscriptionRow.channel == target.channel,
+                    SubscriptionRow.paused_at.is_not(None),
+                )
+                .order_by(SubscriptionRow.paused_at)
+                .limit(1)
+            ).first()
+            if row is None or row[0] is None:
+                return None
+            return row[0], row[1] or ""
+
     def subscriptions(self, target: Target | None = None) -> list[tuple[Target, str]]:
         with self._session() as s:
             q = select(SubscriptionRow).order_by(SubscriptionRow.id)
@@ -1180,7 +1355,11 @@ class Store:
     def subscribed_targets(self, item_ids: Iterable[str]) -> list[Target]:
         wanted = set(item_ids) | {"all"}
         with self._session() as s:
-            rows = s.scalars(select(SubscriptionRow).where(SubscriptionRow.item_id.in_(wanted)))
+            rows = s.scalars(
+                select(SubscriptionRow).where(
+                    SubscriptionRow.item_id.in_(wanted), SubscriptionRow.paused_at.is_(None)
+                )
+            )
             return list(dict.fromkeys(Target(r.platform, r.channel) for r in rows))
 
     # -- feeds ---------------------------------------------------------------------------

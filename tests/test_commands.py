@@ -149,3 +149,26 @@ def test_feeds_overview_puts_failing_feeds_first_in_words(db_url: str) -> None:
     assert text[1].startswith("DOWN https://b.example/rss: 7 failed polls since 2 days ago")
     assert "HTTP 503" in text[1]
     store.close()
+
+
+def test_a_paused_channel_says_so_and_subscribing_there_again_resumes_it(db_url: str, watchlist) -> None:  # type: ignore[no-untyped-def]
+    from bot.models import Target
+
+    store = Store(db_url)
+    try:
+        subscribe(store, watchlist, _caller(), "kursk")
+        subscribe(store, watchlist, _caller(), "north-korea")
+        paused = store.pause_target(Target("slack", "C1"), "Slack channel C1: not_in_channel")
+        assert paused.items == ("kursk", "north-korea")
+        assert store.pause_target(Target("slack", "C1"), "again").items == ()  # told once
+        listing = subscriptions(store, watchlist, _caller()).text
+        assert "paused since" in listing and "not_in_channel" in listing
+        assert "/subscribe <item> there again to resume" in listing
+        assert store.subscribed_targets(["kursk"]) == []
+
+        reply = subscribe(store, watchlist, _caller(), "kursk")
+        assert "already subscribed" in reply.text and "Resumed 2 paused subscriptions" in reply.text
+        assert store.subscribed_targets(["kursk", "north-korea"]) == [Target("slack", "C1")]
+        assert "paused" not in subscriptions(store, watchlist, _caller()).text
+    finally:
+        store.close()

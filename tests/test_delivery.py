@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from bot.chat.base import ChatAdapter, DeliveryError
 from bot.delivery import DeliveryWorker, RetryPolicy
@@ -169,3 +173,182 @@ def test_a_drain_asked_for_while_one_runs_delivers_what_was_queued_meanwhile(
 
     asyncio.run(go())
     assert [alert_id for _, alert_id in chat.posted] == ["al0", "late"]
+
+
+class Refusing(ChatAdapter):
+    """Posts everywhere except the channels that refuse the bot for good."""
+
+    platform = "chat"
+
+    def __init__(self, *gone: str) -> None:
+        self.gone = set(gone)
+        self.tried: list[str] = []
+        self.posted: list[tuple[Target, str]] = []
+
+    async def send_alert(self, target: Target, alert: Alert) -> str | None:
+        self.tried.append(target.channel)
+        if target.channel in self.gone:
+            raise DeliveryError(f"channel {target.channel}: channel_not_found", channel_gone=True)
+        self.posted.append((target, alert.id))
+        return f"m{len(self.posted)}"
+
+    async def send_digest(self, target: Target, digest: Digest) -> str | None:
+        return None
+
+
+def _noting(notices: list[str]) -> Callable[[Target, Alert, str], Awaitable[None]]:
+    async def note(target: Target, alert: Alert, error: str) -> None:
+        notices.append(f"{target.channel}: {error}")
+
+    return note
+
+
+def test_a_subscribed_channel_that_refuses_the_bot_is_paused_and_reported_once(
+    store: Store,
+) -> None:
+    """Three alerts for a channel that was deleted: one post is tried, one notice says the
+    subscription is paused and how to resume, the queued alerts fail with that reason, and
+    no new alert is queued for it until someone subscribes there again."""
+    gone, news = Target("chat", "gone"), Target("chat", "C1")
+    store.subscribe(gone, "kursk")
+    queue(store, 3, (gone, news))
+    notices: list[str] = []
+    chat = Refusing("gone")
+    worker = DeliveryWorker(store, {"chat": chat}, batch=1, on_failed=_noting(notices))
+    for _ in range(6):
+        drain(worker)
+    assert chat.tried.count("gone") == 1
+    assert sorted(chat.posted) == [(news, f"al{i}") for i in range(3)]
+    assert store.delivery_counts() == {"sent": 3, "failed": 3}
+    (notice,) = notices
+    assert "gone: channel gone: channel_not_found" in notice
+    assert "subscriptions (kursk) are paused; 2 alerts queued for it failed" in notice
+    assert "/subscribe <item> there again resumes them" in notice
+    with store.engine.connect() as conn:
+        errors = [e for (e,) in conn.execute(text(
+            "SELECT last_error FROM deliveries WHERE channel = 'gone' ORDER BY id"
+        ))]
+    assert errors[0] == "channel gone: channel_not_found"
+    assert all("paused" in e and "channel_not_found" in e for e in errors[1:])
+
+    assert store.subscribed_targets(["kursk"]) == []  # no new rows for a paused channel
+    assert store.resume(gone) == 1
+    assert store.subscribed_targets(["kursk"]) == [gone]
+    # Still gone after the resume: paused again, and said so again.
+    queue(store, 4, (gone,))
+    drain(worker)
+    assert len(notices) == 2 and "paused" in notices[1]
+
+
+def test_a_route_to_a_channel_that_refuses_the_bot_is_reported_once_until_the_config_changes(
+    store: Store,
+) -> None:
+    gone = Target("chat", "gone")
+    queue(store, 3, (gone,))
+    notices: list[str] = []
+    worker = DeliveryWorker(store, {"chat": Refusing("gone")}, on_failed=_noting(notices))
+    drain(worker)
+    assert store.delivery_counts() == {"failed": 3}
+    (notice,) = notices
+    assert "until the config changes or the bot restarts" in notice
+    worker.forget_refusals()  # the config was edited
+    queue(store, 4, (gone,))
+    drain(worker)
+    assert len(notices) == 2
+
+
+def test_a_refused_token_or_message_pauses_nothing(store: Store) -> None:
+    """Not the channel's doing: every failure is reported, the subscription stays."""
+    news = Target("chat", "C1")
+    store.subscribe(news, "all")
+    queue(store, 2, (news,))
+    notices: list[str] = []
+    chat = Flaky(*[DeliveryError("invalid_auth", permanent=True) for _ in range(2)])
+    drain(DeliveryWorker(store, {"chat": chat}, on_failed=_noting(notices)))
+    assert len(notices) == 2
+    assert store.subscribed_targets(["kursk"]) == [news]
+
+
+# -- through the app: what the admin channel reads ----------------------------------------
+
+
+class Workspace(ChatAdapter):
+    """A Slack workspace where two channels refuse the bot and the admin channel listens."""
+
+    platform = "slack"
+
+    def __init__(self, *gone: str) -> None:
+        self.gone = set(gone)
+        self.notices: list[str] = []
+        self.posted: list[tuple[str, str]] = []
+
+    async def send_alert(self, target: Target, alert: Alert) -> str | None:
+        if target.channel in self.gone:
+            raise DeliveryError(
+                f"Slack channel {target.channel}: channel_not_found; check the channel id",
+                channel_gone=True,
+            )
+        self.posted.append((target.channel, alert.title))
+        return f"m{len(self.posted)}"
+
+    async def send_digest(self, target: Target, digest: Digest) -> str | None:
+        return None
+
+    async def send_notice(self, target: Target, text: str) -> str | None:
+        self.notices.append(text)
+        return None
+
+
+KURSK_NEWS = [
+    ("Shelling near Kursk cuts power to villages",
+     "Power lines near Kursk were cut overnight by shelling, the regional governor said."),
+    ("Kursk airport stays closed for a third day",
+     "Flights to and from Kursk remain suspended, the aviation authority said on Tuesday."),
+    ("Kursk region extends its state of emergency",
+     "The authorities in the Kursk region extended a state of emergency by one more month."),
+]
+
+
+def test_the_admin_channel_hears_once_of_each_channel_that_refuses_the_bot(tmp_path: Path) -> None:
+    from bot.app import NewsBot
+    from bot.settings import load_settings
+
+    root = Path(__file__).resolve().parents[1]
+    (tmp_path / "config").mkdir()
+    (tmp_path / "seeds").mkdir()
+    shutil.copy(root / "config" / "watchlist.yaml", tmp_path / "config" / "watchlist.yaml")
+    config = tmp_path / "config" / "newsbot.yaml"
+    yaml = (
+        "seeds: [seeds]\nslack: {admin_channel: C-ADMIN}\n"
+        "routes: [{platform: slack, channel: C-ROUTED, items: [kursk]}]\n"
+    )
+    config.write_text(yaml)
+    settings = load_settings(config, env={"NEWSBOT_DATABASE_URL": f"sqlite:///{tmp_path}/db/bot.db"})
+    slack = Workspace("C-ROUTED", "C-SUBSCRIBED")
+    bot = NewsBot(settings, {"slack": slack}, config_path=config)
+    bot.store.subscribe(Target("slack", "C-SUBSCRIBED"), "kursk")
+
+    def seed(n: int) -> None:
+        title, body = KURSK_NEWS[n]
+        (tmp_path / "seeds" / f"kursk-{n}.txt").write_text(f"{title}\n\n{body}\n", encoding="utf-8")
+
+    async def go() -> None:
+        try:
+            await bot.start()
+            for n in range(2):
+                seed(n)
+                await bot.scan_once()
+            assert len(slack.notices) == 2, slack.notices
+            config.write_text(yaml + "# the admin looked at the route\n")
+            seed(2)
+            await bot.scan_once()
+        finally:
+            await bot.close()
+
+    asyncio.run(go())
+    routed, subscribed, routed_again = slack.notices
+    assert "C-ROUTED" in routed and "until the config changes or the bot restarts" in routed
+    assert "C-SUBSCRIBED" in subscribed and "subscriptions (kursk) are paused" in subscribed
+    assert "/subscribe <item> there again resumes them" in subscribed
+    assert "C-ROUTED" in routed_again  # the config changed: told again, once
+    assert slack.posted == []

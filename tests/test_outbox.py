@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy.exc import OperationalError
 
 from bot.chat.base import ChatAdapter, DeliveryError
-from bot.delivery import DeliveryWorker, RetryPolicy
+from bot.delivery import STALE_CLAIM, DeliveryWorker, RetryPolicy
 from bot.models import Alert, Article, Digest, Target
 from bot.pacing import Pacing
 from bot.settings import BurstConfig, QuietHours
@@ -357,3 +358,57 @@ def test_a_platform_that_hangs_does_not_hold_up_another(store: Store) -> None:
         ("alert010", True),
         ("alert011", False),
     ]
+
+
+# -- a database error mid-drain -----------------------------------------------------------
+
+
+def test_a_database_error_while_pacing_hands_the_claimed_alerts_back(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ids = queue(store, 0, 3)
+    chat = Channel()
+    real = store.channel_activity
+    calls = []
+
+    def flaky(target: Target, since: datetime) -> object:
+        calls.append(target)
+        if len(calls) == 1:
+            raise OperationalError("SELECT ...", {}, Exception("database is locked"))
+        return real(target, since)
+
+    monkeypatch.setattr(store, "channel_activity", flaky)
+    w = worker(store, chat)
+    with pytest.raises(OperationalError):
+        run(w.drain())
+    # Nothing was tried: the three are queued again as they were, not left "sending".
+    assert store.delivery_counts() == {"pending": 3}
+    assert run(w.drain()) == 3
+    assert chat.delivered() == ids
+    assert chat.looked == 0
+
+
+def test_deliveries_a_drain_died_holding_come_back_in_doubt_without_a_restart(
+    store: Store, clock: Clock
+) -> None:
+    """The drain's database failed after it claimed two alerts and posted the first, and
+    handing them back failed too: they stay "sending" until this instance sees that it
+    has held them far too long; then each is looked for before it is posted."""
+    ids = queue(store, 0, 2)
+    claimed = store.claim_due(["slack"], owner="bot-a")
+    chat = Channel()
+    run(chat.send_alert(claimed[0].target, claimed[0].alert))
+    queue(store, 2, 1)
+    others = store.claim_due(["slack"], owner="bot-b")  # another instance's, in flight
+    assert [d.alert.id for d in others] == ["alert002"]
+    w = worker(store, chat)
+    w.owner = "bot-a"
+
+    assert run(w.drain()) == 0  # a fresh claim may still be posting: left alone
+    assert store.delivery_counts() == {"sending": 3}
+
+    clock.offset = STALE_CLAIM + timedelta(minutes=1)
+    assert run(w.drain()) == 2
+    assert chat.delivered() == ids  # the first found, not posted again; the second posted
+    assert chat.looked == 2
+    assert store.delivery_counts() == {"sent": 2, "sending": 1}

@@ -326,3 +326,57 @@ def test_several_instances_recording_copies_of_the_same_stories_alert_each_once(
     assert stores[0].delivery_counts() == {"pending": stories}
     for s in stores:
         s.close()
+
+
+def test_a_joining_copy_queues_the_channels_of_its_new_items_once(store: Store) -> None:
+    """A near-copy naming Kursk joins the North Korea alert: the Kursk channel is queued the
+    alert with the join (one transaction), a channel that has the alert already is not,
+    and a later copy queues nobody again; the alert then names both items."""
+    a = article()
+    alert = alert_for(a)
+    nk, kursk = Target("slack", "C-NK"), Target("slack", "C-KURSK")
+    assert store.record(a, alert, [nk], fingerprint="0f0f0f0f0f0f0f0f")
+    both = alert_for(a, items=("north-korea", "kursk")).matches
+    targets_of = {"north-korea": [nk], "kursk": [nk, kursk]}
+
+    copy = article("urn:other:2", source_name="Other Outlet", text=a.text + " Near Kursk too.")
+    joined = store.join_story(copy, alert.id, both, targets_of)
+    assert joined is not None and joined.queued == 1 and joined.changed
+    assert joined.alert.item_ids == ("north-korea", "kursk")
+    claimed = store.claim_due(["slack"])
+    assert sorted(d.target.channel for d in claimed) == ["C-KURSK", "C-NK"]
+    assert {d.alert.item_ids for d in claimed} == {("north-korea", "kursk")}
+
+    third = article("urn:third:3", source_name="Third Outlet", text=a.text + " Kursk, again.")
+    again = store.join_story(third, alert.id, both, targets_of)
+    assert again is not None and again.queued == 0
+    assert store.delivery_counts() == {"sending": 2}
+
+
+def test_a_join_that_dies_midway_leaves_neither_the_seen_mark_nor_the_new_delivery(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The copy's seen mark, the alert's new item and the Kursk channel's delivery are one
+    transaction: a crash between them leaves none, so the copy is matched again and the
+    channel is neither forgotten nor doubled."""
+    a = article()
+    alert = alert_for(a)
+    nk, kursk = Target("slack", "C-NK"), Target("slack", "C-KURSK")
+    assert store.record(a, alert, [nk], fingerprint="0f0f0f0f0f0f0f0f")
+    both = alert_for(a, items=("north-korea", "kursk")).matches
+    copy = article("urn:other:2", source_name="Other Outlet", text=a.text + " Near Kursk too.")
+
+    def crash(*_: object) -> None:
+        raise RuntimeError("killed")
+
+    with monkeypatch.context() as m:
+        m.setattr(Store, "_queue_updates", staticmethod(crash))
+        with pytest.raises(RuntimeError):
+            store.join_story(copy, alert.id, both, {"kursk": [kursk]})
+    assert not store.is_seen(copy)
+    assert store.get_alert(alert.id) == alert
+    assert store.delivery_counts() == {"pending": 1}
+
+    joined = store.join_story(copy, alert.id, both, {"kursk": [kursk]})
+    assert joined is not None and joined.queued == 1
+    assert store.delivery_counts() == {"pending": 2}

@@ -22,14 +22,24 @@ class DeliveryError(Exception):
     ``permanent``: retrying cannot help (channel not found, bot removed, invalid token), so
     the delivery is marked failed at once. ``retry_after``: the platform asked to wait this
     many seconds (rate limit); None lets the worker choose its own backoff.
+    ``channel_gone``: the channel itself refuses the bot (gone, archived, the bot removed or
+    without access, DMs closed): every post there will fail alike until a person acts, so
+    its subscriptions are paused. Not for a refused token or message: those are not the
+    channel's doing. Implies ``permanent``.
     """
 
     def __init__(
-        self, message: str, *, permanent: bool = False, retry_after: float | None = None
+        self,
+        message: str,
+        *,
+        permanent: bool = False,
+        retry_after: float | None = None,
+        channel_gone: bool = False,
     ) -> None:
         super().__init__(message)
-        self.permanent = permanent
+        self.permanent = permanent or channel_gone
         self.retry_after = retry_after
+        self.channel_gone = channel_gone
 
     def __repr__(self) -> str:
         return (

@@ -162,25 +162,25 @@ def delivery_error(exc: BaseException, where: str) -> DeliveryError:
             return DeliveryError(
                 f"Missing Access (50001) to {where}: the bot cannot see that channel; add the "
                 "bot to the server and give it View Channel there",
-                permanent=True,
+                channel_gone=True,
             )
         if code == UNKNOWN_CHANNEL:
             return DeliveryError(
                 f"Unknown Channel (10003) {where}: no such channel; check the channel id in "
                 "config/newsbot.yaml or remove the subscription",
-                permanent=True,
+                channel_gone=True,
             )
         if code == MISSING_PERMISSIONS:
             return DeliveryError(
                 f"Missing Permissions (50013) in {where}: give the bot Send Messages and "
                 "Embed Links in that channel",
-                permanent=True,
+                channel_gone=True,
             )
         if code == CANNOT_DM:
             return DeliveryError(
                 f"cannot send a direct message to {where}: the user does not accept DMs from "
                 "the bot (or shares no server with it)",
-                permanent=True,
+                channel_gone=True,
             )
         if status == 401:
             return DeliveryError(
@@ -590,7 +590,7 @@ class DiscordAdapter(ChatAdapter):
                     raise DeliveryError(
                         "post-only (webhook) mode cannot send direct messages; set "
                         "DISCORD_BOT_TOKEN for DMs",
-                        permanent=True,
+                        channel_gone=True,
                     )
                 wm = await self._webhook.send(
                     content=send.content or discord.utils.MISSING,
@@ -644,7 +644,7 @@ def _snowflake(text: str, where: str) -> int:
         raise DeliveryError(
             f"'{where}' is not a Discord channel id: use the numeric id (Developer Mode -> "
             "right-click the channel -> Copy Channel ID), or dm:<user id>",
-            permanent=True,
+            channel_gone=True,
         )
     return int(text)
 

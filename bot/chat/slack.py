@@ -218,7 +218,7 @@ def delivery_error(
             "not_in_channel": "invite the bot to the channel (/invite @newsbot)",
             "channel_not_found": "check the channel id, or invite the bot if the channel is private",
         }.get(error, "unarchive the channel or route the alerts elsewhere")
-        return DeliveryError(f"Slack channel {channel}: {code}; {hint}", permanent=True)
+        return DeliveryError(f"Slack channel {channel}: {code}; {hint}", channel_gone=True)
     if error in _AUTH_GONE:
         return DeliveryError(
             f"Slack refused the bot token ({code}) posting to {channel}; "

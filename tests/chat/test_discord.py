@@ -236,6 +236,7 @@ def test_refusals_are_permanent_and_say_what_to_fix(
 
     error = run(go())
     assert error.permanent and error.retry_after is None
+    assert error.channel_gone == (status != 401)  # a bad token is not the channel's doing
     assert re.search(words, str(error)), str(error)
     assert len(fake.received("POST", rf"/channels/{ALERTS}/messages")) == 1  # no retry loop
 
@@ -248,7 +249,7 @@ def test_a_channel_that_does_not_exist_is_unknown_channel(fake: FakeDiscord, com
             return info.value
 
     error = run(go())
-    assert error.permanent and "Unknown Channel" in str(error) and GONE in str(error)
+    assert error.channel_gone and "Unknown Channel" in str(error) and GONE in str(error)
 
 
 def test_a_channel_name_instead_of_an_id_is_refused_before_any_request(

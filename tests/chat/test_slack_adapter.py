@@ -84,6 +84,8 @@ def test_slack_errors_tell_the_outbox_what_to_do(
 ) -> None:
     exc = delivery_error(status, error, headers, "C0NEWS")
     assert (exc.permanent, exc.retry_after) == (permanent, retry_after)
+    # Only the channel's own refusals pause its subscriptions (not a token, not a message).
+    assert exc.channel_gone == (error in ("channel_not_found", "not_in_channel", "is_archived"))
     assert words in str(exc)
     if permanent:
         assert "C0NEWS" in str(exc)
