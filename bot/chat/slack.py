@@ -63,6 +63,8 @@ log = logging.getLogger(__name__)
 
 DEFAULT_API_URL = "https://slack.com/api/"
 COMMANDS = ("brief", "subscribe", "unsubscribe", "subscriptions", "watchlist", "feeds", "watch")
+CHANGES_CHANNEL = ("/subscribe", "/unsubscribe")
+"""Commands that change what a channel receives: the caller's right to is looked up."""
 CONNECT_TIMEOUT = 20.0
 """Seconds ``start`` waits for Socket Mode before leaving it to connect in the background."""
 SIGNATURE_MAX_AGE = 300
@@ -285,8 +287,11 @@ def _unescape(text: str) -> str:
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
-def caller_from(command: Mapping[str, Any]) -> Caller:
-    """Who typed a slash command, and where; a DM to a user id opens their direct messages."""
+def caller_from(command: Mapping[str, Any], can_manage_channel: bool = False) -> Caller:
+    """Who typed a slash command, and where; a DM to a user id opens their direct messages.
+
+    ``can_manage_channel``: what :meth:`SlackAdapter._manages` found out (Slack's payload
+    does not say)."""
     name = str(command.get("channel_name") or "")
     if name == "directmessage":
         label: str | None = "this conversation"
@@ -301,6 +306,7 @@ def caller_from(command: Mapping[str, Any]) -> Caller:
         user=user,
         channel_name=label,
         dm_channel=user or None,
+        can_manage_channel=can_manage_channel,
     )
 
 
@@ -410,7 +416,8 @@ class SlackAdapter(ChatAdapter):
         await ack()
         try:
             text = _unescape(str(command.get("text") or ""))
-            result = await self.commands.run_text(name, text, caller_from(command))
+            manages = name in CHANGES_CHANNEL and await self._manages(command)
+            result = await self.commands.run_text(name, text, caller_from(command, manages))
         except Exception:
             log.exception("Slack command %s failed", name)
             result = Reply("Sorry, that failed on the bot's side; the admins can see why in its log.", ok=False)
@@ -426,6 +433,34 @@ class SlackAdapter(ChatAdapter):
         status = getattr(response, "status_code", 200)
         if status >= 300:
             log.warning("Slack: the answer to %s was refused (HTTP %s)", name, status)
+
+    async def _manages(self, command: Mapping[str, Any]) -> bool:
+        """May the person who typed ``command`` change what its channel receives?
+
+        Slack has no cheap "channel manager" lookup for bots, so the rule is: a one-to-one
+        DM is the caller's own, and a channel belongs to whoever created it
+        (``conversations.info``'s ``creator``; needs channels:read, groups:read). The bot's
+        configured admins may change any channel (decided in :mod:`bot.commands`).
+        """
+        channel, user = str(command.get("channel_id") or ""), str(command.get("user_id") or "")
+        if not channel or not user or self.client is None:
+            return False
+        if command.get("channel_name") == "directmessage" or channel.startswith("D"):
+            return True
+        try:
+            info = await self.client.conversations_info(channel=channel)
+        except SlackApiError as exc:
+            log.warning(
+                "Slack: cannot tell who created %s (%s); only admins may change its "
+                "subscriptions. Add the channels:read and groups:read scopes.",
+                channel, _error_code(exc),
+            )
+            return False
+        except (SlackClientError, aiohttp.ClientError, OSError, TimeoutError) as exc:
+            log.warning("Slack: cannot tell who created %s (%s)", channel, exc)
+            return False
+        about = info.get("channel")
+        return isinstance(about, dict) and about.get("creator") == user
 
     async def _on_link_click(self, ack: Any) -> None:
         """The link button opens the article in the browser; Slack still expects an ack."""
