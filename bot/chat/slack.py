@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import heapq
 import hmac
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -51,6 +52,7 @@ if TYPE_CHECKING:
     from bot.settings import SlackConfig
 
 __all__ = [
+    "SeenSignatures",
     "SlackAdapter",
     "alert_payload",
     "delivery_error",
@@ -127,16 +129,60 @@ def _signed(raw: bytes, timestamp: str | None, signature: str | None, secret: st
     return hmac.compare_digest(f"v0={mac.hexdigest()}".encode(), signature.encode(errors="replace"))
 
 
-def signed_requests_only(signing_secret: str) -> Any:
+SEEN_SIGNATURES_MAX = 10_000
+"""Signed requests remembered at most (Slack sends far fewer in five minutes); past this
+the one closest to going stale anyway is forgotten first."""
+
+
+class SeenSignatures:
+    """The signed requests already answered, for as long as their signature is valid.
+
+    A signature covers its timestamp, so a captured request can be sent again unchanged
+    for five minutes; remembering (timestamp, signature) until the timestamp goes stale
+    refuses the repeat. Memory is bounded: stale entries are pruned on every request, and
+    at most ``limit`` are kept.
+    """
+
+    def __init__(
+        self,
+        max_age: float = SIGNATURE_MAX_AGE,
+        limit: int = SEEN_SIGNATURES_MAX,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.max_age, self.limit, self._clock = max_age, limit, clock
+        self._seen: set[tuple[str, str]] = set()
+        self._expiry: list[tuple[float, tuple[str, str]]] = []  # a heap, soonest first
+
+    def __len__(self) -> int:
+        return len(self._seen)
+
+    def first_time(self, timestamp: str, signature: str) -> bool:
+        """Remember this request; False if it was seen before (a replay)."""
+        now = self._clock()
+        while self._expiry and self._expiry[0][0] < now:
+            self._seen.discard(heapq.heappop(self._expiry)[1])
+        key = (timestamp, signature)
+        if key in self._seen:
+            return False
+        while len(self._seen) >= self.limit:
+            self._seen.discard(heapq.heappop(self._expiry)[1])
+        self._seen.add(key)
+        heapq.heappush(self._expiry, (int(timestamp) + self.max_age, key))
+        return True
+
+
+def signed_requests_only(signing_secret: str, seen: SeenSignatures | None = None) -> Any:
     """aiohttp middleware for HTTP mode: a request must be signed and readable before
     slack-bolt parses it.
 
     bolt decodes and parses the body (``{...}`` as JSON, form fields, the charset the
     request names) before it checks the signature, and raises on what it cannot read: any
     stranger who reaches the port could fill the log with tracebacks and get 500s. Here an
-    unsigned or stale request gets 401 unread, and a signed body that is not text in a
-    known charset, or that bolt cannot parse, gets 400 and one line in the log.
+    unsigned or stale request gets 401 unread, so does a replay of a signed one (``seen``),
+    and a signed body that is not text in a known charset, or that bolt cannot parse, gets
+    400 and one line in the log.
     """
+    seen = seen if seen is not None else SeenSignatures()
 
     @web.middleware
     async def guard(request: web.Request, handler: Any) -> web.StreamResponse:
@@ -144,12 +190,13 @@ def signed_requests_only(signing_secret: str) -> Any:
             return await handler(request)
         raw = await request.read()  # cached: bolt reads the same bytes
         headers = request.headers
-        if not _signed(
-            raw,
-            headers.get("X-Slack-Request-Timestamp"),
-            headers.get("X-Slack-Signature"),
-            signing_secret,
-        ):
+        timestamp = headers.get("X-Slack-Request-Timestamp")
+        signature = headers.get("X-Slack-Signature")
+        if not _signed(raw, timestamp, signature, signing_secret):
+            return web.Response(status=401, text="invalid request")
+        assert timestamp is not None and signature is not None  # _signed checked both
+        if not seen.first_time(timestamp, signature):
+            log.warning("Slack HTTP: refused a replayed request (its signature was already used)")
             return web.Response(status=401, text="invalid request")
         try:
             raw.decode(request.charset or "utf-8")
@@ -552,8 +599,19 @@ class SlackAdapter(ChatAdapter):
             ) from exc
         self._runner = runner
         log.info(
-            "Slack: HTTP mode listening on %s:%d%s", self.http_host, self.http_port, self.http_path
+            "Slack: HTTP mode listening on %s:%d%s",
+            self.http_host, self.http_bound_port or self.http_port, self.http_path,
         )
+
+    @property
+    def http_bound_port(self) -> int | None:
+        """The port HTTP mode listens on (the one picked, when ``http_port`` was 0)."""
+        if self._runner is None:
+            return None
+        for address in self._runner.addresses:
+            if isinstance(address, tuple) and len(address) >= 2:
+                return int(address[1])
+        return None
 
     @property
     def connected(self) -> bool:

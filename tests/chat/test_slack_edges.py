@@ -6,11 +6,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
+import hmac
+import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from types import SimpleNamespace
 from typing import Any
+from urllib.parse import urlencode
 
+import httpx
 import pytest
 
 from bot.chat.slack import SlackAdapter
@@ -19,6 +24,8 @@ from bot.models import Target
 from tests.fakes.slack import APP_TOKEN, BOT_TOKEN, Envelope, FakeSlack
 
 pytestmark = [pytest.mark.network, pytest.mark.timeout(120)]
+
+SECRET = "3c9f1d0e5a7b42e8a1f0c6d9b8e7a6f5"
 
 
 async def until(check: Callable[[], Any], timeout: float = 30, what: str = "condition") -> Any:
@@ -114,3 +121,68 @@ def test_only_the_channels_creator_or_an_admin_changes_it_and_dms_are_their_owne
         "Slack: cannot tell who created C0OPS (missing_scope); only admins may change its "
         "subscriptions. Add the channels:read and groups:read scopes."
     ]
+
+
+# -- item 13: a signed HTTP request is answered once -------------------------------------
+
+
+def signed(body: str, when: float | None = None) -> dict[str, str]:
+    ts = str(int(time.time() if when is None else when))
+    mac = hmac.new(SECRET.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
+    return {
+        "X-Slack-Request-Timestamp": ts,
+        "X-Slack-Signature": f"v0={mac}",
+        "Content-Type": "application/x-www-form-urlencoded",
+    }
+
+
+def test_http_mode_refuses_a_replayed_signed_request(
+    fake_slack: FakeSlack, commands: Commands, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def go() -> tuple[list[int], int]:
+        adapter = SlackAdapter(
+            commands, bot_token=BOT_TOKEN, signing_secret=SECRET, api_url=fake_slack.api_url,
+            http_port=0, http_host="127.0.0.1",
+        )
+        await adapter.start()
+        try:
+            url = f"http://127.0.0.1:{adapter.http_bound_port}/slack/events"
+            payload = fake_slack.slash_payload("/unsubscribe", "")
+            body = urlencode(payload)
+            headers = signed(body)
+            async with httpx.AsyncClient(timeout=10) as http:
+                first = await http.post(url, content=body, headers=headers)
+                await until(lambda: fake_slack.received("response_url"), what="the first answer")
+                replay = await http.post(url, content=body, headers=headers)
+                # The same command signed again by Slack (a new timestamp) is a new request.
+                again = await http.post(url, content=body, headers=signed(body, time.time() + 1))
+                await until(lambda: len(fake_slack.received("response_url")) >= 2, what="answers")
+            return [first.status_code, replay.status_code, again.status_code], len(
+                fake_slack.received("response_url")
+            )
+        finally:
+            await adapter.stop()
+
+    statuses, answered = asyncio.run(asyncio.wait_for(go(), 60))
+    assert statuses == [200, 401, 200]
+    assert answered == 2
+    replays = [r for r in caplog.records if "replayed" in r.getMessage()]
+    assert [r.levelno for r in replays] == [logging.WARNING]
+
+
+def test_the_memory_of_signatures_forgets_stale_ones_and_stays_bounded() -> None:
+    from bot.chat.slack import SeenSignatures
+
+    now = [1_700_000_000.0]
+    seen = SeenSignatures(max_age=300, limit=3, clock=lambda: now[0])
+    t = int(now[0])
+    assert seen.first_time(str(t), "v0=a")
+    assert not seen.first_time(str(t), "v0=a")
+    assert seen.first_time(str(t), "v0=b") and seen.first_time(str(t + 200), "v0=c")
+    assert seen.first_time(str(t + 250), "v0=d")  # full: the soonest to go stale is dropped
+    assert len(seen) == 3
+    now[0] += 301  # a and b went stale: their signatures are refused by age now anyway
+    assert seen.first_time(str(t + 300), "v0=e")
+    assert len(seen) == 3 and not seen.first_time(str(t + 200), "v0=c")
+    now[0] += 10_000
+    assert seen.first_time(str(int(now[0])), "v0=f") and len(seen) == 1
