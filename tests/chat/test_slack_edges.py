@@ -8,7 +8,9 @@ import asyncio
 import contextlib
 import hashlib
 import hmac
+import json
 import logging
+import re
 import time
 from collections.abc import AsyncIterator, Callable
 from types import SimpleNamespace
@@ -20,7 +22,7 @@ import pytest
 
 from bot.chat.slack import SlackAdapter
 from bot.commands import Commands
-from bot.models import Target
+from bot.models import Alert, Digest, Match, Quote, Target
 from tests.fakes.slack import APP_TOKEN, BOT_TOKEN, Envelope, FakeSlack
 
 pytestmark = [pytest.mark.network, pytest.mark.timeout(120)]
@@ -186,3 +188,92 @@ def test_the_memory_of_signatures_forgets_stale_ones_and_stays_bounded() -> None
     assert len(seen) == 3 and not seen.first_time(str(t + 200), "v0=c")
     now[0] += 10_000
     assert seen.first_time(str(int(now[0])), "v0=f") and len(seen) == 1
+
+
+# -- item 14: feed text never broadcasts, on any Slack surface -------------------------------
+
+HOSTILE = "Ultras chant @everyone, @here and @Channel <!channel> <@U0BOSS> at the derby"
+BROADCAST = re.compile(r"@(?:channel|here|everyone)\b|<[!@#]", re.IGNORECASE)
+
+
+def hostile_alert(id: str = "h1") -> Alert:
+    return Alert(
+        id=id,
+        title=HOSTILE,
+        source_name="@channel Daily",
+        language="en",
+        matches=(Match("kursk", "Kursk", "entity", 2, 5.0, ("Kursk",), in_title=True),),
+        quotes=(Quote("Tell @here and @everyone: <!here> we are in Kursk", "@channel"),),
+        url="https://news.example/derby?a=1&b=2",
+        lead="Kursk fans wrote @everyone on a banner.",
+    )
+
+
+def strings_and_mrkdwn(value: Any) -> tuple[list[str], list[dict[str, Any]]]:
+    """Every string a payload carries, and every mrkdwn text object in it."""
+    texts: list[str] = []
+    objects: list[dict[str, Any]] = []
+
+    def walk(v: Any) -> None:
+        if isinstance(v, str):
+            texts.append(v)
+        elif isinstance(v, dict):
+            if v.get("type") == "mrkdwn":
+                objects.append(v)
+            for item in v.values():
+                walk(item)
+        elif isinstance(v, list):
+            for item in v:
+                walk(item)
+
+    walk(value)
+    return texts, objects
+
+
+def assert_cannot_broadcast(body: dict[str, Any], what: str) -> None:
+    blocks = body.get("blocks")
+    if isinstance(blocks, str):  # slack_sdk sends blocks as a JSON string in form posts
+        body = {**body, "blocks": json.loads(blocks)}
+    texts, objects = strings_and_mrkdwn({k: v for k, v in body.items() if k != "_url"})
+    found = [t for t in texts if BROADCAST.search(t)]
+    assert not found, f"{what} carries a broadcast: {found}"
+    assert all(o.get("verbatim") is True for o in objects), f"{what}: mrkdwn without verbatim"
+    assert any("@\u200beveryone" in t for t in texts), f"{what} lost the words themselves"
+
+
+class BriefWithHostileHeadlines(Commands):
+    """``/brief`` answered from a store holding a hostile headline."""
+
+    async def brief(self, item: str | None = None, since: str | None = None) -> Digest:
+        return Digest(title="Brief: all watch items, last 1 day", alerts=(hostile_alert(),))
+
+
+def test_feed_text_cannot_broadcast_on_any_slack_surface(
+    fake_slack: FakeSlack, commands: Commands
+) -> None:
+    channel = Target("slack", "C0NEWS")
+    answering = BriefWithHostileHeadlines(commands.store, commands._watchlist)
+
+    async def go() -> str:
+        async with socket_mode(fake_slack, answering) as slack:
+            ts = await slack.send_alert(channel, hostile_alert())
+            assert ts is not None
+            await slack.update_alert(channel, ts, hostile_alert())
+            await slack.send_digest(channel, Digest("Burst: Kursk", (hostile_alert(), hostile_alert("h2"))), "b1")
+            await slack.send_notice(channel, f"Delivery of '{HOSTILE}' to C0GONE failed for good")
+            sent = fake_slack.slash("/brief", "")
+            await reply(fake_slack, sent)
+            return str(sent.payload["response_url"])
+
+    url = asyncio.run(asyncio.wait_for(go(), 60))
+    surfaces = {
+        "alert": fake_slack.received("chat.postMessage")[0].body,
+        "update": fake_slack.received("chat.update")[0].body,
+        "digest": fake_slack.received("chat.postMessage")[1].body,
+        "notice": fake_slack.received("chat.postMessage")[2].body,
+        "/brief reply": next(c.body for c in fake_slack.received("response_url") if c.body["_url"] == url),
+    }
+    for what, body in surfaces.items():
+        assert_cannot_broadcast(body, what)
+    # The fallback text a notification shows is plain text too: broken, not dropped.
+    assert "@\u200beveryone" in surfaces["alert"]["text"]
