@@ -45,7 +45,7 @@ from bot.chat.slack_blocks import (
     notice_payload,
     reply_text,
 )
-from bot.commands import Caller, Commands, Reply
+from bot.commands import Caller, Commands, Reply, parse_subscribe_args
 from bot.models import Alert, Digest, Target
 
 if TYPE_CHECKING:
@@ -463,7 +463,11 @@ class SlackAdapter(ChatAdapter):
         await ack()
         try:
             text = _unescape(str(command.get("text") or ""))
-            manages = name in CHANGES_CHANNEL and await self._manages(command)
+            manages = (
+                name in CHANGES_CHANNEL
+                and not parse_subscribe_args(text)[1]  # their own DMs: nothing to ask
+                and await self._manages(command)
+            )
             result = await self.commands.run_text(name, text, caller_from(command, manages))
         except Exception:
             log.exception("Slack command %s failed", name)

@@ -200,6 +200,19 @@ def test_the_bot_leaves_a_server_it_is_added_to_when_configured_to(
     assert fake.left_guilds == [OTHER_GUILD]
 
 
+def test_at_login_the_bot_leaves_a_server_it_was_added_to_before(
+    fake: FakeDiscord, commands: Commands
+) -> None:
+    settings = DiscordConfig(guild_ids=[int(OTHER_GUILD)], leave_other_guilds=True)
+
+    async def go() -> None:
+        async with running(fake, commands, settings=settings):
+            await fake.until(lambda: fake.left_guilds, 15)
+
+    run(go())
+    assert fake.left_guilds == [GUILD_ID]
+
+
 def test_leaving_other_servers_needs_the_list_of_servers_to_stay_in() -> None:
     with pytest.raises(ValidationError, match="leave_other_guilds needs discord.guild_ids"):
         DiscordConfig(leave_other_guilds=True)
