@@ -4,9 +4,10 @@ Every piece of article text is escaped (``&``, ``<``, ``>``) before it reaches S
 feed cannot produce ``<!channel>``, ``<!here>``, ``<@U123>`` or a link: Slack only parses
 those from raw angle brackets. A plain ``@channel`` / ``@here`` / ``@everyone`` is broken
 with a zero-width space, and every mrkdwn object is ``verbatim``, so neither Slack's
-automatic parsing nor the fallback ``text`` can turn feed words into a broadcast. Slack's limits are enforced here (a header <= 150
-characters, a section's text <= 3000, <= 50 blocks), cutting at a word and never inside an
-escape, so a huge title or quote shortens the message instead of failing the post.
+automatic parsing nor the fallback ``text`` can turn feed words into a broadcast.
+Slack's limits are enforced here (a header <= 150 characters, a section's text <= 3000,
+<= 50 blocks), cutting at a word and never inside an escape, so a huge title or quote
+shortens the message instead of failing the post.
 """
 
 from __future__ import annotations
