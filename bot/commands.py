@@ -90,6 +90,10 @@ class Caller:
     ``channel`` is the id deliveries go to; ``channel_name`` is what a person calls it
     (``#news``), used in replies so a subscription names the channel it serves.
     ``dm_channel`` is the target id the platform uses for a direct message to the caller.
+    ``can_manage_channel``: the platform vouches that this person may change what
+    ``channel`` receives (Discord: Manage Channels there; Slack: they created it; a
+    one-to-one DM with the bot is theirs). False unless the adapter says so, so a caller
+    built without asking the platform cannot change a channel.
     """
 
     platform: str
@@ -97,6 +101,7 @@ class Caller:
     user: str
     channel_name: str | None = None
     dm_channel: str | None = None
+    can_manage_channel: bool = False
 
     @property
     def where(self) -> str:
@@ -122,6 +127,27 @@ def _target(caller: Caller, dm: bool) -> tuple[Target, str]:
     return Target(caller.platform, caller.channel), caller.where
 
 
+MANAGE_RULE = {
+    "discord": "the Manage Channels permission in this channel",
+    "slack": "to have created this channel, or to be one of the bot's admins",
+}
+"""What a person needs to change a channel's subscriptions, in each platform's words."""
+
+
+def may_change(caller: Caller, dm: bool, admins: Sequence[str] = ()) -> None:
+    """Refuse (CommandError, meant for the caller alone) a change to a channel the caller
+    may not manage. Their own DMs are theirs; the bot's admins may change any channel."""
+    from bot.watchedit import is_admin
+
+    if dm or caller.can_manage_channel or is_admin(admins, caller.platform, caller.user):
+        return
+    need = MANAGE_RULE.get(caller.platform, "permission to manage this channel")
+    raise CommandError(
+        f"Only people who can manage {caller.where} may change what it receives: you need "
+        f"{need}. You can still /subscribe <item> dm for your own direct messages."
+    )
+
+
 def _item_label(watchlist: Watchlist, item_id: str) -> str:
     if item_id == "all":
         return "every watch item"
@@ -130,13 +156,19 @@ def _item_label(watchlist: Watchlist, item_id: str) -> str:
 
 
 def subscribe(
-    store: Store, watchlist: Watchlist, caller: Caller, item: str, dm: bool = False
+    store: Store,
+    watchlist: Watchlist,
+    caller: Caller,
+    item: str,
+    dm: bool = False,
+    admins: Sequence[str] = (),
 ) -> Reply:
     """Alerts for ``item`` (or ``all``) go to the caller's channel, or their DMs."""
     if not item.strip():
         raise CommandError("Say what to subscribe to, e.g. /subscribe kursk (or all).")
     item_id = "all" if item.strip().casefold() == "all" else resolve_item(watchlist, item)
     target, where = _target(caller, dm)
+    may_change(caller, dm, admins)
     label = _item_label(watchlist, item_id)
     new = store.subscribe(target, item_id, user=caller.user)
     # Subscribing anew is how a person says "the bot can post here again".
@@ -148,10 +180,16 @@ def subscribe(
 
 
 def unsubscribe(
-    store: Store, watchlist: Watchlist, caller: Caller, item: str | None = None, dm: bool = False
+    store: Store,
+    watchlist: Watchlist,
+    caller: Caller,
+    item: str | None = None,
+    dm: bool = False,
+    admins: Sequence[str] = (),
 ) -> Reply:
     """Stop one subscription, or every subscription of the channel when no item is given."""
     target, where = _target(caller, dm)
+    may_change(caller, dm, admins)
     if not item or not item.strip():
         n = store.unsubscribe(target)
         if not n:
@@ -302,13 +340,22 @@ class Commands:
     async def brief(self, item: str | None = None, since: str | None = None) -> Digest:
         return await asyncio.to_thread(brief, self.store, self.watchlist, item, since)
 
+    @property
+    def admins(self) -> Sequence[str]:
+        """The bot's admins as the running config says them (none without a bot)."""
+        return () if self.host is None else self.host.settings.admins
+
     async def subscribe(self, caller: Caller, item: str, dm: bool = False) -> Reply:
-        return await asyncio.to_thread(subscribe, self.store, self.watchlist, caller, item, dm)
+        return await asyncio.to_thread(
+            subscribe, self.store, self.watchlist, caller, item, dm, self.admins
+        )
 
     async def unsubscribe(
         self, caller: Caller, item: str | None = None, dm: bool = False
     ) -> Reply:
-        return await asyncio.to_thread(unsubscribe, self.store, self.watchlist, caller, item, dm)
+        return await asyncio.to_thread(
+            unsubscribe, self.store, self.watchlist, caller, item, dm, self.admins
+        )
 
     async def subscriptions(self, caller: Caller) -> Reply:
         return await asyncio.to_thread(subscriptions, self.store, self.watchlist, caller)

@@ -114,6 +114,7 @@ RESTART_ONLY = (
     "slack.http_port",
     "slack.http_path",
     "discord.guild_ids",
+    "discord.leave_other_guilds",
     "websub",
     "ops",
     "cluster",

@@ -11,7 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from bot.models import Target
 from bot.yamlfile import load_model
@@ -107,7 +107,20 @@ class DiscordConfig(_Strict):
     admin_channel: str | None = None
     """Channel id told about failed deliveries, feed outages and watchlist changes."""
     guild_ids: list[int] = Field(default_factory=list)
-    """Register application commands in these guilds (instant); empty = globally."""
+    """The servers the bot serves: commands are registered there (instant) and answered
+    only there (elsewhere, and in DMs, a private refusal). Empty = every server the bot
+    is in, commands registered globally: set it for a public bot, which anyone can add."""
+    leave_other_guilds: bool = False
+    """Leave a server that is not in ``guild_ids`` as soon as the bot is added to it."""
+
+    @model_validator(mode="after")
+    def _leave_needs_allowlist(self) -> DiscordConfig:
+        if self.leave_other_guilds and not self.guild_ids:
+            raise ValueError(
+                "discord.leave_other_guilds needs discord.guild_ids (the servers to stay in); "
+                "without them the bot would leave every server"
+            )
+        return self
 
 
 class WebSubConfig(_Strict):

@@ -67,7 +67,7 @@ def test_brief_lists_recent_alerts_for_the_item(db_url: str, watchlist) -> None:
 
 
 def _caller() -> Caller:
-    return Caller("slack", "C1", "U1", channel_name="#news", dm_channel="U1")
+    return Caller("slack", "C1", "U1", channel_name="#news", dm_channel="U1", can_manage_channel=True)
 
 
 def test_subscribe_names_the_channel_and_the_alerts_follow(db_url: str, watchlist) -> None:  # type: ignore[no-untyped-def]
@@ -80,10 +80,33 @@ def test_subscribe_names_the_channel_and_the_alerts_follow(db_url: str, watchlis
     again = subscribe(store, watchlist, _caller(), "kursk")
     assert "already" in again.text
     # Someone else's channel stays untouched by this one's unsubscribe.
-    other = Caller("slack", "C2", "U2", channel_name="#other")
+    other = Caller("slack", "C2", "U2", channel_name="#other", can_manage_channel=True)
     subscribe(store, watchlist, other, "all")
     assert "Unsubscribed #news" in unsubscribe(store, watchlist, _caller(), "kursk").text
     assert store.subscribed_targets(["kursk"]) == [Target("slack", "C2")]
+    store.close()
+
+
+def test_only_who_manages_a_channel_changes_it_and_a_dm_is_its_owners(db_url: str, watchlist) -> None:  # type: ignore[no-untyped-def]
+    from bot.models import Target
+
+    store = Store(db_url)
+    subscribe(store, watchlist, _caller(), "kursk")
+    member = Caller("slack", "C1", "U2", channel_name="#news", dm_channel="U2")
+    for change in (
+        lambda: subscribe(store, watchlist, member, "all"),
+        lambda: unsubscribe(store, watchlist, member),
+        lambda: unsubscribe(store, watchlist, member, "kursk"),
+    ):
+        with pytest.raises(CommandError, match="need to have created this channel"):
+            change()
+    assert store.subscriptions() == [(Target("slack", "C1"), "kursk")]
+    assert subscribe(store, watchlist, member, "kursk", dm=True).ok
+    # An admin listed for this platform may change any channel.
+    assert unsubscribe(store, watchlist, member, "kursk", admins=["slack:U2"]).ok
+    with pytest.raises(CommandError, match="Manage Channels"):
+        subscribe(store, watchlist, Caller("discord", "123", "U2"), "kursk", admins=["slack:U2"])
+    assert store.subscriptions() == [(Target("slack", "U2"), "kursk")]
     store.close()
 
 

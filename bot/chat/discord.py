@@ -68,6 +68,11 @@ MISSING_PERMISSIONS = 50013
 
 DM_PREFIX = "dm:"
 
+NOT_SERVED = (
+    "Sorry, this bot only answers in the servers it was set up for. "
+    "If you run it, add this server's id to discord.guild_ids in config/newsbot.yaml."
+)
+
 
 def nonce_for(key: str, channel: str) -> str:
     """The same 25 characters for the same alert (or digest key) in the same channel.
@@ -244,6 +249,11 @@ def _guard_parser(client: discord.Client, event: str) -> None:
     parsers[event] = guarded
 
 
+def _clean(text: object) -> str:
+    """A server's name for the log: one line, short (anyone can name a server)."""
+    return " ".join(str(text).split())[:80]
+
+
 def _one_line(error: BaseException) -> str:
     return " ".join(str(error).split())[:200]
 
@@ -287,6 +297,26 @@ class _Tree(app_commands.CommandTree[Any]):
                 )
 
 
+    async def interaction_check(self, interaction: discord.Interaction[Any], /) -> bool:
+        """Only the servers in ``discord.guild_ids`` are served; elsewhere a private refusal.
+
+        discord.py runs this before any command or autocomplete; False ends the interaction.
+        """
+        adapter: DiscordAdapter = self.client.adapter
+        if adapter.serves(interaction.guild_id):
+            return True
+        log.warning(
+            "discord: refused /%s from %s (not in discord.guild_ids)",
+            _command_name(interaction),
+            f"server {interaction.guild_id}" if interaction.guild_id else "a direct message",
+        )
+        with contextlib.suppress(Exception):
+            if interaction.type is discord.InteractionType.autocomplete:
+                await interaction.response.autocomplete([])
+            else:
+                await adapter.reply(interaction, Reply(NOT_SERVED, ok=False))
+        return False
+
     def _completes(self, interaction: discord.Interaction[Any]) -> bool:
         """Does the focused option of this autocomplete name a parameter we complete?
 
@@ -321,6 +351,11 @@ class _Client(discord.Client):
 
     async def on_ready(self) -> None:
         self.ready.set()
+        for guild in list(self.guilds):
+            await self.adapter._leave_if_stranger(guild)
+
+    async def on_guild_join(self, guild: discord.Guild) -> None:
+        await self.adapter._leave_if_stranger(guild)
 
 
 class DiscordAdapter(ChatAdapter):
@@ -391,6 +426,26 @@ class DiscordAdapter(ChatAdapter):
     @property
     def post_only(self) -> bool:
         return self._token is None
+
+    def serves(self, guild_id: int | None) -> bool:
+        """Whether commands from this server (None: a DM) are answered: every one when
+        ``discord.guild_ids`` is empty, else only those servers (DMs included out)."""
+        ids = self.settings.guild_ids
+        return not ids or (guild_id is not None and guild_id in ids)
+
+    async def _leave_if_stranger(self, guild: discord.Guild) -> None:
+        """With ``discord.leave_other_guilds``, leave a server the bot does not serve."""
+        if not self.settings.leave_other_guilds or self.serves(guild.id):
+            return
+        try:
+            await guild.leave()
+        except discord.HTTPException as exc:
+            log.warning("discord: could not leave server %s (%s %s)", guild.id, exc.status, exc.text)
+        else:
+            log.warning(
+                "discord: left server %s (%s): it is not in discord.guild_ids",
+                guild.id, _clean(guild.name),
+            )
 
     # -- life cycle --------------------------------------------------------------------
 
@@ -672,9 +727,25 @@ def caller_of(interaction: discord.Interaction[Any]) -> Caller:
         platform="discord",
         channel=str(interaction.channel_id or ""),  # none: commands.py refuses to subscribe
         user=str(user),
-        channel_name=f"#{name}" if name else None,
+        channel_name=f"#{name}" if name else (
+            "this conversation" if isinstance(channel, discord.DMChannel) else None
+        ),
         dm_channel=f"{DM_PREFIX}{user}",
+        can_manage_channel=_manages_channel(interaction),
     )
+
+
+def _manages_channel(interaction: discord.Interaction[Any]) -> bool:
+    """May the caller change what this channel receives?
+
+    In a server: Manage Channels (or Administrator) in the member's resolved permissions
+    for this channel, as Discord sends them with the interaction. Outside a server: only
+    the caller's own DM with the bot (context BOT_DM), never a group DM.
+    """
+    if interaction.guild_id is None:
+        return bool(interaction.context.dm_channel)
+    perms = interaction.permissions
+    return bool(perms.manage_channels or perms.administrator)
 
 
 def _text(value: Any) -> str | None:

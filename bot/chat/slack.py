@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import heapq
 import hmac
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -44,13 +45,14 @@ from bot.chat.slack_blocks import (
     notice_payload,
     reply_text,
 )
-from bot.commands import Caller, Commands, Reply
+from bot.commands import Caller, Commands, Reply, parse_subscribe_args
 from bot.models import Alert, Digest, Target
 
 if TYPE_CHECKING:
     from bot.settings import SlackConfig
 
 __all__ = [
+    "SeenSignatures",
     "SlackAdapter",
     "alert_payload",
     "delivery_error",
@@ -63,6 +65,8 @@ log = logging.getLogger(__name__)
 
 DEFAULT_API_URL = "https://slack.com/api/"
 COMMANDS = ("brief", "subscribe", "unsubscribe", "subscriptions", "watchlist", "feeds", "watch")
+CHANGES_CHANNEL = ("/subscribe", "/unsubscribe")
+"""Commands that change what a channel receives: the caller's right to is looked up."""
 CONNECT_TIMEOUT = 20.0
 """Seconds ``start`` waits for Socket Mode before leaving it to connect in the background."""
 SIGNATURE_MAX_AGE = 300
@@ -125,16 +129,60 @@ def _signed(raw: bytes, timestamp: str | None, signature: str | None, secret: st
     return hmac.compare_digest(f"v0={mac.hexdigest()}".encode(), signature.encode(errors="replace"))
 
 
-def signed_requests_only(signing_secret: str) -> Any:
+SEEN_SIGNATURES_MAX = 10_000
+"""Signed requests remembered at most (Slack sends far fewer in five minutes); past this
+the one closest to going stale anyway is forgotten first."""
+
+
+class SeenSignatures:
+    """The signed requests already answered, for as long as their signature is valid.
+
+    A signature covers its timestamp, so a captured request can be sent again unchanged
+    for five minutes; remembering (timestamp, signature) until the timestamp goes stale
+    refuses the repeat. Memory is bounded: stale entries are pruned on every request, and
+    at most ``limit`` are kept.
+    """
+
+    def __init__(
+        self,
+        max_age: float = SIGNATURE_MAX_AGE,
+        limit: int = SEEN_SIGNATURES_MAX,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.max_age, self.limit, self._clock = max_age, limit, clock
+        self._seen: set[tuple[str, str]] = set()
+        self._expiry: list[tuple[float, tuple[str, str]]] = []  # a heap, soonest first
+
+    def __len__(self) -> int:
+        return len(self._seen)
+
+    def first_time(self, timestamp: str, signature: str) -> bool:
+        """Remember this request; False if it was seen before (a replay)."""
+        now = self._clock()
+        while self._expiry and self._expiry[0][0] < now:
+            self._seen.discard(heapq.heappop(self._expiry)[1])
+        key = (timestamp, signature)
+        if key in self._seen:
+            return False
+        while len(self._seen) >= self.limit:
+            self._seen.discard(heapq.heappop(self._expiry)[1])
+        self._seen.add(key)
+        heapq.heappush(self._expiry, (int(timestamp) + self.max_age, key))
+        return True
+
+
+def signed_requests_only(signing_secret: str, seen: SeenSignatures | None = None) -> Any:
     """aiohttp middleware for HTTP mode: a request must be signed and readable before
     slack-bolt parses it.
 
     bolt decodes and parses the body (``{...}`` as JSON, form fields, the charset the
     request names) before it checks the signature, and raises on what it cannot read: any
     stranger who reaches the port could fill the log with tracebacks and get 500s. Here an
-    unsigned or stale request gets 401 unread, and a signed body that is not text in a
-    known charset, or that bolt cannot parse, gets 400 and one line in the log.
+    unsigned or stale request gets 401 unread, so does a replay of a signed one (``seen``),
+    and a signed body that is not text in a known charset, or that bolt cannot parse, gets
+    400 and one line in the log.
     """
+    seen = seen if seen is not None else SeenSignatures()
 
     @web.middleware
     async def guard(request: web.Request, handler: Any) -> web.StreamResponse:
@@ -142,12 +190,13 @@ def signed_requests_only(signing_secret: str) -> Any:
             return await handler(request)
         raw = await request.read()  # cached: bolt reads the same bytes
         headers = request.headers
-        if not _signed(
-            raw,
-            headers.get("X-Slack-Request-Timestamp"),
-            headers.get("X-Slack-Signature"),
-            signing_secret,
-        ):
+        timestamp = headers.get("X-Slack-Request-Timestamp")
+        signature = headers.get("X-Slack-Signature")
+        if not _signed(raw, timestamp, signature, signing_secret):
+            return web.Response(status=401, text="invalid request")
+        assert timestamp is not None and signature is not None  # _signed checked both
+        if not seen.first_time(timestamp, signature):
+            log.warning("Slack HTTP: refused a replayed request (its signature was already used)")
             return web.Response(status=401, text="invalid request")
         try:
             raw.decode(request.charset or "utf-8")
@@ -285,8 +334,11 @@ def _unescape(text: str) -> str:
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
-def caller_from(command: Mapping[str, Any]) -> Caller:
-    """Who typed a slash command, and where; a DM to a user id opens their direct messages."""
+def caller_from(command: Mapping[str, Any], can_manage_channel: bool = False) -> Caller:
+    """Who typed a slash command, and where; a DM to a user id opens their direct messages.
+
+    ``can_manage_channel``: what :meth:`SlackAdapter._manages` found out (Slack's payload
+    does not say)."""
     name = str(command.get("channel_name") or "")
     if name == "directmessage":
         label: str | None = "this conversation"
@@ -301,6 +353,7 @@ def caller_from(command: Mapping[str, Any]) -> Caller:
         user=user,
         channel_name=label,
         dm_channel=user or None,
+        can_manage_channel=can_manage_channel,
     )
 
 
@@ -410,7 +463,12 @@ class SlackAdapter(ChatAdapter):
         await ack()
         try:
             text = _unescape(str(command.get("text") or ""))
-            result = await self.commands.run_text(name, text, caller_from(command))
+            manages = (
+                name in CHANGES_CHANNEL
+                and not parse_subscribe_args(text)[1]  # their own DMs: nothing to ask
+                and await self._manages(command)
+            )
+            result = await self.commands.run_text(name, text, caller_from(command, manages))
         except Exception:
             log.exception("Slack command %s failed", name)
             result = Reply("Sorry, that failed on the bot's side; the admins can see why in its log.", ok=False)
@@ -426,6 +484,34 @@ class SlackAdapter(ChatAdapter):
         status = getattr(response, "status_code", 200)
         if status >= 300:
             log.warning("Slack: the answer to %s was refused (HTTP %s)", name, status)
+
+    async def _manages(self, command: Mapping[str, Any]) -> bool:
+        """May the person who typed ``command`` change what its channel receives?
+
+        Slack has no cheap "channel manager" lookup for bots, so the rule is: a one-to-one
+        DM is the caller's own, and a channel belongs to whoever created it
+        (``conversations.info``'s ``creator``; needs channels:read, groups:read). The bot's
+        configured admins may change any channel (decided in :mod:`bot.commands`).
+        """
+        channel, user = str(command.get("channel_id") or ""), str(command.get("user_id") or "")
+        if not channel or not user or self.client is None:
+            return False
+        if command.get("channel_name") == "directmessage" or channel.startswith("D"):
+            return True
+        try:
+            info = await self.client.conversations_info(channel=channel)
+        except SlackApiError as exc:
+            log.warning(
+                "Slack: cannot tell who created %s (%s); only admins may change its "
+                "subscriptions. Add the channels:read and groups:read scopes.",
+                channel, _error_code(exc),
+            )
+            return False
+        except (SlackClientError, aiohttp.ClientError, OSError, TimeoutError) as exc:
+            log.warning("Slack: cannot tell who created %s (%s)", channel, exc)
+            return False
+        about = info.get("channel")
+        return isinstance(about, dict) and about.get("creator") == user
 
     async def _on_link_click(self, ack: Any) -> None:
         """The link button opens the article in the browser; Slack still expects an ack."""
@@ -517,8 +603,19 @@ class SlackAdapter(ChatAdapter):
             ) from exc
         self._runner = runner
         log.info(
-            "Slack: HTTP mode listening on %s:%d%s", self.http_host, self.http_port, self.http_path
+            "Slack: HTTP mode listening on %s:%d%s",
+            self.http_host, self.http_bound_port or self.http_port, self.http_path,
         )
+
+    @property
+    def http_bound_port(self) -> int | None:
+        """The port HTTP mode listens on (the one picked, when ``http_port`` was 0)."""
+        if self._runner is None:
+            return None
+        for address in self._runner.addresses:
+            if isinstance(address, tuple) and len(address) >= 2:
+                return int(address[1])
+        return None
 
     @property
     def connected(self) -> bool:

@@ -2,13 +2,17 @@
 
 Every piece of article text is escaped (``&``, ``<``, ``>``) before it reaches Slack, so a
 feed cannot produce ``<!channel>``, ``<!here>``, ``<@U123>`` or a link: Slack only parses
-those from raw angle brackets. Slack's limits are enforced here (a header <= 150
-characters, a section's text <= 3000, <= 50 blocks), cutting at a word and never inside an
-escape, so a huge title or quote shortens the message instead of failing the post.
+those from raw angle brackets. A plain ``@channel`` / ``@here`` / ``@everyone`` is broken
+with a zero-width space, and every mrkdwn object is ``verbatim``, so neither Slack's
+automatic parsing nor the fallback ``text`` can turn feed words into a broadcast.
+Slack's limits are enforced here (a header <= 150 characters, a section's text <= 3000,
+<= 50 blocks), cutting at a word and never inside an escape, so a huge title or quote
+shortens the message instead of failing the post.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -62,9 +66,24 @@ LANGUAGE_FLAGS = {
 }
 
 
+_ZWSP = "\u200b"
+_BROADCAST = re.compile(r"@(?=(?:channel|here|everyone)\b)", re.IGNORECASE)
+
+
+def escape_url(url: str) -> str:
+    """A URL inside ``<...|...>``: Slack's three control characters as entities, no more."""
+    return url.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def escape(text: str) -> str:
-    """Slack's three control characters as entities: the text shows as written, pings nobody."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Text that shows as written and pings nobody, whatever Slack's parser does with it.
+
+    Slack's three control characters become entities, so ``<!channel>`` and ``<@U123>``
+    stay text; and a plain ``@channel``, ``@here`` or ``@everyone`` gets a zero-width space
+    after the ``@`` (as on Discord), since a ``mrkdwn`` object without ``verbatim`` and
+    the top-level fallback ``text`` may turn those words into broadcasts.
+    """
+    return _BROADCAST.sub("@" + _ZWSP, escape_url(text))
 
 
 def fit(text: str, limit: int) -> str:
@@ -109,19 +128,21 @@ def safe_url(url: str | None) -> str | None:
 
 def mrkdwn_link(url: str, label: str) -> str:
     """``<url|label>`` with the label escaped (and the URL's ``&`` too, as Slack expects)."""
-    return f"<{escape(url)}|{label}>"
+    return f"<{escape_url(url)}|{label}>"
 
 
-def _text(kind: str, text: str) -> dict[str, Any]:
-    return {"type": kind, "text": text}
+def _mrkdwn(text: str) -> dict[str, Any]:
+    """A mrkdwn text object with ``verbatim``: Slack links and pings only what the bot
+    wrote as ``<...>`` (escaped away in feed text), never words it finds in the text."""
+    return {"type": "mrkdwn", "text": text, "verbatim": True}
 
 
 def _section(text: str) -> Block:
-    return {"type": "section", "text": _text("mrkdwn", text[:SECTION_MAX])}
+    return {"type": "section", "text": _mrkdwn(text[:SECTION_MAX])}
 
 
 def _context(text: str) -> Block:
-    return {"type": "context", "elements": [_text("mrkdwn", text[:CONTEXT_MAX])]}
+    return {"type": "context", "elements": [_mrkdwn(text[:CONTEXT_MAX])]}
 
 
 def _header(text: str) -> Block:

@@ -129,6 +129,8 @@ class FakeDiscord:
         self._sockets: set[web.WebSocketResponse] = set()
         self._seq = itertools.count(1)
         self.messages_by_id: dict[str, dict[str, Any]] = {}
+        self.left_guilds: list[str] = []
+        """Servers the bot left (``DELETE /users/@me/guilds/{id}``)."""
 
     # -- what tests use --------------------------------------------------------------------
 
@@ -387,6 +389,13 @@ class FakeDiscord:
         order: once its cache shows the name, it has read every frame sent before."""
         self._dispatch_all("GUILD_UPDATE", {**self._guild(), "name": name})
 
+    def join_guild(self, guild_id: str, name: str = "Strangers") -> None:
+        """The bot is added to another server: GUILD_CREATE for it, with no channels and
+        no ``unavailable`` key (Discord leaves it out for a join; False means "back up")."""
+        guild = {**self._guild(), "id": guild_id, "name": name, "channels": []}
+        del guild["unavailable"]
+        self._dispatch_all("GUILD_CREATE", guild)
+
     def callbacks(self, interaction_id: str) -> list[Received]:
         return self.received("POST", rf"/interactions/{interaction_id}/[^/]+/callback")
 
@@ -523,6 +532,10 @@ class FakeDiscord:
             return 200, {"id": dm, "type": 1, "last_message_id": None,
                          "recipients": [{"id": user, "username": "analyst",
                                          "discriminator": "0", "avatar": None}]}
+        if method == "DELETE" and parts[:3] == ["users", "@me", "guilds"] and len(parts) == 4:
+            with self._lock:
+                self.left_guilds.append(parts[3])
+            return 204, None
         if parts[0] == "channels" and len(parts) >= 3 and parts[2] == "messages":
             channel = parts[1]
             if channel not in self.channels:

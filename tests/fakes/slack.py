@@ -36,6 +36,7 @@ BOT_TOKEN = "xoxb-1111-2222-fakebottoken"
 APP_TOKEN = "xapp-1-A111-2222-fakeapptoken"
 TEAM_ID = "T0FAKE"
 BOT_USER = "U0NEWSBOT"
+CREATOR = "U0ALICE"
 
 
 @dataclass
@@ -112,6 +113,9 @@ class FakeSlack:
     sockets_accepted: int = 0
     """Socket Mode websockets accepted (the live ones are in ``_sockets``)."""
     port: int = 0
+    creators: dict[str, str] = field(default_factory=dict)
+    """``conversations.info``'s ``creator`` per channel id; any other channel was created
+    by :data:`CREATOR`, the user slash commands come from unless a test says otherwise."""
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -551,7 +555,11 @@ class FakeSlack:
         if method == "conversations.history":
             return self._history(body)
         if method == "conversations.info":
-            return {"ok": True, "channel": {"id": channel, "name": "news", "is_member": True}}
+            creator = self.creators.get(channel, CREATOR)
+            return {
+                "ok": True,
+                "channel": {"id": channel, "name": "news", "is_member": True, "creator": creator},
+            }
         if method == "conversations.open":
             return {"ok": True, "channel": {"id": "D0" + str(body.get("users", ""))[2:]}}
         return {"ok": False, "error": "unknown_method"}
