@@ -12,11 +12,18 @@ last speaker named in a main clause.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from bot.models import Quote
 from bot.nlp.text import WORD_RE
+
+CONTEXT = 6000
+"""Characters before a quote that name resolution looks at (a surname completed, a role or
+pronoun resolved): bounded, so the work per quote does not grow with the document."""
+LEAD = 1000
+"""Characters of the paragraph before a quote read for its attribution (a long sentence)."""
 
 MIN_WORDS = 1
 """Quoted wording of any length is reported (``a “landmark agreement”``, with who used the
@@ -146,7 +153,7 @@ _KO_AFTER = re.compile(
     r"(?:말했|밝혔|강조했|전했|덧붙였|주장했|지적했|설명했|언급했|말하|밝히|촉구했|경고했|비판했|"
     r"말한|밝힌|적었|썼|했다|답했|물었|당부했|설명|강조)"
 )
-_KO_SUBJECT = re.compile(r"((?:[^\s.,!?“”\"]+\s+){0,2}?[^\s.,!?“”\"]+?)(?:은|는|이|가)\s")
+_KO_SUBJECT = re.compile(r"(?<![^\s.,!?“”\"])((?:[^\s.,!?“”\"]+\s+){0,2}?[^\s.,!?“”\"]+?)(?:은|는|이|가)\s")
 
 _STOP_WORDS = """
 le la les l un une il elle ils elles mais et dans selon
@@ -588,7 +595,7 @@ def _calling(sent: str) -> _Attribution | None:
 _ACCORDING_ANY = re.compile(
     r"(?:selon|d'après|according to|laut|según(?:\s+(?:dijo|afirmó|explicó))?|по словам|за словами)\s+"
     r"((?:[^\W\d][\w'’.-]*\s+){0,3}?[A-ZÀ-ÖØ-ÞА-ЯЁІЇЄҐ][\w'’.-]*(?:\s+[A-ZÀ-ÖØ-ÞА-ЯЁІЇЄҐ][\w'’.-]*){0,3})"
-    r"|([A-ZÀ-ÖØ-ÞА-ЯЁІЇЄҐ][\w'’.-]*(?:\s+[A-ZÀ-ÖØ-ÞА-ЯЁІЇЄҐ][\w'’.-]*){0,3})\s+zufolge"
+    r"|(?<![\w'’.-])([A-ZÀ-ÖØ-ÞА-ЯЁІЇЄҐ][\w'’.-]*(?:\s+[A-ZÀ-ÖØ-ÞА-ЯЁІЇЄҐ][\w'’.-]*){0,3})\s+zufolge"
 )
 
 
@@ -649,8 +656,8 @@ def _korean(sentence_before: str, after: str, before: str) -> _Attribution | Non
         name = _korean_name(m.group(1), before)
         if name:
             return _Attribution(name, True)
-    subjects = _KO_SUBJECT.findall(sentence_before)
-    for subject in subjects[:1]:
+    first = _KO_SUBJECT.search(sentence_before)
+    for subject in [first.group(1)] if first else []:
         name = _korean_name(subject, before)
         if name:
             return _Attribution(name, True)
@@ -660,32 +667,72 @@ def _korean(sentence_before: str, after: str, before: str) -> _Attribution | Non
 _ROLE_AFTER = re.compile(r"^[\s,.!?…;:]*(?:[—–]|--?)?\s*\w+\s+(?:the\s+|le\s+|la\s+|l'|el\s+|der\s+|die\s+)?([^\W\d_]{3,})")
 
 
-def _expand(name: str, before: str) -> str:
+class _NameIndex:
+    """Every run of capitalised words of a document, found once, looked up by word: naming
+    a speaker then costs the few runs that share a word with it, not a scan of the text
+    before every quote."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.runs: list[tuple[int, int, tuple[str, ...]]] = []
+        self.by_last: dict[str, list[int]] = {}
+        self.by_first: dict[str, list[int]] = {}
+        self.by_word: dict[str, list[int]] = {}
+        for m in _NAME_RUN.finditer(text):
+            words = tuple(w.rstrip(".,") for w in m.group().split())
+            i = len(self.runs)
+            self.runs.append((m.start(), m.end(), words))
+            for key in {words[-1], words[-1].split("-")[-1]}:
+                self.by_last.setdefault(key, []).append(i)
+            self.by_first.setdefault(words[0], []).append(i)
+            for key in {w.casefold() for w in words}:
+                self.by_word.setdefault(key, []).append(i)
+
+    def near(self, ids: list[int] | None, pos: int) -> list[int]:
+        """The runs of ``ids`` that lie in the ``CONTEXT`` characters before ``pos``."""
+        if not ids:
+            return []
+        lo = bisect_left(ids, pos - CONTEXT, key=lambda i: self.runs[i][0])
+        hi = bisect_left(ids, pos, key=lambda i: self.runs[i][0])
+        return [i for i in ids[lo:hi] if self.runs[i][1] <= pos]
+
+
+@lru_cache(maxsize=4096)
+def _clean_run(words: tuple[str, ...]) -> str | None:
+    return _clean_name(list(words))
+
+
+def _expand(name: str, names: _NameIndex, pos: int) -> str:
     """A surname (or initial and surname) said in full earlier: ``Isabaev`` -> ``Umid
     Isabaev``, ``Д. Рассел`` -> ``Дэниел Рассел``, ``Unionskanzlerkandidat Merz`` ->
     ``Friedrich Merz``, ``Howard`` -> ``Howard X``: the full mention that ends with the same
     surname (or starts with a lone first name) and looks like a person's; the most frequent,
     then the shortest (``Münchner Sicherheitskonferenz Selenskyj`` is a run of capitals, not
-    a name), then the first."""
+    a name), then the first. Only the ``CONTEXT`` characters before ``pos`` are read."""
     last = name.split()[-1].rstrip(".")
-    window = before[-6000:]
+    ids = set(names.near(names.by_last.get(last), pos))
+    if " " not in name:
+        ids.update(names.near(names.by_first.get(name), pos))
     best: tuple[int, int, int, int] | None = None
     found = name
-    for i, m in enumerate(_NAME_RUN.finditer(window)):
-        words = [w.rstrip(".,") for w in m.group().split()]
+    counts: dict[str, int] = {}
+    for i in sorted(ids):
+        words = names.runs[i][2]
         by_surname = last in (words[-1], words[-1].split("-")[-1])
         if len(words) < 2 or not (by_surname or (" " not in name and words[0] == name)):
             continue
-        full = _clean_name(words)
+        full = _clean_run(words)
         if not full or " " not in full or full == name or not _person_like(full):
             continue
-        key = (0 if by_surname else 1, -window.count(full), len(full.split()), i)
+        if full not in counts:
+            counts[full] = names.text.count(full, max(0, pos - CONTEXT), pos)
+        key = (0 if by_surname else 1, -counts[full], len(full.split()), i)
         if best is None or key < best:
             best, found = key, full
     return found
 
 
-def _paragraph_subject(para_before: str, before: str) -> str | None:
+def _paragraph_subject(para_before: str, names: _NameIndex, pos: int) -> str | None:
     """The person a pronoun or a bare verb refers to: the latest sentence of the paragraph
     that opens with a name as its subject (``Auch Howard, gebürtiger Australier, hofft …:
     „…“, sagt er``; ``Knight mostró … "…", dijo``). A single word counts only when the
@@ -697,33 +744,41 @@ def _paragraph_subject(para_before: str, before: str) -> str | None:
         tail = sent[sent.find(name) + len(name) :]
         if not re.match(r"^(?:\s*,|\s+[^\W\d_A-ZÀ-ÖØ-ÞА-ЯЁІЇЄҐ])", tail):
             continue
-        full = _expand(name, before)
+        full = _expand(name, names, pos)
         if " " in full:
             return full
     return None
 
 
-def _trim_common(name: str, text: str) -> str | None:
+_LOWER_WORD = re.compile(r"[\w'’-]+")
+
+
+def lowercase_words(text: str) -> frozenset[str]:
+    """The words ``text`` writes in lowercase somewhere, found once per document (searching
+    the whole text again for every quote made the extractor quadratic)."""
+    return frozenset(w for w in _LOWER_WORD.findall(text) if w.islower())
+
+
+def _trim_common(name: str, lowercase: frozenset[str]) -> str | None:
     """Drop a sentence-initial word the text also uses in lowercase (``Auch Howard`` ->
     ``Howard``; ``Nach`` alone -> nothing): capitals that only start a sentence."""
     words = name.split()
-    while words and re.search(rf"(?<![\w'’-]){re.escape(words[0].lower())}(?![\w'’-])", text):
+    while words and words[0].lower() in lowercase:
         words = words[1:]
     return " ".join(words) or None
 
 
-def _role_named(role: str, before: str) -> str | None:
+def _role_named(role: str, names: _NameIndex, pos: int) -> str | None:
     """``сказав папа`` -> ``Папа Франциск`` when the article named him with that word."""
     key = role.casefold()
-    for m in reversed(list(_NAME_RUN.finditer(before[-6000:]))):
-        words = [w.rstrip(".,") for w in m.group().split()]
-        if any(w.casefold() == key for w in words):
-            rest = [w for w in words if w.casefold() != key and w.lower() not in _STOP]
-            return _clean_name(words) if rest else None
+    for i in reversed(names.near(names.by_word.get(key), pos)):
+        words = names.runs[i][2]
+        rest = [w for w in words if w.casefold() != key and w.lower() not in _STOP]
+        return _clean_run(words) if rest else None
     return None
 
 
-_UNOPENED = re.compile(r"^\s*(?P<q>[^«»“”\"„]{12,}?)(?:[\"»”]\s*,?|,)\s*(?=(?:[—–]|--?)?\s*\w)")
+_UNOPENED = re.compile(r"^\s*+(?P<q>[^«»“”\"„]{12,}?)(?:[\"»”]\s*,?|,)\s*(?=(?:[—–]|--?)?\s*\w)")
 
 
 def _unopened(para: str, lang: str) -> _Raw | None:
@@ -734,7 +789,7 @@ def _unopened(para: str, lang: str) -> _Raw | None:
     m = _UNOPENED.match(para)
     if not m:
         return None
-    tail = re.sub(r"^[\"»”]", "", para[m.end("q") :])  # the lone closing mark
+    tail = re.sub(r"^[\"»”]", "", para[m.end("q") : m.end("q") + 200])  # the lone closing mark
     if not (_after(tail, lang) or _FR_INVERTED.match(re.sub(r"^[\s,\"»”—–-]*", "", tail))):
         return None
     return _Raw(m.start("q"), m.end("q"), m.end("q") + 1)
@@ -750,21 +805,25 @@ def extract_quotes(text: str, language: str) -> tuple[Quote, ...]:
     completed from the article (``Isabaev`` -> ``Umid Isabaev``).
     """
     quotes: list[Quote] = []
+    lowercase = lowercase_words(text)
+    names = _NameIndex(text)
     running_on: list[int] = []  # quotes whose attribution comes in a later paragraph
     last_named: str | None = None
     last_at = -10_000
     offset = 0
     prev_para = ""
     interviewee: str | None = None
+    interview_checked = False
     after_question = False
     for para in text.split("\n"):
         raws = _pairs(para)
         dash = _dash_speech(para)
         question = bool(dash) and para.rstrip().endswith("?")
-        if question and interviewee is None:
+        if question and not interview_checked:
             # an interview: the questions are the paper's, the answers the guest's, who is
             # named in the introduction
-            interviewee = _last_name_run(text[:offset])
+            interviewee = _last_name_run(text[max(0, offset - CONTEXT) : offset])
+            interview_checked = True
         if dash and not any(r.start < dash.end and dash.start < r.end for r in raws):
             raws.insert(0, dash)
         colon = False
@@ -784,8 +843,9 @@ def extract_quotes(text: str, language: str) -> tuple[Quote, ...]:
                 prev_end = raw.close_end
                 continue
             start = offset + raw.start + lead
-            before_all = text[: offset + raw.start]
-            before = para[prev_end : max(raw.start - 1, prev_end)]
+            at = offset + raw.start
+            before_all = text[max(0, at - CONTEXT) : at]
+            before = para[max(prev_end, raw.start - 1 - LEAD) : max(raw.start - 1, prev_end)]
             after = para[raw.close_end : raw.close_end + 160]
             attr: _Attribution | None
             if colon:
@@ -793,7 +853,8 @@ def extract_quotes(text: str, language: str) -> tuple[Quote, ...]:
                 name = _last_name_run(intro)
                 attr = _Attribution(name, True) if name else _Attribution(None, False)
             elif language == "ko":
-                sentence = re.split(r"(?<=[.!?])", para[: max(raw.start - 1, 0)])[-1]
+                lead_in = para[max(0, raw.start - 1 - LEAD) : max(raw.start - 1, 0)]
+                sentence = re.split(r"(?<=[.!?])", lead_in)[-1]
                 attr = _korean(
                     re.sub(r"[“”\"‘’][^“”\"‘’]*[“”\"‘’]", " ", sentence),
                     after,
@@ -815,20 +876,24 @@ def extract_quotes(text: str, language: str) -> tuple[Quote, ...]:
                         attr = _Attribution(name, True)
             speaker: str | None = None
             if attr is not None and attr.speaker and language != "ko":
-                trimmed = _trim_common(attr.speaker, text)
+                trimmed = _trim_common(attr.speaker, lowercase)
                 attr = _Attribution(trimmed, attr.named)
             if attr is not None and attr.speaker:
-                speaker = _expand(attr.speaker, before_all) if language != "ko" else attr.speaker
+                speaker = _expand(attr.speaker, names, at) if language != "ko" else attr.speaker
                 if attr.named:
                     last_named, last_at = speaker, start
             elif attr is not None:  # a pronoun or a role
                 role = _ROLE_AFTER.match(after)
-                named = _role_named(role.group(1), before_all) if role and language != "ko" else None
+                named = _role_named(role.group(1), names, at) if role and language != "ko" else None
                 recent = _last_name_run(before_all[-1500:])
-                recent = _trim_common(recent, text) if recent else None
-                subject = _paragraph_subject(para[: raw.start], before_all) if language != "ko" else None
+                recent = _trim_common(recent, lowercase) if recent else None
+                subject = (
+                    _paragraph_subject(para[max(0, raw.start - LEAD) : raw.start], names, at)
+                    if language != "ko"
+                    else None
+                )
                 speaker = (
-                    named or subject or last_named or (_expand(recent, before_all) if recent else None)
+                    named or subject or last_named or (_expand(recent, names, at) if recent else None)
                 )
                 if named:
                     last_named = named
