@@ -11,10 +11,13 @@ last speaker named in a main clause.
 
 from __future__ import annotations
 
+import json
 import re
 from bisect import bisect_left
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from functools import lru_cache
+from pathlib import Path
 
 from bot.models import Quote
 from bot.nlp.text import WORD_RE
@@ -24,6 +27,46 @@ CONTEXT = 6000
 pronoun resolved): bounded, so the work per quote does not grow with the document."""
 LEAD = 1000
 """Characters of the paragraph before a quote read for its attribution (a long sentence)."""
+
+LEXICONS = Path(__file__).with_name("lexicons")
+"""One JSON file per language (``en.json``): the word lists the rules read (see the README,
+"Quotes and speakers"). Adding a language is adding a file."""
+
+
+class LexiconError(ValueError):
+    """A lexicon file that is not an object of lists of strings."""
+
+
+@lru_cache(maxsize=64)
+def lexicon(lang: str) -> Mapping[str, tuple[str, ...]]:
+    """The word lists of ``lang`` (empty for a language with no file)."""
+    path = LEXICONS / f"{lang}.json"
+    if not path.is_file():
+        return {}
+    data = json.loads(path.read_text(encoding="utf-8"))
+    if not isinstance(data, dict) or not all(
+        isinstance(v, list) and all(isinstance(w, str) for w in v) for v in data.values()
+    ):
+        raise LexiconError(f"{path}: expected an object of lists of strings")
+    return {k: tuple(v) for k, v in data.items()}
+
+
+@lru_cache(maxsize=64)
+def lexicon_languages() -> tuple[str, ...]:
+    return tuple(sorted(p.stem for p in LEXICONS.glob("*.json")))
+
+
+@lru_cache(maxsize=256)
+def _words(key: str, lang: str) -> frozenset[str]:
+    """List ``key`` of ``lang``'s lexicon, casefolded; every language's for one with no file."""
+    langs = (lang,) if lang in lexicon_languages() else lexicon_languages()
+    return frozenset(w.casefold() for code in langs for w in lexicon(code).get(key, ()))
+
+
+@lru_cache(maxsize=1)
+def _all_words(key: str) -> frozenset[str]:
+    return frozenset(w.casefold() for code in lexicon_languages() for w in lexicon(code).get(key, ()))
+
 
 MIN_WORDS = 1
 """Quoted wording of any length is reported (``a “landmark agreement”``, with who used the
@@ -258,7 +301,17 @@ _CYRILLIC = re.compile(r"^[А-ЯЁІЇЄҐа-яёіїєґ'’-]+$")
 _PATRONYMIC = re.compile(r"(?:ович|евич|йович|овна|евна|івна|ївна|ич|ична)$")
 
 
+_LEADING_PREPOSITIONS = frozenset(
+    "à au aux en dans pour par sur avec sans in im at on from with for by nach bei mit aus für "
+    "en con para por desde sobre según в во на из у с со по к от за при з із до від про".split()
+)
+"""A sentence that opens with a preposition (``À Vilnius, …``, ``В Киеве …``): the capitalised
+word is not part of a name."""
+
+
 def _clean_name(words: list[str]) -> str | None:
+    while len(words) > 1 and words[0].lower() in _LEADING_PREPOSITIONS:
+        words = words[1:]
     owner = [i for i, w in enumerate(words[:-1]) if re.search(r"['’]s$", w)]
     if owner:
         words = words[owner[-1] + 1 :]  # ``N Korea's Kim``: the owner is not the name
@@ -457,6 +510,40 @@ class _Attribution:
     speaker: str | None
     named: bool
     """A named main-clause speaker, which later pronouns and roles refer back to."""
+    anonymous: bool = False
+    """The text says who spoke without naming them (``a senior official said``, ``sagte ein
+    Sprecher``, ``업계 관계자는``): no name is shown, and none is borrowed from earlier."""
+
+
+_ANON = _Attribution(None, False, anonymous=True)
+_WORD = re.compile(r"[^\W\d_][\w'’-]*")
+
+
+def _anonymous(phrase: str, lang: str) -> bool:
+    """``a senior official in Kyiv``, ``ein Manager des Konzerns``, ``un portavoz``,
+    ``речник прокуратури``: a speaker described, not named (an indefinite article, or one
+    of the language's unnamed-source nouns near the start)."""
+    words = [w.casefold() for w in _WORD.findall(phrase[:120])][:6]
+    if not words:
+        return False
+    if words[0] in _words("indefinite", lang):
+        return True
+    return any(w in _words("anonymous", lang) for w in words[:4])
+
+
+_OBJECT_BEFORE = re.compile(
+    r"(?:^|\s)(?:de|del|des|du|d'|d’|of|von|vom|zum|zur|in|im|en|à|au|aux|at|from|for|by|"
+    r"für|aus|bei|mit|nach|в|во|на|из|у|о|для|з|із|до|від|con|por|para|desde|sobre|ante)"
+    r"(?:\s+(?:la|le|les|l'|l’|the|der|die|das|dem|den|des|el|los|las))?\s*$",
+    re.IGNORECASE,
+)
+"""A name right after a preposition is the object of the phrase (``le ministre de la
+Défense``, ``an official in Kyiv``), not who spoke."""
+
+
+def _object_name(head: str, name: str) -> bool:
+    at = head.rstrip().rfind(name)
+    return at >= 0 and bool(_OBJECT_BEFORE.search(head[:at]))
 
 
 def _after(after: str, lang: str) -> _Attribution | None:
@@ -479,6 +566,14 @@ def _after_at(after: str, lang: str) -> _Attribution | None:
     if m:
         rest = s[m.end() :]
         rest = re.sub(r"^\s*(?:hinzu\s*)?[,.]?\s*", " ", rest).lstrip()
+        first = _WORD.match(rest)
+        if first and first.group().casefold() in _words("indefinite", lang):
+            # ``sagte ein Manager des Konzerns`` (but ``a spokesman, Jan Novak``)
+            apposition = re.match(r"^[^.;:,]{0,100},\s*", rest)
+            named = _name_at_start(rest[apposition.end() :]) if apposition else None
+            if named and " " in named and _person_like(named):
+                return _Attribution(named, True)
+            return _ANON
         name = _name_at_start(rest)
         if name and _person_like(name):
             return _Attribution(name, True)
@@ -490,7 +585,7 @@ def _after_at(after: str, lang: str) -> _Attribution | None:
             name = _name_at_start(rest[role.end() :])
             if name:
                 return _Attribution(name, True)
-        return _Attribution(None, False)
+        return _ANON if _anonymous(rest, lang) else _Attribution(None, False)
     if _PRONOUN.match(s):
         rest = s[_PRONOUN.match(s).end() :]  # type: ignore[union-attr]
         if verb_re.match(rest.lstrip()):
@@ -517,7 +612,11 @@ def _after_at(after: str, lang: str) -> _Attribution | None:
         if not (name and _person_like(name)):
             # ``state agriculture secretary Dale Hemming said``: roles, then the name
             end = _name_at_end(m.group(1))
+            if end and _object_name(m.group(1), end):
+                end = None  # ``an official in Kyiv said``
             name = end if end and _person_like(end) else name
+        if not name and _anonymous(m.group(1), lang):
+            return _ANON
         if name:
             return _Attribution(name, True)
         return _Attribution(None, False)
@@ -545,6 +644,8 @@ def _before(before: str, lang: str) -> _Attribution | None:
         if re.search(r"(?:según|selon|laut)\s*$", head, re.IGNORECASE):
             continue  # ``según dijo Robles``: the according-to rule below
         name = None if head.rstrip().endswith(",") else _name_at_end(head)
+        if name and _object_name(head, name):
+            name = None  # ``le ministre indien de la Défense a salué``
         if name:
             best, weak = _Attribution(name, True), False
             continue
@@ -565,6 +666,8 @@ def _before(before: str, lang: str) -> _Attribution | None:
             head
         ):
             best = _Attribution(None, False)
+        elif _anonymous(" ".join(head.split()[-6:]), lang):
+            best = _ANON  # ``Ein Sprecher des Ministeriums sagte: „…“``
     if best is None or weak:
         according = _according_anywhere(sent)
         if according:
@@ -643,6 +746,29 @@ def _korean_name(subject: str, before: str) -> str | None:
     return name
 
 
+_KO_BODY_END = re.compile(
+    r"(?:부|청|처|노조|협회|업계|공단|위원회|당국|정부|본부|재단|연구원|연구소|사무국|조합|회사|업체)$"
+)
+
+
+def _korean_anonymous(subject: str) -> bool:
+    """``업계 관계자``, ``한 외환 딜러``, ``통일부 대변인``, ``노조 위원장``, ``집행위원장``:
+    someone described by a role or a body's title, not named."""
+    titled = _KO_LEADING.sub("", subject.strip())
+    words = titled.split()
+    if not words:
+        return False
+    if words[0] in _words("indefinite", "ko") or any(
+        words[-1].startswith(w) for w in _words("anonymous", "ko")
+    ):
+        return True
+    name = _KO_TITLE_END.sub("", titled).strip()
+    if name != titled and _KO_BODY_END.search(name):
+        return True  # a body's title-holder, unnamed
+    role = re.fullmatch(rf"([가-힣]*?)(?:{_KO_TITLES})", words[-1])
+    return len(words) == 1 and role is not None and len(role.group(1)) != 1
+
+
 def _korean(sentence_before: str, after: str, before: str) -> _Attribution | None:
     """``김 장관은 “…”라고 말했다``: the subject (은/는/이/가) of the quoting sentence;
     ``[김영식/… 팀장 : “…”]`` in a broadcast transcript."""
@@ -653,11 +779,15 @@ def _korean(sentence_before: str, after: str, before: str) -> _Attribution | Non
     if not m and not _KO_QUOTATIVE.match(after):
         return None
     if m and m.group(1):
+        if _korean_anonymous(m.group(1)):
+            return _ANON
         name = _korean_name(m.group(1), before)
         if name:
             return _Attribution(name, True)
     first = _KO_SUBJECT.search(sentence_before)
     for subject in [first.group(1)] if first else []:
+        if _korean_anonymous(subject):
+            return _ANON
         name = _korean_name(subject, before)
         if name:
             return _Attribution(name, True)
@@ -759,6 +889,54 @@ def lowercase_words(text: str) -> frozenset[str]:
     return frozenset(w for w in _LOWER_WORD.findall(text) if w.islower())
 
 
+def common_nouns(text: str, lang: str) -> frozenset[str]:
+    """Capitalised words ``text`` puts after a determiner (``die Beziehungen``, ``ihr
+    Sprecher``), for languages that capitalise every noun (their lexicon lists
+    ``determiners``): such a word alone is a noun, never a speaker's name."""
+    determiners = _words("determiners", lang)
+    if not determiners or lang not in lexicon_languages():
+        return frozenset()
+    found = re.findall(r"(?<![\w'’-])(\w+)\s+(?:[^\W\d_]+\s+){0,2}?([A-ZÄÖÜ][\w-]*)", text)
+    return frozenset(noun for det, noun in found if det.casefold() in determiners)
+
+
+def _not_a_name(name: str, nouns: frozenset[str]) -> bool:
+    """A speaker of one word that is a common noun of the text (German capitals) or a role
+    or unnamed-source word of any language (``Sprecher``, ``Einwechselspieler``)."""
+    if " " in name:
+        return False
+    word = name.casefold()
+    return name in nouns or word in _all_words("anonymous") or bool(_ROLE_NOUN.match(name))
+
+
+def _recent_subject(before: str, nouns: frozenset[str]) -> str | None:
+    """Whom a pronoun speaker (``he said``, ``écrit-elle``) refers to: the subject of the
+    latest sentence, in the last few before the quote, that has a person's full name as its
+    subject (``Chief executive Melissa Hart said …``, ``…, l'historienne Anne Delorme
+    revient …``), rather than the last name said anywhere (a place, a body, an object)."""
+    sentences = re.split(r"(?<=[.!?:])\s+", before[-1500:].strip())
+    for sent in reversed(sentences[-4:]):
+        for at, words in _runs(sent):
+            if len(sent[:at].split()) > 10:
+                break
+            tail = sent[at + len(" ".join(words)) :]
+            if (
+                _OBJECT_BEFORE.search(sent[:at])
+                or _ARTICLE_BEFORE.search(sent[:at])
+                or re.search(r"['’]s?$", words[-1])  # ``South Korea's foreign minister``
+                or any(w in nouns for w in words)
+            ):
+                continue
+            if not re.match(
+                r"^[\s,]*(?:[^\W\d_A-ZÀ-ÖØ-ÞА-ЯЁІЇЄҐ]|,)", tail
+            ):
+                continue
+            name = _clean_name(words)
+            if name and " " in name and _person_like(name):
+                return name
+    return None
+
+
 def _trim_common(name: str, lowercase: frozenset[str]) -> str | None:
     """Drop a sentence-initial word the text also uses in lowercase (``Auch Howard`` ->
     ``Howard``; ``Nach`` alone -> nothing): capitals that only start a sentence."""
@@ -806,6 +984,7 @@ def extract_quotes(text: str, language: str) -> tuple[Quote, ...]:
     """
     quotes: list[Quote] = []
     lowercase = lowercase_words(text)
+    nouns = common_nouns(text, language)
     names = _NameIndex(text)
     running_on: list[int] = []  # quotes whose attribution comes in a later paragraph
     last_named: str | None = None
@@ -851,7 +1030,10 @@ def extract_quotes(text: str, language: str) -> tuple[Quote, ...]:
             if colon:
                 intro = re.split(r"(?<=[.!?])\s+", prev_para.strip())[-1]
                 name = _last_name_run(intro)
-                attr = _Attribution(name, True) if name else _Attribution(None, False)
+                if name:
+                    attr = _Attribution(name, True)
+                else:
+                    attr = _ANON if _anonymous(intro, language) else _Attribution(None, False)
             elif language == "ko":
                 lead_in = para[max(0, raw.start - 1 - LEAD) : max(raw.start - 1, 0)]
                 sentence = re.split(r"(?<=[.!?])", lead_in)[-1]
@@ -865,7 +1047,7 @@ def extract_quotes(text: str, language: str) -> tuple[Quote, ...]:
                 if attr is None:
                     sent = re.split(r"(?<=[.!?])\s+", before)[-1]
                     name = _according(before) or _according_anywhere(sent)
-                    if not name and (sent.rstrip().endswith(":") or len(stripped.split()) <= 4):
+                    if not name and sent.rstrip().endswith(":"):
                         # ``… mit einem Vorschlag: „…“``; ``X … portray it as a “…”``
                         name = _name_at_start(sent.lstrip())
                         if not name and _PRONOUN.match(sent.lstrip()) or re.search(
@@ -877,24 +1059,36 @@ def extract_quotes(text: str, language: str) -> tuple[Quote, ...]:
             speaker: str | None = None
             if attr is not None and attr.speaker and language != "ko":
                 trimmed = _trim_common(attr.speaker, lowercase)
-                attr = _Attribution(trimmed, attr.named)
+                full = _expand(trimmed, names, at) if trimmed else None
+                if full and _not_a_name(full, nouns):
+                    # ``sagte ihr Sprecher``, ``sagte der Einwechselspieler``, ``Die Beziehungen``
+                    if full.casefold() in _all_words("anonymous"):
+                        attr = _ANON
+                    elif _ROLE_NOUN.match(full):
+                        attr = _Attribution(None, False)  # a role: whom it names, below
+                    else:
+                        attr = None
+                else:
+                    attr = _Attribution(full, attr.named)
             if attr is not None and attr.speaker:
-                speaker = _expand(attr.speaker, names, at) if language != "ko" else attr.speaker
+                speaker = attr.speaker
                 if attr.named:
                     last_named, last_at = speaker, start
+            elif attr is not None and attr.anonymous:
+                last_named, last_at = None, start  # a new, unnamed voice
             elif attr is not None:  # a pronoun or a role
                 role = _ROLE_AFTER.match(after)
                 named = _role_named(role.group(1), names, at) if role and language != "ko" else None
-                recent = _last_name_run(before_all[-1500:])
-                recent = _trim_common(recent, lowercase) if recent else None
                 subject = (
                     _paragraph_subject(para[max(0, raw.start - LEAD) : raw.start], names, at)
                     if language != "ko"
                     else None
                 )
-                speaker = (
-                    named or subject or last_named or (_expand(recent, names, at) if recent else None)
-                )
+                # only someone named as a speaker or as a sentence's subject: the last capitalised
+                # words before the quote are as often a place, a body or a common noun
+                if not (named or subject) and language != "ko":
+                    subject = _recent_subject(before_all, nouns)
+                speaker = named or subject or last_named
                 if named:
                     last_named = named
                 last_at = start
