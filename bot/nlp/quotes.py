@@ -516,6 +516,19 @@ class _Attribution:
 
 
 _ANON = _Attribution(None, False, anonymous=True)
+
+
+def _role_head(head: str) -> bool:
+    """``La ministre``, ``the minister``, ``der Kanzler`` right before a reporting verb: a
+    role that refers to someone the article named."""
+    words = head.split()
+    if len(words) < 2 or words[-2].casefold() not in _DEFINITE:
+        return False
+    last = words[-1].strip(",;:")
+    return last.casefold() in _TITLES or bool(_ROLE_NOUN.match(last))
+
+
+_DEFINITE = frozenset("the le la l' der die el la".split())
 _WORD = re.compile(r"[^\W\d_][\w'’-]*")
 
 
@@ -668,6 +681,8 @@ def _before(before: str, lang: str) -> _Attribution | None:
             best = _Attribution(None, False)
         elif _anonymous(" ".join(head.split()[-6:]), lang):
             best = _ANON  # ``Ein Sprecher des Ministeriums sagte: „…“``
+        elif _role_head(head):
+            best = _Attribution(None, False)  # ``La ministre a assuré …``: whom the role names
     if best is None or weak:
         according = _according_anywhere(sent)
         if according:
@@ -973,6 +988,13 @@ def _unopened(para: str, lang: str) -> _Raw | None:
     return _Raw(m.start("q"), m.end("q"), m.end("q") + 1)
 
 
+def _fragment(quoted: str) -> bool:
+    """A word or three in quotation marks (« intelligente », a newspaper's or a pipeline's
+    name): a scare quote or a title, which is nobody's statement unless the sentence
+    attributes it (``what he called “…”``)."""
+    return len(quoted.split()) < 4 and len(quoted) < 25
+
+
 def extract_quotes(text: str, language: str) -> tuple[Quote, ...]:
     """Quoted wording in ``text``, in order, with offsets and speakers where named.
 
@@ -1094,7 +1116,7 @@ def extract_quotes(text: str, language: str) -> tuple[Quote, ...]:
                 last_at = start
             elif raw.dash and after_question and interviewee:
                 speaker = interviewee
-            elif last_named and start - last_at < 600 and not raw.runs_on:
+            elif last_named and start - last_at < 600 and not raw.runs_on and not _fragment(stripped):
                 speaker = last_named  # consecutive quotes: the same voice
             if raw.runs_on and speaker is None:
                 running_on.append(len(quotes))
