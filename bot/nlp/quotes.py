@@ -129,7 +129,8 @@ _ES = (
 _RU = (
     "заявил[аи]?|сказал[аи]?|отметил[аи]?|добавил[аи]?|подчеркнул[аи]?|сообщил[аи]?|пояснил[аи]?|"
     "написал[аи]?|рассказал[аи]?|предупредил[аи]?|указал[аи]?|заверил[аи]?|уточнил[аи]?|"
-    "признал[аи]?|считает|говорит|заявляет|отмечает|пишет|назвал[аи]?|приводит|"
+    "признал[аи]?|считает|говорит|заявляет|отмечает|пишет|назвал[аи]?|приводит|сообщило|"
+    "передает|передаёт|сообщает|"
     "добавив|отметив|заявив|подчеркнув|сообщается|цитирует|ответил[аи]?|признал(?:ся|ась|ись)|"
     "рассказывает|поделил(?:ся|ась|ись)|объяснил[аи]?|констатировал[аи]?|резюмировал[аи]?|"
     "убежд[её]н|уверен[аы]?|полагает|говорят|заметил[аи]?|продолжил[аи]?|напомнил[аи]?"
@@ -140,7 +141,8 @@ _UK = (
     "написав|написала|розповів|розповіла|підкреслив|підкреслила|каже|вважає|заявляє|пише|"
     "назвав|назвала|додавши|зазначивши|цитує|пообіцяв|пообіцяла|наголошує|зазначає|"
     "відповів|відповіла|відповіли|розповідає|пояснює|підкреслює|переконаний|переконана|"
-    "зауважив|зауважила|нагадав|нагадала|визнав|визнала|поділився|поділилася|вважають|кажуть"
+    "зауважив|зауважила|нагадав|нагадала|визнав|визнала|поділився|поділилася|вважають|кажуть|"
+    "передає|повідомляє|повідомило"
 )
 _CALLING = re.compile(
     r"(?<!\w)(?:called|calling|calls|call|described|describing|dubbed|termed|hailed|hails|"
@@ -225,6 +227,9 @@ class _Raw:
     end: int
     close_end: int
     dash: bool = False
+    incise: str | None = None
+    """The attribution set inside the quotation marks (``« Nous irons, a déclaré X, jusqu'au
+    bout »``, ``«Мы готовы, — сказал X, — но…»``): it names the speaker of both parts."""
     runs_on: bool = False
     """Opened at the paragraph's start and not closed: a quote running into the next
     paragraph (newspapers open each paragraph of a long quote and close only the last)."""
@@ -518,6 +523,33 @@ class _Attribution:
 _ANON = _Attribution(None, False, anonymous=True)
 
 
+@lru_cache(maxsize=1)
+def _agency_re() -> re.Pattern[str]:
+    names = sorted(
+        {w for code in lexicon_languages() for w in lexicon(code).get("agencies", ())},
+        key=len,
+        reverse=True,
+    )
+    return re.compile(r"(?<![\w'’-])(?:" + "|".join(map(re.escape, names)) + r")(?![\w'’-])")
+
+
+def _agency_at(s: str) -> str | None:
+    """A news agency named at the start of ``s``, after lowercase words only (``KCNA``,
+    ``the state agency KCNA``, ``l’agence Yonhap``, ``РИА Новости``): agencies speak for
+    the outlets that quote them."""
+    m = _agency_re().search(s[:80])
+    if not m or re.search(r"[A-ZÀ-ÖØ-ÞА-ЯЁІЇЄҐ.,;:!?«»“”„\"]", s[: m.start()]):
+        return None
+    return m.group().removeprefix("l'")
+
+
+_ACCORDING_AGENCY = re.compile(
+    r"(?:по данным|по сообщению|according to|citing|selon|d'après|d’après|laut|según|"
+    r"за даними|за повідомленням|за інформацією)\s+",
+    re.IGNORECASE,
+)
+
+
 def _role_head(head: str) -> bool:
     """``La ministre``, ``the minister``, ``der Kanzler`` right before a reporting verb: a
     role that refers to someone the article named."""
@@ -579,6 +611,9 @@ def _after_at(after: str, lang: str) -> _Attribution | None:
     if m:
         rest = s[m.end() :]
         rest = re.sub(r"^\s*(?:hinzu\s*)?[,.]?\s*", " ", rest).lstrip()
+        agency = _agency_at(rest)
+        if agency:
+            return _Attribution(agency, True)  # ``сообщило РИА Новости``
         first = _WORD.match(rest)
         if first and first.group().casefold() in _words("indefinite", lang):
             # ``sagte ein Manager des Konzerns`` (but ``a spokesman, Jan Novak``)
@@ -621,6 +656,9 @@ def _after_at(after: str, lang: str) -> _Attribution | None:
             return _Attribution(name, True)
     m = re.match(r"^((?:[^\s,.;:]+\s+){1,7}?)" + _verb_source(lang) + r"(?!\w)", s, re.IGNORECASE)
     if m:
+        agency = _agency_at(m.group(1))
+        if agency:
+            return _Attribution(agency, True)  # ``the state news agency KCNA reported``
         name = _name_at_start(m.group(1))
         if not (name and _person_like(name)):
             # ``state agriculture secretary Dale Hemming said``: roles, then the name
@@ -988,6 +1026,36 @@ def _unopened(para: str, lang: str) -> _Raw | None:
     return _Raw(m.start("q"), m.end("q"), m.end("q") + 1)
 
 
+@lru_cache(maxsize=32)
+def _incise_re(lang: str) -> re.Pattern[str]:
+    who = r"(?:[A-ZÀ-ÖØ-ÞА-ЯЁІЇЄҐ]|(?:he|she|il|elle|er|sie|él|ella|он|она|він|вона)(?!\w))"
+    return re.compile(
+        rf"(?P<cut>[,.!?…]?\s*(?:[—–]|,))\s*"
+        rf"(?P<attr>(?<!\w){_verb_source(lang)}(?:(?:-t)?-(?:il|elle|ils|elles|on))?(?!\w)"
+        rf"(?:\s+{who}[^,—–.!?«»“”„\"]{{0,80}}?)?)"
+        rf"\s*(?:[,.]?\s*[—–]\s*,?|,)\s*(?=\w)",
+        re.IGNORECASE,
+    )
+
+
+def _split_incise(para: str, raw: _Raw, lang: str) -> list[_Raw]:
+    """One pair of marks around two pieces of speech and the attribution between them."""
+    body = para[raw.start : raw.end]
+    for m in _incise_re(lang).finditer(body):
+        attr = m.group("attr")
+        if not re.search(r"\s\S|-(?:t-)?(?:il|elle|ils|elles|on)$", attr):
+            continue  # a verb with no one named after it: a sentence of the quote
+        if not WORD_RE.search(body[: m.start()]):
+            continue
+        cut = raw.start + m.start() + (1 if body[m.start()] in ".!?…" else 0)
+        second = raw.start + m.end()
+        return [
+            replace(raw, end=cut, close_end=cut, incise=attr),
+            replace(raw, start=second, incise=attr),
+        ]
+    return [raw]
+
+
 def _fragment(quoted: str) -> bool:
     """A word or three in quotation marks (« intelligente », a newspaper's or a pipeline's
     name): a scare quote or a title, which is nobody's statement unless the sentence
@@ -1035,6 +1103,8 @@ def extract_quotes(text: str, language: str) -> tuple[Quote, ...]:
             elif prev_para.rstrip().endswith(":") and len(WORD_RE.findall(para)) >= 3:
                 raws = [_Raw(len(para) - len(para.lstrip()), len(para.rstrip()), len(para))]
                 colon = True
+        if language != "ko":
+            raws = [part for raw in raws for part in _split_incise(para, raw, language)]
         prev_end = 0
         for raw in raws:
             body = para[raw.start : raw.end]
@@ -1049,7 +1119,9 @@ def extract_quotes(text: str, language: str) -> tuple[Quote, ...]:
             before = para[max(prev_end, raw.start - 1 - LEAD) : max(raw.start - 1, prev_end)]
             after = para[raw.close_end : raw.close_end + 160]
             attr: _Attribution | None
-            if colon:
+            if raw.incise:
+                attr = _after(raw.incise, language)
+            elif colon:
                 intro = re.split(r"(?<=[.!?])\s+", prev_para.strip())[-1]
                 name = _last_name_run(intro)
                 if name:
@@ -1068,7 +1140,12 @@ def extract_quotes(text: str, language: str) -> tuple[Quote, ...]:
                 attr = _after(after, language) or _before(before, language)
                 if attr is None:
                     sent = re.split(r"(?<=[.!?])\s+", before)[-1]
-                    name = _according(before) or _according_anywhere(sent)
+                    cited = _ACCORDING_AGENCY.search(sent)
+                    name = (
+                        (_agency_at(sent[cited.end() :]) if cited else None)
+                        or _according(before)
+                        or _according_anywhere(sent)
+                    )
                     if not name and sent.rstrip().endswith(":"):
                         # ``… mit einem Vorschlag: „…“``; ``X … portray it as a “…”``
                         name = _name_at_start(sent.lstrip())
