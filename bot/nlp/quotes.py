@@ -89,85 +89,44 @@ _AMBIGUOUS_CLOSERS = {"“", '"', "«"}
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
 _BEFORE_OPEN = " \t\u00a0([{:—–-/\n"
 
-_FR_PART = (
-    "déclaré|dit|ajouté|affirmé|indiqué|souligné|expliqué|estimé|prévenu|assuré|lancé|martelé|"
-    "averti|insisté|poursuivi|précisé|réagi|répondu|confié|jugé|noté|écrit|commenté|annoncé|"
-    "rappelé|déploré|dénoncé|reconnu|admis|tweeté|conclu|résumé|observé|relevé|raconté|soutenu|"
-    "commenté|réfuté|qualifié|"
-    "plaidé|promis|répété|salué|prédit|menacé|fustigé|regretté|concédé|lâché|confirmé|assené"
-)
-_FR_PRES = (
-    "déclare|dit|ajoute|affirme|indique|souligne|explique|estime|prévient|assure|lance|martèle|"
-    "avertit|insiste|poursuit|précise|répond|confie|juge|note|écrit|annonce|rappelle|raconte|"
-    "reconnaît|déplore|dénonce|salue|confirme|résume|tranche|conclut|assure|commente|lâche|"
-    "sourit|s'amuse|s’amuse|ironise|admet|regrette|raille|glisse|détaille|soupire|"
-    "disait|expliquait|ajoutait|affirmait|assurait|estimait|racontait|regrettait|répondait|"
-    "déclarait|soulignait|confiait|rappelait|prévenait|insistait|jugeait"
-)
-_EN = (
-    "said|says|added|adds|told|tells|stated|declared|warned|noted|explained|wrote|tweeted|"
-    "insisted|argued|asked|replied|responded|continued|stressed|emphasi[sz]ed|claimed|announced|"
-    "urged|recalled|admitted|acknowledged|cautioned|predicted|concluded|remarked|commented|"
-    "observed|posted|vowed|pledged|confirmed|hailed|described"
-)
-_DE = (
-    "sagte|sagt|sagten|erklärte|erklärt|betonte|betont|meinte|meint|schrieb|schreibt|warnte|"
-    "warnt|kritisierte|kritisiert|fügte|ergänzte|ergänzt|äußerte|bekräftigte|versicherte|"
-    "forderte|so|hieß|teilte|zitierte|sprach|spricht|fragt|fragte|ruft|rief|stellte|stellt|"
-    "schreibt|antwortete|antwortet|bilanzierte|resümierte|verkündete|verkündet|erzählt|"
-    "erzählte|berichtet|berichtete|sagt|gesagt|erklärt|geschrieben|betont|gewarnt|mitgeteilt|"
-    "geäußert|unterstrich|unterstreicht|lobte|lobt"
-)
-_ES = (
-    "dijo|dice|afirmó|afirma|declaró|declara|señaló|señala|añadió|agregó|indicó|explicó|explica|"
-    "aseguró|asegura|advirtió|subrayó|manifestó|insistió|comentó|destacó|sostuvo|expresó|apuntó|"
-    "precisó|recalcó|escribió|respondió|reconoció|admitió|calificó|remarcó|comenta|comentó|"
-    "denunció|ha denunciado|ha dicho|ha afirmado|ha señalado|ha asegurado|advirtió|concluyó|"
-    "cuenta|contó|responde|respondió|relata|relató|sostiene|asegura|añade|agrega|resume|"
-    "resumió|reconoce|admite|lamenta|lamentó|defendió|defiende|insiste|remarcó|afirmaba|decía"
-)
-_RU = (
-    "заявил[аи]?|сказал[аи]?|отметил[аи]?|добавил[аи]?|подчеркнул[аи]?|сообщил[аи]?|пояснил[аи]?|"
-    "написал[аи]?|рассказал[аи]?|предупредил[аи]?|указал[аи]?|заверил[аи]?|уточнил[аи]?|"
-    "признал[аи]?|считает|говорит|заявляет|отмечает|пишет|назвал[аи]?|приводит|сообщило|"
-    "передает|передаёт|сообщает|"
-    "добавив|отметив|заявив|подчеркнув|сообщается|цитирует|ответил[аи]?|признал(?:ся|ась|ись)|"
-    "рассказывает|поделил(?:ся|ась|ись)|объяснил[аи]?|констатировал[аи]?|резюмировал[аи]?|"
-    "убежд[её]н|уверен[аы]?|полагает|говорят|заметил[аи]?|продолжил[аи]?|напомнил[аи]?"
-)
-_UK = (
-    "заявив|заявила|заявили|сказав|сказала|сказали|зазначив|зазначила|зазначили|додав|додала|"
-    "додали|наголосив|наголосила|наголосили|повідомив|повідомила|повідомили|пояснив|пояснила|"
-    "написав|написала|розповів|розповіла|підкреслив|підкреслила|каже|вважає|заявляє|пише|"
-    "назвав|назвала|додавши|зазначивши|цитує|пообіцяв|пообіцяла|наголошує|зазначає|"
-    "відповів|відповіла|відповіли|розповідає|пояснює|підкреслює|переконаний|переконана|"
-    "зауважив|зауважила|нагадав|нагадала|визнав|визнала|поділився|поділилася|вважають|кажуть|"
-    "передає|повідомляє|повідомило"
-)
-_CALLING = re.compile(
-    r"(?<!\w)(?:called|calling|calls|call|described|describing|dubbed|termed|hailed|hails|"
-    r"branded|labell?ed|derided|qualifi\w*|appel\w*|traité|nannte|nennt|bezeichnete|bezeichnet|"
-    r"sprach|sprachen|spricht|sprechen|calificó|llamó|denominó|tildó|назвал\w*|назвав\w*|"
-    r"называ\w*|називаючи|охарактеризовал\w*|qualifiant|portrayed|portray|portraying)(?!\w)",
-    re.IGNORECASE,
-)
+def _union(key: str) -> tuple[str, ...]:
+    """List ``key`` of every language's lexicon, in file order, each entry once."""
+    seen: dict[str, None] = {}
+    for code in lexicon_languages():
+        seen.update(dict.fromkeys(lexicon(code).get(key, ())))
+    return tuple(seen)
+
+
+def _alternation(entries: tuple[str, ...]) -> str:
+    return "|".join(entries)
+
+
+_CALLING = re.compile(rf"(?<!\w)(?:{_alternation(_union('naming_verbs'))})(?!\w)", re.IGNORECASE)
 """Verbs that take someone's words as a name for something (``what he called “…”``)."""
 
-_FR_AUX = r"(?:a|ont|avait|avaient|aurait)(?:\s+(?:également|aussi|encore|ensuite|alors|enfin|notamment|ainsi))?\s+"
-_VERBS = {
-    "fr": rf"{_FR_AUX}(?:{_FR_PART})|{_FR_PRES}",
-    "en": _EN,
-    "de": _DE,
-    "es": _ES,
-    "ru": _RU,
-    "uk": _UK,
-}
+
+def _own_verbs(lang: str) -> str | None:
+    """``lang``'s reporting verbs as one alternation: its finite forms, and its participles
+    after an auxiliary where the lexicon lists them (``a déclaré``, ``a également ajouté``)."""
+    lx = lexicon(lang)
+    parts: list[str] = []
+    if lx.get("reporting_participles"):
+        aux = _alternation(lx.get("auxiliaries", ()))
+        adverbs = _alternation(lx.get("auxiliary_adverbs", ()))
+        adverb = rf"(?:\s+(?:{adverbs}))?" if adverbs else ""
+        parts.append(rf"(?:{aux}){adverb}\s+(?:{_alternation(lx['reporting_participles'])})")
+    if lx.get("reporting_verbs"):
+        parts.append(_alternation(lx["reporting_verbs"]))
+    return "|".join(parts) or None
 
 
 @lru_cache(maxsize=32)
 def _verb_source(lang: str) -> str:
     """Attribution verbs of ``lang`` (every language's for one we have no list for)."""
-    return f"(?:{_VERBS[lang]})" if lang in _VERBS else "(?:" + "|".join(_VERBS.values()) + ")"
+    own = _own_verbs(lang)
+    if own:
+        return f"(?:{own})"
+    return "(?:" + "|".join(v for c in lexicon_languages() if (v := _own_verbs(c))) + ")"
 
 
 @lru_cache(maxsize=32)
@@ -175,20 +134,17 @@ def _verb_re(lang: str) -> re.Pattern[str]:
     return re.compile(rf"(?<!\w){_verb_source(lang)}(?!\w)", re.IGNORECASE)
 
 
+_FR = lexicon("fr")
 _FR_INVERTED = re.compile(
-    rf"^(?:(?:a|avait|aurait)-t-(?:il|elle|on)|(?:ont|avaient)-(?:ils|elles))\s+(?:\w+\s+)?(?:{_FR_PART})"
-    rf"|^(?:{_FR_PRES})-(?:t-)?(?:il|elle|ils|elles|on)(?!\w)",
+    rf"^(?:(?:a|avait|aurait)-t-(?:il|elle|on)|(?:ont|avaient)-(?:ils|elles))\s+(?:\w+\s+)?"
+    rf"(?:{_alternation(_FR.get('reporting_participles', ()))})"
+    rf"|^(?:{_alternation(_FR.get('reporting_verbs', ()))})-(?:t-)?(?:il|elle|ils|elles|on)(?!\w)",
     re.IGNORECASE,
 )
-_PRONOUN = re.compile(
-    r"^(?:he|she|they|il|elle|ils|elles|er|sie|él|ella|ellos|он|она|они|він|вона|вони)(?!\w)",
-    re.IGNORECASE,
-)
+"""French inverted attribution (``a-t-il ajouté``, ``dit-elle``): French grammar, French words."""
+_PRONOUN = re.compile(rf"^(?:{_alternation(_union('pronouns'))})(?!\w)", re.IGNORECASE)
 _FR_PRONOUN_END = re.compile(r"-(?:t-)?(?:il|elle|ils|elles|on)\s*$", re.IGNORECASE)
-_ACCORDING = re.compile(
-    r"(?:selon|d'après|according to|laut|zufolge|según|по словам|по мнению|за словами)\s+$",
-    re.IGNORECASE,
-)
+_ACCORDING = re.compile(rf"(?:{_alternation(_union('according_to'))})\s+$", re.IGNORECASE)
 _RELATIVE = re.compile(
     r",\s*(?:qui|who|der|die|который|которая|який|яка|quien|que)\s+$", re.IGNORECASE
 )
@@ -208,13 +164,7 @@ ella pero y он она они но и в на він вона вони але
 і та en de du des auch doch nun dann noch nur jetzt wie als zudem dabei denn
 """
 _STOP = frozenset(_STOP_WORDS.split())
-_TITLES_WORDS = """
-mr mrs ms dr president prime minister mme m herr
-frau präsident präsidentin kanzler kanzlerin sen rep gen gov secretary
-président présidente ministre presidente президент премьер министр глава прем'єр міністр
-general général
-"""
-_TITLES = frozenset(_TITLES_WORDS.split())
+_TITLES = frozenset(w.casefold() for w in _union("titles"))
 _PARTICLES_WORDS = """
 de du von van der al bin ibn da di del la le
 """
@@ -306,10 +256,7 @@ _CYRILLIC = re.compile(r"^[А-ЯЁІЇЄҐа-яёіїєґ'’-]+$")
 _PATRONYMIC = re.compile(r"(?:ович|евич|йович|овна|евна|івна|ївна|ич|ична)$")
 
 
-_LEADING_PREPOSITIONS = frozenset(
-    "à au aux en dans pour par sur avec sans in im at on from with for by nach bei mit aus für "
-    "en con para por desde sobre según в во на из у с со по к от за при з із до від про".split()
-)
+_LEADING_PREPOSITIONS = frozenset(w.casefold() for w in _union("leading_prepositions"))
 """A sentence that opens with a preposition (``À Vilnius, …``, ``В Киеве …``): the capitalised
 word is not part of a name."""
 
@@ -544,9 +491,7 @@ def _agency_at(s: str) -> str | None:
 
 
 _ACCORDING_AGENCY = re.compile(
-    r"(?:по данным|по сообщению|according to|citing|selon|d'après|d’après|laut|según|"
-    r"за даними|за повідомленням|за інформацією)\s+",
-    re.IGNORECASE,
+    rf"(?:{_alternation(_union('according_to_agency'))})\s+", re.IGNORECASE
 )
 
 
@@ -560,7 +505,7 @@ def _role_head(head: str) -> bool:
     return last.casefold() in _TITLES or bool(_ROLE_NOUN.match(last))
 
 
-_DEFINITE = frozenset("the le la l' der die el la".split())
+_DEFINITE = frozenset(w.casefold() for w in _union("definite"))
 _WORD = re.compile(r"[^\W\d_][\w'’-]*")
 
 
