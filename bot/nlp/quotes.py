@@ -262,8 +262,10 @@ word is not part of a name."""
 
 
 def _clean_name(words: list[str]) -> str | None:
-    while len(words) > 1 and words[0].lower() in _LEADING_PREPOSITIONS:
-        words = words[1:]
+    while len(words) > 1 and (
+        words[0].lower() in _LEADING_PREPOSITIONS or words[0].casefold() in _all_words("determiners")
+    ):
+        words = words[1:]  # ``À Vilnius``, ``Ihre Energieexpertin Katrin Vollmer``
     owner = [i for i, w in enumerate(words[:-1]) if re.search(r"['’]s$", w)]
     if owner:
         words = words[owner[-1] + 1 :]  # ``N Korea's Kim``: the owner is not the name
@@ -714,12 +716,20 @@ def _according_anywhere(sent: str) -> str | None:
 
 
 def _according(before: str) -> str | None:
-    m = re.search(
-        r"(?:selon|d'après|according to|laut|según|по словам|за словами)\s+(.{2,60}?)[,:]?\s*$",
-        before,
-        re.IGNORECASE,
-    )
-    return _name_at_start(m.group(1)) if m else None
+    """``selon X, « … »``, ``Pour la présidente de la région, Sylvie Marchand, « … »``."""
+    m = _ACCORDING_BEFORE.search(before)
+    if not m:
+        return None
+    name = _name_at_start(m.group(1))
+    if name:
+        return name
+    end = _name_at_end(m.group(1).rstrip(" ,:"))
+    return end if end and " " in end and _person_like(end) else None
+
+
+_ACCORDING_BEFORE = re.compile(
+    rf"(?<!\w)(?:{_alternation(_union('according_to'))})\s+(.{{2,60}}?)[,:]?\s*$", re.IGNORECASE
+)
 
 
 _KO_QUOTATIVE = re.compile(r"^\s*(?:이?라|하|다|냐|자)?(?:고|며|면서)(?=[\s“\"‘,.]|$)")
@@ -907,13 +917,41 @@ def _not_a_name(name: str, nouns: frozenset[str]) -> bool:
     return name in nouns or word in _all_words("anonymous") or bool(_ROLE_NOUN.match(name))
 
 
-def _recent_subject(before: str, nouns: frozenset[str]) -> str | None:
+def _reported_speaker(sent: str, lang: str, names: _NameIndex, pos: int) -> str | None:
+    """The speaker of reported speech in ``sent``: an attribution that ends it (``…, заявив
+    представник розвідки Андрій Юсов.``) or a name before ``said that`` (``Lee said that``,
+    ``X a affirmé que``): whom a following ``he said`` most likely means."""
+    conjunctions = _words("reported_speech", lang)
+    for m in _verb_re(lang).finditer(sent):
+        head, rest = sent[: m.start()].rstrip(), sent[m.end() :]
+        if head.endswith((",", "—", "–")):
+            name = _speaker_after_verb(rest)
+            ends = name is not None and name in rest and not rest[rest.find(name) + len(name) :].strip(" .!?;")
+            if ends and name and " " in name and _person_like(name):
+                return name
+        first = _WORD.match(rest.lstrip())
+        if first and first.group().casefold() in conjunctions:
+            name = _name_at_end(head)
+            if name and not _object_name(head, name):
+                full = _expand(name, names, pos)
+                if " " in full and _person_like(full):
+                    return full
+    return None
+
+
+def _recent_subject(
+    before: str, nouns: frozenset[str], lang: str, names: _NameIndex, pos: int
+) -> str | None:
     """Whom a pronoun speaker (``he said``, ``écrit-elle``) refers to: the subject of the
     latest sentence, in the last few before the quote, that has a person's full name as its
     subject (``Chief executive Melissa Hart said …``, ``…, l'historienne Anne Delorme
     revient …``), rather than the last name said anywhere (a place, a body, an object)."""
+    articles = _words("definite", lang) | _words("indefinite", lang)
     sentences = re.split(r"(?<=[.!?:])\s+", before[-1500:].strip())
     for sent in reversed(sentences[-4:]):
+        reported = _reported_speaker(sent, lang, names, pos)
+        if reported:
+            return reported
         for at, words in _runs(sent):
             if len(sent[:at].split()) > 10:
                 break
@@ -925,10 +963,11 @@ def _recent_subject(before: str, nouns: frozenset[str]) -> str | None:
                 or any(w in nouns for w in words)
             ):
                 continue
-            if not re.match(
-                r"^[\s,]*(?:[^\W\d_A-ZÀ-ÖØ-ÞА-ЯЁІЇЄҐ]|,)", tail
-            ):
+            if not re.match(r"^[\s,]*(?:[^\W\d_A-ZÀ-ÖØ-ÞА-ЯЁІЇЄҐ]|,)", tail):
                 continue
+            after = _WORD.match(tail.lstrip(" ,"))
+            if tail.lstrip().startswith(",") and after and after.group().casefold() in articles:
+                continue  # ``about his coach, Marta Lindqvist, the 24-year-old was``
             name = _clean_name(words)
             if name and " " in name and _person_like(name):
                 return name
@@ -950,11 +989,35 @@ def _role_named(role: str, names: _NameIndex, pos: int) -> str | None:
     for i in reversed(names.near(names.by_word.get(key), pos)):
         words = names.runs[i][2]
         rest = [w for w in words if w.casefold() != key and w.lower() not in _STOP]
-        return _clean_run(words) if rest else None
+        if rest:
+            return _clean_run(words)
+        # ``Губернатор области Андрей Полозов``: the role, a few words, then the name
+        if i + 1 < len(names.runs) and names.runs[i + 1][0] - names.runs[i][1] <= 40:
+            name = _clean_run(names.runs[i + 1][2])
+            if name and " " in name and _person_like(name) and names.runs[i + 1][1] <= pos:
+                return name
+        return None
+    # ``Губернатор области Андрей Полозов`` (the role is not part of a run of capitals)
+    window_start = max(0, pos - CONTEXT)
+    mentions = list(
+        re.finditer(rf"(?<!\w){re.escape(role)}(?!\w)", names.text[window_start:pos], re.I)
+    )
+    for found in reversed(mentions[-8:]):
+        after_role = window_start + found.end()
+        i = bisect_left(names.runs, after_role, key=lambda r: r[0])
+        if i < len(names.runs) and names.runs[i][0] - after_role <= 40 and names.runs[i][1] <= pos:
+            name = _clean_run(names.runs[i][2])
+            if name and " " in name and _person_like(name):
+                return name
     return None
 
 
-_UNOPENED = re.compile(r"^\s*+(?P<q>[^«»“”\"„]{12,}?)(?:[\"»”]\s*,?|,)\s*(?=(?:[—–]|--?)?\s*\w)")
+_UNOPENED = re.compile(
+    r"^\s*+(?P<q>[^«»“”\"„]{12,}?)"
+    r"(?:[\"»”]\s*,?\s*(?=(?:[—–]|--?)?\s*\w)|,\s*(?=(?:[—–]|--?)\s*\w))"
+)
+"""Speech whose opening mark is missing: its closing mark, or a comma and a dash, then the
+attribution (a comma alone is any sentence: ``…, сообщает ТАСС`` is reported speech)."""
 
 
 def _unopened(para: str, lang: str) -> _Raw | None:
@@ -999,6 +1062,23 @@ def _split_incise(para: str, raw: _Raw, lang: str) -> list[_Raw]:
             replace(raw, start=second, incise=attr),
         ]
     return [raw]
+
+
+@lru_cache(maxsize=32)
+def _incise_between(lang: str) -> re.Pattern[str]:
+    """The text between two quotes that is only an attribution set off by commas or dashes
+    (``, sagte er, ``, ``, — добавил он, — ``)."""
+    return re.compile(
+        rf"^\s*[,.]?\s*[—–]?\s*(?:\S+\s+){{0,2}}?(?<!\w){_verb_source(lang)}(?!\w)"
+        rf"[^.!?«»“”„\"]{{0,40}}?[,.]?\s*[—–]?\s*$",
+        re.IGNORECASE,
+    )
+
+
+@lru_cache(maxsize=32)
+def _according_pronoun(lang: str) -> re.Pattern[str]:
+    phrases = lexicon(lang).get("according_to_pronoun") or _union("according_to_pronoun")
+    return re.compile(rf"(?<!\w)(?:{_alternation(tuple(map(re.escape, phrases)))})(?!\w)", re.I)
 
 
 def _fragment(quoted: str) -> bool:
@@ -1051,6 +1131,7 @@ def extract_quotes(text: str, language: str) -> tuple[Quote, ...]:
         if language != "ko":
             raws = [part for raw in raws for part in _split_incise(para, raw, language)]
         prev_end = 0
+        prev_speaker: str | None = None
         for raw in raws:
             body = para[raw.start : raw.end]
             lead = len(body) - len(body.lstrip())
@@ -1066,6 +1147,9 @@ def extract_quotes(text: str, language: str) -> tuple[Quote, ...]:
             attr: _Attribution | None
             if raw.incise:
                 attr = _after(raw.incise, language)
+            elif prev_end and prev_speaker and _incise_between(language).match(before):
+                # ``„…“, sagte er, „…“``: the words between the two parts name no one else
+                attr = _Attribution(prev_speaker, False)
             elif colon:
                 intro = re.split(r"(?<=[.!?])\s+", prev_para.strip())[-1]
                 name = _last_name_run(intro)
@@ -1085,6 +1169,8 @@ def extract_quotes(text: str, language: str) -> tuple[Quote, ...]:
                 attr = _after(after, language) or _before(before, language)
                 if attr is None:
                     sent = re.split(r"(?<=[.!?])\s+", before)[-1]
+                    if _according_pronoun(language).search(sent):
+                        attr = _Attribution(None, False)  # ``По его словам, … «…»``
                     cited = _ACCORDING_AGENCY.search(sent)
                     name = (
                         (_agency_at(sent[cited.end() :]) if cited else None)
@@ -1121,7 +1207,7 @@ def extract_quotes(text: str, language: str) -> tuple[Quote, ...]:
             elif attr is not None and attr.anonymous:
                 last_named, last_at = None, start  # a new, unnamed voice
             elif attr is not None:  # a pronoun or a role
-                role = _ROLE_AFTER.match(after)
+                role = _ROLE_AFTER.match(raw.incise or after)
                 named = _role_named(role.group(1), names, at) if role and language != "ko" else None
                 subject = (
                     _paragraph_subject(para[max(0, raw.start - LEAD) : raw.start], names, at)
@@ -1131,7 +1217,7 @@ def extract_quotes(text: str, language: str) -> tuple[Quote, ...]:
                 # only someone named as a speaker or as a sentence's subject: the last capitalised
                 # words before the quote are as often a place, a body or a common noun
                 if not (named or subject) and language != "ko":
-                    subject = _recent_subject(before_all, nouns)
+                    subject = _recent_subject(before_all, nouns, language, names, at)
                 speaker = named or subject or last_named
                 if named:
                     last_named = named
@@ -1143,7 +1229,7 @@ def extract_quotes(text: str, language: str) -> tuple[Quote, ...]:
             if raw.runs_on and speaker is None:
                 running_on.append(len(quotes))
             quotes.append(Quote(stripped, speaker, start, start + len(stripped)))
-            prev_end = raw.close_end
+            prev_end, prev_speaker = raw.close_end, speaker
         offset += len(para) + 1
         if para.strip():
             prev_para = para
