@@ -1085,7 +1085,13 @@ def _fragment(quoted: str) -> bool:
     """A word or three in quotation marks (« intelligente », a newspaper's or a pipeline's
     name): a scare quote or a title, which is nobody's statement unless the sentence
     attributes it (``what he called “…”``)."""
-    return len(quoted.split()) < 4 and len(quoted) < 25
+    words = quoted.split()
+    if len(words) < 4 and len(quoted) < 25:
+        return True
+    # ``« Le Courrier du Val »``, ``“Sunday Pitch”``: a name of a few capitalised words
+    return len(words) <= 6 and all(
+        w[:1].isupper() or w.lower() in _PARTICLES or w.lower() in _STOP for w in words
+    ) and not quoted.rstrip().endswith((".", "!", "?", "…"))
 
 
 def extract_quotes(text: str, language: str) -> tuple[Quote, ...]:
