@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -192,7 +193,7 @@ def test_every_lexicon_file_is_lists_of_words() -> None:
 
 
 @pytest.fixture
-def lexicon_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def lexicon_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """A copy of the shipped lexicons the test may add to; every cache is reset around it."""
     copy = tmp_path / "lexicons"
     shutil.copytree(quotes.LEXICONS, copy)
