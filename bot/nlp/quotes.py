@@ -524,7 +524,8 @@ def _anonymous(phrase: str, lang: str) -> bool:
 
 
 _OBJECT_BEFORE = re.compile(
-    r"(?:^|\s)(?:de|del|des|du|d'|d’|of|von|vom|zum|zur|in|im|en|à|au|aux|at|from|for|by|"
+    r"(?:^|\s)(?:de|del|des|du|d'|d’|of|von|vom|zum|zur|in|im|en|à|au|aux|at|from|for|by|par|"
+    r"avec|with|about|por|con|durch|über|от|від|"
     r"für|aus|bei|mit|nach|в|во|на|из|у|о|для|з|із|до|від|con|por|para|desde|sobre|ante)"
     r"(?:\s+(?:la|le|les|l'|l’|the|der|die|das|dem|den|des|el|los|las))?\s*$",
     re.IGNORECASE,
@@ -562,7 +563,15 @@ def _after_at(after: str, lang: str) -> _Attribution | None:
         if agency:
             return _Attribution(agency, True)  # ``сообщило РИА Новости``
         first = _WORD.match(rest)
-        if first and first.group().casefold() in _words("indefinite", lang):
+        # ``lamentó en redes sociales un antiguo concejal``: a place or channel, then the source
+        lead = [w.casefold() for w in _WORD.findall(rest[:60].split(",")[0])][:5]
+        if first and (
+            first.group().casefold() in _words("indefinite", lang)
+            or (
+                first.group().casefold() in _LEADING_PREPOSITIONS
+                and any(w in _words("indefinite", lang) for w in lead)
+            )
+        ):
             # ``sagte ein Manager des Konzerns`` (but ``a spokesman, Jan Novak``)
             apposition = re.match(r"^[^.;:,]{0,100},\s*", rest)
             named = _name_at_start(rest[apposition.end() :]) if apposition else None
@@ -953,7 +962,7 @@ def _recent_subject(
         if reported:
             return reported
         for at, words in _runs(sent):
-            if len(sent[:at].split()) > 10:
+            if len(sent[:at].split()) > 20:
                 break
             tail = sent[at + len(" ".join(words)) :]
             if (
@@ -998,6 +1007,8 @@ def _role_named(role: str, names: _NameIndex, pos: int) -> str | None:
                 return name
         return None
     # ``Губернатор области Андрей Полозов`` (the role is not part of a run of capitals)
+    if key not in _TITLES and not _ROLE_NOUN.match(role):
+        return None  # ``nous assure``: a verb, not a role
     window_start = max(0, pos - CONTEXT)
     mentions = list(
         re.finditer(rf"(?<!\w){re.escape(role)}(?!\w)", names.text[window_start:pos], re.I)
