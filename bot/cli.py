@@ -504,7 +504,17 @@ def eval_command(
         for t in _eval_tables(main, other, labelled, other_name):
             out.print(t)
         quotes = Table(title="quotes", title_justify="left")
-        for col in ("labelled", "found", "recall", "with speaker", "speaker right", "accuracy"):
+        for col in (
+            "labelled",
+            "found",
+            "recall",
+            "with speaker",
+            "speaker right",
+            "accuracy",
+            "shown",
+            "shown right",
+            "precision",
+        ):
             quotes.add_column(col, justify="right")
         quotes.add_row(
             str(main.quotes_labelled),
@@ -513,6 +523,9 @@ def eval_command(
             str(main.speakers_labelled),
             str(main.speakers_right),
             f"[bold]{_pct(main.speaker_accuracy)}[/bold]",
+            str(main.speakers_shown),
+            str(main.speakers_shown_right),
+            f"[bold]{_pct(main.speaker_precision)}[/bold]",
         )
         out.print(quotes)
         if errors:

@@ -13,6 +13,9 @@ It measures, in one process on one core:
 
 and prints documents per second, per-document latency (p50, p99), relevant documents per
 second through the full path, and peak memory (RSS) with all seven pipelines loaded.
+It also times the quote extractor alone on a hostile 1 MB document that is nearly all
+quotation (``quoted_document``): attributed quotes, one paragraph of many short quotes,
+and quotes that never close.
 The machine it runs on may be shared: read the numbers as an order of magnitude.
 """
 
@@ -324,6 +327,49 @@ def _prefilter(watchlist: Any) -> Callable[[str, str, str], bool]:
     return passes
 
 
+_QUOTED_PARAGRAPHS = (
+    "“We will keep the corridor open for as long as it takes,” said Ana Placeholder, the "
+    "port director. “Nobody here wants a second winter like the last one.”",
+    "« Nous ne reculerons pas sur les retraites », a déclaré Marc Exemple, avant d'ajouter : "
+    "« Le texte sera voté. »",
+    "„Wir liefern, was vereinbart ist“, sagte Jonas Beispiel. „Alles andere ist Gerede.“",
+    "—No vamos a pedir perdón por defender a los agricultores —dijo Lucía Ejemplo.",
+    "«Мы не допустим повторения прошлогодней ошибки», — заявил Олег Примеров.",
+    "Він пообіцяв «повернути кожен гектар» і додав: «Ми вже почали».",
+    "김 장관은 “협상은 계속될 것”이라고 말했다.",
+)
+
+
+def quoted_document(chars: int = 1_000_000) -> str:
+    """A hostile document of about ``chars`` characters, nearly all of it quotation: many
+    attributed quotes, one long paragraph of short quotes with no line break, and quotes
+    opened and never closed (the shapes that made the extractor quadratic)."""
+    parts: list[str] = []
+    size = 0
+    i = 0
+    while size < chars * 0.7:
+        para = _QUOTED_PARAGRAPHS[i % len(_QUOTED_PARAGRAPHS)]
+        parts.append(para)
+        size += len(para) + 1
+        i += 1
+    one_line = " ".join(
+        f"“Point {n} of the plan,” said Sam Sample, “is not negotiable.”"
+        for n in range(int(chars * 0.15) // 60)
+    )
+    unclosed = " ".join(f"« Le point {n} reste ouvert" for n in range(int(chars * 0.15) // 28))
+    return "\n".join([*parts, one_line, unclosed])
+
+
+def time_quotes(chars: int = 1_000_000) -> dict[str, Any]:
+    """Seconds ``extract_quotes`` takes on ``quoted_document(chars)``, and how many quotes."""
+    from bot.nlp import extract_quotes
+
+    text = quoted_document(chars)
+    t0 = time.perf_counter()
+    found = extract_quotes(text, "en")
+    return {"chars": len(text), "seconds": round(time.perf_counter() - t0, 3), "quotes": len(found)}
+
+
 def run(docs: int = DOCS, seed: int = SEED) -> dict[str, Any]:
     """Build the stream, load every pipeline, time the three paths; numbers as a dict."""
     from bot.alerts import build_alert
@@ -389,6 +435,7 @@ def run(docs: int = DOCS, seed: int = SEED) -> dict[str, Any]:
             "pipelines_loaded": round(rss_loaded, 1),
             "peak": round(_rss_mb(), 1),
         },
+        "quotes_1mb": time_quotes(),
     }
 
 
@@ -427,5 +474,11 @@ def main(docs: int = DOCS, as_json: bool = False, seed: int = SEED) -> None:
     out.print(
         f"peak RSS {rss['peak']:.0f} MB (start {rss['start']:.0f} MB, "
         f"{len(LANGS)} pipelines loaded {rss['pipelines_loaded']:.0f} MB)",
+        highlight=False,
+    )
+    q = result["quotes_1mb"]
+    out.print(
+        f"quotes: 1 MB quoted document ({q['chars']:,} characters, {q['quotes']:,} quotes) "
+        f"in {q['seconds']:.2f} s",
         highlight=False,
     )

@@ -11,12 +11,62 @@ last speaker named in a main clause.
 
 from __future__ import annotations
 
+import json
 import re
+from bisect import bisect_left
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from functools import lru_cache
+from pathlib import Path
 
 from bot.models import Quote
 from bot.nlp.text import WORD_RE
+
+CONTEXT = 6000
+"""Characters before a quote that name resolution looks at (a surname completed, a role or
+pronoun resolved): bounded, so the work per quote does not grow with the document."""
+LEAD = 1000
+"""Characters of the paragraph before a quote read for its attribution (a long sentence)."""
+
+LEXICONS = Path(__file__).with_name("lexicons")
+"""One JSON file per language (``en.json``): the word lists the rules read (see the README,
+"Quotes and speakers"). Adding a language is adding a file."""
+
+
+class LexiconError(ValueError):
+    """A lexicon file that is not an object of lists of strings."""
+
+
+@lru_cache(maxsize=64)
+def lexicon(lang: str) -> Mapping[str, tuple[str, ...]]:
+    """The word lists of ``lang`` (empty for a language with no file)."""
+    path = LEXICONS / f"{lang}.json"
+    if not path.is_file():
+        return {}
+    data = json.loads(path.read_text(encoding="utf-8"))
+    if not isinstance(data, dict) or not all(
+        isinstance(v, list) and all(isinstance(w, str) for w in v) for v in data.values()
+    ):
+        raise LexiconError(f"{path}: expected an object of lists of strings")
+    return {k: tuple(v) for k, v in data.items()}
+
+
+@lru_cache(maxsize=64)
+def lexicon_languages() -> tuple[str, ...]:
+    return tuple(sorted(p.stem for p in LEXICONS.glob("*.json")))
+
+
+@lru_cache(maxsize=256)
+def _words(key: str, lang: str) -> frozenset[str]:
+    """List ``key`` of ``lang``'s lexicon, casefolded; every language's for one with no file."""
+    langs = (lang,) if lang in lexicon_languages() else lexicon_languages()
+    return frozenset(w.casefold() for code in langs for w in lexicon(code).get(key, ()))
+
+
+@lru_cache(maxsize=1)
+def _all_words(key: str) -> frozenset[str]:
+    return frozenset(w.casefold() for code in lexicon_languages() for w in lexicon(code).get(key, ()))
+
 
 MIN_WORDS = 1
 """Quoted wording of any length is reported (``a “landmark agreement”``, with who used the
@@ -39,83 +89,44 @@ _AMBIGUOUS_CLOSERS = {"“", '"', "«"}
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
 _BEFORE_OPEN = " \t\u00a0([{:—–-/\n"
 
-_FR_PART = (
-    "déclaré|dit|ajouté|affirmé|indiqué|souligné|expliqué|estimé|prévenu|assuré|lancé|martelé|"
-    "averti|insisté|poursuivi|précisé|réagi|répondu|confié|jugé|noté|écrit|commenté|annoncé|"
-    "rappelé|déploré|dénoncé|reconnu|admis|tweeté|conclu|résumé|observé|relevé|raconté|soutenu|"
-    "commenté|réfuté|qualifié|"
-    "plaidé|promis|répété|salué|prédit|menacé|fustigé|regretté|concédé|lâché|confirmé|assené"
-)
-_FR_PRES = (
-    "déclare|dit|ajoute|affirme|indique|souligne|explique|estime|prévient|assure|lance|martèle|"
-    "avertit|insiste|poursuit|précise|répond|confie|juge|note|écrit|annonce|rappelle|raconte|"
-    "reconnaît|déplore|dénonce|salue|confirme|résume|tranche|conclut|assure|commente|lâche|"
-    "sourit|s'amuse|s’amuse|ironise|admet|regrette|raille|glisse|détaille|soupire|"
-    "disait|expliquait|ajoutait|affirmait|assurait|estimait|racontait|regrettait|répondait|"
-    "déclarait|soulignait|confiait|rappelait|prévenait|insistait|jugeait"
-)
-_EN = (
-    "said|says|added|adds|told|tells|stated|declared|warned|noted|explained|wrote|tweeted|"
-    "insisted|argued|asked|replied|responded|continued|stressed|emphasi[sz]ed|claimed|announced|"
-    "urged|recalled|admitted|acknowledged|cautioned|predicted|concluded|remarked|commented|"
-    "observed|posted|vowed|pledged|confirmed|hailed|described"
-)
-_DE = (
-    "sagte|sagt|sagten|erklärte|erklärt|betonte|betont|meinte|meint|schrieb|schreibt|warnte|"
-    "warnt|kritisierte|kritisiert|fügte|ergänzte|ergänzt|äußerte|bekräftigte|versicherte|"
-    "forderte|so|hieß|teilte|zitierte|sprach|spricht|fragt|fragte|ruft|rief|stellte|stellt|"
-    "schreibt|antwortete|antwortet|bilanzierte|resümierte|verkündete|verkündet|erzählt|"
-    "erzählte|berichtet|berichtete|sagt|gesagt|erklärt|geschrieben|betont|gewarnt|mitgeteilt|"
-    "geäußert|unterstrich|unterstreicht|lobte|lobt"
-)
-_ES = (
-    "dijo|dice|afirmó|afirma|declaró|declara|señaló|señala|añadió|agregó|indicó|explicó|explica|"
-    "aseguró|asegura|advirtió|subrayó|manifestó|insistió|comentó|destacó|sostuvo|expresó|apuntó|"
-    "precisó|recalcó|escribió|respondió|reconoció|admitió|calificó|remarcó|comenta|comentó|"
-    "denunció|ha denunciado|ha dicho|ha afirmado|ha señalado|ha asegurado|advirtió|concluyó|"
-    "cuenta|contó|responde|respondió|relata|relató|sostiene|asegura|añade|agrega|resume|"
-    "resumió|reconoce|admite|lamenta|lamentó|defendió|defiende|insiste|remarcó|afirmaba|decía"
-)
-_RU = (
-    "заявил[аи]?|сказал[аи]?|отметил[аи]?|добавил[аи]?|подчеркнул[аи]?|сообщил[аи]?|пояснил[аи]?|"
-    "написал[аи]?|рассказал[аи]?|предупредил[аи]?|указал[аи]?|заверил[аи]?|уточнил[аи]?|"
-    "признал[аи]?|считает|говорит|заявляет|отмечает|пишет|назвал[аи]?|приводит|"
-    "добавив|отметив|заявив|подчеркнув|сообщается|цитирует|ответил[аи]?|признал(?:ся|ась|ись)|"
-    "рассказывает|поделил(?:ся|ась|ись)|объяснил[аи]?|констатировал[аи]?|резюмировал[аи]?|"
-    "убежд[её]н|уверен[аы]?|полагает|говорят|заметил[аи]?|продолжил[аи]?|напомнил[аи]?"
-)
-_UK = (
-    "заявив|заявила|заявили|сказав|сказала|сказали|зазначив|зазначила|зазначили|додав|додала|"
-    "додали|наголосив|наголосила|наголосили|повідомив|повідомила|повідомили|пояснив|пояснила|"
-    "написав|написала|розповів|розповіла|підкреслив|підкреслила|каже|вважає|заявляє|пише|"
-    "назвав|назвала|додавши|зазначивши|цитує|пообіцяв|пообіцяла|наголошує|зазначає|"
-    "відповів|відповіла|відповіли|розповідає|пояснює|підкреслює|переконаний|переконана|"
-    "зауважив|зауважила|нагадав|нагадала|визнав|визнала|поділився|поділилася|вважають|кажуть"
-)
-_CALLING = re.compile(
-    r"(?<!\w)(?:called|calling|calls|call|described|describing|dubbed|termed|hailed|hails|"
-    r"branded|labell?ed|derided|qualifi\w*|appel\w*|traité|nannte|nennt|bezeichnete|bezeichnet|"
-    r"sprach|sprachen|spricht|sprechen|calificó|llamó|denominó|tildó|назвал\w*|назвав\w*|"
-    r"называ\w*|називаючи|охарактеризовал\w*|qualifiant|portrayed|portray|portraying)(?!\w)",
-    re.IGNORECASE,
-)
+def _union(key: str) -> tuple[str, ...]:
+    """List ``key`` of every language's lexicon, in file order, each entry once."""
+    seen: dict[str, None] = {}
+    for code in lexicon_languages():
+        seen.update(dict.fromkeys(lexicon(code).get(key, ())))
+    return tuple(seen)
+
+
+def _alternation(entries: tuple[str, ...]) -> str:
+    return "|".join(entries)
+
+
+_CALLING = re.compile(rf"(?<!\w)(?:{_alternation(_union('naming_verbs'))})(?!\w)", re.IGNORECASE)
 """Verbs that take someone's words as a name for something (``what he called “…”``)."""
 
-_FR_AUX = r"(?:a|ont|avait|avaient|aurait)(?:\s+(?:également|aussi|encore|ensuite|alors|enfin|notamment|ainsi))?\s+"
-_VERBS = {
-    "fr": rf"{_FR_AUX}(?:{_FR_PART})|{_FR_PRES}",
-    "en": _EN,
-    "de": _DE,
-    "es": _ES,
-    "ru": _RU,
-    "uk": _UK,
-}
+
+def _own_verbs(lang: str) -> str | None:
+    """``lang``'s reporting verbs as one alternation: its finite forms, and its participles
+    after an auxiliary where the lexicon lists them (``a déclaré``, ``a également ajouté``)."""
+    lx = lexicon(lang)
+    parts: list[str] = []
+    if lx.get("reporting_participles"):
+        aux = _alternation(lx.get("auxiliaries", ()))
+        adverbs = _alternation(lx.get("auxiliary_adverbs", ()))
+        adverb = rf"(?:\s+(?:{adverbs}))?" if adverbs else ""
+        parts.append(rf"(?:{aux}){adverb}\s+(?:{_alternation(lx['reporting_participles'])})")
+    if lx.get("reporting_verbs"):
+        parts.append(_alternation(lx["reporting_verbs"]))
+    return "|".join(parts) or None
 
 
 @lru_cache(maxsize=32)
 def _verb_source(lang: str) -> str:
     """Attribution verbs of ``lang`` (every language's for one we have no list for)."""
-    return f"(?:{_VERBS[lang]})" if lang in _VERBS else "(?:" + "|".join(_VERBS.values()) + ")"
+    own = _own_verbs(lang)
+    if own:
+        return f"(?:{own})"
+    return "(?:" + "|".join(v for c in lexicon_languages() if (v := _own_verbs(c))) + ")"
 
 
 @lru_cache(maxsize=32)
@@ -123,20 +134,17 @@ def _verb_re(lang: str) -> re.Pattern[str]:
     return re.compile(rf"(?<!\w){_verb_source(lang)}(?!\w)", re.IGNORECASE)
 
 
+_FR = lexicon("fr")
 _FR_INVERTED = re.compile(
-    rf"^(?:(?:a|avait|aurait)-t-(?:il|elle|on)|(?:ont|avaient)-(?:ils|elles))\s+(?:\w+\s+)?(?:{_FR_PART})"
-    rf"|^(?:{_FR_PRES})-(?:t-)?(?:il|elle|ils|elles|on)(?!\w)",
+    rf"^(?:(?:a|avait|aurait)-t-(?:il|elle|on)|(?:ont|avaient)-(?:ils|elles))\s+(?:\w+\s+)?"
+    rf"(?:{_alternation(_FR.get('reporting_participles', ()))})"
+    rf"|^(?:{_alternation(_FR.get('reporting_verbs', ()))})-(?:t-)?(?:il|elle|ils|elles|on)(?!\w)",
     re.IGNORECASE,
 )
-_PRONOUN = re.compile(
-    r"^(?:he|she|they|il|elle|ils|elles|er|sie|él|ella|ellos|он|она|они|він|вона|вони)(?!\w)",
-    re.IGNORECASE,
-)
+"""French inverted attribution (``a-t-il ajouté``, ``dit-elle``): French grammar, French words."""
+_PRONOUN = re.compile(rf"^(?:{_alternation(_union('pronouns'))})(?!\w)", re.IGNORECASE)
 _FR_PRONOUN_END = re.compile(r"-(?:t-)?(?:il|elle|ils|elles|on)\s*$", re.IGNORECASE)
-_ACCORDING = re.compile(
-    r"(?:selon|d'après|according to|laut|zufolge|según|по словам|по мнению|за словами)\s+$",
-    re.IGNORECASE,
-)
+_ACCORDING = re.compile(rf"(?:{_alternation(_union('according_to'))})\s+$", re.IGNORECASE)
 _RELATIVE = re.compile(
     r",\s*(?:qui|who|der|die|который|которая|який|яка|quien|que)\s+$", re.IGNORECASE
 )
@@ -146,7 +154,7 @@ _KO_AFTER = re.compile(
     r"(?:말했|밝혔|강조했|전했|덧붙였|주장했|지적했|설명했|언급했|말하|밝히|촉구했|경고했|비판했|"
     r"말한|밝힌|적었|썼|했다|답했|물었|당부했|설명|강조)"
 )
-_KO_SUBJECT = re.compile(r"((?:[^\s.,!?“”\"]+\s+){0,2}?[^\s.,!?“”\"]+?)(?:은|는|이|가)\s")
+_KO_SUBJECT = re.compile(r"(?<![^\s.,!?“”\"])((?:[^\s.,!?“”\"]+\s+){0,2}?[^\s.,!?“”\"]+?)(?:은|는|이|가)\s")
 
 _STOP_WORDS = """
 le la les l un une il elle ils elles mais et dans selon
@@ -156,13 +164,7 @@ ella pero y он она они но и в на він вона вони але
 і та en de du des auch doch nun dann noch nur jetzt wie als zudem dabei denn
 """
 _STOP = frozenset(_STOP_WORDS.split())
-_TITLES_WORDS = """
-mr mrs ms dr president prime minister mme m herr
-frau präsident präsidentin kanzler kanzlerin sen rep gen gov secretary
-président présidente ministre presidente президент премьер министр глава прем'єр міністр
-general général
-"""
-_TITLES = frozenset(_TITLES_WORDS.split())
+_TITLES = frozenset(w.casefold() for w in _union("titles"))
 _PARTICLES_WORDS = """
 de du von van der al bin ibn da di del la le
 """
@@ -175,6 +177,9 @@ class _Raw:
     end: int
     close_end: int
     dash: bool = False
+    incise: str | None = None
+    """The attribution set inside the quotation marks (``« Nous irons, a déclaré X, jusqu'au
+    bout »``, ``«Мы готовы, — сказал X, — но…»``): it names the speaker of both parts."""
     runs_on: bool = False
     """Opened at the paragraph's start and not closed: a quote running into the next
     paragraph (newspapers open each paragraph of a long quote and close only the last)."""
@@ -251,7 +256,16 @@ _CYRILLIC = re.compile(r"^[А-ЯЁІЇЄҐа-яёіїєґ'’-]+$")
 _PATRONYMIC = re.compile(r"(?:ович|евич|йович|овна|евна|івна|ївна|ич|ична)$")
 
 
+_LEADING_PREPOSITIONS = frozenset(w.casefold() for w in _union("leading_prepositions"))
+"""A sentence that opens with a preposition (``À Vilnius, …``, ``В Киеве …``): the capitalised
+word is not part of a name."""
+
+
 def _clean_name(words: list[str]) -> str | None:
+    while len(words) > 1 and (
+        words[0].lower() in _LEADING_PREPOSITIONS or words[0].casefold() in _all_words("determiners")
+    ):
+        words = words[1:]  # ``À Vilnius``, ``Ihre Energieexpertin Katrin Vollmer``
     owner = [i for i, w in enumerate(words[:-1]) if re.search(r"['’]s$", w)]
     if owner:
         words = words[owner[-1] + 1 :]  # ``N Korea's Kim``: the owner is not the name
@@ -450,6 +464,79 @@ class _Attribution:
     speaker: str | None
     named: bool
     """A named main-clause speaker, which later pronouns and roles refer back to."""
+    anonymous: bool = False
+    """The text says who spoke without naming them (``a senior official said``, ``sagte ein
+    Sprecher``, ``업계 관계자는``): no name is shown, and none is borrowed from earlier."""
+
+
+_ANON = _Attribution(None, False, anonymous=True)
+
+
+@lru_cache(maxsize=1)
+def _agency_re() -> re.Pattern[str]:
+    names = sorted(
+        {w for code in lexicon_languages() for w in lexicon(code).get("agencies", ())},
+        key=len,
+        reverse=True,
+    )
+    return re.compile(r"(?<![\w'’-])(?:" + "|".join(map(re.escape, names)) + r")(?![\w'’-])")
+
+
+def _agency_at(s: str) -> str | None:
+    """A news agency named at the start of ``s``, after lowercase words only (``KCNA``,
+    ``the state agency KCNA``, ``l’agence Yonhap``, ``РИА Новости``): agencies speak for
+    the outlets that quote them."""
+    m = _agency_re().search(s[:80])
+    if not m or re.search(r"[A-ZÀ-ÖØ-ÞА-ЯЁІЇЄҐ.,;:!?«»“”„\"]", s[: m.start()]):
+        return None
+    return m.group().removeprefix("l'")
+
+
+_ACCORDING_AGENCY = re.compile(
+    rf"(?:{_alternation(_union('according_to_agency'))})\s+", re.IGNORECASE
+)
+
+
+def _role_head(head: str) -> bool:
+    """``La ministre``, ``the minister``, ``der Kanzler`` right before a reporting verb: a
+    role that refers to someone the article named."""
+    words = head.split()
+    if len(words) < 2 or words[-2].casefold() not in _DEFINITE:
+        return False
+    last = words[-1].strip(",;:")
+    return last.casefold() in _TITLES or bool(_ROLE_NOUN.match(last))
+
+
+_DEFINITE = frozenset(w.casefold() for w in _union("definite"))
+_WORD = re.compile(r"[^\W\d_][\w'’-]*")
+
+
+def _anonymous(phrase: str, lang: str) -> bool:
+    """``a senior official in Kyiv``, ``ein Manager des Konzerns``, ``un portavoz``,
+    ``речник прокуратури``: a speaker described, not named (an indefinite article, or one
+    of the language's unnamed-source nouns near the start)."""
+    words = [w.casefold() for w in _WORD.findall(phrase[:120])][:6]
+    if not words:
+        return False
+    if words[0] in _words("indefinite", lang):
+        return True
+    return any(w in _words("anonymous", lang) for w in words[:4])
+
+
+_OBJECT_BEFORE = re.compile(
+    r"(?:^|\s)(?:de|del|des|du|d'|d’|of|von|vom|zum|zur|in|im|en|à|au|aux|at|from|for|by|par|"
+    r"avec|with|about|por|con|durch|über|от|від|"
+    r"für|aus|bei|mit|nach|в|во|на|из|у|о|для|з|із|до|від|con|por|para|desde|sobre|ante)"
+    r"(?:\s+(?:la|le|les|l'|l’|the|der|die|das|dem|den|des|el|los|las))?\s*$",
+    re.IGNORECASE,
+)
+"""A name right after a preposition is the object of the phrase (``le ministre de la
+Défense``, ``an official in Kyiv``), not who spoke."""
+
+
+def _object_name(head: str, name: str) -> bool:
+    at = head.rstrip().rfind(name)
+    return at >= 0 and bool(_OBJECT_BEFORE.search(head[:at]))
 
 
 def _after(after: str, lang: str) -> _Attribution | None:
@@ -472,6 +559,25 @@ def _after_at(after: str, lang: str) -> _Attribution | None:
     if m:
         rest = s[m.end() :]
         rest = re.sub(r"^\s*(?:hinzu\s*)?[,.]?\s*", " ", rest).lstrip()
+        agency = _agency_at(rest)
+        if agency:
+            return _Attribution(agency, True)  # ``сообщило РИА Новости``
+        first = _WORD.match(rest)
+        # ``lamentó en redes sociales un antiguo concejal``: a place or channel, then the source
+        lead = [w.casefold() for w in _WORD.findall(rest[:60].split(",")[0])][:5]
+        if first and (
+            first.group().casefold() in _words("indefinite", lang)
+            or (
+                first.group().casefold() in _LEADING_PREPOSITIONS
+                and any(w in _words("indefinite", lang) for w in lead)
+            )
+        ):
+            # ``sagte ein Manager des Konzerns`` (but ``a spokesman, Jan Novak``)
+            apposition = re.match(r"^[^.;:,]{0,100},\s*", rest)
+            named = _name_at_start(rest[apposition.end() :]) if apposition else None
+            if named and " " in named and _person_like(named):
+                return _Attribution(named, True)
+            return _ANON
         name = _name_at_start(rest)
         if name and _person_like(name):
             return _Attribution(name, True)
@@ -483,7 +589,7 @@ def _after_at(after: str, lang: str) -> _Attribution | None:
             name = _name_at_start(rest[role.end() :])
             if name:
                 return _Attribution(name, True)
-        return _Attribution(None, False)
+        return _ANON if _anonymous(rest, lang) else _Attribution(None, False)
     if _PRONOUN.match(s):
         rest = s[_PRONOUN.match(s).end() :]  # type: ignore[union-attr]
         if verb_re.match(rest.lstrip()):
@@ -506,11 +612,18 @@ def _after_at(after: str, lang: str) -> _Attribution | None:
             return _Attribution(name, True)
     m = re.match(r"^((?:[^\s,.;:]+\s+){1,7}?)" + _verb_source(lang) + r"(?!\w)", s, re.IGNORECASE)
     if m:
+        agency = _agency_at(m.group(1))
+        if agency:
+            return _Attribution(agency, True)  # ``the state news agency KCNA reported``
         name = _name_at_start(m.group(1))
         if not (name and _person_like(name)):
             # ``state agriculture secretary Dale Hemming said``: roles, then the name
             end = _name_at_end(m.group(1))
+            if end and _object_name(m.group(1), end):
+                end = None  # ``an official in Kyiv said``
             name = end if end and _person_like(end) else name
+        if not name and _anonymous(m.group(1), lang):
+            return _ANON
         if name:
             return _Attribution(name, True)
         return _Attribution(None, False)
@@ -538,6 +651,8 @@ def _before(before: str, lang: str) -> _Attribution | None:
         if re.search(r"(?:según|selon|laut)\s*$", head, re.IGNORECASE):
             continue  # ``según dijo Robles``: the according-to rule below
         name = None if head.rstrip().endswith(",") else _name_at_end(head)
+        if name and _object_name(head, name):
+            name = None  # ``le ministre indien de la Défense a salué``
         if name:
             best, weak = _Attribution(name, True), False
             continue
@@ -558,6 +673,10 @@ def _before(before: str, lang: str) -> _Attribution | None:
             head
         ):
             best = _Attribution(None, False)
+        elif _anonymous(" ".join(head.split()[-6:]), lang):
+            best = _ANON  # ``Ein Sprecher des Ministeriums sagte: „…“``
+        elif _role_head(head):
+            best = _Attribution(None, False)  # ``La ministre a assuré …``: whom the role names
     if best is None or weak:
         according = _according_anywhere(sent)
         if according:
@@ -588,7 +707,7 @@ def _calling(sent: str) -> _Attribution | None:
 _ACCORDING_ANY = re.compile(
     r"(?:selon|d'après|according to|laut|según(?:\s+(?:dijo|afirmó|explicó))?|по словам|за словами)\s+"
     r"((?:[^\W\d][\w'’.-]*\s+){0,3}?[A-ZÀ-ÖØ-ÞА-ЯЁІЇЄҐ][\w'’.-]*(?:\s+[A-ZÀ-ÖØ-ÞА-ЯЁІЇЄҐ][\w'’.-]*){0,3})"
-    r"|([A-ZÀ-ÖØ-ÞА-ЯЁІЇЄҐ][\w'’.-]*(?:\s+[A-ZÀ-ÖØ-ÞА-ЯЁІЇЄҐ][\w'’.-]*){0,3})\s+zufolge"
+    r"|(?<![\w'’.-])([A-ZÀ-ÖØ-ÞА-ЯЁІЇЄҐ][\w'’.-]*(?:\s+[A-ZÀ-ÖØ-ÞА-ЯЁІЇЄҐ][\w'’.-]*){0,3})\s+zufolge"
 )
 
 
@@ -606,12 +725,20 @@ def _according_anywhere(sent: str) -> str | None:
 
 
 def _according(before: str) -> str | None:
-    m = re.search(
-        r"(?:selon|d'après|according to|laut|según|по словам|за словами)\s+(.{2,60}?)[,:]?\s*$",
-        before,
-        re.IGNORECASE,
-    )
-    return _name_at_start(m.group(1)) if m else None
+    """``selon X, « … »``, ``Pour la présidente de la région, Sylvie Marchand, « … »``."""
+    m = _ACCORDING_BEFORE.search(before)
+    if not m:
+        return None
+    name = _name_at_start(m.group(1))
+    if name:
+        return name
+    end = _name_at_end(m.group(1).rstrip(" ,:"))
+    return end if end and " " in end and _person_like(end) else None
+
+
+_ACCORDING_BEFORE = re.compile(
+    rf"(?<!\w)(?:{_alternation(_union('according_to'))})\s+(.{{2,60}}?)[,:]?\s*$", re.IGNORECASE
+)
 
 
 _KO_QUOTATIVE = re.compile(r"^\s*(?:이?라|하|다|냐|자)?(?:고|며|면서)(?=[\s“\"‘,.]|$)")
@@ -636,6 +763,29 @@ def _korean_name(subject: str, before: str) -> str | None:
     return name
 
 
+_KO_BODY_END = re.compile(
+    r"(?:부|청|처|노조|협회|업계|공단|위원회|당국|정부|본부|재단|연구원|연구소|사무국|조합|회사|업체)$"
+)
+
+
+def _korean_anonymous(subject: str) -> bool:
+    """``업계 관계자``, ``한 외환 딜러``, ``통일부 대변인``, ``노조 위원장``, ``집행위원장``:
+    someone described by a role or a body's title, not named."""
+    titled = _KO_LEADING.sub("", subject.strip())
+    words = titled.split()
+    if not words:
+        return False
+    if words[0] in _words("indefinite", "ko") or any(
+        words[-1].startswith(w) for w in _words("anonymous", "ko")
+    ):
+        return True
+    name = _KO_TITLE_END.sub("", titled).strip()
+    if name != titled and _KO_BODY_END.search(name):
+        return True  # a body's title-holder, unnamed
+    role = re.fullmatch(rf"([가-힣]*?)(?:{_KO_TITLES})", words[-1])
+    return len(words) == 1 and role is not None and len(role.group(1)) != 1
+
+
 def _korean(sentence_before: str, after: str, before: str) -> _Attribution | None:
     """``김 장관은 “…”라고 말했다``: the subject (은/는/이/가) of the quoting sentence;
     ``[김영식/… 팀장 : “…”]`` in a broadcast transcript."""
@@ -646,11 +796,15 @@ def _korean(sentence_before: str, after: str, before: str) -> _Attribution | Non
     if not m and not _KO_QUOTATIVE.match(after):
         return None
     if m and m.group(1):
+        if _korean_anonymous(m.group(1)):
+            return _ANON
         name = _korean_name(m.group(1), before)
         if name:
             return _Attribution(name, True)
-    subjects = _KO_SUBJECT.findall(sentence_before)
-    for subject in subjects[:1]:
+    first = _KO_SUBJECT.search(sentence_before)
+    for subject in [first.group(1)] if first else []:
+        if _korean_anonymous(subject):
+            return _ANON
         name = _korean_name(subject, before)
         if name:
             return _Attribution(name, True)
@@ -660,32 +814,72 @@ def _korean(sentence_before: str, after: str, before: str) -> _Attribution | Non
 _ROLE_AFTER = re.compile(r"^[\s,.!?…;:]*(?:[—–]|--?)?\s*\w+\s+(?:the\s+|le\s+|la\s+|l'|el\s+|der\s+|die\s+)?([^\W\d_]{3,})")
 
 
-def _expand(name: str, before: str) -> str:
+class _NameIndex:
+    """Every run of capitalised words of a document, found once, looked up by word: naming
+    a speaker then costs the few runs that share a word with it, not a scan of the text
+    before every quote."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.runs: list[tuple[int, int, tuple[str, ...]]] = []
+        self.by_last: dict[str, list[int]] = {}
+        self.by_first: dict[str, list[int]] = {}
+        self.by_word: dict[str, list[int]] = {}
+        for m in _NAME_RUN.finditer(text):
+            words = tuple(w.rstrip(".,") for w in m.group().split())
+            i = len(self.runs)
+            self.runs.append((m.start(), m.end(), words))
+            for key in {words[-1], words[-1].split("-")[-1]}:
+                self.by_last.setdefault(key, []).append(i)
+            self.by_first.setdefault(words[0], []).append(i)
+            for key in {w.casefold() for w in words}:
+                self.by_word.setdefault(key, []).append(i)
+
+    def near(self, ids: list[int] | None, pos: int) -> list[int]:
+        """The runs of ``ids`` that lie in the ``CONTEXT`` characters before ``pos``."""
+        if not ids:
+            return []
+        lo = bisect_left(ids, pos - CONTEXT, key=lambda i: self.runs[i][0])
+        hi = bisect_left(ids, pos, key=lambda i: self.runs[i][0])
+        return [i for i in ids[lo:hi] if self.runs[i][1] <= pos]
+
+
+@lru_cache(maxsize=4096)
+def _clean_run(words: tuple[str, ...]) -> str | None:
+    return _clean_name(list(words))
+
+
+def _expand(name: str, names: _NameIndex, pos: int) -> str:
     """A surname (or initial and surname) said in full earlier: ``Isabaev`` -> ``Umid
     Isabaev``, ``Д. Рассел`` -> ``Дэниел Рассел``, ``Unionskanzlerkandidat Merz`` ->
     ``Friedrich Merz``, ``Howard`` -> ``Howard X``: the full mention that ends with the same
     surname (or starts with a lone first name) and looks like a person's; the most frequent,
     then the shortest (``Münchner Sicherheitskonferenz Selenskyj`` is a run of capitals, not
-    a name), then the first."""
+    a name), then the first. Only the ``CONTEXT`` characters before ``pos`` are read."""
     last = name.split()[-1].rstrip(".")
-    window = before[-6000:]
+    ids = set(names.near(names.by_last.get(last), pos))
+    if " " not in name:
+        ids.update(names.near(names.by_first.get(name), pos))
     best: tuple[int, int, int, int] | None = None
     found = name
-    for i, m in enumerate(_NAME_RUN.finditer(window)):
-        words = [w.rstrip(".,") for w in m.group().split()]
+    counts: dict[str, int] = {}
+    for i in sorted(ids):
+        words = names.runs[i][2]
         by_surname = last in (words[-1], words[-1].split("-")[-1])
         if len(words) < 2 or not (by_surname or (" " not in name and words[0] == name)):
             continue
-        full = _clean_name(words)
+        full = _clean_run(words)
         if not full or " " not in full or full == name or not _person_like(full):
             continue
-        key = (0 if by_surname else 1, -window.count(full), len(full.split()), i)
+        if full not in counts:
+            counts[full] = names.text.count(full, max(0, pos - CONTEXT), pos)
+        key = (0 if by_surname else 1, -counts[full], len(full.split()), i)
         if best is None or key < best:
             best, found = key, full
     return found
 
 
-def _paragraph_subject(para_before: str, before: str) -> str | None:
+def _paragraph_subject(para_before: str, names: _NameIndex, pos: int) -> str | None:
     """The person a pronoun or a bare verb refers to: the latest sentence of the paragraph
     that opens with a name as its subject (``Auch Howard, gebürtiger Australier, hofft …:
     „…“, sagt er``; ``Knight mostró … "…", dijo``). A single word counts only when the
@@ -697,33 +891,144 @@ def _paragraph_subject(para_before: str, before: str) -> str | None:
         tail = sent[sent.find(name) + len(name) :]
         if not re.match(r"^(?:\s*,|\s+[^\W\d_A-ZÀ-ÖØ-ÞА-ЯЁІЇЄҐ])", tail):
             continue
-        full = _expand(name, before)
+        full = _expand(name, names, pos)
         if " " in full:
             return full
     return None
 
 
-def _trim_common(name: str, text: str) -> str | None:
+_LOWER_WORD = re.compile(r"[\w'’-]+")
+
+
+def lowercase_words(text: str) -> frozenset[str]:
+    """The words ``text`` writes in lowercase somewhere, found once per document (searching
+    the whole text again for every quote made the extractor quadratic)."""
+    return frozenset(w for w in _LOWER_WORD.findall(text) if w.islower())
+
+
+def common_nouns(text: str, lang: str) -> frozenset[str]:
+    """Capitalised words ``text`` puts after a determiner (``die Beziehungen``, ``ihr
+    Sprecher``), for languages that capitalise every noun (their lexicon lists
+    ``determiners``): such a word alone is a noun, never a speaker's name."""
+    determiners = _words("determiners", lang)
+    if not determiners or lang not in lexicon_languages():
+        return frozenset()
+    found = re.findall(r"(?<![\w'’-])(\w+)\s+(?:[^\W\d_]+\s+){0,2}?([A-ZÄÖÜ][\w-]*)", text)
+    return frozenset(noun for det, noun in found if det.casefold() in determiners)
+
+
+def _not_a_name(name: str, nouns: frozenset[str]) -> bool:
+    """A speaker of one word that is a common noun of the text (German capitals) or a role
+    or unnamed-source word of any language (``Sprecher``, ``Einwechselspieler``)."""
+    if " " in name:
+        return False
+    word = name.casefold()
+    return name in nouns or word in _all_words("anonymous") or bool(_ROLE_NOUN.match(name))
+
+
+def _reported_speaker(sent: str, lang: str, names: _NameIndex, pos: int) -> str | None:
+    """The speaker of reported speech in ``sent``: an attribution that ends it (``…, заявив
+    представник розвідки Андрій Юсов.``) or a name before ``said that`` (``Lee said that``,
+    ``X a affirmé que``): whom a following ``he said`` most likely means."""
+    conjunctions = _words("reported_speech", lang)
+    for m in _verb_re(lang).finditer(sent):
+        head, rest = sent[: m.start()].rstrip(), sent[m.end() :]
+        if head.endswith((",", "—", "–")):
+            name = _speaker_after_verb(rest)
+            ends = name is not None and name in rest and not rest[rest.find(name) + len(name) :].strip(" .!?;")
+            if ends and name and " " in name and _person_like(name):
+                return name
+        first = _WORD.match(rest.lstrip())
+        if first and first.group().casefold() in conjunctions:
+            name = _name_at_end(head)
+            if name and not _object_name(head, name):
+                full = _expand(name, names, pos)
+                if " " in full and _person_like(full):
+                    return full
+    return None
+
+
+def _recent_subject(
+    before: str, nouns: frozenset[str], lang: str, names: _NameIndex, pos: int
+) -> str | None:
+    """Whom a pronoun speaker (``he said``, ``écrit-elle``) refers to: the subject of the
+    latest sentence, in the last few before the quote, that has a person's full name as its
+    subject (``Chief executive Melissa Hart said …``, ``…, l'historienne Anne Delorme
+    revient …``), rather than the last name said anywhere (a place, a body, an object)."""
+    articles = _words("definite", lang) | _words("indefinite", lang)
+    sentences = re.split(r"(?<=[.!?:])\s+", before[-1500:].strip())
+    for sent in reversed(sentences[-4:]):
+        reported = _reported_speaker(sent, lang, names, pos)
+        if reported:
+            return reported
+        for at, words in _runs(sent):
+            if len(sent[:at].split()) > 20:
+                break
+            tail = sent[at + len(" ".join(words)) :]
+            if (
+                _OBJECT_BEFORE.search(sent[:at])
+                or _ARTICLE_BEFORE.search(sent[:at])
+                or re.search(r"['’]s?$", words[-1])  # ``South Korea's foreign minister``
+                or any(w in nouns for w in words)
+            ):
+                continue
+            if not re.match(r"^[\s,]*(?:[^\W\d_A-ZÀ-ÖØ-ÞА-ЯЁІЇЄҐ]|,)", tail):
+                continue
+            after = _WORD.match(tail.lstrip(" ,"))
+            if tail.lstrip().startswith(",") and after and after.group().casefold() in articles:
+                continue  # ``about his coach, Marta Lindqvist, the 24-year-old was``
+            name = _clean_name(words)
+            if name and " " in name and _person_like(name):
+                return name
+    return None
+
+
+def _trim_common(name: str, lowercase: frozenset[str]) -> str | None:
     """Drop a sentence-initial word the text also uses in lowercase (``Auch Howard`` ->
     ``Howard``; ``Nach`` alone -> nothing): capitals that only start a sentence."""
     words = name.split()
-    while words and re.search(rf"(?<![\w'’-]){re.escape(words[0].lower())}(?![\w'’-])", text):
+    while words and words[0].lower() in lowercase:
         words = words[1:]
     return " ".join(words) or None
 
 
-def _role_named(role: str, before: str) -> str | None:
+def _role_named(role: str, names: _NameIndex, pos: int) -> str | None:
     """``сказав папа`` -> ``Папа Франциск`` when the article named him with that word."""
     key = role.casefold()
-    for m in reversed(list(_NAME_RUN.finditer(before[-6000:]))):
-        words = [w.rstrip(".,") for w in m.group().split()]
-        if any(w.casefold() == key for w in words):
-            rest = [w for w in words if w.casefold() != key and w.lower() not in _STOP]
-            return _clean_name(words) if rest else None
+    for i in reversed(names.near(names.by_word.get(key), pos)):
+        words = names.runs[i][2]
+        rest = [w for w in words if w.casefold() != key and w.lower() not in _STOP]
+        if rest:
+            return _clean_run(words)
+        # ``Губернатор области Андрей Полозов``: the role, a few words, then the name
+        if i + 1 < len(names.runs) and names.runs[i + 1][0] - names.runs[i][1] <= 40:
+            name = _clean_run(names.runs[i + 1][2])
+            if name and " " in name and _person_like(name) and names.runs[i + 1][1] <= pos:
+                return name
+        return None
+    # ``Губернатор области Андрей Полозов`` (the role is not part of a run of capitals)
+    if key not in _TITLES and not _ROLE_NOUN.match(role):
+        return None  # ``nous assure``: a verb, not a role
+    window_start = max(0, pos - CONTEXT)
+    mentions = list(
+        re.finditer(rf"(?<!\w){re.escape(role)}(?!\w)", names.text[window_start:pos], re.I)
+    )
+    for found in reversed(mentions[-8:]):
+        after_role = window_start + found.end()
+        i = bisect_left(names.runs, after_role, key=lambda r: r[0])
+        if i < len(names.runs) and names.runs[i][0] - after_role <= 40 and names.runs[i][1] <= pos:
+            name = _clean_run(names.runs[i][2])
+            if name and " " in name and _person_like(name):
+                return name
     return None
 
 
-_UNOPENED = re.compile(r"^\s*(?P<q>[^«»“”\"„]{12,}?)(?:[\"»”]\s*,?|,)\s*(?=(?:[—–]|--?)?\s*\w)")
+_UNOPENED = re.compile(
+    r"^\s*+(?P<q>[^«»“”\"„]{12,}?)"
+    r"(?:[\"»”]\s*,?\s*(?=(?:[—–]|--?)?\s*\w)|,\s*(?=(?:[—–]|--?)\s*\w))"
+)
+"""Speech whose opening mark is missing: its closing mark, or a comma and a dash, then the
+attribution (a comma alone is any sentence: ``…, сообщает ТАСС`` is reported speech)."""
 
 
 def _unopened(para: str, lang: str) -> _Raw | None:
@@ -734,10 +1039,70 @@ def _unopened(para: str, lang: str) -> _Raw | None:
     m = _UNOPENED.match(para)
     if not m:
         return None
-    tail = re.sub(r"^[\"»”]", "", para[m.end("q") :])  # the lone closing mark
+    tail = re.sub(r"^[\"»”]", "", para[m.end("q") : m.end("q") + 200])  # the lone closing mark
     if not (_after(tail, lang) or _FR_INVERTED.match(re.sub(r"^[\s,\"»”—–-]*", "", tail))):
         return None
     return _Raw(m.start("q"), m.end("q"), m.end("q") + 1)
+
+
+@lru_cache(maxsize=32)
+def _incise_re(lang: str) -> re.Pattern[str]:
+    who = r"(?:[A-ZÀ-ÖØ-ÞА-ЯЁІЇЄҐ]|(?:he|she|il|elle|er|sie|él|ella|он|она|він|вона)(?!\w))"
+    return re.compile(
+        rf"(?P<cut>[,.!?…]?\s*(?:[—–]|,))\s*"
+        rf"(?P<attr>(?<!\w){_verb_source(lang)}(?:(?:-t)?-(?:il|elle|ils|elles|on))?(?!\w)"
+        rf"(?:\s+{who}[^,—–.!?«»“”„\"]{{0,80}}?)?)"
+        rf"\s*(?:[,.]?\s*[—–]\s*,?|,)\s*(?=\w)",
+        re.IGNORECASE,
+    )
+
+
+def _split_incise(para: str, raw: _Raw, lang: str) -> list[_Raw]:
+    """One pair of marks around two pieces of speech and the attribution between them."""
+    body = para[raw.start : raw.end]
+    for m in _incise_re(lang).finditer(body):
+        attr = m.group("attr")
+        if not re.search(r"\s\S|-(?:t-)?(?:il|elle|ils|elles|on)$", attr):
+            continue  # a verb with no one named after it: a sentence of the quote
+        if not WORD_RE.search(body[: m.start()]):
+            continue
+        cut = raw.start + m.start() + (1 if body[m.start()] in ".!?…" else 0)
+        second = raw.start + m.end()
+        return [
+            replace(raw, end=cut, close_end=cut, incise=attr),
+            replace(raw, start=second, incise=attr),
+        ]
+    return [raw]
+
+
+@lru_cache(maxsize=32)
+def _incise_between(lang: str) -> re.Pattern[str]:
+    """The text between two quotes that is only an attribution set off by commas or dashes
+    (``, sagte er, ``, ``, — добавил он, — ``)."""
+    return re.compile(
+        rf"^\s*[,.]?\s*[—–]?\s*(?:\S+\s+){{0,2}}?(?<!\w){_verb_source(lang)}(?!\w)"
+        rf"[^.!?«»“”„\"]{{0,40}}?[,.]?\s*[—–]?\s*$",
+        re.IGNORECASE,
+    )
+
+
+@lru_cache(maxsize=32)
+def _according_pronoun(lang: str) -> re.Pattern[str]:
+    phrases = lexicon(lang).get("according_to_pronoun") or _union("according_to_pronoun")
+    return re.compile(rf"(?<!\w)(?:{_alternation(tuple(map(re.escape, phrases)))})(?!\w)", re.I)
+
+
+def _fragment(quoted: str) -> bool:
+    """A word or three in quotation marks (« intelligente », a newspaper's or a pipeline's
+    name): a scare quote or a title, which is nobody's statement unless the sentence
+    attributes it (``what he called “…”``)."""
+    words = quoted.split()
+    if len(words) < 4 and len(quoted) < 25:
+        return True
+    # ``« Le Courrier du Val »``, ``“Sunday Pitch”``: a name of a few capitalised words
+    return len(words) <= 6 and all(
+        w[:1].isupper() or w.lower() in _PARTICLES or w.lower() in _STOP for w in words
+    ) and not quoted.rstrip().endswith((".", "!", "?", "…"))
 
 
 def extract_quotes(text: str, language: str) -> tuple[Quote, ...]:
@@ -750,21 +1115,26 @@ def extract_quotes(text: str, language: str) -> tuple[Quote, ...]:
     completed from the article (``Isabaev`` -> ``Umid Isabaev``).
     """
     quotes: list[Quote] = []
+    lowercase = lowercase_words(text)
+    nouns = common_nouns(text, language)
+    names = _NameIndex(text)
     running_on: list[int] = []  # quotes whose attribution comes in a later paragraph
     last_named: str | None = None
     last_at = -10_000
     offset = 0
     prev_para = ""
     interviewee: str | None = None
+    interview_checked = False
     after_question = False
     for para in text.split("\n"):
         raws = _pairs(para)
         dash = _dash_speech(para)
         question = bool(dash) and para.rstrip().endswith("?")
-        if question and interviewee is None:
+        if question and not interview_checked:
             # an interview: the questions are the paper's, the answers the guest's, who is
             # named in the introduction
-            interviewee = _last_name_run(text[:offset])
+            interviewee = _last_name_run(text[max(0, offset - CONTEXT) : offset])
+            interview_checked = True
         if dash and not any(r.start < dash.end and dash.start < r.end for r in raws):
             raws.insert(0, dash)
         colon = False
@@ -775,7 +1145,10 @@ def extract_quotes(text: str, language: str) -> tuple[Quote, ...]:
             elif prev_para.rstrip().endswith(":") and len(WORD_RE.findall(para)) >= 3:
                 raws = [_Raw(len(para) - len(para.lstrip()), len(para.rstrip()), len(para))]
                 colon = True
+        if language != "ko":
+            raws = [part for raw in raws for part in _split_incise(para, raw, language)]
         prev_end = 0
+        prev_speaker: str | None = None
         for raw in raws:
             body = para[raw.start : raw.end]
             lead = len(body) - len(body.lstrip())
@@ -784,16 +1157,26 @@ def extract_quotes(text: str, language: str) -> tuple[Quote, ...]:
                 prev_end = raw.close_end
                 continue
             start = offset + raw.start + lead
-            before_all = text[: offset + raw.start]
-            before = para[prev_end : max(raw.start - 1, prev_end)]
+            at = offset + raw.start
+            before_all = text[max(0, at - CONTEXT) : at]
+            before = para[max(prev_end, raw.start - 1 - LEAD) : max(raw.start - 1, prev_end)]
             after = para[raw.close_end : raw.close_end + 160]
             attr: _Attribution | None
-            if colon:
+            if raw.incise:
+                attr = _after(raw.incise, language)
+            elif prev_end and prev_speaker and _incise_between(language).match(before):
+                # ``„…“, sagte er, „…“``: the words between the two parts name no one else
+                attr = _Attribution(prev_speaker, False)
+            elif colon:
                 intro = re.split(r"(?<=[.!?])\s+", prev_para.strip())[-1]
                 name = _last_name_run(intro)
-                attr = _Attribution(name, True) if name else _Attribution(None, False)
+                if name:
+                    attr = _Attribution(name, True)
+                else:
+                    attr = _ANON if _anonymous(intro, language) else _Attribution(None, False)
             elif language == "ko":
-                sentence = re.split(r"(?<=[.!?])", para[: max(raw.start - 1, 0)])[-1]
+                lead_in = para[max(0, raw.start - 1 - LEAD) : max(raw.start - 1, 0)]
+                sentence = re.split(r"(?<=[.!?])", lead_in)[-1]
                 attr = _korean(
                     re.sub(r"[“”\"‘’][^“”\"‘’]*[“”\"‘’]", " ", sentence),
                     after,
@@ -803,8 +1186,15 @@ def extract_quotes(text: str, language: str) -> tuple[Quote, ...]:
                 attr = _after(after, language) or _before(before, language)
                 if attr is None:
                     sent = re.split(r"(?<=[.!?])\s+", before)[-1]
-                    name = _according(before) or _according_anywhere(sent)
-                    if not name and (sent.rstrip().endswith(":") or len(stripped.split()) <= 4):
+                    if _according_pronoun(language).search(sent):
+                        attr = _Attribution(None, False)  # ``По его словам, … «…»``
+                    cited = _ACCORDING_AGENCY.search(sent)
+                    name = (
+                        (_agency_at(sent[cited.end() :]) if cited else None)
+                        or _according(before)
+                        or _according_anywhere(sent)
+                    )
+                    if not name and sent.rstrip().endswith(":"):
                         # ``… mit einem Vorschlag: „…“``; ``X … portray it as a “…”``
                         name = _name_at_start(sent.lstrip())
                         if not name and _PRONOUN.match(sent.lstrip()) or re.search(
@@ -815,32 +1205,48 @@ def extract_quotes(text: str, language: str) -> tuple[Quote, ...]:
                         attr = _Attribution(name, True)
             speaker: str | None = None
             if attr is not None and attr.speaker and language != "ko":
-                trimmed = _trim_common(attr.speaker, text)
-                attr = _Attribution(trimmed, attr.named)
+                trimmed = _trim_common(attr.speaker, lowercase)
+                full = _expand(trimmed, names, at) if trimmed else None
+                if full and _not_a_name(full, nouns):
+                    # ``sagte ihr Sprecher``, ``sagte der Einwechselspieler``, ``Die Beziehungen``
+                    if full.casefold() in _all_words("anonymous"):
+                        attr = _ANON
+                    elif _ROLE_NOUN.match(full):
+                        attr = _Attribution(None, False)  # a role: whom it names, below
+                    else:
+                        attr = None
+                else:
+                    attr = _Attribution(full, attr.named)
             if attr is not None and attr.speaker:
-                speaker = _expand(attr.speaker, before_all) if language != "ko" else attr.speaker
+                speaker = attr.speaker
                 if attr.named:
                     last_named, last_at = speaker, start
+            elif attr is not None and attr.anonymous:
+                last_named, last_at = None, start  # a new, unnamed voice
             elif attr is not None:  # a pronoun or a role
-                role = _ROLE_AFTER.match(after)
-                named = _role_named(role.group(1), before_all) if role and language != "ko" else None
-                recent = _last_name_run(before_all[-1500:])
-                recent = _trim_common(recent, text) if recent else None
-                subject = _paragraph_subject(para[: raw.start], before_all) if language != "ko" else None
-                speaker = (
-                    named or subject or last_named or (_expand(recent, before_all) if recent else None)
+                role = _ROLE_AFTER.match(raw.incise or after)
+                named = _role_named(role.group(1), names, at) if role and language != "ko" else None
+                subject = (
+                    _paragraph_subject(para[max(0, raw.start - LEAD) : raw.start], names, at)
+                    if language != "ko"
+                    else None
                 )
+                # only someone named as a speaker or as a sentence's subject: the last capitalised
+                # words before the quote are as often a place, a body or a common noun
+                if not (named or subject) and language != "ko":
+                    subject = _recent_subject(before_all, nouns, language, names, at)
+                speaker = named or subject or last_named
                 if named:
                     last_named = named
                 last_at = start
             elif raw.dash and after_question and interviewee:
                 speaker = interviewee
-            elif last_named and start - last_at < 600 and not raw.runs_on:
+            elif last_named and start - last_at < 600 and not raw.runs_on and not _fragment(stripped):
                 speaker = last_named  # consecutive quotes: the same voice
             if raw.runs_on and speaker is None:
                 running_on.append(len(quotes))
             quotes.append(Quote(stripped, speaker, start, start + len(stripped)))
-            prev_end = raw.close_end
+            prev_end, prev_speaker = raw.close_end, speaker
         offset += len(para) + 1
         if para.strip():
             prev_para = para
