@@ -166,6 +166,9 @@ def choose_quotes(
     farther); within a tier a quote with a named speaker first, then the closer one, then
     the earlier one. Tiers are coarse on purpose: a quote attributed to someone 40
     characters from a hit is worth more than an anonymous one 30 characters from it.
+
+    A fragment nobody is named for (« intelligente », a newspaper's title) is a scare
+    quote, not a statement: it is never shown, however close it stands.
     """
     if limit <= 0:
         return ()
@@ -176,11 +179,15 @@ def choose_quotes(
         if not key_text or key_text in seen:
             continue
         seen.add(key_text)
+        kind = _quote_kind(clean_line(quote.text))
+        named = bool(quote.speaker and quote.speaker.strip())
+        if kind == 2 and not named:
+            continue
         distance = quote_distance(quote, matches)
         rank = (
-            _quote_kind(clean_line(quote.text)),
+            kind,
             _closeness_tier(distance),
-            not (quote.speaker and quote.speaker.strip()),
+            not named,
             math.inf if distance is None else float(distance),
             quote.start,
             index,

@@ -158,8 +158,8 @@ def test_a_named_speaker_wins_over_an_anonymous_quote_equally_close() -> None:
 
 def test_speaker_breaks_an_exact_tie_in_distance() -> None:
     hit = Match("kursk", "Kursk", "entity", 1, 1.0, ("Koursk",), spans=((150, 156),))
-    before = Quote("anonyme", None, start=100, end=140)  # 10 characters before the hit
-    after = Quote("nommé", "Ivan Petrov", start=166, end=200)  # 10 characters after it
+    before = Quote("Personne ne sait rien", None, start=100, end=140)  # 10 before the hit
+    after = Quote("Tout le monde le sait", "Ivan Petrov", start=166, end=200)  # 10 after it
     assert choose_quotes((before, after), (hit,), limit=1) == (after,)
     assert choose_quotes((before, after), (hit,), limit=2) == (before, after)
 
@@ -172,8 +172,20 @@ def test_ties_in_everything_keep_text_order() -> None:
 
 
 def test_far_quote_is_still_used_when_nothing_closer_exists() -> None:
-    alert = build_alert(dispatch(), analysis(quotes=(FESTIVAL, RENFORTS)), created_at=WHEN)
-    assert [q.text for q in alert.quotes] == [FESTIVAL.text, "renforts"]
+    alert = build_alert(dispatch(), analysis(quotes=(FESTIVAL, HABITANT)), created_at=WHEN)
+    assert [q.text for q in alert.quotes] == [FESTIVAL.text, HABITANT.text]
+
+
+def test_a_scare_quote_or_title_nobody_said_is_never_a_key_quote() -> None:
+    near = PETROV.start  # all three stand where a statement would be chosen
+    scare = Quote("« intelligente »", None, start=near, end=near + 16)
+    title = Quote("« Le Monde »", None, start=near + 20, end=near + 32)
+    said_one_word = Quote("« inacceptable »", "Antony Blinken", start=near + 40, end=near + 56)
+    alert = build_alert(
+        dispatch(), analysis(quotes=(scare, title, said_one_word)), created_at=WHEN
+    )
+    assert [(q.text, q.speaker) for q in alert.quotes] == [("inacceptable", "Antony Blinken")]
+    assert choose_quotes((scare, title), (KURSK,)) == ()
 
 
 def test_quotes_without_offsets_or_title_only_matches_fall_back_to_text_order() -> None:
