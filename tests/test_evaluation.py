@@ -232,9 +232,12 @@ def test_evaluation_set_is_well_formed() -> None:
             assert quote.speaker is None or quote.speaker in full, f"{item.file}: {quote.speaker}"
         for trap in row["hard_negative"]:
             assert not item.labels[trap], f"{item.file}: {trap} is a trap but labelled true"
-    assert set(per_lang) == {"en", "fr", "de", "es", "ru", "uk", "ko"}
-    assert min(per_lang.values()) >= 15
+    assert set(per_lang) == {"en", "fr", "de", "es", "ru", "uk", "ko", "it", "ja", "zh"}
+    assert min(per_lang.values()) >= 20
     assert sum(1 for r in rows if r["hard_negative"]) >= 40
+    for lang in ("it", "ja", "zh"):  # the three added languages: a third of them traps
+        traps = sum(1 for r in rows if r["lang"] == lang and r["hard_negative"])
+        assert traps * 3 >= per_lang[lang], lang
 
 
 def _measure(directory: Path, *options: str) -> dict[str, Any]:
