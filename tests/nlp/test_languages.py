@@ -162,3 +162,14 @@ def test_arms_transfer_wordings_count(watchlist: Watchlist, lang: str, text: str
 )
 def test_arms_transfer_look_alikes(watchlist: Watchlist, lang: str, text: str) -> None:
     assert "arms-transfers" not in ids(text, watchlist, lang)
+
+
+def test_chinese_without_spaces_keeps_spacys_strings_bounded(watchlist: Watchlist) -> None:
+    """A token per ideograph: 60,000 characters of unbroken Chinese intern at most the
+    characters they use, not ever-new "words" (a guard for the memory bound)."""
+    from bot.nlp.pipelines import get_pipeline
+
+    before = len(get_pipeline("zh").vocab.strings)
+    text = "".join(chr(0x4E00 + (i * 7919) % 3000) for i in range(60_000)) + "。朝鲜"
+    assert "north-korea" in ids(text, watchlist, "zh")
+    assert len(get_pipeline("zh").vocab.strings) - before <= 3_010
