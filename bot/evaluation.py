@@ -23,8 +23,10 @@ WATCH_IDS: tuple[str, ...] = ("north-korea", "kursk", "arms-transfers", "russia"
 QUOTE_COVERAGE = 0.60
 """A predicted quote inside a labelled one must cover at least this share of it."""
 
-TARGET_F1_ID = 0.95
-TARGET_F1_LANGUAGE = 0.90
+TARGET_F1_ID = 0.97
+"""Issue 16: each default item, all pairs (issue 3 asked 0.95)."""
+TARGET_F1_LANGUAGE = 0.93
+"""Issue 16: each language, micro over the ids (issue 3 asked 0.90)."""
 TARGET_QUOTE_RECALL = 0.90
 TARGET_SPEAKER_ACCURACY = 0.80
 TARGET_SPEAKER_PRECISION = 0.95
@@ -399,15 +401,21 @@ def score(
     return report
 
 
-def missed_targets(report: Report) -> list[str]:
-    """Why ``report`` is below the targets of issue 3 (empty when it meets them all)."""
+def missed_targets(
+    report: Report,
+    *,
+    f1_id: float = TARGET_F1_ID,
+    f1_language: float = TARGET_F1_LANGUAGE,
+) -> list[str]:
+    """Why ``report`` is below the targets (empty when it meets them all). ``f1_id`` and
+    ``f1_language`` default to issue 16's; a set not yet there can be held to a floor."""
     missed: list[str] = []
     for item, counts in report.per_id.items():
-        if counts.f1 < TARGET_F1_ID:
-            missed.append(f"F1 {item} {counts.f1:.3f} < {TARGET_F1_ID}")
+        if counts.f1 < f1_id:
+            missed.append(f"F1 {item} {counts.f1:.3f} < {f1_id}")
     for lang, counts in report.per_language.items():
-        if counts.f1 < TARGET_F1_LANGUAGE:
-            missed.append(f"F1 language {lang} {counts.f1:.3f} < {TARGET_F1_LANGUAGE}")
+        if counts.f1 < f1_language:
+            missed.append(f"F1 language {lang} {counts.f1:.3f} < {f1_language}")
     if report.quote_recall < TARGET_QUOTE_RECALL:
         missed.append(f"quote recall {report.quote_recall:.3f} < {TARGET_QUOTE_RECALL}")
     if report.speaker_accuracy < TARGET_SPEAKER_ACCURACY:

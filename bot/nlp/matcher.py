@@ -24,6 +24,7 @@ import numpy
 from spacy.attrs import IDX, IS_PUNCT, ORTH
 
 from bot.models import Match
+from bot.nlp.cjk import is_cjk
 from bot.nlp.phrases import (
     INFIX_LANGUAGES,
     Hit,
@@ -238,6 +239,12 @@ def could_match(watchlist: Watchlist, haystack: str) -> bool:
     return bool(_candidates(screen, watchlist, haystack))
 
 
+def _boundary(before: str) -> bool:
+    """Whether a word can start after the character ``before``: after anything but a letter
+    or digit, and after an ideograph or kana, which is a word of its own (交付HIMARS)."""
+    return not before.isalnum() or is_cjk(before)
+
+
 def _candidates(plan: _Plan, watchlist: Watchlist, haystack: str) -> set[Hashable]:
     """Tags (item, slot) worth looking for: items the prefilter cannot rule out."""
     if plan.automaton is None:
@@ -246,7 +253,7 @@ def _candidates(plan: _Plan, watchlist: Watchlist, haystack: str) -> set[Hashabl
     partial: dict[int, set[int]] = {}
     for end, (key, payloads) in plan.automaton.iter(haystack):
         start = end - len(key) + 1
-        at_word_start = start == 0 or not haystack[start - 1].isalnum()
+        at_word_start = start == 0 or _boundary(haystack[start - 1])
         for ii, slot, pid, nkeys, k, word_start in payloads:
             if at_word_start or not word_start:
                 if nkeys == 1:
@@ -277,7 +284,7 @@ def _key_positions(plan: _Plan, wanted: set[Hashable], folded: str) -> list[int]
         return out
     for end, (key, payloads) in plan.automaton.iter(folded):
         start = end - len(key) + 1
-        at_word_start = start == 0 or not folded[start - 1].isalnum()
+        at_word_start = start == 0 or _boundary(folded[start - 1])
         for ii, _slot, _pid, _n, _k, word_start in payloads:
             if ii in items and (at_word_start or not word_start):
                 out.append(start)

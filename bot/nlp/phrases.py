@@ -14,6 +14,7 @@ from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, NamedTuple
 
+from bot.nlp.cjk import is_cjk
 from bot.nlp.text import WORD_RE, fold
 
 Mode = Literal["exact", "prefix", "suffix"]
@@ -183,7 +184,14 @@ def prefilter_keys(phrase: Phrase, lemmatized: bool, infix: bool) -> tuple[tuple
     are looked for as written.
     """
     keys: list[tuple[str, bool]] = []
+    run = ""  # ideographs and kana in a row (北朝鮮): one key, found inside a word too
     for word in phrase.words:
+        if is_cjk(word.value):
+            run += word.value
+            continue
+        if run:
+            keys.append((run, False))
+            run = ""
         if len(word.value) < 3:
             continue
         if word.mode == "suffix":
@@ -192,6 +200,8 @@ def prefilter_keys(phrase: Phrase, lemmatized: bool, infix: bool) -> tuple[tuple
             keys.append((word.value[: max(4, len(word.value) - 3)], not infix))
         else:
             keys.append((word.value, not (lemmatized and infix)))
+    if run:
+        keys.append((run, False))
     if not keys:
         if all(len(w.value) == 1 for w in phrase.words) and len(phrase.words) > 1:
             return ((fold("".join(phrase.source.split())), True),)

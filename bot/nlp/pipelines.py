@@ -20,13 +20,15 @@ from typing import Any
 import spacy
 from spacy.language import Language
 
+from bot.nlp import cjk
+
 log = logging.getLogger(__name__)
 
 LANGUAGES = ("en", "fr", "de", "es", "ru", "uk", "ko", "it", "pt", "nl", "pl", "ja", "zh")
 """What detection chooses from: the watchlist's languages and close neighbours."""
 
 _HANGUL = re.compile(r"[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]")
-_KANA = re.compile(r"[\u3040-\u30ff]")
+_KANA = re.compile(r"[\u3040-\u30fa\u30fc-\u30ff\u31f0-\u31ff\uff66-\uff9f]")  # not ・ (U+30FB)
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 _LATIN = re.compile(r"[A-Za-z\u00c0-\u024f]")
@@ -70,6 +72,28 @@ def _cyrillic_language(text: str) -> str:
     return "uk" if ranked.get("uk", 0.0) > ranked.get("ru", 0.0) else "ru"
 
 
+_JA_ONLY = re.compile("[発弾壌戦対関経権気県総転伝円駅図広鉄売読続労歳実両験険検営帰変辺仏拠処挙覚観駆択沢団済]")
+"""Japan's simplified kanji (shinjitai) that neither simplified nor traditional Chinese
+writes: 発 (发/發), 弾 (弹/彈), 壌 (壤), 戦 (战/戰), 対 (对/對), 関 (关/關)..."""
+
+
+def _han_language(text: str) -> str:
+    """Japanese or Chinese for text written mostly in ideographs.
+
+    Kana settle it: Japanese writes its particles and inflections in hiragana and foreign
+    names in katakana, so even a kanji-heavy headline has some (北朝鮮がミサイル発射),
+    while Chinese has none. Without kana, a character only Japan writes (発, 弾, 壌) does;
+    otherwise langid's character statistics decide."""
+    han = len(_HAN.findall(text))
+    kana = len(_KANA.findall(text))
+    if kana and kana * 20 >= han:  # one kana per 20 ideographs; a stray ・ is not kana
+        return "ja"
+    if _JA_ONLY.search(text):
+        return "ja"
+    ranked = dict(_identifier().rank(text))
+    return "ja" if ranked.get("ja", 0.0) > ranked.get("zh", 0.0) else "zh"
+
+
 _SCRIPT_LANGS = {
     "hangul": ("ko",),
     "kana": ("ja",),
@@ -95,9 +119,13 @@ def detect_language(text: str, hint: str | None = None) -> str:
     hint = clean_hint(hint)
     sample = text[:4000]
     script = _script(sample)
-    if script in ("hangul", "kana"):
-        detected = "ko" if script == "hangul" else "ja"
-        return hint if hint == detected else detected
+    if script == "hangul":
+        return "ko"
+    if script in ("kana", "han"):
+        detected = _han_language(sample)
+        if detected == "ja" or hint not in _SCRIPT_LANGS["han"]:
+            return detected
+        return hint
     if script == "cyrillic":
         detected = _cyrillic_language(sample)
         if hint in ("ru", "uk") and (
@@ -107,8 +135,6 @@ def detect_language(text: str, hint: str | None = None) -> str:
         if hint in ("be", "bg", "sr", "mk", "kk"):
             return hint
         return detected
-    if script == "han":
-        return hint if hint in _SCRIPT_LANGS["han"] else "zh"
     if script is None:
         return hint or "en"
     # Latin script
@@ -193,6 +219,8 @@ def configure(models: Mapping[str, str]) -> None:
 
 
 def _blank(lang: str) -> Language:
+    if lang in cjk.LANGUAGES:  # one word per ideograph or kana
+        return cjk.blank(lang)
     if lang == "ko":
         # spaCy's default Korean tokenizer needs MeCab; whitespace/punctuation rules suffice.
         return spacy.blank(

@@ -12,6 +12,8 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
+from bot.nlp.cjk import CJK_RANGES
+
 APOSTROPHES = "\u2019\u2018\u201b\u2032\u02bc\u02b9`\u00b4\uff07"
 DOUBLE_QUOTES = "\u201c\u201d\u201e\u201f\u00ab\u00bb\u2033\u301d\u301e\uff02"
 HYPHENS = "\u2010\u2011\u2012\u2212\ufe63\uff0d\u2043"
@@ -26,8 +28,9 @@ _ASCII_TYPO = str.maketrans({c: r for c, r in _TYPO.items() if c.isascii()})
 # One-to-one, so offsets survive: what spaCy sees has the same length as the article.
 _SAME_LENGTH = str.maketrans({c: ("'" if c in APOSTROPHES else "-") for c in APOSTROPHES + HYPHENS})
 
-WORD_RE = re.compile(r"(?:[^\W_]|[\u0300-\u036f])+")
-"""A word for matching: letters and digits; apostrophes, hyphens and punctuation split."""
+WORD_RE = re.compile(rf"(?:[^\W_{CJK_RANGES}]|[\u0300-\u036f])+|[{CJK_RANGES}]")
+"""A word for matching: letters and digits; apostrophes, hyphens and punctuation split.
+An ideograph or kana is a word of its own (Japanese and Chinese have no spaces: ``cjk``)."""
 
 
 @lru_cache(maxsize=65536)
@@ -180,7 +183,9 @@ def normalize(original: str) -> Normalized:
 
 MAX_TOKEN_CHARS = 200
 """Longest run without whitespace that spaCy is given whole (URLs fit; no word is longer)."""
-_LONG_RUN = re.compile(rf"\S{{{MAX_TOKEN_CHARS + 1},}}")
+_LONG_RUN = re.compile(rf"[^\s{CJK_RANGES}]{{{MAX_TOKEN_CHARS + 1},}}")
+"""Ideographs and kana never form a run: they are tokens of one character (a Chinese or
+Japanese paragraph has no spaces, and cutting it would drop characters)."""
 
 
 def _cut(m: re.Match[str]) -> str:
