@@ -316,7 +316,7 @@ def feeds(config: ConfigOpt = DEFAULT_CONFIG) -> None:
     table = Table("feed", "status", "last success", "failures", "items", "next poll", "last error")
     for feed in settings.feeds:
         st = states.get(feed.url)
-        name = clean_line(feed.name or (st.name if st else None) or feed.url, 60)
+        name = clean_line(feed.name or (st.name if st else None) or feed.label, 60)
         if st is None or st.last_polled_at is None:
             table.add_row(name, "new", "never", "0", "0", "at start", "")
             continue

@@ -121,7 +121,7 @@ class WebSub:
             return web.Response(status=404, text="unknown subscription")
         if mode == "denied":
             reason = q.get("hub.reason", "no reason given")[:300]
-            log.warning("WebSub hub %s denied %s: %s", sub.hub, feed.url, reason)
+            log.warning("WebSub hub %s denied %s: %s", sub.hub, feed.label, reason)
             await asyncio.to_thread(
                 self.store.set_websub, feed.url, state="failed", last_error=f"denied: {reason}"
             )
@@ -141,7 +141,7 @@ class WebSub:
         state = await asyncio.to_thread(self.store.websub, feed.url)
         if state is not None:
             self._active[feed.url] = state
-        log.info("WebSub: %s subscribed at %s until %s", feed.url, sub.hub, f"{expires:%Y-%m-%d}")
+        log.info("WebSub: %s subscribed at %s until %s", feed.label, sub.hub, f"{expires:%Y-%m-%d}")
         return web.Response(text=challenge, content_type="text/plain")
 
     async def _push(self, request: web.Request) -> web.StreamResponse:
@@ -154,10 +154,10 @@ class WebSub:
         try:
             body = await request.read()
         except web.HTTPRequestEntityTooLarge:
-            log.warning("WebSub push for %s larger than the feed size cap, ignored", feed.url)
+            log.warning("WebSub push for %s larger than the feed size cap, ignored", feed.label)
             return web.Response(status=413)
         if not signature_ok(sub.secret, body, request.headers.get("X-Hub-Signature")):
-            log.warning("WebSub push for %s with a missing or wrong signature, ignored", feed.url)
+            log.warning("WebSub push for %s with a missing or wrong signature, ignored", feed.label)
             return web.Response(status=202)
         task = asyncio.get_running_loop().create_task(
             self._ingest(feed, sub.topic, body, request.headers.get("Content-Type"))
@@ -174,15 +174,15 @@ class WebSub:
                 parse_feed, body, url=topic, feed=feed, content_type=content_type
             )
         except FeedError as e:
-            log.warning("WebSub push for %s is not a feed: %s", feed.url, e)
+            log.warning("WebSub push for %s is not a feed: %s", feed.label, e)
             return
         except Exception:
-            log.warning("WebSub push for %s: parser crashed", feed.url, exc_info=True)
+            log.warning("WebSub push for %s: parser crashed", feed.label, exc_info=True)
             return
         try:
             await self.on_push(feed, list(parsed.articles))
         except Exception:
-            log.exception("WebSub push for %s could not be ingested", feed.url)
+            log.exception("WebSub push for %s could not be ingested", feed.label)
 
     # -- subscribing -------------------------------------------------------------------------
 
@@ -195,7 +195,7 @@ class WebSub:
         if max(len(hub), len(topic)) > MAX_HUB_URL:
             # The store keeps no such address whole, so it would never recognise this
             # subscription again and would ask the hub anew at every poll.
-            log.debug("WebSub: %s advertises a hub or topic URL too long to use", feed.url)
+            log.debug("WebSub: %s advertises a hub or topic URL too long to use", feed.label)
             return
         sub = await asyncio.to_thread(self.store.websub, feed.url)
         if sub is not None and sub.hub == hub and sub.topic == topic:
@@ -230,9 +230,9 @@ class WebSub:
         }
         error = await self._post_hub(hub, form, feed)
         if error is None:
-            log.info("WebSub: asked %s to push %s", hub, feed.url)
+            log.info("WebSub: asked %s to push %s", hub, feed.label)
             return True
-        log.warning("WebSub subscription of %s at %s failed: %s", feed.url, hub, error)
+        log.warning("WebSub subscription of %s at %s failed: %s", feed.label, hub, error)
         await asyncio.to_thread(self.store.set_websub, feed.url, state="failed", last_error=error)
         return False
 
