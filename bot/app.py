@@ -20,7 +20,6 @@ from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
-from urllib.parse import urlsplit
 
 import httpx
 
@@ -44,7 +43,7 @@ from bot.pacing import Pacing
 from bot.pipeline import IngestReport, ingest
 from bot.scheduler import poll_delay
 from bot.settings import FeedConfig, Settings, load_settings
-from bot.sources.feeds import FeedResult, fetch_feed, make_client
+from bot.sources.feeds import FeedResult, fetch_feed, make_client, trust_of
 from bot.sources.files import FileSource
 from bot.sources.fulltext import fetch_page_text, wants_full_text, with_full_text
 from bot.sources.limits import FetchLimiter
@@ -519,7 +518,7 @@ class NewsBot:
         Only items that will be matched: not seen before, and not first-poll backlog.
         """
         fresh = {id(a) for a in await self._db(self.store.filter_new, articles)}
-        feed_host = urlsplit(feed.url).hostname or ""
+        trust = trust_of(feed)
 
         async def one(article: Article) -> Article:
             if id(article) not in fresh or not wants_full_text(article) or not article.url:
@@ -530,7 +529,7 @@ class NewsBot:
                 text, error = await fetch_page_text(
                     self.client,
                     article.url,
-                    feed_host=feed_host,
+                    trust=trust,
                     max_bytes=self.settings.max_feed_bytes,
                     timeout=self.settings.fetch_timeout.total_seconds(),
                 )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import io
+import ipaddress
 import logging
 import re
 import socket
@@ -29,7 +30,15 @@ from feedparser.encodings import convert_to_utf8
 from bot.models import Article
 from bot.settings import FeedConfig, Settings
 from bot.sources.html import collapse_ws, html_to_text
-from bot.sources.netguard import AddressRefused, PinnedTransport, classify_host, trusting
+from bot.sources.netguard import (
+    AddressRefused,
+    PinnedTransport,
+    Resolver,
+    Trust,
+    is_public_address,
+    origin_of,
+    trusting,
+)
 from bot.sources.textutil import headline, human_size, normalize_language, safe_url
 from bot.textutil import clean_line, strip_controls
 
@@ -449,11 +458,17 @@ def _one_line(value: object) -> str:
 # -- fetching -----------------------------------------------------------------------------
 
 
-def make_client(settings: Settings) -> httpx.AsyncClient:
+def trust_of(feed: FeedConfig) -> Trust:
+    """The one origin an admin vouched for by configuring ``feed``."""
+    return Trust.of(feed.url, allow_private=feed.allow_private)
+
+
+def make_client(settings: Settings, resolver: Resolver | None = None) -> httpx.AsyncClient:
     """The one HTTP client for feeds and article pages: our user agent, bounded timeouts,
     a pool as large as the global fetch limit, HTTP/2 where a server offers it, no
     automatic redirects (``fetch_feed`` follows them itself to vet each hop), and a
-    transport that connects only to addresses it has vetted (see ``netguard``)."""
+    transport that connects only to addresses it has vetted (see ``netguard``; tests
+    pass their own ``resolver``)."""
     timeout = settings.fetch_timeout.total_seconds()
     size = max(settings.max_fetches, 4)
     limits = httpx.Limits(max_connections=size, max_keepalive_connections=size)
@@ -465,7 +480,7 @@ def make_client(settings: Settings) -> httpx.AsyncClient:
         },
         timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
         follow_redirects=False,
-        transport=PinnedTransport(limits=limits, http2=True),
+        transport=PinnedTransport(limits=limits, http2=True, resolver=resolver),
     )
 
 
@@ -505,19 +520,42 @@ def _connect_reason(exc: BaseException, host: str) -> str:
     return f"cannot reach host {host} ({_one_line(chain[-1]) or type(chain[-1]).__name__})"
 
 
-async def _vet(target: str, trusted_host: str, what: str = "redirect to") -> None:
-    """Refuse a URL the admin did not write if it points into a private network."""
+async def _vet(target: str, trust: Trust, what: str = "redirect to") -> None:
+    """Refuse a URL the admin did not write if it is no web URL or a private address.
+
+    Only literal addresses are judged here; a host name is resolved once, by the
+    connection, which vets every address it got and connects to that very address
+    (``netguard.PinnedBackend``): a second lookup here could get a different answer. The
+    configured origin passes; the connection trusts it on a private address only when
+    ``trust`` says so. Any other origin, even another port of the same host, must be public.
+    """
     parts = urlsplit(target)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise _Refused(f"{what} unsupported URL {target!r} refused")
+    if trust.origin is not None and origin_of(target) == trust.origin:
+        return
     host = parts.hostname
-    if host == trusted_host:
-        return  # the host the admin configured: trusted, even on 127.0.0.1
-    verdict = await classify_host(host)
-    if verdict == "private":
+    ip = _literal_ip(host)
+    if ip is not None and not is_public_address(ip):
         raise _Refused(f"{what} private address refused ({host})")
-    if verdict == "unresolvable":
-        raise _Refused(f"cannot reach host {host} (DNS lookup failed)")
+
+
+def _literal_ip(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(host.strip("[]").split("%", 1)[0])
+    except ValueError:
+        return None
+
+
+def _refusal(exc: BaseException) -> AddressRefused | None:
+    e: BaseException | None = exc
+    for _ in range(10):
+        if e is None:
+            return None
+        if isinstance(e, AddressRefused):
+            return e
+        e = e.__cause__ or e.__context__
+    return None
 
 
 ERROR_BODY_BYTES = 32 * 1024
@@ -609,7 +647,7 @@ async def _read_bounded(
 async def download(
     client: httpx.AsyncClient,
     hops_seen: list[str],
-    trusted_host: str,
+    trust: Trust,
     headers: dict[str, str],
     max_bytes: int,
     timeout: float,
@@ -617,65 +655,89 @@ async def download(
     """``(status, headers, body, final_url, permanent)`` after vetted redirects.
 
     ``hops_seen`` starts with the URL to fetch; each redirect target is appended, so the
-    caller can name the host that failed. ``trusted_host`` (the host an admin configured)
-    may be private; every other host must be public, checked at connect time too. Of a
-    non-200 response only the first ``ERROR_BODY_BYTES`` are read.
+    caller can name the host that failed. Only the configured origin may be private, and
+    only as ``trust`` says; every address is vetted at connect time too. Of a non-200
+    response only the first ``ERROR_BODY_BYTES`` are read.
     """
-    with trusting([trusted_host]):
+    with trusting(trust):
         try:
-            return await _download(client, hops_seen, trusted_host, headers, max_bytes, timeout)
+            return await _download(client, hops_seen, trust, headers, max_bytes, timeout)
         except (httpx.ReadError, httpx.RemoteProtocolError, httpx.WriteError):
             # Most often a kept-alive connection the server closed as we reused it: one
             # more try, on a new connection, before calling the feed broken.
             del hops_seen[1:]
-            return await _download(client, hops_seen, trusted_host, headers, max_bytes, timeout)
+            return await _download(client, hops_seen, trust, headers, max_bytes, timeout)
 
 
 async def _download(
     client: httpx.AsyncClient,
     hops_seen: list[str],
-    trusted_host: str,
+    trust: Trust,
     headers: dict[str, str],
     max_bytes: int,
     timeout: float,
 ) -> tuple[int, httpx.Headers, bytes, str, bool]:
     url = hops_seen[-1]
-    if (urlsplit(url).hostname or "") != trusted_host:
-        await _vet(url, trusted_host, "fetch from")  # a stored moved-to URL: re-check
+    await _vet(url, trust, "fetch from")  # a stored moved-to URL: re-check
     permanent = True
     hops = 0
     while True:
-        async with client.stream(
-            "GET",
-            url,
-            headers={"Accept-Encoding": ACCEPT_ENCODING, **headers},
-            timeout=httpx.Timeout(timeout),
-        ) as resp:
-            status = resp.status_code
-            if status in _REDIRECTS and "location" in resp.headers:
-                hops += 1
-                if hops > MAX_REDIRECTS:
-                    raise _Refused(f"too many redirects (more than {MAX_REDIRECTS})")
-                permanent = permanent and status in _PERMANENT
-                target = urljoin(url, resp.headers["location"])
-                await _vet(target, trusted_host)
-                url = target
-                hops_seen.append(url)
-                continue
-            if status != 200:
-                preview = b""
-                if status in _CHALLENGE_STATUSES:
-                    preview = await _read_bounded(resp, ERROR_BODY_BYTES, truncate=True)
-                return status, resp.headers, preview, url, permanent and hops > 0
-            declared = resp.headers.get("content-length", "")
-            too_big = f"response larger than {human_size(max_bytes)}, refused"
-            if declared.isdigit() and int(declared) > max_bytes:
-                raise _Refused(too_big)
-            try:
-                body = await _read_bounded(resp, max_bytes)
-            except _TooBig:
-                raise _Refused(too_big) from None
-            return status, resp.headers, body, url, permanent and hops > 0
+        try:
+            return await _hop(client, url, headers, max_bytes, timeout, hops, permanent)
+        except _Redirect as r:
+            hops += 1
+            if hops > MAX_REDIRECTS:
+                raise _Refused(f"too many redirects (more than {MAX_REDIRECTS})") from None
+            permanent = permanent and r.permanent
+            await _vet(r.target, trust)
+            url = r.target
+            hops_seen.append(url)
+        except httpx.ConnectError as e:
+            refused = _refusal(e)
+            if refused is not None and (hops or origin_of(url) != trust.origin):
+                raise _Refused(f"{'redirect to' if hops else 'fetch from'} {refused}") from e
+            raise
+
+
+class _Redirect(Exception):
+    def __init__(self, target: str, permanent: bool) -> None:
+        self.target = target
+        self.permanent = permanent
+
+
+async def _hop(
+    client: httpx.AsyncClient,
+    url: str,
+    headers: dict[str, str],
+    max_bytes: int,
+    timeout: float,
+    hops: int,
+    permanent: bool,
+) -> tuple[int, httpx.Headers, bytes, str, bool]:
+    """One request: the response, or ``_Redirect`` to where it points."""
+    async with client.stream(
+        "GET",
+        url,
+        headers={"Accept-Encoding": ACCEPT_ENCODING, **headers},
+        timeout=httpx.Timeout(timeout),
+    ) as resp:
+        status = resp.status_code
+        if status in _REDIRECTS and "location" in resp.headers:
+            raise _Redirect(urljoin(url, resp.headers["location"]), status in _PERMANENT)
+        if status != 200:
+            preview = b""
+            if status in _CHALLENGE_STATUSES:
+                preview = await _read_bounded(resp, ERROR_BODY_BYTES, truncate=True)
+            return status, resp.headers, preview, url, permanent and hops > 0
+        declared = resp.headers.get("content-length", "")
+        too_big = f"response larger than {human_size(max_bytes)}, refused"
+        if declared.isdigit() and int(declared) > max_bytes:
+            raise _Refused(too_big)
+        try:
+            body = await _read_bounded(resp, max_bytes)
+        except _TooBig:
+            raise _Refused(too_big) from None
+        return status, resp.headers, body, url, permanent and hops > 0
 
 
 async def fetch_feed(
@@ -713,11 +775,10 @@ async def fetch_feed(
         )
 
     hops = [start]
-    trusted = urlsplit(feed.url).hostname or ""
     try:
         async with asyncio.timeout(timeout):
             status, resp_headers, body, final_url, permanent = await download(
-                client, hops, trusted, headers, max_bytes, timeout
+                client, hops, trust_of(feed), headers, max_bytes, timeout
             )
     except _Refused as e:
         return failed(str(e))

@@ -18,6 +18,7 @@ import httpx
 
 from bot.models import Article
 from bot.sources.feeds import _connect_reason, _one_line, _Refused, download
+from bot.sources.netguard import Trust
 from bot.textutil import strip_controls
 
 log = logging.getLogger(__name__)
@@ -56,16 +57,19 @@ async def fetch_page_text(
     client: httpx.AsyncClient,
     url: str,
     *,
-    feed_host: str,
+    trust: Trust,
     max_bytes: int,
     timeout: float,
 ) -> tuple[str | None, str | None]:
-    """``(text, error)`` for one article page; never raises for network trouble."""
+    """``(text, error)`` for one article page; never raises for network trouble.
+
+    ``trust`` is the feed's (``feeds.trust_of``): a link on the feed's own origin may be
+    private only when the feed itself may be; any other link must be public."""
     hops = [url]
     try:
         async with asyncio.timeout(timeout):
             status, headers, body, final_url, _ = await download(
-                client, hops, feed_host, {"Accept": HTML_ACCEPT}, max_bytes, timeout
+                client, hops, trust, {"Accept": HTML_ACCEPT}, max_bytes, timeout
             )
     except _Refused as e:
         return None, str(e)

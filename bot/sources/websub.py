@@ -18,14 +18,14 @@ import secrets
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 import httpx
 from aiohttp import web
 
 from bot.models import Article
 from bot.settings import FeedConfig, Settings
-from bot.sources.feeds import FeedError, _vet, parse_feed
+from bot.sources.feeds import FeedError, _vet, parse_feed, trust_of
 from bot.sources.netguard import trusting
 from bot.store import Store, WebSubState, utcnow
 
@@ -238,13 +238,12 @@ class WebSub:
 
     async def _post_hub(self, hub: str, form: dict[str, str], feed: FeedConfig) -> str | None:
         # Same vetting as a redirect: a hub on a private address is refused unless it is the
-        # feed's own, admin-configured host.
+        # feed's own, admin-configured origin and that may be private.
         client = self._client()
-        trusted = urlsplit(feed.url).hostname or ""
+        trust = trust_of(feed)
         try:
-            if (urlsplit(hub).hostname or "") != trusted:
-                await _vet(hub, trusted, "WebSub hub at")
-            with trusting([trusted]):
+            await _vet(hub, trust, "WebSub hub at")
+            with trusting(trust):
                 resp = await client.post(
                     hub,
                     content=urlencode(form).encode(),

@@ -95,3 +95,16 @@ def test_extraction_makes_no_network_call(monkeypatch: pytest.MonkeyPatch) -> No
     assert text is not None
     assert text.startswith("Lieferungen über die Grenze") or "Nordkorea hat" in text
     assert "Impressum" not in text and "Startseite" not in text
+
+
+def test_article_link_to_another_port_of_the_feeds_address_is_refused(
+    tmp_path: Path, feed_server: FeedServer
+) -> None:
+    """The admin vouched for 127.0.0.1 on the feed's port, not for every service there."""
+    from tests.localserver import serve
+
+    with serve() as internal:
+        internal.static("/a/1.html", ARTICLE, content_type="text/html; charset=utf-8")
+        feed_server.static("/rss", teaser(internal.url("/a/1.html")))
+        assert poll_with_full_text(tmp_path, feed_server.url("/rss")) == []
+        assert internal.requests == []
