@@ -573,6 +573,12 @@ def bench_feeds() -> None:
     _run_benchmark("feeds")
 
 
+@bench_app.command("fulltext")
+def bench_fulltext() -> None:
+    """Full-text extraction: a 0.4 MB page of 40,000 tags, and the largest page let through."""
+    _run_benchmark("fulltext")
+
+
 @bench_app.command("instances")
 def bench_instances() -> None:
     """The 1,000-feed benchmark polled by one, then two instances on PostgreSQL."""
