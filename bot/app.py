@@ -20,7 +20,6 @@ from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
-from urllib.parse import urlsplit
 
 import httpx
 
@@ -44,10 +43,11 @@ from bot.pacing import Pacing
 from bot.pipeline import IngestReport, ingest
 from bot.scheduler import poll_delay
 from bot.settings import FeedConfig, Settings, load_settings
-from bot.sources.feeds import FeedResult, fetch_feed, make_client
+from bot.sources.feeds import FeedResult, fetch_feed, make_client, trust_of
 from bot.sources.files import FileSource
 from bot.sources.fulltext import fetch_page_text, wants_full_text, with_full_text
 from bot.sources.limits import FetchLimiter
+from bot.sources.textutil import display_url
 from bot.store import FeedState, Store, utcnow
 from bot.textutil import plural
 from bot.yamlfile import ConfigError
@@ -411,10 +411,10 @@ class NewsBot:
                 timeout=self.settings.fetch_timeout.total_seconds(),
             )
         self.metrics.feed_polled(
-            feed.name or feed.url, time.monotonic() - fetch_started, result.status != "error"
+            feed.label, time.monotonic() - fetch_started, result.status != "error"
         )
         failures = state.consecutive_failures if state else 0
-        label = feed.name or (state.name if state else None) or feed.url
+        label = feed.name or (state.name if state else None) or feed.label
         if result.status == "error":
             await self._poll_failed(feed, state, result, failures + 1, polled_at, label)
             return None
@@ -449,13 +449,15 @@ class NewsBot:
         if result.status == "ok" and result.feed_title:
             updates["name"] = result.feed_title
         if result.permanent_redirect and result.final_url and result.final_url != url:
-            log.info("feed %s moved permanently to %s", feed.url, result.final_url)
+            log.info(
+                "feed %s moved permanently to %s", feed.label, display_url(result.final_url)
+            )
             updates["current_url"] = result.final_url
         await self._db(store.update_feed, feed.url, **updates)
         if report.new:
             log.info(
                 "feed %s: %d new items, %d alerts",
-                feed.name or result.feed_title or feed.url,
+                feed.name or result.feed_title or feed.label,
                 report.new,
                 report.alerted,
             )
@@ -517,7 +519,7 @@ class NewsBot:
         Only items that will be matched: not seen before, and not first-poll backlog.
         """
         fresh = {id(a) for a in await self._db(self.store.filter_new, articles)}
-        feed_host = urlsplit(feed.url).hostname or ""
+        trust = trust_of(feed)
 
         async def one(article: Article) -> Article:
             if id(article) not in fresh or not wants_full_text(article) or not article.url:
@@ -528,7 +530,7 @@ class NewsBot:
                 text, error = await fetch_page_text(
                     self.client,
                     article.url,
-                    feed_host=feed_host,
+                    trust=trust,
                     max_bytes=self.settings.max_feed_bytes,
                     timeout=self.settings.fetch_timeout.total_seconds(),
                 )
@@ -548,7 +550,7 @@ class NewsBot:
             state = await self._db(self.store.feed_state, feed.url)
             seen = (state.items_seen if state else 0) + report.new
             await self._db(self.store.update_feed, feed.url, items_seen=seen)
-            log.info("feed %s (pushed): %d new items, %d alerts", feed.name or feed.url,
+            log.info("feed %s (pushed): %d new items, %d alerts", feed.label,
                      report.new, report.alerted)
         return report
 
@@ -671,7 +673,7 @@ class NewsBot:
         results = await self.poll_all()
         for feed, r in zip(self.settings.feeds, results, strict=True):
             if isinstance(r, BaseException):
-                log.error("feed %s: poll failed: %r", feed.name or feed.url, r)
+                log.error("feed %s: poll failed: %r", feed.label, r)
                 summary.feed_errors += 1
             elif r is None:
                 summary.feed_errors += 1

@@ -18,6 +18,7 @@ from bot.alerts import window_text
 from bot.models import Digest, Target
 from bot.nlp.watchlist import Watchlist
 from bot.settings import FeedConfig, parse_duration
+from bot.sources.textutil import display_url
 from bot.store import Store, utcnow
 from bot.textutil import clean_line, plural
 
@@ -250,7 +251,7 @@ def feeds_overview(
     now = now or utcnow()
     lines = []
     for st in states:
-        label = clean_line(st.name or st.url, 80)
+        label = clean_line(st.name or display_url(st.url), 80)
         if st.consecutive_failures:
             since = f" since {window_text(st.last_success_at, now)} ago" if st.last_success_at else ""
             error = clean_line(st.last_error, 160)
@@ -271,7 +272,7 @@ def feeds_overview(
         else:
             lines.append(f"new  {label}: not polled yet")
     for feed in never:
-        lines.append(f"new  {clean_line(feed.name or feed.url, 80)}: not polled yet")
+        lines.append(f"new  {clean_line(feed.label, 80)}: not polled yet")
     return Reply("\n".join(lines))
 
 

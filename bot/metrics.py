@@ -2,8 +2,9 @@
 
 Each bot has a registry of its own rather than prometheus_client's global one, so two bots
 in one process (tests do that) never add to each other's counters. Label values are
-bounded by the config: a platform name, a feed's configured name (or configured URL),
-never an article URL or anything a stranger chose.
+bounded by the config: a platform name, a feed's configured name (or its URL as
+``display_url`` shows it: no credentials, no query), never an article URL or anything a
+stranger chose.
 """
 
 from __future__ import annotations

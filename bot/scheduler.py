@@ -198,7 +198,7 @@ class FeedScheduler:
         try:
             await self.bot.poll_feed(feed)
         except Exception:  # a bug on one feed must not end the polling of all of them
-            log.exception("feed %s: poll failed", feed.name or feed.url)
+            log.exception("feed %s: poll failed", feed.label)
             with contextlib.suppress(Exception):  # poll again after the interval
                 when = utcnow() + poll_delay(feed.interval)
                 await self.bot._db(self.bot.store.update_feed, feed.url, next_poll_at=when)

@@ -68,6 +68,18 @@ class FeedConfig(_Strict):
     """Fetch the article page when an item carries only a short summary (off by default:
     one more request per item to the publisher)."""
 
+    allow_private: bool = False
+    """Let this feed's exact origin (scheme, host, port) resolve to a private address: a
+    feed on the operator's own network under a host name. A literal private address in
+    ``url`` needs no flag; redirects, article links and hubs elsewhere are always vetted."""
+
+    @property
+    def label(self) -> str:
+        """What logs, metrics, /feeds and notices call this feed: never the URL's secrets."""
+        from bot.sources.textutil import display_url
+
+        return self.name or display_url(self.url)
+
     @field_validator("url")
     @classmethod
     def _http_url(cls, v: str) -> str:

@@ -228,3 +228,40 @@ def test_one_bad_feed_never_stops_the_others(
     assert errors[fs.url("/loop")] == "too many redirects (more than 5)"
     assert errors[fs.url("/blocked")] == "blocked by an anti-bot page (HTTP 403)"
     assert all(errors[u] for u in urls[:-1])
+
+
+def test_secrets_in_a_feed_url_never_reach_notices_metrics_logs_or_feeds(
+    tmp_path: Path, feed_server: FeedServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A feed URL with credentials and an API key: people and scrapers see only
+    scheme://host:port/path, wherever the bot names the feed."""
+    from bot.commands import feeds_overview
+
+    feed_server.static("/rss", b"down", status=500, content_type="text/plain")
+    port = feed_server.url("/rss").split(":")[2].split("/")[0]
+    url = f"http://reader:hunter2pw@127.0.0.1:{port}/rss?api_key=k3y-0f-the-publisher"
+    bot, admin = make_bot(tmp_path, [url])
+    feed = bot.settings.feeds[0]
+
+    async def go() -> None:
+        for _ in range(3):
+            await bot.poll_feed(feed)
+        feed_server.static("/rss", rss([NEWS]))
+        await bot.poll_feed(feed)
+
+    with caplog.at_level("INFO"):
+        asyncio.run(go())
+    shown = "\n".join(
+        [
+            *admin.notices,
+            bot.metrics.render().decode(),
+            # the bot's own lines (httpx's request log is held at WARNING by setup_logging)
+            *(r.getMessage() for r in caplog.records if r.name.startswith("bot")),
+            feeds_overview(bot.store, configured=bot.settings.feeds).text,
+        ]
+    )
+    bot.store.close()
+    assert len(admin.notices) == 2  # down, then back
+    assert f"http://127.0.0.1:{port}/rss" in admin.notices[0]
+    for secret in ("hunter2pw", "reader", "k3y-0f-the-publisher", "api_key"):
+        assert secret not in shown

@@ -10,10 +10,12 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import io
+import ipaddress
 import logging
 import re
 import socket
 import ssl
+import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -23,11 +25,20 @@ from xml.parsers import expat
 
 import feedparser
 import httpx
+from feedparser.encodings import convert_to_utf8
 
 from bot.models import Article
 from bot.settings import FeedConfig, Settings
 from bot.sources.html import collapse_ws, html_to_text
-from bot.sources.netguard import AddressRefused, PinnedTransport, classify_host, trusting
+from bot.sources.netguard import (
+    AddressRefused,
+    PinnedTransport,
+    Resolver,
+    Trust,
+    is_public_address,
+    origin_of,
+    trusting,
+)
 from bot.sources.textutil import headline, human_size, normalize_language, safe_url
 from bot.textutil import clean_line, strip_controls
 
@@ -140,12 +151,20 @@ def _wide_codec(data: bytes) -> tuple[str, int] | None:
 
 
 def _to_utf8_for_checks(data: bytes) -> bytes:
-    """UTF-16/32 documents hide ``<!ENTITY`` from a byte search; re-encode those first."""
+    """UTF-16/32 documents with a BOM hide ``<!ENTITY`` from a byte search; re-encode those."""
     wide = _wide_codec(data)
     if wide is None:
         return data
     codec, bom = wide
     return data[bom:].decode(codec, "replace").encode("utf-8")
+
+
+def _as_parser_reads(data: bytes, headers: dict[str, str]) -> bytes:
+    """The document as feedparser's XML parser will read it: UTF-8, converted by
+    feedparser's own encoding detection (BOMs, BOM-less UTF-16/32, EBCDIC, the XML
+    declaration, the HTTP charset). A check on the bytes as served misses ``<!ENTITY``
+    written in cp037, cp500 or UTF-32; on these bytes it sees what the parser will."""
+    return bytes(convert_to_utf8(dict(headers), data, {}))
 
 
 class _RootFound(Exception):
@@ -180,7 +199,7 @@ def _check_prolog(data: bytes) -> None:
     """Refuse entity declarations before parsing: "billion laughs" expands a few KB of
     DOCTYPE into gigabytes, and no real feed needs its own entities.
 
-    ``data`` is what ``_to_utf8_for_checks`` returns. Entities can only be declared in the
+    ``data`` is what ``_as_parser_reads`` returns. Entities can only be declared in the
     DOCTYPE, before the root element; after it, ``<!ENTITY`` is text in a CDATA section (an
     article about XML) and harmless. When the prolog cannot be parsed, the whole document
     is searched.
@@ -324,6 +343,22 @@ def _entry_article(
     )
 
 
+def _parser_headers(data: bytes, content_type: str | None) -> dict[str, str]:
+    """The response headers feedparser is given.
+
+    The HTTP charset is a server default, often wrong for the feed it serves; the XML
+    declaration is written by whatever generated the feed. When the document names its
+    encoding, that wins (a latin-1 header on a UTF-8 or cp1251 feed made mojibake).
+    """
+    declares = _XML_ENCODING.match(data.removeprefix(b"\xef\xbb\xbf")) or data[:2] in (
+        b"\xff\xfe",
+        b"\xfe\xff",
+    )
+    if content_type and "charset=" in content_type.lower() and not declares:
+        return {"content-type": content_type}
+    return {}
+
+
 def parse_feed(
     data: bytes, *, url: str, feed: FeedConfig, content_type: str | None = None
 ) -> ParsedFeed:
@@ -332,29 +367,24 @@ def parse_feed(
     ``url`` is where the document came from (base for relative links); ``feed`` supplies
     the ``source_id``, the configured name and the language hint.
     """
-    checked = _to_utf8_for_checks(data)
+    headers = _parser_headers(data, content_type)
+    data = _fix_charrefs(_drop_junk_encoding(data))
+    # Both views: the document as the parser will decode it (EBCDIC, BOM-less UTF-32) and
+    # as its BOM says (a UTF-16 file the parser misreads is still refused in words).
+    _check_prolog(_to_utf8_for_checks(data))
+    checked = _as_parser_reads(data, headers)
     _check_prolog(checked)
     if _looks_like_html(checked, content_type):
         raise FeedError("not a feed (got HTML)")
     # No content-location: feedparser would "resolve" a plain guid like ``news-1001`` into
     # a URL on the feed's host, and the guid would change whenever the feed moves. Links
     # are made absolute below instead.
-    headers: dict[str, str] = {}
-    # The HTTP charset is a server default, often wrong for the feed it serves; the XML
-    # declaration is written by whatever generated the feed. When the document names its
-    # encoding, that wins (a latin-1 header on a UTF-8 or cp1251 feed made mojibake).
-    declares = _XML_ENCODING.match(data.removeprefix(b"\xef\xbb\xbf")) or data[:2] in (
-        b"\xff\xfe",
-        b"\xfe\xff",
-    )
-    if content_type and "charset=" in content_type.lower() and not declares:
-        headers["content-type"] = content_type
     # A BytesIO, never bare bytes: feedparser treats a string that looks like a path or a
     # URL as something to open, and the body comes from a stranger.
     # No relative-URI rewriting inside HTML bodies: they become plain text below, and the
     # item links are made absolute by clean_url; it is a fifth of feedparser's time.
     parsed = feedparser.parse(
-        io.BytesIO(_fix_charrefs(_drop_junk_encoding(data))),
+        io.BytesIO(data),
         response_headers=headers,
         resolve_relative_uris=False,
     )
@@ -428,19 +458,29 @@ def _one_line(value: object) -> str:
 # -- fetching -----------------------------------------------------------------------------
 
 
-def make_client(settings: Settings) -> httpx.AsyncClient:
+def trust_of(feed: FeedConfig) -> Trust:
+    """The one origin an admin vouched for by configuring ``feed``."""
+    return Trust.of(feed.url, allow_private=feed.allow_private)
+
+
+def make_client(settings: Settings, resolver: Resolver | None = None) -> httpx.AsyncClient:
     """The one HTTP client for feeds and article pages: our user agent, bounded timeouts,
     a pool as large as the global fetch limit, HTTP/2 where a server offers it, no
     automatic redirects (``fetch_feed`` follows them itself to vet each hop), and a
-    transport that connects only to addresses it has vetted (see ``netguard``)."""
+    transport that connects only to addresses it has vetted (see ``netguard``; tests
+    pass their own ``resolver``)."""
     timeout = settings.fetch_timeout.total_seconds()
     size = max(settings.max_fetches, 4)
     limits = httpx.Limits(max_connections=size, max_keepalive_connections=size)
     return httpx.AsyncClient(
-        headers={"User-Agent": settings.user_agent, "Accept": ACCEPT},
+        headers={
+            "User-Agent": settings.user_agent,
+            "Accept": ACCEPT,
+            "Accept-Encoding": ACCEPT_ENCODING,
+        },
         timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
         follow_redirects=False,
-        transport=PinnedTransport(limits=limits, http2=True),
+        transport=PinnedTransport(limits=limits, http2=True, resolver=resolver),
     )
 
 
@@ -480,29 +520,134 @@ def _connect_reason(exc: BaseException, host: str) -> str:
     return f"cannot reach host {host} ({_one_line(chain[-1]) or type(chain[-1]).__name__})"
 
 
-async def _vet(target: str, trusted_host: str, what: str = "redirect to") -> None:
-    """Refuse a URL the admin did not write if it points into a private network."""
+async def _vet(target: str, trust: Trust, what: str = "redirect to") -> None:
+    """Refuse a URL the admin did not write if it is no web URL or a private address.
+
+    Only literal addresses are judged here; a host name is resolved once, by the
+    connection, which vets every address it got and connects to that very address
+    (``netguard.PinnedBackend``): a second lookup here could get a different answer. The
+    configured origin passes; the connection trusts it on a private address only when
+    ``trust`` says so. Any other origin, even another port of the same host, must be public.
+    """
     parts = urlsplit(target)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise _Refused(f"{what} unsupported URL {target!r} refused")
+    if trust.origin is not None and origin_of(target) == trust.origin:
+        return
     host = parts.hostname
-    if host == trusted_host:
-        return  # the host the admin configured: trusted, even on 127.0.0.1
-    verdict = await classify_host(host)
-    if verdict == "private":
+    ip = _literal_ip(host)
+    if ip is not None and not is_public_address(ip):
         raise _Refused(f"{what} private address refused ({host})")
-    if verdict == "unresolvable":
-        raise _Refused(f"cannot reach host {host} (DNS lookup failed)")
+
+
+def _literal_ip(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(host.strip("[]").split("%", 1)[0])
+    except ValueError:
+        return None
+
+
+def _refusal(exc: BaseException) -> AddressRefused | None:
+    e: BaseException | None = exc
+    for _ in range(10):
+        if e is None:
+            return None
+        if isinstance(e, AddressRefused):
+            return e
+        e = e.__cause__ or e.__context__
+    return None
 
 
 ERROR_BODY_BYTES = 32 * 1024
 """Of an error response, only this much is read: enough to recognise an anti-bot page."""
+ACCEPT_ENCODING = "gzip, deflate"
+"""The encodings we can decompress with a bound on the output (not br or zstd, which httpx
+would offer when their modules happen to be installed)."""
+_RAW_CHUNK = 16 * 1024
+
+
+class _TooBig(Exception):
+    pass
+
+
+class _Inflater:
+    """zlib decompression that never produces more than ``limit`` bytes in all: a 200 KB
+    gzip bomb holds 200 MB, and decoding each network chunk whole (as httpx does) makes
+    tens of MB before any size check can look at them."""
+
+    def __init__(self, encoding: str, limit: int) -> None:
+        self.limit = limit
+        self.size = 0
+        self.deflate = encoding == "deflate"
+        wbits = zlib.MAX_WBITS if self.deflate else zlib.MAX_WBITS | 16
+        self._z = zlib.decompressobj(wbits)
+        self._first = True
+        self.over = False
+
+    def feed(self, data: bytes) -> bytes:
+        """The output for ``data``; at most one byte past the limit, then ``over`` is set."""
+        if self._first and self.deflate and data:
+            self._first = False
+            try:  # "deflate" is zlib-wrapped by the RFC and raw by many servers
+                zlib.decompressobj(zlib.MAX_WBITS).decompress(data[:2])
+            except zlib.error:
+                self._z = zlib.decompressobj(-zlib.MAX_WBITS)
+        out: list[bytes] = []
+        while data and not self._z.eof and not self.over:
+            room = self.limit - self.size + 1  # one byte more than allowed tells "too big"
+            try:
+                piece = self._z.decompress(data, room)
+            except zlib.error as e:
+                raise httpx.DecodingError(f"bad compressed data: {e}") from e
+            self.size += len(piece)
+            self.over = self.size > self.limit
+            out.append(piece)
+            data = self._z.unconsumed_tail
+        return b"".join(out)
+
+
+def _decoders(headers: httpx.Headers, limit: int) -> list[_Inflater]:
+    """One bounded inflater per ``Content-Encoding`` layer, outermost first."""
+    layers = []
+    for value in reversed(headers.get_list("content-encoding", split_commas=True)):
+        name = value.strip().lower()
+        if name in ("", "identity"):
+            continue
+        if name in ("gzip", "x-gzip"):
+            layers.append(_Inflater("gzip", limit))
+        elif name == "deflate":
+            layers.append(_Inflater("deflate", limit))
+        else:
+            raise _Refused(f"unsupported content encoding {_one_line(name)[:40]!r}")
+    return layers
+
+
+async def _read_bounded(
+    resp: httpx.Response, limit: int, *, truncate: bool = False
+) -> bytes:
+    """The decoded body, at most ``limit`` bytes of it ever held: raw bytes are inflated
+    as they arrive, with the bound on each step's output. Past the limit: ``_TooBig``, or
+    the first ``limit`` bytes when ``truncate``."""
+    layers = _decoders(resp.headers, limit)
+    chunks: list[bytes] = []
+    size = 0
+    async for raw in resp.aiter_raw(_RAW_CHUNK):
+        data = raw
+        for layer in layers:
+            data = layer.feed(data)
+        size += len(data)
+        chunks.append(data)
+        if size > limit or any(layer.over for layer in layers):
+            if truncate:
+                return b"".join(chunks)[:limit]
+            raise _TooBig
+    return b"".join(chunks)
 
 
 async def download(
     client: httpx.AsyncClient,
     hops_seen: list[str],
-    trusted_host: str,
+    trust: Trust,
     headers: dict[str, str],
     max_bytes: int,
     timeout: float,
@@ -510,68 +655,89 @@ async def download(
     """``(status, headers, body, final_url, permanent)`` after vetted redirects.
 
     ``hops_seen`` starts with the URL to fetch; each redirect target is appended, so the
-    caller can name the host that failed. ``trusted_host`` (the host an admin configured)
-    may be private; every other host must be public, checked at connect time too. Of a
-    non-200 response only the first ``ERROR_BODY_BYTES`` are read.
+    caller can name the host that failed. Only the configured origin may be private, and
+    only as ``trust`` says; every address is vetted at connect time too. Of a non-200
+    response only the first ``ERROR_BODY_BYTES`` are read.
     """
-    with trusting([trusted_host]):
+    with trusting(trust):
         try:
-            return await _download(client, hops_seen, trusted_host, headers, max_bytes, timeout)
+            return await _download(client, hops_seen, trust, headers, max_bytes, timeout)
         except (httpx.ReadError, httpx.RemoteProtocolError, httpx.WriteError):
             # Most often a kept-alive connection the server closed as we reused it: one
             # more try, on a new connection, before calling the feed broken.
             del hops_seen[1:]
-            return await _download(client, hops_seen, trusted_host, headers, max_bytes, timeout)
+            return await _download(client, hops_seen, trust, headers, max_bytes, timeout)
 
 
 async def _download(
     client: httpx.AsyncClient,
     hops_seen: list[str],
-    trusted_host: str,
+    trust: Trust,
     headers: dict[str, str],
     max_bytes: int,
     timeout: float,
 ) -> tuple[int, httpx.Headers, bytes, str, bool]:
     url = hops_seen[-1]
-    if (urlsplit(url).hostname or "") != trusted_host:
-        await _vet(url, trusted_host, "fetch from")  # a stored moved-to URL: re-check
+    await _vet(url, trust, "fetch from")  # a stored moved-to URL: re-check
     permanent = True
     hops = 0
     while True:
-        async with client.stream(
-            "GET", url, headers=headers, timeout=httpx.Timeout(timeout)
-        ) as resp:
-            status = resp.status_code
-            if status in _REDIRECTS and "location" in resp.headers:
-                hops += 1
-                if hops > MAX_REDIRECTS:
-                    raise _Refused(f"too many redirects (more than {MAX_REDIRECTS})")
-                permanent = permanent and status in _PERMANENT
-                target = urljoin(url, resp.headers["location"])
-                await _vet(target, trusted_host)
-                url = target
-                hops_seen.append(url)
-                continue
-            if status != 200:
-                preview = b""
-                if status in _CHALLENGE_STATUSES:
-                    async for chunk in resp.aiter_bytes():
-                        preview += chunk
-                        if len(preview) >= ERROR_BODY_BYTES:
-                            break
-                return status, resp.headers, preview, url, permanent and hops > 0
-            declared = resp.headers.get("content-length", "")
-            too_big = f"response larger than {human_size(max_bytes)}, refused"
-            if declared.isdigit() and int(declared) > max_bytes:
-                raise _Refused(too_big)
-            chunks: list[bytes] = []
-            size = 0
-            async for chunk in resp.aiter_bytes():  # decoded: a gzip bomb counts in full
-                size += len(chunk)
-                if size > max_bytes:
-                    raise _Refused(too_big)
-                chunks.append(chunk)
-            return status, resp.headers, b"".join(chunks), url, permanent and hops > 0
+        try:
+            return await _hop(client, url, headers, max_bytes, timeout, hops, permanent)
+        except _Redirect as r:
+            hops += 1
+            if hops > MAX_REDIRECTS:
+                raise _Refused(f"too many redirects (more than {MAX_REDIRECTS})") from None
+            permanent = permanent and r.permanent
+            await _vet(r.target, trust)
+            url = r.target
+            hops_seen.append(url)
+        except httpx.ConnectError as e:
+            refused = _refusal(e)
+            if refused is not None and (hops or origin_of(url) != trust.origin):
+                raise _Refused(f"{'redirect to' if hops else 'fetch from'} {refused}") from e
+            raise
+
+
+class _Redirect(Exception):
+    def __init__(self, target: str, permanent: bool) -> None:
+        self.target = target
+        self.permanent = permanent
+
+
+async def _hop(
+    client: httpx.AsyncClient,
+    url: str,
+    headers: dict[str, str],
+    max_bytes: int,
+    timeout: float,
+    hops: int,
+    permanent: bool,
+) -> tuple[int, httpx.Headers, bytes, str, bool]:
+    """One request: the response, or ``_Redirect`` to where it points."""
+    async with client.stream(
+        "GET",
+        url,
+        headers={"Accept-Encoding": ACCEPT_ENCODING, **headers},
+        timeout=httpx.Timeout(timeout),
+    ) as resp:
+        status = resp.status_code
+        if status in _REDIRECTS and "location" in resp.headers:
+            raise _Redirect(urljoin(url, resp.headers["location"]), status in _PERMANENT)
+        if status != 200:
+            preview = b""
+            if status in _CHALLENGE_STATUSES:
+                preview = await _read_bounded(resp, ERROR_BODY_BYTES, truncate=True)
+            return status, resp.headers, preview, url, permanent and hops > 0
+        declared = resp.headers.get("content-length", "")
+        too_big = f"response larger than {human_size(max_bytes)}, refused"
+        if declared.isdigit() and int(declared) > max_bytes:
+            raise _Refused(too_big)
+        try:
+            body = await _read_bounded(resp, max_bytes)
+        except _TooBig:
+            raise _Refused(too_big) from None
+        return status, resp.headers, body, url, permanent and hops > 0
 
 
 async def fetch_feed(
@@ -609,11 +775,10 @@ async def fetch_feed(
         )
 
     hops = [start]
-    trusted = urlsplit(feed.url).hostname or ""
     try:
         async with asyncio.timeout(timeout):
             status, resp_headers, body, final_url, permanent = await download(
-                client, hops, trusted, headers, max_bytes, timeout
+                client, hops, trust_of(feed), headers, max_bytes, timeout
             )
     except _Refused as e:
         return failed(str(e))
@@ -661,7 +826,7 @@ async def fetch_feed(
     except FeedError as e:
         return failed(str(e), final_url)
     except Exception as e:  # feedparser on hostile input: report, never crash the poller
-        log.warning("feed %s: parser crashed", feed.url, exc_info=True)
+        log.warning("feed %s: parser crashed", feed.label, exc_info=True)
         return failed(f"could not parse feed: {_one_line(e) or type(e).__name__}", final_url)
     hub = parsed.hub or link_header_hub(resp_headers, final_url)
     return FeedResult(

@@ -1,8 +1,9 @@
 """Is a host on the public internet? Guards every URL the bot did not get from an admin.
 
-A feed an admin configured may live on 127.0.0.1, but a redirect (or, later, an article
-link to fetch in full) comes from whoever runs the remote server: followed blindly, it
-would let them make the bot probe the operator's own network (SSRF).
+A redirect, an article link or a WebSub hub comes from whoever runs the remote server,
+and so does the DNS answer for any host name: followed blindly, they would let a stranger
+make the bot probe the operator's own network (SSRF). Only the exact origin an admin wrote
+may be private, and only when written as a literal address or marked ``allow_private``.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ import ipaddress
 import socket
 import ssl
 from collections.abc import Awaitable, Callable, Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import httpcore
 import httpx
@@ -24,14 +27,38 @@ HostClass = Literal["public", "private", "unresolvable"]
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
+_IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+_NAT64_LOCAL = ipaddress.IPv6Network("64:ff9b:1::/48")
+
+
+def embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 address carries and reaches: IPv4-mapped (``::ffff:a.b.c.d``),
+    IPv4-compatible (``::a.b.c.d``), NAT64 (``64:ff9b::a.b.c.d``), 6to4 and Teredo."""
+    if ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    if ip in _IPV4_COMPATIBLE or ip in _NAT64:
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    if ip.sixtofour is not None:
+        return ip.sixtofour
+    if ip.teredo is not None:
+        return ip.teredo[1]
+    return None
+
+
 def is_public_address(ip: IPAddress) -> bool:
-    """Globally routable unicast: not loopback, private, link-local, CGNAT, reserved, ..."""
+    """Globally routable unicast: not loopback, private, link-local, CGNAT, reserved, ...
+
+    An IPv6 address that embeds an IPv4 address is judged by that address: a NAT64 gateway
+    turns ``64:ff9b::7f00:1`` into 127.0.0.1, and a stack may route ``::169.254.169.254``
+    to the metadata service.
+    """
     if isinstance(ip, ipaddress.IPv6Address):
-        mapped = ip.ipv4_mapped or ip.sixtofour
-        if mapped is not None:
-            return is_public_address(mapped)
-        if ip.teredo is not None:
-            return is_public_address(ip.teredo[1])
+        if ip in _NAT64_LOCAL:  # a local NAT64 prefix: what it reaches is the operator's
+            return False
+        embedded = embedded_ipv4(ip)
+        if embedded is not None:
+            return is_public_address(embedded)
     return ip.is_global and not ip.is_multicast
 
 
@@ -94,20 +121,74 @@ async def is_public_host(host: str) -> bool:
 # checked address itself; TLS still verifies the certificate for the name (SNI), and the
 # Host header is untouched, because httpcore passes the name separately to ``start_tls``.
 
-TRUSTED_HOSTS: contextvars.ContextVar[frozenset[str]] = contextvars.ContextVar(
-    "newsbot_trusted_hosts", default=frozenset()
+Origin = tuple[str, str, int]
+"""``(scheme, host, port)`` of a URL, host lower-case without brackets."""
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def origin_of(url: str) -> Origin | None:
+    """The origin of ``url``, or None for a URL with no usable host or port."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    scheme, host = parts.scheme.lower(), (parts.hostname or "").lower()
+    if not host or scheme not in _DEFAULT_PORTS:
+        return None
+    return scheme, host, port if port is not None else _DEFAULT_PORTS[scheme]
+
+
+def is_literal_address(host: str) -> bool:
+    return _parse_ip(host) is not None
+
+
+@dataclass(frozen=True)
+class Trust:
+    """What an admin vouched for by configuring a feed: exactly one origin, and whether
+    that origin may be on a private address.
+
+    Only a literal address (``http://10.0.0.5:8080/rss``, the admin wrote the address) or
+    ``allow_private: true`` lets it be private. A host *name* is looked up and vetted like
+    any other: its DNS answer is written by whoever runs that name, and a public feed whose
+    name turns into 127.0.0.1 must not make the bot fetch the operator's own services.
+    """
+
+    origin: Origin | None
+    private_ok: bool = False
+
+    @classmethod
+    def of(cls, url: str, allow_private: bool = False) -> Trust:
+        origin = origin_of(url)
+        literal = origin is not None and is_literal_address(origin[1])
+        return cls(origin, private_ok=origin is not None and (allow_private or literal))
+
+    def allows_private(self, url: str) -> bool:
+        """True when ``url`` is the configured origin and that origin may be private."""
+        return self.private_ok and origin_of(url) == self.origin
+
+
+TRUSTED: contextvars.ContextVar[frozenset[tuple[str, int]]] = contextvars.ContextVar(
+    "newsbot_trusted_origins", default=frozenset()
 )
-"""Hosts the current task may reach on private addresses: the host of the feed an admin
-configured. Set per fetch with :func:`trusting`."""
+"""``(host, port)`` pairs the current task may reach on private addresses: the configured
+origin of the feed being fetched, when its :class:`Trust` allows that. Set with
+:func:`trusting`."""
 
 
 @contextlib.contextmanager
-def trusting(hosts: Iterable[str]) -> Iterator[None]:
-    token = TRUSTED_HOSTS.set(frozenset(h.lower().strip("[]") for h in hosts if h))
+def trusting(trust: Trust) -> Iterator[None]:
+    pairs = (
+        frozenset({(trust.origin[1], trust.origin[2])})
+        if trust.private_ok and trust.origin is not None
+        else frozenset()
+    )
+    token = TRUSTED.set(pairs)
     try:
         yield
     finally:
-        TRUSTED_HOSTS.reset(token)
+        TRUSTED.reset(token)
 
 
 class AddressRefused(httpcore.ConnectError):
@@ -121,8 +202,9 @@ class PinnedBackend(httpcore.AsyncNetworkBackend):
         self._inner = httpcore.AnyIOBackend()
         self._resolve = resolver or resolve
 
-    async def addresses(self, host: str) -> list[str]:
-        """The addresses to try for ``host``; raises AddressRefused for a private one."""
+    async def addresses(self, host: str, port: int) -> list[str]:
+        """The addresses to try for ``host``; raises AddressRefused for a private one, unless
+        ``(host, port)`` is the configured origin and may be private."""
         name = host.lower().strip("[]")
         literal = _parse_ip(name)
         if literal is not None:
@@ -134,7 +216,7 @@ class PinnedBackend(httpcore.AsyncNetworkBackend):
                 raise httpcore.ConnectError(f"DNS lookup failed for {host}: {exc}") from exc
             if not addrs:
                 raise httpcore.ConnectError(f"DNS lookup failed for {host}")
-        if name in TRUSTED_HOSTS.get():
+        if (name, port) in TRUSTED.get():
             return addrs
         for addr in addrs:
             ip = _parse_ip(addr)
@@ -151,7 +233,7 @@ class PinnedBackend(httpcore.AsyncNetworkBackend):
         socket_options: Iterable[Any] | None = None,
     ) -> httpcore.AsyncNetworkStream:
         last: Exception | None = None
-        for addr in await self.addresses(host):
+        for addr in await self.addresses(host, port):
             try:
                 return await self._inner.connect_tcp(
                     addr,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import email.utils
 import re
 from datetime import UTC, date, datetime, time
+from urllib.parse import urlsplit, urlunsplit
 
 from bot.textutil import CLOSERS, SENTENCE_END, clean_line, first_sentence
 
@@ -35,6 +36,25 @@ def safe_url(url: str | None) -> str | None:
     if not url or _URL_UNSAFE.search(url) or clean_line(url) != url:
         return None
     return url
+
+
+def display_url(url: str) -> str:
+    """``scheme://host[:port]/path`` of a URL, for anything a person or a scraper sees.
+
+    A feed URL may carry credentials (``user:pass@``) or an API key in its query; /feeds,
+    metric labels, logs and admin notices show this instead, never the URL as configured.
+    """
+    try:
+        parts = urlsplit(url.strip())
+        host = parts.hostname or ""
+        port = parts.port
+    except ValueError:  # unparseable: keep what is surely not a credential
+        head = re.split(r"[?#]", url.strip(), maxsplit=1)[0]
+        return re.sub(r"(?<=//)[^/@]*@", "", head)
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = f"{host}:{port}" if port is not None else host
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
 def headline(text: str, limit: int = HEADLINE_MAX) -> str:

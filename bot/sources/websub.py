@@ -18,14 +18,14 @@ import secrets
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 import httpx
 from aiohttp import web
 
 from bot.models import Article
 from bot.settings import FeedConfig, Settings
-from bot.sources.feeds import FeedError, _vet, parse_feed
+from bot.sources.feeds import FeedError, _vet, parse_feed, trust_of
 from bot.sources.netguard import trusting
 from bot.store import Store, WebSubState, utcnow
 
@@ -43,9 +43,31 @@ _DIGESTS = {"sha1": hashlib.sha1, "sha256": hashlib.sha256, "sha384": hashlib.sh
             "sha512": hashlib.sha512}
 
 
-def feed_key(url: str) -> str:
-    """The path segment of a feed's callback URL: stable, and reveals nothing of the feed."""
-    return hashlib.sha256(url.encode()).hexdigest()[:24]
+MIN_LEASE = timedelta(seconds=60)
+MAX_LEASE = timedelta(days=10)
+"""A hub's ``hub.lease_seconds`` is clamped to this range: a ten-year lease would keep a
+subscription "active" (and the feed polled rarely) long after the hub forgot it."""
+
+
+def callback_key(secret: str) -> str:
+    """The path segment of a subscription's callback URL, derived from its random secret.
+
+    Only the hub we told learns it: a key computed from the feed URL (as before) let anyone
+    forge a verification or a push. It reveals nothing of the secret that signs pushes.
+    """
+    return hmac.new(secret.encode(), b"newsbot websub callback", hashlib.sha256).hexdigest()[:32]
+
+
+def clamp_lease(value: str | None, default: timedelta) -> timedelta:
+    """``hub.lease_seconds`` as a lease between MIN_LEASE and MAX_LEASE; the configured lease
+    when absent or not a number."""
+    try:
+        seconds = int(value or "")
+    except ValueError:
+        return max(MIN_LEASE, min(default, MAX_LEASE))
+    if seconds >= MAX_LEASE.total_seconds():
+        return MAX_LEASE
+    return max(MIN_LEASE, timedelta(seconds=seconds))
 
 
 def signature_ok(secret: str, body: bytes, header: str | None) -> bool:
@@ -74,7 +96,7 @@ class WebSub:
         self.store = store
         self._client = client
         self.on_push = on_push
-        self.feeds = {feed_key(f.url): f for f in settings.feeds}
+        self.feeds = {f.url: f for f in settings.feeds}
         self._active: dict[str, WebSubState] = {}
         self._runner: web.AppRunner | None = None
         self._tasks: set[asyncio.Task[object]] = set()
@@ -107,57 +129,67 @@ class WebSub:
             await self._runner.cleanup()
             self._runner = None
 
-    def callback_for(self, feed_url: str) -> str:
+    def callback_for(self, secret: str) -> str:
         assert self.config.callback_url
-        return f"{self.config.callback_url}/{feed_key(feed_url)}"
+        return f"{self.config.callback_url}/{callback_key(secret)}"
+
+    async def _subscription(self, key: str) -> tuple[FeedConfig, WebSubState] | None:
+        """The configured feed and subscription whose callback key is ``key``."""
+        found = None
+        for sub in await asyncio.to_thread(self.store.websub_all):
+            feed = self.feeds.get(sub.feed_url)
+            if feed is not None and sub.secret and hmac.compare_digest(
+                callback_key(sub.secret), key
+            ):
+                found = feed, sub
+        return found
 
     async def _verify(self, request: web.Request) -> web.StreamResponse:
-        """The hub's intent verification: echo the challenge for what we asked, only."""
-        feed = self.feeds.get(request.match_info["key"])
+        """The hub's intent verification: echo the challenge only for a request we made
+        and are waiting on (subscribe pending, same topic); anything else is a 404."""
+        found = await self._subscription(request.match_info["key"])
         q = request.query
         mode, topic = q.get("hub.mode", ""), q.get("hub.topic", "")
-        sub = await asyncio.to_thread(self.store.websub, feed.url) if feed else None
-        if feed is None or sub is None or topic != sub.topic:
+        if found is None or topic != found[1].topic:
             return web.Response(status=404, text="unknown subscription")
+        feed, sub = found
+        if sub.state != "requested":  # nothing asked, or already answered: a replay
+            return web.Response(status=404, text="not expecting this")
         if mode == "denied":
             reason = q.get("hub.reason", "no reason given")[:300]
-            log.warning("WebSub hub %s denied %s: %s", sub.hub, feed.url, reason)
+            log.warning("WebSub hub %s denied %s: %s", sub.hub, feed.label, reason)
             await asyncio.to_thread(
                 self.store.set_websub, feed.url, state="failed", last_error=f"denied: {reason}"
             )
             self._active.pop(feed.url, None)
             return web.Response(text="ok")
         challenge = q.get("hub.challenge", "")
-        if mode != "subscribe" or not challenge or sub.state == "failed":
+        if mode != "subscribe" or not challenge:  # we never ask to unsubscribe
             return web.Response(status=404, text="not expecting this")
-        try:
-            lease = int(q.get("hub.lease_seconds", ""))
-        except ValueError:
-            lease = int(self.config.lease.total_seconds())
-        expires = utcnow() + timedelta(seconds=max(60, lease))
+        expires = utcnow() + clamp_lease(q.get("hub.lease_seconds"), self.config.lease)
         await asyncio.to_thread(
             self.store.set_websub, feed.url, state="active", expires_at=expires, last_error=None
         )
         state = await asyncio.to_thread(self.store.websub, feed.url)
         if state is not None:
             self._active[feed.url] = state
-        log.info("WebSub: %s subscribed at %s until %s", feed.url, sub.hub, f"{expires:%Y-%m-%d}")
+        log.info("WebSub: %s subscribed at %s until %s", feed.label, sub.hub, f"{expires:%Y-%m-%d}")
         return web.Response(text=challenge, content_type="text/plain")
 
     async def _push(self, request: web.Request) -> web.StreamResponse:
         """New content from the hub. Always 2xx (the spec: a bad signature is ignored
         locally, not argued with); only a correctly signed body is ingested."""
-        feed = self.feeds.get(request.match_info["key"])
-        sub = await asyncio.to_thread(self.store.websub, feed.url) if feed else None
-        if feed is None or sub is None:
+        found = await self._subscription(request.match_info["key"])
+        if found is None or found[1].state == "failed":
             return web.Response(status=404, text="unknown subscription")
+        feed, sub = found
         try:
             body = await request.read()
         except web.HTTPRequestEntityTooLarge:
-            log.warning("WebSub push for %s larger than the feed size cap, ignored", feed.url)
+            log.warning("WebSub push for %s larger than the feed size cap, ignored", feed.label)
             return web.Response(status=413)
         if not signature_ok(sub.secret, body, request.headers.get("X-Hub-Signature")):
-            log.warning("WebSub push for %s with a missing or wrong signature, ignored", feed.url)
+            log.warning("WebSub push for %s with a missing or wrong signature, ignored", feed.label)
             return web.Response(status=202)
         task = asyncio.get_running_loop().create_task(
             self._ingest(feed, sub.topic, body, request.headers.get("Content-Type"))
@@ -174,15 +206,15 @@ class WebSub:
                 parse_feed, body, url=topic, feed=feed, content_type=content_type
             )
         except FeedError as e:
-            log.warning("WebSub push for %s is not a feed: %s", feed.url, e)
+            log.warning("WebSub push for %s is not a feed: %s", feed.label, e)
             return
         except Exception:
-            log.warning("WebSub push for %s: parser crashed", feed.url, exc_info=True)
+            log.warning("WebSub push for %s: parser crashed", feed.label, exc_info=True)
             return
         try:
             await self.on_push(feed, list(parsed.articles))
         except Exception:
-            log.exception("WebSub push for %s could not be ingested", feed.url)
+            log.exception("WebSub push for %s could not be ingested", feed.label)
 
     # -- subscribing -------------------------------------------------------------------------
 
@@ -195,7 +227,7 @@ class WebSub:
         if max(len(hub), len(topic)) > MAX_HUB_URL:
             # The store keeps no such address whole, so it would never recognise this
             # subscription again and would ask the hub anew at every poll.
-            log.debug("WebSub: %s advertises a hub or topic URL too long to use", feed.url)
+            log.debug("WebSub: %s advertises a hub or topic URL too long to use", feed.label)
             return
         sub = await asyncio.to_thread(self.store.websub, feed.url)
         if sub is not None and sub.hub == hub and sub.topic == topic:
@@ -215,8 +247,14 @@ class WebSub:
         return sub.expires_at - utcnow() < margin
 
     async def subscribe(self, feed: FeedConfig, hub: str, topic: str) -> bool:
-        """Ask the hub; True when it accepted the request (verification comes separately)."""
-        secret = secrets.token_hex(24)
+        """Ask the hub; True when it accepted the request (verification comes separately).
+
+        A renewal (same hub and topic) keeps the secret, so the callback stays the same and
+        pushes signed while it is pending still check out; a new subscription gets a new one.
+        """
+        old = await asyncio.to_thread(self.store.websub, feed.url)
+        same = old is not None and old.hub == hub and old.topic == topic and old.secret
+        secret = old.secret if same and old is not None else secrets.token_hex(24)
         await asyncio.to_thread(
             self.store.set_websub, feed.url, hub=hub, topic=topic, secret=secret,
             state="requested", requested_at=utcnow(), last_error=None,
@@ -224,27 +262,26 @@ class WebSub:
         form = {
             "hub.mode": "subscribe",
             "hub.topic": topic,
-            "hub.callback": self.callback_for(feed.url),
+            "hub.callback": self.callback_for(secret),
             "hub.secret": secret,
-            "hub.lease_seconds": str(int(self.config.lease.total_seconds())),
+            "hub.lease_seconds": str(int(clamp_lease(None, self.config.lease).total_seconds())),
         }
         error = await self._post_hub(hub, form, feed)
         if error is None:
-            log.info("WebSub: asked %s to push %s", hub, feed.url)
+            log.info("WebSub: asked %s to push %s", hub, feed.label)
             return True
-        log.warning("WebSub subscription of %s at %s failed: %s", feed.url, hub, error)
+        log.warning("WebSub subscription of %s at %s failed: %s", feed.label, hub, error)
         await asyncio.to_thread(self.store.set_websub, feed.url, state="failed", last_error=error)
         return False
 
     async def _post_hub(self, hub: str, form: dict[str, str], feed: FeedConfig) -> str | None:
         # Same vetting as a redirect: a hub on a private address is refused unless it is the
-        # feed's own, admin-configured host.
+        # feed's own, admin-configured origin and that may be private.
         client = self._client()
-        trusted = urlsplit(feed.url).hostname or ""
+        trust = trust_of(feed)
         try:
-            if (urlsplit(hub).hostname or "") != trusted:
-                await _vet(hub, trusted, "WebSub hub at")
-            with trusting([trusted]):
+            await _vet(hub, trust, "WebSub hub at")
+            with trusting(trust):
                 resp = await client.post(
                     hub,
                     content=urlencode(form).encode(),

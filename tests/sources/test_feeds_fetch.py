@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from bot.settings import FeedConfig, Settings
-from bot.sources import feeds, netguard
+from bot.sources import netguard
 from bot.sources.feeds import FeedResult, fetch_feed, make_client
 from tests.localserver import FEEDS, FeedServer, endless, trickle
 
@@ -211,20 +211,15 @@ def test_redirect_to_other_public_host_followed(
     assert r.permanent_redirect
 
 
-def test_dns_rebinding_between_check_and_connect_is_refused(
-    feed_server: FeedServer, monkeypatch: pytest.MonkeyPatch
+def test_redirect_to_a_name_is_vetted_as_the_connection_resolves_it(
+    feed_server: FeedServer,
 ) -> None:
-    """The name checks out as public, then resolves to 127.0.0.1 when the client connects:
-    the connection is made only to an address that was itself checked."""
-
-    async def public(host: str) -> str:
-        return "public"
-
-    monkeypatch.setattr(feeds, "classify_host", public)
+    """A redirect to a host name: no separate check that DNS could answer differently; the
+    connection resolves once, vets the address, and connects only to that address."""
     feed_server.feed_file("/rss.xml", "rss2_fr.xml")
     feed_server.redirect("/moved", feed_server.url("/rss.xml", host="localhost"), status=308)
     r = poll(feed_server.url("/moved"))
-    assert (r.status, r.error) == ("error", "private address refused (localhost)")
+    assert (r.status, r.error) == ("error", "redirect to private address refused (localhost)")
     assert [p for p, _ in feed_server.requests] == ["/moved"]
 
 
@@ -285,3 +280,53 @@ def test_stored_url_on_other_private_host_is_rechecked(feed_server: FeedServer) 
     r = _poll_at("https://feeds.example.org/rss", feed_server.url("/new.xml"))
     assert r.error == "fetch from private address refused (127.0.0.1)"
     assert feed_server.requests == []
+
+
+def test_gzip_bomb_never_inflates_past_the_cap_in_memory(feed_server: FeedServer) -> None:
+    """100 MB of gzip-compressed spaces (about 100 KB on the wire) against a 1 MB cap: the
+    body is inflated in bounded steps, so the fetch never holds more than a few MB."""
+    import gzip
+    import tracemalloc
+
+    bomb = gzip.compress(b"<rss>" + b" " * (100 * 1024 * 1024), compresslevel=9)
+    feed_server.static("/bomb", bomb, content_type="application/rss+xml", Content_Encoding="gzip")
+    tracemalloc.start()
+    try:
+        r = poll(feed_server.url("/bomb"), max_bytes=1024 * 1024)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert r.error == "response larger than 1 MB, refused"
+    assert peak < 12 * 1024 * 1024, f"peak {peak / 1e6:.0f} MB while fetching a 1 MB-capped feed"
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "deflate-zlib", "deflate-raw"])
+def test_compressed_feeds_are_read_whole(feed_server: FeedServer, encoding: str) -> None:
+    import gzip
+    import zlib
+
+    xml = (FEEDS / "rss2_fr.xml").read_bytes()
+    if encoding == "gzip":
+        body = gzip.compress(xml)
+    elif encoding == "deflate-zlib":
+        body = zlib.compress(xml)
+    else:
+        z = zlib.compressobj(wbits=-zlib.MAX_WBITS)
+        body = z.compress(xml) + z.flush()
+    header = encoding.split("-")[0]
+    feed_server.static("/z", body, content_type="application/rss+xml", Content_Encoding=header)
+    r = poll(feed_server.url("/z"))
+    assert r.status == "ok", r.error
+    assert r.feed_title == "Le Quotidien d'Exemple – International"
+    assert feed_server.requests[0][1]["accept-encoding"] == "gzip, deflate"
+
+
+def test_gzipped_anti_bot_page_is_still_recognised(feed_server: FeedServer) -> None:
+    import gzip
+
+    page = b"<html><title>Just a moment...</title>" + b"<p>padding</p>" * 20000 + b"</html>"
+    feed_server.static(
+        "/cf", gzip.compress(page), status=503, content_type="text/html", Content_Encoding="gzip"
+    )
+    r = poll(feed_server.url("/cf"))
+    assert r.error == "blocked by an anti-bot page (HTTP 503)"

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from bot.sources.textutil import (
+    display_url,
     first_sentence,
     headline,
     human_size,
@@ -95,3 +96,18 @@ def test_human_size() -> None:
         "256 KB",
         "12 bytes",
     ]
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("https://user:pass@feeds.example.org/rss?api_key=abc123#top",
+         "https://feeds.example.org/rss"),
+        ("http://127.0.0.1:8080/feed.xml?token=t0k", "http://127.0.0.1:8080/feed.xml"),
+        ("https://[2001:db8::1]:8443/atom", "https://[2001:db8::1]:8443/atom"),
+        ("https://only-user@news.example.com/world/rss.xml", "https://news.example.com/world/rss.xml"),
+        ("https://u:p@bad[host/rss?key=1", "https://bad[host/rss"),  # unparseable
+    ],
+)
+def test_display_url_shows_no_credentials_or_query(url: str, shown: str) -> None:
+    assert display_url(url) == shown
