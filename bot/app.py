@@ -40,6 +40,7 @@ from bot.models import Alert, Article, Target
 from bot.nlp import pipelines
 from bot.nlp.watchlist import Watchlist, load_watchlist
 from bot.ops import HEARTBEAT, Health, OpsServer
+from bot.outage import DatabaseOutage
 from bot.pacing import Pacing
 from bot.pipeline import IngestReport, ingest
 from bot.scheduler import poll_delay
@@ -112,8 +113,10 @@ class NewsBot:
             self.store, lambda: self.watchlist, lambda: self.settings.feeds, host=self
         )
         self.metrics = Metrics()
-        self.health = Health()
-        self.cluster = Cluster(self.store, settings.cluster)
+        self.outage = DatabaseOutage()
+        """Shared by every loop: one log line per outage, and ``/healthz`` says so."""
+        self.health = Health(outage=self.outage)
+        self.cluster = Cluster(self.store, settings.cluster, outage=self.outage)
         self._holders: dict[str, asyncio.Task[None]] = {}
         self._locks: dict[str, PlatformLock] = {}
         self._fatal: BaseException | None = None
@@ -124,6 +127,7 @@ class NewsBot:
             on_failed=self._delivery_failed,
             pacing=lambda: Pacing.of(self.settings),
             metrics=self.metrics,
+            outage=self.outage,
         )
         self.worker.owner = self.cluster.owner
         self.file_sources = [
@@ -364,6 +368,16 @@ class NewsBot:
 
     # -- jobs ------------------------------------------------------------------------------
 
+    async def seed_job(self) -> IngestReport:
+        """The periodic (and watcher-triggered) seed scan: waits out a database outage, so
+        the seed files are recorded once it is back (the scan reads them again)."""
+        return await self.outage.retry("scanning the seed folders", self.scan_seeds)
+
+    async def websub_job(self) -> None:
+        """Renew WebSub leases due soon; during a database outage the next run does."""
+        if self.websub is not None:
+            await self.outage.once("renewing WebSub leases", self.websub.renew_due)
+
     async def scan_seeds(self) -> IngestReport:
         # A fallback for the file watcher (no inotify, a network file system).
         await self.reload_config_if_changed()
@@ -542,7 +556,10 @@ class NewsBot:
         """Items a WebSub hub pushed: the same path as a poll's items."""
         if feed.full_text:
             articles = await self._full_texts(feed, articles, None)
-        report = await self._ingest(articles)
+        # The hub will not send these again: hold them until the database takes them.
+        report = await self.outage.retry(
+            "recording a WebSub push", partial(self._ingest, articles)
+        )
         if report.new:
             state = await self._db(self.store.feed_state, feed.url)
             seen = (state.items_seen if state else 0) + report.new
@@ -609,7 +626,9 @@ class NewsBot:
         lock = self._locks[platform] = self.cluster.platform_lock(platform)
         if not await lock.acquire(stop):
             return False
-        await self.worker.recover([platform])
+        await self.outage.retry(
+            f"taking over {platform}'s deliveries", partial(self.worker.recover, [platform])
+        )
         await self.adapters[platform].start()
         self.worker.take(platform)
         log.info("instance %s holds the %s connection and delivers its alerts",
