@@ -258,6 +258,32 @@ def single_flight(job: Callable[[], Awaitable[Any]]) -> Callable[[], Awaitable[A
     return tick
 
 
+def coalesced(job: Callable[[], Awaitable[Any]]) -> Callable[[], Awaitable[None]]:
+    """A job that never runs twice at once, and that runs once more when asked while it
+    runs: the seed scan, asked for by its interval and by the folder watcher, must not miss
+    a file dropped just after the running scan listed the folder."""
+    running = False
+    again = False
+
+    async def tick() -> None:
+        nonlocal running, again
+        if running:
+            again = True
+            return
+        running = True
+        try:
+            while True:
+                again = False
+                await job()
+                if not again:
+                    return
+        finally:
+            running = False
+
+    tick.__name__ = getattr(job, "__name__", "job")
+    return tick
+
+
 def build_scheduler(bot: NewsBot) -> AsyncIOScheduler:
     """The APScheduler jobs: the seed scan, the delivery tick and WebSub renewals."""
     scheduler = AsyncIOScheduler(
@@ -265,7 +291,7 @@ def build_scheduler(bot: NewsBot) -> AsyncIOScheduler:
     )
     now = utcnow()
     scheduler.add_job(
-        single_flight(bot.seed_job),
+        bot.seed_scan,
         "interval",
         seconds=bot.settings.scan_interval.total_seconds(),
         next_run_time=now,
