@@ -39,9 +39,10 @@ from bot.models import Alert, Article, Target
 from bot.nlp import pipelines
 from bot.nlp.watchlist import Watchlist, load_watchlist
 from bot.ops import HEARTBEAT, Health, OpsServer
+from bot.outage import DatabaseOutage
 from bot.pacing import Pacing
 from bot.pipeline import IngestReport, ingest
-from bot.scheduler import poll_delay
+from bot.scheduler import coalesced, poll_delay
 from bot.settings import FeedConfig, Settings, load_settings
 from bot.sources.feeds import FeedResult, fetch_feed, make_client, trust_of
 from bot.sources.files import FileSource
@@ -55,13 +56,17 @@ from bot.yamlfile import ConfigError
 if TYPE_CHECKING:
     from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-    from bot.configwatch import ConfigWatcher
+    from bot.configwatch import ConfigWatcher, FolderWatcher
     from bot.scheduler import FeedScheduler
     from bot.sources.websub import WebSub
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
+SEED_SETTLE = 1.0
+"""Seconds a seed file must have been left alone before a running bot reads it: one still
+being written is read once it is finished (its first, partial version would be recorded
+as seen and the finished one ignored)."""
 SHUTDOWN_BUDGET = 9.0
 """Seconds from SIGTERM to a closed store (the process exits within 10 s)."""
 CLOSE_RESERVE = 2.5
@@ -112,8 +117,10 @@ class NewsBot:
             self.store, lambda: self.watchlist, lambda: self.settings.feeds, host=self
         )
         self.metrics = Metrics()
-        self.health = Health()
-        self.cluster = Cluster(self.store, settings.cluster)
+        self.outage = DatabaseOutage()
+        """Shared by every loop: one log line per outage, and ``/healthz`` says so."""
+        self.health = Health(outage=self.outage)
+        self.cluster = Cluster(self.store, settings.cluster, outage=self.outage)
         self._holders: dict[str, asyncio.Task[None]] = {}
         self._locks: dict[str, PlatformLock] = {}
         self._fatal: BaseException | None = None
@@ -124,6 +131,7 @@ class NewsBot:
             on_failed=self._delivery_failed,
             pacing=lambda: Pacing.of(self.settings),
             metrics=self.metrics,
+            outage=self.outage,
         )
         self.worker.owner = self.cluster.owner
         self.file_sources = [
@@ -141,6 +149,14 @@ class NewsBot:
         self._client: httpx.AsyncClient | None = None
         self._stop = asyncio.Event()
         self._seeds_scanned = False
+        self.seed_settle: float | None = None
+        """``SEED_SETTLE`` while running (``scan --once`` reads every file as it is)."""
+        self._seeds_settling = 0
+        self.seed_scan = coalesced(self.seed_job)
+        """The seed scan the scheduler and the folder watcher share: one at a time, and one
+        more when asked for while it runs."""
+        self.seed_watcher: FolderWatcher | None = None
+        self._watch_tasks: set[asyncio.Task[None]] = set()
         self.limiter = FetchLimiter(settings.max_fetches, settings.max_fetches_per_host)
         self.next_poll: dict[str, datetime] = {}
         """When each feed is due next (the feed scheduler reads it after every poll)."""
@@ -276,6 +292,9 @@ class NewsBot:
                 FileSource(new.resolve(p), new.max_file_bytes, label=p.as_posix())
                 for p in new.seeds
             ]
+            if self.seed_watcher is not None and old.seeds != new.seeds:
+                self.seed_watcher.stop()  # its task ends; watch the new folders
+                self._start_seed_watcher()
         if (old.max_fetches, old.max_fetches_per_host) != (new.max_fetches, new.max_fetches_per_host):
             self.limiter = FetchLimiter(new.max_fetches, new.max_fetches_per_host)
         if old.user_agent != new.user_agent and self._client is not None:
@@ -365,15 +384,33 @@ class NewsBot:
 
     # -- jobs ------------------------------------------------------------------------------
 
+    async def seed_job(self) -> IngestReport:
+        """The periodic (and watcher-triggered) seed scan: waits out a database outage, so
+        the seed files are recorded once it is back (the scan reads them again); and
+        scans again once files still being written have settled."""
+        while True:
+            report = await self.outage.retry("scanning the seed folders", self.scan_seeds)
+            if not (self._seeds_settling and self.seed_settle):
+                return report
+            await asyncio.sleep(self.seed_settle)
+
+    async def websub_job(self) -> None:
+        """Renew WebSub leases due soon; during a database outage the next run does."""
+        if self.websub is not None:
+            await self.outage.once("renewing WebSub leases", self.websub.renew_due)
+
     async def scan_seeds(self) -> IngestReport:
         # A fallback for the file watcher (no inotify, a network file system).
         await self.reload_config_if_changed()
         await self.reload_watchlist_if_changed()
         articles: list[Article] = []
+        changed_before = time.time() - self.seed_settle if self.seed_settle else None
+        self._seeds_settling = 0
         for source in self.file_sources:
             if not await self.cluster.take(f"seeds {source.folder.resolve()}"):
                 continue  # another instance scans this folder (it holds the lease)
-            scan = await asyncio.to_thread(source.scan)
+            scan = await asyncio.to_thread(source.scan, changed_before)
+            self._seeds_settling += scan.settling
             for problem in scan.problems:
                 log.warning("seed file skipped: %s", problem)
             articles += scan.articles
@@ -545,7 +582,10 @@ class NewsBot:
         """Items a WebSub hub pushed: the same path as a poll's items."""
         if feed.full_text:
             articles = await self._full_texts(feed, articles, None)
-        report = await self._ingest(articles)
+        # The hub will not send these again: hold them until the database takes them.
+        report = await self.outage.retry(
+            "recording a WebSub push", partial(self._ingest, articles)
+        )
         if report.new:
             state = await self._db(self.store.feed_state, feed.url)
             seen = (state.items_seen if state else 0) + report.new
@@ -612,7 +652,9 @@ class NewsBot:
         lock = self._locks[platform] = self.cluster.platform_lock(platform)
         if not await lock.acquire(stop):
             return False
-        await self.worker.recover([platform])
+        await self.outage.retry(
+            f"taking over {platform}'s deliveries", partial(self.worker.recover, [platform])
+        )
         await self.adapters[platform].start()
         self.worker.take(platform)
         log.info("instance %s holds the %s connection and delivers its alerts",
@@ -709,6 +751,8 @@ class NewsBot:
             feeds_task = loop.create_task(self.feed_scheduler.run(), name="feed scheduler")
             self.health.vital["the feed scheduler"] = feeds_task
             watch_task = self._start_watcher()
+            self.seed_settle = SEED_SETTLE
+            self._start_seed_watcher()
             await ops.start()
             log.info(
                 "newsbot running: %d feeds, %d seed folders, chat: %s. Ctrl-C to stop.",
@@ -726,6 +770,8 @@ class NewsBot:
                 beat_task.cancel()
             if self.config_watcher is not None:
                 self.config_watcher.stop()
+            if self.seed_watcher is not None:
+                self.seed_watcher.stop()
             if watch_task is not None:
                 watch_task.cancel()  # it only watches files: nothing to finish
                 with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -768,6 +814,21 @@ class NewsBot:
             paths.append(self.config_path)
         self.config_watcher = ConfigWatcher(paths, self._config_changed)
         return asyncio.get_running_loop().create_task(self.config_watcher.run(), name="config watcher")
+
+    def _start_seed_watcher(self) -> None:
+        """Watch the seed folders: a dropped file is scanned within a second or two. Where
+        watching is impossible the periodic scan (``scan_interval``) still finds it."""
+        from bot.configwatch import FolderWatcher
+
+        folders = [source.folder for source in self.file_sources]
+        if not folders:
+            return
+        self.seed_watcher = FolderWatcher(folders, self.seed_scan)
+        task = asyncio.get_running_loop().create_task(
+            self.seed_watcher.run(), name="seed folder watcher"
+        )
+        self._watch_tasks.add(task)
+        task.add_done_callback(self._watch_tasks.discard)
 
     async def _cancel_jobs(self, timeout: float = 10.0) -> None:
         """Stop polls and deliveries still running, so none touches a closed client."""

@@ -25,6 +25,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import NullPool
 
+from bot.outage import DatabaseOutage
 from bot.settings import ClusterConfig
 from bot.store import Store
 
@@ -187,8 +188,15 @@ class AdvisoryLock:
 class Cluster:
     """This instance among those sharing the store: its name, its leases, its locks."""
 
-    def __init__(self, store: Store, config: ClusterConfig, owner: str | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        config: ClusterConfig,
+        owner: str | None = None,
+        outage: DatabaseOutage | None = None,
+    ) -> None:
         self.store = store
+        self.outage = outage or DatabaseOutage()
         self.config = config
         self.owner = owner or instance_id()
         self.shared = store.engine.dialect.name == "postgresql"
@@ -210,14 +218,21 @@ class Cluster:
         await asyncio.to_thread(self.store.drop_leases, None if not self.shared else self.owner)
 
     async def heartbeat(self) -> None:
-        """Renew this instance's leases every third of their length, until cancelled."""
+        """Renew this instance's leases every third of their length, until cancelled.
+
+        While the database is away the renewal is retried every few seconds (the leases
+        may run out meanwhile; the polls they covered are then due again), and logged once.
+        """
         every = self.lease.total_seconds() / 3
         while True:
             await asyncio.sleep(every)
             try:
-                await asyncio.to_thread(self.store.renew_leases, self.owner, self.lease)
-            except Exception as exc:  # the database is away: the leases may run out
-                log.warning("could not renew this instance's leases: %s", exc)
+                await self.outage.retry(
+                    "renewing this instance's leases",
+                    lambda: asyncio.to_thread(self.store.renew_leases, self.owner, self.lease),
+                )
+            except Exception:  # a bug: the heartbeat goes on, the next beat tries again
+                log.exception("could not renew this instance's leases")
 
     async def take(self, job: str) -> bool:
         """Run the named job here? Sticky: the holder keeps it while alive."""

@@ -106,3 +106,81 @@ class ConfigWatcher:
             )
         finally:
             self.ready.set()
+
+
+class FolderWatcher:
+    """Calls ``on_change()`` shortly after anything is written, moved or removed under
+    ``folders`` (recursively): the seed folders, so a dropped file alerts within seconds
+    instead of at the next periodic scan.
+
+    Changes are grouped until the folders have been quiet for ``step_ms`` (a file being
+    written in several pieces makes one call, after its last piece), at most
+    ``debounce_ms``. Hidden and editor temporary names are ignored. A failure of the watch
+    itself is logged once and ends the watcher: the periodic scan is the fallback.
+    """
+
+    def __init__(
+        self,
+        folders: Iterable[Path],
+        on_change: Callable[[], Awaitable[None]],
+        *,
+        debounce_ms: int = 5000,
+        step_ms: int = 300,
+        force_polling: bool | None = None,
+    ) -> None:
+        self.folders = sorted({f.resolve() for f in folders})
+        self.on_change = on_change
+        self.debounce_ms = debounce_ms
+        self.step_ms = step_ms
+        self.force_polling = force_polling
+        self._stop = asyncio.Event()
+        self.ready = asyncio.Event()
+        """Set once the watch is in place (tests wait for it before dropping a file)."""
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    @staticmethod
+    def _relevant(_change: Change, raw: str) -> bool:
+        name = Path(raw).name
+        return not (name.startswith((".", "~")) or name.endswith(("~", ".part", ".tmp")))
+
+    async def run(self) -> None:
+        folders = [f for f in self.folders if f.is_dir()]
+        if not folders:
+            self.ready.set()
+            return
+        try:
+            watch = awatch(
+                *folders,
+                watch_filter=self._relevant,
+                debounce=self.debounce_ms,
+                step=self.step_ms,
+                stop_event=self._stop,
+                recursive=True,
+                force_polling=self.force_polling,
+                yield_on_timeout=True,
+                rust_timeout=1000,
+            )
+            async for changes in watch:
+                if not self.ready.is_set():
+                    self.ready.set()
+                    log.info("watching %s for new seed files", ", ".join(map(str, folders)))
+                if not changes:
+                    continue
+                try:
+                    await self.on_change()
+                except Exception:  # one failed scan must not end the watching
+                    log.exception("scanning %s after a change failed",
+                                  ", ".join(map(str, folders)))
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.warning(
+                "watching the seed folders %s stopped (%s); new files are picked up at the "
+                "periodic scan instead",
+                ", ".join(map(str, folders)),
+                exc,
+            )
+        finally:
+            self.ready.set()

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 
 from bot.chat.base import ChatAdapter, DeliveryError
 from bot.models import Alert, Digest, Target
+from bot.outage import DatabaseOutage
 from bot.pacing import Pacing, plan
 from bot.store import PendingDelivery, PendingDigest, Store, utcnow
 
@@ -103,8 +104,12 @@ class DeliveryWorker:
         pacing: Callable[[], Pacing] | None = None,
         metrics: Metrics | None = None,
         stale_after: timedelta = STALE_CLAIM,
+        outage: DatabaseOutage | None = None,
     ) -> None:
         self.store = store
+        self.outage = outage or DatabaseOutage()
+        """A database outage pauses a drain (and the hand-back of what it claimed) until
+        the database is back, instead of ending it with the rows still claimed."""
         self.adapters = dict(adapters)
         self.policy = policy or RetryPolicy()
         self.batch = batch
@@ -189,11 +194,16 @@ class DeliveryWorker:
         lock = self._locks.setdefault(platform, asyncio.Lock())
         sent = 0
         async with lock:
-            await self._release_stale(platform)
+            await self.outage.retry(
+                f"sweeping stale {platform} claims", lambda: self._release_stale(platform)
+            )
             while not self.stopping:
                 self._again.discard(platform)
                 # What is due as of now: a retry scheduled during this drain waits.
-                sent += await self._drain_platform(platform, utcnow(), self.pacing())
+                sent += await self.outage.retry(
+                    f"delivering to {platform}",
+                    lambda: self._drain_platform(platform, utcnow(), self.pacing()),
+                )
                 if platform not in self._again:
                     break
         return sent
@@ -273,7 +283,9 @@ class DeliveryWorker:
             self.store.release([i for i in ids if i not in interrupted])
             self.store.release(interrupted, in_doubt=True)
 
-        await asyncio.shield(asyncio.to_thread(give_back))
+        await asyncio.shield(self.outage.retry(
+            "handing claimed deliveries back", lambda: asyncio.to_thread(give_back)
+        ))
 
     async def _pace(self, due: list[PendingDelivery], pacing: Pacing) -> list[PendingDelivery]:
         """Hold what the burst rule or quiet hours say must wait; return what posts now.

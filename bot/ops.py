@@ -22,6 +22,7 @@ from bot.metrics import version
 
 if TYPE_CHECKING:
     from bot.app import NewsBot
+    from bot.outage import DatabaseOutage
     from bot.settings import OpsConfig
 
 log = logging.getLogger(__name__)
@@ -37,8 +38,12 @@ DB_TIMEOUT = 1.0
 class Health:
     """What liveness means for this bot, kept in memory by the bot and read by ``/healthz``."""
 
-    def __init__(self, stuck_after: float = STUCK_AFTER) -> None:
+    def __init__(
+        self, stuck_after: float = STUCK_AFTER, outage: DatabaseOutage | None = None
+    ) -> None:
         self.started = time.monotonic()
+        self.outage = outage
+        """The bot's database outage state: while it lasts, ``/healthz`` says 503 and why."""
         self.last_tick: float | None = None
         self.stuck_after = stuck_after
         self.stopping = False
@@ -62,7 +67,13 @@ class Health:
         for name, task in self.vital.items():
             if task.done() and not self.stopping:
                 out.append(f"{name} has stopped")
+        if self.outage is not None and (problem := self.outage.problem()):
+            out.append(problem)
         return out
+
+    def degraded(self) -> bool:
+        """Running, only waiting for the database (it resumes by itself)."""
+        return self.outage is not None and self.outage.down_now
 
 
 class OpsServer:
@@ -125,8 +136,14 @@ class OpsServer:
         health = self.bot.health
         now = time.monotonic()
         problems = health.problems(now)
+        waiting = health.degraded() and len(problems) == 1  # only for the database
         body: dict[str, Any] = {
-            "status": "stopping" if health.stopping else "stuck" if problems else "ok",
+            "status": (
+                "stopping" if health.stopping
+                else "degraded" if waiting
+                else "stuck" if problems
+                else "ok"
+            ),
             "version": version(),
             "uptime_seconds": round(now - health.started, 1),
             "last_tick_seconds_ago": (

@@ -17,10 +17,12 @@ import logging
 import random
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.outage import is_outage
 from bot.store import utcnow
 
 if TYPE_CHECKING:
@@ -133,7 +135,11 @@ class FeedScheduler:
                 await self.bot._db(self.bot.store.feed_due_sooner, url, when)
             await self._add(added)
 
-        task = asyncio.get_running_loop().create_task(apply(), name="feeds reconfigured")
+        # Waits out a database outage: a feed added meanwhile is not forgotten.
+        task = asyncio.get_running_loop().create_task(
+            self.bot.outage.retry("applying a config edit to the feeds", apply),
+            name="feeds reconfigured",
+        )
         self._edits.add(task)
         task.add_done_callback(self._edits.discard)
 
@@ -154,37 +160,17 @@ class FeedScheduler:
         return 0 if polls > round_ else 2 * round_ - polls
 
     async def run(self) -> None:
-        await self.first_polls()
+        """Claim and start due polls until cancelled. A database outage pauses the loop
+        (:class:`~bot.outage.DatabaseOutage` retries the round), never ends it."""
+        outage = self.bot.outage
+        await outage.retry("adding the configured feeds", self.first_polls)
         try:
             while True:
                 self._wake.clear()
-                idle = [u for u in self._feeds if u not in self._running]
-                capacity = self._capacity()
-                claimed: list[str] = []
-                if capacity and idle:
-                    claimed = await self.bot._db(
-                        self.bot.store.claim_feeds, idle, self._owner,
-                        self.bot.cluster.lease, capacity,
-                    )
-                for url in claimed:
-                    feed = self._feeds.get(url)
-                    if feed is None:  # removed while claiming
-                        await self.bot._db(self.bot.store.release_feed, url, self._owner)
-                        continue
-                    task = asyncio.create_task(self._poll(feed), name=f"poll {url}")
-                    self._running[url] = task
-                if capacity == 0 or (claimed and len(claimed) == capacity):
+                wait = await outage.retry("claiming due feeds", self._round)
+                if wait is None:
                     await self._wake.wait()  # every slot busy: wait for a poll to end
                     continue
-                wait = RECHECK
-                idle = [u for u in self._feeds if u not in self._running]
-                if idle and not claimed:
-                    due = await self.bot._db(self.bot.store.next_feed_due, idle)
-                    if due is not None:
-                        # Due now but not claimed: another instance was claiming it.
-                        wait = min(RECHECK, max(0.2, (due - utcnow()).total_seconds()))
-                elif claimed:
-                    wait = 0.0
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), wait)
         finally:
@@ -194,19 +180,57 @@ class FeedScheduler:
             if running:
                 await asyncio.wait(running, timeout=10)
 
+    async def _round(self) -> float | None:
+        """Claim what is due and start its polls; how long to wait before the next round
+        (None: until a poll ends)."""
+        idle = [u for u in self._feeds if u not in self._running]
+        capacity = self._capacity()
+        claimed: list[str] = []
+        if capacity and idle:
+            claimed = await self.bot._db(
+                self.bot.store.claim_feeds, idle, self._owner,
+                self.bot.cluster.lease, capacity,
+            )
+        for url in claimed:
+            feed = self._feeds.get(url)
+            if feed is None:  # removed while claiming
+                await self.bot._db(self.bot.store.release_feed, url, self._owner)
+                continue
+            task = asyncio.create_task(self._poll(feed), name=f"poll {url}")
+            self._running[url] = task
+        if capacity == 0 or (claimed and len(claimed) == capacity):
+            return None
+        wait = RECHECK
+        idle = [u for u in self._feeds if u not in self._running]
+        if idle and not claimed:
+            due = await self.bot._db(self.bot.store.next_feed_due, idle)
+            if due is not None:
+                # Due now but not claimed: another instance was claiming it.
+                wait = min(RECHECK, max(0.2, (due - utcnow()).total_seconds()))
+        elif claimed:
+            wait = 0.0
+        return wait
+
     async def _poll(self, feed: FeedConfig) -> None:
+        outage = self.bot.outage
         try:
             await self.bot.poll_feed(feed)
-        except Exception:  # a bug on one feed must not end the polling of all of them
-            log.exception("feed %s: poll failed", feed.label)
-            with contextlib.suppress(Exception):  # poll again after the interval
-                when = utcnow() + poll_delay(feed.interval)
-                await self.bot._db(self.bot.store.update_feed, feed.url, next_poll_at=when)
+        except Exception as exc:
+            if is_outage(exc):
+                # Nothing was marked polled: the feed stays due, and the release below
+                # waits for the database, so it is polled again once it is back.
+                outage.down(f"polling {feed.label}", exc)
+            else:  # a bug on one feed must not end the polling of all of them
+                log.exception("feed %s: poll failed", feed.label)
+                with contextlib.suppress(Exception):  # poll again after the interval
+                    when = utcnow() + poll_delay(feed.interval)
+                    await self.bot._db(self.bot.store.update_feed, feed.url, next_poll_at=when)
         finally:
             try:
-                await asyncio.shield(
-                    self.bot._db(self.bot.store.release_feed, feed.url, self._owner)
-                )
+                await asyncio.shield(outage.retry(
+                    "releasing a polled feed",
+                    partial(self.bot._db, self.bot.store.release_feed, feed.url, self._owner),
+                ))
             finally:
                 self._done(feed.url)
 
@@ -234,6 +258,32 @@ def single_flight(job: Callable[[], Awaitable[Any]]) -> Callable[[], Awaitable[A
     return tick
 
 
+def coalesced(job: Callable[[], Awaitable[Any]]) -> Callable[[], Awaitable[None]]:
+    """A job that never runs twice at once, and that runs once more when asked while it
+    runs: the seed scan, asked for by its interval and by the folder watcher, must not miss
+    a file dropped just after the running scan listed the folder."""
+    running = False
+    again = False
+
+    async def tick() -> None:
+        nonlocal running, again
+        if running:
+            again = True
+            return
+        running = True
+        try:
+            while True:
+                again = False
+                await job()
+                if not again:
+                    return
+        finally:
+            running = False
+
+    tick.__name__ = getattr(job, "__name__", "job")
+    return tick
+
+
 def build_scheduler(bot: NewsBot) -> AsyncIOScheduler:
     """The APScheduler jobs: the seed scan, the delivery tick and WebSub renewals."""
     scheduler = AsyncIOScheduler(
@@ -241,7 +291,7 @@ def build_scheduler(bot: NewsBot) -> AsyncIOScheduler:
     )
     now = utcnow()
     scheduler.add_job(
-        single_flight(bot.scan_seeds),
+        bot.seed_scan,
         "interval",
         seconds=bot.settings.scan_interval.total_seconds(),
         next_run_time=now,
@@ -258,7 +308,7 @@ def build_scheduler(bot: NewsBot) -> AsyncIOScheduler:
     )
     if bot.websub is not None:
         scheduler.add_job(
-            bot.websub.renew_due,
+            bot.websub_job,
             "interval",
             seconds=WEBSUB_TICK.total_seconds(),
             next_run_time=now + WEBSUB_TICK,

@@ -58,6 +58,8 @@ class FileScan:
 
     articles: list[Article] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    settling: int = 0
+    """Files left for a later scan because they changed moments ago (still being written)."""
 
 
 def _is_hidden(name: str) -> bool:
@@ -331,8 +333,13 @@ class FileSource:
             return f"error:{e.errno}"
         return (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)
 
-    def scan(self) -> FileScan:
-        """Articles of every readable file now in the folder, and problems not yet reported."""
+    def scan(self, changed_before: float | None = None) -> FileScan:
+        """Articles of every readable file now in the folder, and problems not yet reported.
+
+        ``changed_before`` (a ``time.time()``): a file modified after it is left for a later
+        scan (counted in ``settling``), so a file still being written is not read half-way;
+        its guid would then be seen, and the finished version ignored.
+        """
         result = FileScan()
         if not self.folder.is_dir():
             problem = (
@@ -350,6 +357,11 @@ class FileSource:
         for path in _walk(self.folder, walk_problems):
             present.add(path)
             sig = self._signature(path)
+            if changed_before is not None and isinstance(sig, tuple) and (
+                sig[0] > changed_before * 1e9  # written to moments ago
+            ):
+                result.settling += 1
+                continue
             cached = self._good.get(path)
             if cached is not None and cached[0] == sig:
                 result.articles.append(cached[1])

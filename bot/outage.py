@@ -1,0 +1,141 @@
+"""Riding out a database outage: every long-running loop waits for the database to come
+back instead of ending.
+
+A PostgreSQL restart, SQLite's "database is locked" past the busy timeout or a full disk
+raise ``OperationalError`` from whatever store call meets them. The loops that drive the
+bot (feed scheduling, polls, delivery drains, seed scans, lease renewals, WebSub renewals,
+config edits) hand such calls to one :class:`DatabaseOutage`, which
+
+* logs one line when the outage starts and one when it ends, with its duration (not a
+  line per retry, no traceback);
+* retries with a short, capped backoff, so the bot resumes within seconds of recovery;
+* tells ``/healthz`` (503, "database unavailable") for as long as it lasts.
+
+Nothing is marked done while the database is away, so nothing is lost: a poll whose items
+could not be recorded leaves its feed due, and it is polled again once the database is back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+import time
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from sqlalchemy import exc as sa_exc
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+FIRST_DELAY = 0.25
+"""Seconds before the first retry; doubled per failure."""
+MAX_DELAY = 3.0
+"""The longest wait between retries: recovery is noticed within this (plus one attempt)."""
+
+
+def is_outage(exc: BaseException) -> bool:
+    """Is this the database being unavailable (as opposed to a bug or bad data)?"""
+    if isinstance(exc, sa_exc.DBAPIError):
+        return exc.connection_invalidated or isinstance(
+            exc, (sa_exc.OperationalError, sa_exc.InterfaceError)
+        )
+    # A pool with no connection to give (every one is stuck connecting), a raw driver error.
+    return isinstance(exc, (sa_exc.TimeoutError, sqlite3.OperationalError))
+
+
+def _reason(exc: BaseException) -> str:
+    """The driver's message, first line only (SQLAlchemy appends the SQL and a link)."""
+    inner = getattr(exc, "orig", None) or exc
+    text = str(inner).strip().splitlines()
+    return (text[0] if text else type(inner).__name__)[:200]
+
+
+class DatabaseOutage:
+    """Whether the database is unavailable now, since when, and the retry loop around it.
+
+    Shared by every loop of one bot, so an outage is logged once however many loops meet it.
+    """
+
+    def __init__(
+        self,
+        *,
+        first_delay: float = FIRST_DELAY,
+        max_delay: float = MAX_DELAY,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.first_delay = first_delay
+        self.max_delay = max_delay
+        self._clock = clock
+        self.since: float | None = None
+        """When the current outage started (``clock`` time); None while the database answers."""
+        self.reason: str | None = None
+        self.last_duration: float | None = None
+        """How long the last outage lasted, in seconds (None: none yet)."""
+        self.outages = 0
+
+    @property
+    def down_now(self) -> bool:
+        return self.since is not None
+
+    def down(self, where: str, exc: BaseException) -> None:
+        """A store call failed because the database is unavailable: log it if it is news."""
+        if self.since is not None:
+            return
+        self.since = self._clock()
+        self.reason = _reason(exc)
+        self.outages += 1
+        log.error(
+            "database unavailable (%s, while %s); polling and delivery wait and retry "
+            "until it is back",
+            self.reason,
+            where,
+        )
+
+    def up(self) -> None:
+        """A store call succeeded: if the database was away, say it is back and for how long."""
+        if self.since is None:
+            return
+        self.last_duration = self._clock() - self.since
+        self.since = self.reason = None
+        log.warning("database back after %.1f s; resuming", self.last_duration)
+
+    def problem(self) -> str | None:
+        """What ``/healthz`` says while the database is away."""
+        if self.since is None:
+            return None
+        return f"database unavailable for {self._clock() - self.since:.0f}s: {self.reason}"
+
+    async def retry(self, where: str, call: Callable[[], Awaitable[T]]) -> T:
+        """``await call()`` until it does not fail for an outage; other errors are raised.
+
+        ``where`` says what was being done, for the one log line of the outage.
+        """
+        delay = self.first_delay
+        while True:
+            try:
+                result = await call()
+            except Exception as exc:
+                if not is_outage(exc):
+                    raise
+                self.down(where, exc)
+                await asyncio.sleep(delay)
+                delay = min(self.max_delay, delay * 2)
+                continue
+            self.up()
+            return result
+
+    async def once(self, where: str, call: Callable[[], Awaitable[T]]) -> T | None:
+        """One try of a periodic job: an outage is noted and None returned (the job's next
+        run tries again); other errors are raised."""
+        try:
+            result = await call()
+        except Exception as exc:
+            if not is_outage(exc):
+                raise
+            self.down(where, exc)
+            return None
+        self.up()
+        return result
+
