@@ -2,7 +2,7 @@
 
 It answers the Web API methods the bot uses, serves Socket Mode over a loopback websocket,
 receives ``response_url`` answers and incoming-webhook posts, records everything with the
-time it arrived, and can be told to fail the next calls of a method (429 with Retry-After,
+time it arrived (once it has been answered: see :attr:`FakeSlack.answer_delay`), and can be told to fail the next calls of a method (429 with Retry-After,
 ``ratelimited``, ``channel_not_found``, HTTP 500). It runs its own event loop in a thread,
 so the bot under test (in-process or a subprocess) cannot starve it and vice versa.
 
@@ -47,10 +47,14 @@ class Call:
     body: dict[str, Any]
     headers: dict[str, str]
     at: float
-    """``time.monotonic()`` on arrival."""
+    """``time.monotonic()`` on arrival; the call is recorded once it is answered."""
     status: int = 200
     ok: bool = True
     """Whether the fake answered with success (an injected error makes it False)."""
+
+
+CALL = web.RequestKey("call", Call)
+"""Where a handler leaves its :class:`Call` for the middleware to record once answered."""
 
 
 @dataclass
@@ -112,6 +116,9 @@ class FakeSlack:
     sockets_accepted: int = 0
     """Socket Mode websockets accepted (the live ones are in ``_sockets``)."""
     port: int = 0
+    answer_delay: float = 0.0
+    """Seconds every HTTP answer waits before it is sent (a slow Slack, a loaded
+    machine): the window in which a bot that stops too early drops its reply."""
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -137,7 +144,7 @@ class FakeSlack:
         return self
 
     async def _start(self) -> None:
-        app = web.Application()
+        app = web.Application(middlewares=[self._answer_then_record])
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_get("/link", self._socket)
         app.router.add_post("/respond/{id}", self._respond)
@@ -344,6 +351,23 @@ class FakeSlack:
 
     # -- the server side -----------------------------------------------------------------
 
+    @web.middleware
+    async def _answer_then_record(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        """Send the answer (after :attr:`answer_delay`), then record the call: a test that
+        sees a call has seen the bot get its answer, and may stop the bot."""
+        response = await handler(request)
+        call = request.get(CALL)
+        if call is None:  # the Socket Mode websocket
+            return response
+        try:
+            if self.answer_delay > 0:
+                await asyncio.sleep(self.answer_delay)
+            await response.prepare(request)
+            await response.write_eof()
+        finally:
+            self._record(call)
+        return response
+
     def _record(self, call: Call) -> None:
         with self._lock:
             self.calls.append(call)
@@ -390,14 +414,14 @@ class FakeSlack:
             failure = self._outage_failure(method, call.at)
         if failure is not None:
             call.status, call.ok = failure.status, False
-            self._record(call)
+            request[CALL] = call
             return self._failure_response(failure)
         expected = APP_TOKEN if method == "apps.connections.open" else BOT_TOKEN
         if auth != f"Bearer {expected}":
             call.ok = False
-            self._record(call)
+            request[CALL] = call
             return web.json_response({"ok": False, "error": "invalid_auth"})
-        self._record(call)
+        request[CALL] = call
         answer = self._answer(method, body)
         if method == "chat.postMessage" and answer.get("ok"):
             with self._lock:
@@ -559,7 +583,7 @@ class FakeSlack:
     async def _respond(self, request: web.Request) -> web.Response:
         call = Call("response_url", await self._body(request), dict(request.headers), time.monotonic())
         call.body["_url"] = str(request.url)
-        self._record(call)
+        request[CALL] = call
         return web.Response(text="ok")
 
     async def _webhook(self, request: web.Request) -> web.Response:
@@ -567,10 +591,10 @@ class FakeSlack:
         failure = self._next_failure("webhook", None)
         if failure is not None:
             call.status, call.ok = failure.status, False
-            self._record(call)
+            request[CALL] = call
             headers = {"Retry-After": f"{failure.retry_after:g}"} if failure.retry_after else {}
             return web.Response(status=failure.status, text=failure.error or "", headers=headers)
-        self._record(call)
+        request[CALL] = call
         return web.Response(text="ok")
 
     async def _socket(self, request: web.Request) -> web.WebSocketResponse:
