@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
 import signal
 import sqlite3
@@ -24,7 +23,8 @@ import pytest
 from aiohttp import web
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.chat.conftest import ROOT, SEED_TITLE, Home, clean_env
+from tests.botproc import clean_environ
+from tests.chat.conftest import SEED_TITLE, Home, clean_env
 from tests.fakes.slack import FakeSlack
 
 pytestmark = [pytest.mark.slow, pytest.mark.network, pytest.mark.timeout(240)]
@@ -48,8 +48,7 @@ class Newsbot:
     """A `newsbot run` subprocess; its log is read line by line as it comes."""
 
     def __init__(self, home: Home, fake: FakeSlack) -> None:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DISCORD_", "NEWSBOT_"))}
-        env.update(fake.env(), NEWSBOT_DATABASE_URL=home.database_url, PYTHONPATH=str(ROOT))
+        env = clean_environ(**fake.env(), NEWSBOT_DATABASE_URL=home.database_url)
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "bot.cli", "run", "--config", str(home.config)],
             cwd=home.root,

@@ -4,7 +4,6 @@ built by the CLI's own ``_make_bot`` and run by ``run_forever`` on its own event
 from __future__ import annotations
 
 import asyncio
-import os
 import shutil
 import threading
 from collections.abc import Iterator
@@ -17,6 +16,7 @@ import yaml
 from bot.commands import Commands
 from bot.nlp.watchlist import load_watchlist
 from bot.store import Store
+from tests.botproc import scrub_environ
 from tests.fakes.slack import FakeSlack, running
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -25,10 +25,9 @@ SEED_TITLE = "La Corée du Nord sera aux côtés de la Russie"
 
 
 def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No chat credential or proxy from the developer's shell reaches the bot under test."""
-    for key in list(os.environ):
-        if key.startswith(("SLACK_", "DISCORD_", "NEWSBOT_")) or key.lower().endswith("_proxy"):
-            monkeypatch.delenv(key, raising=False)
+    """No chat credential, newsbot setting or proxy from the developer's shell reaches the
+    bot under test (in-process: this process's environment is the bot's)."""
+    scrub_environ(monkeypatch)
 
 
 class Home:
@@ -51,6 +50,7 @@ class Home:
             "scan_interval": "1s",
             "feeds": [],
             "routes": routes,
+            "ops": {"listen_port": 0},  # never the default 9464 another bot may hold
             **extra,
         }
         self.config.write_text(yaml.safe_dump(settings, allow_unicode=True))
