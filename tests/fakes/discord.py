@@ -6,10 +6,10 @@ or as a ``newsbot run`` subprocess alike. Everything it receives is recorded
 injected per route with :meth:`FakeDiscord.fail`. A channel id it does not know answers
 404 Unknown Channel, as Discord does.
 
-A request is recorded once its answer has been sent, so a test that waits for one to show
-up (an interaction's callback) does not stop the bot while the bot still reads the answer;
-:attr:`FakeDiscord.answer_delay` holds every answer back, to show that a bot stopping
-then does not drop the reply it was sending.
+A request is recorded once its answer is ready to go (:attr:`FakeDiscord.arrivals` has
+them on arrival), so a test that waits for one (an interaction's callback) does not stop
+the bot while the fake still works on it; :attr:`FakeDiscord.answer_delay` holds every
+answer back, to show that a bot stopping then does not drop the reply it was sending.
 
 Protocol facts it relies on are in ``/work/shared/TESTING-CHAT.md``; the one that bites:
 JSON answers carry ``Content-Type: application/json`` exactly, or discord.py stalls.
@@ -76,7 +76,7 @@ class Received:
     headers: dict[str, str]
     body: Any
     at: float
-    """``time.monotonic()`` on arrival; the request is recorded once it is answered."""
+    """``time.monotonic()`` on arrival; the request is recorded once its answer is ready."""
     status: int = 0
 
 
@@ -468,8 +468,9 @@ class FakeDiscord:
         return web.Response(body=json.dumps(data).encode(), status=status, headers=out)
 
     async def _rest(self, request: web.Request) -> web.StreamResponse:
-        """Answer (after :attr:`answer_delay`), and only then record the request: a test
-        that sees a request in :attr:`requests` knows the bot has had its answer sent."""
+        """Record the request once its answer is ready to go (after :attr:`answer_delay`):
+        never before, so a test waiting for a request does not stop the bot while Discord
+        is still working on it; never after, so a bot that has its answer finds it recorded."""
         path = "/" + request.match_info["tail"]
         raw = await request.read()
         try:
@@ -481,14 +482,10 @@ class FakeDiscord:
         with self._lock:
             self.arrivals.append(rec)
         response = self._answer(request.method, path, body, dict(request.query), rec)
-        try:
-            if self.answer_delay > 0:
-                await asyncio.sleep(self.answer_delay)
-            await response.prepare(request)
-            await response.write_eof()
-        finally:
-            with self._lock:
-                self.requests.append(rec)
+        if self.answer_delay > 0:
+            await asyncio.sleep(self.answer_delay)
+        with self._lock:
+            self.requests.append(rec)
         return response
 
     def _answer(

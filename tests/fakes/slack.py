@@ -2,7 +2,8 @@
 
 It answers the Web API methods the bot uses, serves Socket Mode over a loopback websocket,
 receives ``response_url`` answers and incoming-webhook posts, records everything with the
-time it arrived (once it has been answered: see :attr:`FakeSlack.answer_delay`), and can be told to fail the next calls of a method (429 with Retry-After,
+time it arrived (recorded once its answer is ready: see :attr:`FakeSlack.answer_delay`),
+and can be told to fail the next calls of a method (429 with Retry-After,
 ``ratelimited``, ``channel_not_found``, HTTP 500). It runs its own event loop in a thread,
 so the bot under test (in-process or a subprocess) cannot starve it and vice versa.
 
@@ -47,14 +48,14 @@ class Call:
     body: dict[str, Any]
     headers: dict[str, str]
     at: float
-    """``time.monotonic()`` on arrival; the call is recorded once it is answered."""
+    """``time.monotonic()`` on arrival; the call is recorded once its answer is ready."""
     status: int = 200
     ok: bool = True
     """Whether the fake answered with success (an injected error makes it False)."""
 
 
 CALL = web.RequestKey("call", Call)
-"""Where a handler leaves its :class:`Call` for the middleware to record once answered."""
+"""Where a handler leaves its :class:`Call` for the middleware to record once its answer is ready."""
 
 
 @dataclass
@@ -353,19 +354,16 @@ class FakeSlack:
 
     @web.middleware
     async def _answer_then_record(self, request: web.Request, handler: Any) -> web.StreamResponse:
-        """Send the answer (after :attr:`answer_delay`), then record the call: a test that
-        sees a call has seen the bot get its answer, and may stop the bot."""
+        """Record the call once its answer is ready to go (after :attr:`answer_delay`):
+        never before, so a test waiting for a call does not stop the bot while Slack is
+        still working on it; never after, so a bot that has its answer finds it recorded."""
         response = await handler(request)
         call = request.get(CALL)
         if call is None:  # the Socket Mode websocket
             return response
-        try:
-            if self.answer_delay > 0:
-                await asyncio.sleep(self.answer_delay)
-            await response.prepare(request)
-            await response.write_eof()
-        finally:
-            self._record(call)
+        if self.answer_delay > 0:
+            await asyncio.sleep(self.answer_delay)
+        self._record(call)
         return response
 
     def _record(self, call: Call) -> None:
