@@ -522,6 +522,7 @@ class SlackAdapter(ChatAdapter):
                 "set slack.http_port in config/newsbot.yaml"
             ) from exc
         self._runner = runner
+        self.http_port = int(runner.addresses[0][1])  # the port 0 picked
         log.info(
             "Slack: HTTP mode listening on %s:%d%s", self.http_host, self.http_port, self.http_path
         )

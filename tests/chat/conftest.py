@@ -4,7 +4,9 @@ built by the CLI's own ``_make_bot`` and run by ``run_forever`` on its own event
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import shutil
+import sqlite3
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -55,6 +57,23 @@ class Home:
         }
         self.config.write_text(yaml.safe_dump(settings, allow_unicode=True))
         return self.config
+
+    def outbox_settled(self) -> bool:
+        """Every delivery the bot has queued is sent or failed for good: nothing more will
+        be posted until something new arrives (the event a test waits for instead of
+        sleeping to see that nothing happens)."""
+        path = self.root / "data" / "newsbot.db"
+        if not path.exists():
+            return False
+        try:
+            with contextlib.closing(sqlite3.connect(path, timeout=5)) as db:
+                total, open_ = db.execute(
+                    "SELECT count(*), count(*) FILTER (WHERE status NOT IN ('sent', 'failed')) "
+                    "FROM deliveries"
+                ).fetchone()
+        except sqlite3.OperationalError:  # not created yet, or busy
+            return False
+        return bool(total) and not open_
 
     def add_seed(self, name: str, text: str) -> Path:
         """Write a document atomically, so a scan never reads half of it."""

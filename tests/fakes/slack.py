@@ -335,7 +335,7 @@ class FakeSlack:
         return [c.body for c in self.received("chat.postMessage", **match) if c.ok]
 
     def wait_for(
-        self, check: Callable[[], Any], timeout: float = 30, what: str = "condition"
+        self, check: Callable[[], Any], timeout: float = 90, what: str = "condition"
     ) -> Any:
         """Poll ``check`` until it returns something truthy; fail with what arrived."""
         deadline = time.monotonic() + timeout
