@@ -14,9 +14,9 @@ import logging
 
 log = logging.getLogger(__name__)
 
-DRAIN_TIMEOUT = 10.0
-"""Seconds ``stop()`` lets unfinished answers run before cancelling them; a platform call
-that has not answered by then is not going to."""
+DRAIN_TIMEOUT = 3.0
+"""Seconds ``stop()`` lets unfinished answers run before cancelling them: Discord's own
+window for answering an interaction, and small within the bot's shutdown budget."""
 
 
 class InFlight:
