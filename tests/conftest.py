@@ -20,6 +20,8 @@ from __future__ import annotations
 import ipaddress
 import logging
 import socket
+import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -133,7 +135,8 @@ def no_public_network(loopback_only: None) -> Iterator[None]:
 
 @pytest.fixture(autouse=True)
 def logging_as_found() -> Iterator[None]:
-    """Undo what the test (or ``setup_logging`` inside it) did to logging."""
+    """Undo what the test (or ``setup_logging`` inside it) did to logging: levels,
+    handlers, and the exception hooks it installs."""
     root = logging.getLogger()
     saved_root = (root.level, list(root.handlers), list(root.filters))
     saved = {
@@ -142,7 +145,9 @@ def logging_as_found() -> Iterator[None]:
         if isinstance(lg, logging.Logger)
     }
     disabled = logging.root.manager.disable
+    hooks = (sys.excepthook, threading.excepthook)
     yield
+    sys.excepthook, threading.excepthook = hooks
     root.setLevel(saved_root[0])
     root.handlers[:] = saved_root[1]
     root.filters[:] = saved_root[2]

@@ -4,7 +4,9 @@ environment for every bot a test starts."""
 
 from __future__ import annotations
 
+import logging
 import socket
+import sys
 from collections.abc import Iterator
 
 import pytest
@@ -75,3 +77,21 @@ def test_a_bot_under_test_gets_no_credential_setting_or_proxy_from_the_shell(
     assert not {k for k in env if k.startswith(("SLACK_", "DISCORD_")) or k.lower().endswith("_proxy")}
     assert env["NEWSBOT_DATABASE_URL"] == "sqlite:///x.db"
     assert "PATH" in env and "SSL_CERT_FILE" in env
+
+
+QUIET_AT_IMPORT = logging.getLogger("apscheduler").level
+ROOT_AT_IMPORT = logging.getLogger().level
+
+
+def test_setup_logging_in_one_test_changes_the_process_logging() -> None:
+    from bot.logs import setup_logging
+
+    setup_logging(verbose=True)
+    assert logging.getLogger().level == logging.DEBUG
+
+
+def test_does_not_reach_the_next_test() -> None:
+    """Runs after the one above (pytest keeps a module's order)."""
+    assert logging.getLogger().level == ROOT_AT_IMPORT
+    assert logging.getLogger("apscheduler").level == QUIET_AT_IMPORT  # setup_logging: WARNING
+    assert sys.excepthook is sys.__excepthook__
