@@ -110,8 +110,8 @@ def _guarded_connect_ex(self: socket.socket, address: Any) -> int:
 @pytest.fixture(scope="session", autouse=True)
 def loopback_only() -> Iterator[None]:
     socket.getaddrinfo = _guarded_getaddrinfo
-    socket.socket.connect = _guarded_connect  # type: ignore[method-assign]
-    socket.socket.connect_ex = _guarded_connect_ex  # type: ignore[method-assign]
+    socket.socket.connect = _guarded_connect  # type: ignore[method-assign,assignment]
+    socket.socket.connect_ex = _guarded_connect_ex  # type: ignore[method-assign,assignment]
     try:
         yield
     finally:
