@@ -269,13 +269,13 @@ class _Tree(app_commands.CommandTree[Any]):
         wait for it (discord.py keeps no reference to it at all)."""
 
         async def answer() -> None:
-            self.client.adapter.answering.track_current()
             try:
                 await self._call(interaction)
             except app_commands.AppCommandError as e:
                 await self._dispatch_error(interaction, e)
 
-        self.client.loop.create_task(answer(), name="CommandTree-invoker")
+        task = self.client.loop.create_task(answer(), name="CommandTree-invoker")
+        self.client.adapter.answering.track(task)
 
     async def _call(self, interaction: discord.Interaction[Any]) -> None:
         if interaction.type is discord.InteractionType.autocomplete and not self._completes(

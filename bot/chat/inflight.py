@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -24,16 +25,21 @@ class InFlight:
 
     def __init__(self, platform: str) -> None:
         self.platform = platform
-        self._tasks: set[asyncio.Task[object]] = set()
+        self._tasks: set[asyncio.Task[Any]] = set()
         self.draining = False
         """True while ``drain`` waits: the adapter is stopping."""
 
-    def track_current(self) -> None:
-        """Called from inside an answering task: ``drain`` waits for it."""
-        task = asyncio.current_task()
-        if task is not None and task not in self._tasks:
+    def track(self, task: asyncio.Task[Any]) -> None:
+        """``drain`` waits for ``task`` (and holds a reference to it until it is done)."""
+        if task not in self._tasks:
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
+
+    def track_current(self) -> None:
+        """Called from inside an answering task someone else created: ``drain`` waits for it."""
+        task = asyncio.current_task()
+        if task is not None:
+            self.track(task)
 
     def __len__(self) -> int:
         return sum(1 for t in self._tasks if not t.done())
