@@ -108,8 +108,9 @@ class SlackConfig(_Strict):
 
     admin_channel: str | None = None
     """Channel id told about failed deliveries, feed outages and watchlist changes."""
-    http_port: int = Field(default=3000, ge=1, le=65535)
-    """HTTP mode only (``SLACK_SIGNING_SECRET`` without ``SLACK_APP_TOKEN``)."""
+    http_port: int = Field(default=3000, ge=0, le=65535)
+    """HTTP mode only (``SLACK_SIGNING_SECRET`` without ``SLACK_APP_TOKEN``); 0 picks a
+    free port (logged)."""
     http_path: str = "/slack/events"
 
 

@@ -43,7 +43,9 @@ class BotHome:
         self.database_url = f"sqlite:///{self.db_path}"
 
     def write_config(self, settings: Mapping[str, Any]) -> Path:
-        self.config.write_text(yaml.safe_dump(dict(settings), allow_unicode=True, sort_keys=False))
+        """``ops`` defaults to a free port: never the default 9464 another bot may hold."""
+        values = {"ops": {"listen_port": 0}, **settings}
+        self.config.write_text(yaml.safe_dump(values, allow_unicode=True, sort_keys=False))
         return self.config
 
     def add_seed(self, name: str, text: str) -> Path:
@@ -79,14 +81,25 @@ class BotHome:
         )
 
 
+def scrubbed(key: str) -> bool:
+    """A variable no bot under test may inherit from the developer's shell: a chat
+    credential (a real workspace), a newsbot setting (a real database), a proxy."""
+    return key.startswith(("SLACK_", "DISCORD_", "NEWSBOT_")) or key.lower().endswith("_proxy")
+
+
+def scrub_environ(monkeypatch: Any) -> None:
+    """The same scrub for a bot run in this process (``monkeypatch`` undoes it)."""
+    for key in list(os.environ):
+        if scrubbed(key):
+            monkeypatch.delenv(key, raising=False)
+
+
 def clean_environ(**extra: str) -> dict[str, str]:
-    """This process's environment without chat credentials, newsbot settings or proxies."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("SLACK_", "DISCORD_", "NEWSBOT_")) and not k.lower().endswith("_proxy")
-    }
-    env.update(PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1", COLUMNS="120", **extra)
+    """The environment for every ``newsbot`` a test starts: this process's, scrubbed (see
+    :func:`scrubbed`), plus ``extra``, which points it at the test's own fakes and files."""
+    env = {k: v for k, v in os.environ.items() if not scrubbed(k)}
+    env.update({"PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1", "COLUMNS": "120"})
+    env.update(extra)
     return env
 
 

@@ -1,16 +1,34 @@
 """Fixtures shared by every test: a local publisher on 127.0.0.1, a port nobody answers, the
 store's database on SQLite and on PostgreSQL, and the fake Slack and Discord the newsroom
-fault tests post to."""
+fault tests post to.
+
+Three guards hold for every test in this process:
+
+- **Loopback only.** ``socket.getaddrinfo`` refuses any name but ``localhost`` and any
+  address that is not loopback, and ``socket.connect`` any address off 127.0.0.1/::1;
+  the test that tried fails, naming the host, even if the code under test swallowed the
+  error. (A bot started as a subprocess is not covered: it gets only the fakes' loopback
+  URLs from ``tests.botproc.clean_environ``. libpq resolves names itself, out of reach.)
+- **Logging as found.** ``setup_logging`` (run by the CLI) sets levels and handlers
+  process-wide; each test's changes are undone, so they cannot leak into later modules.
+- **PostgreSQL counted.** ``make test`` ends with one line saying how many PostgreSQL
+  tests were skipped for want of a server (``CI=true`` fails them instead; tests/pg.py).
+"""
 
 from __future__ import annotations
 
+import ipaddress
+import logging
+import socket
+import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tests.localserver import FeedServer, free_port, serve
+from tests.localserver import FeedServer, serve
 
 if TYPE_CHECKING:
     from tests.fakes.discord import FakeDiscord
@@ -24,8 +42,142 @@ def feed_server() -> Iterator[FeedServer]:
 
 
 @pytest.fixture
-def closed_port() -> int:
-    return free_port()
+def closed_port() -> Iterator[int]:
+    """A loopback port that refuses connections: bound (so nothing else can take it while
+    the test runs) but never listening."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        yield int(sock.getsockname()[1])
+
+
+# -- loopback only -----------------------------------------------------------------------
+
+_LOCAL_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost"}
+_refused: list[str] = []
+
+
+class PublicNetworkError(OSError):
+    """A test tried to leave 127.0.0.1: resolve a public name, or connect elsewhere."""
+
+
+def _local(host: Any) -> bool:
+    if host is None:
+        return True
+    if isinstance(host, bytes):
+        host = host.decode(errors="replace")
+    host = str(host).split("%", 1)[0]  # an IPv6 zone
+    if host in ("", "<broadcast>") or host.lower() in _LOCAL_NAMES:
+        return host != "<broadcast>"
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_unspecified
+
+
+def _refuse(what: str) -> PublicNetworkError:
+    _refused.append(what)
+    return PublicNetworkError(f"tests talk only to 127.0.0.1: refused {what}")
+
+
+_getaddrinfo = socket.getaddrinfo
+_connect = socket.socket.connect
+_connect_ex = socket.socket.connect_ex
+
+
+def _guarded_getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+    if not _local(host):
+        raise _refuse(f"resolving {host!r}")
+    return _getaddrinfo(host, *args, **kwargs)
+
+
+def _check_address(sock: socket.socket, address: Any) -> None:
+    inet = sock.family in (socket.AF_INET, socket.AF_INET6) and isinstance(address, tuple)
+    if inet and not _local(address[0]):
+        raise _refuse(f"connecting to {address[0]}:{address[1]}")
+
+
+def _guarded_connect(self: socket.socket, address: Any) -> None:
+    _check_address(self, address)
+    return _connect(self, address)
+
+
+def _guarded_connect_ex(self: socket.socket, address: Any) -> int:
+    _check_address(self, address)
+    return _connect_ex(self, address)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def loopback_only() -> Iterator[None]:
+    socket.getaddrinfo = _guarded_getaddrinfo
+    socket.socket.connect = _guarded_connect  # type: ignore[method-assign,assignment]
+    socket.socket.connect_ex = _guarded_connect_ex  # type: ignore[method-assign,assignment]
+    try:
+        yield
+    finally:
+        socket.getaddrinfo = _getaddrinfo
+        socket.socket.connect = _connect  # type: ignore[method-assign]
+        socket.socket.connect_ex = _connect_ex  # type: ignore[method-assign]
+
+
+@pytest.fixture(autouse=True)
+def no_public_network(loopback_only: None) -> Iterator[None]:
+    """Fail the test that tried, even where the code under test caught the error."""
+    del _refused[:]
+    yield
+    tried, _refused[:] = list(_refused), []
+    if tried:
+        pytest.fail("tests talk only to 127.0.0.1; this one tried " + "; ".join(sorted(set(tried))))
+
+
+# -- logging as found --------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def logging_as_found() -> Iterator[None]:
+    """Undo what the test (or ``setup_logging`` inside it) did to logging: levels,
+    handlers, and the exception hooks it installs."""
+    root = logging.getLogger()
+    saved_root = (root.level, list(root.handlers), list(root.filters))
+    saved = {
+        name: (lg.level, lg.propagate, lg.disabled)
+        for name, lg in logging.Logger.manager.loggerDict.items()
+        if isinstance(lg, logging.Logger)
+    }
+    disabled = logging.root.manager.disable
+    hooks = (sys.excepthook, threading.excepthook)
+    yield
+    sys.excepthook, threading.excepthook = hooks
+    root.setLevel(saved_root[0])
+    root.handlers[:] = saved_root[1]
+    root.filters[:] = saved_root[2]
+    for name, lg in list(logging.Logger.manager.loggerDict.items()):
+        if not isinstance(lg, logging.Logger):
+            continue
+        level, propagate, off = saved.get(name, (logging.NOTSET, True, False))
+        lg.setLevel(level)
+        lg.propagate, lg.disabled = propagate, off
+    logging.disable(disabled)
+    logging.captureWarnings(False)
+
+
+# -- PostgreSQL counted ------------------------------------------------------------------
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """One line when PostgreSQL tests were skipped for want of a server."""
+    from tests.pg import SKIP_PREFIX
+
+    skipped = [
+        r for r in terminalreporter.stats.get("skipped", [])
+        if SKIP_PREFIX in str(getattr(r, "longrepr", ""))
+    ]
+    if skipped:
+        terminalreporter.write_line(
+            f"PostgreSQL: {len(skipped)} tests skipped, no server answered (set "
+            "NEWSBOT_TEST_POSTGRES or start PostgreSQL; CI=true makes this a failure)",
+            yellow=True, bold=True,
+        )
 
 
 @pytest.fixture

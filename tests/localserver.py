@@ -115,7 +115,11 @@ def serve() -> Iterator[FeedServer]:
 
 
 def free_port() -> int:
-    """A port on 127.0.0.1 nothing listens on (bound, then released)."""
+    """A port on 127.0.0.1 nothing listens on (bound, then released).
+
+    Do not use it for a server of your own: another process may take the port between
+    its release and your bind. Bind port 0 and read the port back; for a port that must
+    refuse connections, use the ``closed_port`` fixture (held for the whole test)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])

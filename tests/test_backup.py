@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import subprocess
 import sys
@@ -13,6 +12,7 @@ import pytest
 from bot.backup import BackupError, backup_sqlite
 from bot.models import Alert, Article, Target
 from bot.store import Store, utcnow
+from tests.botproc import clean_environ
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -71,8 +71,7 @@ def test_newsbot_backup_command(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path}/data/newsbot.db"
     (tmp_path / "data").mkdir()
     fill(url, 2)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DISCORD_", "NEWSBOT_"))}
-    env.update(NEWSBOT_DATABASE_URL=url, PYTHONPATH=str(ROOT))
+    env = clean_environ(NEWSBOT_DATABASE_URL=url)
     done = subprocess.run(
         [sys.executable, "-m", "bot.cli", "backup", str(tmp_path / "b.db")],
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,

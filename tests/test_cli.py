@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -11,12 +10,14 @@ from pathlib import Path
 
 import pytest
 
+from tests.botproc import clean_environ
+
 ROOT = Path(__file__).resolve().parents[1]
 SEED = "seeds/000_b5e3709a28e5c677.txt"
 
 
 def newsbot(*args: str, cwd: Path = ROOT, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    full_env = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "120", **(env or {})}
+    full_env = clean_environ(**(env or {}))
     return subprocess.run(
         [sys.executable, "-m", "bot.cli", *args],
         cwd=cwd,
@@ -31,7 +32,7 @@ def newsbot(*args: str, cwd: Path = ROOT, env: dict[str, str] | None = None) -> 
 def workdir(tmp_path: Path) -> Path:
     shutil.copytree(ROOT / "config", tmp_path / "config")
     (tmp_path / "config" / "newsbot.yaml").write_text(
-        "watchlist: config/watchlist.yaml\nseeds: [seeds]\nfeeds: []\n"
+        "watchlist: config/watchlist.yaml\nseeds: [seeds]\nfeeds: []\nops: {listen_port: 0}\n"
     )
     (tmp_path / "seeds").mkdir()
     return tmp_path
@@ -130,7 +131,7 @@ def test_scan_once_survives_bad_seed_files_and_brief_shows_the_alert(workdir: Pa
 def test_log_lines_cannot_carry_terminal_escapes(workdir: Path, closed_port: int) -> None:
     """A feed name is quoted in log lines; a hostile one must not move the cursor."""
     (workdir / "config" / "newsbot.yaml").write_text(
-        "seeds: [seeds]\nfeeds:\n"
+        "seeds: [seeds]\nops: {listen_port: 0}\nfeeds:\n"
         f"  - url: http://127.0.0.1:{closed_port}/rss\n"
         '    name: "Evil\\e[2J\\e]0;pwned\\a feed"\n'
     )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import signal
 import subprocess
 import sys
@@ -15,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from bot.logs import REDACTED, redact, setup_logging
-from tests.chat.conftest import ROOT, SEED, Home, clean_env
+from tests.botproc import clean_environ
+from tests.chat.conftest import SEED, Home, clean_env
 from tests.fakes import discord as fake_discord
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.slack import APP_TOKEN, BOT_TOKEN, FakeSlack, running
@@ -170,10 +170,10 @@ def test_chat_libraries_at_debug_never_log_a_token(
         discord={"guild_ids": [int(fake_discord.GUILD_ID)]},
         ops={"listen_port": 0},
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DISCORD_", "NEWSBOT_"))}
-    env.update(slack.env())
-    env.update(discord.env(token=DISCORD_TOKEN))
-    env.update(NEWSBOT_DATABASE_URL=home.database_url, NEWSBOT_LOG_FORMAT="json", PYTHONPATH=str(ROOT))
+    env = clean_environ(
+        **slack.env(), **discord.env(token=DISCORD_TOKEN),
+        NEWSBOT_DATABASE_URL=home.database_url, NEWSBOT_LOG_FORMAT="json",
+    )
     proc = subprocess.Popen(
         [sys.executable, "-m", "bot.cli", "run", "-v", "--config", str(home.config)],
         cwd=home.root, env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import signal
 import socket
@@ -14,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.botproc import clean_environ
+
 ROOT = Path(__file__).resolve().parents[1]
 SEED = ROOT / "seeds" / "000_b5e3709a28e5c677.txt"
 
@@ -22,12 +23,7 @@ class Bot:
     """A `newsbot run` subprocess whose merged output is collected line by line."""
 
     def __init__(self, workdir: Path) -> None:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DISCORD_"))}
-        env.update(
-            NEWSBOT_DATABASE_URL=f"sqlite:///{workdir}/data/newsbot.db",
-            COLUMNS="120",
-            PYTHONPATH=str(ROOT),
-        )
+        env = clean_environ(NEWSBOT_DATABASE_URL=f"sqlite:///{workdir}/data/newsbot.db")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "bot.cli", "run", "--config", "config/newsbot.yaml"],
             cwd=workdir,
@@ -84,7 +80,10 @@ def test_run_alerts_the_seed_keeps_running_and_never_repeats(tmp_path: Path) -> 
     cfg = tmp_path / "config" / "newsbot.yaml"
     text = cfg.read_text()
     start, end = text.index("feeds:\n"), text.index("# Default deliveries")
-    cfg.write_text(text[:start] + f"feeds:\n  - url: {dead}\n    name: Dead Feed\n\n" + text[end:])
+    cfg.write_text(
+        text[:start] + f"feeds:\n  - url: {dead}\n    name: Dead Feed\n\n" + text[end:]
+        + "\nops: {listen_port: 0}\n"
+    )
     bot = Bot(tmp_path)
     try:
         assert bot.wait_for("Antony Blinken"), bot.output

@@ -37,6 +37,7 @@ from discord.http import Route
 
 from bot.chat.base import ChatAdapter, ChatStartError, DeliveryError
 from bot.chat.discord_render import alert_payload, digest_payload, text_payload
+from bot.chat.inflight import DRAIN_TIMEOUT, InFlight
 from bot.commands import Caller, CommandError, Commands, Reply, item_choices
 from bot.models import Alert, Digest, Target
 from bot.settings import DiscordConfig
@@ -273,6 +274,19 @@ class _Tree(app_commands.CommandTree[Any]):
     answered as not understood and logged in one line.
     """
 
+    def _from_interaction(self, interaction: discord.Interaction[Any]) -> None:
+        """discord.py's own dispatch, with the answering task kept where ``stop()`` can
+        wait for it (discord.py keeps no reference to it at all)."""
+
+        async def answer() -> None:
+            try:
+                await self._call(interaction)
+            except app_commands.AppCommandError as e:
+                await self._dispatch_error(interaction, e)
+
+        task = self.client.loop.create_task(answer(), name="CommandTree-invoker")
+        self.client.adapter.answering.track(task)
+
     async def _call(self, interaction: discord.Interaction[Any]) -> None:
         if interaction.type is discord.InteractionType.autocomplete and not self._completes(
             interaction
@@ -376,6 +390,7 @@ class DiscordAdapter(ChatAdapter):
         ready_timeout: float = READY_TIMEOUT,
         channel_pace: float = CHANNEL_PACE,
         guild_ready_timeout: float = 2.0,
+        drain_timeout: float = DRAIN_TIMEOUT,
     ) -> None:
         if not token and not webhook_url:
             raise ValueError("Discord needs DISCORD_BOT_TOKEN (bot) or DISCORD_WEBHOOK_URL (post-only)")
@@ -391,6 +406,9 @@ class DiscordAdapter(ChatAdapter):
         self._runner: asyncio.Task[None] | None = None
         self._session: aiohttp.ClientSession | None = None
         self._webhook: discord.Webhook | None = None
+        self.answering = InFlight("discord")
+        """Commands being answered: ``stop()`` lets them finish before it disconnects."""
+        self.drain_timeout = drain_timeout
 
     @classmethod
     def from_env(
@@ -517,8 +535,10 @@ class DiscordAdapter(ChatAdapter):
         return bool(client and client.is_ready() and not client.is_closed() and ws and ws.open)
 
     async def stop(self) -> None:
-        """Close the gateway and HTTP sessions and restore discord.py's endpoints."""
+        """Finish the answers to commands already received (within ``drain_timeout``),
+        then close the gateway and HTTP sessions and restore discord.py's endpoints."""
         try:
+            await self.answering.drain(self.drain_timeout)
             if self.client is not None:
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(self.client.close(), timeout=10)

@@ -36,6 +36,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.chat.base import ChatAdapter, DeliveryError
+from bot.chat.inflight import DRAIN_TIMEOUT, InFlight
 from bot.chat.slack_blocks import (
     ALERT_EVENT,
     DIGEST_EVENT,
@@ -374,6 +375,7 @@ class SlackAdapter(ChatAdapter):
         http_port: int = 3000,
         http_path: str = "/slack/events",
         http_host: str = "0.0.0.0",
+        drain_timeout: float = DRAIN_TIMEOUT,
     ) -> None:
         problem = slack_config_error(
             {
@@ -412,6 +414,9 @@ class SlackAdapter(ChatAdapter):
         self._runner: web.AppRunner | None = None
         self._dm_channels: dict[str, str] = {}
         self._signing_secret = signing_secret or ""
+        self.answering = InFlight("Slack")
+        """Commands being answered: ``stop()`` lets them finish before it disconnects."""
+        self.drain_timeout = drain_timeout
 
     @classmethod
     def from_env(
@@ -455,6 +460,7 @@ class SlackAdapter(ChatAdapter):
         The answer goes to the command's ``response_url``; one that is not Slack's is
         never fetched (see :func:`slack_response_url`), and the command is not run.
         """
+        self.answering.track_current()
         name = str(command.get("command", ""))[:40]
         if not slack_response_url(command.get("response_url"), self.api_url):
             await ack(text=reply_text("This request cannot be answered: it has no Slack response URL.", False))
@@ -602,6 +608,7 @@ class SlackAdapter(ChatAdapter):
                 "set slack.http_port in config/newsbot.yaml"
             ) from exc
         self._runner = runner
+        self.http_port = int(runner.addresses[0][1])  # the port 0 picked
         log.info(
             "Slack: HTTP mode listening on %s:%d%s",
             self.http_host, self.http_bound_port or self.http_port, self.http_path,
@@ -631,6 +638,9 @@ class SlackAdapter(ChatAdapter):
         return self.client is not None
 
     async def stop(self) -> None:
+        """Finish the answers to commands already acked (within ``drain_timeout``), then
+        disconnect."""
+        await self.answering.drain(self.drain_timeout)
         if self._connecting is not None:
             self._connecting.cancel()
             await asyncio.gather(self._connecting, return_exceptions=True)

@@ -4,8 +4,9 @@ built by the CLI's own ``_make_bot`` and run by ``run_forever`` on its own event
 from __future__ import annotations
 
 import asyncio
-import os
+import contextlib
 import shutil
+import sqlite3
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +18,7 @@ import yaml
 from bot.commands import Commands
 from bot.nlp.watchlist import load_watchlist
 from bot.store import Store
+from tests.botproc import scrub_environ
 from tests.fakes.slack import FakeSlack, running
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -25,10 +27,9 @@ SEED_TITLE = "La Corée du Nord sera aux côtés de la Russie"
 
 
 def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No chat credential or proxy from the developer's shell reaches the bot under test."""
-    for key in list(os.environ):
-        if key.startswith(("SLACK_", "DISCORD_", "NEWSBOT_")) or key.lower().endswith("_proxy"):
-            monkeypatch.delenv(key, raising=False)
+    """No chat credential, newsbot setting or proxy from the developer's shell reaches the
+    bot under test (in-process: this process's environment is the bot's)."""
+    scrub_environ(monkeypatch)
 
 
 class Home:
@@ -51,10 +52,28 @@ class Home:
             "scan_interval": "1s",
             "feeds": [],
             "routes": routes,
+            "ops": {"listen_port": 0},  # never the default 9464 another bot may hold
             **extra,
         }
         self.config.write_text(yaml.safe_dump(settings, allow_unicode=True))
         return self.config
+
+    def outbox_settled(self) -> bool:
+        """Every delivery the bot has queued is sent or failed for good: nothing more will
+        be posted until something new arrives (the event a test waits for instead of
+        sleeping to see that nothing happens)."""
+        path = self.root / "data" / "newsbot.db"
+        if not path.exists():
+            return False
+        try:
+            with contextlib.closing(sqlite3.connect(path, timeout=5)) as db:
+                total, open_ = db.execute(
+                    "SELECT count(*), count(*) FILTER (WHERE status NOT IN ('sent', 'failed')) "
+                    "FROM deliveries"
+                ).fetchone()
+        except sqlite3.OperationalError:  # not created yet, or busy
+            return False
+        return bool(total) and not open_
 
     def add_seed(self, name: str, text: str) -> Path:
         """Write a document atomically, so a scan never reads half of it."""

@@ -50,7 +50,7 @@ from tests.fakes.discord import ADMIN, ALERTS, GUILD_ID, FakeDiscord
 from tests.fakes.discord import serve as serve_discord
 from tests.fakes.slack import APP_TOKEN, BOT_TOKEN, FakeSlack
 from tests.fuzzing import FUZZ, KNOWN_COMMANDS, command_names, command_text, huge, ids
-from tests.localserver import FeedServer, free_port
+from tests.localserver import FeedServer
 from tests.localserver import serve as serve_http
 
 pytestmark = [pytest.mark.network, pytest.mark.timeout(900)]
@@ -168,7 +168,6 @@ def rig(
     monkeypatch: pytest.MonkeyPatch,
     log_trap: LogTrap,
 ) -> Iterator[Rig]:
-    port = free_port()
     env = {
         "SLACK_BOT_TOKEN": BOT_TOKEN,
         "SLACK_SIGNING_SECRET": SECRET,
@@ -184,7 +183,7 @@ def rig(
     ]
     config = home.write_config(
         routes,
-        slack={"http_port": port, "http_path": "/slack/events", "admin_channel": SLACK_ADMIN},
+        slack={"http_port": 0, "http_path": "/slack/events", "admin_channel": SLACK_ADMIN},
         discord={"guild_ids": [int(GUILD_ID)], "admin_channel": ADMIN},
     )
     bot = RunningBot(config)
@@ -199,6 +198,7 @@ def rig(
         fake_slack.wait_connected()
         with serve_http() as canary:
             canary.static("/", b"internal", content_type="text/plain")
+            port = bot.bot.adapters["slack"].http_port  # type: ignore[attr-defined]
             yield Rig(bot, fake_slack, fake_discord, socket, f"http://127.0.0.1:{port}/slack/events",
                       canary)
     finally:

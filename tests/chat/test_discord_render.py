@@ -27,6 +27,7 @@ from bot.chat.discord_render import (
     units,
 )
 from bot.models import Alert, Digest, Match, Quote
+from tests.botproc import clean_environ
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = "seeds/000_b5e3709a28e5c677.txt"
@@ -219,7 +220,7 @@ def test_preview_prints_the_message_json_for_the_seed() -> None:
     out = subprocess.run(
         [sys.executable, "-m", "bot.cli", "preview", "--discord", SEED],
         cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        env=clean_environ(),
         capture_output=True,
         text=True,
         timeout=180,

@@ -4,7 +4,6 @@ subcommand), against a local Discord, through ``newsbot run``'s own wiring."""
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,6 +12,7 @@ import pytest
 from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
+from tests.botproc import scrub_environ
 from tests.chat.test_discord_run import run_bot, workdir
 from tests.fakes.discord import ADMIN, ALERTS, EPHEMERAL, USER_ID, FakeDiscord, serve
 
@@ -30,9 +30,7 @@ def fake() -> Iterator[FakeDiscord]:
 
 @pytest.fixture
 def env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
-    for key in list(os.environ):
-        if key.startswith(("SLACK_", "DISCORD_", "NEWSBOT_")) or key.lower().endswith("_proxy"):
-            monkeypatch.delenv(key)
+    scrub_environ(monkeypatch)
     return monkeypatch
 
 

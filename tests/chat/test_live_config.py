@@ -47,6 +47,7 @@ def settings(home: Home, fake: FakeSlack, monkeypatch: pytest.MonkeyPatch, **ext
         "routes": [{"platform": "slack", "channel": ROUTED, "items": ["all"]}],
         "admins": ["U0ALICE"],
         "slack": {"admin_channel": ADMIN},
+        "ops": {"listen_port": 0},
         **extra,
     }
 

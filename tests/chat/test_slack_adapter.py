@@ -15,7 +15,6 @@ from bot.models import Target
 from bot.settings import SlackConfig
 from tests.chat.test_slack_blocks import make_alert
 from tests.fakes.slack import BOT_TOKEN, FakeSlack
-from tests.localserver import free_port
 
 COMMANDS: Any = Commands(store=None, watchlist=lambda: None)  # type: ignore[arg-type]
 
@@ -137,8 +136,8 @@ def test_posting_updating_and_failing_against_the_fake(fake_slack: FakeSlack) ->
 
 @pytest.mark.network
 @pytest.mark.timeout(60)
-def test_an_unreachable_slack_is_a_transient_error() -> None:
-    url = f"http://127.0.0.1:{free_port()}/api/"
+def test_an_unreachable_slack_is_a_transient_error(closed_port: int) -> None:
+    url = f"http://127.0.0.1:{closed_port}/api/"
     slack = adapter({"SLACK_BOT_TOKEN": "xoxb-1", "NEWSBOT_SLACK_API_URL": url})
 
     async def scenario() -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -12,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from tests.botproc import clean_environ
 from tests.chat.conftest import ROOT, SEED, SEED_TITLE, Home
 from tests.fakes.slack import FakeSlack
 
@@ -47,7 +47,7 @@ def test_newsbot_run_process_posts_answers_and_stops_cleanly(
 ) -> None:
     routes = [{"platform": "slack", "channel": "C0ROUTED", "items": ["all"]}]
     config = home.write_config(routes)
-    env = {**os.environ, **fake_slack.env()}
+    env = clean_environ(**fake_slack.env(), NEWSBOT_DATABASE_URL=home.database_url)
     proc = newsbot("run", "--config", str(config), env=env, cwd=home.root)
     try:
         posts = fake_slack.wait_for(lambda: fake_slack.posts("C0ROUTED"), 90, "the seed's alert")
@@ -72,7 +72,9 @@ def test_a_token_slack_refuses_stops_run_with_one_clear_line(
     home: Home, fake_slack: FakeSlack
 ) -> None:
     config = home.write_config([{"platform": "slack", "channel": "C0ROUTED"}])
-    env = {**os.environ, **fake_slack.env(SLACK_BOT_TOKEN="xoxb-revoked")}
+    env = clean_environ(
+        **fake_slack.env(SLACK_BOT_TOKEN="xoxb-revoked"), NEWSBOT_DATABASE_URL=home.database_url
+    )
     proc = newsbot("run", "--config", str(config), env=env, cwd=home.root)
     _out, err = finish(proc)
     assert proc.returncode == 2
@@ -82,7 +84,7 @@ def test_a_token_slack_refuses_stops_run_with_one_clear_line(
 
 def test_an_app_token_without_a_bot_token_is_refused_before_starting(home: Home) -> None:
     config = home.write_config([])
-    env = {**os.environ, "SLACK_APP_TOKEN": "xapp-1-A1-2-secret"}
+    env = clean_environ(SLACK_APP_TOKEN="xapp-1-A1-2-secret")
     proc = newsbot("run", "--config", str(config), env=env, cwd=home.root)
     _out, err = finish(proc)
     assert proc.returncode == 2
@@ -93,7 +95,7 @@ def test_an_app_token_without_a_bot_token_is_refused_before_starting(home: Home)
 def test_preview_prints_the_block_kit_the_bot_would_post(home: Home) -> None:
     proc = newsbot(
         "preview", "--slack", str(SEED), "--config", str(ROOT / "config" / "newsbot.yaml"),
-        env=dict(os.environ), cwd=ROOT,
+        env=clean_environ(), cwd=ROOT,
     )
     out, err = finish(proc)
     assert proc.returncode == 0, err

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
-import time
+import threading
 from typing import Any
 
 import pytest
 
+from bot.commands import Commands
 from tests.chat.conftest import SEED_TITLE, Home
 from tests.fakes.slack import FakeSlack
 
@@ -72,20 +74,31 @@ def test_subscribe_in_a_channel_then_an_alert_arrives_there(
     assert "Ukrainian units dig in around Kursk" in header(posts[0])
     assert "Kursk" in json.dumps(posts[0]["blocks"])
     # The route for north-korea does not get a Kursk-only story.
-    time.sleep(0.5)
+    fake_slack.wait_for(home.outbox_settled, what="the outbox to settle")
     assert [header(p) for p in fake_slack.posts(ROUTED)] == [header(fake_slack.posts(ROUTED)[0])]
 
 
-def test_brief_is_acked_within_three_seconds_and_answered(
+def test_brief_is_acked_at_once_and_answered(
     home: Home, fake_slack: FakeSlack, monkeypatch: pytest.MonkeyPatch, start_bot: Any
 ) -> None:
+    """Slack wants the ack within 3 seconds: it must not wait for the answer, however
+    long the answer takes (here: until the test lets it go)."""
+    release = threading.Event()
+    run_text = Commands.run_text
+
+    async def slow(self: Commands, *args: Any) -> Any:
+        await asyncio.to_thread(release.wait, 60)
+        return await run_text(self, *args)
+
+    monkeypatch.setattr(Commands, "run_text", slow)
     start_bot(socket_mode(home, fake_slack, monkeypatch))
     fake_slack.wait_for(lambda: fake_slack.posts(ROUTED), what="the seed's alert")
     fake_slack.wait_connected()
 
     sent = fake_slack.slash("/brief", "north korea 48h")
-    fake_slack.wait_for(lambda: sent.acked_at, 10, "the ack")
-    assert sent.acked_at is not None and sent.acked_at - sent.sent_at < 3.0
+    fake_slack.wait_for(lambda: sent.acked_at, 30, "the ack, with the answer still held")
+    assert not fake_slack.received("response_url")
+    release.set()
     url = sent.payload["response_url"]
     answer = fake_slack.wait_for(
         lambda: [c for c in fake_slack.received("response_url") if c.body["_url"] == url],
@@ -119,8 +132,8 @@ def test_rate_limit_is_retried_after_the_delay_slack_asked_for(
     assert second.ok
     assert second.at - first.at >= 2.0, "retried before Retry-After"
     assert second.body["blocks"] == first.body["blocks"]
-    time.sleep(2.5)  # two delivery ticks: nothing is posted twice
-    assert len(fake_slack.posts(ROUTED)) == 1
+    fake_slack.wait_for(home.outbox_settled, what="the outbox to settle")
+    assert len(fake_slack.posts(ROUTED)) == 1  # the delivery is sent: nothing posts it twice
 
 
 def test_missing_channel_fails_at_once_and_tells_the_admin_channel(
@@ -131,7 +144,7 @@ def test_missing_channel_fails_at_once_and_tells_the_admin_channel(
     notice = fake_slack.wait_for(lambda: fake_slack.posts("C0ADMIN"), what="the admin notice")
     text = notice[0]["text"]
     assert "C0ROUTED" in text and "channel_not_found" in text and "invite the bot" in text
-    time.sleep(2.5)
+    fake_slack.wait_for(home.outbox_settled, what="the outbox to settle")
     assert len(fake_slack.received("chat.postMessage", channel=ROUTED)) == 1, "retried a lost cause"
 
 

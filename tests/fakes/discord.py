@@ -6,6 +6,11 @@ or as a ``newsbot run`` subprocess alike. Everything it receives is recorded
 injected per route with :meth:`FakeDiscord.fail`. A channel id it does not know answers
 404 Unknown Channel, as Discord does.
 
+A request is recorded once its answer is ready to go (:attr:`FakeDiscord.arrivals` has
+them on arrival), so a test that waits for one (an interaction's callback) does not stop
+the bot while the fake still works on it; :attr:`FakeDiscord.answer_delay` holds every
+answer back, to show that a bot stopping then does not drop the reply it was sending.
+
 Protocol facts it relies on are in ``/work/shared/TESTING-CHAT.md``; the one that bites:
 JSON answers carry ``Content-Type: application/json`` exactly, or discord.py stalls.
 
@@ -71,7 +76,7 @@ class Received:
     headers: dict[str, str]
     body: Any
     at: float
-    """``time.monotonic()`` on arrival."""
+    """``time.monotonic()`` on arrival; the request is recorded once its answer is ready."""
     status: int = 0
 
 
@@ -109,6 +114,9 @@ class FakeDiscord:
     commands: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Registered application commands by name, as the last sync sent them."""
     port: int = 0
+    answer_delay: float = 0.0
+    """Seconds every REST answer waits before it is sent (a slow Discord, a loaded
+    machine): the window in which a bot that stops too early drops its reply."""
     nonce_window: float = 300.0
     """Seconds during which a repeated ``nonce`` (with ``enforce_nonce``) returns the first
     message instead of creating another; Discord says "the past few minutes"."""
@@ -131,6 +139,9 @@ class FakeDiscord:
         self.messages_by_id: dict[str, dict[str, Any]] = {}
         self.left_guilds: list[str] = []
         """Servers the bot left (``DELETE /users/@me/guilds/{id}``)."""
+        self.arrivals: list[Received] = []
+        """Every request as it arrives, answered or not (:attr:`requests` holds the
+        answered ones)."""
 
     # -- what tests use --------------------------------------------------------------------
 
@@ -465,7 +476,10 @@ class FakeDiscord:
         out = {"Content-Type": "application/json", **(headers or {})}
         return web.Response(body=json.dumps(data).encode(), status=status, headers=out)
 
-    async def _rest(self, request: web.Request) -> web.Response:
+    async def _rest(self, request: web.Request) -> web.StreamResponse:
+        """Record the request once its answer is ready to go (after :attr:`answer_delay`):
+        never before, so a test waiting for a request does not stop the bot while Discord
+        is still working on it; never after, so a bot that has its answer finds it recorded."""
         path = "/" + request.match_info["tail"]
         raw = await request.read()
         try:
@@ -475,10 +489,21 @@ class FakeDiscord:
         rec = Received(request.method, path, dict(request.query), dict(request.headers), body,
                        time.monotonic())
         with self._lock:
+            self.arrivals.append(rec)
+        response = self._answer(request.method, path, body, dict(request.query), rec)
+        if self.answer_delay > 0:
+            await asyncio.sleep(self.answer_delay)
+        with self._lock:
             self.requests.append(rec)
+        return response
+
+    def _answer(
+        self, method: str, path: str, body: Any, query: dict[str, str], rec: Received
+    ) -> web.Response:
+        with self._lock:
             fault = next(
                 (f for f in self._faults
-                 if f.times > 0 and f.method == request.method and f.path.fullmatch(path)),
+                 if f.times > 0 and f.method == method and f.path.fullmatch(path)),
                 None,
             )
             if fault is not None:
@@ -486,12 +511,12 @@ class FakeDiscord:
         if fault is not None:
             rec.status = fault.status
             return self._json(fault.body, fault.status, fault.headers)
-        outage = self._outage(request.method, path, rec.at)
+        outage = self._outage(method, path, rec.at)
         if outage is not None:
             rec.status = outage.status
             error = {"message": f"{outage.status}: Internal Server Error", "code": 0}
             return self._json(error, outage.status, {"Via": "1.1 google"})
-        status, data = self._route(request.method, path, body, dict(request.query))
+        status, data = self._route(method, path, body, query)
         rec.status = status
         if status == 204:
             return web.Response(status=204)

@@ -2,7 +2,8 @@
 
 It answers the Web API methods the bot uses, serves Socket Mode over a loopback websocket,
 receives ``response_url`` answers and incoming-webhook posts, records everything with the
-time it arrived, and can be told to fail the next calls of a method (429 with Retry-After,
+time it arrived (recorded once its answer is ready: see :attr:`FakeSlack.answer_delay`),
+and can be told to fail the next calls of a method (429 with Retry-After,
 ``ratelimited``, ``channel_not_found``, HTTP 500). It runs its own event loop in a thread,
 so the bot under test (in-process or a subprocess) cannot starve it and vice versa.
 
@@ -48,10 +49,14 @@ class Call:
     body: dict[str, Any]
     headers: dict[str, str]
     at: float
-    """``time.monotonic()`` on arrival."""
+    """``time.monotonic()`` on arrival; the call is recorded once its answer is ready."""
     status: int = 200
     ok: bool = True
     """Whether the fake answered with success (an injected error makes it False)."""
+
+
+CALL = web.RequestKey("call", Call)
+"""Where a handler leaves its :class:`Call` for the middleware to record once its answer is ready."""
 
 
 @dataclass
@@ -116,6 +121,9 @@ class FakeSlack:
     creators: dict[str, str] = field(default_factory=dict)
     """``conversations.info``'s ``creator`` per channel id; any other channel was created
     by :data:`CREATOR`, the user slash commands come from unless a test says otherwise."""
+    answer_delay: float = 0.0
+    """Seconds every HTTP answer waits before it is sent (a slow Slack, a loaded
+    machine): the window in which a bot that stops too early drops its reply."""
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -141,7 +149,7 @@ class FakeSlack:
         return self
 
     async def _start(self) -> None:
-        app = web.Application()
+        app = web.Application(middlewares=[self._answer_then_record])
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_get("/link", self._socket)
         app.router.add_post("/respond/{id}", self._respond)
@@ -331,7 +339,7 @@ class FakeSlack:
         return [c.body for c in self.received("chat.postMessage", **match) if c.ok]
 
     def wait_for(
-        self, check: Callable[[], Any], timeout: float = 30, what: str = "condition"
+        self, check: Callable[[], Any], timeout: float = 90, what: str = "condition"
     ) -> Any:
         """Poll ``check`` until it returns something truthy; fail with what arrived."""
         deadline = time.monotonic() + timeout
@@ -347,6 +355,20 @@ class FakeSlack:
         self.wait_for(lambda: self._sockets, timeout, "a Socket Mode connection")
 
     # -- the server side -----------------------------------------------------------------
+
+    @web.middleware
+    async def _answer_then_record(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        """Record the call once its answer is ready to go (after :attr:`answer_delay`):
+        never before, so a test waiting for a call does not stop the bot while Slack is
+        still working on it; never after, so a bot that has its answer finds it recorded."""
+        response = await handler(request)
+        call = request.get(CALL)
+        if call is None:  # the Socket Mode websocket
+            return response
+        if self.answer_delay > 0:
+            await asyncio.sleep(self.answer_delay)
+        self._record(call)
+        return response
 
     def _record(self, call: Call) -> None:
         with self._lock:
@@ -394,14 +416,14 @@ class FakeSlack:
             failure = self._outage_failure(method, call.at)
         if failure is not None:
             call.status, call.ok = failure.status, False
-            self._record(call)
+            request[CALL] = call
             return self._failure_response(failure)
         expected = APP_TOKEN if method == "apps.connections.open" else BOT_TOKEN
         if auth != f"Bearer {expected}":
             call.ok = False
-            self._record(call)
+            request[CALL] = call
             return web.json_response({"ok": False, "error": "invalid_auth"})
-        self._record(call)
+        request[CALL] = call
         answer = self._answer(method, body)
         if method == "chat.postMessage" and answer.get("ok"):
             with self._lock:
@@ -567,7 +589,7 @@ class FakeSlack:
     async def _respond(self, request: web.Request) -> web.Response:
         call = Call("response_url", await self._body(request), dict(request.headers), time.monotonic())
         call.body["_url"] = str(request.url)
-        self._record(call)
+        request[CALL] = call
         return web.Response(text="ok")
 
     async def _webhook(self, request: web.Request) -> web.Response:
@@ -575,10 +597,10 @@ class FakeSlack:
         failure = self._next_failure("webhook", None)
         if failure is not None:
             call.status, call.ok = failure.status, False
-            self._record(call)
+            request[CALL] = call
             headers = {"Retry-After": f"{failure.retry_after:g}"} if failure.retry_after else {}
             return web.Response(status=failure.status, text=failure.error or "", headers=headers)
-        self._record(call)
+        request[CALL] = call
         return web.Response(text="ok")
 
     async def _socket(self, request: web.Request) -> web.WebSocketResponse:
