@@ -15,10 +15,10 @@ import threading
 from collections.abc import Iterable, Iterator, Mapping
 from functools import cache, lru_cache
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import spacy
-from spacy.language import Language
+if TYPE_CHECKING:
+    from spacy.language import Language
 
 log = logging.getLogger(__name__)
 
@@ -193,6 +193,8 @@ def configure(models: Mapping[str, str]) -> None:
 
 
 def _blank(lang: str) -> Language:
+    import spacy
+
     if lang == "ko":
         # spaCy's default Korean tokenizer needs MeCab; whitespace/punctuation rules suffice.
         return spacy.blank(
@@ -206,6 +208,8 @@ def _blank(lang: str) -> Language:
 
 
 def _build(lang: str) -> Language:
+    import spacy
+
     name = _preferred.get(lang)
     if name:
         try:
