@@ -11,13 +11,15 @@ from typing import TYPE_CHECKING, Any
 from bot.models import Analysis
 
 if TYPE_CHECKING:
-    from bot.nlp.matcher import could_match, match
-    from bot.nlp.pipelines import configure, detect_language, get_pipeline
+    from bot.nlp.matcher import could_match, haystack_of, match
+    from bot.nlp.pipelines import clean_hint, configure, detect_language, get_pipeline
     from bot.nlp.quotes import extract_quotes
     from bot.nlp.watchlist import WatchItem, Watchlist, load_watchlist, parse_watchlist
 
 _LAZY = {
     "could_match": "bot.nlp.matcher",
+    "haystack_of": "bot.nlp.matcher",
+    "clean_hint": "bot.nlp.pipelines",
     "match": "bot.nlp.matcher",
     "configure": "bot.nlp.pipelines",
     "detect_language": "bot.nlp.pipelines",

@@ -15,8 +15,9 @@ import bisect
 import re
 import threading
 import weakref
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import ahocorasick
@@ -26,14 +27,24 @@ from spacy.attrs import IDX, IS_PUNCT, ORTH
 from bot.models import Match
 from bot.nlp.phrases import (
     INFIX_LANGUAGES,
+    MEMO_ENTRIES,
+    MEMO_WORD_CHARS,
     Hit,
     Phrase,
     PhraseIndex,
     Word,
+    WordPattern,
     compile_phrase,
     prefilter_keys,
 )
-from bot.nlp.pipelines import get_pipeline, has_lookup_lemmas, lookup_lemmas
+from bot.nlp.pipelines import (
+    MORPHOLOGY,
+    get_pipeline,
+    korean_analyzer,
+    lemma_source,
+    lookup_lemmas,
+    morph_analyzer,
+)
 from bot.nlp.text import WORD_RE, fold, fold_aligned, same_length_clean
 from bot.nlp.watchlist import ANY_LANGUAGE, Terms, WatchItem, Watchlist
 
@@ -78,40 +89,50 @@ class _Plan:
 
     index: PhraseIndex
     automaton: Any | None
-    lemmas: dict[str, str] = field(default_factory=dict)
-    """Lookup lemmas of the forms whose lemma can match a phrase word (exact results with
-    a table a few hundred entries long instead of hundreds of thousands)."""
+    lemma: Callable[[str], str] = field(default=lambda piece: "")
+    """The dictionary form of a word as written, when it can match a phrase word; else ''."""
 
 
-def _useful_lemmas(index: PhraseIndex, lang: str) -> dict[str, str]:
-    """The part of the language's lemma table that can change a match.
+class _Useful:
+    """Whether a lemma can change a match: it equals, starts or ends with a phrase word."""
 
-    A lemma matters only if it equals, starts or ends with a phrase word. Forms whose
-    lowercase is kept are kept too (with their own lemma), so that a lookup of the form
-    as written, then lowercased, answers exactly as the whole table would.
-    """
-    exact: set[str] = set()
-    prefixes: set[str] = set()
-    suffixes: set[str] = set()
-    for bucket in (index.exact, index.prefix, index.suffix):
-        for entries in bucket.values():
-            for phrase, _tag in entries:
-                for w in phrase.words:
-                    {"exact": exact, "prefix": prefixes, "suffix": suffixes}[w.mode].add(w.value)
-    verdict: dict[str, bool] = {}
+    def __init__(self, index: PhraseIndex) -> None:
+        self.exact: set[str] = set()
+        self.prefixes: set[str] = set()
+        self.suffixes: set[str] = set()
+        for bucket in (index.exact, index.prefix, index.suffix):
+            for entries in bucket.values():
+                for phrase, _tag in entries:
+                    for w in phrase.words:
+                        {"exact": self.exact, "prefix": self.prefixes, "suffix": self.suffixes}[
+                            w.mode
+                        ].add(w.value)
+        self.initials = {v[0] for v in self.exact | self.prefixes if v}
+        """First letters of phrase words: an analyser whose lemma keeps the word's first
+        letter (inflection at the end: Russian, Ukrainian, Korean) is asked only about
+        words starting with one of them."""
+        self._verdict: dict[str, bool] = {}
 
-    def useful(lemma: str) -> bool:
-        ok = verdict.get(lemma)
+    def __call__(self, lemma: str) -> bool:
+        ok = self._verdict.get(lemma)
         if ok is None:
             f = fold(lemma)
             ok = (
-                f in exact
-                or any(f.startswith(p) for p in prefixes)
-                or any(f.endswith(x) for x in suffixes)
+                f in self.exact
+                or any(f.startswith(p) for p in self.prefixes)
+                or any(f.endswith(x) for x in self.suffixes)
             )
-            verdict[lemma] = ok
+            if len(self._verdict) < MEMO_ENTRIES:
+                self._verdict[lemma] = ok
         return ok
 
+
+def _useful_lemmas(useful: _Useful, lang: str) -> dict[str, str]:
+    """The part of the language's lemma table that can change a match.
+
+    Forms whose lowercase is kept are kept too (with their own lemma), so that a lookup
+    of the form as written, then lowercased, answers exactly as the whole table would.
+    """
     kept: dict[str, str] = {}
     others: dict[str, str] = {}
     for form, lemma in lookup_lemmas(lang):
@@ -125,6 +146,131 @@ def _useful_lemmas(index: PhraseIndex, lang: str) -> dict[str, str]:
     return kept
 
 
+def _memoised(find: Callable[[str], str], initials: set[str]) -> Callable[[str], str]:
+    """``find`` asked once per distinct word (bounded, like ``PhraseIndex``'s memo)."""
+    memo: dict[str, str] = {}
+
+    def lemma(piece: str) -> str:
+        got = memo.get(piece)
+        if got is None:
+            got = find(piece) if fold(piece[:1]) in initials else ""
+            if len(memo) < MEMO_ENTRIES and len(piece) <= MEMO_WORD_CHARS:
+                memo[piece] = got
+        return got
+
+    return lemma
+
+
+def _pymorphy_lemma(lang: str, useful: _Useful) -> Callable[[str], str]:
+    """The first dictionary form pymorphy3 gives the word that can match: a form counts as
+    an inflection of a phrase word if any of its readings has that word as its lemma
+    (``поставленных`` -> поставить, ``надають`` -> надавати, ``Курщині`` -> Курщина)."""
+    analyzer = morph_analyzer(lang)
+
+    def find(piece: str) -> str:
+        for parse in analyzer.parse(piece):
+            if useful(parse.normal_form):
+                return str(parse.normal_form)
+        return ""
+
+    return _memoised(find, useful.initials)
+
+
+_KO_NOUN = ("NNG", "NNP", "NNB", "NR", "NP", "SL", "SH", "SN", "XR")
+_KO_VERB = ("VV", "VA", "VX")
+
+
+def _korean_lemma(useful: _Useful) -> Callable[[str], str]:
+    """A Korean word's dictionary form from Kiwi's morphemes: its first noun without the
+    particles and endings (``북한은``, ``북한과`` -> 북한), or a verb stem + 다
+    (``보냈다`` -> 보내다). A common-noun compound that starts with a phrase word counts as
+    it (``북한군``, ``쿠르스크주``); a proper noun never does, being a name of its own
+    (``북한산`` is a mountain), and a word never matches from its middle (``태평양``)."""
+    kiwi = korean_analyzer()
+
+    def find(piece: str) -> str:
+        morphemes = kiwi.morphemes(piece)
+        if not morphemes:
+            return ""
+        form, tag = morphemes[0]
+        if tag in _KO_VERB:
+            form += "다"
+        elif tag not in _KO_NOUN:
+            return ""
+        if useful(form):
+            return form
+        if tag == "NNG":
+            folded = fold(form)
+            for k in range(len(folded) - 1, 1, -1):
+                if folded[:k] in useful.exact:
+                    return folded[:k]
+        return ""
+
+    return _memoised(find, useful.initials)
+
+
+def _pymorphy_canonical(lang: str, word: str) -> str:
+    """The lemma pymorphy3 gives a phrase word: itself when one reading has it as its
+    dictionary form, else the first reading's (``Північна`` -> північний, as an adjective's
+    dictionary form is its masculine)."""
+    forms = [str(p.normal_form) for p in morph_analyzer(lang).parse(word)]
+    return word if not forms or word in map(fold, forms) else fold(forms[0])
+
+
+def _korean_canonical(word: str) -> str:
+    """A phrase word reduced as a document word is: ``공급하다`` -> 공급, ``보내다`` stays."""
+    morphemes = korean_analyzer().morphemes(word)
+    if not morphemes:
+        return word
+    form, tag = morphemes[0]
+    if tag in _KO_VERB:
+        return fold(form + "다")
+    return fold(form) if tag in _KO_NOUN else word
+
+
+@lru_cache(maxsize=4096)
+def _canonical(lang: str, word: str) -> str:
+    source = lemma_source(lang)
+    if source == "pymorphy3":
+        return _pymorphy_canonical(lang, word)
+    if source == "kiwi":
+        return _korean_canonical(word)
+    return word
+
+
+def _compile(source: str, lang: str) -> Phrase:
+    """``compile_phrase``, with each whole word (no ``*``) in the dictionary form the
+    language's analyser gives, so that it is compared lemma to lemma with the text's words:
+    an admin may write ``Північна Корея`` or ``공급하다``."""
+    phrase = compile_phrase(source)
+    if lang not in MORPHOLOGY:
+        return phrase
+    words = tuple(
+        WordPattern(_canonical(lang, w.value), "exact") if w.mode == "exact" else w
+        for w in phrase.words
+    )
+    return Phrase(phrase.source, words)
+
+
+def _lemmatizer(index: PhraseIndex, lang: str) -> Callable[[str], str]:
+    """How words of ``lang`` get their dictionary forms for this plan (``MORPHOLOGY``)."""
+    source = lemma_source(lang)
+    if source is None:
+        return lambda piece: ""
+    useful = _Useful(index)
+    if source == "pymorphy3":
+        return _pymorphy_lemma(lang, useful)
+    if source == "kiwi":
+        return _korean_lemma(useful)
+    table = _useful_lemmas(useful, lang)
+
+    def lookup(piece: str) -> str:
+        # what the lookup lemmatizer would say, then the lowercased form
+        return table.get(piece) or table.get(piece.lower()) or ""
+
+    return lookup
+
+
 class _Keys:
     """Prefilter keys of many phrases, built into one Aho-Corasick automaton."""
 
@@ -135,7 +281,7 @@ class _Keys:
     def add(self, ii: int, slot: Hashable, phrase: Phrase, lang: str) -> None:
         if slot == EXCLUDE or (isinstance(slot, tuple) and slot[0] == "none"):
             return  # what only vetoes can never make a document match
-        lemmatized = lang == ANY_LANGUAGE or has_lookup_lemmas(lang)
+        lemmatized = lang == ANY_LANGUAGE or lemma_source(lang) is not None
         infix = lang == ANY_LANGUAGE or lang in INFIX_LANGUAGES
         keys = prefilter_keys(phrase, lemmatized, infix)
         for k, (key, word_start) in enumerate(keys):
@@ -158,10 +304,10 @@ def _build_plan(watchlist: Watchlist, lang: str) -> _Plan:
     for ii, item in enumerate(watchlist.items):
         for slot, terms in _slots(item):
             for source in _terms_for(terms, lang):
-                phrase = compile_phrase(source)
+                phrase = _compile(source, lang)
                 index.add(phrase, (ii, slot))
                 keys.add(ii, slot, phrase, lang)
-    return _Plan(index, keys.automaton(), _useful_lemmas(index, lang))
+    return _Plan(index, keys.automaton(), _lemmatizer(index, lang))
 
 
 def _build_screen(watchlist: Watchlist) -> _Plan:
@@ -172,7 +318,7 @@ def _build_screen(watchlist: Watchlist) -> _Plan:
         for slot, terms in _slots(item):
             for lang, sources in terms.items():
                 for source in sources:
-                    keys.add(ii, slot, compile_phrase(source), lang)
+                    keys.add(ii, slot, _compile(source, lang), lang)
     return _Plan(PhraseIndex(), keys.automaton())
 
 
@@ -357,7 +503,7 @@ def _regions(sent_starts: Sequence[int], hits: Sequence[int], size: int) -> list
 def _analyse(
     lang: str,
     text: str,
-    lemmas: Mapping[str, str],
+    lemma_of: Callable[[str], str],
     hits: Sequence[int] | None = None,
     folded: str | None = None,
 ) -> _Doc:
@@ -397,8 +543,8 @@ def _analyse(
             start, end = idx + m.start(), idx + m.end()
             piece = text[start:end]
             norm = folded[start:end] if folded is not None else fold(piece)
-            if not own:  # what the lookup lemmatizer would say, then the lowercased form
-                lemma = lemmas.get(piece) or lemmas.get(piece.lower()) or ""
+            if not own:
+                lemma = lemma_of(piece)
             else:
                 whole = m.start() == 0 and m.end() == len(tok_text)
                 lemma = tok.lemma_ if whole else ""
@@ -582,7 +728,7 @@ def match(
     folded = fold_aligned(text) if by_sentence else None
     if folded is not None:
         hits = _key_positions(plan, wanted, folded)
-    doc = _analyse(lang, text, plan.lemmas, hits, folded)
+    doc = _analyse(lang, text, plan.lemma, hits, folded)
     title_end = lead_ws + len(t) if derived else 0
     body = [s for s in doc.sent_starts if s >= title_end]
     body_start = body[0] if body else title_end
@@ -598,7 +744,7 @@ def match(
         return TITLE_WEIGHT, True
 
     text_hits = plan.index.find(doc.words, wanted)
-    title_doc = _analyse(lang, t, plan.lemmas) if t and not derived else None
+    title_doc = _analyse(lang, t, plan.lemma) if t and not derived else None
     title_hits = plan.index.find(title_doc.words, wanted) if title_doc else []
 
     results: list[tuple[float, int, Match]] = []
