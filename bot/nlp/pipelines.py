@@ -137,6 +137,13 @@ as spaCy's ``pymorphy3_lookup`` mode does, and keeps every analysis, not only
 unambiguous ones. Korean has no lemma table at all: Kiwi splits a word into morphemes."""
 
 
+COMPOUNDING = frozenset({"de"})
+"""Languages that write compounds as one word, inflected at the head, which is last
+(``Waffenlieferungen`` = Waffen + Lieferungen). The matcher reads such a word's dictionary
+form as its modifier + its head's (``Waffenlieferung``), and a one-word noun of a topic
+rule matches compounds ending in it (``Munition`` in ``Artilleriemunition``)."""
+
+
 def lemma_source(lang: str) -> str | None:
     """``pymorphy3``, ``kiwi`` or ``lookup`` for ``lang``; None when it has no lemmas."""
     source = MORPHOLOGY.get(lang)
