@@ -41,6 +41,7 @@ from bot.nlp.pipelines import (
     COMPOUNDING,
     MORPHOLOGY,
     get_pipeline,
+    is_configured,
     korean_analyzer,
     lemma_source,
     lookup_lemmas,
@@ -96,6 +97,8 @@ class _Plan:
     automaton: Any | None
     lemma: Callable[[str], str] = field(default=lambda piece: "")
     """The dictionary form of a word as written, when it can match a phrase word; else ''."""
+    phrases: list[Phrase] = field(default_factory=list)
+    """The phrases behind the automaton's keys, by phrase number."""
 
 
 class _Useful:
@@ -355,16 +358,18 @@ class _Keys:
     def __init__(self) -> None:
         self.keys: dict[str, list[Payload]] = {}
         self.phrases = 0
+        self.phrase_of: list[Phrase] = []
 
     def add(self, ii: int, slot: Hashable, phrase: Phrase, lang: str) -> None:
         if slot == EXCLUDE or (isinstance(slot, tuple) and slot[0] == "none"):
             return  # what only vetoes can never make a document match
         lemmatized = lang == ANY_LANGUAGE or lemma_source(lang) is not None
         infix = lang == ANY_LANGUAGE or lang in INFIX_LANGUAGES
-        keys = prefilter_keys(phrase, lemmatized, infix)
+        keys = prefilter_keys(phrase, lemmatized, infix, lang in MORPHOLOGY)
         for k, (key, word_start) in enumerate(keys):
             self.keys.setdefault(key, []).append((ii, slot, self.phrases, len(keys), k, word_start))
         self.phrases += 1
+        self.phrase_of.append(phrase)
 
     def automaton(self) -> Any | None:
         if not self.keys:
@@ -385,7 +390,7 @@ def _build_plan(watchlist: Watchlist, lang: str) -> _Plan:
                 phrase = _compile(source, lang, _is_rule(slot))
                 index.add(phrase, (ii, slot))
                 keys.add(ii, slot, phrase, lang)
-    return _Plan(index, keys.automaton(), _lemmatizer(index, lang))
+    return _Plan(index, keys.automaton(), _lemmatizer(index, lang), keys.phrase_of)
 
 
 def _build_screen(watchlist: Watchlist) -> _Plan:
@@ -464,22 +469,40 @@ def could_match(watchlist: Watchlist, haystack: str) -> bool:
 
 def _candidates(plan: _Plan, watchlist: Watchlist, haystack: str) -> set[Hashable]:
     """Tags (item, slot) worth looking for: items the prefilter cannot rule out."""
-    if plan.automaton is None:
-        return set()
+    return _wanted(watchlist, _present(plan, haystack))
+
+
+Confirm = Callable[[int, int], bool]
+"""(start of a key occurrence, phrase number) -> whether the word there fits the phrase."""
+
+
+def _present(
+    plan: _Plan, haystack: str, confirm: Confirm | None = None
+) -> set[tuple[int, Hashable]]:
+    """(item, slot) pairs with a phrase all of whose keys occur (and are confirmed)."""
     present: set[tuple[int, Hashable]] = set()
+    if plan.automaton is None:
+        return present
     partial: dict[int, set[int]] = {}
     for end, (key, payloads) in plan.automaton.iter(haystack):
         start = end - len(key) + 1
         at_word_start = start == 0 or not haystack[start - 1].isalnum()
         for ii, slot, pid, nkeys, k, word_start in payloads:
-            if at_word_start or not word_start:
-                if nkeys == 1:
+            if (ii, slot) in present or not (at_word_start or not word_start):
+                continue
+            if confirm is not None and not confirm(start, pid):
+                continue
+            if nkeys == 1:
+                present.add((ii, slot))
+            else:
+                seen = partial.setdefault(pid, set())
+                seen.add(k)
+                if len(seen) == nkeys:
                     present.add((ii, slot))
-                else:
-                    seen = partial.setdefault(pid, set())
-                    seen.add(k)
-                    if len(seen) == nkeys:
-                        present.add((ii, slot))
+    return present
+
+
+def _wanted(watchlist: Watchlist, present: set[tuple[int, Hashable]]) -> set[Hashable]:
     wanted: set[Hashable] = set()
     for ii, item in enumerate(watchlist.items):
         ok = (ii, ALIAS) in present
@@ -491,6 +514,34 @@ def _candidates(plan: _Plan, watchlist: Watchlist, haystack: str) -> set[Hashabl
         if ok:
             wanted.update((ii, slot) for slot, _ in _slots(item))
     return wanted
+
+
+def _is_word_char(c: str) -> bool:
+    return c.isalnum() or "\u0300" <= c <= "\u036f"
+
+
+def _confirmer(plan: _Plan, text: str, folded: str) -> Confirm:
+    """Checks a key occurrence at word level, without spaCy: the word around it (as
+    ``_analyse`` would cut it, with its lemma) must fit some word of the phrase. A near
+    miss (``Kurskorrektur``, ``arms race`` with no weapon, ``Курортный``) then costs a
+    dictionary look-up instead of a tokenised document."""
+    words: dict[int, tuple[str, str]] = {}
+
+    def confirm(start: int, pid: int) -> bool:
+        left = start
+        while left > 0 and _is_word_char(folded[left - 1]):
+            left -= 1
+        word = words.get(left)
+        if word is None:
+            m = WORD_RE.match(folded, left)
+            right = m.end() if m else start + 1
+            lemma = plan.lemma(text[left:right])
+            norm = folded[left:right]
+            word = words[left] = (norm, fold(lemma) if lemma else norm)
+        norm, lemma = word
+        return any(w.matches(norm, lemma) for w in plan.phrases[pid].words)
+
+    return confirm
 
 
 def _key_positions(plan: _Plan, wanted: set[Hashable], folded: str) -> list[int]:
@@ -804,6 +855,15 @@ def match(
         if isinstance(tag, tuple)
     )
     folded = fold_aligned(text) if by_sentence else None
+    if folded is not None and not is_configured(lang):
+        # Most documents that pass the prefilter are near misses: confirm the keys at word
+        # level before paying for spaCy (the title too, when it is not the text's start).
+        present = _present(plan, folded, _confirmer(plan, text, folded))
+        folded_title = fold_aligned(t) if t and not derived else ""
+        if folded_title:
+            present |= _present(plan, folded_title, _confirmer(plan, t, folded_title))
+        if folded_title is not None and not _wanted(watchlist, present):
+            return ()
     if folded is not None:
         hits = _key_positions(plan, wanted, folded)
     doc = _analyse(lang, text, plan.lemma, hits, folded)
