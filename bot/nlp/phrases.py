@@ -185,8 +185,8 @@ def prefilter_keys(
     are looked for as written.
 
     ``analysed``: lemmas come from a morphological analyser, which knows stems that change
-    more (``надавати``/``надають``, ``поставить``/``поставленных``), so the key is the
-    first half of the word (3 letters at least).
+    more (``надавати``/``надають``, ``поставить``/``поставленных``), so the key leaves
+    off four letters rather than three (and keeps four at least).
     """
     keys: list[tuple[str, bool]] = []
     for word in phrase.words:
@@ -195,7 +195,7 @@ def prefilter_keys(
         if word.mode == "suffix":
             keys.append((word.value, False))
         elif lemmatized and analysed and word.mode == "exact" and len(word.value) > 4:
-            keys.append((word.value[: max(3, (len(word.value) + 1) // 2)], not infix))
+            keys.append((word.value[: max(4, len(word.value) - 4)], not infix))
         elif lemmatized and word.mode == "exact" and len(word.value) > 4:
             keys.append((word.value[: max(4, len(word.value) - 3)], not infix))
         else:
