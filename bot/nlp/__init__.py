@@ -5,21 +5,54 @@
 
 from __future__ import annotations
 
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
 from bot.models import Analysis
-from bot.nlp.matcher import could_match, haystack_of, match
-from bot.nlp.pipelines import clean_hint, configure, detect_language, get_pipeline
-from bot.nlp.quotes import extract_quotes
-from bot.nlp.watchlist import WatchItem, Watchlist, load_watchlist, parse_watchlist
+
+if TYPE_CHECKING:
+    from bot.nlp.matcher import could_match, haystack_of, match
+    from bot.nlp.pipelines import clean_hint, configure, detect_language, get_pipeline
+    from bot.nlp.quotes import extract_quotes
+    from bot.nlp.watchlist import WatchItem, Watchlist, load_watchlist, parse_watchlist
+
+_LAZY = {
+    "could_match": "bot.nlp.matcher",
+    "haystack_of": "bot.nlp.matcher",
+    "clean_hint": "bot.nlp.pipelines",
+    "match": "bot.nlp.matcher",
+    "configure": "bot.nlp.pipelines",
+    "detect_language": "bot.nlp.pipelines",
+    "get_pipeline": "bot.nlp.pipelines",
+    "extract_quotes": "bot.nlp.quotes",
+    "WatchItem": "bot.nlp.watchlist",
+    "Watchlist": "bot.nlp.watchlist",
+    "load_watchlist": "bot.nlp.watchlist",
+    "parse_watchlist": "bot.nlp.watchlist",
+}
+"""Names imported on first use: ``bot.textutil`` (and so every command, even ``--help``)
+imports ``bot.nlp.text``, which must not pull in spaCy and numpy (a second of start-up)."""
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'bot.nlp' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
 
 __all__ = [
     "WatchItem",
     "Watchlist",
     "analyze",
+    "clean_hint",
     "configure",
     "could_match",
     "detect_language",
     "extract_quotes",
     "get_pipeline",
+    "haystack_of",
     "load_watchlist",
     "match",
     "parse_watchlist",
@@ -53,6 +86,10 @@ def analyze(
     documents match nothing and their quotes are never shown; True always extracts them
     (``newsbot match`` reports quotes for every document); False never does.
     """
+    from bot.nlp.matcher import could_match, haystack_of, match
+    from bot.nlp.pipelines import clean_hint, detect_language
+    from bot.nlp.quotes import extract_quotes
+
     title, text = title[:MAX_TITLE_CHARS], text[:MAX_TEXT_CHARS]
     sample = text if text.startswith(title.strip()) else f"{title}\n{text}"
     haystack = haystack_of(title, text)

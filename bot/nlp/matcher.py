@@ -15,8 +15,9 @@ import bisect
 import re
 import threading
 import weakref
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import ahocorasick
@@ -27,14 +28,26 @@ from bot.models import Match
 from bot.nlp.cjk import is_cjk
 from bot.nlp.phrases import (
     INFIX_LANGUAGES,
+    MEMO_ENTRIES,
+    MEMO_WORD_CHARS,
     Hit,
     Phrase,
     PhraseIndex,
     Word,
+    WordPattern,
     compile_phrase,
     prefilter_keys,
 )
-from bot.nlp.pipelines import get_pipeline, has_lookup_lemmas, lookup_lemmas
+from bot.nlp.pipelines import (
+    COMPOUNDING,
+    MORPHOLOGY,
+    get_pipeline,
+    is_configured,
+    korean_analyzer,
+    lemma_source,
+    lookup_lemmas,
+    morph_analyzer,
+)
 from bot.nlp.text import WORD_RE, fold, fold_aligned, same_length_clean
 from bot.nlp.watchlist import ANY_LANGUAGE, Terms, WatchItem, Watchlist
 
@@ -69,6 +82,10 @@ def _slots(item: WatchItem) -> list[tuple[Hashable, Terms]]:
     return slots
 
 
+def _is_rule(slot: Hashable) -> bool:
+    return isinstance(slot, tuple) and slot[0] in ("all", "any", "none")
+
+
 Payload = tuple[int, Hashable, int, int, int, bool]
 """(item index, slot, phrase number, keys in the phrase, key number, must start a word)."""
 
@@ -79,44 +96,60 @@ class _Plan:
 
     index: PhraseIndex
     automaton: Any | None
-    lemmas: dict[str, str] = field(default_factory=dict)
-    """Lookup lemmas of the forms whose lemma can match a phrase word (exact results with
-    a table a few hundred entries long instead of hundreds of thousands)."""
+    lemma: Callable[[str], str] = field(default=lambda piece: "")
+    """The dictionary form of a word as written, when it can match a phrase word; else ''."""
+    phrases: list[Phrase] = field(default_factory=list)
+    """The phrases behind the automaton's keys, by phrase number."""
 
 
-def _useful_lemmas(index: PhraseIndex, lang: str) -> dict[str, str]:
-    """The part of the language's lemma table that can change a match.
+class _Useful:
+    """Whether a lemma can change a match: it equals, starts or ends with a phrase word."""
 
-    A lemma matters only if it equals, starts or ends with a phrase word. Forms whose
-    lowercase is kept are kept too (with their own lemma), so that a lookup of the form
-    as written, then lowercased, answers exactly as the whole table would.
-    """
-    exact: set[str] = set()
-    prefixes: set[str] = set()
-    suffixes: set[str] = set()
-    for bucket in (index.exact, index.prefix, index.suffix):
-        for entries in bucket.values():
-            for phrase, _tag in entries:
-                for w in phrase.words:
-                    {"exact": exact, "prefix": prefixes, "suffix": suffixes}[w.mode].add(w.value)
-    verdict: dict[str, bool] = {}
+    def __init__(self, index: PhraseIndex) -> None:
+        self.exact: set[str] = set()
+        self.prefixes: set[str] = set()
+        self.suffixes: set[str] = set()
+        for bucket in (index.exact, index.prefix, index.suffix):
+            for entries in bucket.values():
+                for phrase, _tag in entries:
+                    for w in phrase.words:
+                        {"exact": self.exact, "prefix": self.prefixes, "suffix": self.suffixes}[
+                            w.mode
+                        ].add(w.value)
+        self.tails = {v[i:] for v in self.exact for i in range(1, len(v) - 2)}
+        """Ends of phrase words (3+ letters): the heads a compound may end in."""
+        self.initials = {v[0] for v in self.exact | self.prefixes if v}
+        """First letters of phrase words: an analyser whose lemma keeps the word's first
+        letter (inflection at the end: Russian, Ukrainian, Korean) is asked only about
+        words starting with one of them."""
+        self._verdict: dict[str, bool] = {}
 
-    def useful(lemma: str) -> bool:
-        ok = verdict.get(lemma)
+    def __call__(self, lemma: str) -> bool:
+        ok = self._verdict.get(lemma)
         if ok is None:
             f = fold(lemma)
             ok = (
-                f in exact
-                or any(f.startswith(p) for p in prefixes)
-                or any(f.endswith(x) for x in suffixes)
+                f in self.exact
+                or any(f.startswith(p) for p in self.prefixes)
+                or any(f.endswith(x) for x in self.suffixes)
             )
-            verdict[lemma] = ok
+            if len(self._verdict) < MEMO_ENTRIES:
+                self._verdict[lemma] = ok
         return ok
 
+
+def _useful_lemmas(useful: _Useful, lang: str) -> dict[str, str]:
+    """The part of the language's lemma table that can change a match (in a compounding
+    language, also heads: forms whose lemma ends a phrase word).
+
+    Forms whose lowercase is kept are kept too (with their own lemma), so that a lookup
+    of the form as written, then lowercased, answers exactly as the whole table would.
+    """
     kept: dict[str, str] = {}
     others: dict[str, str] = {}
+    heads = useful.tails if lang in COMPOUNDING else set()
     for form, lemma in lookup_lemmas(lang):
-        if useful(lemma):
+        if useful(lemma) or (heads and fold(lemma) in heads):
             kept[form] = lemma
         elif form != form.lower():
             others[form] = lemma
@@ -126,22 +159,218 @@ def _useful_lemmas(index: PhraseIndex, lang: str) -> dict[str, str]:
     return kept
 
 
+def _memoised(find: Callable[[str], str], initials: set[str]) -> Callable[[str], str]:
+    """``find`` asked once per distinct word (bounded, like ``PhraseIndex``'s memo)."""
+    memo: dict[str, str] = {}
+
+    def lemma(piece: str) -> str:
+        got = memo.get(piece)
+        if got is None:
+            got = find(piece) if fold(piece[:1]) in initials else ""
+            if len(memo) < MEMO_ENTRIES and len(piece) <= MEMO_WORD_CHARS:
+                memo[piece] = got
+        return got
+
+    return lemma
+
+
+def _pymorphy_lemma(lang: str, useful: _Useful) -> Callable[[str], str]:
+    """The first dictionary form pymorphy3 gives the word that can match: a form counts as
+    an inflection of a phrase word if any of its readings has that word as its lemma
+    (``поставленных`` -> поставить, ``надають`` -> надавати, ``Курщині`` -> Курщина)."""
+    analyzer = morph_analyzer(lang)
+
+    def find(piece: str) -> str:
+        for parse in analyzer.parse(piece):
+            if useful(parse.normal_form):
+                return str(parse.normal_form)
+        return ""
+
+    return _memoised(find, useful.initials)
+
+
+_KO_NOUN = ("NNG", "NNP", "NNB", "NR", "NP", "SL", "SH", "SN", "XR")
+_KO_VERB = ("VV", "VA", "VX")
+
+
+def _korean_lemma(useful: _Useful) -> Callable[[str], str]:
+    """A Korean word's dictionary form from Kiwi's morphemes: its leading nouns without
+    the particles and endings (``북한은``, ``북한과`` -> 북한), or a verb stem + 다
+    (``보냈다`` -> 보내다). A compound that starts with a phrase word counts as it
+    (``북한군``, ``쿠르스크주``) unless Kiwi reads the whole as one proper noun, a name of
+    its own (``북한산`` is a mountain); a word never matches from its middle (``태평양``)."""
+    kiwi = korean_analyzer()
+
+    def find(piece: str) -> str:
+        morphemes = kiwi.morphemes(piece)
+        if not morphemes:
+            return ""
+        form, tag = morphemes[0]
+        if tag in _KO_VERB:
+            verb = form + "다"
+            return verb if useful(verb) else ""
+        nouns = []
+        for form, tag in morphemes:
+            if tag not in _KO_NOUN:
+                break
+            nouns.append((form, tag))
+        if not nouns:
+            return ""
+        stem = fold("".join(form for form, _ in nouns))
+        if useful(stem):
+            return stem
+        if len(nouns) == 1 and nouns[0][1] == "NNP":
+            return ""
+        for k in range(len(stem) - 1, 1, -1):
+            if stem[:k] in useful.exact:
+                return stem[:k]
+        return ""
+
+    return _memoised(find, useful.initials)
+
+
+def _pymorphy_canonical(lang: str, word: str) -> str:
+    """The lemma pymorphy3 gives a phrase word: itself when one reading has it as its
+    dictionary form, else the first reading's (``Північна`` -> північний, as an adjective's
+    dictionary form is its masculine)."""
+    forms = [fold(str(p.normal_form)) for p in morph_analyzer(lang).parse(word)]
+    return fold(word) if not forms or fold(word) in forms else forms[0]
+
+
+def _korean_canonical(word: str) -> str:
+    """A Korean phrase word as a document word is read: a verb is its stem + 다
+    (``보냈다`` -> 보내다), a ``하다`` verb its noun (``공급하다`` -> 공급). A noun stays
+    as written: Kiwi may split a name the admin wrote whole (``조선민주주의인민공화국``)."""
+    if not word.endswith("다"):
+        return fold(word)
+    morphemes = korean_analyzer().morphemes(word)
+    if not morphemes:
+        return fold(word)
+    form, tag = morphemes[0]
+    if tag in _KO_VERB:
+        return fold(form + "다")
+    if tag in _KO_NOUN and len(morphemes) > 1 and morphemes[1][1] in ("XSV", "XSA"):
+        return fold(form)
+    return fold(word)
+
+
+@lru_cache(maxsize=4096)
+def _canonical(lang: str, word: str) -> str:
+    source = lemma_source(lang)
+    if source == "pymorphy3":
+        return _pymorphy_canonical(lang, word)
+    if source == "kiwi":
+        return _korean_canonical(word)
+    return fold(word)
+
+
+def _compile(source: str, lang: str, rule_term: bool = False) -> Phrase:
+    """``compile_phrase``, with each whole word (no ``*``) in the dictionary form the
+    language's analyser gives, so that it is compared lemma to lemma with the text's words:
+    an admin may write ``Північна Корея`` or ``공급하다``.
+
+    ``rule_term``: in a compounding language a one-word noun of a topic rule (capitalised,
+    as German writes nouns) also matches compounds ending in it: the head of a compound
+    names what it is (an Artilleriemunition is Munition). Names are never widened so: a
+    Weißrusse is not a Russe.
+    """
+    phrase = compile_phrase(source)
+    if (
+        rule_term
+        and lang in COMPOUNDING
+        and len(phrase.words) == 1
+        and phrase.words[0].mode == "exact"
+        and len(phrase.words[0].value) >= 4
+        and source.strip()[:1].isupper()
+    ):
+        return Phrase(phrase.source, (WordPattern(phrase.words[0].value, "suffix"),))
+    if lang not in MORPHOLOGY:
+        return phrase
+    # The analyser reads the word as written (folding loses ``й``, ``ё``), in the order
+    # ``compile_phrase`` found them.
+    written = [w for chunk in source.split() for w in WORD_RE.findall(chunk)]
+    if len(written) != len(phrase.words):
+        return phrase
+    words = tuple(
+        WordPattern(_canonical(lang, raw), "exact") if w.mode == "exact" else w
+        for w, raw in zip(phrase.words, written, strict=True)
+    )
+    return Phrase(phrase.source, words)
+
+
+_ADJECTIVE_ENDINGS = ("em", "en", "er", "es", "e")
+"""German adjective endings (strong, weak and mixed declension all use these five)."""
+
+
+def _lemmatizer(index: PhraseIndex, lang: str) -> Callable[[str], str]:
+    """How words of ``lang`` get their dictionary forms for this plan (``MORPHOLOGY``)."""
+    source = lemma_source(lang)
+    if source is None:
+        return lambda piece: ""
+    useful = _Useful(index)
+    if source == "pymorphy3":
+        return _pymorphy_lemma(lang, useful)
+    if source == "kiwi":
+        return _korean_lemma(useful)
+    table = _useful_lemmas(useful, lang)
+
+    def lookup(piece: str) -> str:
+        # what the lookup lemmatizer would say, then the lowercased form
+        return table.get(piece) or table.get(piece.lower()) or ""
+
+    if lang not in COMPOUNDING:
+        return lookup
+
+    def compound(piece: str) -> str:
+        """A word the table lacks: an adjective phrase word with its ending (``russische``,
+        ``nordkoreanischen``: the table has few adjective forms), or modifier + head, where
+        the longest head (3+ letters, after a modifier of 3+) the table knows gives the
+        lemma (``Artilleriegranaten`` -> artillerie + Granate)."""
+        low = piece.lower()
+        for ending in _ADJECTIVE_ENDINGS:
+            if low.endswith(ending) and fold(low[: -len(ending)]) in useful.exact:
+                return low[: -len(ending)]
+        for i in range(3, len(piece) - 2):
+            head = piece[i:]
+            lemma = table.get(head[:1].upper() + head[1:]) or table.get(head)
+            if lemma:
+                return piece[:i] + lemma.lower()
+        return ""
+
+    memo: dict[str, str] = {}
+
+    def lookup_or_compound(piece: str) -> str:
+        direct = lookup(piece)
+        if direct:
+            return direct
+        got = memo.get(piece)
+        if got is None:
+            got = compound(piece)
+            if len(memo) < MEMO_ENTRIES and len(piece) <= MEMO_WORD_CHARS:
+                memo[piece] = got
+        return got
+
+    return lookup_or_compound
+
+
 class _Keys:
     """Prefilter keys of many phrases, built into one Aho-Corasick automaton."""
 
     def __init__(self) -> None:
         self.keys: dict[str, list[Payload]] = {}
         self.phrases = 0
+        self.phrase_of: list[Phrase] = []
 
     def add(self, ii: int, slot: Hashable, phrase: Phrase, lang: str) -> None:
         if slot == EXCLUDE or (isinstance(slot, tuple) and slot[0] == "none"):
             return  # what only vetoes can never make a document match
-        lemmatized = lang == ANY_LANGUAGE or has_lookup_lemmas(lang)
+        lemmatized = lang == ANY_LANGUAGE or lemma_source(lang) is not None
         infix = lang == ANY_LANGUAGE or lang in INFIX_LANGUAGES
-        keys = prefilter_keys(phrase, lemmatized, infix)
+        keys = prefilter_keys(phrase, lemmatized, infix, lang in MORPHOLOGY)
         for k, (key, word_start) in enumerate(keys):
             self.keys.setdefault(key, []).append((ii, slot, self.phrases, len(keys), k, word_start))
         self.phrases += 1
+        self.phrase_of.append(phrase)
 
     def automaton(self) -> Any | None:
         if not self.keys:
@@ -159,10 +388,10 @@ def _build_plan(watchlist: Watchlist, lang: str) -> _Plan:
     for ii, item in enumerate(watchlist.items):
         for slot, terms in _slots(item):
             for source in _terms_for(terms, lang):
-                phrase = compile_phrase(source)
+                phrase = _compile(source, lang, _is_rule(slot))
                 index.add(phrase, (ii, slot))
                 keys.add(ii, slot, phrase, lang)
-    return _Plan(index, keys.automaton(), _useful_lemmas(index, lang))
+    return _Plan(index, keys.automaton(), _lemmatizer(index, lang), keys.phrase_of)
 
 
 def _build_screen(watchlist: Watchlist) -> _Plan:
@@ -173,7 +402,7 @@ def _build_screen(watchlist: Watchlist) -> _Plan:
         for slot, terms in _slots(item):
             for lang, sources in terms.items():
                 for source in sources:
-                    keys.add(ii, slot, compile_phrase(source), lang)
+                    keys.add(ii, slot, _compile(source, lang, _is_rule(slot)), lang)
     return _Plan(PhraseIndex(), keys.automaton())
 
 
@@ -247,22 +476,40 @@ def _boundary(before: str) -> bool:
 
 def _candidates(plan: _Plan, watchlist: Watchlist, haystack: str) -> set[Hashable]:
     """Tags (item, slot) worth looking for: items the prefilter cannot rule out."""
-    if plan.automaton is None:
-        return set()
+    return _wanted(watchlist, _present(plan, haystack))
+
+
+Confirm = Callable[[int, int], bool]
+"""(start of a key occurrence, phrase number) -> whether the word there fits the phrase."""
+
+
+def _present(
+    plan: _Plan, haystack: str, confirm: Confirm | None = None
+) -> set[tuple[int, Hashable]]:
+    """(item, slot) pairs with a phrase all of whose keys occur (and are confirmed)."""
     present: set[tuple[int, Hashable]] = set()
+    if plan.automaton is None:
+        return present
     partial: dict[int, set[int]] = {}
     for end, (key, payloads) in plan.automaton.iter(haystack):
         start = end - len(key) + 1
         at_word_start = start == 0 or _boundary(haystack[start - 1])
         for ii, slot, pid, nkeys, k, word_start in payloads:
-            if at_word_start or not word_start:
-                if nkeys == 1:
+            if (ii, slot) in present or not (at_word_start or not word_start):
+                continue
+            if confirm is not None and not confirm(start, pid):
+                continue
+            if nkeys == 1:
+                present.add((ii, slot))
+            else:
+                seen = partial.setdefault(pid, set())
+                seen.add(k)
+                if len(seen) == nkeys:
                     present.add((ii, slot))
-                else:
-                    seen = partial.setdefault(pid, set())
-                    seen.add(k)
-                    if len(seen) == nkeys:
-                        present.add((ii, slot))
+    return present
+
+
+def _wanted(watchlist: Watchlist, present: set[tuple[int, Hashable]]) -> set[Hashable]:
     wanted: set[Hashable] = set()
     for ii, item in enumerate(watchlist.items):
         ok = (ii, ALIAS) in present
@@ -274,6 +521,36 @@ def _candidates(plan: _Plan, watchlist: Watchlist, haystack: str) -> set[Hashabl
         if ok:
             wanted.update((ii, slot) for slot, _ in _slots(item))
     return wanted
+
+
+def _is_word_char(c: str) -> bool:
+    return c.isalnum() or "\u0300" <= c <= "\u036f"
+
+
+def _confirmer(plan: _Plan, text: str, folded: str) -> Confirm:
+    """Checks a key occurrence at word level, without spaCy: the word around it (as
+    ``_analyse`` would cut it, with its lemma) must fit some word of the phrase. A near
+    miss (``Kurskorrektur``, ``arms race`` with no weapon, ``Курортный``) then costs a
+    dictionary look-up instead of a tokenised document."""
+    words: dict[int, tuple[str, str]] = {}
+
+    def confirm(start: int, pid: int) -> bool:
+        left = start
+        # An ideograph or kana is a word of its own: never walk into or across one.
+        if not is_cjk(folded[start]):
+            while left > 0 and _is_word_char(folded[left - 1]) and not is_cjk(folded[left - 1]):
+                left -= 1
+        word = words.get(left)
+        if word is None:
+            m = WORD_RE.match(folded, left)
+            right = m.end() if m else start + 1
+            lemma = plan.lemma(text[left:right])
+            norm = folded[left:right]
+            word = words[left] = (norm, fold(lemma) if lemma else norm)
+        norm, lemma = word
+        return any(w.matches(norm, lemma) for w in plan.phrases[pid].words)
+
+    return confirm
 
 
 def _key_positions(plan: _Plan, wanted: set[Hashable], folded: str) -> list[int]:
@@ -364,7 +641,7 @@ def _regions(sent_starts: Sequence[int], hits: Sequence[int], size: int) -> list
 def _analyse(
     lang: str,
     text: str,
-    lemmas: Mapping[str, str],
+    lemma_of: Callable[[str], str],
     hits: Sequence[int] | None = None,
     folded: str | None = None,
 ) -> _Doc:
@@ -404,8 +681,8 @@ def _analyse(
             start, end = idx + m.start(), idx + m.end()
             piece = text[start:end]
             norm = folded[start:end] if folded is not None else fold(piece)
-            if not own:  # what the lookup lemmatizer would say, then the lowercased form
-                lemma = lemmas.get(piece) or lemmas.get(piece.lower()) or ""
+            if not own:
+                lemma = lemma_of(piece)
             else:
                 whole = m.start() == 0 and m.end() == len(tok_text)
                 lemma = tok.lemma_ if whole else ""
@@ -587,9 +864,18 @@ def match(
         if isinstance(tag, tuple)
     )
     folded = fold_aligned(text) if by_sentence else None
+    if folded is not None and not is_configured(lang):
+        # Most documents that pass the prefilter are near misses: confirm the keys at word
+        # level before paying for spaCy (the title too, when it is not the text's start).
+        present = _present(plan, folded, _confirmer(plan, text, folded))
+        folded_title = fold_aligned(t) if t and not derived else ""
+        if folded_title:
+            present |= _present(plan, folded_title, _confirmer(plan, t, folded_title))
+        if folded_title is not None and not _wanted(watchlist, present):
+            return ()
     if folded is not None:
         hits = _key_positions(plan, wanted, folded)
-    doc = _analyse(lang, text, plan.lemmas, hits, folded)
+    doc = _analyse(lang, text, plan.lemma, hits, folded)
     title_end = lead_ws + len(t) if derived else 0
     body = [s for s in doc.sent_starts if s >= title_end]
     body_start = body[0] if body else title_end
@@ -605,7 +891,7 @@ def match(
         return TITLE_WEIGHT, True
 
     text_hits = plan.index.find(doc.words, wanted)
-    title_doc = _analyse(lang, t, plan.lemmas) if t and not derived else None
+    title_doc = _analyse(lang, t, plan.lemma) if t and not derived else None
     title_hits = plan.index.find(title_doc.words, wanted) if title_doc else []
 
     results: list[tuple[float, int, Match]] = []

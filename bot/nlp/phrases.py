@@ -172,7 +172,9 @@ INFIX_LANGUAGES = frozenset({"de", "nl", "sv", "da", "no", "nb", "is", "fi"})
 dictionary form may sit inside a word, so its prefilter key may too."""
 
 
-def prefilter_keys(phrase: Phrase, lemmatized: bool, infix: bool) -> tuple[tuple[str, bool], ...]:
+def prefilter_keys(
+    phrase: Phrase, lemmatized: bool, infix: bool, analysed: bool = False
+) -> tuple[tuple[str, bool], ...]:
     """What the prefilter looks for: one key per word of three letters or more, each with
     whether it must start a word. A document can contain the phrase only if it contains
     every key, so a phrase such as ``entrega de armas`` needs both ``entr…`` and ``arma``.
@@ -182,6 +184,10 @@ def prefilter_keys(phrase: Phrase, lemmatized: bool, infix: bool) -> tuple[tuple
     It starts a word unless the language compounds (``infix``: ``Artilleriegranaten``,
     ``geliefert``); a suffix pattern (``*munition``) never needs to. Initials (``D.P.R.K.``)
     are looked for as written.
+
+    ``analysed``: lemmas come from a morphological analyser, which knows stems that change
+    more (``надавати``/``надають``, ``поставить``/``поставленных``), so the key leaves
+    off four letters rather than three (and keeps four at least).
     """
     keys: list[tuple[str, bool]] = []
     run = ""  # ideographs and kana in a row (北朝鮮): one key, found inside a word too
@@ -196,6 +202,8 @@ def prefilter_keys(phrase: Phrase, lemmatized: bool, infix: bool) -> tuple[tuple
             continue
         if word.mode == "suffix":
             keys.append((word.value, False))
+        elif lemmatized and analysed and word.mode == "exact" and len(word.value) > 4:
+            keys.append((word.value[: max(4, len(word.value) - 4)], not infix))
         elif lemmatized and word.mode == "exact" and len(word.value) > 4:
             keys.append((word.value[: max(4, len(word.value) - 3)], not infix))
         else:

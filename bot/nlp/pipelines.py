@@ -1,8 +1,14 @@
 """Language detection and the spaCy pipelines, built lazily and cached per language.
 
-Everything works offline: blank pipelines plus the lookup lemmatizer from
-spacy-lookups-data, and a rule-based tokenizer for Korean (no MeCab). A deployment that
-installed a trained pipeline can prefer it with ``configure``; it is never required.
+Everything works offline: blank pipelines, a rule-based tokenizer for Korean (no MeCab),
+and dictionary forms from packages installed with the bot (``MORPHOLOGY``): pymorphy3's
+dictionaries for Russian and Ukrainian, Kiwi's packaged model for Korean, the lookup tables
+of spacy-lookups-data elsewhere. Nothing is downloaded at run time, and nothing is loaded
+before a document in that language needs it. A deployment that installed a trained
+pipeline can prefer it with ``configure``; it is never required.
+
+Adding a language is one entry: a builder in ``BUILDERS`` when ``spacy.blank(lang)`` does
+not suffice (a segmenter), and a ``MORPHOLOGY`` entry when its lemmas come from elsewhere.
 """
 
 from __future__ import annotations
@@ -12,13 +18,13 @@ import json
 import logging
 import re
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from functools import cache, lru_cache
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import spacy
-from spacy.language import Language
+if TYPE_CHECKING:
+    from spacy.language import Language
 
 from bot.nlp import cjk
 
@@ -110,6 +116,11 @@ def clean_hint(hint: str | None) -> str | None:
     return code if re.fullmatch(r"[a-z]{2,3}", code) else None
 
 
+DETECT_CHARS = 1_500
+"""What detection reads of a document: a few sentences name a language as surely as the
+whole text, and langid's cost grows with the length (4,000 characters cost 4 times more)."""
+
+
 def detect_language(text: str, hint: str | None = None) -> str:
     """ISO 639-1 code of ``text``; a declared ``hint`` wins when the text does not refute it.
 
@@ -117,7 +128,7 @@ def detect_language(text: str, hint: str | None = None) -> str:
     for longer Latin text, against langid's probability before it is believed.
     """
     hint = clean_hint(hint)
-    sample = text[:4000]
+    sample = text[:DETECT_CHARS]
     script = _script(sample)
     if script == "hangul":
         return "ko"
@@ -148,6 +159,60 @@ def detect_language(text: str, hint: str | None = None) -> str:
     return str(lang)
 
 
+MORPHOLOGY: dict[str, str] = {"ru": "pymorphy3", "uk": "pymorphy3", "ko": "kiwi"}
+"""Where a language's dictionary forms come from when not from spacy-lookups-data.
+
+spaCy's own ``pymorphy3`` lemmatizer mode needs POS tags from a trained tagger (without
+them it returns the word unchanged), so the matcher asks pymorphy3's analyser directly,
+as spaCy's ``pymorphy3_lookup`` mode does, and keeps every analysis, not only
+unambiguous ones. Korean has no lemma table at all: Kiwi splits a word into morphemes."""
+
+
+COMPOUNDING = frozenset({"de"})
+"""Languages that write compounds as one word, inflected at the head, which is last
+(``Waffenlieferungen`` = Waffen + Lieferungen). The matcher reads such a word's dictionary
+form as its modifier + its head's (``Waffenlieferung``), and a one-word noun of a topic
+rule matches compounds ending in it (``Munition`` in ``Artilleriemunition``)."""
+
+
+def lemma_source(lang: str) -> str | None:
+    """``pymorphy3``, ``kiwi`` or ``lookup`` for ``lang``; None when it has no lemmas."""
+    source = MORPHOLOGY.get(lang)
+    if source is not None:
+        return source
+    return "lookup" if has_lookup_lemmas(lang) else None
+
+
+@cache
+def morph_analyzer(lang: str) -> Any:
+    """pymorphy3's analyser for ``ru`` or ``uk``, with its packaged dictionary (~25 MB)."""
+    import pymorphy3
+
+    return pymorphy3.MorphAnalyzer(lang=lang)
+
+
+class _Kiwi:
+    """Kiwi with its packaged model (kiwipiepy_model), built on first use, one call at a time."""
+
+    def __init__(self) -> None:
+        from kiwipiepy import Kiwi
+
+        # The typo and multi-word dictionaries only help with informal text.
+        self._kiwi = Kiwi(num_workers=-1, load_typo_dict=False, load_multi_dict=False)
+        self._lock = threading.Lock()
+
+    def morphemes(self, word: str) -> list[tuple[str, str]]:
+        """(form, tag) of each morpheme of ``word``: ``북한군이`` -> 북한군/NNG, 이/JKS."""
+        with self._lock:
+            return [(t.form, t.tag) for t in self._kiwi.tokenize(word)]
+
+
+@cache
+def korean_analyzer() -> _Kiwi:
+    """The one Kiwi of the process (its model takes a couple of seconds to load)."""
+    return _Kiwi()
+
+
 @cache
 def has_lookup_lemmas(lang: str) -> bool:
     """Whether spacy-lookups-data ships a lemma table for ``lang``."""
@@ -171,9 +236,9 @@ def lookup_lemmas(lang: str) -> Iterator[tuple[str, str]]:
         return
     path = resources.files("spacy_lookups_data") / "data" / f"{lang}_lemma_lookup.json.gz"
     with path.open("rb") as raw, gzip.open(raw, "rt", encoding="utf-8") as fh:
-        if _one_pair_a_line(fh):
-            fh.seek(0)
-            yield from _pairs_by_line(fh)
+        # One pass; a line in another layout sends us to ``json.load`` (the pairs already
+        # given are given again, which a caller building a dict does not notice).
+        if (yield from _pairs_by_line(fh)):
             return
     with path.open("rb") as raw, gzip.open(raw, "rt", encoding="utf-8") as fh:
         table = json.load(fh)
@@ -188,23 +253,23 @@ _STR = r'"((?:[^"\\]|\\.)*)"'
 _PAIR_LINE = re.compile(rf'\s*{_STR}\s*:\s*(?:{_STR}|\[\s*{_STR}\s*(?:,\s*{_STR}\s*)*\]|(\[\s*\]))\s*,?\s*')
 
 
-def _one_pair_a_line(lines: Iterable[str]) -> bool:
-    """Whether every line is ``{``, ``}``, blank or one ``"form": "lemma"`` pair."""
-    return all(line.strip() in ("{", "}", "") or _PAIR_LINE.fullmatch(line) for line in lines)
-
-
 def _unescape(s: str) -> str:
     return str(json.loads(f'"{s}"')) if "\\" in s else s
 
 
-def _pairs_by_line(lines: Iterable[str]) -> Iterator[tuple[str, str]]:
+def _pairs_by_line(lines: Iterable[str]) -> Generator[tuple[str, str], None, bool]:
+    """The pairs of a table written one ``"form": "lemma"`` a line; returns False at the
+    first line of another kind (not ``{``, ``}`` or blank)."""
     for line in lines:
         m = _PAIR_LINE.fullmatch(line)
         if m is None:
-            continue
+            if line.strip() in ("{", "}", ""):
+                continue
+            return False
         lemma = m.group(2) if m.group(2) is not None else m.group(3)
         if lemma:  # a list's first lemma; an empty list or lemma has none
             yield _unescape(m.group(1)), _unescape(lemma)
+    return True
 
 
 def configure(models: Mapping[str, str]) -> None:
@@ -218,14 +283,34 @@ def configure(models: Mapping[str, str]) -> None:
         _pipelines.clear()
 
 
+def is_configured(lang: str) -> bool:
+    """Whether a trained pipeline is preferred for ``lang`` (its lemmas are its own)."""
+    return clean_hint(lang) in _preferred
+
+
+def _korean() -> Language:
+    """spaCy's default Korean tokenizer needs MeCab; whitespace/punctuation rules suffice
+    (Kiwi analyses the words the matcher keeps)."""
+    import spacy
+
+    return spacy.blank("ko", config={"nlp": {"tokenizer": {"@tokenizers": "spacy.Tokenizer.v1"}}})
+
+
+BUILDERS: dict[str, Callable[[], Language]] = {
+    "ko": _korean,
+    "ja": lambda: cjk.blank("ja"),  # one word per ideograph or kana
+    "zh": lambda: cjk.blank("zh"),
+}
+"""Languages whose blank pipeline is not ``spacy.blank(lang)`` (a segmenter, a tokenizer
+without a native library). The sentencizer is added to whatever a builder returns."""
+
+
 def _blank(lang: str) -> Language:
-    if lang in cjk.LANGUAGES:  # one word per ideograph or kana
-        return cjk.blank(lang)
-    if lang == "ko":
-        # spaCy's default Korean tokenizer needs MeCab; whitespace/punctuation rules suffice.
-        return spacy.blank(
-            "ko", config={"nlp": {"tokenizer": {"@tokenizers": "spacy.Tokenizer.v1"}}}
-        )
+    import spacy
+
+    builder = BUILDERS.get(lang)
+    if builder is not None:
+        return builder()
     try:
         return spacy.blank(lang)
     except (ImportError, KeyError, ValueError):
@@ -234,6 +319,8 @@ def _blank(lang: str) -> Language:
 
 
 def _build(lang: str) -> Language:
+    import spacy
+
     name = _preferred.get(lang)
     if name:
         try:
@@ -245,7 +332,7 @@ def _build(lang: str) -> Language:
             return nlp
         except OSError:
             log.warning("spaCy pipeline %r for %r is not installed; using a blank one", name, lang)
-    nlp = _blank(lang)  # lemmas come from ``lookup_lemmas``, filtered by the matcher
+    nlp = _blank(lang)  # lemmas come from ``MORPHOLOGY``, through the matcher
     nlp.add_pipe("sentencizer")
     return nlp
 

@@ -123,15 +123,23 @@ def test_fast_fold_equals_the_per_character_fold() -> None:
 def test_lemma_table_read_line_by_line_equals_json() -> None:
     import json
 
-    from bot.nlp.pipelines import _one_pair_a_line, _pairs_by_line
+    from bot.nlp.pipelines import _pairs_by_line
+
+    def read(lines: list[str]) -> tuple[list[tuple[str, str]], bool]:
+        gen = _pairs_by_line(lines)
+        pairs = []
+        while True:
+            try:
+                pairs.append(next(gen))
+            except StopIteration as stop:
+                return pairs, stop.value
 
     text = '{\n    "a": ["avoir"],\n    "Rußland": "Russland",\n    "x\\"y": "q\\u00e9",\n    "e": [],\n    "f": ""\n}\n'
     lines = text.splitlines(keepends=True)
-    assert _one_pair_a_line(lines)
     expected = [
         (k, v[0] if isinstance(v, list) else v)
         for k, v in json.loads(text).items()
         if (v[0] if isinstance(v, list) and v else v)
     ]
-    assert list(_pairs_by_line(lines)) == expected
-    assert not _one_pair_a_line(['{"a": "b", "c": "d"}'])
+    assert read(lines) == (expected, True)
+    assert read(['{"a": "b", "c": "d"}'])[1] is False  # another layout: read with json
