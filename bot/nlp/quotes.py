@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from bot.models import Quote
 from bot.nlp.text import WORD_RE
@@ -154,7 +155,14 @@ _KO_AFTER = re.compile(
     r"(?:말했|밝혔|강조했|전했|덧붙였|주장했|지적했|설명했|언급했|말하|밝히|촉구했|경고했|비판했|"
     r"말한|밝힌|적었|썼|했다|답했|물었|당부했|설명|강조)"
 )
-_KO_SUBJECT = re.compile(r"(?<![^\s.,!?“”\"])((?:[^\s.,!?“”\"]+\s+){0,2}?[^\s.,!?“”\"]+?)(?:은|는|이|가)\s")
+_KO_PARTICLE_IN_NAME = "|".join(
+    rf"(?<={re.escape(c[:-1])}){c[-1]}" for c in sorted(_words("countries", "ko")) if c[-1] in "이가"
+)
+"""``노르웨이``: a country whose last syllable looks like the subject particle."""
+_KO_SUBJECT = re.compile(
+    r"(?<![^\s.,!?“”\"])((?:[^\s.,!?“”\"]+\s+){0,2}?[^\s.,!?“”\"]+?)"
+    rf"(?!{_KO_PARTICLE_IN_NAME or '(?!)'}\s)(?:은|는|이|가)\s"
+)
 
 _STOP_WORDS = """
 le la les l un une il elle ils elles mais et dans selon
@@ -289,6 +297,50 @@ def _clean_name(words: list[str]) -> str | None:
     if not words or words[0].lower() in _STOP or (len(words) == 1 and len(words[0]) < 2):
         return None
     return " ".join(words)
+
+
+_NAME_TAGS = frozenset({"Name", "Surn", "Patr"})
+
+
+_OBLIQUE_CASES = ("gent", "datv", "ablt", "loct")
+"""Cases a speaker's name takes after ``по словам``, ``у``, ``президентки``; the accusative
+is left out: a name read as one (``Санду`` as Russian ``Санда``) is far more often an
+indeclinable nominative."""
+
+
+def _name_parses(word: str, lang: str) -> list[Any]:
+    from bot.nlp.pipelines import morph_analyzer  # the matcher's cached analyser
+
+    return [p for p in morph_analyzer(lang).parse(word) if _NAME_TAGS & set(p.tag.grammemes)]
+
+
+@lru_cache(maxsize=4096)
+def _nominative_name(name: str, lang: str) -> str:
+    words = name.split()
+    parses = [_name_parses(w, lang) for w in words]
+    first = next((ps[0] for ps in parses if ps), None)  # the likeliest reading of the name
+    case = first.tag.case if first is not None else None
+    if case not in _OBLIQUE_CASES:
+        return name  # not a name the analyser knows, or already nominative
+    out = []
+    for word, ps in zip(words, parses, strict=True):
+        same = [p for p in ps if p.tag.case == case and "Fixd" not in p.tag.grammemes]
+        nominative = same[0].inflect({"nomn"}) if same else None
+        if nominative is None:
+            out.append(word)  # not a name form, or indeclinable: as written
+        else:
+            form = nominative.word
+            out.append(form[:1].upper() + form[1:] if word[:1].isupper() else form)
+    return " ".join(out)
+
+
+def _nominative(name: str, lang: str) -> str:
+    """A Russian/Ukrainian speaker named in the genitive or dative (``по словам Путина``,
+    ``президентки Маї Санду``) shown as the text's person, in the nominative. Only words the
+    analyser reads as a first name, surname or patronymic change; the others stay as written."""
+    if lang not in ("ru", "uk") or not all(_CYRILLIC.match(w) for w in name.split()):
+        return name
+    return _nominative_name(name, lang)
 
 
 def _is_cap(word: str) -> bool:
@@ -751,8 +803,46 @@ _KO_TITLE_END = re.compile(rf"(?:\s+(?:전|현|前)?\s*(?:{_KO_TITLES}|[A-Z]{{2,
 _KO_PRONOUNS = frozenset({"그", "그녀", "그는", "이들", "그들"})
 
 
+def _korean_country_role(subject: str) -> tuple[str, str] | None:
+    """``폴란드 국방장관`` -> (``폴란드``, ``장관``): a country's title-holder, not a name."""
+    titled = _KO_LEADING.sub("", subject.strip())
+    name = _KO_TITLE_END.sub("", titled).strip()
+    if name == titled or name not in _words("countries", "ko"):
+        return None
+    return name, titled[len(name) :].strip()[-2:]
+
+
+def _korean_role_holder(country: str, title: str, before: str) -> str | None:
+    """The person the text names as ``country``'s ``title`` (``브와디스와프 코시니악 카미슈 폴란드
+    부총리 겸 국방부 장관``, ``폴란드 국방장관 코시니악 카미슈``), the nearest such mention."""
+    before = before[: before.rfind(country)]  # not the quoting sentence's own subject
+    c, t = re.escape(country), re.escape(title)
+    name = r"((?:[가-힣]{2,}\s){0,2}[가-힣]{2,})"
+    found = [
+        (m.start(), m.group(1))
+        for pattern in (
+            rf"(?<![가-힣]){name}\s+{c}\s+[^.“”\"]{{0,20}}?{t}",
+            rf"(?<![가-힣]){c}\s+[^.“”\"\s]{{0,8}}{t}\s+{name}(?=(?:은|는|이|가|의)?[\s,.])",
+        )
+        for m in re.finditer(pattern, before)
+    ]
+    names = [(at, n) for at, n in found if not _KO_NOT_NAME.search(n)]
+    return max(names)[1] if names else None
+
+
+_KO_NOT_NAME = re.compile(
+    r"(?:^|\s)(?:이날|한편|앞서|또|또한|이어|특히|다만|당시|이후|지난주|지난달|지난해|올해|최근|오늘|어제|현재)(?:\s|$)"
+    r"|(?:은|는|을|를|에|의|와|과|도|로|에서)(?:\s|$)"
+)
+"""Words before a country that are not a name: time words, and words ending in a particle."""
+
+
 def _korean_name(subject: str, before: str) -> str | None:
-    """``이날 트럼프 대통령`` -> ``트럼프``; ``김 위원장`` -> ``김정은`` when named so earlier."""
+    """``이날 트럼프 대통령`` -> ``트럼프``; ``김 위원장`` -> ``김정은`` when named so earlier;
+    ``폴란드 국방장관`` -> the minister the text names, never the country."""
+    role = _korean_country_role(subject)
+    if role:
+        return _korean_role_holder(*role, before)
     titled = _KO_LEADING.sub("", subject.strip())
     name = _KO_TITLE_END.sub("", titled).strip()
     if not name or name in _KO_PRONOUNS:
@@ -768,13 +858,16 @@ _KO_BODY_END = re.compile(
 )
 
 
-def _korean_anonymous(subject: str) -> bool:
+def _korean_anonymous(subject: str, before: str = "") -> bool:
     """``업계 관계자``, ``한 외환 딜러``, ``통일부 대변인``, ``노조 위원장``, ``집행위원장``:
     someone described by a role or a body's title, not named."""
     titled = _KO_LEADING.sub("", subject.strip())
     words = titled.split()
     if not words:
         return False
+    role = _korean_country_role(subject)
+    if role:
+        return _korean_role_holder(*role, before) is None  # a country's minister, unnamed
     if words[0] in _words("indefinite", "ko") or any(
         words[-1].startswith(w) for w in _words("anonymous", "ko")
     ):
@@ -796,14 +889,14 @@ def _korean(sentence_before: str, after: str, before: str) -> _Attribution | Non
     if not m and not _KO_QUOTATIVE.match(after):
         return None
     if m and m.group(1):
-        if _korean_anonymous(m.group(1)):
+        if _korean_anonymous(m.group(1), before):
             return _ANON
         name = _korean_name(m.group(1), before)
         if name:
             return _Attribution(name, True)
     first = _KO_SUBJECT.search(sentence_before)
     for subject in [first.group(1)] if first else []:
-        if _korean_anonymous(subject):
+        if _korean_anonymous(subject, before):
             return _ANON
         name = _korean_name(subject, before)
         if name:
@@ -1245,6 +1338,8 @@ def extract_quotes(text: str, language: str) -> tuple[Quote, ...]:
                 speaker = last_named  # consecutive quotes: the same voice
             if raw.runs_on and speaker is None:
                 running_on.append(len(quotes))
+            if speaker is not None:
+                speaker = _nominative(speaker, language)
             quotes.append(Quote(stripped, speaker, start, start + len(stripped)))
             prev_end, prev_speaker = raw.close_end, speaker
         offset += len(para) + 1
