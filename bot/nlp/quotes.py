@@ -865,9 +865,9 @@ def _korean_anonymous(subject: str, before: str = "") -> bool:
     words = titled.split()
     if not words:
         return False
-    role = _korean_country_role(subject)
-    if role:
-        return _korean_role_holder(*role, before) is None  # a country's minister, unnamed
+    country_role = _korean_country_role(subject)
+    if country_role:
+        return _korean_role_holder(*country_role, before) is None  # a country's minister, unnamed
     if words[0] in _words("indefinite", "ko") or any(
         words[-1].startswith(w) for w in _words("anonymous", "ko")
     ):
