@@ -200,6 +200,8 @@ def _opening_ok(para: str, i: int, c: str) -> bool:
     if c not in _AMBIGUOUS_OPENERS:
         return True
     prev = para[i - 1] if i > 0 else " "
+    if prev in _CJK_BEFORE_OPEN or _CJK_CHAR.match(prev):
+        return bool(_CJK_CHAR.match(nxt))
     return prev in _BEFORE_OPEN and not nxt.isspace()
 
 
@@ -904,6 +906,94 @@ def _korean(sentence_before: str, after: str, before: str) -> _Attribution | Non
     return _Attribution(None, False)
 
 
+_CJK_CHAR = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_CJK_BEFORE_OPEN = "：，。、；！？（"
+"""Japanese and Chinese set a quotation mark right after a character or a full-width
+colon or comma (``称美日韩联合军演“是…”``, ``他说：“…”``), never after a space."""
+
+
+@lru_cache(maxsize=4)
+def _cjk_grammar(lang: str) -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+    """``lang``'s reporting verb after the quote (Japanese ``」と述べた``) or before it
+    (Chinese ``表示：“``, ``称“``), and its titles at the end of a subject (``外相``, ``总统``)."""
+    verbs = _alternation(lexicon(lang).get("reporting_verbs", ()))
+    titles = _alternation(tuple(sorted(lexicon(lang).get("titles", ()), key=len, reverse=True)))
+    if lang == "ja":
+        verb = re.compile(rf"^[』」]?\s*(?:と|とも|などと)(?:[^。「」]{{0,12}}?)(?:{verbs})")
+    else:
+        verb = re.compile(rf"(?:{verbs})[^，。：“”「」]{{0,20}}?[：:，,]?\s*$")
+    title = re.compile(rf"(?:{titles})$")
+    agency = re.compile(
+        rf"(?:{_alternation(lexicon(lang).get('agencies', ()))})"
+        rf"(?=によると|によれば|报道|消息|称|说)"
+    )
+    return verb, title, agency
+
+
+def _cjk_subject(sentence: str, lang: str) -> tuple[str | None, bool]:
+    """The titled person a Japanese or Chinese sentence is about (``北朝鮮の崔善姫外相は``
+    -> ``崔善姫``, ``乌克兰总统泽连斯基8日在基辅表示`` -> ``泽连斯基``), and whether the sentence
+    has a subject at all (a body, ``政府は``, is one, but no one's name)."""
+    _, title, _ = _cjk_grammar(lang)
+    if lang == "ja":
+        m = re.search(r"(?:^|[、。])([^、。「」『』\s]{1,30}?)(?:は|が)", sentence)
+        if not m:
+            return None, False
+        phrase = m.group(1).split("の")[-1]  # ``ウクライナの``: whose, not who
+        phrase = re.sub(r"^(?:また|一方|さらに|その上で|ただ)", "", phrase)
+        if phrase in _words("pronouns", "ja"):
+            return None, False  # ``同氏は``: the person named before
+        if phrase in lexicon("ja").get("agencies", ()):
+            return phrase, True  # ``朝鮮中央通信は…と報じた``
+        t = title.search(phrase)
+        name = phrase[: t.start()] if t else ""
+        return (name if len(name) >= 2 else None), True
+    clause = re.split(r"[，,]", re.sub(r"^据[^，,]{1,20}(?:报道|消息)[，,]", "", sentence), maxsplit=1)[0]
+    lead = re.match(r"[^\d在于对向和与\s]{2,24}", clause)
+    if not lead:
+        return None, False
+    phrase = lead.group()
+    if phrase in _words("pronouns", "zh") or phrase[:1] in _words("pronouns", "zh"):
+        return None, False  # ``他说``: the person named before
+    verbs = lexicon(lang).get("reporting_verbs", ())
+    phrase = re.sub(rf"(?:{_alternation(verbs)}).*$", "", phrase)
+    if phrase in lexicon("zh").get("agencies", ()):
+        return phrase, True  # ``朝中社称``
+    found = list(re.finditer(title.pattern.removesuffix("$"), phrase))
+    name = phrase[found[-1].end() :] if found else ""
+    return (name if len(name) >= 2 else None), True  # ``外务相崔善姬``: the name after the title
+
+
+def _cjk(para: str, start: int, close_end: int, before_all: str, lang: str) -> _Attribution | None:
+    """A Japanese or Chinese quote's speaker: the titled subject of its sentence, or of the
+    paragraph's earlier sentences when the sentence has none (``彼は``, ``他说``, or no subject:
+    the topic carries on); the agency a report cites (``据朝中社报道``) when no person is named.
+    None when no reporting verb goes with the quote."""
+    verb, _, agency = _cjk_grammar(lang)
+    lead = para[: start - 1]
+    unquoted = re.sub(r"[「『“][^」』”]*[」』”]", "", before_all[:-1][-LEAD:])
+    sentences = [s.strip() for s in re.split(r"(?<=[。！？\n])", unquoted) if s.strip()]
+    if lang == "ja":
+        reported = bool(verb.match(para[close_end - 1 : close_end + 40]))
+    else:
+        reported = bool(verb.search(lead[-30:]))
+    if not reported:
+        return None
+    for i, sent in enumerate(reversed(sentences[-4:])):
+        name, has_subject = _cjk_subject(sent, lang)
+        if name:
+            return _Attribution(name, True)
+        if has_subject and i == 0:
+            return _ANON  # the quote's own subject is a body or an unnamed role
+    cited = agency.search(before_all[-300:])
+    return _Attribution(cited.group(), True) if cited else _ANON
+
+
+_CJK_LANGS = frozenset({"ja", "zh"})
+_NO_SPACE_LANGS = frozenset({"ja", "zh", "ko"})
+"""Languages whose speakers are read by their own grammar (particles, titles after names),
+not by runs of capitalised words."""
+
 _ROLE_AFTER = re.compile(r"^[\s,.!?…;:]*(?:[—–]|--?)?\s*\w+\s+(?:the\s+|le\s+|la\s+|l'|el\s+|der\s+|die\s+)?([^\W\d_]{3,})")
 
 
@@ -1238,7 +1328,7 @@ def extract_quotes(text: str, language: str) -> tuple[Quote, ...]:
             elif prev_para.rstrip().endswith(":") and len(WORD_RE.findall(para)) >= 3:
                 raws = [_Raw(len(para) - len(para.lstrip()), len(para.rstrip()), len(para))]
                 colon = True
-        if language != "ko":
+        if language not in _NO_SPACE_LANGS:
             raws = [part for raw in raws for part in _split_incise(para, raw, language)]
         prev_end = 0
         prev_speaker: str | None = None
@@ -1267,6 +1357,8 @@ def extract_quotes(text: str, language: str) -> tuple[Quote, ...]:
                     attr = _Attribution(name, True)
                 else:
                     attr = _ANON if _anonymous(intro, language) else _Attribution(None, False)
+            elif language in _CJK_LANGS:
+                attr = _cjk(para, raw.start, raw.close_end, before_all, language)
             elif language == "ko":
                 lead_in = para[max(0, raw.start - 1 - LEAD) : max(raw.start - 1, 0)]
                 sentence = re.split(r"(?<=[.!?])", lead_in)[-1]
@@ -1297,7 +1389,7 @@ def extract_quotes(text: str, language: str) -> tuple[Quote, ...]:
                     if name:
                         attr = _Attribution(name, True)
             speaker: str | None = None
-            if attr is not None and attr.speaker and language != "ko":
+            if attr is not None and attr.speaker and language not in _NO_SPACE_LANGS:
                 trimmed = _trim_common(attr.speaker, lowercase)
                 full = _expand(trimmed, names, at) if trimmed else None
                 if full and _not_a_name(full, nouns):
@@ -1318,15 +1410,19 @@ def extract_quotes(text: str, language: str) -> tuple[Quote, ...]:
                 last_named, last_at = None, start  # a new, unnamed voice
             elif attr is not None:  # a pronoun or a role
                 role = _ROLE_AFTER.match(raw.incise or after)
-                named = _role_named(role.group(1), names, at) if role and language != "ko" else None
+                named = (
+                    _role_named(role.group(1), names, at)
+                    if role and language not in _NO_SPACE_LANGS
+                    else None
+                )
                 subject = (
                     _paragraph_subject(para[max(0, raw.start - LEAD) : raw.start], names, at)
-                    if language != "ko"
+                    if language not in _NO_SPACE_LANGS
                     else None
                 )
                 # only someone named as a speaker or as a sentence's subject: the last capitalised
                 # words before the quote are as often a place, a body or a common noun
-                if not (named or subject) and language != "ko":
+                if not (named or subject) and language not in _NO_SPACE_LANGS:
                     subject = _recent_subject(before_all, nouns, language, names, at)
                 speaker = named or subject or last_named
                 if named:
