@@ -310,23 +310,33 @@ is left out: a name read as one (``Санду`` as Russian ``Санда``) is fa
 indeclinable nominative."""
 
 
-def _name_parses(word: str, lang: str) -> list[Any]:
+def _parses(word: str, lang: str) -> list[Any]:
     from bot.nlp.pipelines import morph_analyzer  # the matcher's cached analyser
 
-    return [p for p in morph_analyzer(lang).parse(word) if _NAME_TAGS & set(p.tag.grammemes)]
+    return list(morph_analyzer(lang).parse(word))
 
 
 @lru_cache(maxsize=4096)
 def _nominative_name(name: str, lang: str) -> str:
     words = name.split()
-    parses = [_name_parses(w, lang) for w in words]
-    first = next((ps[0] for ps in parses if ps), None)  # the likeliest reading of the name
-    case = first.tag.case if first is not None else None
-    if case not in _OBLIQUE_CASES:
-        return name  # not a name the analyser knows, or already nominative
+    parses = [_parses(w, lang) for w in words]
+    # the words of a name share a case: the likeliest over all of them (``Нора Примерова``
+    # is nominative because ``Нора`` can only be; ``Путина`` genitive by its scores)
+    weight: dict[str, float] = {}
+    for case in ("nomn", *_OBLIQUE_CASES):
+        weight[case] = 1.0
+        for ps in parses:
+            weight[case] *= sum(p.score for p in ps if p.tag.case == case)
+    case = max(weight, key=lambda c: weight[c])
+    if case == "nomn" or weight[case] == 0.0:
+        return name
     out = []
     for word, ps in zip(words, parses, strict=True):
-        same = [p for p in ps if p.tag.case == case and "Fixd" not in p.tag.grammemes]
+        same = [
+            p
+            for p in ps
+            if p.tag.case == case and _NAME_TAGS & p.tag.grammemes and "Fixd" not in p.tag.grammemes
+        ]
         nominative = same[0].inflect({"nomn"}) if same else None
         if nominative is None:
             out.append(word)  # not a name form, or indeclinable: as written
