@@ -316,26 +316,32 @@ def _parses(word: str, lang: str) -> list[Any]:
     return list(morph_analyzer(lang).parse(word))
 
 
+def _is_name_form(parse: Any) -> bool:
+    """A reading as one person's first name, surname or patronymic."""
+    return bool(_NAME_TAGS & parse.tag.grammemes) and "plur" not in parse.tag.grammemes
+
+
 @lru_cache(maxsize=4096)
 def _nominative_name(name: str, lang: str) -> str:
     words = name.split()
     parses = [_parses(w, lang) for w in words]
-    # the words of a name share a case: the likeliest over all of them (``Нора Примерова``
-    # is nominative because ``Нора`` can only be; ``Путина`` genitive by its scores)
+    if not any(_is_name_form(p) for ps in parses for p in ps):
+        return name
+    # the words of a name share a case: the likeliest over all of them (``Маї Санду``
+    # genitive because ``Маї`` can only be; ``Нора Примерова`` nominative because ``Нора``
+    # can only be; ``Путина`` by its scores); a tie with the nominative keeps the name
     weight: dict[str, float] = {}
     for case in ("nomn", *_OBLIQUE_CASES):
         weight[case] = 1.0
         for ps in parses:
-            weight[case] *= sum(p.score for p in ps if p.tag.case == case)
+            weight[case] *= 0.01 + sum(p.score for p in ps if p.tag.case == case)
     case = max(weight, key=lambda c: weight[c])
-    if case == "nomn" or weight[case] == 0.0:
+    if case == "nomn":
         return name
     out = []
     for word, ps in zip(words, parses, strict=True):
         same = [
-            p
-            for p in ps
-            if p.tag.case == case and _NAME_TAGS & p.tag.grammemes and "Fixd" not in p.tag.grammemes
+            p for p in ps if _is_name_form(p) and p.tag.case == case and "Fixd" not in p.tag.grammemes
         ]
         nominative = same[0].inflect({"nomn"}) if same else None
         if nominative is None:
