@@ -1005,6 +1005,7 @@ def _cjk(para: str, start: int, close_end: int, before_all: str, lang: str) -> _
     return _Attribution(cited.group(), True) if cited else _ANON
 
 
+_SENTENCE_ENDED = re.compile(r"\s*[.!?]\s+(?![—–-])")
 _CJK_LANGS = frozenset({"ja", "zh"})
 _NO_SPACE_LANGS = frozenset({"ja", "zh", "ko"})
 """Languages whose speakers are read by their own grammar (particles, titles after names),
@@ -1384,7 +1385,10 @@ def extract_quotes(text: str, language: str) -> tuple[Quote, ...]:
                     before_all,
                 )
             else:
-                attr = _after(after, language) or _before(before, language)
+                # ``«…». Центральна комісія повідомила``: the sentence ended at the mark, so the
+                # next sentence's verb and subject are not this quote's attribution
+                ended = _SENTENCE_ENDED.match(after)
+                attr = (None if ended else _after(after, language)) or _before(before, language)
                 if attr is None:
                     sent = re.split(r"(?<=[.!?])\s+", before)[-1]
                     if _according_pronoun(language).search(sent):
