@@ -1148,6 +1148,27 @@ def _reported_speaker(sent: str, lang: str, names: _NameIndex, pos: int) -> str 
     return None
 
 
+def _subject_of_reported(sent: str, lang: str) -> str | None:
+    """``Макрон выступил … и сказал, что пришло время «…»``: a quote inside reported speech
+    belongs to the subject of the reporting verb, the nearest person's name before it that
+    no preposition governs and no oblique ending marks as an object."""
+    conjunctions = _words("reported_speech", lang)
+    verbs = list(_verb_re(lang).finditer(sent))
+    for m in reversed(verbs):
+        first = _WORD.match(sent[m.end() :].lstrip(" ,"))
+        if not first or first.group().casefold() not in conjunctions:
+            continue
+        head = sent[: m.start()]
+        for at, words in reversed(_runs(head)):
+            if _PREPOSITION_BEFORE.search(head[max(0, at - 8) : at]):
+                continue
+            name = _clean_name(words)
+            if name and _person_like(name) and not _OBLIQUE.search(name):
+                return name
+        return None
+    return None
+
+
 def _recent_subject(
     before: str, nouns: frozenset[str], lang: str, names: _NameIndex, pos: int
 ) -> str | None:
@@ -1406,6 +1427,8 @@ def extract_quotes(text: str, language: str) -> tuple[Quote, ...]:
                             r"(?<!\w)(?:er|sie|he|she|il|elle|él|ella|он|она|він|вона)\s+\w+\s", sent
                         ) and sent.rstrip().endswith(":"):
                             attr = _Attribution(None, False)
+                    if not name and attr is None:
+                        name = _subject_of_reported(sent, language)
                     if name:
                         attr = _Attribution(name, True)
             speaker: str | None = None
