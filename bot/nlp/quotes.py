@@ -1160,8 +1160,10 @@ def _subject_of_reported(sent: str, lang: str) -> str | None:
             continue
         head = sent[: m.start()]
         for at, words in reversed(_runs(head)):
-            if _PREPOSITION_BEFORE.search(head[max(0, at - 8) : at]):
-                continue
+            lead = head[max(0, at - 8) : at]
+            prev = lead.split()[-1].casefold() if lead.split() else ""
+            if _PREPOSITION_BEFORE.search(lead) or _ARTICLE_BEFORE.search(lead) or prev in _DEFINITE:
+                continue  # ``с премьер-министром Греции``, ``the Greek prime minister``
             name = _clean_name(words)
             if name and _person_like(name) and not _OBLIQUE.search(name):
                 return name

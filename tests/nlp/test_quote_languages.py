@@ -83,3 +83,18 @@ def test_a_sentence_that_ended_at_the_mark_lends_no_attribution() -> None:
         "Центральна виборча комісія повідомила про дві тисячі спостерігачів.\n"
     )
     assert [s for s, _ in _said(text, "uk")] == ["Мая Санду"]
+
+
+def test_quote_inside_reported_speech_belongs_to_the_subject() -> None:
+    """``X … выступил с … и сказал, что … «…»``: the subject of the reporting verb, not the
+    country or the person governed by a preposition between them."""
+    ru = (
+        "Через неделю Шольц встретился с премьер-министром Италии в Риме и сказал, что Европе "
+        "пора «взять безопасность в свои руки».\n"
+    )
+    assert [s for s, _ in _said(ru, "ru")] == ["Шольц"]
+    en = (
+        "Two days later Macron appeared alongside the Greek prime minister in Paris and said "
+        "that it was time to “stop being naive about our neighbours”.\n"
+    )
+    assert [s for s, _ in _said(en, "en")] == ["Macron"]
