@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from bot.models import Quote
 from bot.nlp.text import WORD_RE
@@ -154,7 +155,14 @@ _KO_AFTER = re.compile(
     r"(?:말했|밝혔|강조했|전했|덧붙였|주장했|지적했|설명했|언급했|말하|밝히|촉구했|경고했|비판했|"
     r"말한|밝힌|적었|썼|했다|답했|물었|당부했|설명|강조)"
 )
-_KO_SUBJECT = re.compile(r"(?<![^\s.,!?“”\"])((?:[^\s.,!?“”\"]+\s+){0,2}?[^\s.,!?“”\"]+?)(?:은|는|이|가)\s")
+_KO_PARTICLE_IN_NAME = "|".join(
+    rf"(?<={re.escape(c[:-1])}){c[-1]}" for c in sorted(_words("countries", "ko")) if c[-1] in "이가"
+)
+"""``노르웨이``: a country whose last syllable looks like the subject particle."""
+_KO_SUBJECT = re.compile(
+    r"(?<![^\s.,!?“”\"])((?:[^\s.,!?“”\"]+\s+){0,2}?[^\s.,!?“”\"]+?)"
+    rf"(?!{_KO_PARTICLE_IN_NAME or '(?!)'}\s)(?:은|는|이|가)\s"
+)
 
 _STOP_WORDS = """
 le la les l un une il elle ils elles mais et dans selon
@@ -192,6 +200,8 @@ def _opening_ok(para: str, i: int, c: str) -> bool:
     if c not in _AMBIGUOUS_OPENERS:
         return True
     prev = para[i - 1] if i > 0 else " "
+    if prev in _CJK_BEFORE_OPEN or _CJK_CHAR.match(prev):
+        return bool(_CJK_CHAR.match(nxt))
     return prev in _BEFORE_OPEN and not nxt.isspace()
 
 
@@ -289,6 +299,66 @@ def _clean_name(words: list[str]) -> str | None:
     if not words or words[0].lower() in _STOP or (len(words) == 1 and len(words[0]) < 2):
         return None
     return " ".join(words)
+
+
+_NAME_TAGS = frozenset({"Name", "Surn", "Patr"})
+
+
+_OBLIQUE_CASES = ("gent", "datv", "ablt", "loct")
+"""Cases a speaker's name takes after ``по словам``, ``у``, ``президентки``; the accusative
+is left out: a name read as one (``Санду`` as Russian ``Санда``) is far more often an
+indeclinable nominative."""
+
+
+def _parses(word: str, lang: str) -> list[Any]:
+    from bot.nlp.pipelines import morph_analyzer  # the matcher's cached analyser
+
+    return list(morph_analyzer(lang).parse(word))
+
+
+def _is_name_form(parse: Any) -> bool:
+    """A reading as one person's first name, surname or patronymic."""
+    return bool(_NAME_TAGS & parse.tag.grammemes) and "plur" not in parse.tag.grammemes
+
+
+@lru_cache(maxsize=4096)
+def _nominative_name(name: str, lang: str) -> str:
+    words = name.split()
+    parses = [_parses(w, lang) for w in words]
+    if not any(_is_name_form(p) for ps in parses for p in ps):
+        return name
+    # the words of a name share a case: the likeliest over all of them (``Маї Санду``
+    # genitive because ``Маї`` can only be; ``Нора Примерова`` nominative because ``Нора``
+    # can only be; ``Путина`` by its scores); a tie with the nominative keeps the name
+    weight: dict[str, float] = {}
+    for case in ("nomn", *_OBLIQUE_CASES):
+        weight[case] = 1.0
+        for ps in parses:
+            weight[case] *= 0.01 + sum(p.score for p in ps if p.tag.case == case)
+    case = max(weight, key=lambda c: weight[c])
+    if case == "nomn":
+        return name
+    out = []
+    for word, ps in zip(words, parses, strict=True):
+        same = [
+            p for p in ps if _is_name_form(p) and p.tag.case == case and "Fixd" not in p.tag.grammemes
+        ]
+        nominative = same[0].inflect({"nomn"}) if same else None
+        if nominative is None:
+            out.append(word)  # not a name form, or indeclinable: as written
+        else:
+            form = nominative.word
+            out.append(form[:1].upper() + form[1:] if word[:1].isupper() else form)
+    return " ".join(out)
+
+
+def _nominative(name: str, lang: str) -> str:
+    """A Russian/Ukrainian speaker named in the genitive or dative (``по словам Путина``,
+    ``президентки Маї Санду``) shown as the text's person, in the nominative. Only words the
+    analyser reads as a first name, surname or patronymic change; the others stay as written."""
+    if lang not in ("ru", "uk") or not all(_CYRILLIC.match(w) for w in name.split()):
+        return name
+    return _nominative_name(name, lang)
 
 
 def _is_cap(word: str) -> bool:
@@ -751,8 +821,46 @@ _KO_TITLE_END = re.compile(rf"(?:\s+(?:전|현|前)?\s*(?:{_KO_TITLES}|[A-Z]{{2,
 _KO_PRONOUNS = frozenset({"그", "그녀", "그는", "이들", "그들"})
 
 
+def _korean_country_role(subject: str) -> tuple[str, str] | None:
+    """``폴란드 국방장관`` -> (``폴란드``, ``장관``): a country's title-holder, not a name."""
+    titled = _KO_LEADING.sub("", subject.strip())
+    name = _KO_TITLE_END.sub("", titled).strip()
+    if name == titled or name not in _words("countries", "ko"):
+        return None
+    return name, titled[len(name) :].strip()[-2:]
+
+
+def _korean_role_holder(country: str, title: str, before: str) -> str | None:
+    """The person the text names as ``country``'s ``title`` (``브와디스와프 코시니악 카미슈 폴란드
+    부총리 겸 국방부 장관``, ``폴란드 국방장관 코시니악 카미슈``), the nearest such mention."""
+    before = before[: before.rfind(country)]  # not the quoting sentence's own subject
+    c, t = re.escape(country), re.escape(title)
+    name = r"((?:[가-힣]{2,}\s){0,2}[가-힣]{2,})"
+    found = [
+        (m.start(), m.group(1))
+        for pattern in (
+            rf"(?<![가-힣]){name}\s+{c}\s+[^.“”\"]{{0,20}}?{t}",
+            rf"(?<![가-힣]){c}\s+[^.“”\"\s]{{0,8}}{t}\s+{name}(?=(?:은|는|이|가|의)?[\s,.])",
+        )
+        for m in re.finditer(pattern, before)
+    ]
+    names = [(at, n) for at, n in found if not _KO_NOT_NAME.search(n)]
+    return max(names)[1] if names else None
+
+
+_KO_NOT_NAME = re.compile(
+    r"(?:^|\s)(?:이날|한편|앞서|또|또한|이어|특히|다만|당시|이후|지난주|지난달|지난해|올해|최근|오늘|어제|현재)(?:\s|$)"
+    r"|(?:은|는|을|를|에|의|와|과|도|로|에서)(?:\s|$)"
+)
+"""Words before a country that are not a name: time words, and words ending in a particle."""
+
+
 def _korean_name(subject: str, before: str) -> str | None:
-    """``이날 트럼프 대통령`` -> ``트럼프``; ``김 위원장`` -> ``김정은`` when named so earlier."""
+    """``이날 트럼프 대통령`` -> ``트럼프``; ``김 위원장`` -> ``김정은`` when named so earlier;
+    ``폴란드 국방장관`` -> the minister the text names, never the country."""
+    role = _korean_country_role(subject)
+    if role:
+        return _korean_role_holder(*role, before)
     titled = _KO_LEADING.sub("", subject.strip())
     name = _KO_TITLE_END.sub("", titled).strip()
     if not name or name in _KO_PRONOUNS:
@@ -768,13 +876,16 @@ _KO_BODY_END = re.compile(
 )
 
 
-def _korean_anonymous(subject: str) -> bool:
+def _korean_anonymous(subject: str, before: str = "") -> bool:
     """``업계 관계자``, ``한 외환 딜러``, ``통일부 대변인``, ``노조 위원장``, ``집행위원장``:
     someone described by a role or a body's title, not named."""
     titled = _KO_LEADING.sub("", subject.strip())
     words = titled.split()
     if not words:
         return False
+    country_role = _korean_country_role(subject)
+    if country_role:
+        return _korean_role_holder(*country_role, before) is None  # a country's minister, unnamed
     if words[0] in _words("indefinite", "ko") or any(
         words[-1].startswith(w) for w in _words("anonymous", "ko")
     ):
@@ -796,20 +907,109 @@ def _korean(sentence_before: str, after: str, before: str) -> _Attribution | Non
     if not m and not _KO_QUOTATIVE.match(after):
         return None
     if m and m.group(1):
-        if _korean_anonymous(m.group(1)):
+        if _korean_anonymous(m.group(1), before):
             return _ANON
         name = _korean_name(m.group(1), before)
         if name:
             return _Attribution(name, True)
     first = _KO_SUBJECT.search(sentence_before)
     for subject in [first.group(1)] if first else []:
-        if _korean_anonymous(subject):
+        if _korean_anonymous(subject, before):
             return _ANON
         name = _korean_name(subject, before)
         if name:
             return _Attribution(name, True)
     return _Attribution(None, False)
 
+
+_CJK_CHAR = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_CJK_BEFORE_OPEN = "：，。、；！？（"
+"""Japanese and Chinese set a quotation mark right after a character or a full-width
+colon or comma (``称美日韩联合军演“是…”``, ``他说：“…”``), never after a space."""
+
+
+@lru_cache(maxsize=4)
+def _cjk_grammar(lang: str) -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+    """``lang``'s reporting verb after the quote (Japanese ``」と述べた``) or before it
+    (Chinese ``表示：“``, ``称“``), and its titles at the end of a subject (``外相``, ``总统``)."""
+    verbs = _alternation(lexicon(lang).get("reporting_verbs", ()))
+    titles = _alternation(tuple(sorted(lexicon(lang).get("titles", ()), key=len, reverse=True)))
+    if lang == "ja":
+        verb = re.compile(rf"^[』」]?\s*(?:と|とも|などと)(?:[^。「」]{{0,12}}?)(?:{verbs})")
+    else:
+        verb = re.compile(rf"(?:{verbs})[^，。：“”「」]{{0,20}}?[：:，,]?\s*$")
+    title = re.compile(rf"(?:{titles})$")
+    agency = re.compile(
+        rf"(?:{_alternation(lexicon(lang).get('agencies', ()))})"
+        rf"(?=によると|によれば|报道|消息|称|说)"
+    )
+    return verb, title, agency
+
+
+def _cjk_subject(sentence: str, lang: str) -> tuple[str | None, bool]:
+    """The titled person a Japanese or Chinese sentence is about (``北朝鮮の崔善姫外相は``
+    -> ``崔善姫``, ``乌克兰总统泽连斯基8日在基辅表示`` -> ``泽连斯基``), and whether the sentence
+    has a subject at all (a body, ``政府は``, is one, but no one's name)."""
+    _, title, _ = _cjk_grammar(lang)
+    if lang == "ja":
+        m = re.search(r"(?:^|[、。])([^、。「」『』\s]{1,30}?)(?:は|が)", sentence)
+        if not m:
+            return None, False
+        phrase = m.group(1).split("の")[-1]  # ``ウクライナの``: whose, not who
+        phrase = re.sub(r"^(?:また|一方|さらに|その上で|ただ)", "", phrase)
+        if phrase in _words("pronouns", "ja"):
+            return None, False  # ``同氏は``: the person named before
+        if phrase in lexicon("ja").get("agencies", ()):
+            return phrase, True  # ``朝鮮中央通信は…と報じた``
+        t = title.search(phrase)
+        name = phrase[: t.start()] if t else ""
+        return (name if len(name) >= 2 else None), True
+    clause = re.split(r"[，,]", re.sub(r"^据[^，,]{1,20}(?:报道|消息)[，,]", "", sentence), maxsplit=1)[0]
+    lead = re.match(r"[^\d在于对向和与\s]{2,24}", clause)
+    if not lead:
+        return None, False
+    phrase = lead.group()
+    if phrase in _words("pronouns", "zh") or phrase[:1] in _words("pronouns", "zh"):
+        return None, False  # ``他说``: the person named before
+    verbs = lexicon(lang).get("reporting_verbs", ())
+    phrase = re.sub(rf"(?:{_alternation(verbs)}).*$", "", phrase)
+    if phrase in lexicon("zh").get("agencies", ()):
+        return phrase, True  # ``朝中社称``
+    found = list(re.finditer(title.pattern.removesuffix("$"), phrase))
+    name = phrase[found[-1].end() :] if found else ""
+    return (name if len(name) >= 2 else None), True  # ``外务相崔善姬``: the name after the title
+
+
+def _cjk(para: str, start: int, close_end: int, before_all: str, lang: str) -> _Attribution | None:
+    """A Japanese or Chinese quote's speaker: the titled subject of its sentence, or of the
+    paragraph's earlier sentences when the sentence has none (``彼は``, ``他说``, or no subject:
+    the topic carries on); the agency a report cites (``据朝中社报道``) when no person is named.
+    None when no reporting verb goes with the quote."""
+    verb, _, agency = _cjk_grammar(lang)
+    lead = para[: start - 1]
+    unquoted = re.sub(r"[「『“][^」』”]*[」』”]", "", before_all[:-1][-LEAD:])
+    sentences = [s.strip() for s in re.split(r"(?<=[。！？\n])", unquoted) if s.strip()]
+    if lang == "ja":
+        reported = bool(verb.match(para[close_end - 1 : close_end + 40]))
+    else:
+        reported = bool(verb.search(lead[-30:]))
+    if not reported:
+        return None
+    for i, sent in enumerate(reversed(sentences[-4:])):
+        name, has_subject = _cjk_subject(sent, lang)
+        if name:
+            return _Attribution(name, True)
+        if has_subject and i == 0:
+            return _ANON  # the quote's own subject is a body or an unnamed role
+    cited = agency.search(before_all[-300:])
+    return _Attribution(cited.group(), True) if cited else _ANON
+
+
+_SENTENCE_ENDED = re.compile(r"\s*[.!?]\s+(?![—–-])")
+_CJK_LANGS = frozenset({"ja", "zh"})
+_NO_SPACE_LANGS = frozenset({"ja", "zh", "ko"})
+"""Languages whose speakers are read by their own grammar (particles, titles after names),
+not by runs of capitalised words."""
 
 _ROLE_AFTER = re.compile(r"^[\s,.!?…;:]*(?:[—–]|--?)?\s*\w+\s+(?:the\s+|le\s+|la\s+|l'|el\s+|der\s+|die\s+)?([^\W\d_]{3,})")
 
@@ -945,6 +1145,29 @@ def _reported_speaker(sent: str, lang: str, names: _NameIndex, pos: int) -> str 
                 full = _expand(name, names, pos)
                 if " " in full and _person_like(full):
                     return full
+    return None
+
+
+def _subject_of_reported(sent: str, lang: str) -> str | None:
+    """``Макрон выступил … и сказал, что пришло время «…»``: a quote inside reported speech
+    belongs to the subject of the reporting verb, the nearest person's name before it that
+    no preposition governs and no oblique ending marks as an object."""
+    conjunctions = _words("reported_speech", lang)
+    verbs = list(_verb_re(lang).finditer(sent))
+    for m in reversed(verbs):
+        first = _WORD.match(sent[m.end() :].lstrip(" ,"))
+        if not first or first.group().casefold() not in conjunctions:
+            continue
+        head = sent[: m.start()]
+        for at, words in reversed(_runs(head)):
+            lead = head[max(0, at - 8) : at]
+            prev = lead.split()[-1].casefold() if lead.split() else ""
+            if _PREPOSITION_BEFORE.search(lead) or _ARTICLE_BEFORE.search(lead) or prev in _DEFINITE:
+                continue  # ``с премьер-министром Греции``, ``the Greek prime minister``
+            name = _clean_name(words)
+            if name and _person_like(name) and not _OBLIQUE.search(name):
+                return name
+        return None
     return None
 
 
@@ -1145,7 +1368,7 @@ def extract_quotes(text: str, language: str) -> tuple[Quote, ...]:
             elif prev_para.rstrip().endswith(":") and len(WORD_RE.findall(para)) >= 3:
                 raws = [_Raw(len(para) - len(para.lstrip()), len(para.rstrip()), len(para))]
                 colon = True
-        if language != "ko":
+        if language not in _NO_SPACE_LANGS:
             raws = [part for raw in raws for part in _split_incise(para, raw, language)]
         prev_end = 0
         prev_speaker: str | None = None
@@ -1174,6 +1397,8 @@ def extract_quotes(text: str, language: str) -> tuple[Quote, ...]:
                     attr = _Attribution(name, True)
                 else:
                     attr = _ANON if _anonymous(intro, language) else _Attribution(None, False)
+            elif language in _CJK_LANGS:
+                attr = _cjk(para, raw.start, raw.close_end, before_all, language)
             elif language == "ko":
                 lead_in = para[max(0, raw.start - 1 - LEAD) : max(raw.start - 1, 0)]
                 sentence = re.split(r"(?<=[.!?])", lead_in)[-1]
@@ -1183,7 +1408,10 @@ def extract_quotes(text: str, language: str) -> tuple[Quote, ...]:
                     before_all,
                 )
             else:
-                attr = _after(after, language) or _before(before, language)
+                # ``«…». Центральна комісія повідомила``: the sentence ended at the mark, so the
+                # next sentence's verb and subject are not this quote's attribution
+                ended = _SENTENCE_ENDED.match(after)
+                attr = (None if ended else _after(after, language)) or _before(before, language)
                 if attr is None:
                     sent = re.split(r"(?<=[.!?])\s+", before)[-1]
                     if _according_pronoun(language).search(sent):
@@ -1201,10 +1429,12 @@ def extract_quotes(text: str, language: str) -> tuple[Quote, ...]:
                             r"(?<!\w)(?:er|sie|he|she|il|elle|él|ella|он|она|він|вона)\s+\w+\s", sent
                         ) and sent.rstrip().endswith(":"):
                             attr = _Attribution(None, False)
+                    if not name and attr is None:
+                        name = _subject_of_reported(sent, language)
                     if name:
                         attr = _Attribution(name, True)
             speaker: str | None = None
-            if attr is not None and attr.speaker and language != "ko":
+            if attr is not None and attr.speaker and language not in _NO_SPACE_LANGS:
                 trimmed = _trim_common(attr.speaker, lowercase)
                 full = _expand(trimmed, names, at) if trimmed else None
                 if full and _not_a_name(full, nouns):
@@ -1225,15 +1455,19 @@ def extract_quotes(text: str, language: str) -> tuple[Quote, ...]:
                 last_named, last_at = None, start  # a new, unnamed voice
             elif attr is not None:  # a pronoun or a role
                 role = _ROLE_AFTER.match(raw.incise or after)
-                named = _role_named(role.group(1), names, at) if role and language != "ko" else None
+                named = (
+                    _role_named(role.group(1), names, at)
+                    if role and language not in _NO_SPACE_LANGS
+                    else None
+                )
                 subject = (
                     _paragraph_subject(para[max(0, raw.start - LEAD) : raw.start], names, at)
-                    if language != "ko"
+                    if language not in _NO_SPACE_LANGS
                     else None
                 )
                 # only someone named as a speaker or as a sentence's subject: the last capitalised
                 # words before the quote are as often a place, a body or a common noun
-                if not (named or subject) and language != "ko":
+                if not (named or subject) and language not in _NO_SPACE_LANGS:
                     subject = _recent_subject(before_all, nouns, language, names, at)
                 speaker = named or subject or last_named
                 if named:
@@ -1245,6 +1479,8 @@ def extract_quotes(text: str, language: str) -> tuple[Quote, ...]:
                 speaker = last_named  # consecutive quotes: the same voice
             if raw.runs_on and speaker is None:
                 running_on.append(len(quotes))
+            if speaker is not None:
+                speaker = _nominative(speaker, language)
             quotes.append(Quote(stripped, speaker, start, start + len(stripped)))
             prev_end, prev_speaker = raw.close_end, speaker
         offset += len(para) + 1
