@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import sys
@@ -12,9 +11,9 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from bot.errors import ConfigError
 from bot.models import Analysis, Article
 from bot.textutil import plural
-from bot.yamlfile import ConfigError
 
 app = typer.Typer(
     help="Self-hosted news alerts for Slack and Discord, in every language the news is in.",
@@ -125,6 +124,8 @@ def run(
     from bot.cluster import LostLock
 
     try:
+        import asyncio
+
         asyncio.run(bot.run_forever())
     except (ValueError, ChatStartError, LostLock) as exc:  # a platform refused us at connect time
         raise _fail(exc) from exc
@@ -132,8 +133,12 @@ def run(
 
 @app.command()
 def scan(
-    once: Annotated[bool, typer.Option("--once", help="One pass over every source, then exit.")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print each new document as JSON.")] = False,
+    once: Annotated[
+        bool, typer.Option("--once", help="One pass over every source, then exit.")
+    ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print each new document as JSON.")
+    ] = False,
     config: ConfigOpt = DEFAULT_CONFIG,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
@@ -156,6 +161,8 @@ def scan(
             return await bot.scan_once()
         finally:
             await bot.close()
+
+    import asyncio
 
     summary = asyncio.run(go())
     if as_json:
@@ -238,7 +245,9 @@ def _read_and_analyze(path: Path, settings: Any, watchlist: Path | None) -> Any:
         raise _fail(ValueError(f"{path}: {exc}")) from exc
     analysis = analyze(article.title, article.text, wl, article.language, quotes=True)
     if not analysis.alert:
-        raise _fail(ValueError(f"{path}: no match ({analysis.language}), nothing would be posted"), 1)
+        raise _fail(
+            ValueError(f"{path}: no match ({analysis.language}), nothing would be posted"), 1
+        )
     return build_alert(article, analysis)
 
 
@@ -267,7 +276,9 @@ def preview(
 
 @app.command()
 def brief(
-    item: Annotated[str | None, typer.Argument(help="Watch item id or name; all if omitted.")] = None,
+    item: Annotated[
+        str | None, typer.Argument(help="Watch item id or name; all if omitted.")
+    ] = None,
     since: Annotated[str, typer.Option("--since", help="How far back: 6h, 48h, 7d.")] = "24h",
     config: ConfigOpt = DEFAULT_CONFIG,
 ) -> None:
@@ -324,15 +335,22 @@ def feeds(config: ConfigOpt = DEFAULT_CONFIG) -> None:
         nxt = st.next_poll_at
         due = f"in {window_text(now - (nxt - now), now)}" if nxt and nxt > now else "due"
         table.add_row(
-            name, status, ago(st.last_success_at), str(st.consecutive_failures),
-            str(st.items_seen), due, clean_line(st.last_error, 80),
+            name,
+            status,
+            ago(st.last_success_at),
+            str(st.consecutive_failures),
+            str(st.items_seen),
+            due,
+            clean_line(st.last_error, 80),
         )
     Console().print(table)
 
 
 @watchlist_app.command("check")
 def watchlist_check(
-    file: Annotated[Path | None, typer.Argument(help="Watchlist file (default: from config).")] = None,
+    file: Annotated[
+        Path | None, typer.Argument(help="Watchlist file (default: from config).")
+    ] = None,
     config: ConfigOpt = DEFAULT_CONFIG,
 ) -> None:
     """Validate a watchlist; errors are printed as file:line: message."""
@@ -389,7 +407,9 @@ def predict_set(
         path = Path(directory) / gold.file
         try:
             article = read_document(path, max_bytes)
-            analysis = analyze(article.title, article.text, watchlist, article.language, quotes=True)
+            analysis = analyze(
+                article.title, article.text, watchlist, article.language, quotes=True
+            )
         except (DocumentError, OSError) as exc:
             problems.append(str(exc))
             predicted.append(Predicted(frozenset()))
