@@ -133,12 +133,8 @@ def run(
 
 @app.command()
 def scan(
-    once: Annotated[
-        bool, typer.Option("--once", help="One pass over every source, then exit.")
-    ] = False,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print each new document as JSON.")
-    ] = False,
+    once: Annotated[bool, typer.Option("--once", help="One pass over every source, then exit.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print each new document as JSON.")] = False,
     config: ConfigOpt = DEFAULT_CONFIG,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
@@ -245,9 +241,7 @@ def _read_and_analyze(path: Path, settings: Any, watchlist: Path | None) -> Any:
         raise _fail(ValueError(f"{path}: {exc}")) from exc
     analysis = analyze(article.title, article.text, wl, article.language, quotes=True)
     if not analysis.alert:
-        raise _fail(
-            ValueError(f"{path}: no match ({analysis.language}), nothing would be posted"), 1
-        )
+        raise _fail(ValueError(f"{path}: no match ({analysis.language}), nothing would be posted"), 1)
     return build_alert(article, analysis)
 
 
@@ -276,9 +270,7 @@ def preview(
 
 @app.command()
 def brief(
-    item: Annotated[
-        str | None, typer.Argument(help="Watch item id or name; all if omitted.")
-    ] = None,
+    item: Annotated[str | None, typer.Argument(help="Watch item id or name; all if omitted.")] = None,
     since: Annotated[str, typer.Option("--since", help="How far back: 6h, 48h, 7d.")] = "24h",
     config: ConfigOpt = DEFAULT_CONFIG,
 ) -> None:
@@ -335,22 +327,15 @@ def feeds(config: ConfigOpt = DEFAULT_CONFIG) -> None:
         nxt = st.next_poll_at
         due = f"in {window_text(now - (nxt - now), now)}" if nxt and nxt > now else "due"
         table.add_row(
-            name,
-            status,
-            ago(st.last_success_at),
-            str(st.consecutive_failures),
-            str(st.items_seen),
-            due,
-            clean_line(st.last_error, 80),
+            name, status, ago(st.last_success_at), str(st.consecutive_failures),
+            str(st.items_seen), due, clean_line(st.last_error, 80),
         )
     Console().print(table)
 
 
 @watchlist_app.command("check")
 def watchlist_check(
-    file: Annotated[
-        Path | None, typer.Argument(help="Watchlist file (default: from config).")
-    ] = None,
+    file: Annotated[Path | None, typer.Argument(help="Watchlist file (default: from config).")] = None,
     config: ConfigOpt = DEFAULT_CONFIG,
 ) -> None:
     """Validate a watchlist; errors are printed as file:line: message."""
@@ -407,9 +392,7 @@ def predict_set(
         path = Path(directory) / gold.file
         try:
             article = read_document(path, max_bytes)
-            analysis = analyze(
-                article.title, article.text, watchlist, article.language, quotes=True
-            )
+            analysis = analyze(article.title, article.text, watchlist, article.language, quotes=True)
         except (DocumentError, OSError) as exc:
             problems.append(str(exc))
             predicted.append(Predicted(frozenset()))
