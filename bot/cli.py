@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import sys
@@ -12,9 +11,9 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from bot.errors import ConfigError
 from bot.models import Analysis, Article
 from bot.textutil import plural
-from bot.yamlfile import ConfigError
 
 app = typer.Typer(
     help="Self-hosted news alerts for Slack and Discord, in every language the news is in.",
@@ -125,6 +124,8 @@ def run(
     from bot.cluster import LostLock
 
     try:
+        import asyncio
+
         asyncio.run(bot.run_forever())
     except (ValueError, ChatStartError, LostLock) as exc:  # a platform refused us at connect time
         raise _fail(exc) from exc
@@ -156,6 +157,8 @@ def scan(
             return await bot.scan_once()
         finally:
             await bot.close()
+
+    import asyncio
 
     summary = asyncio.run(go())
     if as_json:

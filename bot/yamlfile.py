@@ -13,15 +13,11 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from bot.errors import ConfigError
+
+__all__ = ["ConfigError"]  # re-exported: the loaders raise it, callers catch it from here
+
 M = TypeVar("M", bound=BaseModel)
-
-
-class ConfigError(ValueError):
-    """An invalid configuration file; ``str()`` is one ``path:line: message`` per problem."""
-
-    def __init__(self, problems: Sequence[str]) -> None:
-        self.problems = list(problems)
-        super().__init__("\n".join(self.problems))
 
 
 def _node_at(root: yaml.Node | None, loc: Sequence[int | str]) -> yaml.Node | None:

@@ -353,6 +353,28 @@ def _lemmatizer(index: PhraseIndex, lang: str) -> Callable[[str], str]:
     return lookup_or_compound
 
 
+def _is_hangul(text: str) -> bool:
+    return all("\uac00" <= ch <= "\ud7a3" for ch in text)
+
+
+def _korean_verb_stems(phrase: Phrase) -> Phrase:
+    """What the prefilter looks for in a Korean phrase: a verb's dictionary form (``보내다``)
+    shares only its first syllables with what the text writes, because the stem's last
+    syllable fuses with the ending (보냈다, 보낸, 넘겼다). So such a word is looked for
+    by the syllables before that one, as a prefix (none for a one-syllable stem). A noun
+    that happens to end in 다 (캐나다) is only looked for more loosely: never a wrong result."""
+    words = tuple(
+        WordPattern(w.value[:-2], "prefix")
+        if w.mode == "exact"
+        and len(w.value) >= 3
+        and w.value.endswith("다")
+        and _is_hangul(w.value)
+        else w
+        for w in phrase.words
+    )
+    return Phrase(phrase.source, words)
+
+
 class _Keys:
     """Prefilter keys of many phrases, built into one Aho-Corasick automaton."""
 
@@ -366,7 +388,8 @@ class _Keys:
             return  # what only vetoes can never make a document match
         lemmatized = lang == ANY_LANGUAGE or lemma_source(lang) is not None
         infix = lang == ANY_LANGUAGE or lang in INFIX_LANGUAGES
-        keys = prefilter_keys(phrase, lemmatized, infix, lang in MORPHOLOGY)
+        looked_for = _korean_verb_stems(phrase) if lemma_source(lang) == "kiwi" else phrase
+        keys = prefilter_keys(looked_for, lemmatized, infix, lang in MORPHOLOGY)
         for k, (key, word_start) in enumerate(keys):
             self.keys.setdefault(key, []).append((ii, slot, self.phrases, len(keys), k, word_start))
         self.phrases += 1

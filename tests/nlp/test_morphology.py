@@ -90,6 +90,33 @@ def test_inflected_verbs_and_compounds_count_for_dictionary_forms(lang: str, tex
     assert _ids(text, TRANSFER, lang) == {"drones"}
 
 
+KOREAN_TRANSFER = """
+items:
+  - id: arms
+    name: Arms transfers
+    kind: topic
+    rule:
+      all_of:
+        - ko: [무기, 포탄]
+        - ko: [보내다, 넘기다, 넘겨주다]
+"""
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "북한이 러시아에 포탄을 보냈다.",  # past tense: 보내 + 었 fuse into 보냈
+        "북한이 보낸 포탄이 전선에 도착했다.",  # attributive: 보내 + ㄴ fuse into 보낸
+        "북한이 러시아에 무기를 넘겼다.",  # 넘기 + 었 fuse into 넘겼
+        "북한이 무기를 넘겨준 정황이 포착됐다.",
+    ],
+)
+def test_korean_verb_in_dictionary_form_matches_its_fused_endings(text: str) -> None:
+    """A Korean verb's last stem syllable fuses with the ending, so the text never shows
+    the dictionary form's letters (보내다 in 보냈다): the prefilter must not drop it."""
+    assert _ids(text, KOREAN_TRANSFER, "ko") == {"arms"}
+
+
 def test_a_german_name_is_not_widened_to_compounds_ending_in_it() -> None:
     """The head rule is for topic nouns: a Weißrusse is not a Russe."""
     yaml = """
