@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
 
@@ -49,6 +50,10 @@ class ConfigWatcher:
         self._stop = asyncio.Event()
         self.ready = asyncio.Event()
         """Set once the watch is in place (tests wait for it before editing)."""
+        self.handled: dict[Path, float] = {}
+        """Per path, the wall-clock time at which the last ``on_change`` for it began,
+        recorded once it returned: a write older than that has been seen and acted on.
+        Observable so that tests wait for it instead of sleeping."""
 
     def stop(self) -> None:
         self._stop.set()
@@ -92,10 +97,12 @@ class ConfigWatcher:
                 affected = self._affected(changes)
                 if not affected:
                     continue
+                began = time.time()
                 try:
                     await self.on_change(affected)
                 except Exception:  # one bad reload must not end the watching
                     log.exception("reloading %s failed", ", ".join(map(str, affected)))
+                self.handled.update(dict.fromkeys(affected, began))
         except asyncio.CancelledError:
             raise
         except Exception as exc:

@@ -142,8 +142,10 @@ def trickle(stop: threading.Event, seconds: float = 3.0) -> Handler:
     return handle
 
 
-def endless(total: int, declare_length: bool) -> Handler:
-    """A huge body generated lazily, 64 KB at a time, never held in memory."""
+def endless(total: int, declare_length: bool, sent: list[int] | None = None) -> Handler:
+    """A huge body generated lazily, 64 KB at a time, never held in memory. ``sent``, if
+    given, gets the bytes written once the handler is done (the client hung up or all
+    was sent): how much a client that stops early let through."""
 
     def handle(h: BaseHTTPRequestHandler) -> None:
         h.send_response(200)
@@ -152,11 +154,15 @@ def endless(total: int, declare_length: bool) -> Handler:
             h.send_header("Content-Length", str(total))
         h.end_headers()  # HTTP/1.0 without a length: the body ends when we close
         chunk = b"<!-- padding -->" * 4096
-        h.wfile.write(b'<?xml version="1.0"?><rss version="2.0"><channel>')
-        sent = 0
-        while sent < total:
-            h.wfile.write(chunk)
-            sent += len(chunk)
+        written = 0
+        try:
+            h.wfile.write(b'<?xml version="1.0"?><rss version="2.0"><channel>')
+            while written < total:
+                h.wfile.write(chunk)
+                written += len(chunk)
+        finally:
+            if sent is not None:
+                sent.append(written)
 
     return handle
 

@@ -67,24 +67,47 @@ def test_the_feed_clock_follows_feeds_added_removed_and_changed(tmp_path: Path) 
         bot.store.update_feed(feed.url, next_poll_at=utcnow() + gap)
 
     bot.poll_feed = fake_poll  # type: ignore[method-assign]
+    claim_feeds = bot.store.claim_feeds
+    asked: list[list[str]] = []  # the feeds each round asked the store for
+
+    def recording_claim(urls: list[str], *args: Any, **kw: Any) -> list[str]:
+        asked.append([u.rsplit("/", 1)[1] for u in urls])
+        return claim_feeds(urls, *args, **kw)
+
+    bot.store.claim_feeds = recording_claim  # type: ignore[method-assign]
+
+    async def until(check: Any, timeout: float = 30) -> None:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while not check():
+            assert asyncio.get_running_loop().time() < deadline, "timed out"
+            await asyncio.sleep(0.02)
 
     async def go() -> None:
         bot.feed_scheduler = FeedScheduler(bot)
         task = asyncio.create_task(bot.feed_scheduler.run())
-        await asyncio.sleep(6)  # a.xml every 0.2 s; b.xml once (first polls spread over 10 s)
+        # a.xml every 0.2 s; b.xml once (first polls spread over 10 s; then every hour).
+        await until(lambda: "b.xml" in polls and polls.count("a.xml") >= 2)
         assert polls.count("b.xml") == 1
         path.write_text(
             BASE + "feeds:\n  - {url: 'http://127.0.0.1:9/b.xml', interval: 30s}\n"
             "  - {url: 'http://127.0.0.1:9/c.xml', name: C}\n"
         )
         assert await bot.reload_config_if_changed()
-        before = len(polls)
-        await asyncio.sleep(1.5)
+        before, rounds = len(polls), len(asked)
+        # a.xml is due (overdue) from now on: had the scheduler kept it, the round that
+        # claims c.xml would claim it too.
+        bot.store.update_feed("http://127.0.0.1:9/a.xml", next_poll_at=utcnow() - timedelta(seconds=1))
+        await until(lambda: "c.xml" in polls[before:])
+        seen = len(asked)
+        await until(lambda: len(asked) > seen)  # a round after c.xml's poll ended
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
         after = polls[before:]
         assert "a.xml" not in after  # removed: its next turn is skipped
+        # Rounds from the first that knew c.xml on were planned after the edit.
+        first = next(i for i, urls in enumerate(asked) if i >= rounds and "c.xml" in urls)
+        assert not any("a.xml" in urls for urls in asked[first:])
         assert after.count("c.xml") == 1  # added: polled at once
 
     asyncio.run(go())

@@ -108,9 +108,17 @@ def test_feed_scheduler_polls_each_feed_when_due(tmp_path: Path) -> None:
 
     newsbot.poll_feed = fake_poll  # type: ignore[method-assign]
 
+    def fast_after_slow() -> int:
+        return polls[polls.index("slow.xml"):].count("fast.xml") if "slow.xml" in polls else 0
+
     async def go() -> None:
         task = asyncio.create_task(FeedScheduler(newsbot).run())
-        await asyncio.sleep(7)  # first polls are spread over 10 s: slow.xml at 5 s
+        # First polls are spread over 10 s (slow.xml at 5 s). Twenty polls of fast.xml
+        # after slow.xml's first are twenty rounds in which slow.xml was not yet due.
+        deadline = asyncio.get_running_loop().time() + 60
+        while fast_after_slow() < 20:
+            assert asyncio.get_running_loop().time() < deadline, f"timed out: {polls}"
+            await asyncio.sleep(0.02)
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task

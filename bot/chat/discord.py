@@ -23,7 +23,7 @@ import contextlib
 import hashlib
 import logging
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -139,19 +139,28 @@ class Endpoints:
 class Pacer:
     """At most one post per ``interval`` seconds per channel; later ones wait their turn."""
 
-    def __init__(self, interval: float = CHANNEL_PACE) -> None:
+    def __init__(
+        self,
+        interval: float = CHANNEL_PACE,
+        clock: Callable[[], float] | None = None,
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+    ) -> None:
         self.interval = interval
+        self.clock = clock
+        """Seconds, monotonic; None: the event loop's clock. Tests pass a virtual one
+        (with ``sleep``) to check the pacing without timing it."""
+        self.sleep = sleep
         self._next: dict[str, float] = {}
         self._locks: dict[str, asyncio.Lock] = {}
 
     async def wait(self, channel: str) -> None:
         lock = self._locks.setdefault(channel, asyncio.Lock())
         async with lock:
-            loop = asyncio.get_running_loop()
-            delay = self._next.get(channel, 0.0) - loop.time()
+            now = self.clock or asyncio.get_running_loop().time
+            delay = self._next.get(channel, 0.0) - now()
             if delay > 0:
-                await asyncio.sleep(delay)
-            self._next[channel] = loop.time() + self.interval
+                await self.sleep(delay)
+            self._next[channel] = now() + self.interval
 
 
 def delivery_error(exc: BaseException, where: str) -> DeliveryError:

@@ -3,7 +3,6 @@ subcommand), against a local Discord, through ``newsbot run``'s own wiring."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ from discord.http import Route
 from tests.botproc import scrub_environ
 from tests.chat.test_discord_run import run_bot, workdir
 from tests.fakes.discord import ADMIN, ALERTS, EPHEMERAL, USER_ID, FakeDiscord, serve
+from tests.watching import watcher_saw
 
 pytestmark = [pytest.mark.network, pytest.mark.timeout(240)]
 
@@ -52,6 +52,7 @@ def test_watch_add_and_remove_from_discord(
 
     async def scenario(bot: Any) -> None:
         await fake.until(lambda: fake.posts(ALERTS), 90)  # running, commands synced
+        await fake.until(lambda: bot.config_watcher and bot.config_watcher.ready.is_set(), 30)
         seen["stranger"] = await ask(bot, "remove", {"id": "kursk"}, user=STRANGER)
         seen["file after stranger"] = watchlist.read_text(encoding="utf-8")
         seen["add"] = await ask(
@@ -60,7 +61,8 @@ def test_watch_add_and_remove_from_discord(
         seen["notice"] = await fake.until(lambda: fake.posts(ADMIN), 20)
         seen["remove"] = await ask(bot, "remove", {"id": "valdora"})
         await fake.until(lambda: len(fake.posts(ADMIN)) >= 2, 20)
-        await asyncio.sleep(2.5)  # the watcher saw both writes: no second notice
+        # The watcher saw both writes: no second notice.
+        await fake.until(lambda: watcher_saw(bot.config_watcher, watchlist), 30)
 
     bot = run_bot(folder, fake, env, scenario)
     assert "only the bot's admins can change the watchlist" in seen["stranger"]

@@ -4,7 +4,6 @@ in chat, judged by what a local Slack's admin channel and alert channel receive.
 from __future__ import annotations
 
 import os
-import time
 from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ from bot.store import utcnow
 from tests.chat.conftest import Home
 from tests.fakes.slack import FakeSlack
 from tests.localserver import FeedServer, rss
+from tests.watching import watcher_saw
 
 pytestmark = [pytest.mark.network, pytest.mark.timeout(180)]
 
@@ -129,13 +129,13 @@ def test_watchlist_edits_valid_then_invalid_then_valid_while_running(
 
     # A touch that changes nothing says nothing; a later valid edit is picked up.
     os.utime(watchlist)
-    time.sleep(1.5)
+    fake_slack.wait_for(lambda: watcher_saw(bot.bot.config_watcher, watchlist), 30, "the touch seen")
     assert len(notices(fake_slack)) == 3
     replace(watchlist, original)
     notice = wait_notice(fake_slack, 4, "the announcement of the fix")
     assert "• removed valdora (Valdora)" in notice
     assert "• kursk: aliases removed en: Kurskaya oblast" in notice
-    time.sleep(2)
+    fake_slack.wait_for(lambda: watcher_saw(bot.bot.config_watcher, watchlist), 30, "the fix seen")
     assert len(notices(fake_slack)) == 4
     assert bot.bot.watchlist.get("valdora") is None
 
@@ -253,5 +253,6 @@ def test_watch_add_and_remove_from_slack(
     assert "already watched" in dup["text"]
     bad = reply_to(fake_slack, fake_slack.slash("/watch", 'add x-y "X" **oops'))
     assert "'*' may only" in bad["text"]
-    time.sleep(2.5)  # the watcher saw the /watch writes too: still one notice each
+    # The watcher saw the /watch writes too: still one notice each.
+    fake_slack.wait_for(lambda: watcher_saw(bot.bot.config_watcher, watchlist), 30, "the writes seen")
     assert len(notices(fake_slack)) == 2

@@ -104,22 +104,27 @@ def test_etag_and_last_modified_round_trip(feed_server: FeedServer) -> None:
 
 @pytest.mark.parametrize("declare_length", [True, False])
 def test_oversize_response_refused(feed_server: FeedServer, declare_length: bool) -> None:
-    feed_server.routes["/big"] = endless(50 * 1024 * 1024, declare_length)
-    started = time.monotonic()
+    sent: list[int] = []
+    feed_server.routes["/big"] = endless(50 * 1024 * 1024, declare_length, sent)
     r = poll(feed_server.url("/big"), max_bytes=256 * 1024)
     assert r.status == "error"
     assert r.error == "response larger than 256 KB, refused"
     assert r.articles == ()
-    assert time.monotonic() - started < 5
+    # The bot hung up early: the server could write little beyond the socket buffers.
+    deadline = time.monotonic() + 30
+    while not sent and time.monotonic() < deadline:
+        time.sleep(0.02)
+    (written,) = sent
+    assert written < 10 * 1024 * 1024
 
 
 def test_slow_server_times_out(feed_server: FeedServer) -> None:
     feed_server.routes["/slow"] = trickle(feed_server.stop)
-    started = time.monotonic()
     r = poll(feed_server.url("/slow"), timeout=0.5)
     assert r.status == "error"
+    # The trickle keeps every read under the timeout for 3 s: only a deadline on the
+    # whole poll ends it with this error (a per-read timeout would read it all).
     assert r.error == "timed out after 0.5s"
-    assert time.monotonic() - started < 2.5
 
 
 def test_html_instead_of_feed(feed_server: FeedServer) -> None:

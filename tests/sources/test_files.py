@@ -338,7 +338,6 @@ def _laughs(levels: int) -> str:
 
 
 def test_front_matter_alias_bomb_is_ignored_not_expanded(tmp_path: Path) -> None:
-    import time
     import tracemalloc
 
     seeds = tmp_path / "seeds"
@@ -347,15 +346,13 @@ def test_front_matter_alias_bomb_is_ignored_not_expanded(tmp_path: Path) -> None
     assert len(front) < 500
     (seeds / "bomb.md").write_text(front + "# Real title\n\nThe body.\n", encoding="utf-8")
     source = FileSource(seeds, MB, label="seeds")
-    started = time.monotonic()
     tracemalloc.start()
     try:
         scan = source.scan()
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    assert time.monotonic() - started < 5
-    assert peak < 2 * MB
+    assert peak < 2 * MB  # never expanded (4 MB of title would show here)
     (a,) = scan.articles
     assert (a.title, a.text, a.source_name) == ("Real title", "The body.", "seed file")
     assert scan.problems == [
