@@ -21,6 +21,7 @@ import hashlib
 import heapq
 import hmac
 import logging
+import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
@@ -63,6 +64,10 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+_SLACK_ID = re.compile(r"[A-Z0-9]{2,40}")
+"""What Slack's channel and user ids look like (C0123ABCD, U0ALICE, D024BE7F8): anything
+else in a command is not passed on to the Web API."""
 
 DEFAULT_API_URL = "https://slack.com/api/"
 COMMANDS = ("brief", "subscribe", "unsubscribe", "subscriptions", "watchlist", "feeds", "watch")
@@ -500,8 +505,8 @@ class SlackAdapter(ChatAdapter):
         configured admins may change any channel (decided in :mod:`bot.commands`).
         """
         channel, user = str(command.get("channel_id") or ""), str(command.get("user_id") or "")
-        if not channel or not user or self.client is None:
-            return False
+        if not (_SLACK_ID.fullmatch(channel) and _SLACK_ID.fullmatch(user)) or self.client is None:
+            return False  # not an id Slack issues: nothing to ask Slack about, nobody's DM
         if command.get("channel_name") == "directmessage" or channel.startswith("D"):
             return True
         try:

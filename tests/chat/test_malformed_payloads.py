@@ -158,6 +158,27 @@ def test_a_command_whose_response_url_is_not_slacks_is_not_run_nor_answered_ther
     assert tracebacks(caplog) == []
 
 
+@pytest.mark.parametrize("channel", ["é" * 3000, "C0DESK?x=1", ""])
+def test_a_channel_id_slack_never_issues_is_not_sent_to_the_web_api(
+    channel: str, fake_slack: FakeSlack, commands: Commands, caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Found by the command fuzzer: the channel-manager check passed a fuzzed channel id
+    of 6 kB to conversations.info (the fake's server refused the request line)."""
+
+    async def go() -> httpx.Response:
+        async with http_mode(fake_slack, commands) as url, httpx.AsyncClient() as http:
+            body = urlencode(fake_slack.slash_payload(
+                "/subscribe", "kursk", channel_id=channel, channel_name="desk"
+            )).encode()
+            return await http.post(url, content=body, headers={**sign(body), "Content-Type": FORM})
+
+    response = asyncio.run(go())
+    assert response.status_code == 200
+    assert fake_slack.received("conversations.info") == []
+    assert commands.store.subscriptions() == []
+    assert tracebacks(caplog) == []
+
+
 def test_socket_mode_acks_a_command_without_a_response_url(
     fake_slack: FakeSlack, commands: Commands, caplog: pytest.LogCaptureFixture,
 ) -> None:
