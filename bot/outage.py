@@ -8,6 +8,10 @@ config edits) hand such calls to one :class:`DatabaseOutage`, which
 
 * logs one line when the outage starts and one when it ends, with its duration (not a
   line per retry, no traceback);
+* takes the outage to be over only when a call that met it succeeds: a job that did not
+  need the database this time (a seed scan with nothing new, a drain with nothing due) or
+  a read that a write lock still lets through proves nothing, and ending the outage on it
+  would log "back" and "unavailable" again for one outage;
 * retries with a short, capped backoff, so the bot resumes within seconds of recovery;
 * tells ``/healthz`` (503, "database unavailable") for as long as it lasts.
 
@@ -74,6 +78,8 @@ class DatabaseOutage:
         self.last_duration: float | None = None
         """How long the last outage lasted, in seconds (None: none yet)."""
         self.outages = 0
+        self._met: set[str] = set()
+        """What the loops were doing when they met the current outage (``where``)."""
 
     @property
     def down_now(self) -> bool:
@@ -82,7 +88,9 @@ class DatabaseOutage:
     def down(self, where: str, exc: BaseException) -> None:
         """A store call failed because the database is unavailable: log it if it is news."""
         if self.since is not None:
+            self._met.add(where)
             return
+        self._met = {where}
         self.since = self._clock()
         self.reason = _reason(exc)
         self.outages += 1
@@ -93,10 +101,12 @@ class DatabaseOutage:
             where,
         )
 
-    def up(self) -> None:
-        """A store call succeeded: if the database was away, say it is back and for how long."""
-        if self.since is None:
+    def up(self, where: str) -> None:
+        """A store call succeeded: if it is one that met the outage, the database is back;
+        say so, and for how long."""
+        if self.since is None or where not in self._met:
             return
+        self._met = set()
         self.last_duration = self._clock() - self.since
         self.since = self.reason = None
         log.warning("database back after %.1f s; resuming", self.last_duration)
@@ -123,7 +133,7 @@ class DatabaseOutage:
                 await asyncio.sleep(delay)
                 delay = min(self.max_delay, delay * 2)
                 continue
-            self.up()
+            self.up(where)
             return result
 
     async def once(self, where: str, call: Callable[[], Awaitable[T]]) -> T | None:
@@ -136,6 +146,6 @@ class DatabaseOutage:
                 raise
             self.down(where, exc)
             return None
-        self.up()
+        self.up(where)
         return result
 

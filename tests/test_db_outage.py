@@ -296,6 +296,44 @@ def test_healthz_says_degraded_with_the_reason_during_an_outage_and_ok_after() -
     code, body = ops.status(None)
     assert code == 503 and body["status"] == "degraded"
     assert any("database is locked" in p for p in body["problems"])
-    outage.up()
+    outage.up("claiming due feeds")
     code, body = ops.status(0)
     assert code == 200 and body["status"] == "ok"
+
+
+def test_a_job_that_skips_the_database_during_an_outage_does_not_end_it(
+    sqlite_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """One outage, one start line and one end line, even when another loop succeeds meanwhile
+    without the database (a drain's stale-claim sweep inside its interval returns at once):
+    only a call that met the outage can say it is over."""
+    caplog.set_level(logging.INFO)
+    store = Store(sqlite_url)
+    outage = DatabaseOutage(first_delay=0.05, max_delay=0.1)
+    fault = DatabaseFault(store.engine)
+
+    async def skipped_sweep() -> int:
+        return 0  # inside its interval: nothing asked of the database
+
+    async def go() -> None:
+        fault.start()
+        renewing = asyncio.create_task(outage.retry(
+            "renewing leases",
+            lambda: asyncio.to_thread(store.renew_leases, "me", timedelta(seconds=3)),
+        ))
+        await until(lambda: fault.failures >= 2, "the renewal to meet the outage")
+        for _ in range(3):  # another platform's drain, started during the outage
+            await outage.retry("sweeping stale other claims", skipped_sweep)
+            await outage.once("renewing WebSub leases", skipped_sweep)
+        assert outage.down_now, "a call that never met the outage ended it"
+        assert not renewing.done()
+        fault.heal()
+        await asyncio.wait_for(renewing, DEADLINE)
+        assert not outage.down_now
+
+    try:
+        asyncio.run(go())
+    finally:
+        store.close()
+    starts, backs, tracebacks = outage_lines(caplog)
+    assert len(starts) == 1 and len(backs) == 1 and tracebacks == []
