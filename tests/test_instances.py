@@ -169,7 +169,8 @@ def test_a_holder_whose_connection_dies_learns_it_lost_the_lock(pg_url: str) -> 
         with admin.begin() as conn:  # as if the server restarted, or a network cut
             conn.execute(text(
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE application_name = 'newsbot lock chat gateway discord'"
+                "WHERE application_name = 'newsbot lock chat gateway discord' "
+                "AND datname = current_database()"  # not another run's bot on this server
             ))
         admin.dispose()
         await asyncio.wait_for(lock.lost(), 5)
@@ -455,7 +456,8 @@ def test_a_holder_that_loses_its_lock_stops_rather_than_risk_two_connections(
         with admin.begin() as conn:
             cut = conn.execute(text(
                 "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                "WHERE application_name = 'newsbot lock chat gateway console'"
+                "WHERE application_name = 'newsbot lock chat gateway console' "
+                "AND datname = current_database()"  # not another run's bot on this server
             )).scalar()
         admin.dispose()
         assert cut == 1
