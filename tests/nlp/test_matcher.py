@@ -260,7 +260,8 @@ def test_cache_does_not_keep_a_watchlist_alive() -> None:
         ("ko", "정부는 우크라이나에 대한 무기 지원 여부를 검토했다.", True),
         # a debate over delivering a named system, a refusal; not a debate over using it
         ("de", "Die Regierung streitet weiter über die Taurus-Frage.", True),
-        ("en", "The chancellor again refused the Taurus, aides said.", True),
+        ("en", "The chancellor again refused to part with Taurus missiles, aides said.", True),
+        ("en", "Taurus: a question about money comes back this week.", False),
         ("en", "The debate over firing ATACMS at targets inside Russia goes on.", False),
         # arms factories built with exports in mind
         ("ko", "북한은 새 군수공장을 지어 수출 물량을 늘릴 계획이다.", True),
