@@ -263,6 +263,7 @@ def test_cache_does_not_keep_a_watchlist_alive() -> None:
         ("en", "The chancellor again refused to part with Taurus missiles, aides said.", True),
         ("en", "Taurus: a question about money comes back this week.", False),
         ("en", "The debate over firing ATACMS at targets inside Russia goes on.", False),
+        ("en", "Investigators face the question of why the F-16 went down.", False),
         # arms factories built with exports in mind
         ("ko", "북한은 새 군수공장을 지어 수출 물량을 늘릴 계획이다.", True),
         ("ko", "북한은 새 군수공장을 지어 포탄 생산을 늘릴 계획이다.", False),
