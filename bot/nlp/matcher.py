@@ -49,7 +49,7 @@ from bot.nlp.pipelines import (
     morph_analyzer,
 )
 from bot.nlp.text import WORD_RE, fold, fold_aligned, same_length_clean
-from bot.nlp.watchlist import ANY_LANGUAGE, Terms, WatchItem, Watchlist
+from bot.nlp.watchlist import ANY_LANGUAGE, Terms, TopicRule, WatchItem, Watchlist
 
 TITLE_WEIGHT = 3.0
 LEAD_WEIGHT = 2.0
@@ -75,11 +75,18 @@ def _terms_for(terms: Terms, lang: str) -> list[str]:
 
 def _slots(item: WatchItem) -> list[tuple[Hashable, Terms]]:
     slots: list[tuple[Hashable, Terms]] = [(ALIAS, item.aliases), (EXCLUDE, item.exclude)]
-    if item.rule is not None:
-        slots += [(("all", i), g) for i, g in enumerate(item.rule.all_of)]
-        slots += [(("any", i), g) for i, g in enumerate(item.rule.any_of)]
-        slots += [(("none", i), g) for i, g in enumerate(item.rule.none_of)]
+    for r, rule in enumerate(item.rules):
+        slots += [(("all", r, i), g) for i, g in enumerate(rule.all_of)]
+        slots += [(("any", r, i), g) for i, g in enumerate(rule.any_of)]
+        slots += [(("none", r, i), g) for i, g in enumerate(rule.none_of)]
     return slots
+
+
+def _rule_holds(rule: TopicRule, r: int, has: Callable[[Hashable], bool]) -> bool:
+    """Rule number ``r`` of an item, given which of its slots are present."""
+    return all(has(("all", r, g)) for g in range(len(rule.all_of))) and (
+        not rule.any_of or any(has(("any", r, g)) for g in range(len(rule.any_of)))
+    )
 
 
 def _is_rule(slot: Hashable) -> bool:
@@ -535,12 +542,10 @@ def _present(
 def _wanted(watchlist: Watchlist, present: set[tuple[int, Hashable]]) -> set[Hashable]:
     wanted: set[Hashable] = set()
     for ii, item in enumerate(watchlist.items):
-        ok = (ii, ALIAS) in present
-        rule = item.rule
-        if not ok and rule is not None:
-            ok = all((ii, ("all", g)) in present for g in range(len(rule.all_of))) and (
-                not rule.any_of or any((ii, ("any", g)) in present for g in range(len(rule.any_of)))
-            )
+        mine = {slot for i, slot in present if i == ii}
+        ok = ALIAS in mine or any(
+            _rule_holds(rule, r, mine.__contains__) for r, rule in enumerate(item.rules)
+        )
         if ok:
             wanted.update((ii, slot) for slot, _ in _slots(item))
     return wanted
@@ -812,16 +817,19 @@ def _windows(item: WatchItem, hits: list[Hit], doc: _Doc) -> list[list[Hit]]:
 def _topic_holds(item: WatchItem, ii: int, window: list[Hit]) -> tuple[bool, bool]:
     """(holds, by_phrase) for one window."""
     slots = {h.tag[1] for h in window if isinstance(h.tag, tuple)}
-    rule = item.rule
-    if rule is not None and any(("none", g) in slots for g in range(len(rule.none_of))):
-        return False, False
+    vetoed = [
+        any(("none", r, g) in slots for g in range(len(rule.none_of)))
+        for r, rule in enumerate(item.rules)
+    ]
+    if vetoed and vetoed[0]:
+        return False, False  # the main rule's none_of cancels the sentence, aliases too
     if ALIAS in slots:
         return True, True
-    if rule is None:
-        return False, False
-    all_ok = all(("all", g) in slots for g in range(len(rule.all_of)))
-    any_ok = not rule.any_of or any(("any", g) in slots for g in range(len(rule.any_of)))
-    return all_ok and any_ok, False
+    holds = any(
+        not vetoed[r] and _rule_holds(rule, r, slots.__contains__)
+        for r, rule in enumerate(item.rules)
+    )
+    return holds, False
 
 
 def _collect(

@@ -101,6 +101,9 @@ class WatchItem(_Strict):
     exclude: Terms = Field(default_factory=dict)
     """Phrases whose words never count for this item (``South Korea`` for north-korea)."""
     rule: TopicRule | None = None
+    also: list[TopicRule] = Field(default_factory=list)
+    """Narrower rules that count on their own too ("a named system + debate"): a sentence
+    counts when ``rule`` or any of these holds. They share ``rule``'s window."""
     min_score: float = Field(default=1.0, gt=0)
     """Score needed to alert: 1 per passing mention, 2 in the lead, 3 in the title."""
 
@@ -127,13 +130,23 @@ class WatchItem(_Strict):
     def _kind_fits(self) -> WatchItem:
         has_aliases = any(self.aliases.values())
         if self.kind == "entity":
-            if self.rule is not None:
+            if self.rule is not None or self.also:
                 raise ValueError("only a topic can have a rule")
             if not has_aliases:
                 raise ValueError("an entity needs at least one alias")
         elif self.rule is None and not has_aliases:
             raise ValueError("a topic needs a rule or aliases")
+        if self.also and self.rule is None:
+            raise ValueError("'also' adds rules to 'rule': give 'rule' first")
+        for extra in self.also:
+            if self.rule is not None and extra.within != self.rule.within:
+                raise ValueError("the rules under 'also' use the same 'within' as 'rule'")
         return self
+
+    @property
+    def rules(self) -> list[TopicRule]:
+        """``rule`` then the ``also`` rules: a window counts when any of them holds."""
+        return ([self.rule] if self.rule is not None else []) + list(self.also)
 
 
 class Watchlist(_Strict):

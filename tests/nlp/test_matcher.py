@@ -174,6 +174,36 @@ items:
     assert ids("", "They deliver pizza and missiles.", wl, "en") == set()
 
 
+def test_also_rules_count_on_their_own_and_veto_only_themselves() -> None:
+    wl = parse_watchlist(
+        """
+items:
+  - id: t
+    name: T
+    kind: topic
+    rule:
+      all_of:
+        - en: [missile]
+        - en: [deliver]
+      none_of:
+        - en: [pizza]
+    also:
+      - all_of:
+          - en: [Taurus]
+          - en: [debate]
+        none_of:
+          - en: [horoscope]
+"""
+    )
+    assert ids("", "They deliver missiles.", wl, "en") == {"t"}
+    assert ids("", "The Taurus debate goes on.", wl, "en") == {"t"}
+    assert ids("", "The Taurus debate is back in the horoscope.", wl, "en") == set()
+    # the extra rule's veto leaves the main rule alone; the main rule's vetoes everything
+    assert ids("", "In the horoscope they deliver missiles.", wl, "en") == {"t"}
+    assert ids("", "They deliver pizza after the Taurus debate.", wl, "en") == set()
+    assert ids("", "They debate missiles.", wl, "en") == set()
+
+
 def test_nothing_to_find_skips_spacy_and_finds_nothing(
     watchlist: Watchlist, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -228,6 +258,20 @@ def test_cache_does_not_keep_a_watchlist_alive() -> None:
         ("es", "El Gobierno aprobó la exportación de armas a Polonia.", True),
         ("ko", "한화는 동유럽으로 수출하는 K-9 자주포 물량을 늘렸다.", True),
         ("ko", "정부는 우크라이나에 대한 무기 지원 여부를 검토했다.", True),
+        # a debate over delivering a named system, a refusal; not a debate over using it
+        ("de", "Die Regierung streitet weiter über die Taurus-Frage.", True),
+        ("en", "The chancellor again refused to part with Taurus missiles, aides said.", True),
+        ("en", "Taurus: a question about money comes back this week.", False),
+        ("en", "The debate over firing ATACMS at targets inside Russia goes on.", False),
+        ("en", "Investigators face the question of why the F-16 went down.", False),
+        # arms factories built with exports in mind
+        ("ko", "북한은 새 군수공장을 지어 수출 물량을 늘릴 계획이다.", True),
+        ("ko", "북한은 새 군수공장을 지어 포탄 생산을 늘릴 계획이다.", False),
+        # "send" that hands nothing over; electronics built into a platform
+        ("ko", "관중은 최신 무기 행진에 박수를 보냈다.", False),
+        ("en", "The missile test sent a signal to Washington.", False),
+        ("en", "The firm will provide combat management systems for two new frigates.", False),
+        ("en", "The yard will deliver two frigates to the navy of Peru.", True),
     ],
 )
 def test_arms_transfer_phrasings(watchlist: Watchlist, lang: str, text: str, transfer: bool) -> None:

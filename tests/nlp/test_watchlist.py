@@ -63,6 +63,18 @@ def test_duplicate_id_names_the_second_one() -> None:
         ("    aliases: {en: [Kursk]}\n    min_score: 0\n", 5, "greater than 0"),
         ("    aliases: {}\n", 2, "at least one alias"),
         ("    aliases: {en: [Kursk]}\n    rule: {all_of: [{en: [x]}]}\n", 2, "only a topic"),
+        ("    aliases: {en: [Kursk]}\n    also: [{all_of: [{en: [x]}]}]\n", 2, "only a topic"),
+        (
+            "    kind: topic\n    aliases: {en: [x]}\n    also: [{all_of: [{en: [y]}]}]\n",
+            2,
+            "give 'rule' first",
+        ),
+        (
+            "    kind: topic\n    rule: {within: 3, all_of: [{en: [x]}]}\n"
+            "    also: [{all_of: [{en: [y]}]}]\n",
+            2,
+            "same 'within'",
+        ),
     ],
 )
 def test_bad_values(snippet: str, line: int, words: str) -> None:
