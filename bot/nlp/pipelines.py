@@ -56,7 +56,15 @@ def _identifier() -> Any:
 
     ident = langid.LanguageIdentifier.from_model_file(langid.MODEL_FILE, norm_probs=True)
     ident.set_languages(list(LANGUAGES))
+    _forget_other_languages(ident)
     return ident
+
+
+def _forget_other_languages(ident: Any) -> None:
+    """Drop the identifier's copy of the full model (every language's column, 28 MB) that
+    it keeps only to restrict to another subset later, which we never do."""
+    if getattr(ident, "_full_model", None) is not None:
+        ident._full_model = (ident.nb_ptc, ident.nb_pc, ident.nb_classes)
 
 
 def _script(text: str) -> str | None:
@@ -206,6 +214,8 @@ class _Kiwi:
         # help with informal text, and the default user dictionary (~70 MB resident) adds
         # names the matcher does not need (Kiwi still tags 북한산, 태평양 as proper nouns).
         # The packaged model is CoNg, the only one kiwipiepy_model ships (no knlm/sbg).
+        # No smaller model exists: the knlm/sbg models of kiwipiepy_model 0.21 took about
+        # 290 MB resident, and no worker setting (0, 1, -1) changed the ~230 MB measurably.
         self._kiwi = Kiwi(
             num_workers=-1,
             load_default_dict=False,
