@@ -78,6 +78,21 @@ def test_matching_builds_only_the_languages_it_meets() -> None:
     assert built == [[[], False], [["fr"], False], [["fr", "ko"], True]]
 
 
+def test_french_matching_never_compiles_spacys_french_token_match() -> None:
+    """The expression Python takes seconds to compile is left uncompiled by a French match
+    (spaCy's module still offers it, compiled on first use, to a trained pipeline)."""
+    state = _run(
+        "import json, sys\n"
+        "from bot.nlp import analyze, parse_watchlist\n"
+        f"wl = parse_watchlist({WATCHLIST!r})\n"
+        "analyze('Koursk', \"L'après-midi, le porte-parole nord-coréen a parlé de Koursk.\", wl)\n"
+        "match = sys.modules['spacy.lang.fr.tokenizer_exceptions'].TOKEN_MATCH\n"
+        "deferred = getattr(match, '__self__', None)\n"
+        "print(json.dumps([deferred is not None, getattr(deferred, '_pattern', 0) is None]))\n"
+    )
+    assert state == [True, True]
+
+
 FRENCH = (
     "M. Dupont, porte-parole du ministère, a dit qu'aujourd'hui l'anti-missile nord-coréen "
     "— dit-il — n'est qu'un prêt-à-porter de l'arsenal. Mme. Durand a-t-elle vu l'entr'acte ? "
