@@ -130,16 +130,14 @@ class _Useful:
         letter (inflection at the end: Russian, Ukrainian, Korean) is asked only about
         words starting with one of them."""
         self._verdict: dict[str, bool] = {}
+        # one C call each (asked of every lemma of a table at start-up)
+        self._starts, self._ends = tuple(self.prefixes), tuple(self.suffixes)
 
     def __call__(self, lemma: str) -> bool:
         ok = self._verdict.get(lemma)
         if ok is None:
             f = fold(lemma)
-            ok = (
-                f in self.exact
-                or any(f.startswith(p) for p in self.prefixes)
-                or any(f.endswith(x) for x in self.suffixes)
-            )
+            ok = f in self.exact or f.startswith(self._starts) or f.endswith(self._ends)
             if len(self._verdict) < MEMO_ENTRIES:
                 self._verdict[lemma] = ok
         return ok

@@ -13,14 +13,18 @@ not suffice (a segmenter), and a ``MORPHOLOGY`` entry when its lemmas come from 
 
 from __future__ import annotations
 
+import builtins
 import gzip
+import importlib.machinery
 import json
 import logging
 import re
+import sys
 import threading
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from functools import cache, lru_cache
 from importlib import resources
+from itertools import chain
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -52,7 +56,15 @@ def _identifier() -> Any:
 
     ident = langid.LanguageIdentifier.from_model_file(langid.MODEL_FILE, norm_probs=True)
     ident.set_languages(list(LANGUAGES))
+    _forget_other_languages(ident)
     return ident
+
+
+def _forget_other_languages(ident: Any) -> None:
+    """Drop the identifier's copy of the full model (every language's column, 28 MB) that
+    it keeps only to restrict to another subset later, which we never do."""
+    if getattr(ident, "_full_model", None) is not None:
+        ident._full_model = (ident.nb_ptc, ident.nb_pc, ident.nb_classes)
 
 
 def _script(text: str) -> str | None:
@@ -202,6 +214,8 @@ class _Kiwi:
         # help with informal text, and the default user dictionary (~70 MB resident) adds
         # names the matcher does not need (Kiwi still tags 북한산, 태평양 as proper nouns).
         # The packaged model is CoNg, the only one kiwipiepy_model ships (no knlm/sbg).
+        # No smaller model exists: the knlm/sbg models of kiwipiepy_model 0.21 took about
+        # 290 MB resident, and no worker setting (0, 1, -1) changed the ~230 MB measurably.
         self._kiwi = Kiwi(
             num_workers=-1,
             load_default_dict=False,
@@ -237,9 +251,10 @@ def lookup_lemmas(lang: str) -> Iterator[tuple[str, str]]:
 
     Read on demand rather than through spaCy's lemmatizer, which would keep every table
     in memory (≈100 MB a language); the matcher keeps only the few forms it can use.
-    The tables hold one pair a line, so they are read line by line: ``json.load`` of the
-    Russian table alone raised the peak by tens of MB. A table in another layout is
-    read whole, with the same result.
+    The tables hold one pair a line, so they are read a megabyte at a time, each read's
+    lines at once by one regular expression (``json.load`` of the Russian table alone
+    raised the peak by tens of MB, and a line at a time took most of a second for the
+    French table). A table in another layout is read whole, with the same result.
     """
     if not has_lookup_lemmas(lang):
         return
@@ -247,7 +262,7 @@ def lookup_lemmas(lang: str) -> Iterator[tuple[str, str]]:
     with path.open("rb") as raw, gzip.open(raw, "rt", encoding="utf-8") as fh:
         # One pass; a line in another layout sends us to ``json.load`` (the pairs already
         # given are given again, which a caller building a dict does not notice).
-        if (yield from _pairs_by_line(fh)):
+        if (yield from _pairs_by_line(iter(lambda: fh.read(_READ_CHARS), ""))):
             return
     with path.open("rb") as raw, gzip.open(raw, "rt", encoding="utf-8") as fh:
         table = json.load(fh)
@@ -258,26 +273,48 @@ def lookup_lemmas(lang: str) -> Iterator[tuple[str, str]]:
             yield form, lemma
 
 
+_READ_CHARS = 1 << 20
 _STR = r'"((?:[^"\\]|\\.)*)"'
 _PAIR_LINE = re.compile(rf'\s*{_STR}\s*:\s*(?:{_STR}|\[\s*{_STR}\s*(?:,\s*{_STR}\s*)*\]|(\[\s*\]))\s*,?\s*')
+"""A pair line in general: escapes, a list of lemmas, an empty list."""
+_SP = r"[^\S\n]*"  # blanks within a line
+_PLAIN = r'"([^"\\\n]*)"'
+_LINES = re.compile(
+    rf"^(?:{_SP}{_PLAIN}{_SP}:{_SP}(?:\[{_SP}{_PLAIN}{_SP}\]|{_PLAIN}){_SP},?{_SP}"
+    rf"|{_SP}[{{}}]?{_SP}|(.+))$",
+    re.MULTILINE,
+)
+"""Each line of a table: the common pair (``"form": ["lemma"]`` or ``"form": "lemma"``, no
+escapes), a brace or a blank line, or anything else (the last group)."""
 
 
 def _unescape(s: str) -> str:
     return str(json.loads(f'"{s}"')) if "\\" in s else s
 
 
-def _pairs_by_line(lines: Iterable[str]) -> Generator[tuple[str, str], None, bool]:
-    """The pairs of a table written one ``"form": "lemma"`` a line; returns False at the
-    first line of another kind (not ``{``, ``}`` or blank)."""
-    for line in lines:
-        m = _PAIR_LINE.fullmatch(line)
-        if m is None:
-            if line.strip() in ("{", "}", ""):
-                continue
-            return False
-        lemma = m.group(2) if m.group(2) is not None else m.group(3)
-        if lemma:  # a list's first lemma; an empty list or lemma has none
-            yield _unescape(m.group(1)), _unescape(lemma)
+def _pairs_by_line(chunks: Iterable[str]) -> Generator[tuple[str, str], None, bool]:
+    """The pairs of a table written one ``"form": "lemma"`` a line, from its text in
+    pieces of any size (lines, or a megabyte at a time); returns False at the first line
+    of another kind (not a pair, ``{``, ``}`` or blank)."""
+    carry = ""
+    for chunk in chain(chunks, ("\n",)):
+        text = carry + chunk
+        cut = text.rfind("\n")
+        if cut < 0:
+            carry = text
+            continue
+        body, carry = text[:cut], text[cut + 1 :]
+        for form, listed, lemma, other in _LINES.findall(body):
+            if other:
+                m = _PAIR_LINE.fullmatch(other)
+                if m is None:
+                    return False
+                form = m.group(1)
+                lemma = m.group(2) if m.group(2) is not None else m.group(3)
+                if lemma:  # a list's first lemma; an empty list or lemma has none
+                    yield _unescape(form), _unescape(lemma)
+            elif listed or lemma:
+                yield form, listed or lemma
     return True
 
 
@@ -305,7 +342,127 @@ def _korean() -> Language:
     return spacy.blank("ko", config={"nlp": {"tokenizer": {"@tokenizers": "spacy.Tokenizer.v1"}}})
 
 
+class _DeferredRegex:
+    """A regular expression compiled the first time it is used, not when it is made."""
+
+    def __init__(self, pattern: Any, flags: int = 0) -> None:
+        self._args = (pattern, flags)
+        self._pattern: re.Pattern[Any] | None = None
+        self._lock = threading.Lock()
+
+    def compiled(self) -> re.Pattern[Any]:
+        with self._lock:
+            if self._pattern is None:
+                self._pattern = re.compile(*self._args)
+            return self._pattern
+
+    def match(self, string: Any, *args: Any) -> Any:
+        return self.compiled().match(string, *args)
+
+    def search(self, string: Any, *args: Any) -> Any:
+        return self.compiled().search(string, *args)
+
+    def fullmatch(self, string: Any, *args: Any) -> Any:
+        return self.compiled().fullmatch(string, *args)
+
+    def finditer(self, string: Any, *args: Any) -> Any:
+        return self.compiled().finditer(string, *args)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.compiled(), name)
+
+
+class _ReCompilingLater:
+    """The ``re`` module, except that ``compile`` returns a ``_DeferredRegex``."""
+
+    @staticmethod
+    def compile(pattern: Any, flags: int = 0) -> _DeferredRegex:
+        return _DeferredRegex(pattern, flags)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(re, name)
+
+
+_RE_LATER = _ReCompilingLater()
+
+
+def _import_re_later(
+    name: str, globals: Any = None, locals: Any = None, fromlist: Any = (), level: int = 0
+) -> Any:
+    if name == "re" and level == 0 and not fromlist:
+        return _RE_LATER
+    return builtins.__import__(name, globals, locals, fromlist, level)
+
+
+class _RegexLaterLoader(importlib.machinery.SourceFileLoader):
+    """Runs a module whose ``import re`` gets ``_ReCompilingLater``; nothing else changes."""
+
+    def exec_module(self, module: Any) -> None:
+        own = dict(vars(builtins))
+        own["__import__"] = _import_re_later
+        module.__dict__["__builtins__"] = own
+        super().exec_module(module)
+
+
+class _RegexLaterFinder:
+    """Imports the modules in ``names`` through ``_RegexLaterLoader`` (a ``sys.meta_path``
+    finder); a module it cannot find as a plain source file is left to the usual finders."""
+
+    def __init__(self, names: frozenset[str]) -> None:
+        self.names = names
+
+    def find_spec(self, fullname: str, path: Any, target: Any = None) -> Any:
+        if fullname not in self.names:
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(fullname, path)
+        if spec is None or type(spec.loader) is not importlib.machinery.SourceFileLoader:
+            return None
+        spec.loader = _RegexLaterLoader(fullname, spec.loader.path)
+        return spec
+
+
+_FRENCH_TOKEN_MATCH = "spacy.lang.fr.tokenizer_exceptions"
+
+
+def _french() -> Language:
+    """spaCy's French tokenizer (its exceptions keep ``M.``, ``Mme.``, ``janv.`` whole, so
+    they end no sentence) without ``token_match``, the one regular expression that keeps
+    words such as ``anti-missile`` or ``entr'abat`` one token. Python takes about 3 s to
+    compile it (hundreds of case-insensitive classes of all Unicode letters) when spaCy
+    imports its French exceptions, more than the rest of a cold ``newsbot match``.
+
+    The matcher does not need it: its words (``text.WORD_RE``) end at every hyphen and
+    apostrophe whatever the tokens, and without it the tokenizer splits such a word only
+    at its hyphens and apostrophes, never between letters and never at a sentence end;
+    the words and sentences are the same (``tests/nlp/test_pipelines.py``). So the
+    module is imported with that expression compiled only if something ever uses it (a
+    trained French pipeline would), and this pipeline's tokenizer does without it."""
+    return _french_class()()
+
+
+@cache
+def _french_class() -> type[Language]:
+    finder = _RegexLaterFinder(frozenset({_FRENCH_TOKEN_MATCH}))
+    sys.meta_path.insert(0, finder)
+    try:
+        from spacy.lang.fr import French, FrenchDefaults
+    finally:
+        sys.meta_path.remove(finder)
+
+    class WordDefaults(FrenchDefaults):
+        token_match = None  # type: ignore[assignment]  # BaseDefaults has None
+
+    class FrenchWords(French):
+        """French with no ``token_match``: the tokenizer is made from the language's
+        defaults, and its special cases are read with it."""
+
+        Defaults = WordDefaults
+
+    return FrenchWords
+
+
 BUILDERS: dict[str, Callable[[], Language]] = {
+    "fr": _french,
     "ko": _korean,
     "ja": lambda: cjk.blank("ja"),  # one word per ideograph or kana
     "zh": lambda: cjk.blank("zh"),
@@ -353,6 +510,12 @@ spaCy keeps every token string it has ever seen, for the life of the pipeline; a
 reads strangers' feeds for months (or a feed of random tokens) would grow without end.
 With tokens capped at ``MAX_TOKEN_CHARS`` (``text.same_length_clean``) this bounds the
 strings at roughly 100 MB."""
+
+
+def built_languages() -> list[str]:
+    """Languages whose pipeline has been built in this process (each on first need)."""
+    with _lock:
+        return sorted(_pipelines)
 
 
 def get_pipeline(lang: str) -> Language:
