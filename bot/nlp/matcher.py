@@ -18,6 +18,7 @@ import weakref
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import chain
 from typing import Any
 
 import ahocorasick
@@ -37,7 +38,6 @@ from bot.nlp.phrases import (
     WordPattern,
     compile_phrase,
     prefilter_keys,
-    word_key,
 )
 from bot.nlp.pipelines import (
     COMPOUNDING,
@@ -101,8 +101,6 @@ class _Plan:
     """The dictionary form of a word as written, when it can match a phrase word; else ''."""
     phrases: list[Phrase] = field(default_factory=list)
     """The phrases behind the automaton's keys, by phrase number."""
-    word_keys: list[tuple[tuple[str, bool] | None, ...]] = field(default_factory=list)
-    """Each phrase's keys word by word (``word_key``), by phrase number."""
     excludes: dict[int, list[Phrase]] = field(default_factory=dict)
     """Each item's exclude phrases, by item number."""
     anchors: list[int] = field(default_factory=list)
@@ -389,7 +387,6 @@ class _Keys:
         self.keys: dict[str, list[Payload]] = {}
         self.phrases = 0
         self.phrase_of: list[Phrase] = []
-        self.word_keys: list[tuple[tuple[str, bool] | None, ...]] = []
         self.anchors: list[int] = []
 
     def add(self, ii: int, slot: Hashable, phrase: Phrase, lang: str) -> None:
@@ -398,16 +395,12 @@ class _Keys:
         lemmatized = lang == ANY_LANGUAGE or lemma_source(lang) is not None
         infix = lang == ANY_LANGUAGE or lang in INFIX_LANGUAGES
         looked_for = _korean_verb_stems(phrase) if lemma_source(lang) == "kiwi" else phrase
-        analysed = lang in MORPHOLOGY
-        keys = prefilter_keys(looked_for, lemmatized, infix, analysed)
+        keys = prefilter_keys(looked_for, lemmatized, infix, lang in MORPHOLOGY)
         for k, (key, word_start) in enumerate(keys):
             self.keys.setdefault(key, []).append((ii, slot, self.phrases, len(keys), k, word_start))
         self.phrases += 1
         self.phrase_of.append(phrase)
         self.anchors.append(max(range(len(keys)), key=lambda k: len(keys[k][0])) if keys else 0)
-        self.word_keys.append(
-            tuple(word_key(w, lemmatized, infix, analysed) for w in looked_for.words)
-        )
 
     def automaton(self) -> _Automata | None:
         if not self.keys:
@@ -453,9 +446,12 @@ class _Automata:
         self.groups = list(by_script.items())
 
     def iter(self, haystack: str) -> Iterator[tuple[int, Any]]:
-        for script, automaton in self.groups:
-            if script is None or script.search(haystack):
-                yield from automaton.iter(haystack)
+        latin = haystack.isascii() or max(haystack) < "\u0400"
+        return chain.from_iterable(
+            automaton.iter(haystack)
+            for script, automaton in self.groups
+            if script is None or not latin and script.search(haystack)
+        )
 
 
 def _build_plan(watchlist: Watchlist, lang: str) -> _Plan:
@@ -472,7 +468,7 @@ def _build_plan(watchlist: Watchlist, lang: str) -> _Plan:
                     excludes.setdefault(ii, []).append(phrase)
     lemma = _lemmatizer(index, lang)
     return _Plan(
-        index, keys.automaton(), lemma, keys.phrase_of, keys.word_keys, excludes, keys.anchors
+        index, keys.automaton(), lemma, keys.phrase_of, excludes, keys.anchors
     )
 
 
@@ -489,7 +485,6 @@ def _build_screen(watchlist: Watchlist) -> _Plan:
         PhraseIndex(),
         keys.automaton(),
         phrases=keys.phrase_of,
-        word_keys=keys.word_keys,
         anchors=keys.anchors,
     )
 
@@ -537,58 +532,23 @@ def _compiled(watchlist: Watchlist) -> _Compiled:
         return compiled
 
 
-def _joined(title: str, text: str) -> str:
-    t = title.strip()
-    return text if not t or text.lstrip().startswith(t) else f"{t}\n{text}"
-
-
 def haystack_of(title: str, text: str) -> str:
     """The folded text the prefilter scans: title and body (a repeated title is harmless)."""
-    return fold(_joined(title, text))
+    t = title.strip()
+    return fold(text if not t or text.lstrip().startswith(t) else f"{t}\n{text}")
 
 
-def could_match(
-    watchlist: Watchlist, haystack: str, *, title: str | None = None, text: str | None = None
-) -> bool:
+def could_match(watchlist: Watchlist, haystack: str) -> bool:
     """Whether any item might match a document whose folded text is ``haystack``.
 
     Language-free, so a document that cannot match skips language detection and spaCy:
     one Aho-Corasick pass over every language's alias stems. False means no item can
     match in any language; True only means the full matcher must look.
-
-    With the document's ``title`` and ``text`` (what ``haystack`` was folded from), a
-    document whose keys are all there is also read word by word where they occur: each
-    phrase must stand whole, its words side by side (``reçu des`` is not ``des``), and a
-    sentence rule's groups must meet in one paragraph, since a sentence never spans a
-    line break. Stems of ordinary words (``ventes`` and ``charges`` far apart, ``Corea``
-    without ``del Norte``) then stop here instead of paying for detection and spaCy.
     """
     if not watchlist.items:
         return False
     screen = _compiled(watchlist).language_free(watchlist)
-    if not _candidates(screen, watchlist, haystack):
-        return False
-    if text is None:
-        return True
-    source = _joined(title or "", text)
-    folded = fold_aligned(source)
-    if folded is None:  # words of the fold are not those of the text (Straße)
-        return True
-    around = _Around(source, folded)
-
-    def whole(pos: int, pid: int, _ii: int) -> bool:
-        keys = screen.word_keys[pid]
-
-        def fits(i: int, start: int, end: int) -> bool:
-            key = keys[i]
-            if key is None:  # a short word or an ideograph: its neighbours decide
-                return True
-            word = folded[start:end]
-            return word.startswith(key[0]) if key[1] else key[0] in word
-
-        return around.phrase_at(pos, len(keys), fits)
-
-    return bool(_wanted_near(watchlist, _located(screen, folded, whole), _breaks(folded)))
+    return bool(_candidates(screen, watchlist, haystack))
 
 
 def _boundary(before: str) -> bool:
@@ -615,7 +575,8 @@ def _present(plan: _Plan, haystack: str) -> set[tuple[int, Hashable]]:
     partial: dict[int, set[int]] = {}
     for end, (key, _payloads, at_start, anywhere, multi) in plan.automaton.iter(haystack):
         start = end - len(key) + 1
-        at_word_start = start == 0 or _boundary(haystack[start - 1])
+        # _boundary, inlined: this loop runs for every key occurrence of every document
+        at_word_start = start == 0 or not (c := haystack[start - 1]).isalnum() or is_cjk(c)
         if at_word_start:
             present |= at_start
         present |= anywhere
@@ -821,6 +782,17 @@ def _located(plan: _Plan, haystack: str, whole: Confirm) -> Located:
     return found
 
 
+_FEW = 6
+"""Phrase occurrences up to which exclude phrases are checked before spaCy: a near miss
+has one or two (the text's only ``Kurs``), and checking a relevant document's dozens would
+cost more than it could save; spaCy's result is the same either way."""
+
+
+def _by_sentence(items: Iterable[WatchItem]) -> bool:
+    """Whether every rule among ``items`` works within a sentence (none with word windows)."""
+    return all(item.rule is None or item.rule.within == "sentence" for item in items)
+
+
 class _Reading:
     """One text (the body, or a title read apart) read word by word against a plan, where
     its keys occur: which items may match, and where their phrases stand."""
@@ -845,6 +817,10 @@ class _Reading:
                     kept[(ii, slot)] = here
         self.located = kept
         return _wanted_near(self.watchlist, kept, self.breaks)
+
+    def occurrences(self, wanted: set[Hashable]) -> int:
+        """How many phrase occurrences of the ``wanted`` items stand here."""
+        return sum(len(at) for (ii, _slot), at in self.located.items() if (ii, ALIAS) in wanted)
 
     def offsets(self, wanted: set[Hashable]) -> list[int]:
         """Where phrases of the ``wanted`` items stand (key offsets)."""
@@ -1183,19 +1159,8 @@ def match(
     t = title.strip()
     lead_ws = len(text) - len(text.lstrip())
     derived = bool(t) and text.startswith(t, lead_ws)
-    if haystack is None:
-        haystack = haystack_of(title, text)
-    wanted = _candidates(plan, watchlist, haystack)
-    if not wanted:
-        return ()
-
     hits: list[int] | None = None
-    by_sentence = all(
-        watchlist.items[tag[0]].rule is None or watchlist.items[tag[0]].rule.within == "sentence"  # type: ignore[union-attr]
-        for tag in wanted
-        if isinstance(tag, tuple)
-    )
-    folded = fold_aligned(text) if by_sentence else None
+    folded = fold_aligned(text) if _by_sentence(watchlist.items) else None
     if folded is not None and not is_configured(lang):
         # Most documents that pass the prefilter are near misses: check each phrase whole,
         # word by word, before paying for spaCy (the title too, when it is not the text's
@@ -1208,13 +1173,22 @@ def match(
                 title_near = _candidates(plan, watchlist, fold(t))
             else:
                 readings.append(_Reading(plan, watchlist, t, folded_title))
-        wanted &= title_near.union(*(r.wanted for r in readings))
-        if wanted:  # for what is left, drop the occurrences an exclude phrase cancels
+        wanted = title_near.union(*(r.wanted for r in readings))
+        if wanted and sum(r.occurrences(wanted) for r in readings) <= _FEW:
+            # a near miss (Kurs, 북한산, arms race): drop what an exclude phrase cancels
             wanted &= title_near.union(*(r.unexcluded(wanted) for r in readings))
         if not wanted:
             return ()
         hits = readings[0].offsets(wanted)
-    elif folded is not None:
+    else:
+        if haystack is None:
+            haystack = haystack_of(title, text)
+        wanted = _candidates(plan, watchlist, haystack)
+        if not wanted:
+            return ()
+        items = [watchlist.items[tag[0]] for tag in wanted if isinstance(tag, tuple)]
+        folded = fold_aligned(text) if _by_sentence(items) else None
+    if hits is None and folded is not None:
         hits = _key_positions(plan, wanted, folded)
     doc = _analyse(lang, text, plan.lemma, hits, folded)
     title_end = lead_ws + len(t) if derived else 0
