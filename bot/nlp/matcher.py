@@ -765,17 +765,26 @@ stands whole."""
 
 def _located(plan: _Plan, haystack: str, whole: Confirm) -> Located:
     """Where ``whole`` confirms a phrase, by the (item, slot) of the phrase. A phrase is
-    checked only where its longest key occurs (every occurrence of the phrase has it),
-    not at each ``de`` or ``for`` of the text."""
+    checked only where its longest key occurs (every occurrence of the phrase has it, and
+    a ``de`` or ``for`` is everywhere), and only when all its keys occur in the text."""
     found: Located = {}
     if plan.automaton is None:
         return found
-    anchors = plan.anchors
-    for end, (key, payloads, *_sets) in plan.automaton.iter(haystack):
+    occurrences: list[tuple[int, bool, tuple[Payload, ...]]] = []
+    seen: dict[int, set[int]] = {}  # keys found of each phrase of several keys
+    for end, (key, payloads, _at_start, _anywhere, multi) in plan.automaton.iter(haystack):
         start = end - len(key) + 1
         at_word_start = start == 0 or _boundary(haystack[start - 1])
-        for ii, slot, pid, _n, k, word_start in payloads:
+        occurrences.append((start, at_word_start, payloads))
+        for _ii, _slot, pid, _n, k, word_start in multi:
+            if at_word_start or not word_start:
+                seen.setdefault(pid, set()).add(k)
+    anchors = plan.anchors
+    for start, at_word_start, payloads in occurrences:
+        for ii, slot, pid, nkeys, k, word_start in payloads:
             if k != anchors[pid] or (word_start and not at_word_start):
+                continue
+            if nkeys > 1 and len(seen.get(pid, ())) < nkeys:
                 continue
             if whole(start, pid, ii):
                 found.setdefault((ii, slot), []).append((start, pid))
