@@ -802,6 +802,10 @@ def _by_sentence(items: Iterable[WatchItem]) -> bool:
     return all(item.rule is None or item.rule.within == "sentence" for item in items)
 
 
+def _items_of(watchlist: Watchlist, wanted: set[Hashable]) -> list[WatchItem]:
+    return [watchlist.items[tag[0]] for tag in wanted if isinstance(tag, tuple) and tag[1] == ALIAS]
+
+
 class _Reading:
     """One text (the body, or a title read apart) read word by word against a plan, where
     its keys occur: which items may match, and where their phrases stand."""
@@ -1169,7 +1173,7 @@ def match(
     lead_ws = len(text) - len(text.lstrip())
     derived = bool(t) and text.startswith(t, lead_ws)
     hits: list[int] | None = None
-    folded = fold_aligned(text) if _by_sentence(watchlist.items) else None
+    folded = fold_aligned(text)
     if folded is not None and not is_configured(lang):
         # Most documents that pass the prefilter are near misses: check each phrase whole,
         # word by word, before paying for spaCy (the title too, when it is not the text's
@@ -1188,17 +1192,16 @@ def match(
             wanted &= title_near.union(*(r.unexcluded(wanted) for r in readings))
         if not wanted:
             return ()
-        hits = readings[0].offsets(wanted)
+        if _by_sentence(_items_of(watchlist, wanted)):  # else a word window: read it all
+            hits = readings[0].offsets(wanted)
     else:
         if haystack is None:
             haystack = haystack_of(title, text)
         wanted = _candidates(plan, watchlist, haystack)
         if not wanted:
             return ()
-        items = [watchlist.items[tag[0]] for tag in wanted if isinstance(tag, tuple)]
-        folded = fold_aligned(text) if _by_sentence(items) else None
-    if hits is None and folded is not None:
-        hits = _key_positions(plan, wanted, folded)
+        if folded is not None and _by_sentence(_items_of(watchlist, wanted)):
+            hits = _key_positions(plan, wanted, folded)
     doc = _analyse(lang, text, plan.lemma, hits, folded)
     title_end = lead_ws + len(t) if derived else 0
     body = [s for s in doc.sent_starts if s >= title_end]
