@@ -423,6 +423,9 @@ _SCRIPTS = (
 )
 
 
+_BEYOND_LATIN = re.compile("[\u0400-\uffff]")
+
+
 class _Automata:
     """Aho-Corasick automata over the keys, one per script their first letter is in,
     each run only on a text that has that script at all (Latin and the rest: always).
@@ -446,7 +449,9 @@ class _Automata:
         self.groups = list(by_script.items())
 
     def iter(self, haystack: str) -> Iterator[tuple[int, Any]]:
-        latin = haystack.isascii() or max(haystack) < "\u0400"
+        if len(self.groups) == 1:
+            return self.groups[0][1].iter(haystack)
+        latin = haystack.isascii() or not _BEYOND_LATIN.search(haystack)
         return chain.from_iterable(
             automaton.iter(haystack)
             for script, automaton in self.groups
