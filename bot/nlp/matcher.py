@@ -49,7 +49,7 @@ from bot.nlp.pipelines import (
     lookup_lemmas,
     morph_analyzer,
 )
-from bot.nlp.text import WORD_RE, fold, fold_aligned, same_length_clean
+from bot.nlp.text import WORD_RE, fold, fold_aligned, fold_mapped, same_length_clean
 from bot.nlp.watchlist import ANY_LANGUAGE, Terms, WatchItem, Watchlist
 
 TITLE_WEIGHT = 3.0
@@ -636,54 +636,63 @@ class _Around:
     neighbours, without spaCy: a near miss (``Kurskorrektur``, ``reçu des``, ``arms race``)
     then costs a few dictionary look-ups instead of a tokenised document.
 
-    ``folded`` is ``fold_aligned(text)``; ``lemma`` the plan's dictionary form of a word
-    as written (none for the language-free screen).
+    ``folded`` is ``fold_aligned(text)`` (None when the fold is not one letter per letter:
+    each word is then folded on its own); ``lemma`` the plan's dictionary form of a word
+    as written.
     """
 
-    def __init__(self, text: str, folded: str, lemma: Callable[[str], str] | None = None):
+    def __init__(self, text: str, folded: str | None, lemma: Callable[[str], str]):
         self.text = text
         self.folded = folded
         self.lemma = lemma
+        self._norms: dict[int, str] = {}
         self._lemmas: dict[int, str] = {}
 
     def word_at(self, pos: int) -> tuple[int, int]:
         """(start, end) of the word holding ``pos``."""
-        f = self.folded
+        t = self.text
         left = pos
         # An ideograph or kana is a word of its own: never walk into or across one.
-        if not is_cjk(f[pos]):
-            while left > 0 and _is_word_char(f[left - 1]) and not is_cjk(f[left - 1]):
+        if not is_cjk(t[pos]):
+            while left > 0 and _is_word_char(t[left - 1]) and not is_cjk(t[left - 1]):
                 left -= 1
-        m = WORD_RE.match(f, left)
+        m = WORD_RE.match(t, left)
         return left, (m.end() if m else pos + 1)
 
     def next(self, start: int, end: int) -> tuple[int, int] | None:
         """The word after ``start:end``, if ``_analyse`` would join the two."""
-        f = self.folded
-        j, stop = end, min(len(f), end + _GAP_MAX + 1)
-        while j < stop and not _is_word_char(f[j]):
+        t = self.text
+        j, stop = end, min(len(t), end + _GAP_MAX + 1)
+        while j < stop and not _is_word_char(t[j]):
             j += 1
-        if j >= stop or not _joins(self.text[end:j], f[start:end]):
+        if j >= stop or not _joins(t[end:j], self.norm(start, end)):
             return None
-        m = WORD_RE.match(f, j)
+        m = WORD_RE.match(t, j)
         return (j, m.end()) if m else None
 
     def prev(self, start: int) -> tuple[int, int] | None:
         """The word before the one starting at ``start``, if ``_analyse`` would join the two."""
-        f = self.folded
+        t = self.text
         j, stop = start, max(0, start - _GAP_MAX - 1)
-        while j > stop and not _is_word_char(f[j - 1]):
+        while j > stop and not _is_word_char(t[j - 1]):
             j -= 1
-        if j == 0 or not _is_word_char(f[j - 1]):
+        if j == 0 or not _is_word_char(t[j - 1]):
             return None
         left, right = self.word_at(j - 1)
-        return (left, right) if _joins(self.text[right:start], f[left:right]) else None
+        return (left, right) if _joins(t[right:start], self.norm(left, right)) else None
+
+    def norm(self, start: int, end: int) -> str:
+        """The folded form of a word, as ``_analyse`` gives it."""
+        if self.folded is not None:
+            return self.folded[start:end]
+        norm = self._norms.get(start)
+        if norm is None:
+            norm = self._norms[start] = fold(self.text[start:end])
+        return norm
 
     def forms(self, start: int, end: int) -> tuple[str, str]:
         """(folded form, folded lemma) of a word, as ``_analyse`` gives them."""
-        norm = self.folded[start:end]
-        if self.lemma is None:
-            return norm, norm
+        norm = self.norm(start, end)
         lemma = self._lemmas.get(start)
         if lemma is None:
             found = self.lemma(self.text[start:end])
@@ -768,10 +777,14 @@ Located = dict[tuple[int, Hashable], list[tuple[int, int]]]
 stands whole."""
 
 
-def _located(plan: _Plan, haystack: str, whole: Confirm) -> Located:
+def _located(
+    plan: _Plan, haystack: str, whole: Confirm, origin: Sequence[int] | None = None
+) -> Located:
     """Where ``whole`` confirms a phrase, by the (item, slot) of the phrase. A phrase is
     checked only where its longest key occurs (every occurrence of the phrase has it, and
-    a ``de`` or ``for`` is everywhere), and only when all its keys occur in the text."""
+    a ``de`` or ``for`` is everywhere), and only when all its keys occur in the text.
+    ``origin``: where each character of ``haystack`` comes from in the text, when the
+    fold is not one letter per letter; offsets found are the text's."""
     found: Located = {}
     if plan.automaton is None:
         return found
@@ -791,8 +804,9 @@ def _located(plan: _Plan, haystack: str, whole: Confirm) -> Located:
                 continue
             if nkeys > 1 and len(seen.get(pid, ())) < nkeys:
                 continue
-            if whole(start, pid, ii):
-                found.setdefault((ii, slot), []).append((start, pid))
+            at = start if origin is None else origin[start]
+            if whole(at, pid, ii):
+                found.setdefault((ii, slot), []).append((at, pid))
     return found
 
 
@@ -815,12 +829,18 @@ class _Reading:
     """One text (the body, or a title read apart) read word by word against a plan, where
     its keys occur: which items may match, and where their phrases stand."""
 
-    def __init__(self, plan: _Plan, watchlist: Watchlist, text: str, folded: str) -> None:
+    def __init__(self, plan: _Plan, watchlist: Watchlist, text: str, folded: str | None) -> None:
+        """``folded``: ``fold_aligned(text)``, None for a text whose fold is not one letter
+        per letter (``Straße``), which is then scanned through an offset map."""
         self.plan = plan
         self.watchlist = watchlist
         self.around = _Around(text, folded, plan.lemma)
-        self.breaks = _breaks(folded)
-        self.located = _located(plan, folded, _in_words(plan, self.around))
+        self.breaks = _breaks(text)
+        if folded is None:
+            haystack, origin = fold_mapped(text)
+            self.located = _located(plan, haystack, _in_words(plan, self.around), origin)
+        else:
+            self.located = _located(plan, folded, _in_words(plan, self.around))
         self.wanted = _wanted_near(watchlist, self.located, self.breaks)
 
     def unexcluded(self, wanted: set[Hashable]) -> set[Hashable]:
@@ -1179,22 +1199,17 @@ def match(
     derived = bool(t) and text.startswith(t, lead_ws)
     hits: list[int] | None = None
     folded = fold_aligned(text)
-    if folded is not None and not is_configured(lang):
+    if not is_configured(lang):
         # Most documents that pass the prefilter are near misses: check each phrase whole,
         # word by word, before paying for spaCy (the title too, when it is not the text's
         # start); spaCy then reads only the sentences around phrases that stand whole.
         readings = [_Reading(plan, watchlist, text, folded)]
-        title_near: set[Hashable] = set()
         if t and not derived:
-            folded_title = fold_aligned(t)
-            if folded_title is None:  # not read word by word: what its keys allow
-                title_near = _candidates(plan, watchlist, fold(t))
-            else:
-                readings.append(_Reading(plan, watchlist, t, folded_title))
-        wanted = title_near.union(*(r.wanted for r in readings))
+            readings.append(_Reading(plan, watchlist, t, fold_aligned(t)))
+        wanted = set().union(*(r.wanted for r in readings))
         if wanted and sum(r.occurrences(wanted) for r in readings) <= _FEW:
             # a near miss (Kurs, 북한산, arms race): drop what an exclude phrase cancels
-            wanted &= title_near.union(*(r.unexcluded(wanted) for r in readings))
+            wanted &= set().union(*(r.unexcluded(wanted) for r in readings))
         if not wanted:
             return ()
         if _by_sentence(_items_of(watchlist, wanted)):  # else a word window: read it all

@@ -35,6 +35,8 @@ NEAR_MISSES = [
     # a stem inside an ordinary word: Spanish munición in municipal, German Kursk in Kurs…
     ("fr", "Le conseil municipal a voté. Les charges des ventes ont baissé."),
     ("de", "Nach der Niederlage kündigte der Trainer eine Kurskorrektur an."),
+    # ß folds to two letters: the text is read through an offset map, still before spaCy
+    ("de", "Die Ausstellung über die Geschichte Preußens zählte viele Besucher."),
     # a word the item's exclude phrases cancel: the arms race, a mountain, "indefinitely"
     ("en", "Analysts warned of a new arms race. Retail sales rose in December."),
     ("ko", "단풍철을 맞아 북한산을 찾는 등산객이 크게 늘었다."),
@@ -72,19 +74,27 @@ def test_word_boundaries_in_every_script(
     assert {m.id for m in match("", text, watchlist, lang)} == expected
 
 
+def test_offsets_survive_a_fold_that_is_not_letter_for_letter(watchlist: Watchlist) -> None:
+    text = "Die Straße nach Rußland ist gesperrt.\n\nBei Kursk wird weiter gekämpft."
+    found = {m.id: m for m in match("", text, watchlist, "de")}
+    assert [text[a:b] for a, b in found["kursk"].spans] == ["Kursk"]
+    assert [text[a:b] for a, b in found["russia"].spans] == ["Rußland"]
+
+
 def test_reading_word_by_word_first_never_changes_a_result(
     watchlist: Watchlist, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The eval set's articles, matched as shipped and with the word-level reading off
-    # (spaCy reads every document that has the keys whole, as for a text whose fold is
-    # not one letter per letter): same items, scores, evidence and spans.
+    # (spaCy reads whole every document that has the keys): same items, scores, evidence
+    # and spans.
     from bot.nlp import matcher
 
     directory = ROOT / "tests" / "data" / "eval"
     articles = [read_document(directory / gold.file, 1_000_000) for gold in load_labels(directory)]
     langs = [gold.lang for gold in load_labels(directory)]
     fast = [match(a.title, a.text, watchlist, lang) for a, lang in zip(articles, langs, strict=True)]
-    monkeypatch.setattr(matcher, "fold_aligned", lambda text: None)  # as for a Straße
+    monkeypatch.setattr(matcher, "is_configured", lambda lang: True)  # as for a trained
+    monkeypatch.setattr(matcher, "fold_aligned", lambda text: None)  # pipeline, on Straße
     whole = [match(a.title, a.text, watchlist, lang) for a, lang in zip(articles, langs, strict=True)]
     assert sum(bool(m) for m in fast) > len(articles) // 2  # the set is mostly relevant
     for a, got, want in zip(articles, fast, whole, strict=True):
