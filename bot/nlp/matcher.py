@@ -421,9 +421,8 @@ _SCRIPTS = (
     re.compile("[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]"),  # Hangul
     re.compile(f"[{CJK_RANGES}]"),  # ideographs and kana
 )
-
-
 _BEYOND_LATIN = re.compile("[\u0400-\uffff]")
+"""A text without any of these has none of the scripts above (checked in one pass)."""
 
 
 class _Automata:
@@ -472,9 +471,7 @@ def _build_plan(watchlist: Watchlist, lang: str) -> _Plan:
                 if slot == EXCLUDE:
                     excludes.setdefault(ii, []).append(phrase)
     lemma = _lemmatizer(index, lang)
-    return _Plan(
-        index, keys.automaton(), lemma, keys.phrase_of, excludes, keys.anchors
-    )
+    return _Plan(index, keys.automaton(), lemma, keys.phrase_of, excludes, keys.anchors)
 
 
 def _build_screen(watchlist: Watchlist) -> _Plan:
@@ -486,12 +483,7 @@ def _build_screen(watchlist: Watchlist) -> _Plan:
             for lang, sources in terms.items():
                 for source in sources:
                     keys.add(ii, slot, _compile(source, lang, _is_rule(slot)), lang)
-    return _Plan(
-        PhraseIndex(),
-        keys.automaton(),
-        phrases=keys.phrase_of,
-        anchors=keys.anchors,
-    )
+    return _Plan(PhraseIndex(), keys.automaton())
 
 
 @dataclass
