@@ -15,9 +15,10 @@ import bisect
 import re
 import threading
 import weakref
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import chain
 from typing import Any
 
 import ahocorasick
@@ -25,7 +26,7 @@ import numpy
 from spacy.attrs import IDX, IS_PUNCT, ORTH
 
 from bot.models import Match
-from bot.nlp.cjk import is_cjk
+from bot.nlp.cjk import CJK_RANGES, is_cjk
 from bot.nlp.phrases import (
     INFIX_LANGUAGES,
     MEMO_ENTRIES,
@@ -48,7 +49,7 @@ from bot.nlp.pipelines import (
     lookup_lemmas,
     morph_analyzer,
 )
-from bot.nlp.text import WORD_RE, fold, fold_aligned, same_length_clean
+from bot.nlp.text import WORD_RE, fold, fold_aligned, fold_mapped, same_length_clean
 from bot.nlp.watchlist import ANY_LANGUAGE, Terms, TopicRule, WatchItem, Watchlist
 
 TITLE_WEIGHT = 3.0
@@ -102,11 +103,15 @@ class _Plan:
     """A watchlist compiled for one document language (or, as the screen, for all)."""
 
     index: PhraseIndex
-    automaton: Any | None
+    automaton: _Automata | None
     lemma: Callable[[str], str] = field(default=lambda piece: "")
     """The dictionary form of a word as written, when it can match a phrase word; else ''."""
     phrases: list[Phrase] = field(default_factory=list)
     """The phrases behind the automaton's keys, by phrase number."""
+    excludes: dict[int, list[Phrase]] = field(default_factory=dict)
+    """Each item's exclude phrases, by item number."""
+    anchors: list[int] = field(default_factory=list)
+    """Each phrase's longest key (its number), by phrase number: where it is checked whole."""
 
 
 class _Useful:
@@ -387,6 +392,7 @@ class _Keys:
         self.keys: dict[str, list[Payload]] = {}
         self.phrases = 0
         self.phrase_of: list[Phrase] = []
+        self.anchors: list[int] = []
 
     def add(self, ii: int, slot: Hashable, phrase: Phrase, lang: str) -> None:
         if slot == EXCLUDE or (isinstance(slot, tuple) and slot[0] == "none"):
@@ -399,27 +405,78 @@ class _Keys:
             self.keys.setdefault(key, []).append((ii, slot, self.phrases, len(keys), k, word_start))
         self.phrases += 1
         self.phrase_of.append(phrase)
+        self.anchors.append(max(range(len(keys)), key=lambda k: len(keys[k][0])) if keys else 0)
 
-    def automaton(self) -> Any | None:
+    def automaton(self) -> _Automata | None:
         if not self.keys:
             return None
-        automaton = ahocorasick.Automaton()
+        values: dict[str, Any] = {}
         for key, payloads in self.keys.items():
-            automaton.add_word(key, (key, tuple(payloads)))
-        automaton.make_automaton()
-        return automaton
+            # What a phrase of one key makes present, as sets: most keys are such, and a
+            # set union in C beats a Python loop over every payload of every occurrence.
+            at_start = frozenset((p[0], p[1]) for p in payloads if p[3] == 1 and p[5])
+            anywhere = frozenset((p[0], p[1]) for p in payloads if p[3] == 1 and not p[5])
+            multi = tuple(p for p in payloads if p[3] > 1)
+            values[key] = (key, tuple(payloads), at_start, anywhere, multi)
+        return _Automata(values)
+
+
+_SCRIPTS = (
+    re.compile("[\u0400-\u052f]"),  # Cyrillic
+    re.compile("[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]"),  # Hangul
+    re.compile(f"[{CJK_RANGES}]"),  # ideographs and kana
+)
+_BEYOND_LATIN = re.compile("[\u0400-\uffff]")
+"""A text without any of these has none of the scripts above (checked in one pass)."""
+
+
+class _Automata:
+    """Aho-Corasick automata over the keys, one per script their first letter is in,
+    each run only on a text that has that script at all (Latin and the rest: always).
+
+    One automaton over every language's keys starts from a root with some 150 branches
+    (Latin, Cyrillic, Hangul, ideographs), and pyahocorasick looks a character up among
+    them one by one: scanning a text cost five times what it does with the Latin keys
+    alone. Hits come script by script, not in text order.
+    """
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        by_script: dict[re.Pattern[str] | None, Any] = {}
+        for key, value in values.items():
+            script = next((p for p in _SCRIPTS if p.match(key)), None)
+            automaton = by_script.get(script)
+            if automaton is None:
+                automaton = by_script[script] = ahocorasick.Automaton()
+            automaton.add_word(key, value)
+        for automaton in by_script.values():
+            automaton.make_automaton()
+        self.groups = list(by_script.items())
+
+    def iter(self, haystack: str) -> Iterator[tuple[int, Any]]:
+        if len(self.groups) == 1:
+            return self.groups[0][1].iter(haystack)
+        latin = haystack.isascii() or not _BEYOND_LATIN.search(haystack)
+        return chain.from_iterable(
+            automaton.iter(haystack)
+            for script, automaton in self.groups
+            if script is None or not latin and script.search(haystack)
+        )
 
 
 def _build_plan(watchlist: Watchlist, lang: str) -> _Plan:
     index = PhraseIndex()
     keys = _Keys()
+    excludes: dict[int, list[Phrase]] = {}
     for ii, item in enumerate(watchlist.items):
         for slot, terms in _slots(item):
             for source in _terms_for(terms, lang):
                 phrase = _compile(source, lang, _is_rule(slot))
                 index.add(phrase, (ii, slot))
                 keys.add(ii, slot, phrase, lang)
-    return _Plan(index, keys.automaton(), _lemmatizer(index, lang), keys.phrase_of)
+                if slot == EXCLUDE:
+                    excludes.setdefault(ii, []).append(phrase)
+    lemma = _lemmatizer(index, lang)
+    return _Plan(index, keys.automaton(), lemma, keys.phrase_of, excludes, keys.anchors)
 
 
 def _build_screen(watchlist: Watchlist) -> _Plan:
@@ -507,33 +564,31 @@ def _candidates(plan: _Plan, watchlist: Watchlist, haystack: str) -> set[Hashabl
     return _wanted(watchlist, _present(plan, haystack))
 
 
-Confirm = Callable[[int, int], bool]
-"""(start of a key occurrence, phrase number) -> whether the word there fits the phrase."""
+Confirm = Callable[[int, int, int], bool]
+"""(start of a key occurrence, phrase number, item number) -> whether the phrase stands
+whole there."""
 
 
-def _present(
-    plan: _Plan, haystack: str, confirm: Confirm | None = None
-) -> set[tuple[int, Hashable]]:
-    """(item, slot) pairs with a phrase all of whose keys occur (and are confirmed)."""
+def _present(plan: _Plan, haystack: str) -> set[tuple[int, Hashable]]:
+    """(item, slot) pairs with a phrase all of whose keys occur."""
     present: set[tuple[int, Hashable]] = set()
     if plan.automaton is None:
         return present
     partial: dict[int, set[int]] = {}
-    for end, (key, payloads) in plan.automaton.iter(haystack):
+    for end, (key, _payloads, at_start, anywhere, multi) in plan.automaton.iter(haystack):
         start = end - len(key) + 1
-        at_word_start = start == 0 or _boundary(haystack[start - 1])
-        for ii, slot, pid, nkeys, k, word_start in payloads:
+        # _boundary, inlined: this loop runs for every key occurrence of every document
+        at_word_start = start == 0 or not (c := haystack[start - 1]).isalnum() or is_cjk(c)
+        if at_word_start:
+            present |= at_start
+        present |= anywhere
+        for ii, slot, pid, nkeys, k, word_start in multi:
             if (ii, slot) in present or not (at_word_start or not word_start):
                 continue
-            if confirm is not None and not confirm(start, pid):
-                continue
-            if nkeys == 1:
+            seen = partial.setdefault(pid, set())
+            seen.add(k)
+            if len(seen) == nkeys:
                 present.add((ii, slot))
-            else:
-                seen = partial.setdefault(pid, set())
-                seen.add(k)
-                if len(seen) == nkeys:
-                    present.add((ii, slot))
     return present
 
 
@@ -553,30 +608,292 @@ def _is_word_char(c: str) -> bool:
     return c.isalnum() or "\u0300" <= c <= "\u036f"
 
 
-def _confirmer(plan: _Plan, text: str, folded: str) -> Confirm:
-    """Checks a key occurrence at word level, without spaCy: the word around it (as
-    ``_analyse`` would cut it, with its lemma) must fit some word of the phrase. A near
-    miss (``Kurskorrektur``, ``arms race`` with no weapon, ``Курортный``) then costs a
-    dictionary look-up instead of a tokenised document."""
-    words: dict[int, tuple[str, str]] = {}
+_GAP_MAX = 5
+"""The most characters ``_JOIN`` lets between two words of a phrase, with an initial's dot."""
 
-    def confirm(start: int, pid: int) -> bool:
-        left = start
+
+def _joins(gap: str, norm: str) -> bool:
+    """Whether ``_analyse`` joins a word (folded: ``norm``) to the next across ``gap``."""
+    if gap == " ":
+        return True
+    if len(norm) <= 2:
+        gap = gap.replace(".", "", 1)
+    return _JOIN.fullmatch(gap) is not None
+
+
+Fits = Callable[[int, int, int], bool]
+"""(phrase word number, start, end of a text word) -> whether that word can be it."""
+
+
+class _Around:
+    """The words of a text cut as ``_analyse`` cuts them (``WORD_RE``), found around an
+    offset on demand, so that a key occurrence is checked as a whole phrase, with its
+    neighbours, without spaCy: a near miss (``Kurskorrektur``, ``reçu des``, ``arms race``)
+    then costs a few dictionary look-ups instead of a tokenised document.
+
+    ``folded`` is ``fold_aligned(text)`` (None when the fold is not one letter per letter:
+    each word is then folded on its own); ``lemma`` the plan's dictionary form of a word
+    as written.
+    """
+
+    def __init__(self, text: str, folded: str | None, lemma: Callable[[str], str]):
+        self.text = text
+        self.folded = folded
+        self.lemma = lemma
+        self._norms: dict[int, str] = {}
+        self._lemmas: dict[int, str] = {}
+
+    def word_at(self, pos: int) -> tuple[int, int]:
+        """(start, end) of the word holding ``pos``."""
+        t = self.text
+        left = pos
         # An ideograph or kana is a word of its own: never walk into or across one.
-        if not is_cjk(folded[start]):
-            while left > 0 and _is_word_char(folded[left - 1]) and not is_cjk(folded[left - 1]):
+        if not is_cjk(t[pos]):
+            while left > 0 and _is_word_char(t[left - 1]) and not is_cjk(t[left - 1]):
                 left -= 1
-        word = words.get(left)
-        if word is None:
-            m = WORD_RE.match(folded, left)
-            right = m.end() if m else start + 1
-            lemma = plan.lemma(text[left:right])
-            norm = folded[left:right]
-            word = words[left] = (norm, fold(lemma) if lemma else norm)
-        norm, lemma = word
-        return any(w.matches(norm, lemma) for w in plan.phrases[pid].words)
+        m = WORD_RE.match(t, left)
+        return left, (m.end() if m else pos + 1)
 
-    return confirm
+    def next(self, start: int, end: int) -> tuple[int, int] | None:
+        """The word after ``start:end``, if ``_analyse`` would join the two."""
+        t = self.text
+        j, stop = end, min(len(t), end + _GAP_MAX + 1)
+        while j < stop and not _is_word_char(t[j]):
+            j += 1
+        if j >= stop or not _joins(t[end:j], self.norm(start, end)):
+            return None
+        m = WORD_RE.match(t, j)
+        return (j, m.end()) if m else None
+
+    def prev(self, start: int) -> tuple[int, int] | None:
+        """The word before the one starting at ``start``, if ``_analyse`` would join the two."""
+        t = self.text
+        j, stop = start, max(0, start - _GAP_MAX - 1)
+        while j > stop and not _is_word_char(t[j - 1]):
+            j -= 1
+        if j == 0 or not _is_word_char(t[j - 1]):
+            return None
+        left, right = self.word_at(j - 1)
+        return (left, right) if _joins(t[right:start], self.norm(left, right)) else None
+
+    def norm(self, start: int, end: int) -> str:
+        """The folded form of a word, as ``_analyse`` gives it."""
+        if self.folded is not None:
+            return self.folded[start:end]
+        norm = self._norms.get(start)
+        if norm is None:
+            norm = self._norms[start] = fold(self.text[start:end])
+        return norm
+
+    def forms(self, start: int, end: int) -> tuple[str, str]:
+        """(folded form, folded lemma) of a word, as ``_analyse`` gives them."""
+        norm = self.norm(start, end)
+        lemma = self._lemmas.get(start)
+        if lemma is None:
+            found = self.lemma(self.text[start:end])
+            lemma = self._lemmas[start] = fold(found) if found else norm
+        return norm, lemma
+
+    def phrase_at(
+        self, pos: int, n: int, fits: Fits, accept: Callable[[int, int], bool] | None = None
+    ) -> bool:
+        """Whether an ``n``-word phrase stands here: ``fits`` holds for ``n`` words side by
+        side (as ``PhraseIndex.find`` wants them), one of them the word at ``pos``; and
+        ``accept`` holds for the offsets of its first and last word, when given."""
+        here = self.word_at(pos)
+        for j in range(n):
+            if not fits(j, *here):
+                continue
+            first: tuple[int, int] | None = here
+            i = j - 1
+            while i >= 0 and first is not None:
+                first = self.prev(first[0])
+                if first is None or not fits(i, *first):
+                    first = None
+                i -= 1
+            if first is None:
+                continue
+            last: tuple[int, int] | None = here
+            i = j + 1
+            while i < n and last is not None:
+                last = self.next(*last)
+                if last is None or not fits(i, *last):
+                    last = None
+                i += 1
+            if last is not None and (accept is None or accept(first[0], last[0])):
+                return True
+        return False
+
+    def words_between(self, first: int, last: int) -> list[int]:
+        """Starts of the words from the one starting at ``first`` to the one at ``last``."""
+        out = [first]
+        cur = self.word_at(first)
+        while cur[0] < last:
+            nxt = self.next(*cur)
+            if nxt is None:  # only reached through joined words, so never
+                break
+            cur = nxt
+            out.append(cur[0])
+        return out
+
+
+def _in_words(plan: _Plan, around: _Around, excluding: bool = False) -> Confirm:
+    """Checks a key occurrence as its whole phrase, word by word with lemmas (``_Around``);
+    ``excluding``: and not overlapped by one of its item's exclude phrases (``북한산`` for
+    ``북한``, ``arms race``), which would cancel it (``_without_excluded``)."""
+
+    def fitting(phrase: Phrase) -> Fits:
+        words = phrase.words
+
+        def fits(i: int, start: int, end: int) -> bool:
+            return words[i].matches(*around.forms(start, end))
+
+        return fits
+
+    def whole(pos: int, pid: int, ii: int) -> bool:
+        phrase = plan.phrases[pid]
+        excludes = plan.excludes.get(ii, ()) if excluding else ()
+
+        def not_excluded(first: int, last: int) -> bool:
+            return not any(
+                around.phrase_at(at, len(e.words), fitting(e))
+                for at in around.words_between(first, last)
+                for e in excludes
+            )
+
+        accept = not_excluded if excludes else None
+        return around.phrase_at(pos, len(phrase.words), fitting(phrase), accept)
+
+    return whole
+
+
+Located = dict[tuple[int, Hashable], list[tuple[int, int]]]
+"""(item, slot) -> (offset, phrase number) of each key occurrence where one of its phrases
+stands whole."""
+
+
+def _located(
+    plan: _Plan, haystack: str, whole: Confirm, origin: Sequence[int] | None = None
+) -> Located:
+    """Where ``whole`` confirms a phrase, by the (item, slot) of the phrase. A phrase is
+    checked only where its longest key occurs (every occurrence of the phrase has it, and
+    a ``de`` or ``for`` is everywhere), and only when all its keys occur in the text.
+    ``origin``: where each character of ``haystack`` comes from in the text, when the
+    fold is not one letter per letter; offsets found are the text's."""
+    found: Located = {}
+    if plan.automaton is None:
+        return found
+    occurrences: list[tuple[int, bool, tuple[Payload, ...]]] = []
+    seen: dict[int, set[int]] = {}  # keys found of each phrase of several keys
+    for end, (key, payloads, _at_start, _anywhere, multi) in plan.automaton.iter(haystack):
+        start = end - len(key) + 1
+        at_word_start = start == 0 or _boundary(haystack[start - 1])
+        occurrences.append((start, at_word_start, payloads))
+        for _ii, _slot, pid, _n, k, word_start in multi:
+            if at_word_start or not word_start:
+                seen.setdefault(pid, set()).add(k)
+    anchors = plan.anchors
+    for start, at_word_start, payloads in occurrences:
+        for ii, slot, pid, nkeys, k, word_start in payloads:
+            if k != anchors[pid] or (word_start and not at_word_start):
+                continue
+            if nkeys > 1 and len(seen.get(pid, ())) < nkeys:
+                continue
+            at = start if origin is None else origin[start]
+            if whole(at, pid, ii):
+                found.setdefault((ii, slot), []).append((at, pid))
+    return found
+
+
+_FEW = 6
+"""Phrase occurrences up to which exclude phrases are checked before spaCy: a near miss
+has one or two (the text's only ``Kurs``), and checking a relevant document's dozens would
+cost more than it could save; spaCy's result is the same either way."""
+
+
+def _by_sentence(items: Iterable[WatchItem]) -> bool:
+    """Whether every rule among ``items`` works within a sentence (none with word windows)."""
+    return all(rule.within == "sentence" for item in items for rule in item.rules)
+
+
+def _items_of(watchlist: Watchlist, wanted: set[Hashable]) -> list[WatchItem]:
+    return [watchlist.items[tag[0]] for tag in wanted if isinstance(tag, tuple) and tag[1] == ALIAS]
+
+
+class _Reading:
+    """One text (the body, or a title read apart) read word by word against a plan, where
+    its keys occur: which items may match, and where their phrases stand."""
+
+    def __init__(self, plan: _Plan, watchlist: Watchlist, text: str, folded: str | None) -> None:
+        """``folded``: ``fold_aligned(text)``, None for a text whose fold is not one letter
+        per letter (``Straße``), which is then scanned through an offset map."""
+        self.plan = plan
+        self.watchlist = watchlist
+        self.around = _Around(text, folded, plan.lemma)
+        self.breaks = _breaks(text)
+        if folded is None:
+            haystack, origin = fold_mapped(text)
+            self.located = _located(plan, haystack, _in_words(plan, self.around), origin)
+        else:
+            self.located = _located(plan, folded, _in_words(plan, self.around))
+        self.wanted = _wanted_near(watchlist, self.located, self.breaks)
+
+    def unexcluded(self, wanted: set[Hashable]) -> set[Hashable]:
+        """What ``wanted`` item still may match once occurrences that an exclude phrase of
+        the item cancels are dropped (checked after the rest: most texts never get here)."""
+        check = _in_words(self.plan, self.around, excluding=True)
+        kept: Located = {}
+        for (ii, slot), at in self.located.items():
+            if (ii, ALIAS) in wanted:
+                here = [(pos, pid) for pos, pid in at if check(pos, pid, ii)]
+                if here:
+                    kept[(ii, slot)] = here
+        self.located = kept
+        return _wanted_near(self.watchlist, kept, self.breaks)
+
+    def occurrences(self, wanted: set[Hashable]) -> int:
+        """How many phrase occurrences of the ``wanted`` items stand here."""
+        return sum(len(at) for (ii, _slot), at in self.located.items() if (ii, ALIAS) in wanted)
+
+    def offsets(self, wanted: set[Hashable]) -> list[int]:
+        """Where phrases of the ``wanted`` items stand (key offsets)."""
+        return [
+            pos for (ii, _slot), at in self.located.items() if (ii, ALIAS) in wanted for pos, _ in at
+        ]
+
+
+def _breaks(text: str) -> list[int]:
+    """Where paragraphs start (after each run of line breaks)."""
+    return [m.end() for m in _NEWLINES.finditer(text)]
+
+
+def _wanted_near(watchlist: Watchlist, found: Located, breaks: Sequence[int]) -> set[Hashable]:
+    """``_wanted`` of what ``_located`` found, where a rule that works within a sentence
+    needs its groups in one paragraph (between line breaks, which always end a sentence)."""
+
+    def paragraphs(ii: int, slot: Hashable) -> set[int]:
+        return {bisect.bisect_right(breaks, pos) for pos, _pid in found.get((ii, slot), ())}
+
+    def holds(ii: int, r: int, rule: TopicRule) -> bool:
+        if rule.within != "sentence":  # a word window may span paragraphs
+            return _rule_holds(rule, r, lambda slot: (ii, slot) in found)
+        common: set[int] | None = None
+        for g in range(len(rule.all_of)):
+            here = paragraphs(ii, ("all", r, g))
+            common = here if common is None else common & here
+        if rule.any_of:
+            here = set().union(*(paragraphs(ii, ("any", r, g)) for g in range(len(rule.any_of))))
+            common = here if common is None else common & here
+        return common is None or bool(common)
+
+    wanted: set[Hashable] = set()
+    for ii, item in enumerate(watchlist.items):
+        ok = (ii, ALIAS) in found or any(
+            holds(ii, r, rule) for r, rule in enumerate(item.rules)
+        )
+        if ok:
+            wanted.update((ii, slot) for slot, _ in _slots(item))
+    return wanted
 
 
 def _key_positions(plan: _Plan, wanted: set[Hashable], folded: str) -> list[int]:
@@ -585,7 +902,7 @@ def _key_positions(plan: _Plan, wanted: set[Hashable], folded: str) -> list[int]
     out: list[int] = []
     if plan.automaton is None:
         return out
-    for end, (key, payloads) in plan.automaton.iter(folded):
+    for end, (key, payloads, *_sets) in plan.automaton.iter(folded):
         start = end - len(key) + 1
         at_word_start = start == 0 or _boundary(folded[start - 1])
         for ii, _slot, _pid, _n, _k, word_start in payloads:
@@ -719,13 +1036,7 @@ def _analyse(
     for i, (start, end, norm, lemma) in enumerate(raw):
         joins = False
         if i + 1 < len(raw):
-            gap = text[end : raw[i + 1][0]]
-            if gap == " ":
-                joins = True
-            else:
-                if len(norm) <= 2:
-                    gap = gap.replace(".", "", 1)
-                joins = _JOIN.fullmatch(gap) is not None
+            joins = _joins(text[end : raw[i + 1][0]], norm)
         while sent + 1 < n_sents and sent_starts[sent + 1] <= start:
             sent += 1
         words.append(Word(start, end, norm, lemma, sent, joins))
@@ -880,30 +1191,31 @@ def match(
     t = title.strip()
     lead_ws = len(text) - len(text.lstrip())
     derived = bool(t) and text.startswith(t, lead_ws)
-    if haystack is None:
-        haystack = haystack_of(title, text)
-    wanted = _candidates(plan, watchlist, haystack)
-    if not wanted:
-        return ()
-
     hits: list[int] | None = None
-    by_sentence = all(
-        watchlist.items[tag[0]].rule is None or watchlist.items[tag[0]].rule.within == "sentence"  # type: ignore[union-attr]
-        for tag in wanted
-        if isinstance(tag, tuple)
-    )
-    folded = fold_aligned(text) if by_sentence else None
-    if folded is not None and not is_configured(lang):
-        # Most documents that pass the prefilter are near misses: confirm the keys at word
-        # level before paying for spaCy (the title too, when it is not the text's start).
-        present = _present(plan, folded, _confirmer(plan, text, folded))
-        folded_title = fold_aligned(t) if t and not derived else ""
-        if folded_title:
-            present |= _present(plan, folded_title, _confirmer(plan, t, folded_title))
-        if folded_title is not None and not _wanted(watchlist, present):
+    folded = fold_aligned(text)
+    if not is_configured(lang):
+        # Most documents that pass the prefilter are near misses: check each phrase whole,
+        # word by word, before paying for spaCy (the title too, when it is not the text's
+        # start); spaCy then reads only the sentences around phrases that stand whole.
+        readings = [_Reading(plan, watchlist, text, folded)]
+        if t and not derived:
+            readings.append(_Reading(plan, watchlist, t, fold_aligned(t)))
+        wanted = set().union(*(r.wanted for r in readings))
+        if wanted and sum(r.occurrences(wanted) for r in readings) <= _FEW:
+            # a near miss (Kurs, 북한산, arms race): drop what an exclude phrase cancels
+            wanted &= set().union(*(r.unexcluded(wanted) for r in readings))
+        if not wanted:
             return ()
-    if folded is not None:
-        hits = _key_positions(plan, wanted, folded)
+        if _by_sentence(_items_of(watchlist, wanted)):  # else a word window: read it all
+            hits = readings[0].offsets(wanted)
+    else:
+        if haystack is None:
+            haystack = haystack_of(title, text)
+        wanted = _candidates(plan, watchlist, haystack)
+        if not wanted:
+            return ()
+        if folded is not None and _by_sentence(_items_of(watchlist, wanted)):
+            hits = _key_positions(plan, wanted, folded)
     doc = _analyse(lang, text, plan.lemma, hits, folded)
     title_end = lead_ws + len(t) if derived else 0
     body = [s for s in doc.sent_starts if s >= title_end]

@@ -172,6 +172,22 @@ INFIX_LANGUAGES = frozenset({"de", "nl", "sv", "da", "no", "nb", "is", "fi"})
 dictionary form may sit inside a word, so its prefilter key may too."""
 
 
+def word_key(
+    word: WordPattern, lemmatized: bool, infix: bool, analysed: bool = False
+) -> tuple[str, bool] | None:
+    """The key of one phrase word (see ``prefilter_keys``): what any text word that fits
+    it contains, and whether there at its start; None for a short word or an ideograph."""
+    if len(word.value) < 3 or is_cjk(word.value):
+        return None
+    if word.mode == "suffix":
+        return word.value, False
+    if lemmatized and analysed and word.mode == "exact" and len(word.value) > 4:
+        return word.value[: max(4, len(word.value) - 4)], not infix
+    if lemmatized and word.mode == "exact" and len(word.value) > 4:
+        return word.value[: max(4, len(word.value) - 3)], not infix
+    return word.value, not (lemmatized and infix)
+
+
 def prefilter_keys(
     phrase: Phrase, lemmatized: bool, infix: bool, analysed: bool = False
 ) -> tuple[tuple[str, bool], ...]:
@@ -198,16 +214,9 @@ def prefilter_keys(
         if run:
             keys.append((run, False))
             run = ""
-        if len(word.value) < 3:
-            continue
-        if word.mode == "suffix":
-            keys.append((word.value, False))
-        elif lemmatized and analysed and word.mode == "exact" and len(word.value) > 4:
-            keys.append((word.value[: max(4, len(word.value) - 4)], not infix))
-        elif lemmatized and word.mode == "exact" and len(word.value) > 4:
-            keys.append((word.value[: max(4, len(word.value) - 3)], not infix))
-        else:
-            keys.append((word.value, not (lemmatized and infix)))
+        key = word_key(word, lemmatized, infix, analysed)
+        if key is not None:
+            keys.append(key)
     if run:
         keys.append((run, False))
     if not keys:

@@ -88,6 +88,27 @@ def fold_aligned(s: str) -> str | None:
     return None if "\0" in folded else folded
 
 
+def fold_mapped(s: str) -> tuple[str, list[int]]:
+    """``fold(s)`` and, for each of its characters, the offset in ``s`` it comes from: for
+    a text ``fold_aligned`` refuses (``Straße``: its ``ss`` both come from ``ß``)."""
+    marked = s.translate(_ALIGNED_TABLE)
+    parts: list[str] = []
+    origin: list[int] = []
+    done = 0
+    at = marked.find("\0")
+    while at != -1:
+        parts.append(marked[done:at])
+        origin.extend(range(done, at))
+        folded = fold_char(s[at])
+        parts.append(folded)
+        origin.extend([at] * len(folded))
+        done = at + 1
+        at = marked.find("\0", done)
+    parts.append(marked[done:])
+    origin.extend(range(done, len(s)))
+    return "".join(parts), origin
+
+
 class _Special:
     """Which characters ``str.lower`` does not already fold, found once for the whole BMP.
 
