@@ -231,7 +231,40 @@ def _pairs(para: str) -> list[_Raw]:
         out.append(_Raw(stack[0][1] + 1, len(para.rstrip()), len(para), runs_on=True))
     elif not out:
         out = _spaced_straight(para)
+    if "'" in para:
+        out = _with_single(out, _straight_single(para))
     return out
+
+
+_STRAIGHT_SINGLE = re.compile(
+    r"(?<![\w'’.,-])'(?=[^\W\d_])((?:[^'\n]|(?<=\w)'(?=\w)){1,300}?[\w.!?…])'(?![\w'’])"
+)
+"""``hails troops for cementing 'invincible alliance' with Moscow``: typewriter apostrophes
+as quotation marks (wire headlines, digests). An opener follows a space or a bracket and
+comes before a letter; a closer ends a word and is followed by no letter; an apostrophe
+between letters inside (``Kim's``, ``прем'єр``) is a letter of the word, not a mark."""
+
+
+def _straight_single(para: str) -> list[_Raw]:
+    return [_Raw(m.start(1), m.end(1), m.end()) for m in _STRAIGHT_SINGLE.finditer(para)]
+
+
+def _with_single(out: list[_Raw], single: list[_Raw]) -> list[_Raw]:
+    """``single`` spans that lie outside every span of ``out`` (a ``'…'`` inside “…” is a
+    quote within the quote), merged in order; both lists are sorted and do not overlap."""
+    if not single:
+        return out
+    merged: list[_Raw] = []
+    i = 0
+    for raw in single:
+        while i < len(out) and out[i].close_end <= raw.start - 1:
+            merged.append(out[i])
+            i += 1
+        if i < len(out) and out[i].start - 1 < raw.close_end:
+            continue  # overlaps the next span of ``out``
+        merged.append(raw)
+    merged.extend(out[i:])
+    return merged
 
 
 def _spaced_straight(para: str) -> list[_Raw]:
@@ -685,6 +718,8 @@ def _after_at(after: str, lang: str) -> _Attribution | None:
         agency = _agency_at(m.group(1))
         if agency:
             return _Attribution(agency, True)  # ``the state news agency KCNA reported``
+        if _PRONOUN.match(m.group(1).split()[-1]):
+            return _Attribution(None, False)  # ``Later she added``: the pronoun is the subject
         name = _name_at_start(m.group(1))
         if not (name and _person_like(name)):
             # ``state agriculture secretary Dale Hemming said``: roles, then the name
@@ -696,6 +731,9 @@ def _after_at(after: str, lang: str) -> _Attribution | None:
             return _ANON
         if name:
             return _Attribution(name, True)
+        first = m.group(1).split()[0].casefold()
+        if first in _LEADING_PREPOSITIONS and first not in _words("indefinite", lang):
+            return None  # ``' with Moscow Pyongyang reports``: a new clause, not who spoke
         return _Attribution(None, False)
     return None
 
@@ -775,7 +813,7 @@ def _calling(sent: str) -> _Attribution | None:
 
 
 _ACCORDING_ANY = re.compile(
-    r"(?:selon|d'après|according to|laut|según(?:\s+(?:dijo|afirmó|explicó))?|по словам|за словами)\s+"
+    r"(?<!\w)(?i:selon|d'après|according to|laut|según(?:\s+(?:dijo|afirmó|explicó))?|по словам|за словами)\s+"
     r"((?:[^\W\d][\w'’.-]*\s+){0,3}?[A-ZÀ-ÖØ-ÞА-ЯЁІЇЄҐ][\w'’.-]*(?:\s+[A-ZÀ-ÖØ-ÞА-ЯЁІЇЄҐ][\w'’.-]*){0,3})"
     r"|(?<![\w'’.-])([A-ZÀ-ÖØ-ÞА-ЯЁІЇЄҐ][\w'’.-]*(?:\s+[A-ZÀ-ÖØ-ÞА-ЯЁІЇЄҐ][\w'’.-]*){0,3})\s+zufolge"
 )
