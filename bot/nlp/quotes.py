@@ -731,17 +731,24 @@ def _after_at(after: str, lang: str) -> _Attribution | None:
             return _ANON
         if name:
             return _Attribution(name, True)
-        first = m.group(1).split()[0].casefold()
-        if first in _LEADING_PREPOSITIONS and first not in _words("indefinite", lang):
+        opener = m.group(1).split()[0].casefold()
+        if opener in _LEADING_PREPOSITIONS and opener not in _words("indefinite", lang):
             return None  # ``' with Moscow Pyongyang reports``: a new clause, not who spoke
         return _Attribution(None, False)
     return None
 
 
+_SENTENCE_BREAK = re.compile(
+    r"(?<=[.!?])\s+(?=[A-ZА-ЯЁІЇЄҐ«“„\"])|(?<=[a-zа-яёіїєґ]{2}[.!?])(?=[A-ZА-ЯЁІЇЄҐ][a-zа-яёіїєґ])"
+)
+"""A sentence ends at a full stop before a capital, with or without the space (crawled
+text that lost its line breaks: ``… security.After the …``)."""
+
+
 def _before(before: str, lang: str) -> _Attribution | None:
     if _ACCORDING.search(before[-40:]):
         return None
-    sent = re.split(r"(?<=[.!?])\s+(?=[A-ZА-ЯЁІЇЄҐ«“„\"])", before)[-1]
+    sent = _SENTENCE_BREAK.split(before)[-1]
     best: _Attribution | None = None
     weak = False
     for m in _verb_re(lang).finditer(sent):
@@ -1186,6 +1193,115 @@ def _reported_speaker(sent: str, lang: str, names: _NameIndex, pos: int) -> str 
     return None
 
 
+_REPORTED_MOOD_END = re.compile(r"(?<=[.!?])\s")
+
+
+def _reported_mood(sentence: str, lang: str) -> bool:
+    """A sentence in the mood of reported speech (German ``Ziel sei``, ``es gebe``): its
+    words are someone's, told by the paper."""
+    mood = _words("reported_mood", lang)
+    return bool(mood) and any(w.casefold() in mood for w in _WORD.findall(sentence))
+
+
+REPORTED_SENTENCES = 4
+"""Sentences read back from an unattributed quote for the attribution of the reported
+speech it continues."""
+
+
+_INVERTED_PRONOUN = re.compile(r"\w-(?:t-)?(?:il|elle|ils|elles|on)(?!\w)", re.IGNORECASE)
+
+
+def _continues_reported(before: str, quoted: str, after: str, lang: str) -> bool:
+    """A quote with no attribution that can only be the voice of the reported speech
+    around it: a statement standing as its own sentence (``„Sie kann sich … durchsetzen“,
+    wie aktuell Polen …``), or any quote in a German sentence in the subjunctive (``Ziel
+    sei, Russland zu „destabilisieren“``). Not a quote inside a sentence about someone
+    else (``Papa закликає до «…»``), and not one whose sentence goes on to an attribution
+    the rules do not read (``", est-il précisé dans le communiqué``)."""
+    head = re.split(r"(?<=[.!?])\s+|\n", before)[-1]
+    rest = _REPORTED_MOOD_END.split(after, 1)[0]
+    if _verb_re(lang).search(rest) or _INVERTED_PRONOUN.search(rest):
+        return False
+    if _reported_mood(head + " " + rest, lang):
+        return True
+    return not head.strip() and not _fragment(quoted)
+
+
+_ROLES = frozenset(w.casefold() for w in _union("roles"))
+"""Offices a name keeps (``Папа Франциск``, ``King Charles``): not stripped like a title, but
+a role when one opens a sentence as its subject."""
+
+
+def _role_subject(before: str) -> str | None:
+    """``Папа закликає до «…»``, ``El presidente del COI expresó que … "…"``: the role that
+    opens the quote's sentence as its subject, if one does."""
+    head = re.split(r"(?<=[.!?])\s+|\n", before)[-1].strip()
+    words = _WORD.findall(head)[:2]
+    if words and words[0].casefold() in _DEFINITE and len(words) > 1:
+        words = words[1:]
+    if words and head[:1].isupper() and (
+        words[0].casefold() in _TITLES or words[0].casefold() in _ROLES or _ROLE_NOUN.match(words[0])
+    ):
+        return words[0]
+    return None
+
+
+def _role_fits(role: str, name: str, names: _NameIndex, pos: int) -> bool:
+    """The article introduced ``name`` with ``role`` (``el presidente del COI, el español
+    Juan Antonio Samaranch``): the role then refers to that speaker, not to someone new.
+    Only the runs that end with the surname are looked at, and 80 characters before each."""
+    last = name.split()[-1]
+    role_re = re.compile(rf"(?<!\w){re.escape(role)}(?!\w)", re.IGNORECASE)
+    return any(
+        role_re.search(names.text, max(0, names.runs[i][0] - 80), names.runs[i][1])
+        for i in names.near(names.by_last.get(last), pos)[-8:]
+    )
+
+
+def _reported_voice(before: str, lang: str, names: _NameIndex, pos: int) -> str | None:
+    """Who is speaking in the reported speech a quote with no attribution of its own
+    continues: ``…, urteilte Bossong. Offenbar gebe es eine „…“``, ``Der Präsident hat
+    erklärt, … Ziel sei, Russland zu „destabilisieren“``. The nearest of the few sentences
+    before it that has a reporting verb decides: the person named as that verb's subject,
+    in full as the article gives it, or no one (an unnamed source, a pronoun)."""
+    sentences = re.split(r"(?<=[.!?])\s+|\n", before[-1500:].strip())[:-1]
+    for sent in reversed([s for s in sentences if s.strip()][-REPORTED_SENTENCES:]):
+        verbs = list(_verb_re(lang).finditer(sent))
+        if not verbs:
+            continue
+        m = verbs[0]
+        head = sent[: m.start()].rstrip()
+        name: str | None = None
+        if head.endswith((",", "—", "–")):  # ``…, urteilte Bossong.``
+            found = _after_at(sent[m.start() :], lang)
+            name = found.speaker if found else None
+        else:  # ``Der ukrainische Präsident Selenskyj hat erklärt, …``
+            name = _subject_before(head)
+        if not name:
+            return None
+        full = _expand(name, names, pos)
+        return full if " " in full and _person_like(full) else None
+    return None
+
+
+def _subject_before(head: str) -> str | None:
+    """The person's name nearest before a verb that no preposition or article governs
+    (``Der ukrainische Präsident Selenskyj hat``), or None when that nearest name is a
+    body or a place: an older name further back is not the subject."""
+    if _PRONOUN.search(head.split()[-1] if head.split() else ""):
+        return None
+    for at, words in reversed(_runs(head)):
+        lead = head[max(0, at - 8) : at]
+        prev = lead.split()[-1].casefold() if lead.split() else ""
+        if _PREPOSITION_BEFORE.search(lead) or _ARTICLE_BEFORE.search(lead) or prev in _DEFINITE:
+            continue
+        name = _clean_name(words)
+        if not name or _ACRONYM.match(name):
+            continue
+        return name if _person_like(name) and not _OBLIQUE.search(name) else None
+    return None
+
+
 def _subject_of_reported(sent: str, lang: str) -> str | None:
     """``Макрон выступил … и сказал, что пришло время «…»``: a quote inside reported speech
     belongs to the subject of the reporting verb, the nearest person's name before it that
@@ -1353,6 +1469,14 @@ def _according_pronoun(lang: str) -> re.Pattern[str]:
     return re.compile(rf"(?<!\w)(?:{_alternation(tuple(map(re.escape, phrases)))})(?!\w)", re.I)
 
 
+def _title_like(quoted: str) -> bool:
+    """``« Le Courrier du Val »``, ``“Sunday Pitch”``: a name of a few capitalised words."""
+    words = quoted.split()
+    return len(words) <= 6 and all(
+        w[:1].isupper() or w.lower() in _PARTICLES or w.lower() in _STOP for w in words
+    ) and not quoted.rstrip().endswith((".", "!", "?", "…"))
+
+
 def _fragment(quoted: str) -> bool:
     """A word or three in quotation marks (« intelligente », a newspaper's or a pipeline's
     name): a scare quote or a title, which is nobody's statement unless the sentence
@@ -1360,10 +1484,7 @@ def _fragment(quoted: str) -> bool:
     words = quoted.split()
     if len(words) < 4 and len(quoted) < 25:
         return True
-    # ``« Le Courrier du Val »``, ``“Sunday Pitch”``: a name of a few capitalised words
-    return len(words) <= 6 and all(
-        w[:1].isupper() or w.lower() in _PARTICLES or w.lower() in _STOP for w in words
-    ) and not quoted.rstrip().endswith((".", "!", "?", "…"))
+    return _title_like(quoted)
 
 
 def extract_quotes(text: str, language: str) -> tuple[Quote, ...]:
@@ -1471,6 +1592,10 @@ def extract_quotes(text: str, language: str) -> tuple[Quote, ...]:
                         name = _subject_of_reported(sent, language)
                     if name:
                         attr = _Attribution(name, True)
+                if attr is None and _continues_reported(before, stripped, after, language):
+                    name = _reported_voice(before_all, language, names, at)
+                    if name:
+                        attr = _Attribution(name, True)
             speaker: str | None = None
             if attr is not None and attr.speaker and language not in _NO_SPACE_LANGS:
                 trimmed = _trim_common(attr.speaker, lowercase)
@@ -1513,10 +1638,26 @@ def extract_quotes(text: str, language: str) -> tuple[Quote, ...]:
                 last_at = start
             elif raw.dash and after_question and interviewee:
                 speaker = interviewee
-            elif last_named and start - last_at < 600 and not raw.runs_on and not _fragment(stripped):
+            elif (
+                last_named
+                and start - last_at < 600
+                and not raw.runs_on
+                and not _fragment(stripped)
+                and (
+                    (role_word := _role_subject(before)) is None
+                    or _role_fits(role_word, last_named, names, start)
+                )
+            ):
                 speaker = last_named  # consecutive quotes: the same voice
             if raw.runs_on and speaker is None:
                 running_on.append(len(quotes))
+            if (
+                speaker is not None
+                and _title_like(stripped)
+                and "," not in stripped  # ``„Grenzschutz, Grenzschutz, Grenzschutz“``: a slogan
+                and language not in _NO_SPACE_LANGS
+            ):
+                speaker = None  # a programme's or a paper's name is no one's statement
             if speaker is not None:
                 speaker = _nominative(speaker, language)
             quotes.append(Quote(stripped, speaker, start, start + len(stripped)))
