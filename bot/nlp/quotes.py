@@ -487,6 +487,8 @@ def _person_like(name: str) -> bool:
     words = name.split()
     if any(w.casefold().strip("'’") in _NOT_PERSON for w in words):
         return False
+    if re.search(r"['’]s?$", words[-1]):
+        return False  # ``South Korea's spy agency``: the owner of the noun that follows
     if any(_ACRONYM.match(w) for w in words):
         return False
     return not any(_OBLIQUE.search(w) for w in words)
@@ -494,7 +496,7 @@ def _person_like(name: str) -> bool:
 
 _PREPOSITION_BEFORE = re.compile(
     r"(?:^|\s)(?:de|del|des|du|d'|d’|of|von|vom|zum|zur|in|im|en|à|au|aux|on|at|to|from|with|by|"
-    r"für|aus|bei|mit|nach|с|со|по|к|от|за|при|в|во|на|из|у|о|об|для|з|із|до|від|про|"
+    r"für|aus|bei|mit|nach|am|с|со|по|к|от|за|при|в|во|на|из|у|о|об|для|з|із|до|від|про|"
     r"con|por|para|desde|sobre|ante)\s*$",
     re.IGNORECASE,
 )
@@ -740,9 +742,11 @@ def _after_at(after: str, lang: str) -> _Attribution | None:
 
 _SENTENCE_BREAK = re.compile(
     r"(?<=[.!?])\s+(?=[A-ZА-ЯЁІЇЄҐ«“„\"])|(?<=[a-zа-яёіїєґ]{2}[.!?])(?=[A-ZА-ЯЁІЇЄҐ][a-zа-яёіїєґ])"
+    r"|\s--\s+(?=[A-Z])"
 )
 """A sentence ends at a full stop before a capital, with or without the space (crawled
-text that lost its line breaks: ``… security.After the …``)."""
+text that lost its line breaks: ``… security.After the …``), and a wire digest's items at
+`` -- `` (``Kim vows '…' -- South Korea's spy agency calls …``)."""
 
 
 def _before(before: str, lang: str) -> _Attribution | None:
@@ -811,11 +815,21 @@ def _calling(sent: str) -> _Attribution | None:
         return None
     head = sent[: found.start()]
     if re.match(r"(?:calling|describing|qualifiant|назвав|назвавши|називаючи|называя)$", found.group(), re.I):
-        name = _name_at_start(head.lstrip()) or _last_name_run(head)  # the sentence's subject
+        name = _name_at_start(head.lstrip())  # the sentence's subject
+        if not (name and _person_like(name)):
+            name = _last_name_run(head)  # ``North Korean leader Kim Jong-un has …, calling``
     else:
         name = _last_name_run(head) or _name_at_end(head.rstrip().rstrip(","))
     if name:
         return _Attribution(name, True)
+    words = head.split()[-4:]
+    if (
+        len(words) > 1
+        and any(re.search(r"['’]s?$", w) for w in words[:-1])
+        and words[-1].islower()
+        and not (_PRONOUN.match(words[-1]) or _role_head(head))
+    ):
+        return _ANON  # ``South Korea's spy agency calls …``: a body, described, not named
     return _Attribution(None, False)
 
 
@@ -1599,7 +1613,7 @@ def extract_quotes(text: str, language: str) -> tuple[Quote, ...]:
             speaker: str | None = None
             if attr is not None and attr.speaker and language not in _NO_SPACE_LANGS:
                 trimmed = _trim_common(attr.speaker, lowercase)
-                full = _expand(trimmed, names, at) if trimmed else None
+                full = _expand(_nominative(trimmed, language), names, at) if trimmed else None
                 if full and _not_a_name(full, nouns):
                     # ``sagte ihr Sprecher``, ``sagte der Einwechselspieler``, ``Die Beziehungen``
                     if full.casefold() in _all_words("anonymous"):
