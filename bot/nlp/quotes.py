@@ -865,6 +865,16 @@ def _according(before: str) -> str | None:
     return end if end and " " in end and _person_like(end) else None
 
 
+_ACCORDING_SOURCE = re.compile(
+    rf"(?:^|,)\s*(?:{_alternation(_union('according_to'))})\s+"
+    r"(?!(?:lui|elle|eux|elles|him|her|them|ihm|ihr|él|ella|ellos|его|её|ее|их|його|її|їх)(?!\w))\w",
+    re.IGNORECASE,
+)
+"""An according-to phrase opening the quote's sentence or a clause of it: when it names no
+one (``Selon des sources militaires, …``, ``…, згідно з французькими військовими, США
+«…»``), the source is described, not named, and lends no name. A pronoun (``Pour elle``)
+is someone named before."""
+
 _ACCORDING_BEFORE = re.compile(
     rf"(?<!\w)(?:{_alternation(_union('according_to'))})\s+(.{{2,60}}?)[,:]?\s*$", re.IGNORECASE
 )
@@ -1290,7 +1300,7 @@ def _reported_voice(before: str, lang: str, names: _NameIndex, pos: int) -> str 
             found = _after_at(sent[m.start() :], lang)
             name = found.speaker if found else None
         else:  # ``Der ukrainische Präsident Selenskyj hat erklärt, …``
-            name = _subject_before(head)
+            name = _subject_before(head, lang)
         if not name:
             return None
         full = _expand(name, names, pos)
@@ -1298,7 +1308,7 @@ def _reported_voice(before: str, lang: str, names: _NameIndex, pos: int) -> str 
     return None
 
 
-def _subject_before(head: str) -> str | None:
+def _subject_before(head: str, lang: str) -> str | None:
     """The person's name nearest before a verb that no preposition or article governs
     (``Der ukrainische Präsident Selenskyj hat``), or None when that nearest name is a
     body or a place: an older name further back is not the subject."""
@@ -1312,7 +1322,9 @@ def _subject_before(head: str) -> str | None:
         name = _clean_name(words)
         if not name or _ACRONYM.match(name):
             continue
-        return name if _person_like(name) and not _OBLIQUE.search(name) else None
+        if _person_like(name) and not _OBLIQUE.search(name) and _can_be_subject(name, lang):
+            return name
+        return None
     return None
 
 
@@ -1333,10 +1345,19 @@ def _subject_of_reported(sent: str, lang: str) -> str | None:
             if _PREPOSITION_BEFORE.search(lead) or _ARTICLE_BEFORE.search(lead) or prev in _DEFINITE:
                 continue  # ``с премьер-министром Греции``, ``the Greek prime minister``
             name = _clean_name(words)
-            if name and _person_like(name) and not _OBLIQUE.search(name):
+            if name and _person_like(name) and not _OBLIQUE.search(name) and _can_be_subject(name, lang):
                 return name
         return None
     return None
+
+
+def _can_be_subject(name: str, lang: str) -> bool:
+    """A Russian or Ukrainian name the analyser can read in the nominative: ``Афінам``
+    (dative, ``продаж Афінам``) or ``Канберру`` (accusative) is an object, never who spoke."""
+    if lang not in ("ru", "uk") or not all(_CYRILLIC.match(w) for w in name.split()):
+        return True
+    parses = _parses(name.split()[-1], lang)
+    return not parses or any(p.tag.case == "nomn" or p.tag.case is None for p in parses)
 
 
 def _recent_subject(
@@ -1604,6 +1625,8 @@ def extract_quotes(text: str, language: str) -> tuple[Quote, ...]:
                             attr = _Attribution(None, False)
                     if not name and attr is None:
                         name = _subject_of_reported(sent, language)
+                    if not name and attr is None and _ACCORDING_SOURCE.search(sent):
+                        attr = _ANON  # ``згідно з французькими військовими, США «…»``
                     if name:
                         attr = _Attribution(name, True)
                 if attr is None and _continues_reported(before, stripped, after, language):

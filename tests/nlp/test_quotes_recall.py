@@ -161,3 +161,47 @@ def test_glued_sentences_do_not_lend_a_word_to_a_name() -> None:
         "fleet left port on Monday, Yonhap said.▷ 카카오톡 : 'KBS제보' 검색"
     )
     assert said(text, "en") == [("KBS제보", None)]
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "speaker"),
+    [
+        (
+            "uk",
+            "Президент Франції Еманюель Макрон разом із прем'єр-міністром Греції оголосив про "
+            "продаж Афінам двох фрегатів, зазначаючи, що Європа має «навчитися захищати себе сама».",
+            "Еманюель Макрон",
+        ),
+        (
+            "ru",
+            "Глава холдинга Ольга Ершова посетила станцию вместе с министром энергетики Белоруссии, "
+            "подчеркивая, что станция «будет работать без сбоев все ближайшие десятилетия».",
+            "Ольга Ершова",
+        ),
+    ],
+)
+def test_a_gerund_of_saying_gives_the_quote_to_the_main_clause_subject(
+    lang: str, text: str, speaker: str
+) -> None:
+    """Not the oblique-case name nearest the gerund (``Афінам``, ``Белоруссии``)."""
+    assert [s for _, s in said(text, lang)] == [speaker]
+
+
+@pytest.mark.parametrize(
+    ("lang", "text"),
+    [
+        (
+            "fr",
+            "« Aucune brèche ne sera tolérée », a déclaré le général Pavel Orlov.\n"
+            "Selon des sources militaires ukrainiennes, ces travaux « ne changeront rien à la "
+            "situation avant l'été ».",
+        ),
+        (
+            "uk",
+            "«Ми продамо ще два кораблі», — заявив Еманюель Макрон.\nЦього разу, згідно з "
+            "грецькими джерелами, кораблі «прибудуть до Пірея вже наступного літа».",
+        ),
+    ],
+)
+def test_a_described_source_lends_no_name(lang: str, text: str) -> None:
+    assert [s for _, s in said(text, lang)][1] is None
