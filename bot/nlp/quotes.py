@@ -1450,11 +1450,42 @@ def _unopened(para: str, lang: str) -> _Raw | None:
         return None
     m = _UNOPENED.match(para)
     if not m:
-        return None
+        return _unmarked_first_person(para, lang)
     tail = re.sub(r"^[\"»”]", "", para[m.end("q") : m.end("q") + 200])  # the lone closing mark
     if not (_after(tail, lang) or _FR_INVERTED.match(re.sub(r"^[\s,\"»”—–-]*", "", tail))):
         return None
     return _Raw(m.start("q"), m.end("q"), m.end("q") + 1)
+
+
+_UNMARKED = re.compile(r"^\s*(?P<q>\S[^\n]{20,}?),\s+(?P<attr>[^,.!?«»“”\"\n]{2,60}[.!]?)\s*$")
+_FIRST_PERSON_SPLIT = re.compile(r"['’]")
+
+
+def _first_person(speech: str, lang: str) -> bool:
+    """Words of the speaker's own (``J'ai trouvé``, ``we``, ``мы``): reported speech is told
+    in the third person, so a first person outside quotation marks is someone's own words."""
+    words = _words("first_person", lang)
+    for token in _WORD.findall(speech):
+        if len(token) > 1 and token.isupper():
+            continue  # ``US``, ``MI``: an abbreviation
+        if _FIRST_PERSON_SPLIT.split(token.casefold())[0] in words:
+            return True
+    return False
+
+
+def _unmarked_first_person(para: str, lang: str) -> _Raw | None:
+    """``J'ai trouvé que c'était insultant, …, dit-elle.``: a paragraph of speech in the
+    first person with no quotation marks at all, closed by an attribution after its last
+    comma (an inverted ``dit-elle``, ``said Hamilton``, ``сказал он``)."""
+    m = _UNMARKED.match(para)
+    if not m or len(m.group("q").split()) < 5:
+        return None
+    attr = m.group("attr")
+    if not (_FR_INVERTED.match(attr) or _after_at(attr, lang)):
+        return None
+    if not _first_person(m.group("q"), lang):
+        return None
+    return _Raw(m.start("q"), m.end("q"), m.end("q"))
 
 
 @lru_cache(maxsize=32)

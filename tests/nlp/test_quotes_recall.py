@@ -205,3 +205,40 @@ def test_a_gerund_of_saying_gives_the_quote_to_the_main_clause_subject(
 )
 def test_a_described_source_lends_no_name(lang: str, text: str) -> None:
     assert [s for _, s in said(text, lang)][1] is None
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "speech", "speaker"),
+    [
+        (
+            "fr",
+            "La députée Léa Fournier a demandé à voter à distance.\nJ'ai simplement demandé à "
+            "faire mon travail depuis chez moi, dit-elle.",
+            "J'ai simplement demandé à faire mon travail depuis chez moi",
+            "Léa Fournier",
+        ),
+        (
+            "de",
+            "Die Bürgermeisterin Anke Lorenz reiste nach Tschernihiw.\nWir haben den Menschen "
+            "dort eine neue Brücke versprochen, sagte Lorenz.",
+            "Wir haben den Menschen dort eine neue Brücke versprochen",
+            "Anke Lorenz",
+        ),
+    ],
+)
+def test_unmarked_speech_in_the_first_person_is_a_quote(
+    lang: str, text: str, speech: str, speaker: str
+) -> None:
+    assert said(text, lang) == [(speech, speaker)]
+
+
+@pytest.mark.parametrize(
+    ("lang", "text"),
+    [
+        ("es", "El equipo hizo un trabajo excepcional durante todo el fin de semana, dijo Hamilton."),
+        ("de", "Die Lage an der Grenze sei ernst und werde sich kaum bessern, sagte Lorenz."),
+        ("en", "The US will keep its troops in the region until spring, the senator said."),
+    ],
+)
+def test_unmarked_reported_speech_in_the_third_person_is_no_quote(lang: str, text: str) -> None:
+    assert said(text, lang) == []
