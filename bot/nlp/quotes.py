@@ -884,7 +884,7 @@ _KO_QUOTATIVE = re.compile(r"^\s*(?:이?라|하|다|냐|자)?(?:고|며|면서)(
 _KO_LEADING = re.compile(r"^(?:(?:이날|한편|앞서|또|또한|이어|특히|다만|그러면서|당시|이후)\s+)+")
 _KO_TITLES = (
     "국무위원장|위원장|대통령|부총리|총리|장관|국방장관|외무상|외교부장|부의장|의장|대변인|국장|"
-    "청장|사장|대표|대사|대리대사|교수|팀장|기자|사령관|의원|차관|실장|비서실장|특사|총장|회장"
+    "청장|사장|대표|대사|대리대사|참사관|공사|영사|교수|팀장|기자|사령관|의원|차관|실장|비서실장|특사|총장|회장"
 )
 _KO_TITLE_END = re.compile(rf"(?:\s+(?:전|현|前)?\s*(?:{_KO_TITLES}|[A-Z]{{2,}}))+$")
 _KO_PRONOUNS = frozenset({"그", "그녀", "그는", "이들", "그들"})
@@ -988,7 +988,45 @@ def _korean(sentence_before: str, after: str, before: str) -> _Attribution | Non
         name = _korean_name(subject, before)
         if name:
             return _Attribution(name, True)
+        if _KO_LEADING.sub("", subject.strip()) in _KO_PRONOUNS:
+            named = _korean_antecedent(before[: len(before) - len(sentence_before)])
+            if named:
+                return _Attribution(named, True)
     return _Attribution(None, False)
+
+
+_KO_ACCORDING = re.compile(r"((?:[^\s.,“”\"]+\s+){0,3}?[^\s.,“”\"]+?)에 따르면")
+_KO_QUOTED = re.compile(r"[”\"]\s*(?:이?라|하)?고\s")
+_KO_OUTLET = re.compile(r"(?:통신|신문|일보|방송|언론|매체)$")
+_KO_REPORTED_END = re.compile(r"(?:말했|밝혔|증언했|전했|설명했|강조했|주장했|덧붙였|보도했|고\s+했)다\s*[.]?\s*$")
+
+
+def _korean_antecedent(before: str) -> str | None:
+    """Whom ``그는 “…”`` means: the source of the sentences just before it (``류 전 대리대사에
+    따르면 …``) or the subject of their reporting verb (``류현우 전 … 대리대사는 … 증언했다``),
+    nearest first; a body or an unnamed role (``미국 법무부에 따르면``) ends the search."""
+    sentences = [x for x in re.split(r"(?<=[.!?。])\s*", before[-1200:]) if x.strip()]
+    for sent in reversed(sentences[-3:]):
+        found = _KO_ACCORDING.search(sent)
+        subject = None
+        if _KO_REPORTED_END.search(sent) or _KO_QUOTED.search(sent):
+            # ``노동신문에 따르면, 메드베데프 부의장은 … “…”고 평가했다``: who said it
+            first = _KO_SUBJECT.search(sent[found.end() :] if found else sent)
+            subject = first.group(1) if first else None
+        elif found:
+            subject = found.group(1)  # ``류 전 대리대사에 따르면 심현섭은 …``: the source
+        if subject is None:
+            continue
+        plain = _KO_LEADING.sub("", subject.strip())
+        if (
+            _korean_anonymous(subject, before)
+            or plain in _KO_PRONOUNS
+            or _KO_OUTLET.search(plain)
+            or _KO_BODY_END.search(plain)  # ``통일부에 따르면``: a ministry is no ``그``
+        ):
+            return None  # a body, a pronoun, or an outlet reporting someone else's words
+        return _korean_name(subject, before)
+    return None
 
 
 _CJK_CHAR = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")

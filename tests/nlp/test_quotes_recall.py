@@ -242,3 +242,19 @@ def test_unmarked_speech_in_the_first_person_is_a_quote(
 )
 def test_unmarked_reported_speech_in_the_third_person_is_no_quote(lang: str, text: str) -> None:
     assert said(text, lang) == []
+
+
+def test_a_korean_pronoun_means_the_source_of_the_sentence_before() -> None:
+    text = (
+        "박정민 전 북한 참사관은 인터뷰에서 김철호의 행적을 증언했다. 박 전 참사관에 따르면 "
+        "김철호는 중동을 오가며 거래를 주선했다. 그는 “김철호는 항상 현금만 요구했다”고 말했다."
+    )
+    assert said(text, "ko") == [("김철호는 항상 현금만 요구했다", "박정민")]
+
+
+def test_a_korean_pronoun_after_a_ministry_names_no_one() -> None:
+    text = (
+        "정승훈 통일부 장관은 10일 국회에 출석했다. 통일부에 따르면 북한의 곡물 생산량은 "
+        "작년보다 줄었다. 그는 “춘궁기에 식량난이 더 심해질 수 있다”고 말했다."
+    )
+    assert said(text, "ko") == [("춘궁기에 식량난이 더 심해질 수 있다", None)]
