@@ -1266,8 +1266,9 @@ def _reported_mood(sentence: str, lang: str) -> bool:
 
 
 REPORTED_SENTENCES = 4
-"""Sentences read back from an unattributed quote for the attribution of the reported
-speech it continues."""
+REPORTED_CHARS = 900
+"""Sentences (at most this many characters) read back from an unattributed quote for the
+attribution of the reported speech it continues."""
 
 
 _INVERTED_PRONOUN = re.compile(r"\w-(?:t-)?(?:il|elle|ils|elles|on)(?!\w)", re.IGNORECASE)
@@ -1326,7 +1327,7 @@ def _reported_voice(before: str, lang: str, names: _NameIndex, pos: int) -> str 
     erklärt, … Ziel sei, Russland zu „destabilisieren“``. The nearest of the few sentences
     before it that has a reporting verb decides: the person named as that verb's subject,
     in full as the article gives it, or no one (an unnamed source, a pronoun)."""
-    sentences = re.split(r"(?<=[.!?])\s+|\n", before[-1500:].strip())[:-1]
+    sentences = re.split(r"(?<=[.!?])\s+|\n", before[-REPORTED_CHARS:].strip())[:-1]
     for sent in reversed([s for s in sentences if s.strip()][-REPORTED_SENTENCES:]):
         verbs = list(_verb_re(lang).finditer(sent))
         if not verbs:
