@@ -1255,7 +1255,8 @@ def _reported_speaker(sent: str, lang: str, names: _NameIndex, pos: int) -> str 
     return None
 
 
-_REPORTED_MOOD_END = re.compile(r"(?<=[.!?])\s")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s")
+"""Where the rest of a quote's sentence ends, in the text after its closing mark."""
 
 
 def _reported_mood(sentence: str, lang: str) -> bool:
@@ -1282,7 +1283,7 @@ def _continues_reported(before: str, quoted: str, after: str, lang: str) -> bool
     else (``Papa закликає до «…»``), and not one whose sentence goes on to an attribution
     the rules do not read (``", est-il précisé dans le communiqué``)."""
     head = re.split(r"(?<=[.!?])\s+|\n", before)[-1]
-    rest = _REPORTED_MOOD_END.split(after, 1)[0]
+    rest = _SENTENCE_END.split(after, 1)[0]
     if _verb_re(lang).search(rest) or _INVERTED_PRONOUN.search(rest):
         return False
     if _reported_mood(head + " " + rest, lang):
