@@ -231,7 +231,40 @@ def _pairs(para: str) -> list[_Raw]:
         out.append(_Raw(stack[0][1] + 1, len(para.rstrip()), len(para), runs_on=True))
     elif not out:
         out = _spaced_straight(para)
+    if "'" in para:
+        out = _with_single(out, _straight_single(para))
     return out
+
+
+_STRAIGHT_SINGLE = re.compile(
+    r"(?<![\w'’.,-])'(?=[^\W\d_])((?:[^'\n]|(?<=\w)'(?=\w)){1,300}?[\w.!?…])'(?![\w'’])"
+)
+"""``hails troops for cementing 'invincible alliance' with Moscow``: typewriter apostrophes
+as quotation marks (wire headlines, digests). An opener follows a space or a bracket and
+comes before a letter; a closer ends a word and is followed by no letter; an apostrophe
+between letters inside (``Kim's``, ``прем'єр``) is a letter of the word, not a mark."""
+
+
+def _straight_single(para: str) -> list[_Raw]:
+    return [_Raw(m.start(1), m.end(1), m.end()) for m in _STRAIGHT_SINGLE.finditer(para)]
+
+
+def _with_single(out: list[_Raw], single: list[_Raw]) -> list[_Raw]:
+    """``single`` spans that lie outside every span of ``out`` (a ``'…'`` inside “…” is a
+    quote within the quote), merged in order; both lists are sorted and do not overlap."""
+    if not single:
+        return out
+    merged: list[_Raw] = []
+    i = 0
+    for raw in single:
+        while i < len(out) and out[i].close_end <= raw.start - 1:
+            merged.append(out[i])
+            i += 1
+        if i < len(out) and out[i].start - 1 < raw.close_end:
+            continue  # overlaps the next span of ``out``
+        merged.append(raw)
+    merged.extend(out[i:])
+    return merged
 
 
 def _spaced_straight(para: str) -> list[_Raw]:
@@ -454,6 +487,8 @@ def _person_like(name: str) -> bool:
     words = name.split()
     if any(w.casefold().strip("'’") in _NOT_PERSON for w in words):
         return False
+    if re.search(r"['’]s?$", words[-1]):
+        return False  # ``South Korea's spy agency``: the owner of the noun that follows
     if any(_ACRONYM.match(w) for w in words):
         return False
     return not any(_OBLIQUE.search(w) for w in words)
@@ -461,7 +496,7 @@ def _person_like(name: str) -> bool:
 
 _PREPOSITION_BEFORE = re.compile(
     r"(?:^|\s)(?:de|del|des|du|d'|d’|of|von|vom|zum|zur|in|im|en|à|au|aux|on|at|to|from|with|by|"
-    r"für|aus|bei|mit|nach|с|со|по|к|от|за|при|в|во|на|из|у|о|об|для|з|із|до|від|про|"
+    r"für|aus|bei|mit|nach|am|с|со|по|к|от|за|при|в|во|на|из|у|о|об|для|з|із|до|від|про|"
     r"con|por|para|desde|sobre|ante)\s*$",
     re.IGNORECASE,
 )
@@ -685,6 +720,8 @@ def _after_at(after: str, lang: str) -> _Attribution | None:
         agency = _agency_at(m.group(1))
         if agency:
             return _Attribution(agency, True)  # ``the state news agency KCNA reported``
+        if _PRONOUN.match(m.group(1).split()[-1]):
+            return _Attribution(None, False)  # ``Later she added``: the pronoun is the subject
         name = _name_at_start(m.group(1))
         if not (name and _person_like(name)):
             # ``state agriculture secretary Dale Hemming said``: roles, then the name
@@ -696,14 +733,26 @@ def _after_at(after: str, lang: str) -> _Attribution | None:
             return _ANON
         if name:
             return _Attribution(name, True)
+        opener = m.group(1).split()[0].casefold()
+        if opener in _LEADING_PREPOSITIONS and opener not in _words("indefinite", lang):
+            return None  # ``' with Moscow Pyongyang reports``: a new clause, not who spoke
         return _Attribution(None, False)
     return None
+
+
+_SENTENCE_BREAK = re.compile(
+    r"(?<=[.!?])\s+(?=[A-ZА-ЯЁІЇЄҐ«“„\"])|(?<=[a-zа-яёіїєґ]{2}[.!?])(?=[A-ZА-ЯЁІЇЄҐ][a-zа-яёіїєґ])"
+    r"|\s--\s+(?=[A-Z])"
+)
+"""A sentence ends at a full stop before a capital, with or without the space (crawled
+text that lost its line breaks: ``… security.After the …``), and a wire digest's items at
+`` -- `` (``Kim vows '…' -- South Korea's spy agency calls …``)."""
 
 
 def _before(before: str, lang: str) -> _Attribution | None:
     if _ACCORDING.search(before[-40:]):
         return None
-    sent = re.split(r"(?<=[.!?])\s+(?=[A-ZА-ЯЁІЇЄҐ«“„\"])", before)[-1]
+    sent = _SENTENCE_BREAK.split(before)[-1]
     best: _Attribution | None = None
     weak = False
     for m in _verb_re(lang).finditer(sent):
@@ -766,16 +815,26 @@ def _calling(sent: str) -> _Attribution | None:
         return None
     head = sent[: found.start()]
     if re.match(r"(?:calling|describing|qualifiant|назвав|назвавши|називаючи|называя)$", found.group(), re.I):
-        name = _name_at_start(head.lstrip()) or _last_name_run(head)  # the sentence's subject
+        name = _name_at_start(head.lstrip())  # the sentence's subject
+        if not (name and _person_like(name)):
+            name = _last_name_run(head)  # ``North Korean leader Kim Jong-un has …, calling``
     else:
         name = _last_name_run(head) or _name_at_end(head.rstrip().rstrip(","))
     if name:
         return _Attribution(name, True)
+    words = head.split()[-4:]
+    if (
+        len(words) > 1
+        and any(re.search(r"['’]s?$", w) for w in words[:-1])
+        and words[-1].islower()
+        and not (_PRONOUN.match(words[-1]) or _role_head(head))
+    ):
+        return _ANON  # ``South Korea's spy agency calls …``: a body, described, not named
     return _Attribution(None, False)
 
 
 _ACCORDING_ANY = re.compile(
-    r"(?:selon|d'après|according to|laut|según(?:\s+(?:dijo|afirmó|explicó))?|по словам|за словами)\s+"
+    r"(?<!\w)(?i:selon|d'après|according to|laut|según(?:\s+(?:dijo|afirmó|explicó))?|по словам|за словами)\s+"
     r"((?:[^\W\d][\w'’.-]*\s+){0,3}?[A-ZÀ-ÖØ-ÞА-ЯЁІЇЄҐ][\w'’.-]*(?:\s+[A-ZÀ-ÖØ-ÞА-ЯЁІЇЄҐ][\w'’.-]*){0,3})"
     r"|(?<![\w'’.-])([A-ZÀ-ÖØ-ÞА-ЯЁІЇЄҐ][\w'’.-]*(?:\s+[A-ZÀ-ÖØ-ÞА-ЯЁІЇЄҐ][\w'’.-]*){0,3})\s+zufolge"
 )
@@ -806,6 +865,16 @@ def _according(before: str) -> str | None:
     return end if end and " " in end and _person_like(end) else None
 
 
+_ACCORDING_SOURCE = re.compile(
+    rf"(?:^|,)\s*(?:{_alternation(_union('according_to'))})\s+"
+    r"(?!(?:lui|elle|eux|elles|him|her|them|ihm|ihr|él|ella|ellos|его|её|ее|их|його|її|їх)(?!\w))\w",
+    re.IGNORECASE,
+)
+"""An according-to phrase opening the quote's sentence or a clause of it: when it names no
+one (``Selon des sources militaires, …``, ``…, згідно з французькими військовими, США
+«…»``), the source is described, not named, and lends no name. A pronoun (``Pour elle``)
+is someone named before."""
+
 _ACCORDING_BEFORE = re.compile(
     rf"(?<!\w)(?:{_alternation(_union('according_to'))})\s+(.{{2,60}}?)[,:]?\s*$", re.IGNORECASE
 )
@@ -815,7 +884,7 @@ _KO_QUOTATIVE = re.compile(r"^\s*(?:이?라|하|다|냐|자)?(?:고|며|면서)(
 _KO_LEADING = re.compile(r"^(?:(?:이날|한편|앞서|또|또한|이어|특히|다만|그러면서|당시|이후)\s+)+")
 _KO_TITLES = (
     "국무위원장|위원장|대통령|부총리|총리|장관|국방장관|외무상|외교부장|부의장|의장|대변인|국장|"
-    "청장|사장|대표|대사|대리대사|교수|팀장|기자|사령관|의원|차관|실장|비서실장|특사|총장|회장"
+    "청장|사장|대표|대사|대리대사|참사관|공사|영사|교수|팀장|기자|사령관|의원|차관|실장|비서실장|특사|총장|회장"
 )
 _KO_TITLE_END = re.compile(rf"(?:\s+(?:전|현|前)?\s*(?:{_KO_TITLES}|[A-Z]{{2,}}))+$")
 _KO_PRONOUNS = frozenset({"그", "그녀", "그는", "이들", "그들"})
@@ -919,7 +988,45 @@ def _korean(sentence_before: str, after: str, before: str) -> _Attribution | Non
         name = _korean_name(subject, before)
         if name:
             return _Attribution(name, True)
+        if _KO_LEADING.sub("", subject.strip()) in _KO_PRONOUNS:
+            named = _korean_antecedent(before[: len(before) - len(sentence_before)])
+            if named:
+                return _Attribution(named, True)
     return _Attribution(None, False)
+
+
+_KO_ACCORDING = re.compile(r"((?:[^\s.,“”\"]+\s+){0,3}?[^\s.,“”\"]+?)에 따르면")
+_KO_QUOTED = re.compile(r"[”\"]\s*(?:이?라|하)?고\s")
+_KO_OUTLET = re.compile(r"(?:통신|신문|일보|방송|언론|매체)$")
+_KO_REPORTED_END = re.compile(r"(?:말했|밝혔|증언했|전했|설명했|강조했|주장했|덧붙였|보도했|고\s+했)다\s*[.]?\s*$")
+
+
+def _korean_antecedent(before: str) -> str | None:
+    """Whom ``그는 “…”`` means: the source of the sentences just before it (``류 전 대리대사에
+    따르면 …``) or the subject of their reporting verb (``류현우 전 … 대리대사는 … 증언했다``),
+    nearest first; a body or an unnamed role (``미국 법무부에 따르면``) ends the search."""
+    sentences = [x for x in re.split(r"(?<=[.!?。])\s*", before[-1200:]) if x.strip()]
+    for sent in reversed(sentences[-3:]):
+        found = _KO_ACCORDING.search(sent)
+        subject = None
+        if _KO_REPORTED_END.search(sent) or _KO_QUOTED.search(sent):
+            # ``노동신문에 따르면, 메드베데프 부의장은 … “…”고 평가했다``: who said it
+            first = _KO_SUBJECT.search(sent[found.end() :] if found else sent)
+            subject = first.group(1) if first else None
+        elif found:
+            subject = found.group(1)  # ``류 전 대리대사에 따르면 심현섭은 …``: the source
+        if subject is None:
+            continue
+        plain = _KO_LEADING.sub("", subject.strip())
+        if (
+            _korean_anonymous(subject, before)
+            or plain in _KO_PRONOUNS
+            or _KO_OUTLET.search(plain)
+            or _KO_BODY_END.search(plain)  # ``통일부에 따르면``: a ministry is no ``그``
+        ):
+            return None  # a body, a pronoun, or an outlet reporting someone else's words
+        return _korean_name(subject, before)
+    return None
 
 
 _CJK_CHAR = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
@@ -1148,6 +1255,119 @@ def _reported_speaker(sent: str, lang: str, names: _NameIndex, pos: int) -> str 
     return None
 
 
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s")
+"""Where the rest of a quote's sentence ends, in the text after its closing mark."""
+
+
+def _reported_mood(sentence: str, lang: str) -> bool:
+    """A sentence in the mood of reported speech (German ``Ziel sei``, ``es gebe``): its
+    words are someone's, told by the paper."""
+    mood = _words("reported_mood", lang)
+    return bool(mood) and any(w.casefold() in mood for w in _WORD.findall(sentence))
+
+
+REPORTED_SENTENCES = 4
+REPORTED_CHARS = 900
+"""Sentences (at most this many characters) read back from an unattributed quote for the
+attribution of the reported speech it continues."""
+
+
+_INVERTED_PRONOUN = re.compile(r"\w-(?:t-)?(?:il|elle|ils|elles|on)(?!\w)", re.IGNORECASE)
+
+
+def _continues_reported(before: str, quoted: str, after: str, lang: str) -> bool:
+    """A quote with no attribution that can only be the voice of the reported speech
+    around it: a statement standing as its own sentence (``„Sie kann sich … durchsetzen“,
+    wie aktuell Polen …``), or any quote in a German sentence in the subjunctive (``Ziel
+    sei, Russland zu „destabilisieren“``). Not a quote inside a sentence about someone
+    else (``Papa закликає до «…»``), and not one whose sentence goes on to an attribution
+    the rules do not read (``", est-il précisé dans le communiqué``)."""
+    head = re.split(r"(?<=[.!?])\s+|\n", before)[-1]
+    rest = _SENTENCE_END.split(after, 1)[0]
+    if _verb_re(lang).search(rest) or _INVERTED_PRONOUN.search(rest):
+        return False
+    if _reported_mood(head + " " + rest, lang):
+        return True
+    return not head.strip() and not _fragment(quoted)
+
+
+_ROLES = frozenset(w.casefold() for w in _union("roles"))
+"""Offices a name keeps (``Папа Франциск``, ``King Charles``): not stripped like a title, but
+a role when one opens a sentence as its subject."""
+
+
+def _role_subject(before: str) -> str | None:
+    """``Папа закликає до «…»``, ``El presidente del COI expresó que … "…"``: the role that
+    opens the quote's sentence as its subject, if one does."""
+    head = re.split(r"(?<=[.!?])\s+|\n", before)[-1].strip()
+    words = _WORD.findall(head)[:2]
+    if words and words[0].casefold() in _DEFINITE and len(words) > 1:
+        words = words[1:]
+    if words and head[:1].isupper() and (
+        words[0].casefold() in _TITLES or words[0].casefold() in _ROLES or _ROLE_NOUN.match(words[0])
+    ):
+        return words[0]
+    return None
+
+
+def _role_fits(role: str, name: str, names: _NameIndex, pos: int) -> bool:
+    """The article introduced ``name`` with ``role`` (``el presidente del COI, el español
+    Juan Antonio Samaranch``): the role then refers to that speaker, not to someone new.
+    Only the runs that end with the surname are looked at, and 80 characters before each."""
+    last = name.split()[-1]
+    role_re = re.compile(rf"(?<!\w){re.escape(role)}(?!\w)", re.IGNORECASE)
+    return any(
+        role_re.search(names.text, max(0, names.runs[i][0] - 80), names.runs[i][1])
+        for i in names.near(names.by_last.get(last), pos)[-8:]
+    )
+
+
+def _reported_voice(before: str, lang: str, names: _NameIndex, pos: int) -> str | None:
+    """Who is speaking in the reported speech a quote with no attribution of its own
+    continues: ``…, urteilte Bossong. Offenbar gebe es eine „…“``, ``Der Präsident hat
+    erklärt, … Ziel sei, Russland zu „destabilisieren“``. The nearest of the few sentences
+    before it that has a reporting verb decides: the person named as that verb's subject,
+    in full as the article gives it, or no one (an unnamed source, a pronoun)."""
+    sentences = re.split(r"(?<=[.!?])\s+|\n", before[-REPORTED_CHARS:].strip())[:-1]
+    for sent in reversed([s for s in sentences if s.strip()][-REPORTED_SENTENCES:]):
+        verbs = list(_verb_re(lang).finditer(sent))
+        if not verbs:
+            continue
+        m = verbs[0]
+        head = sent[: m.start()].rstrip()
+        name: str | None = None
+        if head.endswith((",", "—", "–")):  # ``…, urteilte Bossong.``
+            found = _after_at(sent[m.start() :], lang)
+            name = found.speaker if found else None
+        else:  # ``Der ukrainische Präsident Selenskyj hat erklärt, …``
+            name = _subject_before(head, lang)
+        if not name:
+            return None
+        full = _expand(name, names, pos)
+        return full if " " in full and _person_like(full) else None
+    return None
+
+
+def _subject_before(head: str, lang: str) -> str | None:
+    """The person's name nearest before a verb that no preposition or article governs
+    (``Der ukrainische Präsident Selenskyj hat``), or None when that nearest name is a
+    body or a place: an older name further back is not the subject."""
+    if _PRONOUN.search(head.split()[-1] if head.split() else ""):
+        return None
+    for at, words in reversed(_runs(head)):
+        lead = head[max(0, at - 8) : at]
+        prev = lead.split()[-1].casefold() if lead.split() else ""
+        if _PREPOSITION_BEFORE.search(lead) or _ARTICLE_BEFORE.search(lead) or prev in _DEFINITE:
+            continue
+        name = _clean_name(words)
+        if not name or _ACRONYM.match(name):
+            continue
+        if _person_like(name) and not _OBLIQUE.search(name) and _can_be_subject(name, lang):
+            return name
+        return None
+    return None
+
+
 def _subject_of_reported(sent: str, lang: str) -> str | None:
     """``Макрон выступил … и сказал, что пришло время «…»``: a quote inside reported speech
     belongs to the subject of the reporting verb, the nearest person's name before it that
@@ -1165,10 +1385,19 @@ def _subject_of_reported(sent: str, lang: str) -> str | None:
             if _PREPOSITION_BEFORE.search(lead) or _ARTICLE_BEFORE.search(lead) or prev in _DEFINITE:
                 continue  # ``с премьер-министром Греции``, ``the Greek prime minister``
             name = _clean_name(words)
-            if name and _person_like(name) and not _OBLIQUE.search(name):
+            if name and _person_like(name) and not _OBLIQUE.search(name) and _can_be_subject(name, lang):
                 return name
         return None
     return None
+
+
+def _can_be_subject(name: str, lang: str) -> bool:
+    """A Russian or Ukrainian name the analyser can read in the nominative: ``Афінам``
+    (dative, ``продаж Афінам``) or ``Канберру`` (accusative) is an object, never who spoke."""
+    if lang not in ("ru", "uk") or not all(_CYRILLIC.match(w) for w in name.split()):
+        return True
+    parses = _parses(name.split()[-1], lang)
+    return not parses or any(p.tag.case == "nomn" or p.tag.case is None for p in parses)
 
 
 def _recent_subject(
@@ -1261,11 +1490,42 @@ def _unopened(para: str, lang: str) -> _Raw | None:
         return None
     m = _UNOPENED.match(para)
     if not m:
-        return None
+        return _unmarked_first_person(para, lang)
     tail = re.sub(r"^[\"»”]", "", para[m.end("q") : m.end("q") + 200])  # the lone closing mark
     if not (_after(tail, lang) or _FR_INVERTED.match(re.sub(r"^[\s,\"»”—–-]*", "", tail))):
         return None
     return _Raw(m.start("q"), m.end("q"), m.end("q") + 1)
+
+
+_UNMARKED = re.compile(r"^\s*(?P<q>\S[^\n]{20,}?),\s+(?P<attr>[^,.!?«»“”\"\n]{2,60}[.!]?)\s*$")
+_FIRST_PERSON_SPLIT = re.compile(r"['’]")
+
+
+def _first_person(speech: str, lang: str) -> bool:
+    """Words of the speaker's own (``J'ai trouvé``, ``we``, ``мы``): reported speech is told
+    in the third person, so a first person outside quotation marks is someone's own words."""
+    words = _words("first_person", lang)
+    for token in _WORD.findall(speech):
+        if len(token) > 1 and token.isupper():
+            continue  # ``US``, ``MI``: an abbreviation
+        if _FIRST_PERSON_SPLIT.split(token.casefold())[0] in words:
+            return True
+    return False
+
+
+def _unmarked_first_person(para: str, lang: str) -> _Raw | None:
+    """``J'ai trouvé que c'était insultant, …, dit-elle.``: a paragraph of speech in the
+    first person with no quotation marks at all, closed by an attribution after its last
+    comma (an inverted ``dit-elle``, ``said Hamilton``, ``сказал он``)."""
+    m = _UNMARKED.match(para)
+    if not m or len(m.group("q").split()) < 5:
+        return None
+    attr = m.group("attr")
+    if not (_FR_INVERTED.match(attr) or _after_at(attr, lang)):
+        return None
+    if not _first_person(m.group("q"), lang):
+        return None
+    return _Raw(m.start("q"), m.end("q"), m.end("q"))
 
 
 @lru_cache(maxsize=32)
@@ -1315,6 +1575,14 @@ def _according_pronoun(lang: str) -> re.Pattern[str]:
     return re.compile(rf"(?<!\w)(?:{_alternation(tuple(map(re.escape, phrases)))})(?!\w)", re.I)
 
 
+def _title_like(quoted: str) -> bool:
+    """``« Le Courrier du Val »``, ``“Sunday Pitch”``: a name of a few capitalised words."""
+    words = quoted.split()
+    return len(words) <= 6 and all(
+        w[:1].isupper() or w.lower() in _PARTICLES or w.lower() in _STOP for w in words
+    ) and not quoted.rstrip().endswith((".", "!", "?", "…"))
+
+
 def _fragment(quoted: str) -> bool:
     """A word or three in quotation marks (« intelligente », a newspaper's or a pipeline's
     name): a scare quote or a title, which is nobody's statement unless the sentence
@@ -1322,10 +1590,7 @@ def _fragment(quoted: str) -> bool:
     words = quoted.split()
     if len(words) < 4 and len(quoted) < 25:
         return True
-    # ``« Le Courrier du Val »``, ``“Sunday Pitch”``: a name of a few capitalised words
-    return len(words) <= 6 and all(
-        w[:1].isupper() or w.lower() in _PARTICLES or w.lower() in _STOP for w in words
-    ) and not quoted.rstrip().endswith((".", "!", "?", "…"))
+    return _title_like(quoted)
 
 
 def extract_quotes(text: str, language: str) -> tuple[Quote, ...]:
@@ -1431,12 +1696,18 @@ def extract_quotes(text: str, language: str) -> tuple[Quote, ...]:
                             attr = _Attribution(None, False)
                     if not name and attr is None:
                         name = _subject_of_reported(sent, language)
+                    if not name and attr is None and _ACCORDING_SOURCE.search(sent):
+                        attr = _ANON  # ``згідно з французькими військовими, США «…»``
+                    if name:
+                        attr = _Attribution(name, True)
+                if attr is None and _continues_reported(before, stripped, after, language):
+                    name = _reported_voice(before_all, language, names, at)
                     if name:
                         attr = _Attribution(name, True)
             speaker: str | None = None
             if attr is not None and attr.speaker and language not in _NO_SPACE_LANGS:
                 trimmed = _trim_common(attr.speaker, lowercase)
-                full = _expand(trimmed, names, at) if trimmed else None
+                full = _expand(_nominative(trimmed, language), names, at) if trimmed else None
                 if full and _not_a_name(full, nouns):
                     # ``sagte ihr Sprecher``, ``sagte der Einwechselspieler``, ``Die Beziehungen``
                     if full.casefold() in _all_words("anonymous"):
@@ -1475,10 +1746,26 @@ def extract_quotes(text: str, language: str) -> tuple[Quote, ...]:
                 last_at = start
             elif raw.dash and after_question and interviewee:
                 speaker = interviewee
-            elif last_named and start - last_at < 600 and not raw.runs_on and not _fragment(stripped):
+            elif (
+                last_named
+                and start - last_at < 600
+                and not raw.runs_on
+                and not _fragment(stripped)
+                and (
+                    (role_word := _role_subject(before)) is None
+                    or _role_fits(role_word, last_named, names, start)
+                )
+            ):
                 speaker = last_named  # consecutive quotes: the same voice
             if raw.runs_on and speaker is None:
                 running_on.append(len(quotes))
+            if (
+                speaker is not None
+                and _title_like(stripped)
+                and "," not in stripped  # ``„Grenzschutz, Grenzschutz, Grenzschutz“``: a slogan
+                and language not in _NO_SPACE_LANGS
+            ):
+                speaker = None  # a programme's or a paper's name is no one's statement
             if speaker is not None:
                 speaker = _nominative(speaker, language)
             quotes.append(Quote(stripped, speaker, start, start + len(stripped)))
