@@ -664,9 +664,12 @@ class NewsBot:
     async def _hold_platform(self, platform: str) -> None:
         """Take the platform when it is free, and hold it until stopped.
 
-        Losing the lock while holding it (the database connection died) stops the bot:
-        another instance may be taking over, and two connections would answer every
-        command twice. The supervisor restarts it as a standby.
+        Losing the lock while holding it (its database connection died: a PostgreSQL
+        restart, a network cut) stops deliveries for the platform until it is ours again.
+        The chat connection stays up meanwhile: while the database is away no other
+        instance can take the lock either. If this instance takes it back first it
+        carries on; if another instance has it, this one stops (two connections would
+        answer every command twice) and its supervisor restarts it as a standby.
         """
         try:
             if not await self._take_platform(platform, self._stop):
@@ -675,10 +678,37 @@ class NewsBot:
             log.error("could not take over %s: %s", platform, exc)
             self._fail(exc)
             return
-        await self._locks[platform].lost()
-        if not self._stop.is_set():
+        lock = self._locks[platform]
+        while True:
+            await lock.lost()
+            if self._stop.is_set():
+                return
             self.worker.give_up(platform)
-            self._fail(LostLock(f"lost the {platform} lock: its database connection died"))
+            log.warning("%s: delivering nothing until this instance holds its lock again",
+                        platform)
+            regained = await lock.regain(self._stop)
+            if regained is None:
+                return
+            if not regained:
+                self._fail(LostLock(
+                    f"lost the {platform} lock: another instance took it while this "
+                    "one's database connection was down"
+                ))
+                return
+            await self._resume_platform(platform)
+
+    async def _resume_platform(self, platform: str) -> None:
+        """The lock is ours again: let the drains that ran on finish, requeue what is left
+        in flight (in doubt: looked up before a re-post), deliver again."""
+        drains = self.worker.running()
+        if drains:
+            await asyncio.wait(drains)
+        await self.outage.retry(
+            f"taking {platform}'s deliveries back", partial(self.worker.recover, [platform])
+        )
+        self.worker.take(platform)
+        log.info("instance %s holds the %s lock again and delivers its alerts",
+                 self.cluster.owner, platform)
 
     def _fail(self, exc: BaseException) -> None:
         if self._fatal is None:

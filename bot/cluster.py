@@ -36,8 +36,9 @@ LOCK_NAMESPACE = 0x6E62  # "nb": the first key of every newsbot advisory lock (t
 
 
 class LostLock(RuntimeError):
-    """This instance lost a platform's lock while holding it; it stops (and is restarted
-    as a standby by its supervisor) rather than risk two connections."""
+    """Another instance took a platform's lock while this one's hold on it was cut; this
+    one stops (and is restarted as a standby by its supervisor) rather than risk two
+    connections."""
 
 
 def instance_id(env: Mapping[str, str] | None = None) -> str:
@@ -68,6 +69,11 @@ class PlatformLock(Protocol):
         """Return if the lock is lost while held (its database connection died)."""
         ...
 
+    async def regain(self, stop: asyncio.Event) -> bool | None:
+        """After :meth:`lost`: take the lock again as soon as the database answers. True:
+        held again; False: another instance holds it now; None: ``stop`` was set."""
+        ...
+
     async def release(self) -> None: ...
 
 
@@ -82,6 +88,9 @@ class LocalLock:
 
     async def lost(self) -> None:
         await self._released.wait()
+
+    async def regain(self, stop: asyncio.Event) -> bool | None:
+        return True
 
     async def release(self) -> None:
         self._released.set()
@@ -126,14 +135,20 @@ class AdvisoryLock:
             self._conn = None
 
     def _try(self) -> bool:
+        return self._attempt() is True
+
+    def _attempt(self, *, quiet: bool = False) -> bool | None:
+        """One ``pg_try_advisory_lock``: True taken, False held by another session, None
+        the database did not answer (``quiet``: the caller has said so already)."""
         try:
             got = self._connection().execute(
                 text("SELECT pg_try_advisory_lock(:a, :b)"), {"a": self.key[0], "b": self.key[1]}
             ).scalar()
         except Exception as exc:
-            log.warning("lock %s: database unreachable (%s); trying again", self.name, exc)
+            if not quiet:
+                log.warning("lock %s: database unreachable (%s); trying again", self.name, exc)
             self._drop_connection()
-            return False
+            return None
         return bool(got)
 
     def _still_held(self) -> bool:
@@ -169,6 +184,21 @@ class AdvisoryLock:
         while await asyncio.to_thread(self._still_held):
             await asyncio.sleep(self.retry)
         self._held = False
+
+    async def regain(self, stop: asyncio.Event) -> bool | None:
+        """Retried every ``retry`` while the database is away (a restart, a network cut),
+        with one log line, not one per try: no other instance can take the lock then
+        either, so whoever asks first once it answers holds it."""
+        said = False
+        while not stop.is_set():
+            got = await asyncio.to_thread(self._attempt, quiet=said)
+            if got is not None:
+                self._held = got
+                return got
+            said = True
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self.retry)
+        return None
 
     async def release(self) -> None:
         def unlock() -> None:

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from tests.fakes.slack import FakeSlack
 
 pytestmark = pytest.mark.network
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _claim_all(store: Store, urls: list[str], owner: str, got: list[str]) -> None:
@@ -176,7 +177,16 @@ def test_a_holder_whose_connection_dies_learns_it_lost_the_lock(pg_url: str) -> 
         await asyncio.wait_for(lock.lost(), 5)
         other = AdvisoryLock(pg_url, "chat gateway discord", timedelta(seconds=0.1))
         assert await asyncio.wait_for(other.acquire(asyncio.Event()), 5)
+        # Taken by another instance meanwhile: the holder must not take it back...
+        assert await asyncio.wait_for(lock.regain(asyncio.Event()), 5) is False
         await other.release()
+        # ... and once nobody holds it, it is the old holder's again.
+        assert await asyncio.wait_for(lock.regain(asyncio.Event()), 5) is True
+        third = AdvisoryLock(pg_url, "chat gateway discord", timedelta(seconds=0.1))
+        stop = asyncio.Event()
+        stop.set()  # "take it only if it is free now"
+        assert await third.acquire(stop) is False
+        await third.release()
         await lock.release()
 
     asyncio.run(go())
@@ -436,12 +446,19 @@ def test_a_database_that_cannot_be_reached_stops_the_start_in_words(
         assert "Traceback" not in res.stderr and "s3cret-pw" not in res.stderr
 
 
+CUT_LOCK = (
+    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+    "WHERE application_name = 'newsbot lock chat gateway console' "
+    "AND datname = current_database()"  # not another run's bot on this server
+)
+
+
 @pytest.mark.slow
-def test_a_holder_that_loses_its_lock_stops_rather_than_risk_two_connections(
+def test_a_holder_whose_lock_connection_is_cut_takes_it_back_and_keeps_delivering(
     pg_url: str, tmp_path: Path
 ) -> None:
-    """The database cuts the lock's connection (a restart, a network cut): the bot exits
-    non-zero saying why, for its supervisor to restart it as a standby."""
+    """The database cuts the lock's connection (a restart, a network cut) and nobody else
+    wants the platform: the bot takes its lock back and goes on delivering."""
     from sqlalchemy import create_engine, text
 
     from tests.botproc import BotHome, BotProcess, wait_until
@@ -454,19 +471,52 @@ def test_a_holder_that_loses_its_lock_stops_rather_than_risk_two_connections(
         wait_until(lambda: "holds the console connection" in bot.log(), 120, "the lock", bot)
         admin = create_engine(pg_url)
         with admin.begin() as conn:
-            cut = conn.execute(text(
-                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                "WHERE application_name = 'newsbot lock chat gateway console' "
-                "AND datname = current_database()"  # not another run's bot on this server
-            )).scalar()
+            cut = conn.execute(text(CUT_LOCK)).scalar()
         admin.dispose()
         assert cut == 1
-        assert bot.proc is not None
-        code = bot.proc.wait(60)
+        wait_until(lambda: "holds the console lock again" in bot.log(), 60, "the lock again", bot)
+        home.add_seed("dispatch.txt", (ROOT / "seeds" / "000_b5e3709a28e5c677.txt").read_text())
+        wait_until(lambda: "La Corée du Nord sera aux côtés" in bot.log(), 120,
+                   "the alert of a seed dropped after the cut", bot)
+        assert bot.alive, bot.tail()
+    finally:
+        code = bot.stop()
+    assert code == 0, bot.tail()
+    assert "Traceback" not in bot.log()
+
+
+@pytest.mark.slow
+def test_a_holder_whose_lock_another_instance_took_stops_rather_than_risk_two_connections(
+    pg_url: str, tmp_path: Path
+) -> None:
+    """The lock's connection is cut and another session takes the lock before the bot can
+    take it back: the bot exits non-zero saying why, for its supervisor to restart it
+    as a standby."""
+    from sqlalchemy import create_engine, text
+
+    from bot.cluster import lock_key
+    from tests.botproc import BotHome, BotProcess, wait_until
+
+    home = BotHome(tmp_path / "bot")
+    home.write_config({"seeds": ["seeds"], "ops": {"enabled": False}})
+    bot = BotProcess(home, {"NEWSBOT_INSTANCE_ID": "solo"}, database_url=pg_url)
+    bot.start()
+    other = create_engine(pg_url)
+    try:
+        wait_until(lambda: "holds the console connection" in bot.log(), 120, "the lock", bot)
+        with other.connect() as conn:
+            conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+            assert conn.execute(text(CUT_LOCK)).scalar() == 1
+            a, b = lock_key("chat gateway console")
+            # Waits for the cut session to end, then holds the lock as another instance.
+            conn.execute(text("SELECT pg_advisory_lock(:a, :b)"), {"a": a, "b": b})
+            assert bot.proc is not None
+            code = bot.proc.wait(60)
     finally:
         bot.kill()
+        other.dispose()
     assert code == 2, bot.tail()
-    assert "lost the console lock" in bot.log()
+    assert "another instance took it" in bot.log()
     assert "Traceback" not in bot.log()
 
 
