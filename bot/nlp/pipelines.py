@@ -67,8 +67,14 @@ def _forget_other_languages(ident: Any) -> None:
         ident._full_model = (ident.nb_ptc, ident.nb_pc, ident.nb_classes)
 
 
+_BEYOND_LATIN = re.compile("[\u0400-\uffff]")
+"""Where every script above but Latin starts: a text without it needs no counting."""
+
+
 def _script(text: str) -> str | None:
     """Dominant script decides what langid may even consider."""
+    if text.isascii() or not _BEYOND_LATIN.search(text):
+        return "latin" if _LATIN.search(text) else None
     counts = {
         "hangul": len(_HANGUL.findall(text)),
         "kana": len(_KANA.findall(text)),

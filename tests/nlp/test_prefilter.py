@@ -51,6 +51,21 @@ def test_a_phrase_needs_all_of_its_words() -> None:
     assert [m.id for m in match("", "La entrega de armas continúa.", wl, "es")] == ["t"]
 
 
+def test_a_key_inside_a_word_still_counts_where_it_later_starts_one() -> None:
+    # The screen reads each key once per way it stands (inside a word, at a word's start):
+    # "arma" inside "desarmaron" must not hide the "armas" that follows, nor count itself.
+    wl = parse_watchlist(
+        "items:\n  - id: t\n    name: T\n    kind: topic\n"
+        "    aliases: {es: [entrega de armas]}\n"
+    )
+    later = "Los rebeldes se desarmaron, se desarmaron. La entrega de armas continúa."
+    assert can(wl, "", later)
+    assert [m.id for m in analyze("", later, wl, "es").matches] == ["t"]
+    inside_only = "Los rebeldes se desarmaron, se desarmaron. La entrega continúa."
+    assert not can(wl, "", inside_only)
+    assert analyze("", inside_only, wl, "es").matches == ()
+
+
 def test_skipped_document_still_reports_a_language(watchlist: Watchlist) -> None:
     text = "Городской совет утвердил бюджет на следующий год."
     assert analyze("", text, watchlist).language == "ru"
