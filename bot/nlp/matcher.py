@@ -15,7 +15,7 @@ import bisect
 import re
 import threading
 import weakref
-from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Container, Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import chain
@@ -610,16 +610,24 @@ def _present(plan: _Plan, haystack: str) -> set[tuple[int, Hashable]]:
     return present
 
 
-def _wanted(watchlist: Watchlist, present: set[tuple[int, Hashable]]) -> set[Hashable]:
+def _wanted_if(
+    watchlist: Watchlist, holds: Callable[[int, int, TopicRule], bool], found: Container[Any]
+) -> set[Hashable]:
+    """Every slot of each item whose alias was ``found`` or one of whose rules ``holds``
+    (item index, rule index, rule): what the matcher then looks for."""
     wanted: set[Hashable] = set()
     for ii, item in enumerate(watchlist.items):
-        mine = {slot for i, slot in present if i == ii}
-        ok = ALIAS in mine or any(
-            _rule_holds(rule, r, mine.__contains__) for r, rule in enumerate(item.rules)
-        )
-        if ok:
+        if (ii, ALIAS) in found or any(holds(ii, r, rule) for r, rule in enumerate(item.rules)):
             wanted.update((ii, slot) for slot, _ in _slots(item))
     return wanted
+
+
+def _wanted(watchlist: Watchlist, present: set[tuple[int, Hashable]]) -> set[Hashable]:
+    return _wanted_if(
+        watchlist,
+        lambda ii, r, rule: _rule_holds(rule, r, lambda slot: (ii, slot) in present),
+        present,
+    )
 
 
 def _is_word_char(c: str) -> bool:
@@ -910,14 +918,7 @@ def _wanted_near(watchlist: Watchlist, found: Located, breaks: Sequence[int]) ->
             common = here if common is None else common & here
         return common is None or bool(common)
 
-    wanted: set[Hashable] = set()
-    for ii, item in enumerate(watchlist.items):
-        ok = (ii, ALIAS) in found or any(
-            holds(ii, r, rule) for r, rule in enumerate(item.rules)
-        )
-        if ok:
-            wanted.update((ii, slot) for slot, _ in _slots(item))
-    return wanted
+    return _wanted_if(watchlist, holds, found)
 
 
 def _key_positions(plan: _Plan, wanted: set[Hashable], folded: str) -> list[int]:
