@@ -1,7 +1,7 @@
 """``newsbot run`` as a real process for fault tests: a home folder, fakes, kill and restart.
 
 :class:`BotHome` is a deployment folder (``config/``, ``seeds/``, ``data/``) in a temp dir;
-:class:`BotProcess` starts ``python -m bot.cli run`` there with an environment that points
+:class:`BotProcess` starts ``python -m bot.cli.main run`` there with an environment that points
 only at local fakes, appends its output to one log file per run (quoted when a test fails),
 and kills it (SIGKILL, no goodbye) or stops it (SIGTERM). :func:`deliveries` counts what a
 fake chat server holds, per channel and article URL, whatever message shape carried it (an
@@ -144,7 +144,7 @@ class BotProcess:
         self.logs.append(log)
         with log.open("wb") as out:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "bot.cli", "run", "--config", "config/newsbot.yaml"],
+                [sys.executable, "-m", "bot.cli.main", "run", "--config", "config/newsbot.yaml"],
                 cwd=self.home.root,
                 env=self.env,
                 stdout=out,

@@ -6,7 +6,7 @@ sentences around them, every sentence with its own places, days and numbers. The
 tests feed them to ``newsbot run`` and count what reaches chat, by each item's URL.
 
 They must stay 200 alerts, not fewer: the bot merges a near-copy of a recent story into
-the first alert (SimHash of word 3-shingles, within ``bot.stories.MAX_DISTANCE`` bits), so
+the first alert (SimHash of word 3-shingles, within ``bot.ingest.stories.MAX_DISTANCE`` bits), so
 the generator draws again until each item is at least :data:`MIN_GAP` bits from every
 other. Deterministic for a given seed.
 """
@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from email.utils import format_datetime
 from xml.sax.saxutils import escape
 
-from bot.stories import distance, fingerprint
+from bot.ingest.stories import distance, fingerprint
 
 LANGUAGES = ("en", "fr", "de", "es", "ru", "uk", "ko")
 ITEMS = ("north-korea", "kursk", "arms-transfers", "russia", "ukraine")

@@ -84,7 +84,7 @@ ROOT_AT_IMPORT = logging.getLogger().level
 
 
 def test_setup_logging_in_one_test_changes_the_process_logging() -> None:
-    from bot.logs import setup_logging
+    from bot.runtime.logs import setup_logging
 
     setup_logging(verbose=True)
     assert logging.getLogger().level == logging.DEBUG

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import feedparser
 
+from bot.ingest.stories import MAX_DISTANCE, distance, fingerprint
 from bot.nlp import analyze
 from bot.nlp.watchlist import load_watchlist
 from bot.sources.files import read_document
-from bot.stories import MAX_DISTANCE, distance, fingerprint
 from tests.botproc import ROOT, BotHome
 from tests.newsgen import ITEMS, LANGUAGES, MIN_GAP, generate, rss
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.configwatch import ConfigWatcher
+from bot.settings.watcher import ConfigWatcher
 
 
 def watcher_saw(watcher: ConfigWatcher | None, path: Path) -> bool:

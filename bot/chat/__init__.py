@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 from bot.chat.base import ChatAdapter
 
 if TYPE_CHECKING:
-    from bot.commands import Commands
-    from bot.settings import Settings
+    from bot.commands.handlers import Commands
+    from bot.settings.model import Settings
 
 SLACK_ENV = ("SLACK_BOT_TOKEN", "SLACK_WEBHOOK_URL", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET")
 """Any of these means the operator wants Slack; an incomplete set is refused with a reason."""
@@ -35,11 +35,11 @@ def build_adapters(
 
         adapters["console"] = ConsoleAdapter()
     if any(env.get(k) for k in SLACK_ENV):
-        from bot.chat.slack import SlackAdapter
+        from bot.chat.slack.adapter import SlackAdapter
 
         adapters["slack"] = SlackAdapter.from_env(env, settings.slack, commands)
     if any(env.get(k) for k in DISCORD_ENV):
-        from bot.chat.discord import DiscordAdapter
+        from bot.chat.discord.adapter import DiscordAdapter
 
         adapters["discord"] = DiscordAdapter.from_env(env, settings.discord, commands)
     return adapters

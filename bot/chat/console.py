@@ -1,7 +1,7 @@
 """The terminal as a chat platform: what ``make run`` shows without any chat account.
 
 Everything that came from a feed is printed as ``rich.text.Text`` (never as markup), after
-:mod:`bot.textutil` removed escape sequences, so a title like ``[bold]x[/]`` or one carrying
+:mod:`bot.text` removed escape sequences, so a title like ``[bold]x[/]`` or one carrying
 ``ESC[2J`` prints literally and cannot recolour the terminal or move the cursor. rich picks
 the width from the terminal and drops colours when output is not a terminal or ``NO_COLOR``
 is set.
@@ -17,10 +17,10 @@ from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderR
 from rich.rule import Rule
 from rich.text import Text
 
-from bot.alerts import empty_digest_text, items_line, quote_body, source_line, why_parts
+from bot.alerts.build import empty_digest_text, items_line, quote_body, source_line, why_parts
 from bot.chat.base import ChatAdapter, DeliveryError
 from bot.models import Alert, Digest, Target
-from bot.textutil import clean_line, strip_controls
+from bot.text import clean_line, strip_controls
 
 _GLUE = "\u2800"
 """A blank that is not whitespace to rich's line breaker; stands in for no-break spaces."""

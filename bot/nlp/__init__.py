@@ -30,7 +30,7 @@ _LAZY = {
     "load_watchlist": "bot.nlp.watchlist",
     "parse_watchlist": "bot.nlp.watchlist",
 }
-"""Names imported on first use: ``bot.textutil`` (and so every command, even ``--help``)
+"""Names imported on first use: ``bot.text`` (and so every command, even ``--help``)
 imports ``bot.nlp.text``, which must not pull in spaCy and numpy (a second of start-up)."""
 
 

@@ -1,0 +1,1 @@
+"""Sources: where articles come from (RSS/Atom feeds, seed folders, web pages), fetched safely."""

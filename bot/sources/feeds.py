@@ -28,7 +28,7 @@ import httpx
 from feedparser.encodings import convert_to_utf8
 
 from bot.models import Article
-from bot.settings import FeedConfig, Settings
+from bot.settings.model import FeedConfig, Settings
 from bot.sources.html import collapse_ws, html_to_text
 from bot.sources.netguard import (
     AddressRefused,
@@ -40,7 +40,7 @@ from bot.sources.netguard import (
     trusting,
 )
 from bot.sources.textutil import headline, human_size, normalize_language, safe_url
-from bot.textutil import clean_line, strip_controls
+from bot.text import clean_line, strip_controls
 
 log = logging.getLogger(__name__)
 

@@ -27,7 +27,7 @@ from bot.sources.textutil import (
     split_title_line,
     to_utc,
 )
-from bot.textutil import clean_line, strip_controls
+from bot.text import clean_line, strip_controls
 
 SUPPORTED_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".html", ".htm"})
 SOURCE_NAME = "seed file"

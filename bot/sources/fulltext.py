@@ -30,7 +30,7 @@ import httpx
 from bot.models import Article
 from bot.sources.feeds import _connect_reason, _one_line, _Refused, download
 from bot.sources.netguard import Trust
-from bot.textutil import strip_controls
+from bot.text import strip_controls
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ import re
 from datetime import UTC, date, datetime, time
 from urllib.parse import urlsplit, urlunsplit
 
-from bot.textutil import CLOSERS, SENTENCE_END, clean_line, first_sentence
+from bot.text import CLOSERS, SENTENCE_END, clean_line, first_sentence
 
 HEADLINE_MAX = 120
 """A first sentence longer than this is cut at a clause boundary."""

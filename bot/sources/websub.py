@@ -24,13 +24,13 @@ import httpx
 from aiohttp import web
 
 from bot.models import Article
-from bot.settings import FeedConfig, Settings
+from bot.settings.model import FeedConfig, Settings
 from bot.sources.feeds import FeedError, _vet, parse_feed, trust_of
 from bot.sources.netguard import trusting
-from bot.store import Store, WebSubState, utcnow
+from bot.store.store import Store, WebSubState, utcnow
 
 if TYPE_CHECKING:
-    from bot.pipeline import IngestReport
+    from bot.ingest.pipeline import IngestReport
 
 log = logging.getLogger(__name__)
 

@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 import yaml
 
-from bot.commands import Commands
+from bot.commands.handlers import Commands
 from bot.nlp.watchlist import load_watchlist
-from bot.store import Store
+from bot.store.store import Store
 from tests.botproc import scrub_environ
 from tests.fakes.slack import FakeSlack, running
 
@@ -88,7 +88,7 @@ class RunningBot:
     """``newsbot run`` in-process: the CLI's wiring on a private event loop in a thread."""
 
     def __init__(self, config: Path) -> None:
-        from bot.cli import _make_bot
+        from bot.cli.main import _make_bot
 
         self.bot = _make_bot(config, console=False)
         self.loop = asyncio.new_event_loop()

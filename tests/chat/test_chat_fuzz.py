@@ -44,7 +44,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import bot as newsbot_package
-from bot.chat.slack import SlackAdapter
+from bot.chat.slack.adapter import SlackAdapter
 from tests.chat.conftest import SEED_TITLE, Home, RunningBot
 from tests.fakes.discord import ADMIN, ALERTS, GUILD_ID, FakeDiscord
 from tests.fakes.discord import serve as serve_discord

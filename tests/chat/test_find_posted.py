@@ -12,15 +12,15 @@ import pytest
 from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
-from bot.chat.discord import nonce_for
-from bot.chat.slack import SlackAdapter
-from bot.commands import Commands
+from bot.chat.discord.adapter import nonce_for
+from bot.chat.slack.adapter import SlackAdapter
+from bot.commands.handlers import Commands
 from bot.models import Digest, Target
-from bot.settings import SlackConfig
-from bot.store import utcnow
-from tests.chat.test_discord import make_alert as discord_alert
-from tests.chat.test_discord import running as discord_running
-from tests.chat.test_slack_blocks import make_alert
+from bot.settings.model import SlackConfig
+from bot.store.store import utcnow
+from tests.chat.discord.test_adapter import make_alert as discord_alert
+from tests.chat.discord.test_adapter import running as discord_running
+from tests.chat.slack.test_blocks import make_alert
 from tests.fakes.discord import ALERTS, FakeDiscord, serve
 from tests.fakes.slack import BOT_TOKEN, FakeSlack
 

@@ -21,11 +21,11 @@ import pytest
 from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
-from bot.chat.discord import DiscordAdapter
-from bot.chat.slack import SlackAdapter, slack_response_url
-from bot.commands import Commands
+from bot.chat.discord.adapter import DiscordAdapter
+from bot.chat.slack.adapter import SlackAdapter, slack_response_url
+from bot.commands.handlers import Commands
 from bot.models import Target
-from bot.settings import DiscordConfig
+from bot.settings.model import DiscordConfig
 from tests.fakes.discord import GUILD_ID, FakeDiscord
 from tests.fakes.discord import serve as serve_discord
 from tests.fakes.slack import APP_TOKEN, BOT_TOKEN, FakeSlack

@@ -18,10 +18,10 @@ import pytest
 from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
-from bot.chat.discord import DiscordAdapter
-from bot.chat.slack import SlackAdapter
-from bot.commands import Commands, Reply
-from bot.settings import DiscordConfig
+from bot.chat.discord.adapter import DiscordAdapter
+from bot.chat.slack.adapter import SlackAdapter
+from bot.commands.handlers import Commands, Reply
+from bot.settings.model import DiscordConfig
 from tests.fakes.discord import GUILD_ID, FakeDiscord, serve
 from tests.fakes.slack import APP_TOKEN, BOT_TOKEN, FakeSlack
 

@@ -32,7 +32,7 @@ def _heavy_modules_after(args: list[str]) -> list[str]:
         _run(
             "import json, sys\n"
             f"sys.argv = ['newsbot', *{args!r}]\n"
-            "from bot.cli import main\n"
+            "from bot.cli.main import main\n"
             "try:\n"
             "    main()\n"
             "except SystemExit:\n"

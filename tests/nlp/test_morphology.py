@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from bot.cli import app
+from bot.cli.main import app
 from bot.nlp import match
 from bot.nlp.watchlist import load_watchlist, parse_watchlist
 

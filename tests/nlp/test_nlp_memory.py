@@ -1,7 +1,7 @@
 """Whatever a feed writes, the matcher's memory stays bounded: the phrase index memoises
 short words only, spaCy never sees a token longer than ``MAX_TOKEN_CHARS``, and a pipeline
 whose vocabulary grew too large is built afresh (found by the feed fuzzer,
-``tests/test_feed_fuzz.py``, whose 1,000 polls took the process past 3 GB)."""
+``tests/sources/test_feed_fuzz.py``, whose 1,000 polls took the process past 3 GB)."""
 
 from __future__ import annotations
 

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 import bot.nlp.quotes as quotes
-from bot.evaluation import Labelled, LabelledQuote, Predicted, missed_targets, score
 from bot.nlp import extract_quotes
+from bot.quality.evaluation import Labelled, LabelledQuote, Predicted, missed_targets, score
 
 
 def said(text: str, lang: str) -> list[tuple[str, str | None]]:

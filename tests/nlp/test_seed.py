@@ -56,7 +56,7 @@ def test_seed_quotes_and_speakers(watchlist: Watchlist) -> None:
     assert blinken.speaker == "Antony Blinken"
     assert text[blinken.start : blinken.end] == blinken.text
     # scare-quoted words are wording, found but never shown before real statements
-    from bot.alerts import build_alert
+    from bot.alerts.build import build_alert
     from bot.models import Article
 
     article = Article("files:seeds", "seed file", str(SEED), title, text)

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.evaluation import load_labels
 from bot.nlp import match
 from bot.nlp.watchlist import Watchlist
+from bot.quality.evaluation import load_labels
 from bot.sources.files import read_document
 
 ROOT = Path(__file__).resolve().parents[2]

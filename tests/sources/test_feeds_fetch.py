@@ -9,7 +9,7 @@ from http.server import BaseHTTPRequestHandler
 import httpx
 import pytest
 
-from bot.settings import FeedConfig, Settings
+from bot.settings.model import FeedConfig, Settings
 from bot.sources import netguard
 from bot.sources.feeds import FeedResult, fetch_feed, make_client
 from tests.localserver import FEEDS, FeedServer, endless, trickle

@@ -1,4 +1,4 @@
-"""What the feed fuzzer (``tests/test_feed_fuzz.py``) found, one regular test each: an odd
+"""What the feed fuzzer (``tests/sources/test_feed_fuzz.py``) found, one regular test each: an odd
 byte in one item or one header costs that item or that header, never the feed, and never
 an exception out of ``fetch_feed``."""
 
@@ -8,7 +8,7 @@ import logging
 
 import pytest
 
-from bot.settings import FeedConfig
+from bot.settings.model import FeedConfig
 from bot.sources.feeds import parse_feed
 from tests.localserver import FeedServer, rss
 from tests.sources.test_feeds_fetch import poll

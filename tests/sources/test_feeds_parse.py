@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.settings import FeedConfig
+from bot.settings.model import FeedConfig
 from bot.sources.feeds import FeedError, ParsedFeed, clean_url, parse_feed
 from tests.localserver import FEEDS
 

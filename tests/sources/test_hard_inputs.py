@@ -1,7 +1,7 @@
 """The hard inputs of issue 6 that only had parser tests, now served over HTTP.
 
 (Oversize, slow-loris, HTML, redirects and entity expansion over HTTP are in
-test_feeds_fetch.py; all of them together in one poll cycle in tests/test_feed_polling.py.)
+test_feeds_fetch.py; all of them together in one poll cycle in tests/runtime/test_feed_polling.py.)
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ import ipaddress
 import httpx
 import pytest
 
-from bot.settings import FeedConfig
+from bot.settings.model import FeedConfig
 from bot.sources.feeds import FeedResult, fetch_feed
 from bot.sources.netguard import PinnedTransport, Trust, is_public_address
 from tests.localserver import FeedServer, rss, serve

@@ -16,7 +16,7 @@ import pytest
 
 from bot.sources.websub import MAX_LEASE, callback_key, signature_ok
 from tests.localserver import FeedServer, rss
-from tests.test_feed_polling import NEWS, make_bot, run
+from tests.runtime.test_feed_polling import NEWS, make_bot, run
 
 pytestmark = pytest.mark.network
 

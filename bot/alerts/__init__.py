@@ -1,0 +1,1 @@
+"""Alerts: turning an analysed article into the :class:`~bot.models.Alert` a channel is sent."""

@@ -1,0 +1,1 @@
+"""Discord through discord.py: the adapter, message rendering and slash commands."""

@@ -1,0 +1,1 @@
+"""The ``newsbot`` command line (typer): parses arguments and calls the parts that do the work."""

@@ -1,0 +1,1 @@
+"""What the chat commands do (subscribe, brief, watch ...), the same on every platform."""

@@ -1,0 +1,1 @@
+"""Settings: the validated ``config/*.yaml`` files, their live changes, and watchlist edits from chat."""

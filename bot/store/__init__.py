@@ -1,0 +1,1 @@
+"""The database: engine and schema, migrations, and the queries each part of the bot runs."""

@@ -1,0 +1,116 @@
+"""The Slack side of the command line: `newsbot run` as a process, and `newsbot preview --slack`."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.botproc import clean_environ
+from tests.chat.conftest import ROOT, SEED, SEED_TITLE, Home
+from tests.fakes.slack import FakeSlack
+
+pytestmark = pytest.mark.timeout(180)
+
+
+def finish(proc: subprocess.Popen[str], timeout: float = 120) -> tuple[str, str]:
+    """Wait for the process; kill it if it hangs, so a failing test leaves nothing behind."""
+    try:
+        return proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, err = proc.communicate(timeout=10)
+        raise AssertionError(f"newsbot did not exit:\n{err[-3000:]}") from None
+
+
+def newsbot(*args: str, env: dict[str, str], cwd: Path, **kw: Any) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot.cli.main", *args],
+        cwd=cwd,
+        env={**env, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **kw,
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.network
+def test_newsbot_run_process_posts_answers_and_stops_cleanly(
+    home: Home, fake_slack: FakeSlack
+) -> None:
+    routes = [{"platform": "slack", "channel": "C0ROUTED", "items": ["all"]}]
+    config = home.write_config(routes)
+    env = clean_environ(**fake_slack.env(), NEWSBOT_DATABASE_URL=home.database_url)
+    proc = newsbot("run", "--config", str(config), env=env, cwd=home.root)
+    try:
+        posts = fake_slack.wait_for(lambda: fake_slack.posts("C0ROUTED"), 90, "the seed's alert")
+        assert SEED_TITLE in posts[0]["blocks"][0]["text"]["text"]
+        fake_slack.wait_connected()
+        sent = fake_slack.slash("/watchlist")
+        answer = fake_slack.wait_for(lambda: fake_slack.received("response_url"), what="/watchlist")
+        assert sent.acked_at is not None
+        assert "kursk: Kursk (entity)" in answer[0].body["text"]
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGINT)
+        out, err = finish(proc, 30)
+    assert proc.returncode == 0, err
+    assert "xoxb-" not in err and "xapp-" not in err, "a token reached the log"
+    fake_slack.wait_for(lambda: not fake_slack._sockets, 10, "the socket to close")
+
+
+@pytest.mark.slow
+@pytest.mark.network
+def test_a_token_slack_refuses_stops_run_with_one_clear_line(
+    home: Home, fake_slack: FakeSlack
+) -> None:
+    config = home.write_config([{"platform": "slack", "channel": "C0ROUTED"}])
+    env = clean_environ(
+        **fake_slack.env(SLACK_BOT_TOKEN="xoxb-revoked"), NEWSBOT_DATABASE_URL=home.database_url
+    )
+    proc = newsbot("run", "--config", str(config), env=env, cwd=home.root)
+    _out, err = finish(proc)
+    assert proc.returncode == 2
+    assert "Slack refused SLACK_BOT_TOKEN (invalid_auth)" in err
+    assert "Traceback" not in err and "xoxb-revoked" not in err
+
+
+def test_an_app_token_without_a_bot_token_is_refused_before_starting(home: Home) -> None:
+    config = home.write_config([])
+    env = clean_environ(SLACK_APP_TOKEN="xapp-1-A1-2-secret")
+    proc = newsbot("run", "--config", str(config), env=env, cwd=home.root)
+    _out, err = finish(proc)
+    assert proc.returncode == 2
+    assert err.strip().splitlines()[-1].startswith("SLACK_APP_TOKEN is set but SLACK_BOT_TOKEN is not")
+    assert "secret" not in err
+
+
+def test_preview_prints_the_block_kit_the_bot_would_post(home: Home) -> None:
+    proc = newsbot(
+        "preview", "--slack", str(SEED), "--config", str(ROOT / "config" / "newsbot.yaml"),
+        env=clean_environ(), cwd=ROOT,
+    )
+    out, err = finish(proc)
+    assert proc.returncode == 0, err
+    payload = json.loads(out)
+    assert payload["blocks"][0] == {
+        "type": "header",
+        "text": {"type": "plain_text", "text": payload["blocks"][0]["text"]["text"]},
+    }
+    assert SEED_TITLE in payload["blocks"][0]["text"]["text"]
+    quotes = [
+        b["text"]["text"]
+        for b in payload["blocks"]
+        if b["type"] == "section" and b["text"]["text"].startswith(">")
+    ]
+    assert any("— _Choe Son Hui_" in q for q in quotes)
+    assert any("— _Antony Blinken_" in q for q in quotes)
+    assert payload["metadata"]["event_type"] == "newsbot_alert"
+    assert payload["text"] and len(payload["blocks"]) <= 50
