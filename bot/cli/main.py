@@ -279,16 +279,16 @@ def brief(
     from bot.commands.handlers import CommandError
     from bot.commands.handlers import brief as make_brief
     from bot.nlp.watchlist import load_watchlist
-    from bot.store.store import Store
+    from bot.store.repositories import open_store
 
     settings = _settings(config)
     try:
         wl = load_watchlist(settings.resolve(settings.watchlist))
     except ConfigError as exc:
         raise _fail(exc) from exc
-    store = Store(settings.database_url)
+    store = open_store(settings.database_url)
     try:
-        digest = make_brief(store, wl, item, since)
+        digest = make_brief(store.articles, wl, item, since)
     except CommandError as exc:
         raise _fail(exc, 1) from exc
     finally:
@@ -302,13 +302,14 @@ def feeds(config: ConfigOpt = DEFAULT_CONFIG) -> None:
     from rich.table import Table
 
     from bot.alerts.build import window_text
-    from bot.store.store import Store, utcnow
+    from bot.store.db import utcnow
+    from bot.store.repositories import open_store
     from bot.text import clean_line
 
     settings = _settings(config)
-    store = Store(settings.database_url)
+    store = open_store(settings.database_url)
     try:
-        states = {st.url: st for st in store.feed_states()}
+        states = {st.url: st for st in store.feeds.feed_states()}
     finally:
         store.close()
     now = utcnow()
@@ -641,7 +642,7 @@ def _database(config: Path) -> Any:
     """The configured database's engine, or a clean exit if it cannot be reached."""
     from sqlalchemy.exc import OperationalError
 
-    from bot.store.store import make_engine
+    from bot.store.db import make_engine
 
     engine = make_engine(_settings(config).database_url)
     try:

@@ -19,7 +19,10 @@ from bot.models import Digest, Target
 from bot.nlp.watchlist import Watchlist
 from bot.settings.model import FeedConfig, parse_duration
 from bot.sources.textutil import display_url
-from bot.store.store import Store, utcnow
+from bot.store.articles import ArticleRepository
+from bot.store.db import utcnow
+from bot.store.feeds import FeedRepository
+from bot.store.subscriptions import SubscriptionRepository
 from bot.text import clean_line, plural
 
 if TYPE_CHECKING:
@@ -60,7 +63,7 @@ def parse_since(text: str | None) -> timedelta:
 
 
 def brief(
-    store: Store,
+    alerts: ArticleRepository,
     watchlist: Watchlist,
     item: str | None = None,
     since: str | None = None,
@@ -70,12 +73,12 @@ def brief(
     item_id = resolve_item(watchlist, item) if item else None
     window = parse_since(since)
     start = utcnow() - window
-    alerts = store.recent_alerts(start, item_id=item_id, limit=limit)
+    recent = alerts.recent_alerts(start, item_id=item_id, limit=limit)
     chosen = watchlist.get(item_id) if item_id else None
     what = chosen.name if chosen else "all watch items"
     return Digest(
         title=f"Brief: {what}, last {window_text(start)}",
-        alerts=tuple(alerts),
+        alerts=tuple(recent),
         since=start,
         item_id=item_id,
     )
@@ -157,7 +160,7 @@ def _item_label(watchlist: Watchlist, item_id: str) -> str:
 
 
 def subscribe(
-    store: Store,
+    subs: SubscriptionRepository,
     watchlist: Watchlist,
     caller: Caller,
     item: str,
@@ -171,9 +174,9 @@ def subscribe(
     target, where = _target(caller, dm)
     may_change(caller, dm, admins)
     label = _item_label(watchlist, item_id)
-    new = store.subscribe(target, item_id, user=caller.user)
+    new = subs.subscribe(target, item_id, user=caller.user)
     # Subscribing anew is how a person says "the bot can post here again".
-    resumed = store.resume(target)
+    resumed = subs.resume(target)
     again = f" Resumed {plural(resumed, 'paused subscription')} here." if resumed else ""
     if new:
         return Reply(f"Subscribed {where} to {label}. New alerts will be posted there.{again}")
@@ -181,7 +184,7 @@ def subscribe(
 
 
 def unsubscribe(
-    store: Store,
+    subs: SubscriptionRepository,
     watchlist: Watchlist,
     caller: Caller,
     item: str | None = None,
@@ -192,29 +195,29 @@ def unsubscribe(
     target, where = _target(caller, dm)
     may_change(caller, dm, admins)
     if not item or not item.strip():
-        n = store.unsubscribe(target)
+        n = subs.unsubscribe(target)
         if not n:
             return Reply(f"{where} has no subscriptions.")
         return Reply(f"Unsubscribed {where} from {plural(n, 'watch item')}.")
     wanted = item.strip()
     item_id = "all" if wanted.casefold() == "all" else resolve_item(watchlist, wanted)
-    if store.unsubscribe(target, item_id):
+    if subs.unsubscribe(target, item_id):
         return Reply(f"Unsubscribed {where} from {_item_label(watchlist, item_id)}.")
     return Reply(f"{where} was not subscribed to {_item_label(watchlist, item_id)}.", ok=False)
 
 
-def subscriptions(store: Store, watchlist: Watchlist, caller: Caller) -> Reply:
+def subscriptions(subs: SubscriptionRepository, watchlist: Watchlist, caller: Caller) -> Reply:
     """What this channel (and the caller's DMs) receive."""
     lines = []
     places = [(Target(caller.platform, caller.channel), caller.where)]
     if caller.dm_channel:
         places.append((Target(caller.platform, caller.dm_channel), "Your direct messages"))
     for target, where in places:
-        items = [item_id for _t, item_id in store.subscriptions(target)]
+        items = [item_id for _t, item_id in subs.subscriptions(target)]
         if items:
             labels = ", ".join(_item_label(watchlist, i) for i in items)
             lines.append(f"{where}: {labels}")
-            paused = store.paused(target)
+            paused = subs.paused(target)
             if paused is not None:
                 lines.append(
                     f"  paused since {paused[0]:%Y-%m-%d %H:%M} UTC, the bot could not post "
@@ -237,13 +240,13 @@ def watchlist_overview(watchlist: Watchlist) -> Reply:
 
 
 def feeds_overview(
-    store: Store, now: datetime | None = None, configured: Sequence[FeedConfig] = ()
+    feeds: FeedRepository, now: datetime | None = None, configured: Sequence[FeedConfig] = ()
 ) -> Reply:
     """Feed health as ``/feeds`` and ``newsbot feeds`` show it: one line per feed.
 
     ``configured`` feeds the store has never heard of are listed too, as not polled yet.
     """
-    states = store.feed_states()
+    states = feeds.feed_states()
     known = {st.url for st in states}
     never = [f for f in configured if f.url not in known]
     if not states and not never:
@@ -322,12 +325,16 @@ class Commands:
 
     def __init__(
         self,
-        store: Store,
+        subscriptions: SubscriptionRepository,
+        alerts: ArticleRepository,
+        feed_states: FeedRepository,
         watchlist: Callable[[], Watchlist],
         feeds: Callable[[], Sequence[FeedConfig]] = tuple,
         host: WatchHost | None = None,
     ) -> None:
-        self.store = store
+        self.subs = subscriptions
+        self.alerts = alerts
+        self.feed_states = feed_states
         self._watchlist = watchlist
         self._feeds = feeds
         self.host = host
@@ -339,7 +346,7 @@ class Commands:
         return self._watchlist()
 
     async def brief(self, item: str | None = None, since: str | None = None) -> Digest:
-        return await asyncio.to_thread(brief, self.store, self.watchlist, item, since)
+        return await asyncio.to_thread(brief, self.alerts, self.watchlist, item, since)
 
     @property
     def admins(self) -> Sequence[str]:
@@ -348,24 +355,24 @@ class Commands:
 
     async def subscribe(self, caller: Caller, item: str, dm: bool = False) -> Reply:
         return await asyncio.to_thread(
-            subscribe, self.store, self.watchlist, caller, item, dm, self.admins
+            subscribe, self.subs, self.watchlist, caller, item, dm, self.admins
         )
 
     async def unsubscribe(
         self, caller: Caller, item: str | None = None, dm: bool = False
     ) -> Reply:
         return await asyncio.to_thread(
-            unsubscribe, self.store, self.watchlist, caller, item, dm, self.admins
+            unsubscribe, self.subs, self.watchlist, caller, item, dm, self.admins
         )
 
     async def subscriptions(self, caller: Caller) -> Reply:
-        return await asyncio.to_thread(subscriptions, self.store, self.watchlist, caller)
+        return await asyncio.to_thread(subscriptions, self.subs, self.watchlist, caller)
 
     async def watchlist_overview(self) -> Reply:
         return watchlist_overview(self.watchlist)
 
     async def feeds(self) -> Reply:
-        return await asyncio.to_thread(feeds_overview, self.store, None, self._feeds())
+        return await asyncio.to_thread(feeds_overview, self.feed_states, None, self._feeds())
 
     # -- /watch: admins edit the watchlist from chat -------------------------------------
 
@@ -438,7 +445,7 @@ class Commands:
         return Reply(text)
 
     def _users_of(self, item_id: str) -> list[str]:
-        subs = [t for t, i in self.store.subscriptions() if i == item_id]
+        subs = [t for t, i in self.subs.subscriptions() if i == item_id]
         routes = [] if self.host is None else [
             r for r in self.host.settings.routes if item_id in r.items
         ]

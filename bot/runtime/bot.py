@@ -49,8 +49,10 @@ from bot.sources.files import FileSource
 from bot.sources.fulltext import fetch_page_text, wants_full_text, with_full_text
 from bot.sources.limits import FetchLimiter
 from bot.sources.textutil import display_url
+from bot.store.db import utcnow
+from bot.store.feeds import FeedState
 from bot.store.outage import DatabaseOutage
-from bot.store.store import FeedState, Store, utcnow
+from bot.store.repositories import Repositories, open_store
 from bot.text import plural
 
 if TYPE_CHECKING:
@@ -94,7 +96,7 @@ class NewsBot:
         self,
         settings: Settings,
         adapters: Mapping[str, ChatAdapter],
-        store: Store | None = None,
+        store: Repositories | None = None,
         watchlist: Watchlist | None = None,
         config_path: Path | None = None,
     ) -> None:
@@ -108,25 +110,28 @@ class NewsBot:
         self._digest_lock = threading.Lock()
         self._edit_by: dict[str, str] = {}
         self.adapters = dict(adapters)
-        self.store = store or Store(settings.database_url)
+        self.store = store or open_store(settings.database_url)
+        """The database, opened once: each part below is handed the repository it uses."""
         self.watchlist_path = settings.resolve(settings.watchlist)
         self.watchlist = watchlist or load_watchlist(self.watchlist_path)
         self._watchlist_digest = self._digest(self.watchlist_path)
         self._watchlist_checked = 0.0
         self.commands = Commands(
-            self.store, lambda: self.watchlist, lambda: self.settings.feeds, host=self
+            self.store.subscriptions, self.store.articles, self.store.feeds,
+            lambda: self.watchlist, lambda: self.settings.feeds, host=self,
         )
         self.metrics = Metrics()
         self.outage = DatabaseOutage()
         """Shared by every loop: one log line per outage, and ``/healthz`` says so."""
         self.health = Health(outage=self.outage)
-        self.cluster = Cluster(self.store, settings.cluster, outage=self.outage)
+        self.cluster = Cluster(self.store.leases, settings.cluster, outage=self.outage)
         self._holders: dict[str, asyncio.Task[None]] = {}
         self._locks: dict[str, PlatformLock] = {}
         self._fatal: BaseException | None = None
         """An error a background task stopped the bot for (run_forever raises it)."""
         self.worker = DeliveryWorker(
-            self.store,
+            self.store.outbox,
+            self.store.outcomes,
             self.adapters,
             on_failed=self._delivery_failed,
             pacing=lambda: Pacing.of(self.settings),
@@ -167,7 +172,7 @@ class NewsBot:
         if settings.websub.callback_url:
             from bot.sources.websub import WebSub
 
-            self.websub = WebSub(settings, self.store, lambda: self.client, self.ingest_push)
+            self.websub = WebSub(settings, self.store.websub, lambda: self.client, self.ingest_push)
         pipelines.configure(settings.spacy_models)
 
     # -- helpers ---------------------------------------------------------------------------
@@ -368,7 +373,8 @@ class NewsBot:
         job = partial(
             ingest,
             articles,
-            store=self.store,
+            store=self.store.articles,
+            subscriptions=self.store.subscriptions,
             watchlist=self.watchlist,
             routes=self.settings.routes,
             alert_published_after=alert_published_after,
@@ -432,7 +438,7 @@ class NewsBot:
         WebSub hub pushes it), backoff while it fails, the publisher's Retry-After.
         """
         await self.reload_watchlist_if_changed(at_most_every=5.0)
-        store = self.store
+        store = self.store.feeds
         state = await self._db(store.feed_state, feed.url)
         url = (state.current_url if state else None) or feed.url
         polled_at = utcnow()
@@ -534,7 +540,7 @@ class NewsBot:
             state and state.down_notified
         )
         await self._db(
-            self.store.update_feed,
+            self.store.feeds.update_feed,
             feed.url,
             last_polled_at=polled_at,
             last_error=result.error,
@@ -555,7 +561,7 @@ class NewsBot:
 
         Only items that will be matched: not seen before, and not first-poll backlog.
         """
-        fresh = {id(a) for a in await self._db(self.store.filter_new, articles)}
+        fresh = {id(a) for a in await self._db(self.store.articles.filter_new, articles)}
         trust = trust_of(feed)
 
         async def one(article: Article) -> Article:
@@ -587,9 +593,9 @@ class NewsBot:
             "recording a WebSub push", partial(self._ingest, articles)
         )
         if report.new:
-            state = await self._db(self.store.feed_state, feed.url)
+            state = await self._db(self.store.feeds.feed_state, feed.url)
             seen = (state.items_seen if state else 0) + report.new
-            await self._db(self.store.update_feed, feed.url, items_seen=seen)
+            await self._db(self.store.feeds.update_feed, feed.url, items_seen=seen)
             log.info("feed %s (pushed): %d new items, %d alerts", feed.label,
                      report.new, report.alerted)
         return report
@@ -777,7 +783,7 @@ class NewsBot:
             beat_task = loop.create_task(self.cluster.heartbeat(), name="lease heartbeat")
             scheduler.start()
             await self.health.tick()
-            self.feed_scheduler = FeedScheduler(self)
+            self.feed_scheduler = FeedScheduler(self, self.store.feeds)
             feeds_task = loop.create_task(self.feed_scheduler.run(), name="feed scheduler")
             self.health.vital["the feed scheduler"] = feeds_task
             watch_task = self._start_watcher()

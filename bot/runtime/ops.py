@@ -125,7 +125,7 @@ class OpsServer:
     async def _pending(self) -> int | None:
         try:
             return await asyncio.wait_for(
-                asyncio.to_thread(self.bot.store.outbox_pending), DB_TIMEOUT
+                asyncio.to_thread(self.bot.store.outbox.outbox_pending), DB_TIMEOUT
             )
         except Exception as exc:  # a busy or closed database: say so, do not hang the probe
             log.debug("ops: outbox count unavailable: %r", exc)

@@ -22,12 +22,13 @@ from typing import TYPE_CHECKING, Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.store.db import utcnow
 from bot.store.outage import is_outage
-from bot.store.store import utcnow
 
 if TYPE_CHECKING:
     from bot.runtime.bot import NewsBot
     from bot.settings.model import FeedConfig
+    from bot.store.feeds import FeedRepository
 
 log = logging.getLogger(__name__)
 
@@ -79,14 +80,16 @@ class FeedScheduler:
 
     The store is the schedule: each feed's row says when it is due (its interval and
     jitter after a poll, backoff while it fails, the publisher's Retry-After) and who is
-    polling it. An instance claims due feeds (:meth:`Store.claim_feeds`, a lease) only as
+    polling it. An instance claims due feeds (:meth:`FeedRepository.claim_feeds`, a lease) only as
     many as it has fetch slots free, so instances sharing a database divide the feeds
     between them instead of one hoarding them; its heartbeat renews the leases while it
     polls. A restart keeps the schedule: a feed polled a minute ago is not polled again.
     """
 
-    def __init__(self, bot: NewsBot) -> None:
+    def __init__(self, bot: NewsBot, feeds: FeedRepository) -> None:
         self.bot = bot
+        self.feed_rows = feeds
+        """Where the schedule lives: each feed's row says when it is due and who polls it."""
         self._wake = asyncio.Event()
         self._running: dict[str, asyncio.Task[None]] = {}
         """The polls in flight, by feed URL."""
@@ -109,7 +112,7 @@ class FeedScheduler:
     async def _add(self, feeds: Sequence[FeedConfig]) -> None:
         now = utcnow()
         first_due = {f.url: now + startup_delay(i, len(feeds)) for i, f in enumerate(feeds)}
-        await self.bot._db(self.bot.store.ensure_feeds, first_due)
+        await self.bot._db(self.feed_rows.ensure_feeds, first_due)
         self._wake.set()
 
     def reconfigure(self, feeds: Sequence[FeedConfig]) -> None:
@@ -132,7 +135,7 @@ class FeedScheduler:
 
         async def apply() -> None:
             for url, when in sooner:
-                await self.bot._db(self.bot.store.feed_due_sooner, url, when)
+                await self.bot._db(self.feed_rows.feed_due_sooner, url, when)
             await self._add(added)
 
         # Waits out a database outage: a feed added meanwhile is not forgotten.
@@ -188,13 +191,13 @@ class FeedScheduler:
         claimed: list[str] = []
         if capacity and idle:
             claimed = await self.bot._db(
-                self.bot.store.claim_feeds, idle, self._owner,
+                self.feed_rows.claim_feeds, idle, self._owner,
                 self.bot.cluster.lease, capacity,
             )
         for url in claimed:
             feed = self._feeds.get(url)
             if feed is None:  # removed while claiming
-                await self.bot._db(self.bot.store.release_feed, url, self._owner)
+                await self.bot._db(self.feed_rows.release_feed, url, self._owner)
                 continue
             task = asyncio.create_task(self._poll(feed), name=f"poll {url}")
             self._running[url] = task
@@ -203,7 +206,7 @@ class FeedScheduler:
         wait = RECHECK
         idle = [u for u in self._feeds if u not in self._running]
         if idle and not claimed:
-            due = await self.bot._db(self.bot.store.next_feed_due, idle)
+            due = await self.bot._db(self.feed_rows.next_feed_due, idle)
             if due is not None:
                 # Due now but not claimed: another instance was claiming it.
                 wait = min(RECHECK, max(0.2, (due - utcnow()).total_seconds()))
@@ -224,12 +227,12 @@ class FeedScheduler:
                 log.exception("feed %s: poll failed", feed.label)
                 with contextlib.suppress(Exception):  # poll again after the interval
                     when = utcnow() + poll_delay(feed.interval)
-                    await self.bot._db(self.bot.store.update_feed, feed.url, next_poll_at=when)
+                    await self.bot._db(self.feed_rows.update_feed, feed.url, next_poll_at=when)
         finally:
             try:
                 await asyncio.shield(outage.retry(
                     "releasing a polled feed",
-                    partial(self.bot._db, self.bot.store.release_feed, feed.url, self._owner),
+                    partial(self.bot._db, self.feed_rows.release_feed, feed.url, self._owner),
                 ))
             finally:
                 self._done(feed.url)

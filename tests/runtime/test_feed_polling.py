@@ -126,7 +126,7 @@ def test_health_is_recorded_and_listed_with_never_polled_feeds(
         await bot.poll_all()
 
     asyncio.run(go())
-    states = {s.url: s for s in bot.store.feed_states()}
+    states = {s.url: s for s in bot.store.feeds.feed_states()}
     assert states[good].items_seen == 1 and states[good].last_success_at is not None
     assert states[good].next_poll_at is not None
     assert states[dead].consecutive_failures == 1
@@ -146,7 +146,7 @@ def test_anti_bot_page_is_reported_as_such(tmp_path: Path, feed_server: FeedServ
     bot, _ = make_bot(tmp_path, [feed_server.url("/rss")])
     run(bot, bot.poll_feed(bot.settings.feeds[0]))
     store = NewsBot(bot.settings, {}).store
-    state = store.feed_state(feed_server.url("/rss"))
+    state = store.feeds.feed_state(feed_server.url("/rss"))
     assert state is not None
     assert state.last_error == "blocked by an anti-bot page (HTTP 403)"
     store.close()
@@ -176,7 +176,7 @@ def test_permanent_redirect_updates_the_stored_url(tmp_path: Path, feed_server: 
     paths = [p for p, _ in feed_server.requests]
     assert paths == ["/old", "/new", "/new"]  # the second poll goes straight to the new URL
     store = NewsBot(bot.settings, {}).store
-    state = store.feed_state(old)
+    state = store.feeds.feed_state(old)
     assert state is not None and state.current_url == feed_server.url("/new")
     store.close()
 
@@ -218,7 +218,7 @@ def test_one_bad_feed_never_stops_the_others(
     run(bot, go())
     assert [a.title for a in admin.alerts] == [NEWS["title"]]
     store = NewsBot(bot.settings, {}).store
-    errors = {s.url: s.last_error for s in store.feed_states()}
+    errors = {s.url: s.last_error for s in store.feeds.feed_states()}
     store.close()
     assert errors[fs.url("/good")] is None
     assert errors[fs.url("/huge")] == "response larger than 1 MB, refused"

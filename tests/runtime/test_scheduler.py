@@ -93,7 +93,7 @@ def test_poll_delay_backs_off_with_a_cap_and_honours_retry_after() -> None:
 def test_feed_scheduler_polls_each_feed_when_due(tmp_path: Path) -> None:
     """The loop polls at the time the last poll recorded in the store, not on a grid."""
     from bot.runtime.scheduler import FeedScheduler
-    from bot.store.store import utcnow
+    from bot.store.db import utcnow
 
     newsbot = make_bot(
         tmp_path,
@@ -104,7 +104,7 @@ def test_feed_scheduler_polls_each_feed_when_due(tmp_path: Path) -> None:
     async def fake_poll(feed: Any) -> None:
         polls.append(feed.url.rsplit("/", 1)[1])
         gap = 0.05 if "fast" in feed.url else 10.0  # as if slow.xml were backing off
-        newsbot.store.update_feed(feed.url, next_poll_at=utcnow() + timedelta(seconds=gap))
+        newsbot.store.feeds.update_feed(feed.url, next_poll_at=utcnow() + timedelta(seconds=gap))
 
     newsbot.poll_feed = fake_poll  # type: ignore[method-assign]
 
@@ -112,7 +112,7 @@ def test_feed_scheduler_polls_each_feed_when_due(tmp_path: Path) -> None:
         return polls[polls.index("slow.xml"):].count("fast.xml") if "slow.xml" in polls else 0
 
     async def go() -> None:
-        task = asyncio.create_task(FeedScheduler(newsbot).run())
+        task = asyncio.create_task(FeedScheduler(newsbot, newsbot.store.feeds).run())
         # First polls are spread over 10 s (slow.xml at 5 s). Twenty polls of fast.xml
         # after slow.xml's first are twenty rounds in which slow.xml was not yet due.
         deadline = asyncio.get_running_loop().time() + 60
