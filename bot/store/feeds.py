@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from sqlalchemy import insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -51,26 +50,21 @@ def feed_state(row: FeedRow) -> FeedState:
     )
 
 
-class FeedRepository:
-    """The ``feeds`` table. Methods are synchronous; async callers run them in an executor."""
+class FeedRepository(KeyedRows[FeedRow, FeedState]):
+    """The ``feeds`` table, by configured URL. ``feed_states()``: every feed the bot has
+    polled, in the order they were first polled; ``update_feed(url, **fields)`` creates or
+    updates a feed's health and HTTP validators. Methods are synchronous; async callers
+    run them in an executor."""
 
     def __init__(self, db: Database) -> None:
-        self.db = db
-        self._rows = KeyedRows(
+        super().__init__(
             db, FeedRow, FeedRow.url, feed_state,
             defaults={"consecutive_failures": 0, "items_seen": 0, "first_poll_done": False},
         )
 
-    def feed_state(self, url: str) -> FeedState | None:
-        return self._rows.get(url)
-
-    def feed_states(self) -> list[FeedState]:
-        """Health of every feed the bot has polled, in the order they were first polled."""
-        return self._rows.all()
-
-    def update_feed(self, url: str, **values: Any) -> None:
-        """Create or update the health and HTTP validators of a configured feed."""
-        self._rows.upsert(url, values)
+    feed_state = KeyedRows.get
+    feed_states = KeyedRows.all
+    update_feed = KeyedRows.upsert
 
     def ensure_feeds(self, first_due: Mapping[str, datetime]) -> int:
         """Give every configured feed a row, due at ``first_due[url]`` if it has none yet.

@@ -17,7 +17,10 @@ S = TypeVar("S")
 
 
 class KeyedRows(Generic[R, S]):
-    """Rows of ``model`` found by ``key`` (a unique column), handed out as ``state(row)``."""
+    """Rows of ``model`` found by ``key`` (a unique column), handed out as ``state(row)``.
+
+    A repository of such a table derives from this and names :meth:`get`, :meth:`all` and
+    :meth:`upsert` as its callers know them (``feed_state``, ``set_websub``)."""
 
     def __init__(
         self,
@@ -47,7 +50,7 @@ class KeyedRows(Generic[R, S]):
         with self.db.session() as s:
             return [self.state(r) for r in s.scalars(select(self.model).order_by(id_))]
 
-    def upsert(self, key: str, values: Mapping[str, Any]) -> None:
+    def upsert(self, key: str, **values: Any) -> None:
         """Create or update the row of ``key``; an unknown field is refused before anything
         is written."""
         unknown = set(values) - self.fields

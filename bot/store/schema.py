@@ -72,17 +72,26 @@ def _cut_bytes(value: str, max_bytes: int) -> str:
     return value.encode("utf-8")[:max_bytes].decode("utf-8", "ignore")
 
 
-class KeyString(TypeDecorator[str]):
-    """An identity (a guid, a URL, a channel id): kept whole when it fits, else its start and
-    a hash of the whole, so two long values still differ and the same one always compares
-    equal. ``max_bytes`` keeps an indexed value under PostgreSQL's index row limit."""
+class SizedString(TypeDecorator[str]):
+    """A VARCHAR of ``length`` characters; subclasses say what becomes of a longer value."""
 
     impl = String
     cache_ok = True
 
-    def __init__(self, length: int, max_bytes: int | None = None) -> None:
+    def __init__(self, length: int) -> None:
         super().__init__(length)
         self.length = length
+
+
+class KeyString(SizedString):
+    """An identity (a guid, a URL, a channel id): kept whole when it fits, else its start and
+    a hash of the whole, so two long values still differ and the same one always compares
+    equal. ``max_bytes`` keeps an indexed value under PostgreSQL's index row limit."""
+
+    cache_ok = True
+
+    def __init__(self, length: int, max_bytes: int | None = None) -> None:
+        super().__init__(length)
         self.max_bytes = max_bytes
 
     def stored(self, value: str) -> str:
@@ -103,15 +112,10 @@ class KeyString(TypeDecorator[str]):
         return None if value is None else self.stored(value)
 
 
-class ShownString(TypeDecorator[str]):
+class ShownString(SizedString):
     """Text for people (a feed's name, a language tag): an over-long one is cut, ending in …."""
 
-    impl = String
     cache_ok = True
-
-    def __init__(self, length: int) -> None:
-        super().__init__(length)
-        self.length = length
 
     def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
         if value is None:
@@ -120,16 +124,11 @@ class ShownString(TypeDecorator[str]):
         return value if len(value) <= self.length else value[: self.length - 1] + "…"
 
 
-class WholeString(TypeDecorator[str]):
+class WholeString(SizedString):
     """A value only useful whole (an ETag, a redirect target, a message id): one that does
     not fit is not stored (NULL), as if the server had not sent it."""
 
-    impl = String
     cache_ok = True
-
-    def __init__(self, length: int) -> None:
-        super().__init__(length)
-        self.length = length
 
     def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
         if value is None or len(value) > self.length or clean_text(value) != value:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from bot.store.db import Database
 from bot.store.keyed import KeyedRows
@@ -36,18 +35,13 @@ def websub_state(row: WebSubRow) -> WebSubState:
     )
 
 
-class WebSubRepository:
-    """The ``websub`` table, by feed URL."""
+class WebSubRepository(KeyedRows[WebSubRow, WebSubState]):
+    """The ``websub`` table, by feed URL: ``set_websub(url, **fields)`` creates or updates
+    the subscription record of a feed."""
 
     def __init__(self, db: Database) -> None:
-        self._rows = KeyedRows(db, WebSubRow, WebSubRow.feed_url, websub_state)
+        super().__init__(db, WebSubRow, WebSubRow.feed_url, websub_state)
 
-    def websub(self, feed_url: str) -> WebSubState | None:
-        return self._rows.get(feed_url)
-
-    def websub_all(self) -> list[WebSubState]:
-        return self._rows.all()
-
-    def set_websub(self, feed_url: str, **values: Any) -> None:
-        """Create or update the subscription record of a feed."""
-        self._rows.upsert(feed_url, values)
+    websub = KeyedRows.get
+    websub_all = KeyedRows.all
+    set_websub = KeyedRows.upsert
