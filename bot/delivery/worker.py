@@ -1,4 +1,4 @@
-"""The delivery worker: the only reader of the outbox, the only caller of adapters' send.
+"""The delivery worker: the only reader of the outbox (its sender the only caller of send).
 
 Per platform, one drain at a time claims what is due (marked in flight) and hands each
 delivery or digest to :class:`~bot.delivery.sender.Sender`, which posts it and marks what
@@ -35,7 +35,6 @@ log = logging.getLogger(__name__)
 STALE_CLAIM = timedelta(minutes=15)
 """How long a claimed delivery may stay "sending" before it counts as orphaned: far beyond
 a post's timeouts (30 s a request, Discord's longest rate-limit wait 30 s, a few retries)."""
-
 
 
 class DeliveryWorker:
