@@ -4,14 +4,14 @@ and the poller read and write, and how instances sharing a database divide the f
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from bot.store.db import Database, utcnow
-from bot.store.keyed import KeyedRows
+from bot.store.keyed import KeyedRows, as_state
 from bot.store.schema import URL_KEY, FeedRow
 
 
@@ -33,21 +33,8 @@ class FeedState:
 
 
 def feed_state(row: FeedRow) -> FeedState:
-    return FeedState(
-        url=row.url,
-        current_url=row.current_url,
-        etag=row.etag,
-        last_modified=row.last_modified,
-        first_poll_done=row.first_poll_done,
-        last_polled_at=row.last_polled_at,
-        last_success_at=row.last_success_at,
-        last_error=row.last_error,
-        consecutive_failures=row.consecutive_failures,
-        items_seen=row.items_seen,
-        name=row.name,
-        next_poll_at=row.next_poll_at,
-        down_notified=bool(row.down_notified),
-    )
+    # down_notified came after the table: a row older than it holds NULL there.
+    return replace(as_state(FeedState, row), down_notified=bool(row.down_notified))
 
 
 class FeedRepository(KeyedRows[FeedRow, FeedState]):

@@ -3,6 +3,7 @@ WebSub subscriptions are read and written."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping
 from typing import Any, Generic, TypeVar
 
@@ -14,6 +15,12 @@ from bot.store.schema import Base
 
 R = TypeVar("R", bound=Base)
 S = TypeVar("S")
+
+
+def as_state(cls: type[S], row: Base) -> S:
+    """The frozen dataclass ``cls`` filled from the row's columns of the same names."""
+    names = [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
+    return cls(**{name: getattr(row, name) for name in names})
 
 
 class KeyedRows(Generic[R, S]):

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.store.db import Database
-from bot.store.keyed import KeyedRows
+from bot.store.keyed import KeyedRows, as_state
 from bot.store.schema import WebSubRow
 
 
@@ -23,16 +23,7 @@ class WebSubState:
 
 
 def websub_state(row: WebSubRow) -> WebSubState:
-    return WebSubState(
-        feed_url=row.feed_url,
-        hub=row.hub,
-        topic=row.topic,
-        secret=row.secret,
-        state=row.state,
-        requested_at=row.requested_at,
-        expires_at=row.expires_at,
-        last_error=row.last_error,
-    )
+    return as_state(WebSubState, row)
 
 
 class WebSubRepository(KeyedRows[WebSubRow, WebSubState]):
