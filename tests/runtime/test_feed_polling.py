@@ -132,7 +132,7 @@ def test_health_is_recorded_and_listed_with_never_polled_feeds(
     assert states[dead].consecutive_failures == 1
     assert states[dead].last_error == "cannot reach host 127.0.0.1 (connection refused)"
     never = FeedConfig(url="https://never.example/rss", name="Never Polled")
-    lines = feeds_overview(bot.store, configured=[*bot.settings.feeds, never]).text.splitlines()
+    lines = feeds_overview(bot.store.feeds, configured=[*bot.settings.feeds, never]).text.splitlines()
     ok, down = sorted(lines[:2], reverse=True)  # in the order they were first polled
     assert ok.startswith("ok   Local Wire: polled") and ok.endswith("1 item seen")
     assert down.startswith(f"DOWN {dead}: 1 failed poll (cannot reach host")
@@ -257,7 +257,7 @@ def test_secrets_in_a_feed_url_never_reach_notices_metrics_logs_or_feeds(
             bot.metrics.render().decode(),
             # the bot's own lines (httpx's request log is held at WARNING by setup_logging)
             *(r.getMessage() for r in caplog.records if r.name.startswith("bot")),
-            feeds_overview(bot.store, configured=bot.settings.feeds).text,
+            feeds_overview(bot.store.feeds, configured=bot.settings.feeds).text,
         ]
     )
     bot.store.close()

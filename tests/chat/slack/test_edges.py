@@ -252,7 +252,9 @@ def test_feed_text_cannot_broadcast_on_any_slack_surface(
     fake_slack: FakeSlack, commands: Commands
 ) -> None:
     channel = Target("slack", "C0NEWS")
-    answering = BriefWithHostileHeadlines(commands.store, commands._watchlist)
+    answering = BriefWithHostileHeadlines(
+        commands.subs, commands.alerts, commands.feed_states, commands._watchlist
+    )
 
     async def go() -> str:
         async with socket_mode(fake_slack, answering) as slack:
