@@ -17,7 +17,7 @@ indeclinable nominative."""
 
 
 def morph_parses(word: str, lang: str) -> list[Any]:
-    from bot.nlp.pipelines import morph_analyzer  # the matcher's cached analyser
+    from bot.nlp.lemmas import morph_analyzer  # the matcher's cached analyser
 
     return list(morph_analyzer(lang).parse(word))
 
