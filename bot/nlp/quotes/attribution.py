@@ -37,10 +37,21 @@ from bot.nlp.quotes.verbs import (
     verb_pattern,
     verb_source,
 )
-from bot.nlp.quotes.wordlists import lexicon_words
+from bot.nlp.quotes.wordlists import alternation, lexicon_words, union
 
 LEAD = 1000
 """Characters of the paragraph before a quote read for its attribution (a long sentence)."""
+
+_CLITIC = re.compile(rf"^(?:{alternation(union('clitic_pronouns'))})\s+", re.IGNORECASE)
+"""An object pronoun between the quote and its verb (``», nous a confié X``, ``”, me dijo X``)."""
+
+_ACCORDING_VERBAL = re.compile(
+    rf"(?:{alternation(union('according_to_verbal'))})\s*$", re.IGNORECASE
+)
+"""An according-to word a reporting verb may follow (``según dijo Robles``)."""
+
+_NAMING_PARTICIPLE = re.compile(rf"(?:{alternation(union('naming_participles'))})$", re.IGNORECASE)
+"""``calling``, ``назвав``: the naming verb as a participle, whose subject opens the sentence."""
 
 
 def speaker_after_verb(rest: str) -> str | None:
@@ -81,7 +92,7 @@ def attribution_after(after: str, lang: str) -> Attribution | None:
 def attribution_at(after: str, lang: str) -> Attribution | None:
     verb_re = verb_pattern(lang)
     s = re.sub(r"^[\s,.!?…;:]*(?:(?:[—–]|--?)\s*)?", "", after)
-    s = re.sub(r"^(?:nos|me|te|le|les|nous|vous|lui|leur|mir|uns)\s+", "", s, flags=re.IGNORECASE)
+    s = _CLITIC.sub("", s)
     if FR_INVERTED.match(s):
         return Attribution(None, False)
     m = verb_re.match(s)
@@ -184,7 +195,7 @@ def attribution_before(before: str, lang: str) -> Attribution | None:
         if inverted and re.match(r"^\s*" + re.escape(inverted) + r"\s*:", sent[m.end() :]):
             best = Attribution(inverted, True)
             continue
-        if re.search(r"(?:según|selon|laut)\s*$", head, re.IGNORECASE):
+        if _ACCORDING_VERBAL.search(head):
             continue  # ``según dijo Robles``: the according-to rule below
         name = None if head.rstrip().endswith(",") else name_at_end(head)
         if name and object_name(head, name):
@@ -229,9 +240,7 @@ def _calling(sent: str) -> Attribution | None:
     if found is None:
         return None
     head = sent[: found.start()]
-    if re.match(
-        r"(?:calling|describing|qualifiant|назвав|назвавши|називаючи|называя)$", found.group(), re.I
-    ):
+    if _NAMING_PARTICIPLE.match(found.group()):
         name = name_at_start(head.lstrip())  # the sentence's subject
         if not (name and person_like(name)):
             name = last_name_run(head)  # ``North Korean leader Kim Jong-un has …, calling``

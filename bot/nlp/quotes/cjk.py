@@ -10,6 +10,9 @@ from bot.nlp.quotes.attribution import LEAD
 from bot.nlp.quotes.verbs import ANON, Attribution
 from bot.nlp.quotes.wordlists import alternation, lexicon, lexicon_words
 
+_JA_OPENERS = re.compile(rf"^(?:{alternation(lexicon('ja').get('sentence_openers', ()))})")
+"""Words that open a Japanese sentence before its subject (``また``, ``一方``)."""
+
 
 @lru_cache(maxsize=4)
 def _cjk_grammar(lang: str) -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
@@ -39,7 +42,7 @@ def _cjk_subject(sentence: str, lang: str) -> tuple[str | None, bool]:
         if not m:
             return None, False
         phrase = m.group(1).split("の")[-1]  # ``ウクライナの``: whose, not who
-        phrase = re.sub(r"^(?:また|一方|さらに|その上で|ただ)", "", phrase)
+        phrase = _JA_OPENERS.sub("", phrase)
         if phrase in lexicon_words("pronouns", "ja"):
             return None, False  # ``同氏は``: the person named before
         if phrase in lexicon("ja").get("agencies", ()):

@@ -52,7 +52,7 @@ from bot.nlp.quotes.verbs import (
     incise_re,
     is_anonymous,
 )
-from bot.nlp.quotes.wordlists import all_words
+from bot.nlp.quotes.wordlists import all_words, alternation, union
 from bot.nlp.text import WORD_RE
 
 MIN_WORDS = 1
@@ -62,6 +62,9 @@ words); the alert ranks one- or two-word fragments after real statements."""
 _SENTENCE_ENDED = re.compile(r"\s*[.!?]\s+(?![—–-])")
 
 _CJK_LANGS = frozenset({"ja", "zh"})
+
+_PRONOUN_SUBJECT = re.compile(rf"(?<!\w)(?:{alternation(union('subject_pronouns'))})\s+\w+\s")
+"""``er sagte:``, ``she told …:``: a pronoun's sentence introducing the quote."""
 
 _NO_SPACE_LANGS = frozenset({"ja", "zh", "ko"})
 """Languages whose speakers are read by their own grammar (particles, titles after names),
@@ -188,10 +191,7 @@ def extract_quotes(text: str, language: str) -> tuple[Quote, ...]:
                         if (
                             not name
                             and PRONOUN.match(sent.lstrip())
-                            or re.search(
-                                r"(?<!\w)(?:er|sie|he|she|il|elle|él|ella|он|она|він|вона)\s+\w+\s",
-                                sent,
-                            )
+                            or _PRONOUN_SUBJECT.search(sent)
                             and sent.rstrip().endswith(":")
                         ):
                             attr = Attribution(None, False)

@@ -6,13 +6,19 @@ from __future__ import annotations
 import re
 
 from bot.nlp.quotes.verbs import ANON, Attribution
-from bot.nlp.quotes.wordlists import lexicon_words
+from bot.nlp.quotes.wordlists import alternation, lexicon, lexicon_words
+
+
+def _ko(key: str) -> str:
+    """List ``key`` of the Korean lexicon as one alternation, in file order."""
+    return alternation(lexicon("ko").get(key, ()))
+
 
 _KO_AFTER = re.compile(
-    r"^\s*(?:(?:이?라|하|다|냐|자)?(?:고|며|면서)|(?:이?라|다)?는\s+(?:입장|뜻|의견|견해|취지|말)(?:을|를)?)"
+    r"^\s*(?:(?:이?라|하|다|냐|자)?(?:고|며|면서)"
+    rf"|(?:이?라|다)?는\s+(?:{_ko('stance_nouns')})(?:을|를)?)"
     r"\s*(?:(\S+?)(?:은|는|이|가)\s+)?(?:\S+\s+){0,2}?"
-    r"(?:말했|밝혔|강조했|전했|덧붙였|주장했|지적했|설명했|언급했|말하|밝히|촉구했|경고했|비판했|"
-    r"말한|밝힌|적었|썼|했다|답했|물었|당부했|설명|강조)"
+    rf"(?:{_ko('quotative_verbs')})"
 )
 
 _KO_PARTICLE_IN_NAME = "|".join(
@@ -29,16 +35,13 @@ _KO_SUBJECT = re.compile(
 
 _KO_QUOTATIVE = re.compile(r"^\s*(?:이?라|하|다|냐|자)?(?:고|며|면서)(?=[\s“\"‘,.]|$)")
 
-_KO_LEADING = re.compile(r"^(?:(?:이날|한편|앞서|또|또한|이어|특히|다만|그러면서|당시|이후)\s+)+")
+_KO_LEADING = re.compile(rf"^(?:(?:{_ko('sentence_openers')})\s+)+")
 
-_KO_TITLES = (
-    "국무위원장|위원장|대통령|부총리|총리|장관|국방장관|외무상|외교부장|부의장|의장|대변인|국장|"
-    "청장|사장|대표|대사|대리대사|참사관|공사|영사|교수|팀장|기자|사령관|의원|차관|실장|비서실장|특사|총장|회장"
-)
+_KO_TITLES = _ko("subject_titles")
 
 _KO_TITLE_END = re.compile(rf"(?:\s+(?:전|현|前)?\s*(?:{_KO_TITLES}|[A-Z]{{2,}}))+$")
 
-_KO_PRONOUNS = frozenset({"그", "그녀", "그는", "이들", "그들"})
+_KO_PRONOUNS = frozenset(lexicon("ko").get("referring_pronouns", ()))
 
 
 def _korean_country_role(subject: str) -> tuple[str, str] | None:
@@ -69,8 +72,7 @@ def _korean_role_holder(country: str, title: str, before: str) -> str | None:
 
 
 _KO_NOT_NAME = re.compile(
-    r"(?:^|\s)(?:이날|한편|앞서|또|또한|이어|특히|다만|당시|이후|지난주|지난달|지난해|올해|최근|오늘|어제|현재)(?:\s|$)"
-    r"|(?:은|는|을|를|에|의|와|과|도|로|에서)(?:\s|$)"
+    rf"(?:^|\s)(?:{_ko('not_name_words')})(?:\s|$)|(?:{_ko('particles')})(?:\s|$)"
 )
 """Words before a country that are not a name: time words, and words ending in a particle."""
 
@@ -91,9 +93,7 @@ def _korean_name(subject: str, before: str) -> str | None:
     return name
 
 
-_KO_BODY_END = re.compile(
-    r"(?:부|청|처|노조|협회|업계|공단|위원회|당국|정부|본부|재단|연구원|연구소|사무국|조합|회사|업체)$"
-)
+_KO_BODY_END = re.compile(rf"(?:{_ko('body_suffixes')})$")
 
 
 def _korean_anonymous(subject: str, before: str = "") -> bool:
@@ -152,11 +152,9 @@ _KO_ACCORDING = re.compile(r"((?:[^\s.,“”\"]+\s+){0,3}?[^\s.,“”\"]+?)에
 
 _KO_QUOTED = re.compile(r"[”\"]\s*(?:이?라|하)?고\s")
 
-_KO_OUTLET = re.compile(r"(?:통신|신문|일보|방송|언론|매체)$")
+_KO_OUTLET = re.compile(rf"(?:{_ko('outlet_suffixes')})$")
 
-_KO_REPORTED_END = re.compile(
-    r"(?:말했|밝혔|증언했|전했|설명했|강조했|주장했|덧붙였|보도했|고\s+했)다\s*[.]?\s*$"
-)
+_KO_REPORTED_END = re.compile(rf"(?:{_ko('reported_endings')})다\s*[.]?\s*$")
 
 
 def _korean_antecedent(before: str) -> str | None:

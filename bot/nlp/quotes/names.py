@@ -5,29 +5,19 @@ from __future__ import annotations
 
 import re
 
-from bot.nlp.quotes.wordlists import all_words, union
+from bot.nlp.quotes.wordlists import all_words, alternation, union
 
-_STOP_WORDS = """
-le la les l un une il elle ils elles mais et dans selon
-pour the a an he she they it but and in on at for
-this that der die das dem den des er sie es aber und el los las él
-ella pero y он она они но и в на він вона вони але
-і та en de du des auch doch nun dann noch nur jetzt wie als zudem dabei denn
-"""
-
-STOP = frozenset(_STOP_WORDS.split())
+STOP = frozenset(union("stop_words"))
+"""Words that open a sentence in capitals but never a name (``Mais``, ``The``, ``Auch``)."""
 
 TITLES = frozenset(w.casefold() for w in union("titles"))
 
-_PARTICLES_WORDS = """
-de du von van der al bin ibn da di del la le
-"""
-
-_PARTICLES = frozenset(_PARTICLES_WORDS.split())
+_PARTICLES = frozenset(union("name_particles"))
+"""Lowercase words inside names (``de``, ``von``, ``bin``)."""
 
 CYRILLIC = re.compile(r"^[А-ЯЁІЇЄҐа-яёіїєґ'’-]+$")
 
-_PATRONYMIC = re.compile(r"(?:ович|евич|йович|овна|евна|івна|ївна|ич|ична)$")
+_PATRONYMIC = re.compile(rf"(?:{alternation(union('patronymic_endings'))})$")
 
 LEADING_PREPOSITIONS = frozenset(w.casefold() for w in union("leading_prepositions"))
 """A sentence that opens with a preposition (``À Vilnius, …``, ``В Киеве …``): the capitalised
@@ -117,43 +107,19 @@ NAME_RUN = re.compile(
     rf"(?<![\w'’.-]){_CAP_WORD}(?:[ \u00a0]+(?:(?:de|von|van|der|al|bin|da|di|del|la|le)[ \u00a0]+)?"
     rf"{_CAP_WORD})+"
 )
-
-_AFTER_PREPOSITION = re.compile(
-    r"(?:^|\s)(?:de|del|des|du|d'|of|von|vom|zum|zur|in|im|en|à|au|aux|в|на|из|у|о|для|з|із|до)\s*$",
-    re.IGNORECASE,
-)
-
-ROLE_NOUN = re.compile(
-    r"(?i)^(?:\w*(?:minister|ministerin|präsident|präsidentin|kanzler|kandidat|chef|chefin|sprecher|"
-    r"sprecherin|spieler|trainer|experte|expertin|vorsitzende|botschafter|berater|leiter|direktor|"
-    r"analyst|politologe|politologin|einwechselspieler|usbeke|inhaber|gründer|meister|führer|forscher|"
-    r"wissenschaftler|historiker|ökonom|autor|kurator|stürmer|verteidiger|torwart|kapitän)\w{0,3}|ministre|président|présidente|"
-    r"porte-parole|presidente|ministro|ministra|portavoz|президент|министр|міністр|глава|речник)$"
-)
 """Two or more capitalised words in a row: a person's or a body's name, most of the time."""
 
-_NOT_PERSON_WORDS = """
-department ministry commission council committee agency office bank group university institute
-association union party government administration authority service company corporation court
-ministère conseil banque groupe gouvernement agence institut université
-ministerium regierung gruppe kommission behörde amt universität schreiben stiftung zentrum
-verband foundation fondation fundación centre center centro фонд центр
-ministerio gobierno banco grupo comisión consejo agencia instituto universidad
-министерство правительство банк банка банком группа группы комиссия совет агентство институт
-ведомство служба міністерство уряд група комісія рада агентство інститут
-korea corée corea korean states united kingdom russia ukraine
-корея кореи корею штаты штати россия россии украина украины росія україна кореї
-monday tuesday wednesday thursday friday saturday sunday january february march april may june
-july august september october november december montag dienstag mittwoch donnerstag freitag
-samstag sonntag
-"""
-
-_NOT_PERSON = frozenset(_NOT_PERSON_WORDS.split())
-
-OBLIQUE = re.compile(
-    r"(?:ской|ском|ському|ської|ной|ому|ему|ого|его|ої|ыми|ими|ами|ями|ии|ії|ске|ську|ом)$",
-    re.IGNORECASE,
+ROLE_NOUN = re.compile(
+    rf"(?i)^(?:\w*(?:{alternation(union('role_stems'))})\w{{0,3}}"
+    rf"|{alternation(union('role_nouns'))})$"
 )
+"""A role, not a name: one of the lexicons' ``role_nouns``, or a word built on one of their
+``role_stems`` (German compounds: ``Außenministerin``, ``Einwechselspieler``)."""
+
+_NOT_PERSON = frozenset(union("not_person"))
+"""Words of bodies, countries and dates: a run of capitals holding one names no person."""
+
+OBLIQUE = re.compile(rf"(?:{alternation(union('oblique_endings'))})$", re.IGNORECASE)
 """Russian/Ukrainian endings of an adjective or place in an oblique case (``Восточной
 Пруссии``, ``Витебске``, ``Банком``): the words around a name, not the nominative speaker."""
 
@@ -173,10 +139,7 @@ def person_like(name: str) -> bool:
 
 
 PREPOSITION_BEFORE = re.compile(
-    r"(?:^|\s)(?:de|del|des|du|d'|d’|of|von|vom|zum|zur|in|im|en|à|au|aux|on|at|to|from|with|by|"
-    r"für|aus|bei|mit|nach|am|с|со|по|к|от|за|при|в|во|на|из|у|о|об|для|з|із|до|від|про|"
-    r"con|por|para|desde|sobre|ante)\s*$",
-    re.IGNORECASE,
+    rf"(?:^|\s)(?:{alternation(union('prepositions'))})\s*$", re.IGNORECASE
 )
 
 
@@ -202,9 +165,7 @@ _CAP_RUN = re.compile(
     rf"[ \u00a0]+)?{_CAP_WORD})*"
 )
 
-ARTICLE_BEFORE = re.compile(
-    r"(?:^|\s)(?:der|die|das|den|dem|des|ein|eine|einem|einer|eines|the|a|an)\s+$", re.IGNORECASE
-)
+ARTICLE_BEFORE = re.compile(rf"(?:^|\s)(?:{alternation(union('articles'))})\s+$", re.IGNORECASE)
 
 
 def last_name_run(s: str) -> str | None:
@@ -222,10 +183,8 @@ DEFINITE = frozenset(w.casefold() for w in union("definite"))
 WORD = re.compile(r"[^\W\d_][\w'’-]*")
 
 OBJECT_BEFORE = re.compile(
-    r"(?:^|\s)(?:de|del|des|du|d'|d’|of|von|vom|zum|zur|in|im|en|à|au|aux|at|from|for|by|par|"
-    r"avec|with|about|por|con|durch|über|от|від|"
-    r"für|aus|bei|mit|nach|в|во|на|из|у|о|для|з|із|до|від|con|por|para|desde|sobre|ante)"
-    r"(?:\s+(?:la|le|les|l'|l’|the|der|die|das|dem|den|des|el|los|las))?\s*$",
+    rf"(?:^|\s)(?:{alternation(union('object_prepositions'))})"
+    rf"(?:\s+(?:{alternation(union('object_articles'))}))?\s*$",
     re.IGNORECASE,
 )
 """A name right after a preposition is the object of the phrase (``le ministre de la

@@ -26,14 +26,16 @@ from bot.nlp.quotes.names import (
     person_like,
 )
 from bot.nlp.quotes.verbs import verb_pattern
-from bot.nlp.quotes.wordlists import all_words, lexicon_languages, lexicon_words
+from bot.nlp.quotes.wordlists import all_words, lexicon_languages, lexicon_words, union
 
 CONTEXT = 6000
 """Characters before a quote that name resolution looks at (a surname completed, a role or
 pronoun resolved): bounded, so the work per quote does not grow with the document."""
 
 ROLE_AFTER = re.compile(
-    r"^[\s,.!?…;:]*(?:[—–]|--?)?\s*\w+\s+(?:the\s+|le\s+|la\s+|l'|el\s+|der\s+|die\s+)?([^\W\d_]{3,})"
+    r"^[\s,.!?…;:]*(?:[—–]|--?)?\s*\w+\s+(?:"
+    + "|".join(a if a.endswith("'") else a + r"\s+" for a in union("role_articles"))
+    + r")?([^\W\d_]{3,})"
 )
 
 

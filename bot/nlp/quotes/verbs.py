@@ -60,9 +60,7 @@ FR_PRONOUN_END = re.compile(r"-(?:t-)?(?:il|elle|ils|elles|on)\s*$", re.IGNORECA
 
 ACCORDING = re.compile(rf"(?:{alternation(union('according_to'))})\s+$", re.IGNORECASE)
 
-RELATIVE = re.compile(
-    r",\s*(?:qui|who|der|die|который|которая|який|яка|quien|que)\s+$", re.IGNORECASE
-)
+RELATIVE = re.compile(rf",\s*(?:{alternation(union('relative_pronouns'))})\s+$", re.IGNORECASE)
 
 CLAUSE_END = re.compile(r"[.;:!?«»“”„\"(\n]|\s[—–]\s")
 
@@ -134,14 +132,15 @@ text that lost its line breaks: ``… security.After the …``), and a wire dige
 `` -- `` (``Kim vows '…' -- South Korea's spy agency calls …``)."""
 
 ACCORDING_ANY = re.compile(
-    r"(?<!\w)(?i:selon|d'après|according to|laut|según(?:\s+(?:dijo|afirmó|explicó))?|по словам|за словами)\s+"
+    rf"(?<!\w)(?i:{alternation(union('according_to_any'))})\s+"
     r"((?:[^\W\d][\w'’.-]*\s+){0,3}?[A-ZÀ-ÖØ-ÞА-ЯЁІЇЄҐ][\w'’.-]*(?:\s+[A-ZÀ-ÖØ-ÞА-ЯЁІЇЄҐ][\w'’.-]*){0,3})"
-    r"|(?<![\w'’.-])([A-ZÀ-ÖØ-ÞА-ЯЁІЇЄҐ][\w'’.-]*(?:\s+[A-ZÀ-ÖØ-ÞА-ЯЁІЇЄҐ][\w'’.-]*){0,3})\s+zufolge"
+    r"|(?<![\w'’.-])([A-ZÀ-ÖØ-ÞА-ЯЁІЇЄҐ][\w'’.-]*(?:\s+[A-ZÀ-ÖØ-ÞА-ЯЁІЇЄҐ][\w'’.-]*){0,3})\s+"
+    rf"(?:{alternation(union('according_to_after'))})"
 )
 
 ACCORDING_SOURCE = re.compile(
     rf"(?:^|,)\s*(?:{alternation(union('according_to'))})\s+"
-    r"(?!(?:lui|elle|eux|elles|him|her|them|ihm|ihr|él|ella|ellos|его|её|ее|их|його|її|їх)(?!\w))\w",
+    rf"(?!(?:{alternation(union('stressed_pronouns'))})(?!\w))\w",
     re.IGNORECASE,
 )
 """An according-to phrase opening the quote's sentence or a clause of it: when it names no
@@ -158,7 +157,7 @@ INVERTED_PRONOUN = re.compile(r"\w-(?:t-)?(?:il|elle|ils|elles|on)(?!\w)", re.IG
 
 @lru_cache(maxsize=32)
 def incise_re(lang: str) -> re.Pattern[str]:
-    who = r"(?:[A-ZÀ-ÖØ-ÞА-ЯЁІЇЄҐ]|(?:he|she|il|elle|er|sie|él|ella|он|она|він|вона)(?!\w))"
+    who = rf"(?:[A-ZÀ-ÖØ-ÞА-ЯЁІЇЄҐ]|(?:{alternation(union('subject_pronouns'))})(?!\w))"
     return re.compile(
         rf"(?P<cut>[,.!?…]?\s*(?:[—–]|,))\s*"
         rf"(?P<attr>(?<!\w){verb_source(lang)}(?:(?:-t)?-(?:il|elle|ils|elles|on))?(?!\w)"
