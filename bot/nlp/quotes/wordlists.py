@@ -33,6 +33,7 @@ def lexicon(lang: str) -> Mapping[str, tuple[str, ...]]:
 
 @lru_cache(maxsize=64)
 def lexicon_languages() -> tuple[str, ...]:
+    """The languages that have a lexicon file, sorted: the order ``union`` reads them in."""
     return tuple(sorted(p.stem for p in LEXICONS.glob("*.json")))
 
 
@@ -45,6 +46,7 @@ def lexicon_words(key: str, lang: str) -> frozenset[str]:
 
 @lru_cache(maxsize=1)
 def all_words(key: str) -> frozenset[str]:
+    """List ``key`` of every language's lexicon, casefolded (a rule for any language)."""
     return frozenset(
         w.casefold() for code in lexicon_languages() for w in lexicon(code).get(key, ())
     )
@@ -59,4 +61,5 @@ def union(key: str) -> tuple[str, ...]:
 
 
 def alternation(entries: tuple[str, ...]) -> str:
+    """Lexicon entries as one regular-expression alternation (entries are fragments)."""
     return "|".join(entries)
