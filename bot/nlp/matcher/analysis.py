@@ -13,9 +13,7 @@ import numpy
 from spacy.attrs import IDX, IS_PUNCT, ORTH
 
 from bot.nlp.matcher.words import NEWLINES, words_join
-from bot.nlp.phrases import (
-    Word,
-)
+from bot.nlp.phrases import Word
 from bot.nlp.pipelines import get_pipeline
 from bot.nlp.text import WORD_RE, fold, same_length_clean
 

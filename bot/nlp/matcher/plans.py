@@ -15,19 +15,10 @@ from typing import Any
 import ahocorasick
 
 from bot.nlp.cjk import CJK_RANGES, is_cjk
-from bot.nlp.lemmas import (
-    MORPHOLOGY,
-    lemma_source,
-)
+from bot.nlp.lemmas import MORPHOLOGY, lemma_source
 from bot.nlp.matcher.lemmatize import compile_for, lemmatizer
 from bot.nlp.matcher.slots import EXCLUDE, is_rule, item_slots, terms_for, wanted_slots
-from bot.nlp.phrases import (
-    INFIX_LANGUAGES,
-    Phrase,
-    PhraseIndex,
-    WordPattern,
-    prefilter_keys,
-)
+from bot.nlp.phrases import INFIX_LANGUAGES, Phrase, PhraseIndex, WordPattern, prefilter_keys
 from bot.nlp.text import fold
 from bot.nlp.watchlist import ANY_LANGUAGE, Watchlist
 

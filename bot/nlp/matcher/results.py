@@ -12,9 +12,7 @@ from bot.nlp.matcher.analysis import Doc, analyse
 from bot.nlp.matcher.plans import candidates, compiled_for, haystack_of
 from bot.nlp.matcher.slots import ALIAS, EXCLUDE, rule_holds
 from bot.nlp.matcher.words import FEW, Reading, by_sentence, items_of, key_positions
-from bot.nlp.phrases import (
-    Hit,
-)
+from bot.nlp.phrases import Hit
 from bot.nlp.pipelines import is_configured
 from bot.nlp.text import fold_aligned
 from bot.nlp.watchlist import ANY_LANGUAGE, WatchItem, Watchlist

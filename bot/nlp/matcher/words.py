@@ -10,9 +10,7 @@ from collections.abc import Callable, Hashable, Iterable, Sequence
 from bot.nlp.cjk import is_cjk
 from bot.nlp.matcher.plans import Confirm, Payload, Plan, boundary
 from bot.nlp.matcher.slots import ALIAS, rule_holds, wanted_if
-from bot.nlp.phrases import (
-    Phrase,
-)
+from bot.nlp.phrases import Phrase
 from bot.nlp.text import WORD_RE, fold, fold_mapped
 from bot.nlp.watchlist import TopicRule, WatchItem, Watchlist
 
