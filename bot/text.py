@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from bot.nlp.text import fold_char
+from bot.nlp.text import fold, fold_char
 
 ELLIPSIS = "…"
 
@@ -221,19 +221,13 @@ def sentences(text: str) -> list[str]:
 
 # --- comparing a title with the start of a text ------------------------------------------------
 
-def fold(text: str) -> str:
-    """Text as it compares: the matcher's folding (no accents, no case, one apostrophe),
-    with whitespace runs made one space."""
-    return _WS_RE.sub(" ", "".join(" " if c.isspace() else fold_char(c) for c in text)).strip()
-
-
 def prefix_end(text: str, prefix: str) -> int | None:
     """Offset in ``text`` just past a leading copy of ``prefix``, compared loosely, or None.
 
     "Loosely" means ignoring case, accents, apostrophe style and whitespace runs, so a title
     that also opens the body is recognised although the feed typeset it differently.
     """
-    want = fold(prefix)
+    want = fold(prefix, collapse_whitespace=True)
     if not want:
         return None
     got: list[str] = []
