@@ -30,6 +30,7 @@ from feedparser.encodings import convert_to_utf8
 from bot.models import Article
 from bot.settings.model import FeedConfig, Settings
 from bot.sources.html import collapse_ws, html_to_text
+from bot.sources.metadata import normalize_language, safe_url
 from bot.sources.netguard import (
     AddressRefused,
     PinnedTransport,
@@ -39,8 +40,7 @@ from bot.sources.netguard import (
     origin_of,
     trusting,
 )
-from bot.sources.textutil import headline, human_size, normalize_language, safe_url
-from bot.text import clean_line, strip_controls
+from bot.text import clean_line, headline, human_size, strip_controls
 
 log = logging.getLogger(__name__)
 
