@@ -34,6 +34,8 @@ _BIDI_CONTROLS = dict.fromkeys(
 )
 
 _WS_RE = re.compile(r"\s+")
+# Browsers collapse ASCII whitespace only; a no-break space before « or ? is deliberate.
+_ASCII_WS = re.compile(r"[ \t\n\r\f\v]+")
 
 
 def strip_controls(text: str, *, keep_newlines: bool = False) -> str:
@@ -62,6 +64,17 @@ def clean_line(text: str | None, max_len: int | None = None) -> str:
         return ""
     line = _WS_RE.sub(" ", strip_controls(text)).strip()
     return shorten(line, max_len) if max_len is not None else line
+
+
+def collapse_ws(text: str) -> str:
+    """Collapse runs of ASCII whitespace to one space, as a browser renders inline text."""
+    return _ASCII_WS.sub(" ", text).strip()
+
+
+def one_line(value: object) -> str:
+    """An exception or a stranger's value as one short line of an admin-facing error."""
+    text = collapse_ws(str(value)) if value is not None else "unknown error"
+    return text[:200]
 
 
 def shorten(text: str, max_len: int) -> str:
