@@ -23,12 +23,11 @@ import re
 import weakref
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
-from urllib.parse import urlsplit
 
 import httpx
 
 from bot.models import Article
-from bot.sources.http import Refused, connect_reason, download
+from bot.sources.http import Refused, connect_reason, download, host_of
 from bot.sources.netguard import Trust
 from bot.text import one_line, strip_controls
 
@@ -142,7 +141,7 @@ async def fetch_page_text(
     except (TimeoutError, httpx.TimeoutException):
         return None, f"timed out after {timeout:g}s"
     except (httpx.HTTPError, OSError) as e:
-        return None, connect_reason(e, urlsplit(hops[-1]).hostname or hops[-1])
+        return None, connect_reason(e, host_of(hops[-1]))
     if status != 200:
         return None, f"HTTP {status}"
     kind = headers.get("content-type", "").lower()
