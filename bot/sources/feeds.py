@@ -28,6 +28,8 @@ __all__ = ["FeedError", "ParsedFeed", "parse_feed"]
 
 @dataclass(frozen=True)
 class ParsedFeed:
+    """What ``parse_feed`` found: the items as ``Article``s and what the feed says of itself."""
+
     title: str | None
     articles: tuple[Article, ...]
     language: str | None = None
