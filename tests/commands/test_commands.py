@@ -7,22 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.commands.handlers import (
-    Caller,
-    CommandError,
-    Commands,
-    Reply,
-    brief,
-    feeds_overview,
-    item_choices,
-    parse_brief_args,
-    parse_since,
-    parse_subscribe_args,
-    resolve_item,
-    subscribe,
-    subscriptions,
-    unsubscribe,
-)
+from bot.commands.core import Caller, CommandError, Reply, resolve_item
+from bot.commands.dispatch import Commands
+from bot.commands.queries import brief, feeds_overview, item_choices, parse_brief_args, parse_since
+from bot.commands.subscriptions import parse_subscribe_args, subscribe, subscriptions, unsubscribe
 from bot.models import Alert, Article, Match
 from bot.nlp.watchlist import load_watchlist
 from bot.store.store import Store, utcnow

@@ -12,18 +12,14 @@ import pytest
 
 from bot.nlp.watchlist import load_watchlist, parse_watchlist
 from bot.settings.watchedit import (
-    AddRequest,
-    WatchEditError,
     add_to_text,
     is_admin,
-    new_item,
-    parse_add,
-    parse_aliases,
     plan_add,
     plan_remove,
     remove_from_text,
     write,
 )
+from bot.settings.watchrequest import AddRequest, WatchEditError, new_item, parse_add, parse_aliases
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT = (ROOT / "config" / "watchlist.yaml").read_text(encoding="utf-8")

@@ -38,7 +38,9 @@ from discord.http import Route
 from bot.chat.base import ChatAdapter, ChatStartError, DeliveryError
 from bot.chat.discord.render import alert_payload, digest_payload, text_payload
 from bot.chat.inflight import DRAIN_TIMEOUT, InFlight
-from bot.commands.handlers import Caller, CommandError, Commands, Reply, item_choices
+from bot.commands.core import Caller, CommandError, Reply
+from bot.commands.dispatch import Commands
+from bot.commands.queries import item_choices
 from bot.models import Alert, Digest, Target
 from bot.settings.model import DiscordConfig
 
@@ -857,7 +859,7 @@ def _add_commands(tree: app_commands.CommandTree[Any], adapter: DiscordAdapter) 
     async def watch_add(
         interaction: discord.Interaction[Any], item: str, name: str, aliases: str | None = None
     ) -> None:
-        from bot.settings.watchedit import AddRequest, parse_aliases
+        from bot.settings.watchrequest import AddRequest, parse_aliases
 
         # Writing the file and announcing it may take longer than Discord's 3 seconds.
         await interaction.response.defer(ephemeral=True, thinking=True)

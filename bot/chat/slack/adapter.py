@@ -47,7 +47,9 @@ from bot.chat.slack.blocks import (
     notice_payload,
     reply_text,
 )
-from bot.commands.handlers import Caller, Commands, Reply, parse_subscribe_args
+from bot.commands.core import Caller, Reply
+from bot.commands.dispatch import Commands
+from bot.commands.subscriptions import parse_subscribe_args
 from bot.models import Alert, Digest, Target
 
 if TYPE_CHECKING:
@@ -502,7 +504,7 @@ class SlackAdapter(ChatAdapter):
         Slack has no cheap "channel manager" lookup for bots, so the rule is: a one-to-one
         DM is the caller's own, and a channel belongs to whoever created it
         (``conversations.info``'s ``creator``; needs channels:read, groups:read). The bot's
-        configured admins may change any channel (decided in :mod:`bot.commands.handlers`).
+        configured admins may change any channel (decided in :mod:`bot.commands.subscriptions`).
         """
         channel, user = str(command.get("channel_id") or ""), str(command.get("user_id") or "")
         if not (_SLACK_ID.fullmatch(channel) and _SLACK_ID.fullmatch(user)) or self.client is None:

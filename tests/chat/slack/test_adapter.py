@@ -10,7 +10,7 @@ import pytest
 
 from bot.chat.base import DeliveryError
 from bot.chat.slack.adapter import SlackAdapter, SlackConfigError, caller_from, delivery_error
-from bot.commands.handlers import Commands
+from bot.commands.dispatch import Commands
 from bot.models import Target
 from bot.settings.model import SlackConfig
 from tests.chat.slack.test_blocks import make_alert

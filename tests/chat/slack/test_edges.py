@@ -21,7 +21,7 @@ import httpx
 import pytest
 
 from bot.chat.slack.adapter import SlackAdapter
-from bot.commands.handlers import Commands
+from bot.commands.dispatch import Commands
 from bot.models import Alert, Digest, Match, Quote, Target
 from tests.fakes.slack import APP_TOKEN, BOT_TOKEN, Envelope, FakeSlack
 
