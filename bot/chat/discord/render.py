@@ -23,7 +23,7 @@ from typing import Any
 
 import discord.utils
 
-from bot.alerts.build import empty_digest_text, items_line, quote_body, source_line, why_parts
+from bot.chat.wording import empty_digest_text, items_line, quote_body, source_line, why_parts
 from bot.models import Alert, Digest
 from bot.text import ELLIPSIS, clean_line, strip_controls
 
