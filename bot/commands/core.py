@@ -8,6 +8,7 @@ store or a chat platform, so the command modules and the adapters can all depend
 from __future__ import annotations
 
 import difflib
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.nlp.watchlist import Watchlist
@@ -68,3 +69,22 @@ def item_label(watchlist: Watchlist, item_id: str) -> str:
         return "every watch item"
     item = watchlist.get(item_id)
     return f"{item.name} ({item_id})" if item else item_id
+
+
+PLATFORMS = ("slack", "discord", "console")
+"""The prefixes an ``admins`` entry may name a platform with (``slack:U123``)."""
+
+
+def is_admin(admins: Sequence[str], platform: str, user: str) -> bool:
+    """Whether ``user`` on ``platform`` is listed: ``U123`` (any platform) or ``slack:U123``."""
+    if not user:
+        return False
+    for entry in admins:
+        entry = str(entry).strip()
+        prefix, sep, rest = entry.partition(":")
+        if sep and prefix.casefold() in PLATFORMS:
+            if prefix.casefold() == platform and rest.strip() == user:
+                return True
+        elif entry == user:
+            return True
+    return False

@@ -39,13 +39,16 @@ class Commands:
         self.store = store
         self._watchlist = watchlist
         self._feeds = feeds
-        self.host = host
-        """The running bot, for ``/watch`` (its admins, its watchlist file, its reload)."""
         self.watching = WatchCommand(store, host)
 
     @property
     def watchlist(self) -> Watchlist:
         return self._watchlist()
+
+    @property
+    def host(self) -> WatchHost | None:
+        """The running bot, for ``/watch`` (its admins, its watchlist file, its reload)."""
+        return self.watching.host
 
     @property
     def admins(self) -> Sequence[str]:

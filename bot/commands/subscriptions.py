@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.commands.core import Caller, CommandError, Reply, item_label, resolve_item
+from bot.commands.core import Caller, CommandError, Reply, is_admin, item_label, resolve_item
 from bot.models import Target
 from bot.nlp.watchlist import Watchlist
-from bot.settings.watchedit import is_admin
 from bot.store.store import Store
 from bot.text import plural
 

@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from bot.commands.core import Caller, CommandError, Reply
-from bot.settings.watchedit import is_admin, plan_add, plan_remove, write
+from bot.commands.core import Caller, CommandError, Reply, is_admin
+from bot.settings.watchedit import plan_add, plan_remove, write
 from bot.settings.watchrequest import USAGE, AddRequest, WatchEditError, parse_add, parse_aliases
 from bot.store.store import Store
 from bot.text import plural

@@ -16,7 +16,6 @@ import contextlib
 import io
 import os
 import tempfile
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,26 +26,6 @@ from ruamel.yaml.error import YAMLError
 from bot.nlp.watchlist import WatchItem, Watchlist, parse_watchlist
 from bot.settings.watchrequest import AddRequest, WatchEditError, new_item
 from bot.settings.yamlfile import ConfigError
-
-PLATFORMS = ("slack", "discord", "console")
-
-
-def is_admin(admins: Sequence[str], platform: str, user: str) -> bool:
-    """Whether ``user`` on ``platform`` is listed: ``U123`` (any platform) or ``slack:U123``."""
-    if not user:
-        return False
-    for entry in admins:
-        entry = str(entry).strip()
-        prefix, sep, rest = entry.partition(":")
-        if sep and prefix.casefold() in PLATFORMS:
-            if prefix.casefold() == platform and rest.strip() == user:
-                return True
-        elif entry == user:
-            return True
-    return False
-
-
-# -- the file --------------------------------------------------------------------------------
 
 
 def _yaml() -> YAML:
