@@ -53,7 +53,7 @@ class Endpoints:
             self._saved = None
 
 
-def serves(settings: DiscordConfig, guild_id: int | None) -> bool:
+def serves_guild(settings: DiscordConfig, guild_id: int | None) -> bool:
     """Whether commands from this server (None: a DM) are answered: every one when
     ``discord.guild_ids`` is empty, else only those servers (DMs included out)."""
     ids = settings.guild_ids
@@ -100,7 +100,7 @@ class GatewayClient(discord.Client):
         guard_parser(self, "INTERACTION_CREATE")
 
     def serves(self, guild_id: int | None) -> bool:
-        return serves(self.settings, guild_id)
+        return serves_guild(self.settings, guild_id)
 
     async def setup_hook(self) -> None:
         await self._sync_commands()
