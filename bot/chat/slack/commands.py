@@ -176,7 +176,7 @@ class SlashCommands:
         configured admins may change any channel (decided in :mod:`bot.commands.subscriptions`).
         """
         channel, user = str(command.get("channel_id") or ""), str(command.get("user_id") or "")
-        if not (_SLACK_ID.fullmatch(channel) and _SLACK_ID.fullmatch(user)) or self.client is None:
+        if not (_SLACK_ID.fullmatch(channel) and _SLACK_ID.fullmatch(user)):
             return False  # not an id Slack issues: nothing to ask Slack about, nobody's DM
         if command.get("channel_name") == "directmessage" or channel.startswith("D"):
             return True
