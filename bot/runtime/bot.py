@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import httpx
 
 from bot.chat.base import ChatAdapter, DeliveryError
-from bot.commands.handlers import Commands
+from bot.commands.dispatch import Commands
 from bot.delivery.pacing import Pacing
 from bot.delivery.worker import DeliveryWorker
 from bot.ingest.pipeline import IngestReport, ingest
