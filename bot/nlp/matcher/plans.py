@@ -223,6 +223,16 @@ def haystack_of(title: str, text: str) -> str:
     return fold(text if not t or text.lstrip().startswith(t) else f"{t}\n{text}")
 
 
+def text_fold(title: str, text: str, haystack: str) -> str:
+    """``fold(text)``, cut out of ``haystack_of(title, text)`` rather than folded again
+    (folding is per character, so the haystack is the folded title, a line break, and
+    the folded text)."""
+    t = title.strip()
+    if not t or text.lstrip().startswith(t):
+        return haystack
+    return haystack[len(fold(t)) + 1 :]
+
+
 def could_match(watchlist: Watchlist, haystack: str) -> bool:
     """Whether any item might match a document whose folded text is ``haystack``.
 
