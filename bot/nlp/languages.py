@@ -30,7 +30,9 @@ _RU_ONLY = re.compile(r"[ыэъёЫЭЪЁ]")
 def _identifier() -> Any:
     from py3langid import langid
 
-    ident = langid.LanguageIdentifier.from_model_file(langid.MODEL_FILE, norm_probs=True)
+    from bot.nlp.langid_walk import FastIdentifier
+
+    ident = FastIdentifier.from_model_file(langid.MODEL_FILE, norm_probs=True)
     ident.set_languages(list(LANGUAGES))
     _forget_other_languages(ident)
     return ident
