@@ -9,7 +9,7 @@ import pytest
 from py3langid import langid
 
 from bot.nlp.langid_walk import MODEL_DIGEST, SYNC_BYTES, FastIdentifier, Walk, model_digest
-from bot.nlp.languages import LANGUAGES, _identifier
+from bot.nlp.languages import LANGUAGES, SCRIPT_PATTERNS, identifier, script_counts
 
 TEXTS = [
     "North Korea has shipped artillery shells and missiles to Russia, officials said.",
@@ -41,7 +41,7 @@ def _samples() -> list[str]:
 
 
 def test_installed_model_is_the_one_proved() -> None:
-    ident = _identifier()
+    ident = identifier()
     assert isinstance(ident, FastIdentifier)
     assert model_digest(ident.tk_nextmove, ident.tk_row, ident.tk_output) == MODEL_DIGEST
 
@@ -51,7 +51,7 @@ def test_state_depends_only_on_the_last_sync_bytes() -> None:
     the start state, agree after any ``SYNC_BYTES`` further bytes: so a byte more or less
     before the last ``SYNC_BYTES`` never changes the state, which is the start state's
     walk over those bytes."""
-    ident = _identifier()
+    ident = identifier()
     walk = Walk(ident.tk_nextmove, ident.tk_row, ident.tk_output)
     nextmove, rowbase = walk.nextmove.astype(numpy.int64), walk.rowbase
     states = len(rowbase)
@@ -70,10 +70,12 @@ def test_state_depends_only_on_the_last_sync_bytes() -> None:
 
 
 def test_states_are_the_sequential_walk() -> None:
-    ident = _identifier()
+    ident = identifier()
     walk = Walk(ident.tk_nextmove, ident.tk_row, ident.tk_output)
     rng = random.Random(3)
-    for data in [t.encode() for t in TEXTS] + [rng.randbytes(rng.randint(6, 500)) for _ in range(50)]:
+    for data in [t.encode() for t in TEXTS] + [
+        rng.randbytes(rng.randint(6, 500)) for _ in range(50)
+    ]:
         state, expected = 0, []
         for byte in data:
             state = ident.tk_nextmove[ident._rowbase[state] + byte]
@@ -82,8 +84,21 @@ def test_states_are_the_sequential_walk() -> None:
 
 
 def test_scores_are_py3langids_to_the_bit(plain: langid.LanguageIdentifier) -> None:
-    fast = _identifier()
+    fast = identifier()
     for text in _samples():
         assert numpy.array_equal(fast._decide(text), plain._decide(text)), text
         assert fast.rank(text) == plain.rank(text)
         assert fast.classify(text) == plain.classify(text)
+
+
+def test_script_counts_are_the_expressions_counts() -> None:
+    """``script_counts`` puts exactly the characters each script's expression matches
+    into that script, over every code point (surrogates included)."""
+    everything = "".join(chr(c) for c in range(0x110000))
+    for script, expression in SCRIPT_PATTERNS.items():
+        chars = expression.findall(everything)
+        counts = script_counts("".join(chars))
+        assert counts == {s: (len(chars) if s == script else 0) for s in counts}, script
+    assert script_counts(everything) == {
+        s: len(e.findall(everything)) for s, e in SCRIPT_PATTERNS.items()
+    }
