@@ -17,7 +17,14 @@ import ahocorasick
 from bot.nlp.cjk import CJK_RANGES, is_cjk
 from bot.nlp.lemmas import MORPHOLOGY, lemma_source
 from bot.nlp.matcher.lemmatize import compile_for, lemmatizer
-from bot.nlp.matcher.slots import EXCLUDE, is_rule, item_slots, terms_for, wanted_slots
+from bot.nlp.matcher.slots import (
+    EXCLUDE,
+    any_wanted,
+    is_rule,
+    item_slots,
+    terms_for,
+    wanted_slots,
+)
 from bot.nlp.phrases import INFIX_LANGUAGES, Phrase, PhraseIndex, WordPattern, prefilter_keys
 from bot.nlp.text import fold
 from bot.nlp.watchlist import ANY_LANGUAGE, Watchlist
@@ -243,7 +250,7 @@ def could_match(watchlist: Watchlist, haystack: str) -> bool:
     if not watchlist.items:
         return False
     screen = compiled_for(watchlist).language_free(watchlist)
-    return bool(candidates(screen, watchlist, haystack))
+    return any_wanted(watchlist, _present(screen, haystack))
 
 
 def boundary(before: str) -> bool:
