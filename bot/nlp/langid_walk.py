@@ -88,9 +88,11 @@ class FastIdentifier(langid.LanguageIdentifier):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         digest = model_digest(self.tk_nextmove, self.tk_row, self.tk_output)
-        self._walk = Walk(self.tk_nextmove, self.tk_row, self.tk_output) if (
-            digest == MODEL_DIGEST
-        ) else None
+        self._walk = (
+            Walk(self.tk_nextmove, self.tk_row, self.tk_output)
+            if (digest == MODEL_DIGEST)
+            else None
+        )
 
     def _raw_score(self, text: bytes) -> Any:
         walk = self._walk
