@@ -69,15 +69,20 @@ class Walk:
         how py3langid's ``_sparse_score`` reads its ``Counter``. Both empty for none."""
         features = self.output[self.states(data)]
         features = features[features >= 0]
-        order = numpy.argsort(features, kind="stable")
+        n = len(features)
+        if not n:
+            return features.astype(numpy.intp), features.astype(numpy.float32)
+        order = features.argsort(kind="stable")
         ordered = features[order]
-        starts = numpy.flatnonzero(numpy.diff(ordered, prepend=-1))
-        counts = numpy.diff(starts, append=len(ordered))
-        first = numpy.argsort(order[starts])
-        return (
-            ordered[starts][first].astype(numpy.intp),
-            counts[first].astype(numpy.float32),
-        )
+        new = numpy.empty(n, dtype=bool)
+        new[0] = True
+        numpy.not_equal(ordered[1:], ordered[:-1], out=new[1:])
+        starts = new.nonzero()[0]
+        counts = numpy.empty(len(starts), dtype=numpy.float32)
+        counts[:-1] = starts[1:] - starts[:-1]
+        counts[-1] = n - starts[-1]
+        first = order[starts].argsort()
+        return ordered[starts][first].astype(numpy.intp), counts[first]
 
 
 class FastIdentifier(langid.LanguageIdentifier):

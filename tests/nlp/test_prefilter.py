@@ -230,3 +230,21 @@ def test_language_is_detected_in_full_only_for_what_passes_the_prefilter(
     relevant = plain + "North Korea sent shells to Russia."
     assert analyze("", relevant, watchlist).matches
     assert seen == [len(relevant)]
+
+
+def test_scripts_in_finds_what_each_script_expression_finds() -> None:
+    # the key automata of a script run only on a text that has it: the histogram that
+    # says so must put every code point where the script's expression does
+    import re
+
+    from bot.nlp.matcher.plans import SCRIPT_CLASSES, scripts_in
+
+    everything = "".join(chr(c) for c in range(0x110000))
+    for n, ranges in enumerate(SCRIPT_CLASSES):
+        expression = re.compile(f"[{ranges}]")
+        inside = "".join(expression.findall(everything))
+        outside = expression.sub("", everything)
+        assert scripts_in(inside) == [k == n for k in range(len(SCRIPT_CLASSES))]
+        assert not scripts_in(outside)[n]
+    assert scripts_in("Kursk") == [False] * len(SCRIPT_CLASSES)
+    assert scripts_in("Курськ, 쿠르스크, 库尔斯克") == [True] * len(SCRIPT_CLASSES)
