@@ -31,7 +31,7 @@ def predict_set(
     nothing and is named in ``problems``.
     """
     from bot.nlp import analyze
-    from bot.quality.evaluation import LabelledQuote, Predicted, load_labels
+    from bot.quality.labels import LabelledQuote, Predicted, load_labels
     from bot.sources.files import DocumentError, read_document
 
     labelled = load_labels(directory)
@@ -125,13 +125,8 @@ def eval_command(
     from rich.table import Table
 
     from bot.nlp.watchlist import load_watchlist
-    from bot.quality.evaluation import (
-        TARGET_F1_ID,
-        TARGET_F1_LANGUAGE,
-        EvalSetError,
-        missed_targets,
-        score,
-    )
+    from bot.quality.evaluation import TARGET_F1_ID, TARGET_F1_LANGUAGE, missed_targets, score
+    from bot.quality.labels import EvalSetError
 
     settings = load_settings(config)
     try:
