@@ -13,9 +13,8 @@ def feeds(config: ConfigOpt = DEFAULT_CONFIG) -> None:
     """Feed health: last success, last error, failures in a row, items seen, next poll."""
     from rich.table import Table
 
-    from bot.alerts.build import window_text
     from bot.store.store import Store, utcnow
-    from bot.text import clean_line
+    from bot.text import clean_line, window_text
 
     settings = load_settings(config)
     store = Store(settings.database_url)

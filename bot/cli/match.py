@@ -123,8 +123,8 @@ def brief(
 ) -> None:
     """The digest of recent alerts, the same one /brief gives in chat."""
     from bot.chat.console import render_digest
-    from bot.commands.handlers import CommandError
-    from bot.commands.handlers import brief as make_brief
+    from bot.commands.core import CommandError
+    from bot.commands.queries import brief as make_brief
     from bot.nlp.watchlist import load_watchlist
     from bot.store.store import Store
 
