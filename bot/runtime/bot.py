@@ -38,6 +38,7 @@ from bot.runtime.poller import FeedPoller
 from bot.runtime.scheduler import FeedScheduler, build_scheduler
 from bot.runtime.seeds import SeedFolders
 from bot.settings.model import FeedConfig, Settings
+from bot.sources.websub import WebSub
 from bot.store.outage import DatabaseOutage
 from bot.store.store import Store
 
@@ -107,10 +108,14 @@ class NewsBot:
         self.db = StoreThreads(shared=self.cluster.shared)
         self.intake = Intake(self.store, self.live, self.metrics, self.worker.kick)
         self.poller = FeedPoller(
-            self.live, self.store, db=self.db, ingest=self.intake.ingest,
+            self.live, self.store, articles=self.store, db=self.db, ingest=self.intake.ingest,
             notify=self.platforms.notify_admins, metrics=self.metrics, outage=self.outage,
         )
-        self.websub = self.poller.websub
+        self.websub: WebSub | None = None
+        if settings.websub.callback_url:
+            self.websub = self.poller.websub = WebSub(
+                settings, self.store, lambda: self.poller.client, self.poller.ingest_push
+            )
         self.seeds = SeedFolders(
             settings, self.live, ingest=self.intake.ingest, take=self.cluster.take,
             outage=self.outage,

@@ -49,8 +49,9 @@ class FeedPoller:
     def __init__(
         self,
         live: PollHost,
-        store: Store,
+        feeds: Store,
         *,
+        articles: Store,
         db: DbCall,
         ingest: Ingest,
         notify: Callable[[str], Awaitable[None]],
@@ -58,7 +59,10 @@ class FeedPoller:
         outage: DatabaseOutage,
     ) -> None:
         self.live = live
-        self.store = store
+        self.feeds = feeds
+        """Each feed's health, validators and due time."""
+        self.articles = articles
+        """What was seen before (full texts are fetched only for new items)."""
         self.db = db
         self.ingest = ingest
         self.notify = notify
@@ -70,8 +74,7 @@ class FeedPoller:
         self.next_poll: dict[str, datetime] = {}
         """When each feed is due next (the feed scheduler reads it after every poll)."""
         self.websub: WebSub | None = None
-        if settings.websub.callback_url:
-            self.websub = WebSub(settings, store, lambda: self.client, self.ingest_push)
+        """The WebSub subscriber when configured (it pushes into :meth:`ingest_push`)."""
 
     @property
     def client(self) -> httpx.AsyncClient:
@@ -110,7 +113,7 @@ class FeedPoller:
         """
         await self.live.reload_watchlist_if_changed(at_most_every=5.0)
         settings = self.live.settings
-        state = await self.db(self.store.feed_state, feed.url)
+        state = await self.db(self.feeds.feed_state, feed.url)
         url = (state.current_url if state else None) or feed.url
         polled_at = utcnow()
         async with self.limiter.slot(url):
@@ -165,7 +168,7 @@ class FeedPoller:
                 "feed %s moved permanently to %s", feed.label, display_url(result.final_url)
             )
             updates["current_url"] = result.final_url
-        await self.db(self.store.update_feed, feed.url, **updates)
+        await self.db(self.feeds.update_feed, feed.url, **updates)
         if report.new:
             log.info(
                 "feed %s: %d new items, %d alerts",
@@ -210,7 +213,7 @@ class FeedPoller:
             state and state.down_notified
         )
         await self.db(
-            self.store.update_feed,
+            self.feeds.update_feed,
             feed.url,
             last_polled_at=polled_at,
             last_error=result.error,
@@ -231,7 +234,7 @@ class FeedPoller:
 
         Only items that will be matched: not seen before, and not first-poll backlog.
         """
-        fresh = {id(a) for a in await self.db(self.store.filter_new, articles)}
+        fresh = {id(a) for a in await self.db(self.articles.filter_new, articles)}
         trust = trust_of(feed)
         settings = self.live.settings
 
@@ -264,9 +267,9 @@ class FeedPoller:
             "recording a WebSub push", partial(self.ingest, articles, None)
         )
         if report.new:
-            state = await self.db(self.store.feed_state, feed.url)
+            state = await self.db(self.feeds.feed_state, feed.url)
             seen = (state.items_seen if state else 0) + report.new
-            await self.db(self.store.update_feed, feed.url, items_seen=seen)
+            await self.db(self.feeds.update_feed, feed.url, items_seen=seen)
             log.info("feed %s (pushed): %d new items, %d alerts", feed.label,
                      report.new, report.alerted)
         return report
