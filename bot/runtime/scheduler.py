@@ -81,6 +81,10 @@ class FeedScheduler:
     many as it has fetch slots free, so instances sharing a database divide the feeds
     between them instead of one hoarding them; its heartbeat renews the leases while it
     polls. A restart keeps the schedule: a feed polled a minute ago is not polled again.
+
+    ``poll`` polls one feed; ``db`` runs the store's calls off the event loop;
+    ``settings`` gives the running settings (the feeds, the fetch slots); ``owner`` and
+    ``lease`` are this instance's name and lease length in the claims.
     """
 
     def __init__(
