@@ -14,7 +14,8 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 
 from bot.models import Alert, Analysis, Article, Digest, Match, Quote
-from bot.text import ELLIPSIS, clean_line, fold, prefix_end, sentences, shorten
+from bot.nlp.text import fold
+from bot.text import ELLIPSIS, clean_line, prefix_end, sentences, shorten
 
 TITLE_MAX = 200
 """Longer titles are cut: a headline past this length is a paragraph, not something read at a glance."""
@@ -175,7 +176,7 @@ def choose_quotes(
     seen: set[str] = set()
     candidates: list[tuple[tuple[int, int, bool, float, int, int], int, Quote]] = []
     for index, quote in enumerate(quotes):
-        key_text = fold(quote.text)
+        key_text = fold(quote.text, collapse_whitespace=True)
         if not key_text or key_text in seen:
             continue
         seen.add(key_text)
@@ -257,10 +258,10 @@ def evidence_forms(match: Match, max_forms: int = MAX_FORMS) -> tuple[list[str],
     """Forms worth showing (first found first, no repeats, not just the item's name) and how
     many more there are."""
     forms: list[str] = []
-    seen = {fold(match.name)}
+    seen = {fold(match.name, collapse_whitespace=True)}
     for raw in match.evidence:
         form = clean_line(raw, FORM_MAX)
-        key = fold(form)
+        key = fold(form, collapse_whitespace=True)
         if not key or key in seen:
             continue
         seen.add(key)
@@ -271,11 +272,11 @@ def evidence_forms(match: Match, max_forms: int = MAX_FORMS) -> tuple[list[str],
 def mentioned_in(text: str, evidence: Iterable[str]) -> bool:
     """Whether any evidence form occurs in ``text`` as whole words (each part of a
     "fournir … obus" form, in any case or accent)."""
-    haystack = fold(text)
+    haystack = fold(text, collapse_whitespace=True)
     if not haystack:
         return False
     for form in evidence:
-        parts = [fold(p) for p in form.split(ELLIPSIS)]
+        parts = [fold(p, collapse_whitespace=True) for p in form.split(ELLIPSIS)]
         parts = [p for p in parts if p]
         if parts and all(re.search(rf"(?<!\w){re.escape(p)}(?!\w)", haystack) for p in parts):
             return True

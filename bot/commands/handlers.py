@@ -18,9 +18,8 @@ from bot.alerts.build import window_text
 from bot.models import Digest, Target
 from bot.nlp.watchlist import Watchlist
 from bot.settings.model import FeedConfig, parse_duration
-from bot.sources.textutil import display_url
 from bot.store.store import Store, utcnow
-from bot.text import clean_line, plural
+from bot.text import clean_line, display_url, plural
 
 if TYPE_CHECKING:
     from bot.settings.watchedit import AddRequest, WatchHost

@@ -19,13 +19,14 @@ from bot.runtime.dbcall import DbCall
 from bot.runtime.metrics import Metrics
 from bot.runtime.scheduler import poll_delay
 from bot.settings.model import FeedConfig, Settings
-from bot.sources.feeds import FeedResult, fetch_feed, make_client, trust_of
 from bot.sources.fulltext import fetch_page_text, wants_full_text, with_full_text
+from bot.sources.http import make_client, trust_of
 from bot.sources.limits import FetchLimiter
-from bot.sources.textutil import display_url
+from bot.sources.poll import FeedResult, fetch_feed
 from bot.sources.websub import WebSub
 from bot.store.outage import DatabaseOutage
 from bot.store.store import FeedState, Store, utcnow
+from bot.text import display_url
 
 log = logging.getLogger(__name__)
 
