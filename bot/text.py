@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from datetime import UTC, datetime
 from urllib.parse import urlsplit, urlunsplit
 
 from bot.nlp.text import fold, fold_char
@@ -359,3 +360,17 @@ def display_url(url: str) -> str:
         host = f"[{host}]"
     netloc = f"{host}:{port}" if port is not None else host
     return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+def window_text(since: datetime, now: datetime | None = None) -> str:
+    """``24 h`` or ``7 days``: how far back a digest looked, in the words ``/brief`` uses.
+
+    Here rather than with the renderers' wording because commands and the CLI say it too.
+    """
+    if now is None:
+        now = datetime.now(UTC) if since.tzinfo else datetime.now(UTC).replace(tzinfo=None)
+    seconds = max(0.0, (now - since).total_seconds())
+    if seconds < 3600:
+        return f"{max(1, round(seconds / 60))} min"
+    hours = round(seconds / 3600)
+    if hours >= 48 and hours % 24 == 0:
+        return f"{hours // 24} days"
+    return f"{hours} h"

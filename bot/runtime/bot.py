@@ -21,7 +21,7 @@ from pathlib import Path
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.chat.base import ChatAdapter
-from bot.commands.handlers import Commands
+from bot.commands.dispatch import Commands
 from bot.delivery.pacing import Pacing
 from bot.delivery.worker import DeliveryWorker
 from bot.ingest.pipeline import IngestReport
