@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.runtime.waiting import wait_set
 from bot.store.outage import is_outage
 from bot.store.store import utcnow
 
@@ -171,8 +172,7 @@ class FeedScheduler:
                 if wait is None:
                     await self._wake.wait()  # every slot busy: wait for a poll to end
                     continue
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), wait)
+                await wait_set(self._wake, wait)
         finally:
             running = [*self._running.values(), *self._edits]
             for task in running:
