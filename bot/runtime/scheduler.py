@@ -23,6 +23,7 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.runtime.dbcall import DbCall
+from bot.runtime.waiting import wait_set
 from bot.settings.model import FeedConfig, Settings
 from bot.store.outage import DatabaseOutage, is_outage
 from bot.store.store import Store, utcnow
@@ -186,8 +187,7 @@ class FeedScheduler:
                 if wait is None:
                     await self._wake.wait()  # every slot busy: wait for a poll to end
                     continue
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), wait)
+                await wait_set(self._wake, wait)
         finally:
             running = [*self._running.values(), *self._edits]
             for task in running:
