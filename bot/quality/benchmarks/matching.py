@@ -126,8 +126,10 @@ def run(docs: int = DOCS, seed: int = SEED) -> dict[str, Any]:
     korean_analyzer()
     stream = make_stream(docs, seed)
     for lang in LANGS:  # compile the watchlist for each language before timing
-        first = next(d for d in stream if d.relevant and d.lang == lang)
-        analyze(first.article.title, first.article.text, watchlist)
+        ours = [d for d in stream if d.lang == lang]  # a short stream may lack a relevant one
+        first = next((d for d in ours if d.relevant), ours[0] if ours else None)
+        if first is not None:
+            analyze(first.article.title, first.article.text, watchlist)
     for lang, text in LOADED_ONLY.items():
         analyze(text, text, watchlist, lang)
     rss_loaded = _rss_mb()
