@@ -78,6 +78,15 @@ class DeliveryWorker:
         """A claim held this long was orphaned (see :meth:`_release_stale`)."""
         self._swept: dict[str, datetime] = {}
 
+    @property
+    def on_failed(self) -> FailureHook | None:
+        """Told once when a delivery is given up on (the sender calls it)."""
+        return self.sender.on_failed
+
+    @on_failed.setter
+    def on_failed(self, hook: FailureHook | None) -> None:
+        self.sender.on_failed = hook
+
     def platforms(self) -> list[str]:
         return [p for p in self.adapters if self.active is None or p in self.active]
 

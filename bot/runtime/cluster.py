@@ -25,6 +25,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import NullPool
 
+from bot.runtime.waiting import wait_set
 from bot.settings.model import ClusterConfig
 from bot.store.leases import LeaseRepository
 from bot.store.outage import DatabaseOutage
@@ -177,8 +178,7 @@ class AdvisoryLock:
             if not waited:
                 log.info("%s is held by another instance; standing by", self.name)
                 waited = True
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), self.retry)
+            await wait_set(stop, self.retry)
 
     async def lost(self) -> None:
         while await asyncio.to_thread(self._still_held):
@@ -196,8 +196,7 @@ class AdvisoryLock:
                 self._held = got
                 return got
             said = True
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), self.retry)
+            await wait_set(stop, self.retry)
         return None
 
     async def release(self) -> None:

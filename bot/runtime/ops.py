@@ -13,17 +13,16 @@ import asyncio
 import json
 import logging
 import time
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from bot.runtime.metrics import version
-
-if TYPE_CHECKING:
-    from bot.runtime.bot import NewsBot
-    from bot.settings.model import OpsConfig
-    from bot.store.outage import DatabaseOutage
+from bot.runtime.metrics import Metrics, version
+from bot.settings.model import OpsConfig
+from bot.store.outage import DatabaseOutage
 
 log = logging.getLogger(__name__)
 
@@ -76,11 +75,27 @@ class Health:
         return self.outage is not None and self.outage.down_now
 
 
+@dataclass(frozen=True)
+class Vitals:
+    """What the endpoints read of the running bot."""
+
+    health: Health
+    metrics: Metrics
+    instance: str
+    """This instance's name (shared databases: which one answered)."""
+    pending: Callable[[], int]
+    """Counts the outbox (a store call: run in a thread, with a timeout)."""
+    connected: Callable[[], Mapping[str, bool]]
+    """Per chat platform, whether its connection is up."""
+    holds: Callable[[], list[str]]
+    """The platforms this instance delivers (a standby holds none)."""
+
+
 class OpsServer:
     """``/healthz`` and ``/metrics`` for one bot, on ``ops.listen_host:listen_port``."""
 
-    def __init__(self, bot: NewsBot, config: OpsConfig) -> None:
-        self.bot = bot
+    def __init__(self, config: OpsConfig, vitals: Vitals) -> None:
+        self.vitals = vitals
         self.config = config
         self.port: int | None = None
         self._runner: web.AppRunner | None = None
@@ -125,7 +140,7 @@ class OpsServer:
     async def _pending(self) -> int | None:
         try:
             return await asyncio.wait_for(
-                asyncio.to_thread(self.bot.store.outbox.outbox_pending), DB_TIMEOUT
+                asyncio.to_thread(self.vitals.pending), DB_TIMEOUT
             )
         except Exception as exc:  # a busy or closed database: say so, do not hang the probe
             log.debug("ops: outbox count unavailable: %r", exc)
@@ -133,7 +148,7 @@ class OpsServer:
 
     def status(self, pending: int | None) -> tuple[int, dict[str, Any]]:
         """The HTTP status and body of ``/healthz``."""
-        health = self.bot.health
+        health = self.vitals.health
         now = time.monotonic()
         problems = health.problems(now)
         waiting = health.degraded() and len(problems) == 1  # only for the database
@@ -149,10 +164,10 @@ class OpsServer:
             "last_tick_seconds_ago": (
                 round(now - health.last_tick, 1) if health.last_tick is not None else None
             ),
-            "adapters": {name: a.connected for name, a in self.bot.adapters.items()},
+            "adapters": dict(self.vitals.connected()),
             "outbox_pending": pending,
-            "instance": self.bot.cluster.owner,
-            "holds": self.bot.worker.platforms(),
+            "instance": self.vitals.instance,
+            "holds": self.vitals.holds(),
             # A standby (it holds no platform: another instance does) is healthy too.
         }
         if problems:
@@ -168,9 +183,9 @@ class OpsServer:
     async def _metrics(self, request: web.Request) -> web.Response:
         pending = await self._pending()
         if pending is not None:
-            self.bot.metrics.outbox_pending.set(pending)
+            self.vitals.metrics.outbox_pending.set(pending)
         return web.Response(
-            body=self.bot.metrics.render(), headers={"Content-Type": CONTENT_TYPE_LATEST}
+            body=self.vitals.metrics.render(), headers={"Content-Type": CONTENT_TYPE_LATEST}
         )
 
 

@@ -18,17 +18,16 @@ import random
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.runtime.dbcall import DbCall
+from bot.runtime.waiting import wait_set
+from bot.settings.model import FeedConfig, Settings
 from bot.store.db import utcnow
-from bot.store.outage import is_outage
-
-if TYPE_CHECKING:
-    from bot.runtime.bot import NewsBot
-    from bot.settings.model import FeedConfig
-    from bot.store.feeds import FeedRepository
+from bot.store.feeds import FeedRepository
+from bot.store.outage import DatabaseOutage, is_outage
 
 log = logging.getLogger(__name__)
 
@@ -84,12 +83,31 @@ class FeedScheduler:
     many as it has fetch slots free, so instances sharing a database divide the feeds
     between them instead of one hoarding them; its heartbeat renews the leases while it
     polls. A restart keeps the schedule: a feed polled a minute ago is not polled again.
+
+    ``poll`` polls one feed; ``db`` runs the store's calls off the event loop;
+    ``settings`` gives the running settings (the feeds, the fetch slots); ``owner`` and
+    ``lease`` are this instance's name and lease length in the claims.
     """
 
-    def __init__(self, bot: NewsBot, feeds: FeedRepository) -> None:
-        self.bot = bot
-        self.feed_rows = feeds
-        """Where the schedule lives: each feed's row says when it is due and who polls it."""
+    def __init__(
+        self,
+        poll: Callable[[FeedConfig], Awaitable[object]],
+        store: FeedRepository,
+        *,
+        db: DbCall,
+        settings: Callable[[], Settings],
+        owner: str,
+        lease: timedelta,
+        outage: DatabaseOutage,
+    ) -> None:
+        self.poll = poll
+        self.store = store
+        self.db = db
+        self.settings = settings
+        self.owner = owner
+        """This instance, as its claims name it."""
+        self.lease = lease
+        self.outage = outage
         self._wake = asyncio.Event()
         self._running: dict[str, asyncio.Task[None]] = {}
         """The polls in flight, by feed URL."""
@@ -98,13 +116,9 @@ class FeedScheduler:
         self._feeds: dict[str, FeedConfig] = {}
         self._started = False
 
-    @property
-    def _owner(self) -> str:
-        return self.bot.cluster.owner
-
     async def first_polls(self) -> None:
         """Give new feeds a row, due now (spread over a few seconds); others keep theirs."""
-        feeds = self.bot.settings.feeds
+        feeds = self.settings().feeds
         self._feeds = {f.url: f for f in feeds}
         self._started = True
         await self._add(feeds)
@@ -112,7 +126,7 @@ class FeedScheduler:
     async def _add(self, feeds: Sequence[FeedConfig]) -> None:
         now = utcnow()
         first_due = {f.url: now + startup_delay(i, len(feeds)) for i, f in enumerate(feeds)}
-        await self.bot._db(self.feed_rows.ensure_feeds, first_due)
+        await self.db(self.store.ensure_feeds, first_due)
         self._wake.set()
 
     def reconfigure(self, feeds: Sequence[FeedConfig]) -> None:
@@ -135,12 +149,12 @@ class FeedScheduler:
 
         async def apply() -> None:
             for url, when in sooner:
-                await self.bot._db(self.feed_rows.feed_due_sooner, url, when)
+                await self.db(self.store.feed_due_sooner, url, when)
             await self._add(added)
 
         # Waits out a database outage: a feed added meanwhile is not forgotten.
         task = asyncio.get_running_loop().create_task(
-            self.bot.outage.retry("applying a config edit to the feeds", apply),
+            self.outage.retry("applying a config edit to the feeds", apply),
             name="feeds reconfigured",
         )
         self._edits.add(task)
@@ -159,13 +173,13 @@ class FeedScheduler:
         two rounds leaves the rest of the due feeds to the other instances.
         """
         polls = len(self._running)
-        round_ = self.bot.settings.max_fetches
+        round_ = self.settings().max_fetches
         return 0 if polls > round_ else 2 * round_ - polls
 
     async def run(self) -> None:
         """Claim and start due polls until cancelled. A database outage pauses the loop
         (:class:`~bot.store.outage.DatabaseOutage` retries the round), never ends it."""
-        outage = self.bot.outage
+        outage = self.outage
         await outage.retry("adding the configured feeds", self.first_polls)
         try:
             while True:
@@ -174,8 +188,7 @@ class FeedScheduler:
                 if wait is None:
                     await self._wake.wait()  # every slot busy: wait for a poll to end
                     continue
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), wait)
+                await wait_set(self._wake, wait)
         finally:
             running = [*self._running.values(), *self._edits]
             for task in running:
@@ -190,14 +203,13 @@ class FeedScheduler:
         capacity = self._capacity()
         claimed: list[str] = []
         if capacity and idle:
-            claimed = await self.bot._db(
-                self.feed_rows.claim_feeds, idle, self._owner,
-                self.bot.cluster.lease, capacity,
+            claimed = await self.db(
+                self.store.claim_feeds, idle, self.owner, self.lease, capacity
             )
         for url in claimed:
             feed = self._feeds.get(url)
             if feed is None:  # removed while claiming
-                await self.bot._db(self.feed_rows.release_feed, url, self._owner)
+                await self.db(self.store.release_feed, url, self.owner)
                 continue
             task = asyncio.create_task(self._poll(feed), name=f"poll {url}")
             self._running[url] = task
@@ -206,7 +218,7 @@ class FeedScheduler:
         wait = RECHECK
         idle = [u for u in self._feeds if u not in self._running]
         if idle and not claimed:
-            due = await self.bot._db(self.feed_rows.next_feed_due, idle)
+            due = await self.db(self.store.next_feed_due, idle)
             if due is not None:
                 # Due now but not claimed: another instance was claiming it.
                 wait = min(RECHECK, max(0.2, (due - utcnow()).total_seconds()))
@@ -215,9 +227,9 @@ class FeedScheduler:
         return wait
 
     async def _poll(self, feed: FeedConfig) -> None:
-        outage = self.bot.outage
+        outage = self.outage
         try:
-            await self.bot.poll_feed(feed)
+            await self.poll(feed)
         except Exception as exc:
             if is_outage(exc):
                 # Nothing was marked polled: the feed stays due, and the release below
@@ -227,12 +239,12 @@ class FeedScheduler:
                 log.exception("feed %s: poll failed", feed.label)
                 with contextlib.suppress(Exception):  # poll again after the interval
                     when = utcnow() + poll_delay(feed.interval)
-                    await self.bot._db(self.feed_rows.update_feed, feed.url, next_poll_at=when)
+                    await self.db(self.store.update_feed, feed.url, next_poll_at=when)
         finally:
             try:
                 await asyncio.shield(outage.retry(
                     "releasing a polled feed",
-                    partial(self.bot._db, self.feed_rows.release_feed, feed.url, self._owner),
+                    partial(self.db, self.store.release_feed, feed.url, self.owner),
                 ))
             finally:
                 self._done(feed.url)
@@ -287,31 +299,37 @@ def coalesced(job: Callable[[], Awaitable[Any]]) -> Callable[[], Awaitable[None]
     return tick
 
 
-def build_scheduler(bot: NewsBot) -> AsyncIOScheduler:
+def build_scheduler(
+    *,
+    seeds: Callable[[], Awaitable[Any]],
+    scan_interval: timedelta,
+    deliver: Callable[[], Awaitable[Any]],
+    websub: Callable[[], Awaitable[Any]] | None = None,
+) -> AsyncIOScheduler:
     """The APScheduler jobs: the seed scan, the delivery tick and WebSub renewals."""
     scheduler = AsyncIOScheduler(
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60}
     )
     now = utcnow()
     scheduler.add_job(
-        bot.seed_scan,
+        seeds,
         "interval",
-        seconds=bot.settings.scan_interval.total_seconds(),
+        seconds=scan_interval.total_seconds(),
         next_run_time=now,
         id="seeds",
         name="scan seed folders",
     )
     scheduler.add_job(
-        bot.deliver_tick,
+        deliver,
         "interval",
         seconds=DELIVERY_TICK.total_seconds(),
         next_run_time=now,
         id="deliver",
         name="deliver outbox",
     )
-    if bot.websub is not None:
+    if websub is not None:
         scheduler.add_job(
-            bot.websub_job,
+            websub,
             "interval",
             seconds=WEBSUB_TICK.total_seconds(),
             next_run_time=now + WEBSUB_TICK,

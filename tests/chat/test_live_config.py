@@ -81,7 +81,7 @@ def running(bot: Any, fake: FakeSlack) -> None:
     """The seed's alert is out and the file watcher is in place."""
     fake.wait_for(lambda: fake.posts(ROUTED), 60, "the seed's alert")
     fake.wait_for(
-        lambda: bot.bot.config_watcher is not None and bot.bot.config_watcher.ready.is_set(),
+        lambda: bot.bot.live.watcher is not None and bot.bot.live.watcher.ready.is_set(),
         20,
         "the config watcher",
     )
@@ -129,13 +129,13 @@ def test_watchlist_edits_valid_then_invalid_then_valid_while_running(
 
     # A touch that changes nothing says nothing; a later valid edit is picked up.
     os.utime(watchlist)
-    fake_slack.wait_for(lambda: watcher_saw(bot.bot.config_watcher, watchlist), 30, "the touch seen")
+    fake_slack.wait_for(lambda: watcher_saw(bot.bot.live.watcher, watchlist), 30, "the touch seen")
     assert len(notices(fake_slack)) == 3
     replace(watchlist, original)
     notice = wait_notice(fake_slack, 4, "the announcement of the fix")
     assert "• removed valdora (Valdora)" in notice
     assert "• kursk: aliases removed en: Kurskaya oblast" in notice
-    fake_slack.wait_for(lambda: watcher_saw(bot.bot.config_watcher, watchlist), 30, "the fix seen")
+    fake_slack.wait_for(lambda: watcher_saw(bot.bot.live.watcher, watchlist), 30, "the fix seen")
     assert len(notices(fake_slack)) == 4
     assert bot.bot.watchlist.get("valdora") is None
 
@@ -254,5 +254,5 @@ def test_watch_add_and_remove_from_slack(
     bad = reply_to(fake_slack, fake_slack.slash("/watch", 'add x-y "X" **oops'))
     assert "'*' may only" in bad["text"]
     # The watcher saw the /watch writes too: still one notice each.
-    fake_slack.wait_for(lambda: watcher_saw(bot.bot.config_watcher, watchlist), 30, "the writes seen")
+    fake_slack.wait_for(lambda: watcher_saw(bot.bot.live.watcher, watchlist), 30, "the writes seen")
     assert len(notices(fake_slack)) == 2

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bot.nlp import analyze, could_match, haystack_of, match
 from bot.nlp.text import fold, fold_aligned
 from bot.nlp.watchlist import Watchlist, parse_watchlist
@@ -158,3 +160,91 @@ def test_lemma_table_read_line_by_line_equals_json() -> None:
     ]
     assert read(lines) == (expected, True)
     assert read(['{"a": "b", "c": "d"}'])[1] is False  # another layout: read with json
+
+
+def test_fold_aligned_fast_check_equals_the_table_everywhere() -> None:
+    # fold_aligned folds with fold() unless a character's fold is not one character: it
+    # must answer, for every character, what folding character by character answers.
+    from bot.nlp.text import fold_char
+
+    def by_table(s: str) -> str | None:
+        parts = [fold_char(c) for c in s]
+        return None if any(len(p) != 1 or p == "\0" for p in parts) else "".join(parts)
+
+    for code in range(0x80, 0x10000):
+        if 0xD800 <= code <= 0xDFFF:
+            continue
+        text = f"Kursk {chr(code)}é"
+        assert fold_aligned(text) == by_table(text), hex(code)
+        assert fold_aligned(text, fold(text)) == by_table(text), hex(code)
+    for text in ["Kim`s 𝐊𝐮𝐫𝐬𝐤", "ΟΔΟΣ", "Straße", "North Korea"]:
+        assert fold_aligned(text) == by_table(text), text
+
+
+def test_text_fold_is_cut_from_the_haystack() -> None:
+    from bot.nlp.matcher.plans import text_fold
+
+    text = "Die Straße nach Kursk.\nΟΔΟΣ Σ und Ёлка."
+    for title in ["", "  ", "Die Straße nach Kursk.", "ΣΟΦΙΑ — Rußland", "Kursk: the front"]:
+        assert text_fold(title, text, haystack_of(title, text)) == fold(text), title
+
+
+def test_screen_answers_as_the_full_candidate_set(watchlist: Watchlist) -> None:
+    # could_match stops at the first item that may match instead of building every
+    # wanted slot: the answer must be bool(candidates) for every paragraph.
+    from pathlib import Path
+
+    from bot.nlp.matcher.plans import candidates, compiled_for
+
+    screen = compiled_for(watchlist).language_free(watchlist)
+    eval_dir = Path(__file__).resolve().parents[1] / "data" / "eval" / "articles"
+    answers = set()
+    for path in sorted(eval_dir.glob("*.txt"))[:120]:
+        for para in path.read_text(encoding="utf-8").split("\n\n"):
+            haystack = haystack_of("", para)
+            expected = bool(candidates(screen, watchlist, haystack))
+            assert could_match(watchlist, haystack) == expected, para[:80]
+            answers.add(expected)
+    assert answers == {True, False}
+
+
+def test_language_is_detected_in_full_only_for_what_passes_the_prefilter(
+    watchlist: Watchlist, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.nlp import QUICK_SAMPLE, pipelines
+
+    seen: list[int] = []
+    real = pipelines.detect_language
+
+    def counting(text: str, hint: str | None = None) -> str:
+        seen.append(len(text))
+        return real(text, hint)
+
+    monkeypatch.setattr(pipelines, "detect_language", counting)
+    plain = "The city council approved a budget for road repairs. " * 40
+    assert analyze("", plain, watchlist).matches == ()
+    assert seen == [QUICK_SAMPLE]  # a guess from the opening only
+    seen.clear()
+    assert analyze("", plain, watchlist, "en").language == "en"
+    assert seen == []  # a declared language is not even checked
+    relevant = plain + "North Korea sent shells to Russia."
+    assert analyze("", relevant, watchlist).matches
+    assert seen == [len(relevant)]
+
+
+def test_scripts_in_finds_what_each_script_expression_finds() -> None:
+    # the key automata of a script run only on a text that has it: the histogram that
+    # says so must put every code point where the script's expression does
+    import re
+
+    from bot.nlp.matcher.plans import SCRIPT_CLASSES, scripts_in
+
+    everything = "".join(chr(c) for c in range(0x110000))
+    for n, ranges in enumerate(SCRIPT_CLASSES):
+        expression = re.compile(f"[{ranges}]")
+        inside = "".join(expression.findall(everything))
+        outside = expression.sub("", everything)
+        assert scripts_in(inside) == [k == n for k in range(len(SCRIPT_CLASSES))]
+        assert not scripts_in(outside)[n]
+    assert scripts_in("Kursk") == [False] * len(SCRIPT_CLASSES)
+    assert scripts_in("Курськ, 쿠르스크, 库尔斯克") == [True] * len(SCRIPT_CLASSES)

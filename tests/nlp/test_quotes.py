@@ -274,3 +274,17 @@ def test_a_quote_over_two_paragraphs_takes_the_speaker_named_where_it_closes() -
         "Игорь Самойлов",
     )
     assert ("Следующий участок начнем проверять уже в понедельник", "Игорь Самойлов") in found
+
+
+def test_every_language_word_lists_are_built_once_per_key() -> None:
+    # the quote rules ask for two lists in turn: each must stay cached
+    from bot.nlp.quotes.wordlists import all_words
+
+    all_words("anonymous")
+    all_words("determiners")
+    before = all_words.cache_info()
+    for _ in range(3):
+        all_words("anonymous")
+        all_words("determiners")
+    after = all_words.cache_info()
+    assert after.misses == before.misses and after.hits == before.hits + 6

@@ -10,7 +10,7 @@ import pytest
 
 from bot.nlp import match
 from bot.nlp.watchlist import Watchlist
-from bot.quality.evaluation import load_labels
+from bot.quality.labels import load_labels
 from bot.sources.files import read_document
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -93,8 +93,9 @@ def test_reading_word_by_word_first_never_changes_a_result(
     articles = [read_document(directory / gold.file, 1_000_000) for gold in load_labels(directory)]
     langs = [gold.lang for gold in load_labels(directory)]
     fast = [match(a.title, a.text, watchlist, lang) for a, lang in zip(articles, langs, strict=True)]
-    monkeypatch.setattr(results, "is_configured", lambda lang: True)  # as for a trained
-    monkeypatch.setattr(results, "fold_aligned", lambda text: None)  # pipeline, on Straße
+    # as for a trained pipeline, on Straße
+    monkeypatch.setattr(results, "is_configured", lambda lang: True)
+    monkeypatch.setattr(results, "fold_aligned", lambda text, folded=None: None)
     whole = [match(a.title, a.text, watchlist, lang) for a, lang in zip(articles, langs, strict=True)]
     assert sum(bool(m) for m in fast) > len(articles) // 2  # the set is mostly relevant
     for a, got, want in zip(articles, fast, whole, strict=True):

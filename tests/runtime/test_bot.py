@@ -158,7 +158,7 @@ def test_an_invalid_watchlist_edit_keeps_the_last_good_one(
     before = bot.watchlist
     path = tmp_path / "config" / "watchlist.yaml"
     path.write_text(path.read_text() + "\n  - id: [broken\n")
-    assert not asyncio.run(bot.reload_watchlist_if_changed())
+    assert not asyncio.run(bot.live.reload_watchlist_if_changed())
     assert bot.watchlist is before
     assert any(f"{path}:" in r.getMessage() for r in caplog.records)
     bot.store.close()

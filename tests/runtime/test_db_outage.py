@@ -23,7 +23,6 @@ from bot.delivery.worker import DeliveryWorker
 from bot.models import Alert, Target
 from bot.runtime.bot import NewsBot
 from bot.runtime.cluster import Cluster
-from bot.runtime.scheduler import FeedScheduler, build_scheduler
 from bot.settings.model import ClusterConfig, load_settings
 from bot.sources.files import FileSource
 from bot.store.outage import DatabaseOutage
@@ -113,7 +112,7 @@ def test_a_poll_whose_items_cannot_be_recorded_is_polled_again_once_the_database
         fault = DatabaseFault(newsbot.store.db.engine, writes_only=True)
 
         async def go() -> None:
-            task = asyncio.create_task(FeedScheduler(newsbot, newsbot.store.feeds).run())
+            task = asyncio.create_task(newsbot.make_feed_scheduler().run())
             try:
                 await until(lambda: fault.failures >= 5, "the store to fail a few times")
                 assert not task.done(), "the feed scheduler ended in the outage"
@@ -218,7 +217,7 @@ def test_the_seed_scan_job_records_the_files_once_the_database_is_back(
     fault = DatabaseFault(newsbot.store.db.engine, writes_only=True)
 
     async def go() -> None:
-        job = build_scheduler(newsbot).get_job("seeds").func
+        job = newsbot.make_scheduler().get_job("seeds").func
         fault.start()
         scan = asyncio.create_task(job())
         await until(lambda: fault.failures >= 3, "the store to fail a few times")
@@ -277,21 +276,20 @@ def test_the_lease_heartbeat_logs_an_outage_once_and_renews_when_it_ends(
 
 
 def test_healthz_says_degraded_with_the_reason_during_an_outage_and_ok_after() -> None:
-    from types import SimpleNamespace
-
     from sqlalchemy.exc import OperationalError
 
-    from bot.runtime.ops import Health, OpsServer
+    from bot.runtime.metrics import Metrics
+    from bot.runtime.ops import Health, OpsServer, Vitals
     from bot.settings.model import OpsConfig
 
     outage = DatabaseOutage()
     health = Health(outage=outage)
     health.last_tick = time.monotonic()
-    bot = SimpleNamespace(
-        health=health, adapters={}, cluster=SimpleNamespace(owner="me"),
-        worker=SimpleNamespace(platforms=lambda: []),
+    vitals = Vitals(
+        health=health, metrics=Metrics(), instance="me", pending=lambda: 0,
+        connected=dict, holds=list,
     )
-    ops = OpsServer(bot, OpsConfig())  # type: ignore[arg-type]
+    ops = OpsServer(OpsConfig(), vitals)
     outage.down("claiming due feeds", OperationalError("x", {}, Exception("database is locked")))
     code, body = ops.status(None)
     assert code == 503 and body["status"] == "degraded"

@@ -98,7 +98,7 @@ def test_failing_feed_backs_off_tells_admins_once_and_again_on_recovery(
         for _ in range(4):
             before = datetime.now(UTC)
             await bot.poll_feed(feed)
-            delays.append(bot.next_poll[url] - before)
+            delays.append(bot.poller.next_poll[url] - before)
         feed_server.static("/rss", rss([NEWS]))
         await bot.poll_feed(feed)
         return delays
@@ -123,7 +123,7 @@ def test_health_is_recorded_and_listed_with_never_polled_feeds(
     bot, _ = make_bot(tmp_path, [good, dead])
 
     async def go() -> None:
-        await bot.poll_all()
+        await bot.poller.poll_all()
 
     asyncio.run(go())
     states = {s.url: s for s in bot.store.feeds.feed_states()}
@@ -159,7 +159,7 @@ def test_retry_after_is_honoured(tmp_path: Path, feed_server: FeedServer) -> Non
     bot, _ = make_bot(tmp_path, [url])
     before = datetime.now(UTC)
     run(bot, bot.poll_feed(bot.settings.feeds[0]))
-    assert bot.next_poll[url] - before >= timedelta(hours=1)
+    assert bot.poller.next_poll[url] - before >= timedelta(hours=1)
 
 
 def test_permanent_redirect_updates_the_stored_url(tmp_path: Path, feed_server: FeedServer) -> None:
@@ -188,7 +188,7 @@ def test_per_host_limit_is_respected(tmp_path: Path, feed_server: FeedServer) ->
     bot, _ = make_bot(
         tmp_path, [feed_server.url(f"/f{i}") for i in range(8)], "max_fetches_per_host: 2\n"
     )
-    results = run(bot, bot.poll_all())
+    results = run(bot, bot.poller.poll_all())
     assert all(not isinstance(r, BaseException) and r is not None for r in results)
     assert gauge.peak == 2
 

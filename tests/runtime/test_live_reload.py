@@ -54,7 +54,6 @@ BASE = "seeds: [seeds]\nslack: {admin_channel: C0ADMIN, http_port: 3000}\nadmins
 
 
 def test_the_feed_clock_follows_feeds_added_removed_and_changed(tmp_path: Path) -> None:
-    from bot.runtime.scheduler import FeedScheduler
     from bot.store.db import utcnow
 
     feeds = "feeds:\n  - {url: 'http://127.0.0.1:9/a.xml'}\n  - {url: 'http://127.0.0.1:9/b.xml', interval: 1h}\n"
@@ -83,7 +82,7 @@ def test_the_feed_clock_follows_feeds_added_removed_and_changed(tmp_path: Path) 
             await asyncio.sleep(0.02)
 
     async def go() -> None:
-        bot.feed_scheduler = FeedScheduler(bot, bot.store.feeds)
+        bot.feed_scheduler = bot.make_feed_scheduler()
         task = asyncio.create_task(bot.feed_scheduler.run())
         # a.xml every 0.2 s; b.xml once (first polls spread over 10 s; then every hour).
         await until(lambda: "b.xml" in polls and polls.count("a.xml") >= 2)
@@ -92,7 +91,7 @@ def test_the_feed_clock_follows_feeds_added_removed_and_changed(tmp_path: Path) 
             BASE + "feeds:\n  - {url: 'http://127.0.0.1:9/b.xml', interval: 30s}\n"
             "  - {url: 'http://127.0.0.1:9/c.xml', name: C}\n"
         )
-        assert await bot.reload_config_if_changed()
+        assert await bot.live.reload_config_if_changed()
         before, rounds = len(polls), len(asked)
         # a.xml is due (overdue) from now on: had the scheduler kept it, the round that
         # claims c.xml would claim it too.
@@ -126,12 +125,12 @@ def test_restart_only_values_are_kept_and_invalid_edits_refused(tmp_path: Path) 
     bot, notices, path = make_bot(tmp_path, BASE + "story_window: 48h\n")
 
     async def go() -> None:
-        assert not await bot.reload_config_if_changed()  # nothing changed yet
+        assert not await bot.live.reload_config_if_changed()  # nothing changed yet
         path.write_text(BASE.replace("3000", "3001") + "story_window: 12h\nwatchlist: other.yaml\n")
-        assert await bot.reload_config_if_changed()
+        assert await bot.live.reload_config_if_changed()
         path.write_text(BASE + "story_window: soon\n")
-        assert not await bot.reload_config_if_changed()
-        assert not await bot.reload_config_if_changed()  # refused once, not at every check
+        assert not await bot.live.reload_config_if_changed()
+        assert not await bot.live.reload_config_if_changed()  # refused once, not at every check
 
     asyncio.run(go())
     assert bot.settings.story_window == timedelta(hours=12)
@@ -162,7 +161,7 @@ def test_watch_from_chat_changes_the_running_watchlist_and_admins_follow_the_con
             BASE.replace("[U0ALICE]", "[U0ALICE, 'slack:U0BOB']")
             + "routes: [{platform: slack, channel: C0HARBOUR, items: [valdora]}]\n"
         )
-        assert await bot.reload_config_if_changed()
+        assert await bot.live.reload_config_if_changed()
         removed = await bot.commands.run_text("watch", "remove valdora", bob)
         assert removed.ok, removed
         assert removed.text == (  # type: ignore[union-attr]

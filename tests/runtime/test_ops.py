@@ -102,7 +102,7 @@ def test_healthz_and_metrics_follow_what_the_bot_does(home: Home, feed_server: F
     bot, chat = make_bot(home, feeds=feeds)
 
     async def scenario() -> None:
-        ops = OpsServer(bot, bot.settings.ops)
+        ops = bot.make_ops_server()
         port = await ops.start()
         assert port
         try:
@@ -114,7 +114,7 @@ def test_healthz_and_metrics_follow_what_the_bot_does(home: Home, feed_server: F
             assert health["outbox_pending"] == 0
 
             bot.worker.stopping = True  # hold deliveries back, to see them queued
-            await bot.scan_seeds()
+            await bot.seeds.scan()
             for feed in bot.settings.feeds:
                 await bot.poll_feed(feed)
             status, text = await get(port, "/metrics")
@@ -159,7 +159,7 @@ def test_a_dead_feed_scheduler_makes_healthz_fail(home: Home) -> None:
     bot, _ = make_bot(home)
 
     async def scenario() -> None:
-        ops = OpsServer(bot, bot.settings.ops)
+        ops = bot.make_ops_server()
         port = await ops.start()
         assert port
         try:
@@ -199,7 +199,7 @@ def test_a_port_in_use_is_logged_and_the_bot_runs_on(
         bot, _ = make_bot(home, ops={"listen_port": port})
 
         async def scenario() -> int | None:
-            ops = OpsServer(bot, bot.settings.ops)
+            ops = bot.make_ops_server()
             try:
                 return await ops.start()
             finally:
@@ -215,9 +215,9 @@ def test_a_port_in_use_is_logged_and_the_bot_runs_on(
 def test_ops_settings(home: Home) -> None:
     assert OpsConfig().listen_host == "127.0.0.1" and OpsConfig().listen_port == 9464
     off = load_settings(home.write_config([], ops={"listen_port": None}))
-    assert not OpsServer(None, off.ops).enabled  # type: ignore[arg-type]
+    assert not OpsServer(off.ops, None).enabled  # type: ignore[arg-type]
     off = load_settings(home.write_config([], ops={"enabled": False}))
-    assert not OpsServer(None, off.ops).enabled  # type: ignore[arg-type]
+    assert not OpsServer(off.ops, None).enabled  # type: ignore[arg-type]
     with pytest.raises(ConfigError) as exc:
         load_settings(home.write_config([], ops={"listen_port": 70000}))
     assert "newsbot.yaml:" in str(exc.value) and "listen_port" in str(exc.value)

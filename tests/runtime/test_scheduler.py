@@ -14,7 +14,6 @@ import pytest
 import bot.ingest.pipeline as pipeline_mod
 from bot.chat.console import ConsoleAdapter
 from bot.runtime.bot import NewsBot
-from bot.runtime.scheduler import build_scheduler
 from bot.settings.model import load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -40,7 +39,7 @@ def test_apscheduler_runs_seeds_and_delivery_and_feeds_have_their_own_clock(
     newsbot = make_bot(tmp_path, "\n  - {url: 'http://127.0.0.1:9/a.xml', interval: 2m}")
 
     async def jobs() -> dict[str, timedelta]:
-        sched = build_scheduler(newsbot)
+        sched = newsbot.make_scheduler()
         return {j.id: j.trigger.interval for j in sched.get_jobs()}
 
     assert asyncio.run(jobs()) == {"seeds": timedelta(seconds=45), "deliver": timedelta(seconds=2)}
@@ -61,7 +60,7 @@ def test_matching_runs_in_a_worker_thread(tmp_path: Path, monkeypatch: pytest.Mo
 
     async def go() -> str:
         loop_thread = threading.current_thread().name
-        report = await newsbot.scan_seeds()
+        report = await newsbot.seeds.scan()
         assert report.alerted == 1
         await newsbot.close()
         return loop_thread
@@ -92,7 +91,6 @@ def test_poll_delay_backs_off_with_a_cap_and_honours_retry_after() -> None:
 
 def test_feed_scheduler_polls_each_feed_when_due(tmp_path: Path) -> None:
     """The loop polls at the time the last poll recorded in the store, not on a grid."""
-    from bot.runtime.scheduler import FeedScheduler
     from bot.store.db import utcnow
 
     newsbot = make_bot(
@@ -112,7 +110,7 @@ def test_feed_scheduler_polls_each_feed_when_due(tmp_path: Path) -> None:
         return polls[polls.index("slow.xml"):].count("fast.xml") if "slow.xml" in polls else 0
 
     async def go() -> None:
-        task = asyncio.create_task(FeedScheduler(newsbot, newsbot.store.feeds).run())
+        task = asyncio.create_task(newsbot.make_feed_scheduler().run())
         # First polls are spread over 10 s (slow.xml at 5 s). Twenty polls of fast.xml
         # after slow.xml's first are twenty rounds in which slow.xml was not yet due.
         deadline = asyncio.get_running_loop().time() + 60

@@ -122,7 +122,7 @@ def test_a_page_of_forty_thousand_tags_is_not_handed_to_the_extractor(
 ) -> None:
     feed_server.static("/a/1.html", hostile_page(), content_type="text/html; charset=utf-8")
     feed_server.static("/rss", teaser(feed_server.url("/a/1.html")))
-    with caplog.at_level("INFO", logger="bot.runtime.bot"):
+    with caplog.at_level("INFO", logger="bot.runtime.poller"):
         # The teaser names nothing watched: no alert, and the poll did not wait a minute
         # for trafilatura (pytest's timeout would have said so on the old code).
         assert poll_with_full_text(tmp_path, feed_server.url("/rss")) == []

@@ -93,7 +93,7 @@ def test_subscribe_verify_push_and_poll_less_often(tmp_path: Path, feed_server: 
                 await asyncio.sleep(0.1)
             before = datetime.now(UTC)
             await bot.poll_feed(feed)
-            assert bot.next_poll[feed.url] - before >= timedelta(hours=2)
+            assert bot.poller.next_poll[feed.url] - before >= timedelta(hours=2)
             return bad.status_code, ok.text, forged.status_code, pushed.status_code
         finally:
             await bot.close()

@@ -13,11 +13,19 @@ from itertools import chain
 from typing import Any
 
 import ahocorasick
+import numpy
 
 from bot.nlp.cjk import CJK_RANGES, is_cjk
 from bot.nlp.lemmas import MORPHOLOGY, lemma_source
 from bot.nlp.matcher.lemmatize import compile_for, lemmatizer
-from bot.nlp.matcher.slots import EXCLUDE, is_rule, item_slots, terms_for, wanted_slots
+from bot.nlp.matcher.slots import (
+    EXCLUDE,
+    any_wanted,
+    is_rule,
+    item_slots,
+    terms_for,
+    wanted_slots,
+)
 from bot.nlp.phrases import INFIX_LANGUAGES, Phrase, PhraseIndex, WordPattern, prefilter_keys
 from bot.nlp.text import fold
 from bot.nlp.watchlist import ANY_LANGUAGE, Watchlist
@@ -102,14 +110,38 @@ class _Keys:
         return _Automata(values)
 
 
-_SCRIPTS = (
-    re.compile("[\u0400-\u052f]"),  # Cyrillic
-    re.compile("[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]"),  # Hangul
-    re.compile(f"[{CJK_RANGES}]"),  # ideographs and kana
+SCRIPT_CLASSES = (
+    "\u0400-\u052f",  # Cyrillic
+    "\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f",  # Hangul
+    CJK_RANGES,  # ideographs and kana
 )
+"""Scripts whose keys get an automaton of their own, as character-class ranges."""
+
+_SCRIPTS = tuple(re.compile(f"[{ranges}]") for ranges in SCRIPT_CLASSES)
 
 _BEYOND_LATIN = re.compile("[\u0400-\uffff]")
 """A text without any of these has none of the scripts above (checked in one pass)."""
+
+_RANGES = [
+    (ord(ranges[i]), ord(ranges[i + 2]), n)
+    for n, ranges in enumerate(SCRIPT_CLASSES)
+    for i in range(0, len(ranges), 3)
+]
+_EDGES = numpy.array(sorted({e for lo, hi, _ in _RANGES for e in (lo, hi + 1)}), dtype=numpy.uint32)
+_BUCKET_SCRIPT = [(int(numpy.searchsorted(_EDGES, lo, side="right")), n) for lo, _, n in _RANGES]
+
+
+def scripts_in(text: str) -> list[bool]:
+    """Which of ``SCRIPT_CLASSES`` occur in ``text``: one histogram of its code points,
+    where a search per script read a Russian or Korean text through twice."""
+    codes = numpy.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=numpy.uint32)
+    per_bucket = numpy.bincount(
+        numpy.searchsorted(_EDGES, codes, side="right"), minlength=len(_EDGES) + 1
+    )
+    present = [False] * len(SCRIPT_CLASSES)
+    for bucket, n in _BUCKET_SCRIPT:
+        present[n] = present[n] or bool(per_bucket[bucket])
+    return present
 
 
 class _Automata:
@@ -137,11 +169,14 @@ class _Automata:
     def iter(self, haystack: str) -> Iterator[tuple[int, Any]]:
         if len(self.groups) == 1:
             return self.groups[0][1].iter(haystack)
-        latin = haystack.isascii() or not _BEYOND_LATIN.search(haystack)
+        if haystack.isascii() or not _BEYOND_LATIN.search(haystack):
+            present = dict.fromkeys(_SCRIPTS, False)
+        else:
+            present = dict(zip(_SCRIPTS, scripts_in(haystack), strict=True))
         return chain.from_iterable(
             automaton.iter(haystack)
             for script, automaton in self.groups
-            if script is None or not latin and script.search(haystack)
+            if script is None or present[script]
         )
 
 
@@ -223,6 +258,16 @@ def haystack_of(title: str, text: str) -> str:
     return fold(text if not t or text.lstrip().startswith(t) else f"{t}\n{text}")
 
 
+def text_fold(title: str, text: str, haystack: str) -> str:
+    """``fold(text)``, cut out of ``haystack_of(title, text)`` rather than folded again
+    (folding is per character, so the haystack is the folded title, a line break, and
+    the folded text)."""
+    t = title.strip()
+    if not t or text.lstrip().startswith(t):
+        return haystack
+    return haystack[len(fold(t)) + 1 :]
+
+
 def could_match(watchlist: Watchlist, haystack: str) -> bool:
     """Whether any item might match a document whose folded text is ``haystack``.
 
@@ -233,7 +278,7 @@ def could_match(watchlist: Watchlist, haystack: str) -> bool:
     if not watchlist.items:
         return False
     screen = compiled_for(watchlist).language_free(watchlist)
-    return bool(candidates(screen, watchlist, haystack))
+    return any_wanted(watchlist, _present(screen, haystack))
 
 
 def boundary(before: str) -> bool:

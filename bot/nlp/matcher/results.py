@@ -9,7 +9,7 @@ from typing import Any
 
 from bot.models import Match
 from bot.nlp.matcher.analysis import Doc, analyse
-from bot.nlp.matcher.plans import candidates, compiled_for, haystack_of
+from bot.nlp.matcher.plans import candidates, compiled_for, haystack_of, text_fold
 from bot.nlp.matcher.slots import ALIAS, EXCLUDE, rule_holds
 from bot.nlp.matcher.words import FEW, Reading, by_sentence, items_of, key_positions
 from bot.nlp.phrases import Hit
@@ -177,7 +177,9 @@ def match(
     lead_ws = len(text) - len(text.lstrip())
     derived = bool(t) and text.startswith(t, lead_ws)
     hits: list[int] | None = None
-    folded = fold_aligned(text)
+    if haystack is None:
+        haystack = haystack_of(title, text)
+    folded = fold_aligned(text, text_fold(title, text, haystack))
     if not is_configured(lang):
         # Most documents that pass the prefilter are near misses: check each phrase whole,
         # word by word, before paying for spaCy (the title too, when it is not the text's
@@ -194,8 +196,6 @@ def match(
         if by_sentence(items_of(watchlist, wanted)):  # else a word window: read it all
             hits = readings[0].offsets(wanted)
     else:
-        if haystack is None:
-            haystack = haystack_of(title, text)
         wanted = candidates(plan, watchlist, haystack)
         if not wanted:
             return ()

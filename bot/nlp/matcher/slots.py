@@ -52,6 +52,21 @@ def wanted_if(
     return wanted
 
 
+def any_wanted(watchlist: Watchlist, present: Container[tuple[int, Hashable]]) -> bool:
+    """Whether ``wanted_slots(watchlist, present)`` is not empty, without building it:
+    the screen asks only that, of every document."""
+
+    def wanted(ii: int, item: WatchItem) -> bool:
+        def has(slot: Hashable) -> bool:
+            return (ii, slot) in present
+
+        return (ii, ALIAS) in present or any(
+            rule_holds(rule, r, has) for r, rule in enumerate(item.rules)
+        )
+
+    return any(wanted(ii, item) for ii, item in enumerate(watchlist.items))
+
+
 def wanted_slots(watchlist: Watchlist, present: set[tuple[int, Hashable]]) -> set[Hashable]:
     return wanted_if(
         watchlist,

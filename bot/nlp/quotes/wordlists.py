@@ -44,9 +44,12 @@ def lexicon_words(key: str, lang: str) -> frozenset[str]:
     return frozenset(w.casefold() for code in langs for w in lexicon(code).get(key, ()))
 
 
-@lru_cache(maxsize=1)
+@lru_cache(maxsize=64)
 def all_words(key: str) -> frozenset[str]:
-    """List ``key`` of every language's lexicon, casefolded (a rule for any language)."""
+    """List ``key`` of every language's lexicon, casefolded (a rule for any language).
+
+    Cached per key: the quote rules ask for two lists in turn, which a one-entry cache
+    rebuilt from every lexicon at each call."""
     return frozenset(
         w.casefold() for code in lexicon_languages() for w in lexicon(code).get(key, ())
     )

@@ -4,7 +4,7 @@ The publisher is an aiohttp server in a separate process (so its CPU and memory 
 the bot's), listening on 127.0.0.1 and on further loopback addresses (127.0.0.2, ...) so
 that the feeds live on 50 "hosts" and the per-host limit applies as it would in the wild.
 It answers conditional GETs with 304 and counts the bytes it sends. The bot side is the
-real ``NewsBot.poll_all`` with a temporary SQLite store and the configured watchlist.
+real ``FeedPoller.poll_all`` with a temporary SQLite store and the configured watchlist.
 
 Prints one table: wall time, responses, bytes and the bot's peak RSS for a first cycle (every
 feed new) and a second one where nothing changed. Targets: < 15 s, < 5 s with >= 95% fewer
@@ -150,10 +150,10 @@ async def _cycles(config: Path, db: str) -> list[tuple[float, int, int, int, flo
     analyze("Warm-up", "The pipelines load once per process.", newsbot.watchlist, "en")
     # Time the matcher thread is busy matching and recording, to tell it apart from
     # fetching and parsing (it runs alongside them).
-    import bot.runtime.bot
+    import bot.runtime.intake
 
     matching = [0.0]
-    real_ingest = bot.runtime.bot.ingest
+    real_ingest = bot.runtime.intake.ingest
 
     def timed(*args: Any, **kw: Any) -> Any:
         started = time.perf_counter()
@@ -162,21 +162,21 @@ async def _cycles(config: Path, db: str) -> list[tuple[float, int, int, int, flo
         finally:
             matching[0] += time.perf_counter() - started
 
-    bot.runtime.bot.ingest = timed
+    bot.runtime.intake.ingest = timed
     out = []
     try:
         for _ in range(2):
             before = (COUNTERS[0], COUNTERS[1])
             matching[0] = 0.0
             started = time.perf_counter()
-            results = await newsbot.poll_all()
+            results = await newsbot.poller.poll_all()
             wall = time.perf_counter() - started
             failed = sum(1 for r in results if r is None or isinstance(r, BaseException))
             out.append(
                 (wall, COUNTERS[0] - before[0], COUNTERS[1] - before[1], failed, matching[0])
             )
     finally:
-        bot.runtime.bot.ingest = real_ingest
+        bot.runtime.intake.ingest = real_ingest
         await newsbot.close()
     return out
 

@@ -61,7 +61,7 @@ def _instance(config: str, db: str, name: str, ready: Any, go: Any, quit_: Any, 
         ready.put(name)
         while not go.is_set():
             await asyncio.sleep(0.01)
-        scheduler = bot.runtime.scheduler.FeedScheduler(newsbot, newsbot.store.feeds)
+        scheduler = newsbot.make_feed_scheduler()
         tasks = [asyncio.create_task(scheduler.run()),
                  asyncio.create_task(newsbot.cluster.heartbeat())]
         while not quit_.is_set():

@@ -52,7 +52,7 @@ def test_watch_add_and_remove_from_discord(
 
     async def scenario(bot: Any) -> None:
         await fake.until(lambda: fake.posts(ALERTS), 90)  # running, commands synced
-        await fake.until(lambda: bot.config_watcher and bot.config_watcher.ready.is_set(), 30)
+        await fake.until(lambda: bot.live.watcher and bot.live.watcher.ready.is_set(), 30)
         seen["stranger"] = await ask(bot, "remove", {"id": "kursk"}, user=STRANGER)
         seen["file after stranger"] = watchlist.read_text(encoding="utf-8")
         seen["add"] = await ask(
@@ -62,7 +62,7 @@ def test_watch_add_and_remove_from_discord(
         seen["remove"] = await ask(bot, "remove", {"id": "valdora"})
         await fake.until(lambda: len(fake.posts(ADMIN)) >= 2, 20)
         # The watcher saw both writes: no second notice.
-        await fake.until(lambda: watcher_saw(bot.config_watcher, watchlist), 30)
+        await fake.until(lambda: watcher_saw(bot.live.watcher, watchlist), 30)
 
     bot = run_bot(folder, fake, env, scenario)
     assert "only the bot's admins can change the watchlist" in seen["stranger"]

@@ -1,0 +1,104 @@
+"""The vectorised langid walk counts what py3langid counts, and scores to the same bits."""
+
+from __future__ import annotations
+
+import random
+
+import numpy
+import pytest
+from py3langid import langid
+
+from bot.nlp.langid_walk import MODEL_DIGEST, SYNC_BYTES, FastIdentifier, Walk, model_digest
+from bot.nlp.languages import LANGUAGES, SCRIPT_PATTERNS, identifier, script_counts
+
+TEXTS = [
+    "North Korea has shipped artillery shells and missiles to Russia, officials said.",
+    "La Corée du Nord a livré des obus et des missiles à la Russie, selon Kiev. « Non », dit-il.",
+    "Nordkorea hat nach Angaben aus Kiew Munition an Russland geliefert. Straße, Größe.",
+    "Los combates continúan en la región rusa de Kursk; ¿qué pasará mañana?",
+    "«Ситуация в Курской области остается сложной», — заявил Олег Дронов.",
+    "Україна отримала нову партію зброї від партнерів. Ґанок, їжак, єнот.",
+    "북한이 러시아에 포탄과 미사일을 제공했다고 정부가 밝혔다.",
+    "北朝鮮がクルスク州に部隊を派遣した。朝鲜向库尔斯克州派遣了部队。",
+    "ALL CAPS HEADLINE ABOUT THE WAR",
+    "1234 5678 ... !!! ???",
+]
+
+
+@pytest.fixture(scope="module")
+def plain() -> langid.LanguageIdentifier:
+    ident = langid.LanguageIdentifier.from_model_file(langid.MODEL_FILE, norm_probs=True)
+    ident.set_languages(list(LANGUAGES))
+    return ident
+
+
+def _samples() -> list[str]:
+    rng = random.Random(5)
+    out = [t[:n] for t in TEXTS for n in (0, 1, SYNC_BYTES - 1, SYNC_BYTES, 40, len(t))]
+    words = " ".join(TEXTS).split()
+    out += [" ".join(rng.choice(words) for _ in range(rng.randint(1, 300))) for _ in range(60)]
+    return out
+
+
+def test_installed_model_is_the_one_proved() -> None:
+    ident = identifier()
+    assert isinstance(ident, FastIdentifier)
+    assert model_digest(ident.tk_nextmove, ident.tk_row, ident.tk_output) == MODEL_DIGEST
+
+
+def test_state_depends_only_on_the_last_sync_bytes() -> None:
+    """Every pair of states the walk can be in, one after any first byte and the other
+    the start state, agree after any ``SYNC_BYTES`` further bytes: so a byte more or less
+    before the last ``SYNC_BYTES`` never changes the state, which is the start state's
+    walk over those bytes."""
+    ident = identifier()
+    walk = Walk(ident.tk_nextmove, ident.tk_row, ident.tk_output)
+    nextmove, rowbase = walk.nextmove.astype(numpy.int64), walk.rowbase
+    states = len(rowbase)
+    every = numpy.arange(256)
+    pairs = numpy.stack([nextmove[rowbase[0] + every], numpy.zeros(256, numpy.int64)], axis=1)
+    for _ in range(SYNC_BYTES):
+        found = []
+        for chunk in numpy.array_split(pairs, max(1, len(pairs) // 2048)):
+            a = nextmove[rowbase[chunk[:, :1]] + every].ravel()
+            b = nextmove[rowbase[chunk[:, 1:]] + every].ravel()
+            apart = a != b
+            found.append(numpy.unique(a[apart] * states + b[apart]))
+        keys = numpy.unique(numpy.concatenate(found))
+        pairs = numpy.stack([keys // states, keys % states], axis=1)
+    assert len(pairs) == 0
+
+
+def test_states_are_the_sequential_walk() -> None:
+    ident = identifier()
+    walk = Walk(ident.tk_nextmove, ident.tk_row, ident.tk_output)
+    rng = random.Random(3)
+    for data in [t.encode() for t in TEXTS] + [
+        rng.randbytes(rng.randint(6, 500)) for _ in range(50)
+    ]:
+        state, expected = 0, []
+        for byte in data:
+            state = ident.tk_nextmove[ident._rowbase[state] + byte]
+            expected.append(state)
+        assert walk.states(data).tolist() == expected
+
+
+def test_scores_are_py3langids_to_the_bit(plain: langid.LanguageIdentifier) -> None:
+    fast = identifier()
+    for text in _samples():
+        assert numpy.array_equal(fast._decide(text), plain._decide(text)), text
+        assert fast.rank(text) == plain.rank(text)
+        assert fast.classify(text) == plain.classify(text)
+
+
+def test_script_counts_are_the_expressions_counts() -> None:
+    """``script_counts`` puts exactly the characters each script's expression matches
+    into that script, over every code point (surrogates included)."""
+    everything = "".join(chr(c) for c in range(0x110000))
+    for script, expression in SCRIPT_PATTERNS.items():
+        chars = expression.findall(everything)
+        counts = script_counts("".join(chars))
+        assert counts == {s: (len(chars) if s == script else 0) for s in counts}, script
+    assert script_counts(everything) == {
+        s: len(e.findall(everything)) for s, e in SCRIPT_PATTERNS.items()
+    }

@@ -1,0 +1,14 @@
+"""``newsbot bench`` runs on a short stream too (``--docs 300`` crashed when a language had no
+relevant document to warm its compiled watchlist with)."""
+
+from __future__ import annotations
+
+from bot.quality.benchmarks.matching import run
+
+
+def test_a_short_stream_where_some_language_has_no_relevant_document_is_measured() -> None:
+    result = run(docs=40)
+    assert result["docs"] == 40
+    assert result["relevant_generated"] < 7  # fewer than the stream's languages
+    assert result["paths"]["full path"]["docs"] == 40
+    assert result["relevant_not_alerted"] == 0
