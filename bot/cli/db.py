@@ -35,7 +35,7 @@ def _database(config: Path) -> Any:
     """The configured database's engine, or a clean exit if it cannot be reached."""
     from sqlalchemy.exc import OperationalError
 
-    from bot.store.store import make_engine
+    from bot.store.db import make_engine
 
     engine = make_engine(load_settings(config).database_url)
     try:

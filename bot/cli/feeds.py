@@ -13,13 +13,14 @@ def feeds(config: ConfigOpt = DEFAULT_CONFIG) -> None:
     """Feed health: last success, last error, failures in a row, items seen, next poll."""
     from rich.table import Table
 
-    from bot.store.store import Store, utcnow
+    from bot.store.db import utcnow
+    from bot.store.repositories import open_store
     from bot.text import clean_line, window_text
 
     settings = load_settings(config)
-    store = Store(settings.database_url)
+    store = open_store(settings.database_url)
     try:
-        states = {st.url: st for st in store.feed_states()}
+        states = {st.url: st for st in store.feeds.feed_states()}
     finally:
         store.close()
     now = utcnow()

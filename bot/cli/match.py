@@ -126,16 +126,16 @@ def brief(
     from bot.commands.core import CommandError
     from bot.commands.queries import brief as make_brief
     from bot.nlp.watchlist import load_watchlist
-    from bot.store.store import Store
+    from bot.store.repositories import open_store
 
     settings = load_settings(config)
     try:
         wl = load_watchlist(settings.resolve(settings.watchlist))
     except ConfigError as exc:
         raise fail(exc) from exc
-    store = Store(settings.database_url)
+    store = open_store(settings.database_url)
     try:
-        digest = make_brief(store, wl, item, since)
+        digest = make_brief(store.articles, wl, item, since)
     except CommandError as exc:
         raise fail(exc, 1) from exc
     finally:

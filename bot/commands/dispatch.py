@@ -19,7 +19,9 @@ from bot.models import Digest
 from bot.nlp.watchlist import Watchlist
 from bot.settings.model import FeedConfig
 from bot.settings.watchrequest import AddRequest
-from bot.store.store import Store
+from bot.store.articles import ArticleRepository
+from bot.store.feeds import FeedRepository
+from bot.store.subscriptions import SubscriptionRepository
 
 
 class Commands:
@@ -31,15 +33,19 @@ class Commands:
 
     def __init__(
         self,
-        store: Store,
+        subscriptions: SubscriptionRepository,
+        alerts: ArticleRepository,
+        feed_states: FeedRepository,
         watchlist: Callable[[], Watchlist],
         feeds: Callable[[], Sequence[FeedConfig]] = tuple,
         host: WatchHost | None = None,
     ) -> None:
-        self.store = store
+        self.subs = subscriptions
+        self.alerts = alerts
+        self.feed_states = feed_states
         self._watchlist = watchlist
         self._feeds = feeds
-        self.watching = WatchCommand(store, host)
+        self.watching = WatchCommand(subscriptions, host)
 
     @property
     def watchlist(self) -> Watchlist:
@@ -56,30 +62,30 @@ class Commands:
         return self.watching.admins
 
     async def brief(self, item: str | None = None, since: str | None = None) -> Digest:
-        return await asyncio.to_thread(queries.brief, self.store, self.watchlist, item, since)
+        return await asyncio.to_thread(queries.brief, self.alerts, self.watchlist, item, since)
 
     async def subscribe(self, caller: Caller, item: str, dm: bool = False) -> Reply:
         return await asyncio.to_thread(
-            subs.subscribe, self.store, self.watchlist, caller, item, dm, self.admins
+            subs.subscribe, self.subs, self.watchlist, caller, item, dm, self.admins
         )
 
     async def unsubscribe(
         self, caller: Caller, item: str | None = None, dm: bool = False
     ) -> Reply:
         return await asyncio.to_thread(
-            subs.unsubscribe, self.store, self.watchlist, caller, item, dm, self.admins
+            subs.unsubscribe, self.subs, self.watchlist, caller, item, dm, self.admins
         )
 
     async def subscriptions(self, caller: Caller) -> Reply:
         return await asyncio.to_thread(
-            subs.subscriptions, self.store, self.watchlist, caller
+            subs.subscriptions, self.subs, self.watchlist, caller
         )
 
     async def watchlist_overview(self) -> Reply:
         return queries.watchlist_overview(self.watchlist)
 
     async def feeds(self) -> Reply:
-        return await asyncio.to_thread(queries.feeds_overview, self.store, None, self._feeds())
+        return await asyncio.to_thread(queries.feeds_overview, self.feed_states, None, self._feeds())
 
     async def watch_add(self, caller: Caller, request: AddRequest) -> Reply:
         """``/watch add`` (admins only): see :meth:`WatchCommand.add`."""

@@ -13,7 +13,9 @@ from bot.commands.core import CommandError, Reply, resolve_item
 from bot.models import Digest
 from bot.nlp.watchlist import Watchlist
 from bot.settings.model import FeedConfig, parse_duration
-from bot.store.store import Store, utcnow
+from bot.store.articles import ArticleRepository
+from bot.store.db import utcnow
+from bot.store.feeds import FeedRepository
 from bot.text import clean_line, display_url, plural, window_text
 
 DEFAULT_SINCE = timedelta(hours=24)
@@ -33,7 +35,7 @@ def parse_since(text: str | None) -> timedelta:
 
 
 def brief(
-    store: Store,
+    alerts: ArticleRepository,
     watchlist: Watchlist,
     item: str | None = None,
     since: str | None = None,
@@ -43,12 +45,12 @@ def brief(
     item_id = resolve_item(watchlist, item) if item else None
     window = parse_since(since)
     start = utcnow() - window
-    alerts = store.recent_alerts(start, item_id=item_id, limit=limit)
+    recent = alerts.recent_alerts(start, item_id=item_id, limit=limit)
     chosen = watchlist.get(item_id) if item_id else None
     what = chosen.name if chosen else "all watch items"
     return Digest(
         title=f"Brief: {what}, last {window_text(start)}",
-        alerts=tuple(alerts),
+        alerts=tuple(recent),
         since=start,
         item_id=item_id,
     )
@@ -66,13 +68,13 @@ def watchlist_overview(watchlist: Watchlist) -> Reply:
 
 
 def feeds_overview(
-    store: Store, now: datetime | None = None, configured: Sequence[FeedConfig] = ()
+    feeds: FeedRepository, now: datetime | None = None, configured: Sequence[FeedConfig] = ()
 ) -> Reply:
     """Feed health as ``/feeds`` and ``newsbot feeds`` show it: one line per feed.
 
     ``configured`` feeds the store has never heard of are listed too, as not polled yet.
     """
-    states = store.feed_states()
+    states = feeds.feed_states()
     known = {st.url for st in states}
     never = [f for f in configured if f.url not in known]
     if not states and not never:

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from bot.commands.core import Caller, CommandError, Reply, is_admin, item_label, resolve_item
 from bot.models import Target
 from bot.nlp.watchlist import Watchlist
-from bot.store.store import Store
+from bot.store.subscriptions import SubscriptionRepository
 from bot.text import plural
 
 MANAGE_RULE = {
@@ -45,7 +45,7 @@ def may_change(caller: Caller, dm: bool, admins: Sequence[str] = ()) -> None:
 
 
 def subscribe(
-    store: Store,
+    subs: SubscriptionRepository,
     watchlist: Watchlist,
     caller: Caller,
     item: str,
@@ -59,9 +59,9 @@ def subscribe(
     target, where = _target(caller, dm)
     may_change(caller, dm, admins)
     label = item_label(watchlist, item_id)
-    new = store.subscribe(target, item_id, user=caller.user)
+    new = subs.subscribe(target, item_id, user=caller.user)
     # Subscribing anew is how a person says "the bot can post here again".
-    resumed = store.resume(target)
+    resumed = subs.resume(target)
     again = f" Resumed {plural(resumed, 'paused subscription')} here." if resumed else ""
     if new:
         return Reply(f"Subscribed {where} to {label}. New alerts will be posted there.{again}")
@@ -69,7 +69,7 @@ def subscribe(
 
 
 def unsubscribe(
-    store: Store,
+    subs: SubscriptionRepository,
     watchlist: Watchlist,
     caller: Caller,
     item: str | None = None,
@@ -80,29 +80,29 @@ def unsubscribe(
     target, where = _target(caller, dm)
     may_change(caller, dm, admins)
     if not item or not item.strip():
-        n = store.unsubscribe(target)
+        n = subs.unsubscribe(target)
         if not n:
             return Reply(f"{where} has no subscriptions.")
         return Reply(f"Unsubscribed {where} from {plural(n, 'watch item')}.")
     wanted = item.strip()
     item_id = "all" if wanted.casefold() == "all" else resolve_item(watchlist, wanted)
-    if store.unsubscribe(target, item_id):
+    if subs.unsubscribe(target, item_id):
         return Reply(f"Unsubscribed {where} from {item_label(watchlist, item_id)}.")
     return Reply(f"{where} was not subscribed to {item_label(watchlist, item_id)}.", ok=False)
 
 
-def subscriptions(store: Store, watchlist: Watchlist, caller: Caller) -> Reply:
+def subscriptions(subs: SubscriptionRepository, watchlist: Watchlist, caller: Caller) -> Reply:
     """What this channel (and the caller's DMs) receive."""
     lines = []
     places = [(Target(caller.platform, caller.channel), caller.where)]
     if caller.dm_channel:
         places.append((Target(caller.platform, caller.dm_channel), "Your direct messages"))
     for target, where in places:
-        items = [item_id for _t, item_id in store.subscriptions(target)]
+        items = [item_id for _t, item_id in subs.subscriptions(target)]
         if items:
             labels = ", ".join(item_label(watchlist, i) for i in items)
             lines.append(f"{where}: {labels}")
-            paused = store.paused(target)
+            paused = subs.paused(target)
             if paused is not None:
                 lines.append(
                     f"  paused since {paused[0]:%Y-%m-%d %H:%M} UTC, the bot could not post "

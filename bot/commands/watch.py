@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Protocol
 from bot.commands.core import Caller, CommandError, Reply, is_admin
 from bot.settings.watchedit import plan_add, plan_remove, write
 from bot.settings.watchrequest import USAGE, AddRequest, WatchEditError, parse_add, parse_aliases
-from bot.store.store import Store
+from bot.store.subscriptions import SubscriptionRepository
 from bot.text import plural
 
 if TYPE_CHECKING:
@@ -52,8 +52,8 @@ def add_request(item_id: str, name: str, aliases: str) -> AddRequest:
 class WatchCommand:
     """``/watch`` for one running bot: admins only, one edit of the file at a time."""
 
-    def __init__(self, store: Store, host: WatchHost | None) -> None:
-        self.store = store
+    def __init__(self, subs: SubscriptionRepository, host: WatchHost | None) -> None:
+        self.subs = subs
         self.host = host
         self._edit_lock = asyncio.Lock()
 
@@ -122,7 +122,7 @@ class WatchCommand:
 
     def users_of(self, item_id: str) -> list[str]:
         """The subscriptions and routes that still name ``item_id``, in a few words each."""
-        subs = [t for t, i in self.store.subscriptions() if i == item_id]
+        subs = [t for t, i in self.subs.subscriptions() if i == item_id]
         routes = [] if self.host is None else [
             r for r in self.host.settings.routes if item_id in r.items
         ]

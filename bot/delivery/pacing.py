@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from bot.models import Target
 from bot.settings.model import BurstConfig, QuietHours, Settings
-from bot.store.store import ChannelActivity
+from bot.store.outbox import ChannelActivity
 
 
 @dataclass(frozen=True)

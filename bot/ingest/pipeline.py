@@ -18,7 +18,9 @@ from bot.models import Alert, Analysis, Article, Target
 from bot.nlp import analyze
 from bot.nlp.watchlist import Watchlist
 from bot.settings.model import RouteConfig
-from bot.store.store import Store, utcnow
+from bot.store.articles import ArticleRepository
+from bot.store.db import utcnow
+from bot.store.subscriptions import SubscriptionRepository
 
 log = logging.getLogger(__name__)
 
@@ -41,17 +43,21 @@ class IngestReport:
     watch item (the copy names one more)."""
 
 
-def route_targets(alert: Alert, routes: Sequence[RouteConfig], store: Store) -> list[Target]:
+def route_targets(
+    alert: Alert, routes: Sequence[RouteConfig], subscriptions: SubscriptionRepository
+) -> list[Target]:
     """Every channel that should get this alert: configured routes plus chat subscriptions.
 
     Queued whether or not this process runs that platform's adapter right now (a
     ``scan --once --json``, a token missing for an hour): the outbox keeps the row until
     an adapter for it delivers it.
     """
-    return targets_for(alert.item_ids, routes, store)
+    return targets_for(alert.item_ids, routes, subscriptions)
 
 
-def targets_for(item_ids: Iterable[str], routes: Sequence[RouteConfig], store: Store) -> list[Target]:
+def targets_for(
+    item_ids: Iterable[str], routes: Sequence[RouteConfig], subscriptions: SubscriptionRepository
+) -> list[Target]:
     """Every channel that wants alerts naming any of ``item_ids``."""
     items = set(item_ids)
     targets = [
@@ -59,14 +65,15 @@ def targets_for(item_ids: Iterable[str], routes: Sequence[RouteConfig], store: S
         for route in routes
         if "all" in route.items or items & set(route.items)
     ]
-    targets += store.subscribed_targets(items)
+    targets += subscriptions.subscribed_targets(items)
     return list(dict.fromkeys(targets))
 
 
 def ingest(
     articles: Iterable[Article],
     *,
-    store: Store,
+    store: ArticleRepository,
+    subscriptions: SubscriptionRepository,
     watchlist: Watchlist,
     routes: Sequence[RouteConfig],
     alert_published_after: datetime | None = None,
@@ -110,7 +117,7 @@ def ingest(
         if known is not None:
             # A copy may name watch items the alert does not (a sentence added): the
             # channels of those items get the story's alert, queued with the join.
-            targets_of = {m.id: targets_for([m.id], routes, store) for m in analysis.matches}
+            targets_of = {m.id: targets_for([m.id], routes, subscriptions) for m in analysis.matches}
             joined = store.join_story(article, known, analysis.matches, targets_of)
             if joined is not None:
                 report.new += 1
@@ -121,7 +128,7 @@ def ingest(
                     report.joined.append(joined.alert)
             continue
         alert = build_alert(article, analysis, created_at=utcnow())
-        targets = route_targets(alert, routes, store)
+        targets = route_targets(alert, routes, subscriptions)
         if store.record(article, alert, targets, fingerprint=story):
             report.new += 1
             report.results.append((article, analysis))

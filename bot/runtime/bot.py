@@ -40,7 +40,7 @@ from bot.runtime.seeds import SeedFolders
 from bot.settings.model import FeedConfig, Settings
 from bot.sources.websub import WebSub
 from bot.store.outage import DatabaseOutage
-from bot.store.store import Store
+from bot.store.repositories import Repositories, open_store
 
 log = logging.getLogger(__name__)
 
@@ -71,22 +71,24 @@ class NewsBot:
         self,
         settings: Settings,
         adapters: Mapping[str, ChatAdapter],
-        store: Store | None = None,
+        store: Repositories | None = None,
         watchlist: Watchlist | None = None,
         config_path: Path | None = None,
     ) -> None:
         self.adapters = dict(adapters)
-        self.store = store or Store(settings.database_url)
+        self.store = store or open_store(settings.database_url)
+        """The database, opened once: each part below is handed the repository it uses."""
         self.metrics = Metrics()
         self.outage = DatabaseOutage()
         """Shared by every loop: one log line per outage, and ``/healthz`` says so."""
         self.health = Health(outage=self.outage)
-        self.cluster = Cluster(self.store, settings.cluster, outage=self.outage)
+        self.cluster = Cluster(self.store.leases, settings.cluster, outage=self.outage)
         self._stop = asyncio.Event()
         self._fatal: BaseException | None = None
         """An error a background task stopped the bot for (run_forever raises it)."""
         self.worker = DeliveryWorker(
-            self.store,
+            self.store.outbox,
+            self.store.outcomes,
             self.adapters,
             pacing=lambda: Pacing.of(self.settings),
             metrics=self.metrics,
@@ -103,18 +105,19 @@ class NewsBot:
             watchlist=watchlist, config_path=config_path,
         )
         self.commands = Commands(
-            self.store, lambda: self.live.watchlist, lambda: self.settings.feeds, host=self.live
+            self.store.subscriptions, self.store.articles, self.store.feeds,
+            lambda: self.live.watchlist, lambda: self.settings.feeds, host=self.live,
         )
         self.db = StoreThreads(shared=self.cluster.shared)
-        self.intake = Intake(self.store, self.live, self.metrics, self.worker.kick)
+        self.intake = Intake(self.store.articles, self.store.subscriptions, self.live, self.metrics, self.worker.kick)
         self.poller = FeedPoller(
-            self.live, self.store, articles=self.store, db=self.db, ingest=self.intake.ingest,
+            self.live, self.store.feeds, articles=self.store.articles, db=self.db, ingest=self.intake.ingest,
             notify=self.platforms.notify_admins, metrics=self.metrics, outage=self.outage,
         )
         self.websub: WebSub | None = None
         if settings.websub.callback_url:
             self.websub = self.poller.websub = WebSub(
-                settings, self.store, lambda: self.poller.client, self.poller.ingest_push
+                settings, self.store.websub, lambda: self.poller.client, self.poller.ingest_push
             )
         self.seeds = SeedFolders(
             settings, self.live, ingest=self.intake.ingest, take=self.cluster.take,
@@ -186,7 +189,7 @@ class NewsBot:
     def make_feed_scheduler(self) -> FeedScheduler:
         """The feed clock, polling through :meth:`poll_feed` as it is when called."""
         return FeedScheduler(
-            self.poll_feed, self.store, db=self.db, settings=lambda: self.settings,
+            self.poll_feed, self.store.feeds, db=self.db, settings=lambda: self.settings,
             owner=self.cluster.owner, lease=self.cluster.lease, outage=self.outage,
         )
 
@@ -196,7 +199,7 @@ class NewsBot:
             health=self.health,
             metrics=self.metrics,
             instance=self.cluster.owner,
-            pending=self.store.outbox_pending,
+            pending=self.store.outbox.outbox_pending,
             connected=lambda: {name: a.connected for name, a in self.adapters.items()},
             holds=self.worker.platforms,
         )

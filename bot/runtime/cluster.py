@@ -27,8 +27,8 @@ from sqlalchemy.pool import NullPool
 
 from bot.runtime.waiting import wait_set
 from bot.settings.model import ClusterConfig
+from bot.store.leases import LeaseRepository
 from bot.store.outage import DatabaseOutage
-from bot.store.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -219,16 +219,16 @@ class Cluster:
 
     def __init__(
         self,
-        store: Store,
+        leases: LeaseRepository,
         config: ClusterConfig,
         owner: str | None = None,
         outage: DatabaseOutage | None = None,
     ) -> None:
-        self.store = store
+        self.leases = leases
         self.outage = outage or DatabaseOutage()
         self.config = config
         self.owner = owner or instance_id()
-        self.shared = store.engine.dialect.name == "postgresql"
+        self.shared = leases.shared
         """Other instances may share this database: leases and locks are real."""
 
     @property
@@ -238,13 +238,13 @@ class Cluster:
     def platform_lock(self, platform: str) -> PlatformLock:
         if not self.shared:
             return LocalLock()
-        url = self.store.engine.url.render_as_string(hide_password=False)
+        url = self.leases.url()
         return AdvisoryLock(url, f"chat gateway {platform}", self.config.lock_retry)
 
     async def start(self) -> None:
         """Free what this instance's previous life held (same id: it is dead now); on
         SQLite, every lease (nobody else runs)."""
-        await asyncio.to_thread(self.store.drop_leases, None if not self.shared else self.owner)
+        await asyncio.to_thread(self.leases.drop_leases, None if not self.shared else self.owner)
 
     async def heartbeat(self) -> None:
         """Renew this instance's leases every third of their length, until cancelled.
@@ -258,7 +258,7 @@ class Cluster:
             try:
                 await self.outage.retry(
                     "renewing this instance's leases",
-                    lambda: asyncio.to_thread(self.store.renew_leases, self.owner, self.lease),
+                    lambda: asyncio.to_thread(self.leases.renew_leases, self.owner, self.lease),
                 )
             except Exception:  # a bug: the heartbeat goes on, the next beat tries again
                 log.exception("could not renew this instance's leases")
@@ -267,9 +267,9 @@ class Cluster:
         """Run the named job here? Sticky: the holder keeps it while alive."""
         if not self.shared:
             return True
-        return await asyncio.to_thread(self.store.take_lease, job, self.owner, self.lease)
+        return await asyncio.to_thread(self.leases.take_lease, job, self.owner, self.lease)
 
     async def stop(self) -> None:
         with contextlib.suppress(Exception):
-            await asyncio.to_thread(self.store.drop_leases, self.owner)
+            await asyncio.to_thread(self.leases.drop_leases, self.owner)
 

@@ -16,7 +16,8 @@ from bot.models import Article
 from bot.nlp.watchlist import Watchlist
 from bot.runtime.metrics import Metrics
 from bot.settings.model import Settings
-from bot.store.store import Store
+from bot.store.articles import ArticleRepository
+from bot.store.subscriptions import SubscriptionRepository
 
 log = logging.getLogger(__name__)
 
@@ -36,9 +37,15 @@ class Intake:
     thread; new alerts start a delivery at once."""
 
     def __init__(
-        self, store: Store, live: Matching, metrics: Metrics, kick: Callable[[], None]
+        self,
+        store: ArticleRepository,
+        subscriptions: SubscriptionRepository,
+        live: Matching,
+        metrics: Metrics,
+        kick: Callable[[], None],
     ) -> None:
         self.store = store
+        self.subscriptions = subscriptions
         self.live = live
         self.metrics = metrics
         self.kick = kick
@@ -52,6 +59,7 @@ class Intake:
             ingest,
             articles,
             store=self.store,
+            subscriptions=self.subscriptions,
             watchlist=self.live.watchlist,
             routes=settings.routes,
             alert_published_after=alert_published_after,

@@ -24,8 +24,10 @@ from bot.sources.http import make_client, trust_of
 from bot.sources.limits import FetchLimiter
 from bot.sources.poll import FeedResult, fetch_feed
 from bot.sources.websub import WebSub
+from bot.store.articles import ArticleRepository
+from bot.store.db import utcnow
+from bot.store.feeds import FeedRepository, FeedState
 from bot.store.outage import DatabaseOutage
-from bot.store.store import FeedState, Store, utcnow
 from bot.text import display_url
 
 log = logging.getLogger(__name__)
@@ -50,9 +52,9 @@ class FeedPoller:
     def __init__(
         self,
         live: PollHost,
-        feeds: Store,
+        feeds: FeedRepository,
         *,
-        articles: Store,
+        articles: ArticleRepository,
         db: DbCall,
         ingest: Ingest,
         notify: Callable[[str], Awaitable[None]],

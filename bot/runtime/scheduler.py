@@ -25,8 +25,9 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot.runtime.dbcall import DbCall
 from bot.runtime.waiting import wait_set
 from bot.settings.model import FeedConfig, Settings
+from bot.store.db import utcnow
+from bot.store.feeds import FeedRepository
 from bot.store.outage import DatabaseOutage, is_outage
-from bot.store.store import Store, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +79,7 @@ class FeedScheduler:
 
     The store is the schedule: each feed's row says when it is due (its interval and
     jitter after a poll, backoff while it fails, the publisher's Retry-After) and who is
-    polling it. An instance claims due feeds (:meth:`Store.claim_feeds`, a lease) only as
+    polling it. An instance claims due feeds (:meth:`FeedRepository.claim_feeds`, a lease) only as
     many as it has fetch slots free, so instances sharing a database divide the feeds
     between them instead of one hoarding them; its heartbeat renews the leases while it
     polls. A restart keeps the schedule: a feed polled a minute ago is not polled again.
@@ -91,7 +92,7 @@ class FeedScheduler:
     def __init__(
         self,
         poll: Callable[[FeedConfig], Awaitable[object]],
-        store: Store,
+        store: FeedRepository,
         *,
         db: DbCall,
         settings: Callable[[], Settings],

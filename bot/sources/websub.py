@@ -28,7 +28,8 @@ from bot.settings.model import FeedConfig, Settings
 from bot.sources.feeds import FeedError, parse_feed
 from bot.sources.http import trust_of, vet
 from bot.sources.netguard import trusting
-from bot.store.store import Store, WebSubState, utcnow
+from bot.store.db import utcnow
+from bot.store.websub import WebSubRepository, WebSubState
 
 if TYPE_CHECKING:
     from bot.ingest.pipeline import IngestReport
@@ -88,13 +89,13 @@ class WebSub:
     def __init__(
         self,
         settings: Settings,
-        store: Store,
+        records: WebSubRepository,
         client: Callable[[], httpx.AsyncClient],
         on_push: PushHandler,
     ) -> None:
         self.settings = settings
         self.config = settings.websub
-        self.store = store
+        self.records = records
         self._client = client
         self.on_push = on_push
         self.feeds = {f.url: f for f in settings.feeds}
@@ -106,7 +107,7 @@ class WebSub:
     # -- the callback server ---------------------------------------------------------------
 
     async def start(self) -> None:
-        for sub in await asyncio.to_thread(self.store.websub_all):
+        for sub in await asyncio.to_thread(self.records.websub_all):
             if sub.state == "active":
                 self._active[sub.feed_url] = sub
         app = web.Application(client_max_size=self.settings.max_feed_bytes)
@@ -137,7 +138,7 @@ class WebSub:
     async def _subscription(self, key: str) -> tuple[FeedConfig, WebSubState] | None:
         """The configured feed and subscription whose callback key is ``key``."""
         found = None
-        for sub in await asyncio.to_thread(self.store.websub_all):
+        for sub in await asyncio.to_thread(self.records.websub_all):
             feed = self.feeds.get(sub.feed_url)
             if feed is not None and sub.secret and hmac.compare_digest(
                 callback_key(sub.secret), key
@@ -160,7 +161,7 @@ class WebSub:
             reason = q.get("hub.reason", "no reason given")[:300]
             log.warning("WebSub hub %s denied %s: %s", sub.hub, feed.label, reason)
             await asyncio.to_thread(
-                self.store.set_websub, feed.url, state="failed", last_error=f"denied: {reason}"
+                self.records.set_websub, feed.url, state="failed", last_error=f"denied: {reason}"
             )
             self._active.pop(feed.url, None)
             return web.Response(text="ok")
@@ -169,9 +170,9 @@ class WebSub:
             return web.Response(status=404, text="not expecting this")
         expires = utcnow() + clamp_lease(q.get("hub.lease_seconds"), self.config.lease)
         await asyncio.to_thread(
-            self.store.set_websub, feed.url, state="active", expires_at=expires, last_error=None
+            self.records.set_websub, feed.url, state="active", expires_at=expires, last_error=None
         )
-        state = await asyncio.to_thread(self.store.websub, feed.url)
+        state = await asyncio.to_thread(self.records.websub, feed.url)
         if state is not None:
             self._active[feed.url] = state
         log.info("WebSub: %s subscribed at %s until %s", feed.label, sub.hub, f"{expires:%Y-%m-%d}")
@@ -230,7 +231,7 @@ class WebSub:
             # subscription again and would ask the hub anew at every poll.
             log.debug("WebSub: %s advertises a hub or topic URL too long to use", feed.label)
             return
-        sub = await asyncio.to_thread(self.store.websub, feed.url)
+        sub = await asyncio.to_thread(self.records.websub, feed.url)
         if sub is not None and sub.hub == hub and sub.topic == topic:
             if sub.state == "active" and not self._renewal_due(sub):
                 return
@@ -253,11 +254,11 @@ class WebSub:
         A renewal (same hub and topic) keeps the secret, so the callback stays the same and
         pushes signed while it is pending still check out; a new subscription gets a new one.
         """
-        old = await asyncio.to_thread(self.store.websub, feed.url)
+        old = await asyncio.to_thread(self.records.websub, feed.url)
         same = old is not None and old.hub == hub and old.topic == topic and old.secret
         secret = old.secret if same and old is not None else secrets.token_hex(24)
         await asyncio.to_thread(
-            self.store.set_websub, feed.url, hub=hub, topic=topic, secret=secret,
+            self.records.set_websub, feed.url, hub=hub, topic=topic, secret=secret,
             state="requested", requested_at=utcnow(), last_error=None,
         )
         form = {
@@ -272,7 +273,7 @@ class WebSub:
             log.info("WebSub: asked %s to push %s", hub, feed.label)
             return True
         log.warning("WebSub subscription of %s at %s failed: %s", feed.label, hub, error)
-        await asyncio.to_thread(self.store.set_websub, feed.url, state="failed", last_error=error)
+        await asyncio.to_thread(self.records.set_websub, feed.url, state="failed", last_error=error)
         return False
 
     async def _post_hub(self, hub: str, form: dict[str, str], feed: FeedConfig) -> str | None:
@@ -299,7 +300,7 @@ class WebSub:
         """Renew every subscription close to the end of its lease; returns how many."""
         renewed = 0
         by_url = {f.url: f for f in self.settings.feeds}
-        for sub in await asyncio.to_thread(self.store.websub_all):
+        for sub in await asyncio.to_thread(self.records.websub_all):
             feed = by_url.get(sub.feed_url)
             if feed is None or sub.state != "active" or not self._renewal_due(sub):
                 continue

@@ -1,6 +1,6 @@
 """Bringing a database to the schema this version of newsbot expects (Alembic migrations).
 
-:class:`~bot.store.store.Store` calls :func:`upgrade` before anything else, and ``newsbot db upgrade``
+:func:`~bot.store.repositories.open_store` calls :func:`upgrade` before anything else, and ``newsbot db upgrade``
 runs it alone, so an operator can migrate before rolling out a new version. An empty database
 gets every migration; one an earlier newsbot made before migrations existed (its tables, no
 ``alembic_version``) is adopted by the baseline, which adds what it lacks and keeps its rows;
@@ -26,7 +26,7 @@ from alembic.util import CommandError
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection, Engine
 
-from bot.store.store import advisory_key
+from bot.store.db import advisory_key
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ import yaml
 
 from bot.commands.dispatch import Commands
 from bot.nlp.watchlist import load_watchlist
-from bot.store.store import Store
+from bot.store.repositories import open_store
 from tests.botproc import scrub_environ
 from tests.fakes.slack import FakeSlack, running
 
@@ -146,7 +146,7 @@ def start_bot() -> Iterator[Any]:
 @pytest.fixture
 def commands(tmp_path: Path) -> Iterator[Commands]:
     """The commands over a fresh SQLite store and the repository's watchlist."""
-    store = Store(f"sqlite:///{tmp_path / 'newsbot.db'}")
+    store = open_store(f"sqlite:///{tmp_path / 'newsbot.db'}")
     watchlist = load_watchlist(ROOT / "config" / "watchlist.yaml")
-    yield Commands(store, lambda: watchlist)
+    yield Commands(store.subscriptions, store.articles, store.feeds, lambda: watchlist)
     store.close()

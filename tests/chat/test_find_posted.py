@@ -17,7 +17,7 @@ from bot.chat.slack.adapter import SlackAdapter
 from bot.commands.dispatch import Commands
 from bot.models import Digest, Target
 from bot.settings.model import SlackConfig
-from bot.store.store import utcnow
+from bot.store.db import utcnow
 from tests.chat.discord.test_adapter import make_alert as discord_alert
 from tests.chat.discord.test_adapter import running as discord_running
 from tests.chat.slack.test_blocks import make_alert
@@ -25,7 +25,7 @@ from tests.fakes.discord import ALERTS, FakeDiscord, serve
 from tests.fakes.slack import BOT_TOKEN, FakeSlack
 
 pytestmark = [pytest.mark.network, pytest.mark.timeout(60)]
-COMMANDS: Any = Commands(store=None, watchlist=lambda: None)  # type: ignore[arg-type]
+COMMANDS: Any = Commands(None, None, None, watchlist=lambda: None)  # type: ignore[arg-type]
 NEWS = Target("slack", "C0NEWS")
 
 
@@ -94,7 +94,7 @@ def test_slack_without_history_scope_says_none_and_the_alert_goes_again(
 def test_discord_finds_its_post_by_nonce_or_link_and_ignores_others(
     fake_discord: FakeDiscord,
 ) -> None:
-    commands = Commands(store=None, watchlist=lambda: None)  # type: ignore[arg-type]
+    commands = Commands(None, None, None, watchlist=lambda: None)  # type: ignore[arg-type]
     target = Target("discord", ALERTS)
     alert = discord_alert()
     since = utcnow() - timedelta(seconds=5)

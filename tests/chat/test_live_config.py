@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
-from bot.store.store import utcnow
+from bot.store.db import utcnow
 from tests.chat.conftest import Home
 from tests.fakes.slack import FakeSlack
 from tests.localserver import FeedServer, rss

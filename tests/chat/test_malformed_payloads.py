@@ -155,7 +155,7 @@ def test_a_command_whose_response_url_is_not_slacks_is_not_run_nor_answered_ther
         assert response.status_code == 200
         assert "cannot be answered" in response.text  # the ack says why
     assert not feed_server.requests, "the bot POSTed to an address that is not Slack's"
-    assert commands.store.subscriptions() == []
+    assert commands.subs.subscriptions() == []
     assert tracebacks(caplog) == []
 
 
@@ -176,7 +176,7 @@ def test_a_channel_id_slack_never_issues_is_not_sent_to_the_web_api(
     response = asyncio.run(go())
     assert response.status_code == 200
     assert fake_slack.received("conversations.info") == []
-    assert commands.store.subscriptions() == []
+    assert commands.subs.subscriptions() == []
     assert tracebacks(caplog) == []
 
 
@@ -340,8 +340,8 @@ def test_subscribe_from_an_interaction_without_a_channel_subscribes_nothing(
 
     interaction_id = asyncio.run(go())
     assert "needs a channel" in answer_text(fake, interaction_id)
-    assert commands.store.subscriptions() == []
-    assert Target("discord", "None") not in {t for t, _ in commands.store.subscriptions()}
+    assert commands.subs.subscriptions() == []
+    assert Target("discord", "None") not in {t for t, _ in commands.subs.subscriptions()}
 
 
 def test_an_interaction_without_a_user_or_with_a_number_for_text_is_answered(

@@ -13,7 +13,8 @@ from bot.commands.queries import brief, feeds_overview, item_choices, parse_brie
 from bot.commands.subscriptions import parse_subscribe_args, subscribe, subscriptions, unsubscribe
 from bot.models import Alert, Article, Match
 from bot.nlp.watchlist import load_watchlist
-from bot.store.store import Store, utcnow
+from bot.store.db import utcnow
+from bot.store.repositories import open_store
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -39,15 +40,15 @@ def test_time_spans() -> None:
 
 
 def test_brief_lists_recent_alerts_for_the_item(db_url: str, watchlist) -> None:  # type: ignore[no-untyped-def]
-    store = Store(db_url)
+    store = open_store(db_url)
     for i, item in enumerate(["kursk", "russia"]):
         a = Article("files:seeds", "seed file", f"{i}.txt", f"Headline about {item}", f"Text {i}")
         m = Match(item, item.title(), "entity", 1, 2.0, (item,))
-        store.record(a, Alert(f"id{i}", a.title, a.source_name, "en", (m,), (), created_at=utcnow()))
-    digest = brief(store, watchlist, "kursk", "6h")
+        store.articles.record(a, Alert(f"id{i}", a.title, a.source_name, "en", (m,), (), created_at=utcnow()))
+    digest = brief(store.articles, watchlist, "kursk", "6h")
     assert [al.title for al in digest.alerts] == ["Headline about kursk"]
     assert "Kursk" in digest.title and "6 h" in digest.title
-    assert len(brief(store, watchlist).alerts) == 2
+    assert len(brief(store.articles, watchlist).alerts) == 2
     store.close()
 
 
@@ -61,66 +62,66 @@ def _caller() -> Caller:
 def test_subscribe_names_the_channel_and_the_alerts_follow(db_url: str, watchlist) -> None:  # type: ignore[no-untyped-def]
     from bot.models import Target
 
-    store = Store(db_url)
-    reply = subscribe(store, watchlist, _caller(), "Kursk")
+    store = open_store(db_url)
+    reply = subscribe(store.subscriptions, watchlist, _caller(), "Kursk")
     assert reply.ok and "#news" in reply.text and "kursk" in reply.text
-    assert store.subscribed_targets(["kursk"]) == [Target("slack", "C1")]
-    again = subscribe(store, watchlist, _caller(), "kursk")
+    assert store.subscriptions.subscribed_targets(["kursk"]) == [Target("slack", "C1")]
+    again = subscribe(store.subscriptions, watchlist, _caller(), "kursk")
     assert "already" in again.text
     # Someone else's channel stays untouched by this one's unsubscribe.
     other = Caller("slack", "C2", "U2", channel_name="#other", can_manage_channel=True)
-    subscribe(store, watchlist, other, "all")
-    assert "Unsubscribed #news" in unsubscribe(store, watchlist, _caller(), "kursk").text
-    assert store.subscribed_targets(["kursk"]) == [Target("slack", "C2")]
+    subscribe(store.subscriptions, watchlist, other, "all")
+    assert "Unsubscribed #news" in unsubscribe(store.subscriptions, watchlist, _caller(), "kursk").text
+    assert store.subscriptions.subscribed_targets(["kursk"]) == [Target("slack", "C2")]
     store.close()
 
 
 def test_only_who_manages_a_channel_changes_it_and_a_dm_is_its_owners(db_url: str, watchlist) -> None:  # type: ignore[no-untyped-def]
     from bot.models import Target
 
-    store = Store(db_url)
-    subscribe(store, watchlist, _caller(), "kursk")
+    store = open_store(db_url)
+    subscribe(store.subscriptions, watchlist, _caller(), "kursk")
     member = Caller("slack", "C1", "U2", channel_name="#news", dm_channel="U2")
     for change in (
-        lambda: subscribe(store, watchlist, member, "all"),
-        lambda: unsubscribe(store, watchlist, member),
-        lambda: unsubscribe(store, watchlist, member, "kursk"),
+        lambda: subscribe(store.subscriptions, watchlist, member, "all"),
+        lambda: unsubscribe(store.subscriptions, watchlist, member),
+        lambda: unsubscribe(store.subscriptions, watchlist, member, "kursk"),
     ):
         with pytest.raises(CommandError, match="need to have created this channel"):
             change()
-    assert store.subscriptions() == [(Target("slack", "C1"), "kursk")]
-    assert subscribe(store, watchlist, member, "kursk", dm=True).ok
+    assert store.subscriptions.subscriptions() == [(Target("slack", "C1"), "kursk")]
+    assert subscribe(store.subscriptions, watchlist, member, "kursk", dm=True).ok
     # An admin listed for this platform may change any channel.
-    assert unsubscribe(store, watchlist, member, "kursk", admins=["slack:U2"]).ok
+    assert unsubscribe(store.subscriptions, watchlist, member, "kursk", admins=["slack:U2"]).ok
     with pytest.raises(CommandError, match="Manage Channels"):
-        subscribe(store, watchlist, Caller("discord", "123", "U2"), "kursk", admins=["slack:U2"])
-    assert store.subscriptions() == [(Target("slack", "U2"), "kursk")]
+        subscribe(store.subscriptions, watchlist, Caller("discord", "123", "U2"), "kursk", admins=["slack:U2"])
+    assert store.subscriptions.subscriptions() == [(Target("slack", "U2"), "kursk")]
     store.close()
 
 
 def test_dm_subscriptions_go_to_the_callers_dm_target(db_url: str, watchlist) -> None:  # type: ignore[no-untyped-def]
     from bot.models import Target
 
-    store = Store(db_url)
-    subscribe(store, watchlist, _caller(), "north-korea", dm=True)
-    assert store.subscribed_targets(["north-korea"]) == [Target("slack", "U1")]
-    listing = subscriptions(store, watchlist, _caller())
+    store = open_store(db_url)
+    subscribe(store.subscriptions, watchlist, _caller(), "north-korea", dm=True)
+    assert store.subscriptions.subscribed_targets(["north-korea"]) == [Target("slack", "U1")]
+    listing = subscriptions(store.subscriptions, watchlist, _caller())
     assert "Your direct messages" in listing.text and "north-korea" in listing.text
     no_dm = Caller("console", "terminal", "me")
     with pytest.raises(CommandError, match="Direct messages"):
-        subscribe(store, watchlist, no_dm, "kursk", dm=True)
+        subscribe(store.subscriptions, watchlist, no_dm, "kursk", dm=True)
     store.close()
 
 
 def test_unknown_items_get_close_matches_through_the_text_interface(db_url: str, watchlist) -> None:  # type: ignore[no-untyped-def]
     import asyncio
 
-    store = Store(db_url)
-    cmds = Commands(store, lambda: watchlist)
+    store = open_store(db_url)
+    cmds = Commands(store.subscriptions, store.articles, store.feeds, lambda: watchlist)
     reply = asyncio.run(cmds.run_text("/subscribe", "kursc", _caller()))
     assert isinstance(reply, Reply) and not reply.ok
     assert "Did you mean kursk" in reply.text
-    assert store.subscriptions() == []
+    assert store.subscriptions.subscriptions() == []
     empty = asyncio.run(cmds.run_text("/subscriptions", "", _caller()))
     assert isinstance(empty, Reply) and "no subscriptions" in empty.text
     overview = asyncio.run(cmds.run_text("/watchlist", "", _caller()))
@@ -145,17 +146,17 @@ def test_autocomplete_prefers_prefix_matches(watchlist) -> None:  # type: ignore
 
 
 def test_feeds_overview_puts_failing_feeds_first_in_words(db_url: str) -> None:
-    store = Store(db_url)
+    store = open_store(db_url)
     now = utcnow()
-    store.update_feed(
+    store.feeds.update_feed(
         "https://a.example/rss", name="Wire A", last_success_at=now - timedelta(hours=2),
         items_seen=40,
     )
-    store.update_feed(
+    store.feeds.update_feed(
         "https://b.example/rss", last_success_at=now - timedelta(days=2),
         consecutive_failures=7, last_error="HTTP 503",
     )
-    text = feeds_overview(store, now=now).text.splitlines()
+    text = feeds_overview(store.feeds, now=now).text.splitlines()
     assert text[0] == "ok   Wire A: polled 2 h ago, 40 items seen"
     assert text[1].startswith("DOWN https://b.example/rss: 7 failed polls since 2 days ago")
     assert "HTTP 503" in text[1]
@@ -165,22 +166,22 @@ def test_feeds_overview_puts_failing_feeds_first_in_words(db_url: str) -> None:
 def test_a_paused_channel_says_so_and_subscribing_there_again_resumes_it(db_url: str, watchlist) -> None:  # type: ignore[no-untyped-def]
     from bot.models import Target
 
-    store = Store(db_url)
+    store = open_store(db_url)
     try:
-        subscribe(store, watchlist, _caller(), "kursk")
-        subscribe(store, watchlist, _caller(), "north-korea")
-        paused = store.pause_target(Target("slack", "C1"), "Slack channel C1: not_in_channel")
+        subscribe(store.subscriptions, watchlist, _caller(), "kursk")
+        subscribe(store.subscriptions, watchlist, _caller(), "north-korea")
+        paused = store.outcomes.pause_target(Target("slack", "C1"), "Slack channel C1: not_in_channel")
         assert paused.items == ("kursk", "north-korea")
-        assert store.pause_target(Target("slack", "C1"), "again").items == ()  # told once
-        listing = subscriptions(store, watchlist, _caller()).text
+        assert store.outcomes.pause_target(Target("slack", "C1"), "again").items == ()  # told once
+        listing = subscriptions(store.subscriptions, watchlist, _caller()).text
         assert "paused since" in listing and "not_in_channel" in listing
         assert "/subscribe <item> there again to resume" in listing
-        assert store.subscribed_targets(["kursk"]) == []
+        assert store.subscriptions.subscribed_targets(["kursk"]) == []
 
-        reply = subscribe(store, watchlist, _caller(), "kursk")
+        reply = subscribe(store.subscriptions, watchlist, _caller(), "kursk")
         assert "already subscribed" in reply.text and "Resumed 2 paused subscriptions" in reply.text
-        assert store.subscribed_targets(["kursk", "north-korea"]) == [Target("slack", "C1")]
-        assert "paused" not in subscriptions(store, watchlist, _caller()).text
+        assert store.subscriptions.subscribed_targets(["kursk", "north-korea"]) == [Target("slack", "C1")]
+        assert "paused" not in subscriptions(store.subscriptions, watchlist, _caller()).text
     finally:
         store.close()
 

@@ -25,7 +25,7 @@ from bot.commands.subscriptions import parse_subscribe_args
 from bot.models import Digest
 from bot.nlp.watchlist import load_watchlist
 from bot.settings.model import parse_duration
-from bot.store.store import Store
+from bot.store.repositories import open_store
 from tests.fuzzing import FUZZ, command_names, command_text, ids
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,9 +33,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="module")
 def commands(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Commands]:
-    store = Store(f"sqlite:///{tmp_path_factory.mktemp('fuzz') / 'newsbot.db'}")
+    store = open_store(f"sqlite:///{tmp_path_factory.mktemp('fuzz') / 'newsbot.db'}")
     watchlist = load_watchlist(ROOT / "config" / "watchlist.yaml")
-    yield Commands(store, lambda: watchlist)
+    yield Commands(store.subscriptions, store.articles, store.feeds, lambda: watchlist)
     store.close()
 
 
@@ -70,7 +70,7 @@ def test_run_text_answers_any_text_with_a_reply(commands: Commands) -> None:
     finally:
         loop.close()
     # Garbage never became a subscription nobody can receive.
-    assert all(t.channel.strip() for t, _ in commands.store.subscriptions())
+    assert all(t.channel.strip() for t, _ in commands.subs.subscriptions())
     # The strategies reach every kind of answer, not only the refusals.
     assert all(seen.values()), seen
 
@@ -104,8 +104,8 @@ def test_a_time_span_too_long_for_a_timedelta_is_a_value_error() -> None:
 
 @pytest.fixture
 def fresh(tmp_path: Path) -> Iterator[Commands]:
-    store = Store(f"sqlite:///{tmp_path / 'newsbot.db'}")
-    yield Commands(store, lambda: _WATCHLIST)
+    store = open_store(f"sqlite:///{tmp_path / 'newsbot.db'}")
+    yield Commands(store.subscriptions, store.articles, store.feeds, lambda: _WATCHLIST)
     store.close()
 
 
@@ -125,4 +125,4 @@ def test_subscribe_without_a_channel_subscribes_nothing(fresh: Commands, channel
         reply = asyncio.run(commands.run_text("/subscribe", text, caller))
         assert isinstance(reply, Reply) and not reply.ok
     assert "needs a channel" in asyncio.run(commands.run_text("/subscribe", "all", caller)).text  # type: ignore[union-attr]
-    assert commands.store.subscriptions() == []
+    assert commands.subs.subscriptions() == []

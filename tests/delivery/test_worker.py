@@ -14,7 +14,9 @@ from sqlalchemy import text
 from bot.chat.base import ChatAdapter, DeliveryError
 from bot.delivery.worker import DeliveryWorker, RetryPolicy
 from bot.models import Alert, Article, Digest, Target
-from bot.store.store import Store, utcnow
+from bot.store.db import utcnow
+from bot.store.repositories import Repositories, open_store
+from tests.store.helpers import next_due
 
 
 class Flaky(ChatAdapter):
@@ -37,102 +39,102 @@ class Flaky(ChatAdapter):
 
 
 @pytest.fixture()
-def store(db_url: str) -> Store:
-    s = Store(db_url)
+def store(db_url: str) -> Repositories:
+    s = open_store(db_url)
     yield s
     s.close()
 
 
-def queue(store: Store, n: int = 1, targets: tuple[Target, ...] = (Target("chat", "C1"),)) -> None:
+def queue(store: Repositories, n: int = 1, targets: tuple[Target, ...] = (Target("chat", "C1"),)) -> None:
     for i in range(n):
         a = Article("files:seeds", "seed file", f"doc{i}.txt", f"Headline {i}", f"Body {i}.")
         alert = Alert(f"al{i}", a.title, a.source_name, "en", (), (), created_at=utcnow())
-        store.record(a, alert, list(targets))
+        store.articles.record(a, alert, list(targets))
 
 
 def drain(worker: DeliveryWorker) -> int:
     return asyncio.run(worker.drain())
 
 
-def test_every_queued_alert_is_posted_once(store: Store) -> None:
+def test_every_queued_alert_is_posted_once(store: Repositories) -> None:
     queue(store, 3, (Target("chat", "C1"), Target("chat", "C2")))
     chat = Flaky()
-    worker = DeliveryWorker(store, {"chat": chat})
+    worker = DeliveryWorker(store.outbox, store.outcomes, {"chat": chat})
     assert drain(worker) == 6
     assert drain(worker) == 0
     assert len(chat.posted) == 6
     assert set(chat.posted) == {
         (Target("chat", c), f"al{i}") for i in range(3) for c in ("C1", "C2")
     }
-    assert store.delivery_counts() == {"sent": 6}
+    assert store.outbox.delivery_counts() == {"sent": 6}
 
 
-def test_rate_limit_waits_the_time_the_platform_asked(store: Store) -> None:
+def test_rate_limit_waits_the_time_the_platform_asked(store: Repositories) -> None:
     queue(store)
     chat = Flaky(DeliveryError("rate limited", retry_after=30))
-    worker = DeliveryWorker(store, {"chat": chat})
+    worker = DeliveryWorker(store.outbox, store.outcomes, {"chat": chat})
     assert drain(worker) == 0
     assert chat.posted == []
-    due = store.next_due(["chat"])
+    due = next_due(store, ["chat"])
     assert due is not None
     assert timedelta(seconds=25) < due - utcnow() <= timedelta(seconds=30)
     # Not before the time is up...
     assert drain(worker) == 0
     # ...and delivered once it is.
-    assert len(store.claim_due(["chat"], now=utcnow() + timedelta(seconds=31))) == 1
+    assert len(store.outbox.claim_due(["chat"], now=utcnow() + timedelta(seconds=31))) == 1
 
 
 def test_permanent_errors_fail_at_once_and_transient_ones_give_up_after_the_last_try(
-    store: Store,
+    store: Repositories,
 ) -> None:
     queue(store, 1, (Target("chat", "gone"),))
-    worker = DeliveryWorker(store, {"chat": Flaky(DeliveryError("channel_not_found", permanent=True))})
+    worker = DeliveryWorker(store.outbox, store.outcomes, {"chat": Flaky(DeliveryError("channel_not_found", permanent=True))})
     drain(worker)
-    assert store.delivery_counts() == {"failed": 1}
+    assert store.outbox.delivery_counts() == {"failed": 1}
 
     queue(store, 2, (Target("chat", "C9"),))  # doc0 is seen already: only doc1 is queued
     errors = [RuntimeError("HTTP 500")] * 3
     worker = DeliveryWorker(
-        store, {"chat": Flaky(*errors)}, policy=RetryPolicy(max_attempts=3, base_delay=0)
+        store.outbox, store.outcomes, {"chat": Flaky(*errors)}, policy=RetryPolicy(max_attempts=3, base_delay=0)
     )
     for _ in range(3):
         drain(worker)
-    assert store.delivery_counts() == {"failed": 2}
+    assert store.outbox.delivery_counts() == {"failed": 2}
 
 
-def test_transient_error_is_retried_and_then_delivered(store: Store) -> None:
+def test_transient_error_is_retried_and_then_delivered(store: Repositories) -> None:
     queue(store)
     chat = Flaky(DeliveryError("HTTP 502"), ConnectionError("reset"))
-    worker = DeliveryWorker(store, {"chat": chat}, policy=RetryPolicy(base_delay=0))
+    worker = DeliveryWorker(store.outbox, store.outcomes, {"chat": chat}, policy=RetryPolicy(base_delay=0))
     drain(worker)
     drain(worker)
     assert drain(worker) == 1
-    assert store.delivery_counts() == {"sent": 1}
+    assert store.outbox.delivery_counts() == {"sent": 1}
 
 
-def test_deliveries_left_in_flight_by_a_crash_are_sent_after_restart(store: Store) -> None:
+def test_deliveries_left_in_flight_by_a_crash_are_sent_after_restart(store: Repositories) -> None:
     queue(store)
-    assert len(store.claim_due(["chat"])) == 1  # claimed, then the process died
+    assert len(store.outbox.claim_due(["chat"])) == 1  # claimed, then the process died
     chat = Flaky()
-    worker = DeliveryWorker(store, {"chat": chat})
+    worker = DeliveryWorker(store.outbox, store.outcomes, {"chat": chat})
     assert drain(worker) == 0
     asyncio.run(worker.recover())
     assert drain(worker) == 1
     assert chat.posted == [(Target("chat", "C1"), "al0")]
 
 
-def test_rate_limits_do_not_use_up_attempts(store: Store) -> None:
+def test_rate_limits_do_not_use_up_attempts(store: Repositories) -> None:
     """A big story throttled ten times in a row is still delivered, not marked failed."""
     queue(store)
     chat = Flaky(*[DeliveryError("ratelimited", retry_after=0) for _ in range(10)])
-    worker = DeliveryWorker(store, {"chat": chat}, policy=RetryPolicy(max_attempts=3))
+    worker = DeliveryWorker(store.outbox, store.outcomes, {"chat": chat}, policy=RetryPolicy(max_attempts=3))
     for _ in range(11):
         drain(worker)
     assert chat.posted == [(Target("chat", "C1"), "al0")]
-    assert store.delivery_counts() == {"sent": 1}
+    assert store.outbox.delivery_counts() == {"sent": 1}
 
 
-def test_a_worker_stopped_mid_batch_puts_the_rest_back(store: Store) -> None:
+def test_a_worker_stopped_mid_batch_puts_the_rest_back(store: Repositories) -> None:
     queue(store, 3)
 
     class StopsOnSecond(Flaky):
@@ -143,14 +145,14 @@ def test_a_worker_stopped_mid_batch_puts_the_rest_back(store: Store) -> None:
 
     chat = StopsOnSecond()
     with pytest.raises(asyncio.CancelledError):
-        drain(DeliveryWorker(store, {"chat": chat}))
+        drain(DeliveryWorker(store.outbox, store.outcomes, {"chat": chat}))
     # Nothing is stuck "in flight" until a restart: the next drain delivers the other two.
-    assert store.delivery_counts() == {"sent": 1, "pending": 2}
-    assert drain(DeliveryWorker(store, {"chat": Flaky()})) == 2
+    assert store.outbox.delivery_counts() == {"sent": 1, "pending": 2}
+    assert drain(DeliveryWorker(store.outbox, store.outcomes, {"chat": Flaky()})) == 2
 
 
 def test_a_drain_asked_for_while_one_runs_delivers_what_was_queued_meanwhile(
-    store: Store,
+    store: Repositories,
 ) -> None:
     queue(store, 1)
 
@@ -160,14 +162,14 @@ def test_a_drain_asked_for_while_one_runs_delivers_what_was_queued_meanwhile(
             return await super().send_alert(target, alert)
 
     chat = Slow()
-    worker = DeliveryWorker(store, {"chat": chat})
+    worker = DeliveryWorker(store.outbox, store.outcomes, {"chat": chat})
 
     async def go() -> None:
         first = asyncio.create_task(worker.drain())
         await asyncio.sleep(0.01)  # the first drain is posting now
         a = Article("files:seeds", "seed file", "late.txt", "Late", "Queued during a drain.")
         late = Alert("late", a.title, a.source_name, "en", (), (), created_at=utcnow())
-        store.record(a, late, [Target("chat", "C1")])
+        store.articles.record(a, late, [Target("chat", "C1")])
         await worker.drain()
         await first
 
@@ -204,36 +206,36 @@ def _noting(notices: list[str]) -> Callable[[Target, Alert, str], Awaitable[None
 
 
 def test_a_subscribed_channel_that_refuses_the_bot_is_paused_and_reported_once(
-    store: Store,
+    store: Repositories,
 ) -> None:
     """Three alerts for a channel that was deleted: one post is tried, one notice says the
     subscription is paused and how to resume, the queued alerts fail with that reason, and
     no new alert is queued for it until someone subscribes there again."""
     gone, news = Target("chat", "gone"), Target("chat", "C1")
-    store.subscribe(gone, "kursk")
+    store.subscriptions.subscribe(gone, "kursk")
     queue(store, 3, (gone, news))
     notices: list[str] = []
     chat = Refusing("gone")
-    worker = DeliveryWorker(store, {"chat": chat}, batch=1, on_failed=_noting(notices))
+    worker = DeliveryWorker(store.outbox, store.outcomes, {"chat": chat}, batch=1, on_failed=_noting(notices))
     for _ in range(6):
         drain(worker)
     assert chat.tried.count("gone") == 1
     assert sorted(chat.posted) == [(news, f"al{i}") for i in range(3)]
-    assert store.delivery_counts() == {"sent": 3, "failed": 3}
+    assert store.outbox.delivery_counts() == {"sent": 3, "failed": 3}
     (notice,) = notices
     assert "gone: channel gone: channel_not_found" in notice
     assert "subscriptions (kursk) are paused; 2 alerts queued for it failed" in notice
     assert "/subscribe <item> there again resumes them" in notice
-    with store.engine.connect() as conn:
+    with store.db.engine.connect() as conn:
         errors = [e for (e,) in conn.execute(text(
             "SELECT last_error FROM deliveries WHERE channel = 'gone' ORDER BY id"
         ))]
     assert errors[0] == "channel gone: channel_not_found"
     assert all("paused" in e and "channel_not_found" in e for e in errors[1:])
 
-    assert store.subscribed_targets(["kursk"]) == []  # no new rows for a paused channel
-    assert store.resume(gone) == 1
-    assert store.subscribed_targets(["kursk"]) == [gone]
+    assert store.subscriptions.subscribed_targets(["kursk"]) == []  # no new rows for a paused channel
+    assert store.subscriptions.resume(gone) == 1
+    assert store.subscriptions.subscribed_targets(["kursk"]) == [gone]
     # Still gone after the resume: paused again, and said so again.
     queue(store, 4, (gone,))
     drain(worker)
@@ -241,14 +243,14 @@ def test_a_subscribed_channel_that_refuses_the_bot_is_paused_and_reported_once(
 
 
 def test_a_route_to_a_channel_that_refuses_the_bot_is_reported_once_until_the_config_changes(
-    store: Store,
+    store: Repositories,
 ) -> None:
     gone = Target("chat", "gone")
     queue(store, 3, (gone,))
     notices: list[str] = []
-    worker = DeliveryWorker(store, {"chat": Refusing("gone")}, on_failed=_noting(notices))
+    worker = DeliveryWorker(store.outbox, store.outcomes, {"chat": Refusing("gone")}, on_failed=_noting(notices))
     drain(worker)
-    assert store.delivery_counts() == {"failed": 3}
+    assert store.outbox.delivery_counts() == {"failed": 3}
     (notice,) = notices
     assert "until the config changes or the bot restarts" in notice
     worker.forget_refusals()  # the config was edited
@@ -257,16 +259,16 @@ def test_a_route_to_a_channel_that_refuses_the_bot_is_reported_once_until_the_co
     assert len(notices) == 2
 
 
-def test_a_refused_token_or_message_pauses_nothing(store: Store) -> None:
+def test_a_refused_token_or_message_pauses_nothing(store: Repositories) -> None:
     """Not the channel's doing: every failure is reported, the subscription stays."""
     news = Target("chat", "C1")
-    store.subscribe(news, "all")
+    store.subscriptions.subscribe(news, "all")
     queue(store, 2, (news,))
     notices: list[str] = []
     chat = Flaky(*[DeliveryError("invalid_auth", permanent=True) for _ in range(2)])
-    drain(DeliveryWorker(store, {"chat": chat}, on_failed=_noting(notices)))
+    drain(DeliveryWorker(store.outbox, store.outcomes, {"chat": chat}, on_failed=_noting(notices)))
     assert len(notices) == 2
-    assert store.subscribed_targets(["kursk"]) == [news]
+    assert store.subscriptions.subscribed_targets(["kursk"]) == [news]
 
 
 # -- through the app: what the admin channel reads ----------------------------------------
@@ -326,7 +328,7 @@ def test_the_admin_channel_hears_once_of_each_channel_that_refuses_the_bot(tmp_p
     settings = load_settings(config, env={"NEWSBOT_DATABASE_URL": f"sqlite:///{tmp_path}/db/bot.db"})
     slack = Workspace("C-ROUTED", "C-SUBSCRIBED")
     bot = NewsBot(settings, {"slack": slack}, config_path=config)
-    bot.store.subscribe(Target("slack", "C-SUBSCRIBED"), "kursk")
+    bot.store.subscriptions.subscribe(Target("slack", "C-SUBSCRIBED"), "kursk")
 
     def seed(n: int) -> None:
         title, body = KURSK_NEWS[n]

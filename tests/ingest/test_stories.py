@@ -18,7 +18,8 @@ from bot.ingest.stories import MAX_DISTANCE, distance, find_story, fingerprint
 from bot.models import Alert, Article, Digest, Target
 from bot.nlp.watchlist import load_watchlist
 from bot.settings.model import RouteConfig
-from bot.store.store import Store, utcnow
+from bot.store.db import utcnow
+from bot.store.repositories import open_store
 from tests.localserver import FeedServer, rss
 from tests.runtime.test_feed_polling import make_bot
 
@@ -187,14 +188,14 @@ def test_a_copy_naming_one_more_item_alerts_that_items_channels_once(db_url: str
     copy = WIRE_BODY + KURSK_SENTENCE
     a, b = fingerprint(WIRE_TITLE, WIRE_BODY), fingerprint(WIRE_TITLE, copy)
     assert a is not None and b is not None and distance(a, b) <= MAX_DISTANCE
-    store = Store(db_url)
+    store = open_store(db_url)
     try:
-        store.subscribe(Target("slack", "C-SUB"), "kursk")
+        store.subscriptions.subscribe(Target("slack", "C-SUB"), "kursk")
         chat = Chat()
-        worker = DeliveryWorker(store, {"slack": chat}, pacing=Pacing)
+        worker = DeliveryWorker(store.outbox, store.outcomes, {"slack": chat}, pacing=Pacing)
 
         def ingest_one(article: Article) -> None:
-            ingest([article], store=store, watchlist=watchlist, routes=routes)
+            ingest([article], store=store.articles, subscriptions=store.subscriptions, watchlist=watchlist, routes=routes)
             asyncio.run(worker.drain())
 
         ingest_one(_outlet(0, WIRE_BODY))
@@ -210,7 +211,7 @@ def test_a_copy_naming_one_more_item_alerts_that_items_channels_once(db_url: str
         assert len(chat.posted_to("C-NK")) == 1
         (edit,) = chat.edits
         assert edit[0] == Target("slack", "C-NK") and "kursk" in edit[2].item_ids
-        assert [a.id for a in store.recent_alerts(utcnow() - timedelta(hours=1), "kursk")] == [
+        assert [a.id for a in store.articles.recent_alerts(utcnow() - timedelta(hours=1), "kursk")] == [
             first[1].id
         ]
 

@@ -11,19 +11,20 @@ import pytest
 
 from bot.models import Alert, Article, Target
 from bot.runtime.backup import BackupError, backup_sqlite
-from bot.store.store import Store, utcnow
+from bot.store.db import utcnow
+from bot.store.repositories import open_store
 from tests.botproc import clean_environ
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def fill(url: str, n: int) -> None:
-    store = Store(url)
+    store = open_store(url)
     try:
         for i in range(n):
             a = Article("files:seeds", "seed file", f"doc{i}.txt", f"Headline {i}", f"Body {i}.")
             alert = Alert(f"al{i}", a.title, a.source_name, "en", (), (), created_at=utcnow())
-            store.record(a, alert, [Target("slack", "C1")])
+            store.articles.record(a, alert, [Target("slack", "C1")])
     finally:
         store.close()
 

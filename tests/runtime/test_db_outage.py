@@ -26,7 +26,7 @@ from bot.runtime.cluster import Cluster
 from bot.settings.model import ClusterConfig, load_settings
 from bot.sources.files import FileSource
 from bot.store.outage import DatabaseOutage
-from bot.store.store import Store
+from bot.store.repositories import open_store
 from tests import localserver
 from tests.dbfault import DatabaseFault
 from tests.delivery.test_worker import Flaky, queue
@@ -109,7 +109,7 @@ def test_a_poll_whose_items_cannot_be_recorded_is_polled_again_once_the_database
         server.routes["/wire.xml"] = feed
         url = server.url("/wire.xml")
         newsbot = make_bot(tmp_path, db_url, f"\n  - {{url: '{url}', interval: 10m}}")
-        fault = DatabaseFault(newsbot.store.engine, writes_only=True)
+        fault = DatabaseFault(newsbot.store.db.engine, writes_only=True)
 
         async def go() -> None:
             task = asyncio.create_task(newsbot.make_feed_scheduler().run())
@@ -118,11 +118,11 @@ def test_a_poll_whose_items_cannot_be_recorded_is_polled_again_once_the_database
                 assert not task.done(), "the feed scheduler ended in the outage"
                 problems = newsbot.health.problems()
                 assert any("database unavailable" in p for p in problems), problems
-                before = newsbot.store.feed_state(url)
+                before = newsbot.store.feeds.feed_state(url)
                 assert before is None or before.last_success_at is None
                 fault.heal()
                 await until(
-                    lambda: (s := newsbot.store.feed_state(url)) is not None
+                    lambda: (s := newsbot.store.feeds.feed_state(url)) is not None
                     and s.last_success_at is not None,
                     "the feed to be polled again",
                 )
@@ -133,7 +133,7 @@ def test_a_poll_whose_items_cannot_be_recorded_is_polled_again_once_the_database
                 await asyncio.gather(task, return_exceptions=True)
 
         asyncio.run(go())
-        state = newsbot.store.feed_state(url)
+        state = newsbot.store.feeds.feed_state(url)
         newsbot.store.close()
     assert len(fetched) >= 2, "the feed was not fetched again after the outage"
     assert state is not None and state.items_seen == 3
@@ -146,11 +146,11 @@ def test_a_delivery_drain_waits_out_the_outage_and_delivers_each_alert_once(
     db_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO)
-    store = Store(db_url)
+    store = open_store(db_url)
     queue(store, 3)
     chat = Flaky()
-    worker = DeliveryWorker(store, {"chat": chat}, outage=DatabaseOutage(max_delay=0.5))
-    fault = DatabaseFault(store.engine)
+    worker = DeliveryWorker(store.outbox, store.outcomes, {"chat": chat}, outage=DatabaseOutage(max_delay=0.5))
+    fault = DatabaseFault(store.db.engine)
 
     async def go() -> int:
         fault.start()
@@ -163,7 +163,7 @@ def test_a_delivery_drain_waits_out_the_outage_and_delivers_each_alert_once(
     try:
         assert asyncio.run(go()) == 3
         assert sorted(a for _t, a in chat.posted) == ["al0", "al1", "al2"]
-        assert store.delivery_counts() == {"sent": 3}
+        assert store.outbox.delivery_counts() == {"sent": 3}
     finally:
         store.close()
     starts, backs, tracebacks = outage_lines(caplog)
@@ -175,9 +175,9 @@ def test_a_drain_cut_off_after_posting_hands_its_rows_back_once_the_database_ret
 ) -> None:
     """The post went out but could not be marked sent: the row comes back in doubt (and is
     looked for before any repost) instead of staying claimed until a restart."""
-    store = Store(db_url)
+    store = open_store(db_url)
     queue(store, 1)
-    fault = DatabaseFault(store.engine)
+    fault = DatabaseFault(store.db.engine)
 
     class CutAfterPost(Flaky):
         async def send_alert(self, target: Target, alert: Alert) -> str | None:
@@ -191,7 +191,7 @@ def test_a_drain_cut_off_after_posting_hands_its_rows_back_once_the_database_ret
             return "m1" if any(a == key for _t, a in self.posted) else None
 
     chat = CutAfterPost()
-    worker = DeliveryWorker(store, {"chat": chat}, outage=DatabaseOutage(max_delay=0.5))
+    worker = DeliveryWorker(store.outbox, store.outcomes, {"chat": chat}, outage=DatabaseOutage(max_delay=0.5))
 
     async def go() -> None:
         drain = asyncio.create_task(worker.drain())
@@ -203,7 +203,7 @@ def test_a_drain_cut_off_after_posting_hands_its_rows_back_once_the_database_ret
     try:
         asyncio.run(go())
         assert chat.posted == [(chat.posted[0][0], "al0")]  # posted once, not again
-        assert store.delivery_counts() == {"sent": 1}
+        assert store.outbox.delivery_counts() == {"sent": 1}
     finally:
         store.close()
 
@@ -214,7 +214,7 @@ def test_the_seed_scan_job_records_the_files_once_the_database_is_back(
     caplog.set_level(logging.INFO)
     newsbot = make_bot(tmp_path, sqlite_url)
     shutil.copytree(ROOT / "seeds", tmp_path / "seeds", dirs_exist_ok=True)
-    fault = DatabaseFault(newsbot.store.engine, writes_only=True)
+    fault = DatabaseFault(newsbot.store.db.engine, writes_only=True)
 
     async def go() -> None:
         job = newsbot.make_scheduler().get_job("seeds").func
@@ -228,7 +228,7 @@ def test_the_seed_scan_job_records_the_files_once_the_database_is_back(
     try:
         asyncio.run(go())
         seeds = FileSource(tmp_path / "seeds", 1_000_000).scan().articles
-        assert seeds and newsbot.store.filter_new(seeds) == []  # every file recorded
+        assert seeds and newsbot.store.articles.filter_new(seeds) == []  # every file recorded
     finally:
         newsbot.store.close()
     starts, backs, tracebacks = outage_lines(caplog)
@@ -239,12 +239,12 @@ def test_the_lease_heartbeat_logs_an_outage_once_and_renews_when_it_ends(
     sqlite_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO)
-    store = Store(sqlite_url)
+    store = open_store(sqlite_url)
     outage = DatabaseOutage(max_delay=0.3)
-    cluster = Cluster(store, ClusterConfig(lease=timedelta(seconds=3)), owner="me", outage=outage)
-    fault = DatabaseFault(store.engine)
+    cluster = Cluster(store.leases, ClusterConfig(lease=timedelta(seconds=3)), owner="me", outage=outage)
+    fault = DatabaseFault(store.db.engine)
     renewed = 0
-    real = store.renew_leases
+    real = store.leases.renew_leases
 
     def counting(owner: str, lease: timedelta) -> int:
         nonlocal renewed
@@ -252,7 +252,7 @@ def test_the_lease_heartbeat_logs_an_outage_once_and_renews_when_it_ends(
         renewed += 1
         return n
 
-    store.renew_leases = counting  # type: ignore[method-assign]
+    store.leases.renew_leases = counting  # type: ignore[method-assign]
 
     async def go() -> None:
         fault.start()
@@ -306,9 +306,9 @@ def test_a_job_that_skips_the_database_during_an_outage_does_not_end_it(
     without the database (a drain's stale-claim sweep inside its interval returns at once):
     only a call that met the outage can say it is over."""
     caplog.set_level(logging.INFO)
-    store = Store(sqlite_url)
+    store = open_store(sqlite_url)
     outage = DatabaseOutage(first_delay=0.05, max_delay=0.1)
-    fault = DatabaseFault(store.engine)
+    fault = DatabaseFault(store.db.engine)
 
     async def skipped_sweep() -> int:
         return 0  # inside its interval: nothing asked of the database
@@ -317,7 +317,7 @@ def test_a_job_that_skips_the_database_during_an_outage_does_not_end_it(
         fault.start()
         renewing = asyncio.create_task(outage.retry(
             "renewing leases",
-            lambda: asyncio.to_thread(store.renew_leases, "me", timedelta(seconds=3)),
+            lambda: asyncio.to_thread(store.leases.renew_leases, "me", timedelta(seconds=3)),
         ))
         await until(lambda: fault.failures >= 2, "the renewal to meet the outage")
         for _ in range(3):  # another platform's drain, started during the outage

@@ -126,13 +126,13 @@ def test_health_is_recorded_and_listed_with_never_polled_feeds(
         await bot.poller.poll_all()
 
     asyncio.run(go())
-    states = {s.url: s for s in bot.store.feed_states()}
+    states = {s.url: s for s in bot.store.feeds.feed_states()}
     assert states[good].items_seen == 1 and states[good].last_success_at is not None
     assert states[good].next_poll_at is not None
     assert states[dead].consecutive_failures == 1
     assert states[dead].last_error == "cannot reach host 127.0.0.1 (connection refused)"
     never = FeedConfig(url="https://never.example/rss", name="Never Polled")
-    lines = feeds_overview(bot.store, configured=[*bot.settings.feeds, never]).text.splitlines()
+    lines = feeds_overview(bot.store.feeds, configured=[*bot.settings.feeds, never]).text.splitlines()
     ok, down = sorted(lines[:2], reverse=True)  # in the order they were first polled
     assert ok.startswith("ok   Local Wire: polled") and ok.endswith("1 item seen")
     assert down.startswith(f"DOWN {dead}: 1 failed poll (cannot reach host")
@@ -146,7 +146,7 @@ def test_anti_bot_page_is_reported_as_such(tmp_path: Path, feed_server: FeedServ
     bot, _ = make_bot(tmp_path, [feed_server.url("/rss")])
     run(bot, bot.poll_feed(bot.settings.feeds[0]))
     store = NewsBot(bot.settings, {}).store
-    state = store.feed_state(feed_server.url("/rss"))
+    state = store.feeds.feed_state(feed_server.url("/rss"))
     assert state is not None
     assert state.last_error == "blocked by an anti-bot page (HTTP 403)"
     store.close()
@@ -176,7 +176,7 @@ def test_permanent_redirect_updates_the_stored_url(tmp_path: Path, feed_server: 
     paths = [p for p, _ in feed_server.requests]
     assert paths == ["/old", "/new", "/new"]  # the second poll goes straight to the new URL
     store = NewsBot(bot.settings, {}).store
-    state = store.feed_state(old)
+    state = store.feeds.feed_state(old)
     assert state is not None and state.current_url == feed_server.url("/new")
     store.close()
 
@@ -218,7 +218,7 @@ def test_one_bad_feed_never_stops_the_others(
     run(bot, go())
     assert [a.title for a in admin.alerts] == [NEWS["title"]]
     store = NewsBot(bot.settings, {}).store
-    errors = {s.url: s.last_error for s in store.feed_states()}
+    errors = {s.url: s.last_error for s in store.feeds.feed_states()}
     store.close()
     assert errors[fs.url("/good")] is None
     assert errors[fs.url("/huge")] == "response larger than 1 MB, refused"
@@ -257,7 +257,7 @@ def test_secrets_in_a_feed_url_never_reach_notices_metrics_logs_or_feeds(
             bot.metrics.render().decode(),
             # the bot's own lines (httpx's request log is held at WARNING by setup_logging)
             *(r.getMessage() for r in caplog.records if r.name.startswith("bot")),
-            feeds_overview(bot.store, configured=bot.settings.feeds).text,
+            feeds_overview(bot.store.feeds, configured=bot.settings.feeds).text,
         ]
     )
     bot.store.close()

@@ -1,6 +1,6 @@
 """Several instances on one PostgreSQL database share the work and survive one another.
 
-Store level: feed leases and delivery claims taken by two instances at once never overlap,
+Repositories level: feed leases and delivery claims taken by two instances at once never overlap,
 and a dead instance's leases run out. Lock level: a chat platform's advisory lock passes
 to a standby when the process holding it is SIGKILLed. The process test (longrun): two
 ``newsbot run`` against one database, the one holding both chat connections SIGKILLed
@@ -22,7 +22,8 @@ import pytest
 
 from bot.models import Target
 from bot.runtime.cluster import AdvisoryLock
-from bot.store.store import Store, utcnow
+from bot.store.db import utcnow
+from bot.store.repositories import Repositories, open_store
 from tests.store.test_store import alert_for, article
 
 if TYPE_CHECKING:
@@ -33,9 +34,9 @@ pytestmark = pytest.mark.network
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _claim_all(store: Store, urls: list[str], owner: str, got: list[str]) -> None:
+def _claim_all(store: Repositories, urls: list[str], owner: str, got: list[str]) -> None:
     while True:
-        claimed = store.claim_feeds(urls, owner, timedelta(minutes=1), 3)
+        claimed = store.feeds.claim_feeds(urls, owner, timedelta(minutes=1), 3)
         if not claimed:
             return
         got += claimed
@@ -43,11 +44,11 @@ def _claim_all(store: Store, urls: list[str], owner: str, got: list[str]) -> Non
 
 
 def test_two_instances_claiming_at_once_never_get_the_same_feed(pg_url: str) -> None:
-    a, b = Store(pg_url), Store(pg_url)
+    a, b = open_store(pg_url), open_store(pg_url)
     urls = [f"https://news{i % 7}.example/feed{i}.xml" for i in range(60)]
     now = utcnow()
-    a.ensure_feeds({u: now for u in urls})
-    b.ensure_feeds({u: now for u in urls})  # the second instance to start adds nothing
+    a.feeds.ensure_feeds({u: now for u in urls})
+    b.feeds.ensure_feeds({u: now for u in urls})  # the second instance to start adds nothing
     got_a: list[str] = []
     got_b: list[str] = []
     threads = [
@@ -68,30 +69,30 @@ def test_two_instances_claiming_at_once_never_get_the_same_feed(pg_url: str) -> 
 def test_a_dead_instances_feed_leases_run_out_a_live_ones_do_not(pg_url: str) -> None:
     """On the claim's own clock (``now``), not the wall clock: a loaded machine that takes
     a second between two statements cannot make a live lease look expired."""
-    a, b = Store(pg_url), Store(pg_url)
+    a, b = open_store(pg_url), open_store(pg_url)
     urls = ["https://wire.example/a.xml", "https://wire.example/b.xml"]
     lease = timedelta(seconds=60)
     t0 = utcnow()
-    a.ensure_feeds({u: t0 for u in urls})
-    assert a.claim_feeds(urls[:1], "a", lease, 5, now=t0) == urls[:1]
-    assert b.claim_feeds(urls[1:], "b", lease, 5, now=t0) == urls[1:]
-    b.renew_leases("b", 2 * lease)  # b is alive; a died after its claim
-    assert b.claim_feeds(urls, "b", lease, 5, now=t0 + lease / 2) == []  # a's still runs
-    assert b.claim_feeds(urls, "b", lease, 5, now=t0 + lease * 1.5) == urls[:1]
+    a.feeds.ensure_feeds({u: t0 for u in urls})
+    assert a.feeds.claim_feeds(urls[:1], "a", lease, 5, now=t0) == urls[:1]
+    assert b.feeds.claim_feeds(urls[1:], "b", lease, 5, now=t0) == urls[1:]
+    b.leases.renew_leases("b", 2 * lease)  # b is alive; a died after its claim
+    assert b.feeds.claim_feeds(urls, "b", lease, 5, now=t0 + lease / 2) == []  # a's still runs
+    assert b.feeds.claim_feeds(urls, "b", lease, 5, now=t0 + lease * 1.5) == urls[:1]
     a.close()
     b.close()
 
 
 def test_each_delivery_is_claimed_by_one_instance(pg_url: str) -> None:
-    a, b = Store(pg_url), Store(pg_url)
+    a, b = open_store(pg_url), open_store(pg_url)
     channels = [Target("slack", f"C{i:02d}") for i in range(40)]
     for i in range(3):
         art = article(guid=f"urn:wire:{i}", url=f"https://wire.example/{i}", text=f"Story {i}.")
-        assert a.record(art, alert_for(art, alert_id=f"alert{i}"), channels)
+        assert a.articles.record(art, alert_for(art, alert_id=f"alert{i}"), channels)
     claims: dict[str, list[int]] = {"a": [], "b": []}
 
-    def drain(store: Store, owner: str) -> None:
-        while batch := store.claim_due(["slack"], limit=7, owner=owner):
+    def drain(store: Repositories, owner: str) -> None:
+        while batch := store.outbox.claim_due(["slack"], limit=7, owner=owner):
             claims[owner] += [d.id for d in batch]
 
     threads = [threading.Thread(target=drain, args=(s, o)) for s, o in ((a, "a"), (b, "b"))]

@@ -54,7 +54,7 @@ BASE = "seeds: [seeds]\nslack: {admin_channel: C0ADMIN, http_port: 3000}\nadmins
 
 
 def test_the_feed_clock_follows_feeds_added_removed_and_changed(tmp_path: Path) -> None:
-    from bot.store.store import utcnow
+    from bot.store.db import utcnow
 
     feeds = "feeds:\n  - {url: 'http://127.0.0.1:9/a.xml'}\n  - {url: 'http://127.0.0.1:9/b.xml', interval: 1h}\n"
     bot, notices, path = make_bot(tmp_path, BASE + feeds)
@@ -63,17 +63,17 @@ def test_the_feed_clock_follows_feeds_added_removed_and_changed(tmp_path: Path) 
     async def fake_poll(feed: Any) -> None:
         polls.append(feed.url.rsplit("/", 1)[1])
         gap = timedelta(seconds=0.2 if "a.xml" in feed.url else 3600)
-        bot.store.update_feed(feed.url, next_poll_at=utcnow() + gap)
+        bot.store.feeds.update_feed(feed.url, next_poll_at=utcnow() + gap)
 
     bot.poll_feed = fake_poll  # type: ignore[method-assign]
-    claim_feeds = bot.store.claim_feeds
+    claim_feeds = bot.store.feeds.claim_feeds
     asked: list[list[str]] = []  # the feeds each round asked the store for
 
     def recording_claim(urls: list[str], *args: Any, **kw: Any) -> list[str]:
         asked.append([u.rsplit("/", 1)[1] for u in urls])
         return claim_feeds(urls, *args, **kw)
 
-    bot.store.claim_feeds = recording_claim  # type: ignore[method-assign]
+    bot.store.feeds.claim_feeds = recording_claim  # type: ignore[method-assign]
 
     async def until(check: Any, timeout: float = 30) -> None:
         deadline = asyncio.get_running_loop().time() + timeout
@@ -95,7 +95,7 @@ def test_the_feed_clock_follows_feeds_added_removed_and_changed(tmp_path: Path) 
         before, rounds = len(polls), len(asked)
         # a.xml is due (overdue) from now on: had the scheduler kept it, the round that
         # claims c.xml would claim it too.
-        bot.store.update_feed("http://127.0.0.1:9/a.xml", next_poll_at=utcnow() - timedelta(seconds=1))
+        bot.store.feeds.update_feed("http://127.0.0.1:9/a.xml", next_poll_at=utcnow() - timedelta(seconds=1))
         await until(lambda: "c.xml" in polls[before:])
         seen = len(asked)
         await until(lambda: len(asked) > seen)  # a round after c.xml's poll ended
@@ -111,7 +111,7 @@ def test_the_feed_clock_follows_feeds_added_removed_and_changed(tmp_path: Path) 
 
     asyncio.run(go())
     # b.xml's interval went from 1h to 30s: it is due within 33 s now, not in an hour.
-    b = bot.store.feed_state("http://127.0.0.1:9/b.xml")
+    b = bot.store.feeds.feed_state("http://127.0.0.1:9/b.xml")
     assert b is not None and b.next_poll_at is not None
     assert b.next_poll_at - utcnow() < timedelta(seconds=34)
     (notice,) = notices.texts

@@ -21,7 +21,7 @@ from bot.runtime.bot import NewsBot
 from bot.runtime.ops import OpsServer
 from bot.settings.model import OpsConfig, load_settings
 from bot.settings.yamlfile import ConfigError
-from bot.store.store import utcnow
+from bot.store.db import utcnow
 from tests.chat.conftest import Home, clean_env
 from tests.localserver import FeedServer
 
@@ -245,14 +245,14 @@ class Slow(ChatAdapter):
 def test_a_stopping_worker_finishes_the_post_in_flight_and_starts_no_other(tmp_path: Path) -> None:
     from bot.delivery.worker import DeliveryWorker
     from bot.models import Article
-    from bot.store.store import Store
+    from bot.store.repositories import open_store
 
-    store = Store(f"sqlite:///{tmp_path}/t.db")
+    store = open_store(f"sqlite:///{tmp_path}/t.db")
     article = Article("files:seeds", "seed file", "doc.txt", "Headline", "Body.")
     alert = Alert("al1", article.title, article.source_name, "en", (), (), created_at=utcnow())
-    store.record(article, alert, [Target("console", c) for c in ("C1", "C2", "C3")])
+    store.articles.record(article, alert, [Target("console", c) for c in ("C1", "C2", "C3")])
     chat = Slow()
-    worker = DeliveryWorker(store, {"console": chat})
+    worker = DeliveryWorker(store.outbox, store.outcomes, {"console": chat})
 
     async def scenario() -> int:
         drain = asyncio.get_running_loop().create_task(worker.drain())
@@ -262,7 +262,7 @@ def test_a_stopping_worker_finishes_the_post_in_flight_and_starts_no_other(tmp_p
 
     assert asyncio.run(scenario()) == 1
     assert chat.posted == ["C1"]
-    assert store.delivery_counts() == {"sent": 1, "pending": 2}
+    assert store.outbox.delivery_counts() == {"sent": 1, "pending": 2}
     store.close()
 
 

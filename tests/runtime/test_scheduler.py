@@ -91,7 +91,7 @@ def test_poll_delay_backs_off_with_a_cap_and_honours_retry_after() -> None:
 
 def test_feed_scheduler_polls_each_feed_when_due(tmp_path: Path) -> None:
     """The loop polls at the time the last poll recorded in the store, not on a grid."""
-    from bot.store.store import utcnow
+    from bot.store.db import utcnow
 
     newsbot = make_bot(
         tmp_path,
@@ -102,7 +102,7 @@ def test_feed_scheduler_polls_each_feed_when_due(tmp_path: Path) -> None:
     async def fake_poll(feed: Any) -> None:
         polls.append(feed.url.rsplit("/", 1)[1])
         gap = 0.05 if "fast" in feed.url else 10.0  # as if slow.xml were backing off
-        newsbot.store.update_feed(feed.url, next_poll_at=utcnow() + timedelta(seconds=gap))
+        newsbot.store.feeds.update_feed(feed.url, next_poll_at=utcnow() + timedelta(seconds=gap))
 
     newsbot.poll_feed = fake_poll  # type: ignore[method-assign]
 

@@ -74,9 +74,9 @@ def storm(tmp_path: Path, feed_server: FeedServer, trap: Tracebacks, examples: i
             logged = len(trap.found)
             feed_server.static("/feed", doc.body, status=doc.status, content_type=doc.content_type,
                                **{k.replace("-", "_"): v for k, v in doc.headers})
-            before = bot.store.feed_state(url)
+            before = bot.store.feeds.feed_state(url)
             report = loop.run_until_complete(bot.poll_feed(feed))  # raises = the test fails
-            state = bot.store.feed_state(url)
+            state = bot.store.feeds.feed_state(url)
             assert state is not None, str(doc)
             if report is None:
                 outcomes["error"] += 1

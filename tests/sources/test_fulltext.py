@@ -174,6 +174,6 @@ def test_a_stuck_extraction_is_given_up_and_leaves_the_default_pool_free(
             await bot.close()
 
     assert asyncio.run(go()) == "free"
-    state = bot.store.feed_state(feed.url)
+    state = bot.store.feeds.feed_state(feed.url)
     assert state is not None and state.items_seen == 8  # ingested with their teasers
     assert chat.alerts  # (near-identical teasers may share one story's alert)

@@ -148,8 +148,8 @@ def test_a_hub_address_too_long_to_store_is_not_asked_at_every_poll(
 
     asyncio.run(go())
     assert asked == []
-    assert bot.store.websub(feed.url) is None
-    state = bot.store.feed_state(feed.url)
+    assert bot.store.websub.websub(feed.url) is None
+    state = bot.store.feeds.feed_state(feed.url)
     assert state is not None and state.consecutive_failures == 0 and state.items_seen == 1
 
 
@@ -207,7 +207,7 @@ def test_a_verification_at_a_path_computed_from_the_feed_url_is_refused(
     status, callback, active = asyncio.run(go())
     assert status == 404 and not active
     assert hashlib.sha256(topic.encode()).hexdigest()[:24] not in callback
-    sub = bot.store.websub(feed.url)
+    sub = bot.store.websub.websub(feed.url)
     assert sub is not None and sub.state == "requested"
 
 
@@ -248,7 +248,7 @@ def test_only_a_pending_subscription_is_verified_and_the_lease_is_clamped(
     answers = asyncio.run(go())
     assert [a[0] for a in answers] == [404, 200, 404, 404]
     assert answers[1][1] == "s-1"
-    sub = bot.store.websub(feed.url)
+    sub = bot.store.websub.websub(feed.url)
     assert sub is not None and sub.state == "active" and sub.expires_at is not None
     assert sub.expires_at <= datetime.now(UTC) + MAX_LEASE
 
@@ -271,7 +271,7 @@ def test_a_huge_lease_is_clamped_not_an_error(tmp_path: Path, feed_server: FeedS
             await bot.close()
 
     assert asyncio.run(go()) == (200, "big-1")
-    sub = bot.store.websub(feed.url)
+    sub = bot.store.websub.websub(feed.url)
     assert sub is not None and sub.expires_at is not None
     assert sub.expires_at <= datetime.now(UTC) + MAX_LEASE
 

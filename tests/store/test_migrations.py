@@ -26,8 +26,11 @@ from typer.testing import CliRunner
 
 from bot.cli.main import app
 from bot.models import Alert, Article, Target
+from bot.store.db import make_engine, utcnow
 from bot.store.migrate import MigrationError, current, downgrade, head, upgrade
-from bot.store.store import Base, Store, alert_to_json, make_engine, utcnow
+from bot.store.repositories import open_store
+from bot.store.schema import Base, alert_to_json
+from tests.store.helpers import is_seen
 
 TABLES = {"feeds", "websub", "articles", "alerts", "deliveries", "subscriptions"}
 
@@ -143,32 +146,32 @@ def test_a_database_made_before_migrations_is_adopted_with_every_row(
     engine.dispose()
 
     with caplog.at_level(logging.INFO, logger="bot.store.migrate"):
-        store = Store(db_url)
+        store = open_store(db_url)
     try:
         assert [r.getMessage() for r in caplog.records if "before migrations" in r.getMessage()]
-        assert current(store.engine).up_to_date
-        assert schema_differences(store.engine) == []
+        assert current(store.db.engine).up_to_date
+        assert schema_differences(store.db.engine) == []
         # What it had seen, queued and subscribed is all there, and works with new columns.
         old = Article("feed:https://wire.example.org/rss", "Wire Example", "urn:wire:4711",
                       "Another headline", "Other words.")
-        assert store.is_seen(old)
-        feed = store.feed_state("https://wire.example.org/rss")
+        assert is_seen(store, old)
+        feed = store.feeds.feed_state("https://wire.example.org/rss")
         assert feed is not None and (feed.etag, feed.items_seen) == ('"v1"', 12)
-        assert store.subscriptions() == [(Target("slack", "C-news"), "kursk")]
-        (delivery,) = store.claim_due(["slack"])
+        assert store.subscriptions.subscriptions() == [(Target("slack", "C-news"), "kursk")]
+        (delivery,) = store.outbox.claim_due(["slack"])
         assert delivery.alert.title == "Pyongyang sends shells to Moscow"
-        store.mark_sent(delivery.id, "1730815380.000100")
-        assert store.delivery_counts() == {"sent": 1}
-        store.set_websub("https://wire.example.org/rss", hub="https://hub.example/",
+        store.outcomes.mark_sent(delivery.id, "1730815380.000100")
+        assert store.outbox.delivery_counts() == {"sent": 1}
+        store.websub.set_websub("https://wire.example.org/rss", hub="https://hub.example/",
                          topic="https://wire.example.org/rss", secret="s", state="requested")
     finally:
         store.close()
 
 
 def test_downgrade_to_nothing_and_upgrade_again(db_url: str) -> None:
-    store = Store(db_url)
+    store = open_store(db_url)
     a = Article("feed:x", "X", "g1", "Kursk offensive stalls", "Officials said so.")
-    assert store.record(a, None)
+    assert store.articles.record(a, None)
     store.close()
 
     engine = make_engine(db_url)
@@ -180,10 +183,10 @@ def test_downgrade_to_nothing_and_upgrade_again(db_url: str) -> None:
         assert schema_differences(engine) == []
     finally:
         engine.dispose()
-    store = Store(db_url)
+    store = open_store(db_url)
     try:
-        assert not store.is_seen(a)  # a new, empty schema
-        assert store.record(a, None)
+        assert not is_seen(store, a)  # a new, empty schema
+        assert store.articles.record(a, None)
     finally:
         store.close()
 
@@ -191,7 +194,7 @@ def test_downgrade_to_nothing_and_upgrade_again(db_url: str) -> None:
 START_AND_MIGRATE = """
 import sys, time
 from bot.store.migrate import upgrade
-from bot.store.store import make_engine
+from bot.store.db import make_engine
 engine = make_engine(sys.argv[1])
 time.sleep(max(0.0, float(sys.argv[2]) - time.time()))
 print(upgrade(engine).revision)
@@ -228,13 +231,13 @@ def test_instances_starting_together_migrate_once(db_url: str) -> None:
 
 def test_a_database_a_newer_newsbot_migrated_is_refused_in_words(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path}/newer.db"
-    Store(url).close()
+    open_store(url).close()
     engine = make_engine(url)
     with engine.begin() as conn:
         conn.execute(text("UPDATE alembic_version SET version_num = '0099_future'"))
     engine.dispose()
     with pytest.raises(MigrationError, match="0099_future.*newer newsbot"):
-        Store(url)
+        open_store(url)
 
 
 def test_db_current_and_upgrade_from_the_command_line(tmp_path: Path) -> None:
@@ -259,9 +262,9 @@ def test_db_current_and_upgrade_from_the_command_line(tmp_path: Path) -> None:
     assert code == 1 and "before migrations" in out
     code, out = db("upgrade")
     assert code == 0 and "adopted as 0003_edges, every row kept" in out
-    store = Store(env["NEWSBOT_DATABASE_URL"])
+    store = open_store(env["NEWSBOT_DATABASE_URL"])
     try:
-        assert store.subscriptions() == [(Target("slack", "C-news"), "kursk")]
+        assert store.subscriptions.subscriptions() == [(Target("slack", "C-news"), "kursk")]
     finally:
         store.close()
 
@@ -281,12 +284,12 @@ def test_the_command_line_says_when_the_database_cannot_be_reached(
 
 def test_recent_rows_keep_their_time_zone_after_a_migration(db_url: str) -> None:
     """The migration's plain DateTime columns hold what the models' UTC type writes."""
-    store = Store(db_url)
+    store = open_store(db_url)
     try:
         a = Article("feed:x", "X", "g1", "Kursk", "Words.")
         alert = Alert("z1", a.title, "X", "en", (), (), created_at=utcnow())
-        store.record(a, alert, [Target("slack", "C1")])
-        (got,) = store.recent_alerts(utcnow() - timedelta(minutes=1))
+        store.articles.record(a, alert, [Target("slack", "C1")])
+        (got,) = store.articles.recent_alerts(utcnow() - timedelta(minutes=1))
         assert got.created_at is not None and got.created_at.tzinfo is not None
     finally:
         store.close()
@@ -295,7 +298,7 @@ def test_recent_rows_keep_their_time_zone_after_a_migration(db_url: str) -> None
 def test_a_baseline_database_gains_the_instance_columns_and_keeps_its_feeds(db_url: str) -> None:
     """0002_cluster on a database at 0001_baseline with rows: leases are added empty (every
     feed free to claim), the feed and its schedule stay; and it can be rolled back."""
-    Store(db_url).close()
+    open_store(db_url).close()
     engine = make_engine(db_url)
     due = utcnow() - timedelta(minutes=1)
     try:
@@ -308,14 +311,14 @@ def test_a_baseline_database_gains_the_instance_columns_and_keeps_its_feeds(db_u
             ), {"due": due.replace(tzinfo=None)})
     finally:
         engine.dispose()
-    store = Store(db_url)
+    store = open_store(db_url)
     try:
-        state = store.feed_state("https://wire.example.org/rss")
+        state = store.feeds.feed_state("https://wire.example.org/rss")
         assert state is not None and (state.items_seen, state.consecutive_failures) == (40, 2)
         url = "https://wire.example.org/rss"
-        assert store.claim_feeds([url], "a", timedelta(seconds=30), 5) == [url]
-        assert store.claim_feeds([url], "b", timedelta(seconds=30), 5) == []
-        assert store.take_lease("seeds /srv/newsbot/seeds", "a", timedelta(seconds=30))
-        assert current(store.engine).revision == head() == "0003_edges"
+        assert store.feeds.claim_feeds([url], "a", timedelta(seconds=30), 5) == [url]
+        assert store.feeds.claim_feeds([url], "b", timedelta(seconds=30), 5) == []
+        assert store.leases.take_lease("seeds /srv/newsbot/seeds", "a", timedelta(seconds=30))
+        assert current(store.db.engine).revision == head() == "0003_edges"
     finally:
         store.close()

@@ -21,7 +21,8 @@ from bot.delivery.pacing import Pacing
 from bot.delivery.worker import STALE_CLAIM, DeliveryWorker, RetryPolicy
 from bot.models import Alert, Article, Digest, Target
 from bot.settings.model import BurstConfig, QuietHours
-from bot.store.store import Store, utcnow
+from bot.store.db import utcnow
+from bot.store.repositories import Repositories, open_store
 
 NEWS = Target("slack", "C-news")
 
@@ -80,20 +81,20 @@ class Channel(ChatAdapter):
 
 
 @pytest.fixture()
-def store(db_url: str) -> Store:
-    s = Store(db_url)
+def store(db_url: str) -> Repositories:
+    s = open_store(db_url)
     yield s
     s.close()
 
 
-def queue(store: Store, first: int, n: int, target: Target = NEWS) -> list[str]:
+def queue(store: Repositories, first: int, n: int, target: Target = NEWS) -> list[str]:
     ids = []
     for i in range(first, first + n):
         a = Article("feed:wire", "Wire", f"g{i}", f"Story {i}", f"Body of story {i}.",
                     url=f"https://news.example/{i}")
         alert = Alert(f"alert{i:03d}", a.title, "Wire", "en", (), (), url=a.url,
                       created_at=utcnow())
-        assert store.record(a, alert, [target])
+        assert store.articles.record(a, alert, [target])
         ids.append(alert.id)
     return ids
 
@@ -104,8 +105,9 @@ class Clock:
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.offset = timedelta()
         real = utcnow
-        monkeypatch.setattr("bot.store.store.utcnow", lambda: real() + self.offset)
-        monkeypatch.setattr("bot.delivery.worker.utcnow", lambda: real() + self.offset)
+        for module in ("bot.store.articles", "bot.store.outbox", "bot.store.outcomes",
+                       "bot.delivery.worker", "bot.delivery.sender"):
+            monkeypatch.setattr(f"{module}.utcnow", lambda: real() + self.offset)
 
 
 @pytest.fixture()
@@ -113,9 +115,9 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     return Clock(monkeypatch)
 
 
-def worker(store: Store, chat: Channel, pacing: Pacing | None = None,
+def worker(store: Repositories, chat: Channel, pacing: Pacing | None = None,
            policy: RetryPolicy | None = None) -> DeliveryWorker:
-    return DeliveryWorker(store, {"slack": chat}, policy=policy or RetryPolicy(base_delay=0),
+    return DeliveryWorker(store.outbox, store.outcomes, {"slack": chat}, policy=policy or RetryPolicy(base_delay=0),
                           pacing=lambda: pacing or Pacing())
 
 
@@ -126,10 +128,10 @@ def run(coro):  # type: ignore[no-untyped-def]
 # -- crash safety -------------------------------------------------------------------------
 
 
-def test_a_post_that_arrived_before_the_crash_is_not_posted_again(store: Store) -> None:
+def test_a_post_that_arrived_before_the_crash_is_not_posted_again(store: Repositories) -> None:
     ids = queue(store, 0, 2)
     chat = Channel()
-    claimed = store.claim_due(["slack"])
+    claimed = store.outbox.claim_due(["slack"])
     # The platform got the first post, then the process was killed before marking it sent.
     run(chat.send_alert(claimed[0].target, claimed[0].alert))
     restarted = worker(store, chat)
@@ -137,16 +139,16 @@ def test_a_post_that_arrived_before_the_crash_is_not_posted_again(store: Store) 
     assert run(restarted.drain()) == 2
     assert chat.delivered() == ids  # each exactly once
     assert chat.looked == 2  # both were in doubt; both were looked for
-    assert store.delivery_counts() == {"sent": 2}
+    assert store.outbox.delivery_counts() == {"sent": 2}
 
 
 def test_where_the_platform_cannot_look_an_in_doubt_post_is_repeated_not_lost(
-    store: Store,
+    store: Repositories,
 ) -> None:
     """At least once: a webhook cannot read history, so the alert may show twice."""
     queue(store, 0, 1)
     chat = Channel(can_look=False)
-    claimed = store.claim_due(["slack"])
+    claimed = store.outbox.claim_due(["slack"])
     run(chat.send_alert(claimed[0].target, claimed[0].alert))
     restarted = worker(store, chat)
     run(restarted.recover())
@@ -154,7 +156,7 @@ def test_where_the_platform_cannot_look_an_in_doubt_post_is_repeated_not_lost(
     assert chat.delivered() == ["alert000", "alert000"]
 
 
-def test_only_posts_that_may_have_arrived_are_looked_for(store: Store) -> None:
+def test_only_posts_that_may_have_arrived_are_looked_for(store: Repositories) -> None:
     queue(store, 0, 3)
     chat = Channel(failures=[DeliveryError("ratelimited", retry_after=0),
                              DeliveryError("HTTP 500 from the platform")])
@@ -167,7 +169,7 @@ def test_only_posts_that_may_have_arrived_are_looked_for(store: Store) -> None:
     assert sorted(chat.delivered()) == ["alert000", "alert001", "alert002"]
 
 
-def test_a_worker_stopped_mid_post_leaves_that_post_in_doubt(store: Store) -> None:
+def test_a_worker_stopped_mid_post_leaves_that_post_in_doubt(store: Repositories) -> None:
     queue(store, 0, 3)
     entered = asyncio.Event()
 
@@ -188,7 +190,7 @@ def test_a_worker_stopped_mid_post_leaves_that_post_in_doubt(store: Store) -> No
             await task
 
     run(scenario())
-    rows = store.claim_due(["slack"])
+    rows = store.outbox.claim_due(["slack"])
     assert [(d.alert.id, d.in_doubt, d.attempts) for d in rows] == [
         ("alert000", True, 2),  # being posted when stopped: may have arrived
         ("alert001", False, 1),  # never tried: not in doubt, no attempt used
@@ -201,7 +203,7 @@ def test_a_worker_stopped_mid_post_leaves_that_post_in_doubt(store: Store) -> No
 BURSTS = Pacing(BurstConfig(max_alerts=5, window=timedelta(minutes=2)))
 
 
-def test_a_burst_posts_five_then_one_digest_when_the_window_ends(store: Store, clock: Clock) -> None:
+def test_a_burst_posts_five_then_one_digest_when_the_window_ends(store: Repositories, clock: Clock) -> None:
     ids = queue(store, 0, 12)
     chat = Channel()
     w = worker(store, chat, BURSTS)
@@ -217,7 +219,7 @@ def test_a_burst_posts_five_then_one_digest_when_the_window_ends(store: Store, c
     assert len(chat.messages) == 6
 
 
-def test_a_long_burst_gets_one_digest_per_window(store: Store, clock: Clock) -> None:
+def test_a_long_burst_gets_one_digest_per_window(store: Repositories, clock: Clock) -> None:
     chat = Channel()
     w = worker(store, chat, BURSTS)
     ids = queue(store, 0, 8)
@@ -232,7 +234,7 @@ def test_a_long_burst_gets_one_digest_per_window(store: Store, clock: Clock) -> 
     assert chat.delivered() == ids
 
 
-def test_a_digest_never_carries_more_than_one_message_shows(store: Store, clock: Clock) -> None:
+def test_a_digest_never_carries_more_than_one_message_shows(store: Repositories, clock: Clock) -> None:
     ids = queue(store, 0, 30)
     chat = Channel(digest_limit=10)
     w = worker(store, chat, BURSTS)
@@ -243,12 +245,12 @@ def test_a_digest_never_carries_more_than_one_message_shows(store: Store, clock:
     assert chat.delivered() == ids
 
 
-def test_a_digest_in_flight_at_a_crash_is_found_not_posted_twice(store: Store, clock: Clock) -> None:
+def test_a_digest_in_flight_at_a_crash_is_found_not_posted_twice(store: Repositories, clock: Clock) -> None:
     ids = queue(store, 0, 9)
     chat = Channel()
     run(worker(store, chat, BURSTS).drain())
     clock.offset = timedelta(minutes=3)
-    [group] = store.claim_digests(["slack"], utcnow() + clock.offset)
+    [group] = store.outbox.claim_digests(["slack"], utcnow() + clock.offset)
     # Posted, then killed before it was marked sent.
     digest = Digest("4 more alerts", group.alerts)
     run(chat.send_digest(group.target, digest, key=group.batch))
@@ -262,7 +264,7 @@ def test_a_digest_in_flight_at_a_crash_is_found_not_posted_twice(store: Store, c
     assert chat.looked == 1
 
 
-def test_digest_retries_keep_their_group(store: Store, clock: Clock) -> None:
+def test_digest_retries_keep_their_group(store: Repositories, clock: Clock) -> None:
     queue(store, 0, 8)
     chat = Channel()
     w = worker(store, chat, BURSTS)
@@ -284,7 +286,7 @@ def test_digest_retries_keep_their_group(store: Store, clock: Clock) -> None:
 # -- quiet hours --------------------------------------------------------------------------
 
 
-def test_alerts_during_quiet_hours_wait_for_one_digest_at_their_end(store: Store, clock: Clock) -> None:
+def test_alerts_during_quiet_hours_wait_for_one_digest_at_their_end(store: Repositories, clock: Clock) -> None:
     now = utcnow()
     start = (now - timedelta(minutes=1)).strftime("%H:%M")
     end = (now + timedelta(minutes=30)).replace(second=0, microsecond=0)
@@ -301,7 +303,7 @@ def test_alerts_during_quiet_hours_wait_for_one_digest_at_their_end(store: Store
     assert chat.delivered() == ids[:3]
 
 
-def test_a_single_alert_held_through_quiet_hours_is_posted_as_an_alert(store: Store, clock: Clock) -> None:
+def test_a_single_alert_held_through_quiet_hours_is_posted_as_an_alert(store: Repositories, clock: Clock) -> None:
     now = datetime.now(UTC)
     end = (now + timedelta(minutes=30)).replace(second=0, microsecond=0)
     rule = QuietHours(platform="slack", channel="C-news",
@@ -317,7 +319,7 @@ def test_a_single_alert_held_through_quiet_hours_is_posted_as_an_alert(store: St
     assert chat.delivered() == ["alert000"]
 
 
-def test_a_platform_that_hangs_does_not_hold_up_another(store: Store) -> None:
+def test_a_platform_that_hangs_does_not_hold_up_another(store: Repositories) -> None:
     """Discord's client retrying a 500 for half a minute must not delay Slack's alerts."""
     stuck = asyncio.Event()
 
@@ -330,7 +332,7 @@ def test_a_platform_that_hangs_does_not_hold_up_another(store: Store) -> None:
     slack, discord = Channel(), Hanging(platform="discord")
     queue(store, 0, 2, NEWS)
     queue(store, 10, 2, Target("discord", "42"))
-    w = DeliveryWorker(store, {"slack": slack, "discord": discord})
+    w = DeliveryWorker(store.outbox, store.outcomes, {"slack": slack, "discord": discord})
 
     def slack_drain() -> asyncio.Task[int]:
         (task,) = [t for t in w.running() if t.get_name() == "deliver slack"]
@@ -356,7 +358,7 @@ def test_a_platform_that_hangs_does_not_hold_up_another(store: Store) -> None:
     assert slack.delivered() == ["alert000", "alert001", "alert020"]
     assert discord.delivered(Target("discord", "42")) == []
     # The Discord post cut off mid-way is in doubt; the other was never tried.
-    assert [(d.alert.id, d.in_doubt) for d in store.claim_due(["discord"])] == [
+    assert [(d.alert.id, d.in_doubt) for d in store.outbox.claim_due(["discord"])] == [
         ("alert010", True),
         ("alert011", False),
     ]
@@ -366,11 +368,11 @@ def test_a_platform_that_hangs_does_not_hold_up_another(store: Store) -> None:
 
 
 def test_a_database_error_while_pacing_hands_the_claimed_alerts_back(
-    store: Store, monkeypatch: pytest.MonkeyPatch
+    store: Repositories, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ids = queue(store, 0, 3)
     chat = Channel()
-    real = store.channel_activity
+    real = store.outbox.channel_activity
     calls = []
 
     def flaky(target: Target, since: datetime) -> object:
@@ -379,37 +381,37 @@ def test_a_database_error_while_pacing_hands_the_claimed_alerts_back(
             raise OperationalError("SELECT ...", {}, Exception("database is locked"))
         return real(target, since)
 
-    monkeypatch.setattr(store, "channel_activity", flaky)
+    monkeypatch.setattr(store.outbox, "channel_activity", flaky)
     w = worker(store, chat)
     # The drain waits out the error and claims again: that finds the three only because
     # they were handed back as they were (pending, never tried), not left "sending".
     assert run(w.drain()) == 3
     assert chat.delivered() == ids
     assert chat.looked == 0
-    assert store.delivery_counts() == {"sent": 3}
+    assert store.outbox.delivery_counts() == {"sent": 3}
 
 
 def test_deliveries_a_drain_died_holding_come_back_in_doubt_without_a_restart(
-    store: Store, clock: Clock
+    store: Repositories, clock: Clock
 ) -> None:
     """The drain's database failed after it claimed two alerts and posted the first, and
     handing them back failed too: they stay "sending" until this instance sees that it
     has held them far too long; then each is looked for before it is posted."""
     ids = queue(store, 0, 2)
-    claimed = store.claim_due(["slack"], owner="bot-a")
+    claimed = store.outbox.claim_due(["slack"], owner="bot-a")
     chat = Channel()
     run(chat.send_alert(claimed[0].target, claimed[0].alert))
     queue(store, 2, 1)
-    others = store.claim_due(["slack"], owner="bot-b")  # another instance's, in flight
+    others = store.outbox.claim_due(["slack"], owner="bot-b")  # another instance's, in flight
     assert [d.alert.id for d in others] == ["alert002"]
     w = worker(store, chat)
     w.owner = "bot-a"
 
     assert run(w.drain()) == 0  # a fresh claim may still be posting: left alone
-    assert store.delivery_counts() == {"sending": 3}
+    assert store.outbox.delivery_counts() == {"sending": 3}
 
     clock.offset = STALE_CLAIM + timedelta(minutes=1)
     assert run(w.drain()) == 2
     assert chat.delivered() == ids  # the first found, not posted again; the second posted
     assert chat.looked == 2
-    assert store.delivery_counts() == {"sent": 2, "sending": 1}
+    assert store.outbox.delivery_counts() == {"sent": 2, "sending": 1}

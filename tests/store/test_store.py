@@ -9,12 +9,14 @@ from pathlib import Path
 import pytest
 
 from bot.models import Alert, Article, Match, Quote, Target
-from bot.store.store import Store, utcnow
+from bot.store.db import utcnow
+from bot.store.repositories import Repositories, open_store
+from tests.store.helpers import get_alert, is_seen
 
 
 @pytest.fixture()
-def store(db_url: str) -> Store:
-    s = Store(db_url)
+def store(db_url: str) -> Repositories:
+    s = open_store(db_url)
     yield s
     s.close()
 
@@ -50,111 +52,111 @@ def alert_for(a: Article, alert_id: str = "a1", items: tuple[str, ...] = ("north
 
 
 def test_creates_the_sqlite_file_and_its_folder(tmp_path: Path) -> None:
-    s = Store(f"sqlite:///{tmp_path}/nested/dir/bot.db")
+    s = open_store(f"sqlite:///{tmp_path}/nested/dir/bot.db")
     s.close()
     assert (tmp_path / "nested/dir/bot.db").exists()
 
 
-def test_an_article_is_seen_by_guid_url_or_content(store: Store) -> None:
+def test_an_article_is_seen_by_guid_url_or_content(store: Repositories) -> None:
     a = article()
-    assert store.record(a, None)
-    assert store.is_seen(a)
+    assert store.articles.record(a, None)
+    assert is_seen(store, a)
     # Same story re-published under a new guid and URL: same words, so seen.
-    assert store.is_seen(article(guid="urn:wire:9999", url="https://mirror.example.net/x"))
+    assert is_seen(store, article(guid="urn:wire:9999", url="https://mirror.example.net/x"))
     # Same URL, edited text (a feed that rewrites its summary): seen.
-    assert store.is_seen(article(guid="urn:other", text="Updated: more detail.", url=a.url))
+    assert is_seen(store, article(guid="urn:other", text="Updated: more detail.", url=a.url))
     # A genuinely different item is new.
     fresh = article(guid="urn:wire:4712", text="Kursk region: fighting continues.", url=None)
-    assert not store.is_seen(fresh)
-    assert store.filter_new([a, fresh, fresh]) == [fresh]
+    assert not is_seen(store, fresh)
+    assert store.articles.filter_new([a, fresh, fresh]) == [fresh]
 
 
-def test_reordered_and_backdated_items_are_neither_lost_nor_repeated(store: Store) -> None:
+def test_reordered_and_backdated_items_are_neither_lost_nor_repeated(store: Repositories) -> None:
     items = [
         article(guid=f"urn:wire:{n}", text=f"Dispatch number {n}.", url=None) for n in range(5)
     ]
     for it in items[:3]:
-        store.record(it, None)
+        store.articles.record(it, None)
     # The feed now lists them newest first, with one old item back-dated and two new ones.
     backdated = replace(items[3], published=datetime(2001, 1, 1, tzinfo=UTC))
     poll = [items[4], items[2], backdated, items[0], items[1]]
-    assert store.filter_new(poll) == [items[4], backdated]
+    assert store.articles.filter_new(poll) == [items[4], backdated]
 
 
-def test_record_writes_alert_and_outbox_together_once(store: Store) -> None:
+def test_record_writes_alert_and_outbox_together_once(store: Repositories) -> None:
     a = article()
     targets = [Target("console", "terminal"), Target("slack", "C1"), Target("slack", "C1")]
-    assert store.record(a, alert_for(a), targets)
+    assert store.articles.record(a, alert_for(a), targets)
     # Seen meanwhile (e.g. two feeds carried it): nothing more is written.
-    assert not store.record(article(guid="urn:dup"), alert_for(a, "a2"), targets)
-    assert store.delivery_counts() == {"pending": 2}
+    assert not store.articles.record(article(guid="urn:dup"), alert_for(a, "a2"), targets)
+    assert store.outbox.delivery_counts() == {"pending": 2}
 
 
-def test_outbox_claim_retry_fail_and_crash_recovery(store: Store) -> None:
+def test_outbox_claim_retry_fail_and_crash_recovery(store: Repositories) -> None:
     a = article()
-    store.record(a, alert_for(a), [Target("console", "terminal"), Target("slack", "C1")])
-    claimed = store.claim_due(["console"])
+    store.articles.record(a, alert_for(a), [Target("console", "terminal"), Target("slack", "C1")])
+    claimed = store.outbox.claim_due(["console"])
     assert [d.target for d in claimed] == [Target("console", "terminal")]
     assert claimed[0].alert.quotes[0].speaker == "a spokesman"
     assert claimed[0].alert.matches[0].spans == ((0, 11),)
     # Claimed rows are not handed out twice.
-    assert store.claim_due(["console"]) == []
+    assert store.outbox.claim_due(["console"]) == []
     # A crash while in flight: the next start requeues it.
-    assert store.release_in_flight() == 1
-    again = store.claim_due(["console"])
+    assert store.outbox.release_in_flight() == 1
+    again = store.outbox.claim_due(["console"])
     assert again[0].attempts == 2
-    store.mark_retry(again[0].id, "HTTP 503", timedelta(minutes=5))
-    assert store.claim_due(["console"]) == []
-    later = store.claim_due(["console"], now=utcnow() + timedelta(minutes=6))
+    store.outcomes.mark_retry(again[0].id, "HTTP 503", timedelta(minutes=5))
+    assert store.outbox.claim_due(["console"]) == []
+    later = store.outbox.claim_due(["console"], now=utcnow() + timedelta(minutes=6))
     assert len(later) == 1
-    store.mark_sent(later[0].id, "msg-1")
-    slack = store.claim_due(["slack"])
-    store.mark_failed(slack[0].id, "channel_not_found")
-    assert store.delivery_counts() == {"sent": 1, "failed": 1}
+    store.outcomes.mark_sent(later[0].id, "msg-1")
+    slack = store.outbox.claim_due(["slack"])
+    store.outcomes.mark_failed(slack[0].id, "channel_not_found")
+    assert store.outbox.delivery_counts() == {"sent": 1, "failed": 1}
 
 
-def test_recent_alerts_filter_by_item_and_time(store: Store) -> None:
+def test_recent_alerts_filter_by_item_and_time(store: Repositories) -> None:
     a1, a2 = article("urn:1", text="one", url=None), article("urn:2", text="two", url=None)
-    store.record(a1, alert_for(a1, "x1", ("north-korea", "kursk")))
-    store.record(a2, alert_for(a2, "x2", ("russia",)))
+    store.articles.record(a1, alert_for(a1, "x1", ("north-korea", "kursk")))
+    store.articles.record(a2, alert_for(a2, "x2", ("russia",)))
     since = utcnow() - timedelta(hours=1)
-    assert {al.id for al in store.recent_alerts(since)} == {"x1", "x2"}
-    assert [al.id for al in store.recent_alerts(since, item_id="kursk")] == ["x1"]
-    assert store.recent_alerts(utcnow() + timedelta(seconds=1)) == []
+    assert {al.id for al in store.articles.recent_alerts(since)} == {"x1", "x2"}
+    assert [al.id for al in store.articles.recent_alerts(since, item_id="kursk")] == ["x1"]
+    assert store.articles.recent_alerts(utcnow() + timedelta(seconds=1)) == []
 
 
-def test_subscriptions_route_by_item(store: Store) -> None:
+def test_subscriptions_route_by_item(store: Repositories) -> None:
     news = Target("slack", "C-news")
     desk = Target("discord", "42")
-    assert store.subscribe(news, "kursk", "U1")
-    assert not store.subscribe(news, "kursk", "U1")
-    store.subscribe(desk, "all")
-    assert set(store.subscribed_targets(["kursk"])) == {news, desk}
-    assert store.subscribed_targets(["russia"]) == [desk]
-    assert store.unsubscribe(news) == 1
-    assert store.subscriptions(news) == []
+    assert store.subscriptions.subscribe(news, "kursk", "U1")
+    assert not store.subscriptions.subscribe(news, "kursk", "U1")
+    store.subscriptions.subscribe(desk, "all")
+    assert set(store.subscriptions.subscribed_targets(["kursk"])) == {news, desk}
+    assert store.subscriptions.subscribed_targets(["russia"]) == [desk]
+    assert store.subscriptions.unsubscribe(news) == 1
+    assert store.subscriptions.subscriptions(news) == []
 
 
-def test_feed_state_round_trip(store: Store) -> None:
+def test_feed_state_round_trip(store: Repositories) -> None:
     url = "https://wire.example.org/rss"
-    assert store.feed_state(url) is None
-    store.update_feed(url, etag='"abc"', last_modified="Tue, 05 Nov 2024 14:03:00 GMT")
-    store.update_feed(url, consecutive_failures=2, last_error="HTTP 503")
-    st = store.feed_state(url)
+    assert store.feeds.feed_state(url) is None
+    store.feeds.update_feed(url, etag='"abc"', last_modified="Tue, 05 Nov 2024 14:03:00 GMT")
+    store.feeds.update_feed(url, consecutive_failures=2, last_error="HTTP 503")
+    st = store.feeds.feed_state(url)
     assert st is not None
     assert (st.etag, st.consecutive_failures, st.first_poll_done) == ('"abc"', 2, False)
     with pytest.raises(ValueError):
-        store.update_feed(url, bogus=1)
+        store.feeds.update_feed(url, bogus=1)
 
 
 def test_an_in_memory_store_is_one_database_for_every_thread() -> None:
     import threading
 
-    s = Store("sqlite:///:memory:")
+    s = open_store("sqlite:///:memory:")
     a = article()
-    s.record(a, alert_for(a), [Target("console", "terminal")])
+    s.articles.record(a, alert_for(a), [Target("console", "terminal")])
     seen: list[bool] = []
-    t = threading.Thread(target=lambda: seen.append(s.is_seen(a)))
+    t = threading.Thread(target=lambda: seen.append(is_seen(s, a)))
     t.start()
     t.join(timeout=10)
     assert seen == [True]
@@ -166,7 +168,7 @@ def test_two_processes_recording_the_same_story_alert_it_once(db_url: str) -> No
     import threading
 
     url = db_url
-    stores = [Store(url) for _ in range(4)]
+    stores = [open_store(url) for _ in range(4)]
     # The same story under four guids (four feeds): only content and URL tie them together.
     copies = [article(guid=f"urn:feed{i}:1") for i in range(4)]
     copies = [replace(c, url="https://wire.example.org/world/1") for c in copies]
@@ -175,7 +177,7 @@ def test_two_processes_recording_the_same_story_alert_it_once(db_url: str) -> No
 
     def go(i: int) -> None:
         barrier.wait()
-        results.append(stores[i].record(copies[i], alert_for(copies[i], f"a{i}"), [Target("console", "t")]))
+        results.append(stores[i].articles.record(copies[i], alert_for(copies[i], f"a{i}"), [Target("console", "t")]))
 
     threads = [threading.Thread(target=go, args=(i,)) for i in range(4)]
     for t in threads:
@@ -183,7 +185,7 @@ def test_two_processes_recording_the_same_story_alert_it_once(db_url: str) -> No
     for t in threads:
         t.join(timeout=30)
     assert sorted(results) == [False, False, False, True]
-    assert stores[0].delivery_counts() == {"pending": 1}
+    assert stores[0].outbox.delivery_counts() == {"pending": 1}
     for s in stores:
         s.close()
 
@@ -195,12 +197,12 @@ def test_recording_a_prefiltered_batch_survives_a_writer_that_got_there_first(
     one of the articles in between, the unique guid refuses the batch and it is filtered."""
 
     url = db_url
-    mine, theirs = Store(url), Store(url)
+    mine, theirs = open_store(url), open_store(url)
     batch = [Article("feed:x", "X", f"g{i}", f"Title {i}", f"Body {i}") for i in range(5)]
-    fresh = mine.filter_new(batch)
-    assert theirs.record_seen(batch[2:3]) == 1  # the other process wins one article
-    assert mine.record_seen(fresh, filtered=True) == 4
-    assert mine.filter_new(batch) == []
+    fresh = mine.articles.filter_new(batch)
+    assert theirs.articles.record_seen(batch[2:3]) == 1  # the other process wins one article
+    assert mine.articles.record_seen(fresh, filtered=True) == 4
+    assert mine.articles.filter_new(batch) == []
     mine.close()
     theirs.close()
 
@@ -209,7 +211,7 @@ def test_recording_a_prefiltered_batch_survives_a_writer_that_got_there_first(
 
 
 def test_over_long_values_from_a_feed_and_a_chat_are_stored_and_still_deduplicated(
-    store: Store,
+    store: Repositories,
 ) -> None:
     """PostgreSQL refuses a value longer than its VARCHAR, or an index entry over ~2.7 kB;
     SQLite takes anything. Neither may refuse what a feed or a chat platform sends."""
@@ -221,15 +223,15 @@ def test_over_long_values_from_a_feed_and_a_chat_are_stored_and_still_deduplicat
                     language="ko-KR-x-" + "wire" * 40)
     # Same 3,600-character start, another ending: a different item, not a duplicate.
     second = article(guid=korean + "2", url=long_url + "&page=2", text="Another dispatch.")
-    assert store.record(first, alert_for(first), [Target("slack", "C" * 400)])
-    assert store.filter_new([first, second]) == [second]
-    assert store.record_seen([second], filtered=True) == 1
-    assert store.filter_new([first, second]) == []  # the next poll of the feed: nothing new
-    assert not store.record(first, alert_for(first, "again"))
-    assert store.is_seen(first) and store.is_seen(second)
+    assert store.articles.record(first, alert_for(first), [Target("slack", "C" * 400)])
+    assert store.articles.filter_new([first, second]) == [second]
+    assert store.articles.record_seen([second], filtered=True) == 1
+    assert store.articles.filter_new([first, second]) == []  # the next poll of the feed: nothing new
+    assert not store.articles.record(first, alert_for(first, "again"))
+    assert is_seen(store, first) and is_seen(store, second)
 
     feed = "https://wire.example.org/rss"
-    store.update_feed(
+    store.feeds.update_feed(
         feed,
         name="Wire Example — " + "all the news " * 100,
         etag='"' + "e" * 2000 + '"',
@@ -237,7 +239,7 @@ def test_over_long_values_from_a_feed_and_a_chat_are_stored_and_still_deduplicat
         current_url="https://wire.example.org/moved?" + "x" * 3000,
         last_error="HTTP 500: " + "<html>" * 2000,
     )
-    state = store.feed_state(feed)
+    state = store.feeds.feed_state(feed)
     assert state is not None
     assert state.name is not None and len(state.name) <= 512 and state.name.endswith("…")
     assert state.name.startswith("Wire Example — all the news")
@@ -245,17 +247,17 @@ def test_over_long_values_from_a_feed_and_a_chat_are_stored_and_still_deduplicat
     assert (state.etag, state.last_modified, state.current_url) == (None, None, None)
 
     channel = Target("discord", "9" * 300)
-    assert store.subscribe(channel, "north-korea-" + "x" * 200, "U" * 500)
-    assert not store.subscribe(channel, "north-korea-" + "x" * 200)  # the same, found
-    assert store.unsubscribe(channel) == 1
+    assert store.subscriptions.subscribe(channel, "north-korea-" + "x" * 200, "U" * 500)
+    assert not store.subscriptions.subscribe(channel, "north-korea-" + "x" * 200)  # the same, found
+    assert store.subscriptions.unsubscribe(channel) == 1
 
-    (delivery,) = store.claim_due(["slack"])
-    store.mark_sent(delivery.id, "m" * 300)  # a message id nobody could edit by
-    assert store.delivery_counts() == {"sent": 1}
+    (delivery,) = store.outbox.claim_due(["slack"])
+    store.outcomes.mark_sent(delivery.id, "m" * 300)  # a message id nobody could edit by
+    assert store.outbox.delivery_counts() == {"sent": 1}
 
 
 def test_nul_and_broken_characters_from_a_feed_are_cleaned_before_they_are_written(
-    store: Store,
+    store: Repositories,
 ) -> None:
     """PostgreSQL text cannot hold NUL; no database can encode a lone surrogate."""
     dirty = article(
@@ -265,16 +267,16 @@ def test_nul_and_broken_characters_from_a_feed_are_cleaned_before_they_are_writt
         text="Officials said\x00 the offensive stalled.",
     )
     alert = replace(alert_for(dirty), quotes=(Quote("We will\x00 hold", "a spokesman\x00"),))
-    assert store.record(dirty, alert, [Target("console", "terminal")])
-    assert store.is_seen(dirty)
-    assert store.filter_new([dirty]) == []
-    (stored,) = store.recent_alerts(utcnow() - timedelta(hours=1))
+    assert store.articles.record(dirty, alert, [Target("console", "terminal")])
+    assert is_seen(store, dirty)
+    assert store.articles.filter_new([dirty]) == []
+    (stored,) = store.articles.recent_alerts(utcnow() - timedelta(hours=1))
     assert stored.title == "Kursk offensive stalls"
     assert (stored.quotes[0].text, stored.quotes[0].speaker) == ("We will hold", "a spokesman")
 
-    store.update_feed("https://wire.example.org/rss", name="Wire\x00 Exa\udc80mple",
+    store.feeds.update_feed("https://wire.example.org/rss", name="Wire\x00 Exa\udc80mple",
                       etag='"a\x00b"', last_error="bad byte \x00 at 12")
-    state = store.feed_state("https://wire.example.org/rss")
+    state = store.feeds.feed_state("https://wire.example.org/rss")
     assert state is not None
     assert (state.name, state.etag, state.last_error) == ("Wire Exa?mple", None, "bad byte  at 12")
 
@@ -287,7 +289,7 @@ def test_several_instances_recording_copies_of_the_same_stories_alert_each_once(
     On PostgreSQL only the advisory lock makes "seen?" and "record" one step."""
     import threading
 
-    stores = [Store(db_url) for _ in range(4)]
+    stores = [open_store(db_url) for _ in range(4)]
     stories = 25
     barrier = threading.Barrier(len(stores))
     errors: list[BaseException] = []
@@ -307,7 +309,7 @@ def test_several_instances_recording_copies_of_the_same_stories_alert_each_once(
                 else:  # ...the others share the wire's URL, with edited words
                     copy = replace(copy, url=f"https://wire.example.org/{n}",
                                    text=f"{copy.text} (outlet {i})")
-                stores[i].record(copy, alert_for(copy, f"s{n}-o{i}"), [Target("slack", "C1")])
+                stores[i].articles.record(copy, alert_for(copy, f"s{n}-o{i}"), [Target("slack", "C1")])
         except BaseException as exc:  # reported below, with the thread's traceback
             errors.append(exc)
 
@@ -317,44 +319,44 @@ def test_several_instances_recording_copies_of_the_same_stories_alert_each_once(
     for t in threads:
         t.join(timeout=60)
     assert errors == []
-    alerts = stores[0].recent_alerts(utcnow() - timedelta(hours=1), limit=1000)
+    alerts = stores[0].articles.recent_alerts(utcnow() - timedelta(hours=1), limit=1000)
     per_story: dict[str, int] = {}
     for al in alerts:
         story = al.id.split("-")[0]
         per_story[story] = per_story.get(story, 0) + 1
     assert per_story == {f"s{n}": 1 for n in range(stories)}
-    assert stores[0].delivery_counts() == {"pending": stories}
+    assert stores[0].outbox.delivery_counts() == {"pending": stories}
     for s in stores:
         s.close()
 
 
-def test_a_joining_copy_queues_the_channels_of_its_new_items_once(store: Store) -> None:
+def test_a_joining_copy_queues_the_channels_of_its_new_items_once(store: Repositories) -> None:
     """A near-copy naming Kursk joins the North Korea alert: the Kursk channel is queued the
     alert with the join (one transaction), a channel that has the alert already is not,
     and a later copy queues nobody again; the alert then names both items."""
     a = article()
     alert = alert_for(a)
     nk, kursk = Target("slack", "C-NK"), Target("slack", "C-KURSK")
-    assert store.record(a, alert, [nk], fingerprint="0f0f0f0f0f0f0f0f")
+    assert store.articles.record(a, alert, [nk], fingerprint="0f0f0f0f0f0f0f0f")
     both = alert_for(a, items=("north-korea", "kursk")).matches
     targets_of = {"north-korea": [nk], "kursk": [nk, kursk]}
 
     copy = article("urn:other:2", source_name="Other Outlet", text=a.text + " Near Kursk too.")
-    joined = store.join_story(copy, alert.id, both, targets_of)
+    joined = store.articles.join_story(copy, alert.id, both, targets_of)
     assert joined is not None and joined.queued == 1 and joined.changed
     assert joined.alert.item_ids == ("north-korea", "kursk")
-    claimed = store.claim_due(["slack"])
+    claimed = store.outbox.claim_due(["slack"])
     assert sorted(d.target.channel for d in claimed) == ["C-KURSK", "C-NK"]
     assert {d.alert.item_ids for d in claimed} == {("north-korea", "kursk")}
 
     third = article("urn:third:3", source_name="Third Outlet", text=a.text + " Kursk, again.")
-    again = store.join_story(third, alert.id, both, targets_of)
+    again = store.articles.join_story(third, alert.id, both, targets_of)
     assert again is not None and again.queued == 0
-    assert store.delivery_counts() == {"sending": 2}
+    assert store.outbox.delivery_counts() == {"sending": 2}
 
 
 def test_a_join_that_dies_midway_leaves_neither_the_seen_mark_nor_the_new_delivery(
-    store: Store, monkeypatch: pytest.MonkeyPatch
+    store: Repositories, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The copy's seen mark, the alert's new item and the Kursk channel's delivery are one
     transaction: a crash between them leaves none, so the copy is matched again and the
@@ -362,7 +364,7 @@ def test_a_join_that_dies_midway_leaves_neither_the_seen_mark_nor_the_new_delive
     a = article()
     alert = alert_for(a)
     nk, kursk = Target("slack", "C-NK"), Target("slack", "C-KURSK")
-    assert store.record(a, alert, [nk], fingerprint="0f0f0f0f0f0f0f0f")
+    assert store.articles.record(a, alert, [nk], fingerprint="0f0f0f0f0f0f0f0f")
     both = alert_for(a, items=("north-korea", "kursk")).matches
     copy = article("urn:other:2", source_name="Other Outlet", text=a.text + " Near Kursk too.")
 
@@ -370,13 +372,13 @@ def test_a_join_that_dies_midway_leaves_neither_the_seen_mark_nor_the_new_delive
         raise RuntimeError("killed")
 
     with monkeypatch.context() as m:
-        m.setattr(Store, "_queue_updates", staticmethod(crash))
+        m.setattr("bot.store.articles.queue_updates", crash)
         with pytest.raises(RuntimeError):
-            store.join_story(copy, alert.id, both, {"kursk": [kursk]})
-    assert not store.is_seen(copy)
-    assert store.get_alert(alert.id) == alert
-    assert store.delivery_counts() == {"pending": 1}
+            store.articles.join_story(copy, alert.id, both, {"kursk": [kursk]})
+    assert not is_seen(store, copy)
+    assert get_alert(store, alert.id) == alert
+    assert store.outbox.delivery_counts() == {"pending": 1}
 
-    joined = store.join_story(copy, alert.id, both, {"kursk": [kursk]})
+    joined = store.articles.join_story(copy, alert.id, both, {"kursk": [kursk]})
     assert joined is not None and joined.queued == 1
-    assert store.delivery_counts() == {"pending": 2}
+    assert store.outbox.delivery_counts() == {"pending": 2}

@@ -98,14 +98,15 @@ def _run(n: int, config: Path, ctx: Any, per_feed: Any) -> list[dict[str, Any]]:
     from sqlalchemy import text
 
     from bot.settings.model import load_settings
-    from bot.store.store import Store, utcnow
+    from bot.store.db import utcnow
+    from bot.store.repositories import open_store
 
     db, handle = _database()
-    store = Store(db)
+    store = open_store(db)
     try:
         settings = load_settings(config, env={"NEWSBOT_DATABASE_URL": db})
         later = utcnow() + timedelta(days=1)  # nothing is due until a cycle starts
-        store.ensure_feeds({f.url: later for f in settings.feeds})
+        store.feeds.ensure_feeds({f.url: later for f in settings.feeds})
         ready, go, quit_ = ctx.Queue(), ctx.Event(), ctx.Event()
         polls = ctx.Array("q", [0] * n)
         procs = [
@@ -124,12 +125,12 @@ def _run(n: int, config: Path, ctx: Any, per_feed: Any) -> list[dict[str, Any]]:
                 for i in range(FEEDS):
                     per_feed[i] = 0
             before = list(polls)
-            with store.engine.begin() as conn:
+            with store.db.engine.begin() as conn:
                 start = utcnow()
                 conn.execute(text("UPDATE feeds SET next_poll_at = :t"), {"t": start.replace(tzinfo=None)})
             t0 = time.perf_counter()
             while True:
-                with store.engine.connect() as conn:
+                with store.db.engine.connect() as conn:
                     done = conn.execute(
                         text("SELECT count(*) FROM feeds WHERE last_polled_at >= :t "
                              "AND lease_owner IS NULL"),

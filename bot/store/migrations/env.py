@@ -15,8 +15,9 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 from bot.settings.model import DEFAULT_DATABASE_URL
+from bot.store.db import database_url, make_engine
 from bot.store.migrate import migrating
-from bot.store.store import Base, database_url, make_engine
+from bot.store.schema import Base
 
 config = context.config
 target_metadata = Base.metadata

@@ -445,7 +445,7 @@ def test_commands_answer_the_caller_only(fake: FakeDiscord, commands: Commands) 
     assert "north-korea: North Korea" in text["watchlist"]
     assert text["feeds"] == "No feeds polled yet."
     assert text["unsubscribe"].startswith("Unsubscribed #kursk-desk from Kursk")
-    subs = commands.store.subscriptions()
+    subs = commands.subs.subscriptions()
     assert (Target("discord", f"dm:{USER_ID}"), "north-korea") in subs
     assert not [s for s in subs if s[0].channel == DESK]
 

@@ -126,7 +126,7 @@ def test_only_members_who_manage_the_channel_change_its_subscriptions(
     assert "Manage Channels" in text["unsubscribe"]
     assert text["own dm"].startswith("Subscribed your direct messages to North Korea")
     assert "#kursk-desk: Kursk (kursk)" in text["listing"]
-    subs = commands.store.subscriptions()
+    subs = commands.subs.subscriptions()
     assert (desk, "kursk") in subs and (Target("discord", f"dm:{USER_ID}"), "north-korea") in subs
 
 
@@ -134,7 +134,7 @@ def test_a_configured_admin_may_change_any_channel_and_anyone_their_dm_with_the_
     fake: FakeDiscord, commands: Commands
 ) -> None:
     host: Any = SimpleNamespace(settings=SimpleNamespace(admins=[f"discord:{USER_ID}"]))
-    admin_commands = Commands(commands.store, commands._watchlist, host=host)
+    admin_commands = Commands(commands.subs, commands.alerts, commands.feed_states, commands._watchlist, host=host)
 
     async def go() -> tuple[str, str]:
         async with running(fake, admin_commands):
@@ -150,7 +150,7 @@ def test_a_configured_admin_may_change_any_channel_and_anyone_their_dm_with_the_
     admin, dm = run(go())
     assert admin.startswith("Subscribed #kursk-desk to Kursk")
     assert dm == "Subscribed this conversation to every watch item. New alerts will be posted there."
-    subs = commands.store.subscriptions()
+    subs = commands.subs.subscriptions()
     assert (Target("discord", DESK), "kursk") in subs
     assert (Target("discord", "9" + USER_ID[1:]), "all") in subs
 
@@ -174,7 +174,7 @@ def test_a_server_not_in_guild_ids_gets_a_private_refusal_and_nothing_else(
     for text in (elsewhere, feeds, dm):
         assert text.startswith("Sorry, this bot only answers in the servers it was set up for.")
     assert completion == {"type": 8, "data": {"choices": []}}
-    assert commands.store.subscriptions() == []
+    assert commands.subs.subscriptions() == []
     refused = [r.getMessage() for r in caplog.records if "not in discord.guild_ids" in r.getMessage()]
     assert refused == [
         f"discord: refused /brief from server {OTHER_GUILD} (not in discord.guild_ids)",

@@ -128,7 +128,7 @@ def test_the_seed_alert_arrives_as_an_embed_in_the_routed_channel(
 
     async def scenario(bot: Any) -> None:
         await fake.until(lambda: fake.posts(ALERTS), 90)
-        await fake.until(lambda: bot.store.delivery_counts() == {"sent": 1}, 15)
+        await fake.until(lambda: bot.store.outbox.delivery_counts() == {"sent": 1}, 15)
 
     bot = run_bot(folder, fake, clean_env, scenario)
     (post,) = fake.posts(ALERTS)
@@ -140,7 +140,7 @@ def test_the_seed_alert_arrives_as_an_embed_in_the_routed_channel(
     assert post.body["allowed_mentions"] == {"parse": []}
     assert post.body["enforce_nonce"] is True and len(post.body["nonce"]) <= 25
     assert not fake.posts(ADMIN)
-    assert bot.store.delivery_counts() == {"sent": 1}
+    assert bot.store.outbox.delivery_counts() == {"sent": 1}
 
 
 def test_a_rate_limited_post_arrives_after_retry_after(
@@ -220,7 +220,7 @@ def test_an_unknown_channel_fails_once_and_the_admins_are_told(
     async def scenario(bot: Any) -> None:
         await fake.until(lambda: fake.posts(ADMIN), 90)
         # Marked failed for good: nothing in the outbox may try it again.
-        await fake.until(lambda: bot.store.delivery_counts() == {"failed": 1}, 60)
+        await fake.until(lambda: bot.store.outbox.delivery_counts() == {"failed": 1}, 60)
 
     bot = run_bot(folder, fake, clean_env, scenario)
     attempts = fake.received("POST", rf"/channels/{GONE}/messages")
@@ -229,7 +229,7 @@ def test_an_unknown_channel_fails_once_and_the_admins_are_told(
     assert "Unknown Channel" in notice.body["content"] and GONE in notice.body["content"]
     assert "La Corée du Nord" in notice.body["content"]
     assert notice.body["allowed_mentions"] == {"parse": []}
-    assert bot.store.delivery_counts() == {"failed": 1}
+    assert bot.store.outbox.delivery_counts() == {"failed": 1}
 
 
 @pytest.mark.slow

@@ -18,7 +18,7 @@ from bot.settings.model import SlackConfig
 from tests.chat.slack.test_blocks import make_alert
 from tests.fakes.slack import BOT_TOKEN, FakeSlack
 
-COMMANDS: Any = Commands(store=None, watchlist=lambda: None)  # type: ignore[arg-type]
+COMMANDS: Any = Commands(None, None, None, watchlist=lambda: None)  # type: ignore[arg-type]
 
 
 def adapter(env: dict[str, str]) -> SlackAdapter:

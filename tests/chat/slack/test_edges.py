@@ -70,7 +70,7 @@ def test_only_the_channels_creator_or_an_admin_changes_it_and_dms_are_their_owne
 ) -> None:
     fake_slack.creators["C0NEWS"] = "U0ALICE"
     host: Any = SimpleNamespace(settings=SimpleNamespace(admins=["slack:U0CAROL"]))
-    with_admins = Commands(commands.store, commands._watchlist, host=host)
+    with_admins = Commands(commands.subs, commands.alerts, commands.feed_states, commands._watchlist, host=host)
 
     async def go() -> dict[str, str]:
         async with socket_mode(fake_slack, with_admins):
@@ -109,7 +109,7 @@ def test_only_the_channels_creator_or_an_admin_changes_it_and_dms_are_their_owne
     assert text["bob's own dm"].startswith("Subscribed this conversation to every watch item")
     assert text["carol (admin)"].startswith("Subscribed #desk to every watch item")
     assert "have created this channel" in text["no scope"]
-    assert set(commands.store.subscriptions()) == {
+    assert set(commands.subs.subscriptions()) == {
         (Target("slack", "C0NEWS"), "kursk"),
         (Target("slack", "U0BOB"), "north-korea"),
         (Target("slack", "D0BOB"), "all"),
@@ -252,7 +252,9 @@ def test_feed_text_cannot_broadcast_on_any_slack_surface(
     fake_slack: FakeSlack, commands: Commands
 ) -> None:
     channel = Target("slack", "C0NEWS")
-    answering = BriefWithHostileHeadlines(commands.store, commands._watchlist)
+    answering = BriefWithHostileHeadlines(
+        commands.subs, commands.alerts, commands.feed_states, commands._watchlist
+    )
 
     async def go() -> str:
         async with socket_mode(fake_slack, answering) as slack:

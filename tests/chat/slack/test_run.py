@@ -163,7 +163,7 @@ a <!channel> moment for us," said Kim Example, a spokesman, as reporters gathere
 def _rss(title: str) -> bytes:
     from email.utils import format_datetime
 
-    from bot.store.store import utcnow
+    from bot.store.db import utcnow
 
     return f"""<?xml version="1.0" encoding="UTF-8"?>
 <rss version="2.0"><channel><title>Hostile Wire</title><link>http://wire.example/</link>

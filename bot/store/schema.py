@@ -1,0 +1,362 @@
+"""The tables, and the column types that make a value from outside fit either backend.
+
+The schema itself is made and changed by Alembic migrations (``bot/store/migrate.py``);
+these models are what the repositories query and what the migrations are checked against.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Double,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+from bot.models import Alert, Match, Quote
+from bot.store.db import utcnow
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores aware datetimes as UTC and gives them back aware (SQLite forgets the zone)."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+# --- what a column may hold -----------------------------------------------------------------
+# PostgreSQL enforces VARCHAR lengths, refuses NUL in text and cannot index a value of more
+# than about 2,700 bytes; SQLite does none of that. Every string column that can hold a value
+# from outside (a feed, a chat platform) has one of these types, which fit the value on the way
+# in, in writes and in comparisons alike, so a write never fails on one backend only and a
+# comparison finds what a write stored.
+
+
+def clean_text(value: str) -> str:
+    """``value`` without NUL (PostgreSQL text cannot hold it) and with any lone surrogate
+    (which no database driver can encode as UTF-8) replaced by ``?``."""
+    if "\x00" in value:
+        value = value.replace("\x00", "")
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            value = value.encode("utf-8", "replace").decode("utf-8")
+    return value
+
+
+def _cut_bytes(value: str, max_bytes: int) -> str:
+    return value.encode("utf-8")[:max_bytes].decode("utf-8", "ignore")
+
+
+class SizedString(TypeDecorator[str]):
+    """A VARCHAR of ``length`` characters; subclasses say what becomes of a longer value."""
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, length: int) -> None:
+        super().__init__(length)
+        self.length = length
+
+
+class KeyString(SizedString):
+    """An identity (a guid, a URL, a channel id): kept whole when it fits, else its start and
+    a hash of the whole, so two long values still differ and the same one always compares
+    equal. ``max_bytes`` keeps an indexed value under PostgreSQL's index row limit."""
+
+    cache_ok = True
+
+    def __init__(self, length: int, max_bytes: int | None = None) -> None:
+        super().__init__(length)
+        self.max_bytes = max_bytes
+
+    def stored(self, value: str) -> str:
+        """The value as this column stores (and compares) it."""
+        value = clean_text(value)
+        too_long = len(value) > self.length
+        if not too_long and self.max_bytes is not None and len(value) * 4 > self.max_bytes:
+            too_long = len(value.encode("utf-8")) > self.max_bytes
+        if not too_long:
+            return value
+        tail = "#" + hashlib.sha256(value.encode("utf-8")).hexdigest()[:16]
+        head = value[: self.length - len(tail)]
+        if self.max_bytes is not None:
+            head = _cut_bytes(head, self.max_bytes - len(tail))
+        return head + tail
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        return None if value is None else self.stored(value)
+
+
+class ShownString(SizedString):
+    """Text for people (a feed's name, a language tag): an over-long one is cut, ending in …."""
+
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        if value is None:
+            return None
+        value = clean_text(value)
+        return value if len(value) <= self.length else value[: self.length - 1] + "…"
+
+
+class WholeString(SizedString):
+    """A value only useful whole (an ETag, a redirect target, a message id): one that does
+    not fit is not stored (NULL), as if the server had not sent it."""
+
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        if value is None or len(value) > self.length or clean_text(value) != value:
+            return None
+        return value
+
+
+class CleanText(TypeDecorator[str]):
+    """Unbounded text (a title, an error message), cleaned of what PostgreSQL refuses."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        return None if value is None else clean_text(value)
+
+
+def _clean_json(value: Any) -> Any:
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, dict):
+        return {_clean_json(k): _clean_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean_json(v) for v in value]
+    return value
+
+
+class CleanJSON(TypeDecorator[Any]):
+    """JSON whose strings are cleaned like :class:`CleanText` (an alert quotes feed text)."""
+
+    impl = JSON
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        return _clean_json(value)
+
+
+# Index budgets (UTF-8 bytes): PostgreSQL refuses an index row over 2,704 bytes, and the
+# (source_id, guid) pair shares one row of uq_article_source_guid.
+SOURCE_ID = KeyString(2048, max_bytes=1000)
+GUID = KeyString(2048, max_bytes=1500)
+URL_KEY = KeyString(2048, max_bytes=2000)
+CHANNEL = KeyString(256)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class FeedRow(Base):
+    __tablename__ = "feeds"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    url: Mapped[str] = mapped_column(URL_KEY, unique=True)
+    """The URL as configured; the key that ties this row to config/newsbot.yaml."""
+    current_url: Mapped[str | None] = mapped_column(WholeString(2048))
+    """Where the feed lives now, after a permanent redirect."""
+    name: Mapped[str | None] = mapped_column(ShownString(512))
+    etag: Mapped[str | None] = mapped_column(WholeString(1024))
+    last_modified: Mapped[str | None] = mapped_column(WholeString(256))
+    first_poll_done: Mapped[bool] = mapped_column(Boolean, default=False)
+    last_polled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(CleanText)
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+    items_seen: Mapped[int] = mapped_column(Integer, default=0)
+    next_poll_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """When the scheduler polls next (later than the interval while backing off)."""
+    down_notified: Mapped[bool | None] = mapped_column(Boolean, default=False)
+    """The admin channel was told this feed is down, and has to hear when it recovers."""
+    lease_owner: Mapped[str | None] = mapped_column(String(128))
+    """The instance polling this feed now; no other instance polls it until
+    ``lease_until`` (renewed while the holder lives, so it runs out when it dies)."""
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class LeaseRow(Base):
+    """A named job (a seed folder's scan) that one instance at a time runs."""
+
+    __tablename__ = "leases"
+    name: Mapped[str] = mapped_column(KeyString(1024, max_bytes=1000), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(128))
+    until: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class WebSubRow(Base):
+    """A WebSub subscription of one configured feed at the hub it advertises."""
+
+    __tablename__ = "websub"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    feed_url: Mapped[str] = mapped_column(URL_KEY, unique=True)
+    hub: Mapped[str] = mapped_column(KeyString(2048))
+    topic: Mapped[str] = mapped_column(KeyString(2048))
+    secret: Mapped[str] = mapped_column(String(128))
+    """Ours, random per subscription: the hub signs every push with it."""
+    state: Mapped[str] = mapped_column(String(16), default="requested")
+    """requested -> active (the hub verified) | failed."""
+    requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(CleanText)
+
+
+class ArticleRow(Base):
+    __tablename__ = "articles"
+    __table_args__ = (UniqueConstraint("source_id", "guid", name="uq_article_source_guid"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source_id: Mapped[str] = mapped_column(SOURCE_ID)
+    guid: Mapped[str] = mapped_column(GUID)
+    url: Mapped[str | None] = mapped_column(URL_KEY, index=True)
+    content_hash: Mapped[str] = mapped_column(String(64), index=True)
+    title: Mapped[str] = mapped_column(CleanText)
+    language: Mapped[str | None] = mapped_column(ShownString(16))
+    published: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    alerted: Mapped[bool] = mapped_column(Boolean, default=False)
+    story_of: Mapped[str | None] = mapped_column(String(64))
+    """The alert this article joined as one more source of the same story."""
+
+
+class AlertRow(Base):
+    __tablename__ = "alerts"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    item_ids: Mapped[list[str]] = mapped_column(CleanJSON)
+    top_score: Mapped[float] = mapped_column(Double, default=0.0)
+    payload: Mapped[dict[str, Any]] = mapped_column(CleanJSON)
+    fingerprint: Mapped[str | None] = mapped_column(String(16))
+    """SimHash of the story's text (hex), to recognise a near-copy from another outlet."""
+
+
+class DeliveryRow(Base):
+    """The outbox: one row per (alert, target); the delivery worker is its only reader."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (UniqueConstraint("alert_id", "platform", "channel", name="uq_delivery"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    alert_id: Mapped[str] = mapped_column(ForeignKey("alerts.id"), index=True)
+    platform: Mapped[str] = mapped_column(String(32))
+    channel: Mapped[str] = mapped_column(CHANNEL)
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    """pending -> sending -> sent | failed."""
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(CleanText)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    external_id: Mapped[str | None] = mapped_column(WholeString(256))
+    kind: Mapped[str | None] = mapped_column(String(16), default="post")
+    """post: send the alert; update: edit the message ``external_id`` (a story gained a
+    source). Same claim, retry and failure rules either way."""
+    refresh: Mapped[bool | None] = mapped_column(Boolean, default=False)
+    """The alert changed while this row was in flight: edit the message once it is sent."""
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """When the attempt began that may have reached the platform (kept while in doubt)."""
+    in_doubt: Mapped[bool | None] = mapped_column(Boolean, default=False)
+    """An attempt may have posted it (the process died, or the request failed midway):
+    before posting again, the platform's channel history is asked."""
+    hold: Mapped[str | None] = mapped_column(String(16))
+    """``burst`` or ``quiet``: waits (until ``next_attempt_at``) to go out in a digest."""
+    batch: Mapped[str | None] = mapped_column(String(64), index=True)
+    """The digest message this row goes (or went) out in; fixed once claimed, so a retry
+    after a crash posts, or finds, the same digest."""
+    claimed_by: Mapped[str | None] = mapped_column(String(128))
+    """The instance that claimed it last (the one holding the platform's connection)."""
+    sending_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """When the claim now in flight began (``claimed_at`` keeps an in-doubt row's first
+    attempt): a row its instance has held far longer than a post can take was orphaned
+    (its drain died on an error before handing it back) and is requeued in doubt."""
+
+
+class SubscriptionRow(Base):
+    __tablename__ = "subscriptions"
+    __table_args__ = (
+        UniqueConstraint("platform", "channel", "item_id", name="uq_subscription"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(32))
+    channel: Mapped[str] = mapped_column(CHANNEL)
+    item_id: Mapped[str] = mapped_column(KeyString(128))
+    """A watch item id, or ``all``."""
+    created_by: Mapped[str | None] = mapped_column(ShownString(256))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """Set when the bot could not post to the channel at all (gone, archived, the bot
+    removed): a paused subscription gets no alerts until ``/subscribe`` there again."""
+    paused_reason: Mapped[str | None] = mapped_column(CleanText)
+
+
+# --- (de)serialising alerts -----------------------------------------------------------------
+
+
+def alert_to_json(alert: Alert) -> dict[str, Any]:
+    data = asdict(alert)
+    for key in ("published", "created_at"):
+        value = data[key]
+        data[key] = value.isoformat() if value is not None else None
+    return data
+
+
+def alert_from_json(data: dict[str, Any]) -> Alert:
+    def when(v: str | None) -> datetime | None:
+        return datetime.fromisoformat(v) if v else None
+
+    matches = tuple(
+        Match(
+            id=m["id"],
+            name=m["name"],
+            kind=m["kind"],
+            count=m["count"],
+            score=m["score"],
+            evidence=tuple(m["evidence"]),
+            spans=tuple(tuple(s) for s in m.get("spans", ())),
+            in_title=m.get("in_title", False),
+        )
+        for m in data["matches"]
+    )
+    quotes = tuple(Quote(**q) for q in data["quotes"])
+    return Alert(
+        id=data["id"],
+        title=data["title"],
+        source_name=data["source_name"],
+        language=data["language"],
+        matches=matches,
+        quotes=quotes,
+        url=data.get("url"),
+        location=data.get("location"),
+        published=when(data.get("published")),
+        created_at=when(data.get("created_at")),
+        lead=data.get("lead", ""),
+        also_in=tuple(data.get("also_in", ())),
+    )
