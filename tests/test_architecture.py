@@ -1,4 +1,5 @@
-"""The shape of ``bot/``, read from the source: no import cycles, no private names imported
+"""The shape of ``bot/``, read from the source: each part imports only what ARCHITECTURE.md
+allows, no import cycles, no private names imported
 from another module, the chat platforms' SDKs only under ``bot/chat/``.
 
 Every module is parsed with ``ast`` (nothing is imported) and every import statement in it
@@ -227,3 +228,51 @@ def test_the_checks_see_late_relative_and_submodule_imports() -> None:
         ["a", "b", "c"]
     ]
     assert a_cycle({"a": {"b"}, "b": {"c", "a"}, "c": {"a"}}, ["a", "b", "c"]) == ["a", "b", "a"]
+
+
+ARCHITECTURE = ROOT / "ARCHITECTURE.md"
+
+
+def part_of(module: str) -> str:
+    """``bot.chat.slack.adapter`` -> ``chat``; the shared modules are parts of their own."""
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else "bot"
+
+
+def allowed_imports() -> dict[str, set[str]]:
+    """ARCHITECTURE.md's table: each part and the parts it may import, in the table's order
+    ("everything above" is every row before it)."""
+    rows: list[tuple[str, str]] = []
+    for line in ARCHITECTURE.read_text(encoding="utf-8").splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 3 and cells[0].startswith("`") and cells[0] != "`package`":
+            rows.append((cells[0].strip("`"), cells[2]))
+    allowed: dict[str, set[str]] = {}
+    for i, (part, rule) in enumerate(rows):
+        earlier = {p for p, _ in rows[:i]}
+        if rule.startswith("everything above"):
+            allowed[part] = earlier
+        elif rule.startswith("everything but"):
+            allowed[part] = {p for p, _ in rows} - {part} - set(rule.split("`")[1::2])
+        elif rule.startswith("everything"):
+            allowed[part] = {p for p, _ in rows} - {part}
+        else:
+            allowed[part] = set(rule.split("`")[1::2])
+    return allowed
+
+
+def test_architecture_md_names_every_part_of_bot() -> None:
+    parts = {part_of(m) for m in modules()} - {"bot"}
+    assert parts == set(allowed_imports()), "ARCHITECTURE.md's table and bot/ differ"
+
+
+def test_each_part_imports_only_what_architecture_md_allows() -> None:
+    allowed = allowed_imports()
+    found = []
+    for i in imports(modules()):
+        if not i.target.startswith("bot."):
+            continue
+        a, b = part_of(i.module), part_of(i.target)
+        if a != b and a in allowed and b not in allowed[a]:
+            found.append(f"{i.where}: {a} imports {i.target}{' (type only)' if i.type_only else ''}")
+    assert not found, "imports ARCHITECTURE.md does not allow:\n" + "\n".join(found)

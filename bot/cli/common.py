@@ -13,8 +13,8 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from bot.errors import ConfigError
 from bot.models import Analysis, Article
-from bot.settings.errors import ConfigError
 
 ConfigOpt = Annotated[
     Path, typer.Option("--config", "-c", help="Bot configuration file.", show_default=True)

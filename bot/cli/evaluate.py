@@ -17,7 +17,7 @@ from bot.cli.common import (
     load_settings,
     print_json,
 )
-from bot.settings.errors import ConfigError
+from bot.errors import ConfigError
 from bot.text import plural
 
 

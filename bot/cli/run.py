@@ -19,7 +19,7 @@ from bot.cli.common import (
     print_json,
     setup_logging,
 )
-from bot.settings.errors import ConfigError
+from bot.errors import ConfigError
 from bot.text import plural
 
 

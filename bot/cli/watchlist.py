@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from bot.cli.common import DEFAULT_CONFIG, ConfigOpt, fail, load_settings
-from bot.settings.errors import ConfigError
+from bot.errors import ConfigError
 from bot.text import plural
 
 watchlist_app = typer.Typer(help="Inspect and validate the watchlist.", no_args_is_help=True)

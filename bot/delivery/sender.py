@@ -19,7 +19,7 @@ import random
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import Literal, Protocol
 
 from bot.chat.base import ChatAdapter, DeliveryError
 from bot.delivery.pacing import Pacing
@@ -28,10 +28,15 @@ from bot.store.db import utcnow
 from bot.store.outbox import PendingDelivery, PendingDigest
 from bot.store.outcomes import OutcomeRepository
 
-if TYPE_CHECKING:
-    from bot.runtime.metrics import Metrics, Outcome
-
 log = logging.getLogger(__name__)
+
+Outcome = Literal["delivered", "failed", "retried"]
+
+
+class DeliveryCounter(Protocol):
+    """Where deliveries are counted (the bot's Prometheus metrics)."""
+
+    def delivery(self, platform: str, outcome: Outcome, alerts: int = 1) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -96,7 +101,7 @@ class Sender:
         adapters: Mapping[str, ChatAdapter],
         policy: RetryPolicy,
         on_failed: FailureHook | None = None,
-        metrics: Metrics | None = None,
+        metrics: DeliveryCounter | None = None,
     ) -> None:
         self.outcomes = outcomes
         self.adapters = adapters

@@ -15,19 +15,15 @@ import asyncio
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 from bot.chat.base import ChatAdapter
 from bot.delivery.pacing import Pacing, plan
-from bot.delivery.sender import FailureHook, RetryPolicy, Sender, span
+from bot.delivery.sender import DeliveryCounter, FailureHook, RetryPolicy, Sender, span
 from bot.models import Target
 from bot.store.db import utcnow
 from bot.store.outage import DatabaseOutage
 from bot.store.outbox import OutboxRepository, PendingDelivery
 from bot.store.outcomes import OutcomeRepository
-
-if TYPE_CHECKING:
-    from bot.runtime.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +45,7 @@ class DeliveryWorker:
         batch: int = 20,
         on_failed: FailureHook | None = None,
         pacing: Callable[[], Pacing] | None = None,
-        metrics: Metrics | None = None,
+        metrics: DeliveryCounter | None = None,
         stale_after: timedelta = STALE_CLAIM,
         outage: DatabaseOutage | None = None,
     ) -> None:

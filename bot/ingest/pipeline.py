@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bot.alerts.build import build_alert
+from bot.alerts.routing import route_targets, targets_for
 from bot.ingest.stories import find_story, fingerprint
-from bot.models import Alert, Analysis, Article, Target
+from bot.models import Alert, Analysis, Article
 from bot.nlp import analyze
 from bot.nlp.watchlist import Watchlist
 from bot.settings.model import RouteConfig
@@ -41,32 +42,6 @@ class IngestReport:
     joined: list[Alert] = field(default_factory=list)
     """Alerts that gained a source (a near-copy of their story from another outlet) or a
     watch item (the copy names one more)."""
-
-
-def route_targets(
-    alert: Alert, routes: Sequence[RouteConfig], subscriptions: SubscriptionRepository
-) -> list[Target]:
-    """Every channel that should get this alert: configured routes plus chat subscriptions.
-
-    Queued whether or not this process runs that platform's adapter right now (a
-    ``scan --once --json``, a token missing for an hour): the outbox keeps the row until
-    an adapter for it delivers it.
-    """
-    return targets_for(alert.item_ids, routes, subscriptions)
-
-
-def targets_for(
-    item_ids: Iterable[str], routes: Sequence[RouteConfig], subscriptions: SubscriptionRepository
-) -> list[Target]:
-    """Every channel that wants alerts naming any of ``item_ids``."""
-    items = set(item_ids)
-    targets = [
-        Target(route.platform, route.channel)
-        for route in routes
-        if "all" in route.items or items & set(route.items)
-    ]
-    targets += subscriptions.subscribed_targets(items)
-    return list(dict.fromkeys(targets))
 
 
 def ingest(

@@ -1,7 +1,7 @@
 """The watchlist: what the team watches, with its aliases in every language.
 
 Admins edit ``config/watchlist.yaml`` by hand while the bot runs, so every mistake must come
-back as ``path:line: message`` (see ``bot.settings.yamlfile``) and the last good watchlist keeps
+back as ``path:line: message`` (see ``bot.yamlfile``) and the last good watchlist keeps
 running. The models are frozen: the matcher compiles a watchlist once and caches it.
 """
 
@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from bot.models import ItemKind
 from bot.nlp.text import WORD_RE
-from bot.settings.yamlfile import ConfigError, key_line, parse_yaml, read_text, validate
+from bot.yamlfile import ConfigError, key_line, parse_yaml, read_text, validate
 
 ANY_LANGUAGE = "any"
 """Alias key for forms used in every language (``DPRK``, ``HIMARS``)."""

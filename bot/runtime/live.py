@@ -22,8 +22,8 @@ from bot.settings.diff import (
 )
 from bot.settings.model import Settings, load_settings
 from bot.settings.watcher import ConfigWatcher
-from bot.settings.yamlfile import ConfigError
 from bot.text import plural
+from bot.yamlfile import ConfigError
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import platform as _platform
 from importlib import metadata
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 from prometheus_client import (
     CollectorRegistry,
@@ -23,10 +23,11 @@ from prometheus_client import (
     generate_latest,
 )
 
+from bot.delivery.sender import Outcome
+
 if TYPE_CHECKING:
     from bot.ingest.pipeline import IngestReport
 
-Outcome = Literal["delivered", "failed", "retried"]
 
 POLL_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 30.0, 60.0)
 MATCH_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)

@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from bot.models import Target
-from bot.settings.yamlfile import load_model
+from bot.yamlfile import load_model
 
 DEFAULT_CONFIG = Path("config/newsbot.yaml")
 DEFAULT_DATABASE_URL = "sqlite:///data/newsbot.db"
@@ -322,7 +322,7 @@ def load_settings(path: Path | str | None = None, env: dict[str, str] | None = N
         settings = load_model(Settings, path)
         for key in _ENV_ONLY:
             if key in settings.model_fields_set:
-                from bot.settings.yamlfile import ConfigError
+                from bot.yamlfile import ConfigError
 
                 raise ConfigError([f"{path}:1: '{key}' is set by the environment, not the file"])
     else:

@@ -25,7 +25,7 @@ from ruamel.yaml.error import YAMLError
 
 from bot.nlp.watchlist import WatchItem, Watchlist, parse_watchlist
 from bot.settings.watchrequest import AddRequest, WatchEditError, new_item
-from bot.settings.yamlfile import ConfigError
+from bot.yamlfile import ConfigError
 
 
 def _yaml() -> YAML:

@@ -9,8 +9,8 @@ import pytest
 from bot.delivery.pacing import Pacing, Plan, plan, quiet_end, quiet_until
 from bot.models import Target
 from bot.settings.model import BurstConfig, QuietHours, Settings
-from bot.settings.yamlfile import ConfigError, load_model
 from bot.store.outbox import ChannelActivity
+from bot.yamlfile import ConfigError, load_model
 
 NEWSROOM = Target("slack", "C0NEWS")
 NIGHT = QuietHours(platform="slack", channel="C0NEWS", start="22:00", end="07:00",

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.nlp.watchlist import Watchlist, load_watchlist, parse_watchlist
-from bot.settings.yamlfile import ConfigError
+from bot.yamlfile import ConfigError
 
 from .conftest import ROOT
 

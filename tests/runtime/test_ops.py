@@ -20,8 +20,8 @@ from bot.models import Alert, Digest, Target
 from bot.runtime.bot import NewsBot
 from bot.runtime.ops import OpsServer
 from bot.settings.model import OpsConfig, load_settings
-from bot.settings.yamlfile import ConfigError
 from bot.store.db import utcnow
+from bot.yamlfile import ConfigError
 from tests.chat.conftest import Home, clean_env
 from tests.localserver import FeedServer
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.settings.model import load_settings, parse_duration
-from bot.settings.yamlfile import ConfigError
+from bot.yamlfile import ConfigError
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from bot.settings.errors import ConfigError
+from bot.errors import ConfigError
 
 __all__ = ["ConfigError"]  # re-exported: the loaders raise it, callers catch it from here
 

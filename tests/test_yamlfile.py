@@ -1,4 +1,4 @@
-"""bot.settings.yamlfile: one parse per load, and every error is ``path:line: message``."""
+"""bot.yamlfile: one parse per load, and every error is ``path:line: message``."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict
 
 from bot.nlp.watchlist import parse_watchlist
-from bot.settings.yamlfile import ConfigError, load_model, parse_yaml, validate
+from bot.yamlfile import ConfigError, load_model, parse_yaml, validate
 
 
 class _Cfg(BaseModel):
