@@ -34,7 +34,7 @@ from bot.nlp.watchlist import Watchlist, load_watchlist
 from bot.runtime.cluster import Cluster, LostLock, PlatformLock
 from bot.runtime.metrics import Metrics
 from bot.runtime.ops import HEARTBEAT, Health, OpsServer
-from bot.runtime.scheduler import coalesced, poll_delay
+from bot.runtime.scheduler import DELIVERY_TICK, STARTUP_SPREAD, coalesced, poll_delay
 from bot.settings.diff import (
     describe_settings_diff,
     describe_watchlist_diff,
@@ -149,6 +149,10 @@ class NewsBot:
         self._client: httpx.AsyncClient | None = None
         self._stop = asyncio.Event()
         self._seeds_scanned = False
+        self.delivery_tick = DELIVERY_TICK
+        """How often a running bot looks at the outbox without being kicked (tests shorten it)."""
+        self.startup_spread = STARTUP_SPREAD
+        """Over how long a running bot spreads its first feed polls (tests shorten it)."""
         self.seed_settle: float | None = None
         """``SEED_SETTLE`` while running (``scan --once`` reads every file as it is)."""
         self._seeds_settling = 0
@@ -765,7 +769,7 @@ class NewsBot:
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(sig, self.request_stop)
-        scheduler = build_scheduler(self)
+        scheduler = build_scheduler(self, self.delivery_tick)
         scheduler.add_job(self.health.tick, "interval", seconds=HEARTBEAT, id="heartbeat")
         self.scheduler = scheduler
         ops = OpsServer(self, self.settings.ops)
@@ -777,7 +781,7 @@ class NewsBot:
             beat_task = loop.create_task(self.cluster.heartbeat(), name="lease heartbeat")
             scheduler.start()
             await self.health.tick()
-            self.feed_scheduler = FeedScheduler(self)
+            self.feed_scheduler = FeedScheduler(self, self.startup_spread)
             feeds_task = loop.create_task(self.feed_scheduler.run(), name="feed scheduler")
             self.health.vital["the feed scheduler"] = feeds_task
             watch_task = self._start_watcher()

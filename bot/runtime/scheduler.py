@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DELIVERY_TICK = timedelta(seconds=2)
+STARTUP_SPREAD = timedelta(seconds=10)
 WEBSUB_TICK = timedelta(minutes=10)
 MAX_JITTER = timedelta(seconds=30)
 
@@ -61,7 +62,7 @@ def poll_delay(
     return base + timedelta(seconds=(rng or random).uniform(0, jitter))
 
 
-def startup_delay(index: int, total: int, spread: timedelta = timedelta(seconds=10)) -> timedelta:
+def startup_delay(index: int, total: int, spread: timedelta = STARTUP_SPREAD) -> timedelta:
     """Spread first polls over a few seconds so many feeds do not fire at once."""
     if total <= 1:
         return timedelta(0)
@@ -85,8 +86,10 @@ class FeedScheduler:
     polls. A restart keeps the schedule: a feed polled a minute ago is not polled again.
     """
 
-    def __init__(self, bot: NewsBot) -> None:
+    def __init__(self, bot: NewsBot, spread: timedelta = STARTUP_SPREAD) -> None:
         self.bot = bot
+        self.spread = spread
+        """Over how long the first polls of new feeds are spread."""
         self._wake = asyncio.Event()
         self._running: dict[str, asyncio.Task[None]] = {}
         """The polls in flight, by feed URL."""
@@ -108,7 +111,9 @@ class FeedScheduler:
 
     async def _add(self, feeds: Sequence[FeedConfig]) -> None:
         now = utcnow()
-        first_due = {f.url: now + startup_delay(i, len(feeds)) for i, f in enumerate(feeds)}
+        first_due = {
+            f.url: now + startup_delay(i, len(feeds), self.spread) for i, f in enumerate(feeds)
+        }
         await self.bot._db(self.bot.store.ensure_feeds, first_due)
         self._wake.set()
 
@@ -284,7 +289,7 @@ def coalesced(job: Callable[[], Awaitable[Any]]) -> Callable[[], Awaitable[None]
     return tick
 
 
-def build_scheduler(bot: NewsBot) -> AsyncIOScheduler:
+def build_scheduler(bot: NewsBot, delivery_tick: timedelta = DELIVERY_TICK) -> AsyncIOScheduler:
     """The APScheduler jobs: the seed scan, the delivery tick and WebSub renewals."""
     scheduler = AsyncIOScheduler(
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60}
@@ -301,7 +306,7 @@ def build_scheduler(bot: NewsBot) -> AsyncIOScheduler:
     scheduler.add_job(
         bot.deliver_tick,
         "interval",
-        seconds=DELIVERY_TICK.total_seconds(),
+        seconds=delivery_tick.total_seconds(),
         next_run_time=now,
         id="deliver",
         name="deliver outbox",
