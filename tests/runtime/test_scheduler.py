@@ -112,9 +112,10 @@ def test_feed_scheduler_polls_each_feed_when_due(tmp_path: Path) -> None:
         return polls[polls.index("slow.xml"):].count("fast.xml") if "slow.xml" in polls else 0
 
     async def go() -> None:
-        task = asyncio.create_task(FeedScheduler(newsbot).run())
-        # First polls are spread over 10 s (slow.xml at 5 s). Twenty polls of fast.xml
-        # after slow.xml's first are twenty rounds in which slow.xml was not yet due.
+        task = asyncio.create_task(FeedScheduler(newsbot, spread=timedelta(seconds=1)).run())
+        # First polls are spread over 1 s here (slow.xml at 0.5 s; 10 s by default). Twenty
+        # polls of fast.xml after slow.xml's first are twenty rounds in which slow.xml was
+        # not yet due.
         deadline = asyncio.get_running_loop().time() + 60
         while fast_after_slow() < 20:
             assert asyncio.get_running_loop().time() < deadline, f"timed out: {polls}"
