@@ -80,7 +80,6 @@ def test_watchlist_check_names_file_and_line(workdir: Path) -> None:
     assert res.returncode != 0 and f"{broken}:" in res.stderr
 
 
-@pytest.mark.slow
 def test_scan_once_survives_bad_seed_files_and_brief_shows_the_alert(workdir: Path) -> None:
     seeds = workdir / "seeds"
     shutil.copy(ROOT / SEED, seeds)

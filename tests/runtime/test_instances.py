@@ -120,6 +120,7 @@ asyncio.run(main())
 """
 
 
+@pytest.mark.slow
 def test_the_platform_lock_passes_to_the_standby_when_its_holder_is_killed(pg_url: str) -> None:
     holder = subprocess.Popen(
         [sys.executable, "-c", HOLDER, pg_url], stdout=subprocess.PIPE, text=True,
@@ -432,6 +433,7 @@ def test_scan_once_leaves_a_platform_held_by_a_running_instance_to_it(
     assert second.stdout.count("La Corée du Nord sera aux côtés de la Russie") == 1
 
 
+@pytest.mark.slow
 def test_a_database_that_cannot_be_reached_stops_the_start_in_words(
     tmp_path: Path, closed_port: int
 ) -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import discord
+import pytest
 
 from bot.chat.discord.adapter import alert_nonce
 from bot.chat.discord.render import (
@@ -100,6 +101,7 @@ def test_title_links_only_to_web_urls() -> None:
     assert alert_payload(alert(url="http://x.example/a"))["embeds"][0]["url"] == "http://x.example/a"
 
 
+@pytest.mark.slow
 def test_colour_is_per_watch_item_and_stable() -> None:
     kursk = alert_payload(alert())["embeds"][0]["color"]
     nk = alert_payload(alert(matches=(match("north-korea", "North Korea"), match())))["embeds"][0]

@@ -84,6 +84,7 @@ def test_a_token_slack_refuses_stops_run_with_one_clear_line(
     assert "Traceback" not in err and "xoxb-revoked" not in err
 
 
+@pytest.mark.slow
 def test_an_app_token_without_a_bot_token_is_refused_before_starting(home: Home) -> None:
     config = home.write_config([])
     env = clean_environ(SLACK_APP_TOKEN="xapp-1-A1-2-secret")
