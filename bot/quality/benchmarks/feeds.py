@@ -198,7 +198,7 @@ def publishing(ctx: Any, interval: str, per_feed: Any = None) -> Iterator[tuple[
     tmp = Path(tempfile.mkdtemp(prefix="newsbot-bench-"))
     try:
         port = port_q.get(timeout=120)
-        root = Path(__file__).resolve().parents[2]
+        root = Path(__file__).resolve().parents[3]
         (tmp / "config").mkdir()
         shutil.copy(root / "config" / "watchlist.yaml", tmp / "config" / "watchlist.yaml")
         lines = [

@@ -388,7 +388,7 @@ def run(docs: int = DOCS, seed: int = SEED) -> dict[str, Any]:
     from bot.nlp.pipelines import korean_analyzer, morph_analyzer
 
     rss_start = _rss_mb()
-    watchlist = load_watchlist(Path(__file__).resolve().parents[2] / "config" / "watchlist.yaml")
+    watchlist = load_watchlist(Path(__file__).resolve().parents[3] / "config" / "watchlist.yaml")
     for lang in (*LANGS, *LOADED_ONLY):  # all ten, as in a bot reading every language
         get_pipeline(lang)
     for lang in ("ru", "uk"):
