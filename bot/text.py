@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from datetime import UTC, datetime
+from urllib.parse import urlsplit, urlunsplit
 
-from bot.nlp.text import fold_char
+from bot.nlp.text import fold, fold_char
 
 ELLIPSIS = "…"
 
@@ -33,6 +35,8 @@ _BIDI_CONTROLS = dict.fromkeys(
 )
 
 _WS_RE = re.compile(r"\s+")
+# Browsers collapse ASCII whitespace only; a no-break space before « or ? is deliberate.
+_ASCII_WS = re.compile(r"[ \t\n\r\f\v]+")
 
 
 def strip_controls(text: str, *, keep_newlines: bool = False) -> str:
@@ -61,6 +65,17 @@ def clean_line(text: str | None, max_len: int | None = None) -> str:
         return ""
     line = _WS_RE.sub(" ", strip_controls(text)).strip()
     return shorten(line, max_len) if max_len is not None else line
+
+
+def collapse_ws(text: str) -> str:
+    """Collapse runs of ASCII whitespace to one space, as a browser renders inline text."""
+    return _ASCII_WS.sub(" ", text).strip()
+
+
+def one_line(value: object) -> str:
+    """An exception or a stranger's value as one short line of an admin-facing error."""
+    text = collapse_ws(str(value)) if value is not None else "unknown error"
+    return text[:200]
 
 
 def shorten(text: str, max_len: int) -> str:
@@ -219,13 +234,74 @@ def sentences(text: str) -> list[str]:
     return out
 
 
+# --- headlines ----------------------------------------------------------------------------
+# A document without a declared title still needs a headline a person can read in a chat
+# alert; these rules turn "the first sentence" into something headline-sized without cutting
+# a word in half.
+
+HEADLINE_MAX = 120
+"""A first sentence longer than this is cut at a clause boundary."""
+TITLE_LINE_MAX = 200
+"""A first line longer than this is a paragraph, not a title."""
+
+# Where a long sentence may be cut into a headline: after a comma or semicolon, or before a dash.
+_CLAUSE = re.compile(r"[,;](?=\s)|\s(?=[–—-]\s)")
+_CLAUSE_MIN = 30
+
+
+def headline(text: str, limit: int = HEADLINE_MAX) -> str:
+    """A headline from body text: its first sentence, cut at a clause if longer than ``limit``.
+
+    News leads put the news first and the attribution after a comma ("..., a prévenu à
+    Moscou le ministre ..."), so the first clause of reasonable length is the headline.
+    """
+    sentence = first_sentence(text)
+    if len(sentence) <= limit:
+        return _strip_final_period(sentence)
+    for m in _CLAUSE.finditer(sentence):
+        cut = m.start()
+        if cut < _CLAUSE_MIN:
+            continue
+        if cut > limit * 3 // 2:
+            break
+        return sentence[:cut].rstrip(" ,;")
+    space = sentence.rfind(" ", 0, limit)
+    return (sentence[: space if space > _CLAUSE_MIN else limit]).rstrip(" ,;:") + "…"
+
+
+def _strip_final_period(sentence: str) -> str:
+    """Headlines carry no final full stop (but keep ``?``, ``!`` and ``…``)."""
+    if sentence.endswith(".") and not sentence.endswith(".."):
+        return sentence[:-1].rstrip()
+    return sentence
+
+
+def split_title_line(body: str) -> tuple[str | None, str]:
+    """``(title, rest)`` when the first line is a title line, else ``(None, body)``.
+
+    A title line is short, has no sentence-final punctuation (nor a trailing ``,;:``) and
+    is followed by more text - the shape of a headline above its article.
+    """
+    stripped = body.strip()
+    first, sep, rest_raw = stripped.partition("\n")
+    first = first.strip()
+    rest = rest_raw.strip()
+    blank_after = rest_raw.lstrip(" \t\r").startswith("\n")
+    if not sep or not rest or not first or len(first) > TITLE_LINE_MAX:
+        return None, stripped
+    if rest[0].islower() and not blank_after:
+        return None, stripped  # a hard-wrapped sentence continues on the next line
+    tail = first.rstrip(CLOSERS)
+    if tail.endswith(("...", "…")):
+        return first, rest  # a title truncated by its publisher
+    # "?" and "!" end sentences, but headlines use them too: accept those when short.
+    question = bool(tail) and tail[-1] in "?!" and len(first) <= HEADLINE_MAX
+    if (not tail or tail[-1] in SENTENCE_END + ",;:") and not question:
+        return None, stripped
+    return first, rest
+
+
 # --- comparing a title with the start of a text ------------------------------------------------
-
-def fold(text: str) -> str:
-    """Text as it compares: the matcher's folding (no accents, no case, one apostrophe),
-    with whitespace runs made one space."""
-    return _WS_RE.sub(" ", "".join(" " if c.isspace() else fold_char(c) for c in text)).strip()
-
 
 def prefix_end(text: str, prefix: str) -> int | None:
     """Offset in ``text`` just past a leading copy of ``prefix``, compared loosely, or None.
@@ -233,7 +309,7 @@ def prefix_end(text: str, prefix: str) -> int | None:
     "Loosely" means ignoring case, accents, apostrophe style and whitespace runs, so a title
     that also opens the body is recognised although the feed typeset it differently.
     """
-    want = fold(prefix)
+    want = fold(prefix, collapse_whitespace=True)
     if not want:
         return None
     got: list[str] = []
@@ -257,3 +333,44 @@ def plural(count: int, noun: str) -> str:
     if count == 1:
         return f"{count} {noun}"
     return f"{count} {noun[:-1]}ies" if noun.endswith("y") else f"{count} {noun}s"
+
+
+def human_size(n: int) -> str:
+    """``10485760`` -> ``"10 MB"``, ``1536`` -> ``"1.5 KB"``: sizes in one-line error messages."""
+    for unit, scale in (("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10)):
+        if n >= scale:
+            return f"{n / scale:.1f}".removesuffix(".0") + f" {unit}"
+    return f"{n} bytes"
+
+
+def display_url(url: str) -> str:
+    """``scheme://host[:port]/path`` of a URL, for anything a person or a scraper sees.
+
+    A feed URL may carry credentials (``user:pass@``) or an API key in its query; /feeds,
+    metric labels, logs and admin notices show this instead, never the URL as configured.
+    """
+    try:
+        parts = urlsplit(url.strip())
+        host = parts.hostname or ""
+        port = parts.port
+    except ValueError:  # unparseable: keep what is surely not a credential
+        head = re.split(r"[?#]", url.strip(), maxsplit=1)[0]
+        return re.sub(r"(?<=//)[^/@]*@", "", head)
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = f"{host}:{port}" if port is not None else host
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+def window_text(since: datetime, now: datetime | None = None) -> str:
+    """``24 h`` or ``7 days``: how far back a digest looked, in the words ``/brief`` uses.
+
+    Here rather than with the renderers' wording because commands and the CLI say it too.
+    """
+    if now is None:
+        now = datetime.now(UTC) if since.tzinfo else datetime.now(UTC).replace(tzinfo=None)
+    seconds = max(0.0, (now - since).total_seconds())
+    if seconds < 3600:
+        return f"{max(1, round(seconds / 60))} min"
+    hours = round(seconds / 3600)
+    if hours >= 48 and hours % 24 == 0:
+        return f"{hours // 24} days"
+    return f"{hours} h"

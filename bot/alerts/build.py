@@ -1,20 +1,19 @@
-"""From an analysed article to an Alert, and the platform-neutral wording of its parts.
+"""From an analysed article to an Alert: headline, lead, key quotes, all cleaned and capped.
 
-Everything here is a pure function of its arguments. Renderers (terminal, Slack Block Kit,
-Discord embeds) call the text helpers at the bottom so that every platform says the same
-thing in the same words: which items matched and why, who said what, where to read more.
+Everything here is a pure function of its arguments. How an alert's parts are then worded
+for people (quote lines, why-lines, headers) is :mod:`bot.chat.wording`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import math
-import re
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 
-from bot.models import Alert, Analysis, Article, Digest, Match, Quote
-from bot.text import ELLIPSIS, clean_line, fold, prefix_end, sentences, shorten
+from bot.models import Alert, Analysis, Article, Match, Quote
+from bot.nlp.text import fold
+from bot.text import ELLIPSIS, clean_line, prefix_end, sentences, shorten
 
 TITLE_MAX = 200
 """Longer titles are cut: a headline past this length is a paragraph, not something read at a glance."""
@@ -22,9 +21,6 @@ LEAD_MAX = 300
 QUOTE_MAX = 300
 SPEAKER_MAX = 80
 SOURCE_MAX = 80
-FORM_MAX = 60
-MAX_FORMS = 3
-"""Evidence forms shown per match: enough to audit the match, few enough to read."""
 
 NEAR = 200
 """Characters between a quote and a hit within which the quote counts as "about" the hit."""
@@ -145,7 +141,7 @@ def _quote_kind(text: str) -> int:
     into the reporter's sentence; one that opens a sentence, or runs long, is the
     speaker's own statement. Scripts without case (Korean) go by length alone.
     """
-    body = _unquoted(text).lstrip(" .…(-–—")
+    body = unquoted(text).lstrip(" .…(-–—")
     words = len(body.split())
     if words < 4 and len(body) < 25:
         return 2
@@ -175,7 +171,7 @@ def choose_quotes(
     seen: set[str] = set()
     candidates: list[tuple[tuple[int, int, bool, float, int, int], int, Quote]] = []
     for index, quote in enumerate(quotes):
-        key_text = fold(quote.text)
+        key_text = fold(quote.text, collapse_whitespace=True)
         if not key_text or key_text in seen:
             continue
         seen.add(key_text)
@@ -200,18 +196,18 @@ def choose_quotes(
 
 def _display_quote(quote: Quote) -> Quote:
     """The quote as shown: one line, capped, surrounding quotation marks removed."""
-    text = _unquoted(clean_line(quote.text))
+    text = unquoted(clean_line(quote.text))
     speaker = clean_line(quote.speaker, SPEAKER_MAX) or None
     return Quote(text=shorten(text, QUOTE_MAX), speaker=speaker, start=quote.start, end=quote.end)
 
 
-# --- wording shared by every renderer -------------------------------------------------------
+# --- quotation marks -----------------------------------------------------------------------
 
 _PAIRS = {"«": "»", "“": "”", "„": "“”", '"': '"', "‹": "›", "「": "」", "『": "』"}
 _MARK_CHARS = set('«»“”„"‹›「」『』')
 
 
-def _unquoted(text: str) -> str:
+def unquoted(text: str) -> str:
     """``text`` without one pair of quotation marks around all of it, if it has exactly that."""
     if len(text) < 2 or text[-1] not in _PAIRS.get(text[0], ""):
         return text
@@ -219,128 +215,3 @@ def _unquoted(text: str) -> str:
     if any(c in _MARK_CHARS for c in inner):
         return text  # "A" and "B": two quotes, not one wrapped quote
     return inner.strip(" \u00a0\u202f")
-
-
-_MARKS = {
-    "fr": ("«\u00a0", "\u00a0»"),
-    "de": ("„", "“"),
-    "ru": ("«", "»"),
-    "uk": ("«", "»"),
-    "be": ("«", "»"),
-    "ja": ("「", "」"),
-}
-_DEFAULT_MARKS = ("“", "”")
-
-
-def quote_marks(language: str) -> tuple[str, str]:
-    """Opening and closing quotation marks a reader of ``language`` expects."""
-    return _MARKS.get(language.split("-")[0].lower(), _DEFAULT_MARKS)
-
-
-def quote_body(quote: Quote, language: str) -> str:
-    """The quoted words in the language's quotation marks, without the speaker."""
-    text = clean_line(quote.text, QUOTE_MAX)
-    if _unquoted(text) != text:
-        return text
-    opening, closing = quote_marks(language)
-    return f"{opening}{text}{closing}"
-
-
-def quote_line(quote: Quote, language: str) -> str:
-    """``“Nous réaffirmons …” — Choe Son Hui``: the quote and who said it, when known."""
-    speaker = clean_line(quote.speaker, SPEAKER_MAX)
-    body = quote_body(quote, language)
-    return f"{body} — {speaker}" if speaker else body
-
-
-def evidence_forms(match: Match, max_forms: int = MAX_FORMS) -> tuple[list[str], int]:
-    """Forms worth showing (first found first, no repeats, not just the item's name) and how
-    many more there are."""
-    forms: list[str] = []
-    seen = {fold(match.name)}
-    for raw in match.evidence:
-        form = clean_line(raw, FORM_MAX)
-        key = fold(form)
-        if not key or key in seen:
-            continue
-        seen.add(key)
-        forms.append(form)
-    return forms[:max_forms], max(0, len(forms) - max_forms)
-
-
-def mentioned_in(text: str, evidence: Iterable[str]) -> bool:
-    """Whether any evidence form occurs in ``text`` as whole words (each part of a
-    "fournir … obus" form, in any case or accent)."""
-    haystack = fold(text)
-    if not haystack:
-        return False
-    for form in evidence:
-        parts = [fold(p) for p in form.split(ELLIPSIS)]
-        parts = [p for p in parts if p]
-        if parts and all(re.search(rf"(?<!\w){re.escape(p)}(?!\w)", haystack) for p in parts):
-            return True
-    return False
-
-
-def why_line(match: Match, *, in_lead: bool = False, max_forms: int = MAX_FORMS) -> str:
-    """``North Korea ×14 in title and lead ("Corée du Nord", "nord-coréens")``.
-
-    Says what matched, how often, whether prominently, and the words that made it match,
-    so an analyst can trust the alert or tune the watchlist.
-    """
-    name = clean_line(match.name, FORM_MAX)
-    line = f"{name} ×{match.count}"
-    where = [w for w, on in (("title", match.in_title), ("lead", in_lead)) if on]
-    if where:
-        line += " in " + " and ".join(where)
-    forms, more = evidence_forms(match, max_forms)
-    if forms:
-        shown = ", ".join(f'"{f}"' for f in forms)
-        if more:
-            shown += f", +{more} more"
-        line += f" ({shown})"
-    return line
-
-
-def why_parts(alert: Alert) -> tuple[str, ...]:
-    """One :func:`why_line` per match, in the alert's order."""
-    return tuple(why_line(m, in_lead=mentioned_in(alert.lead, m.evidence)) for m in alert.matches)
-
-
-def items_line(alert: Alert) -> str:
-    """``North Korea · Kursk · Arms transfers``: the watch items, strongest first."""
-    return " · ".join(clean_line(m.name, FORM_MAX) for m in alert.matches)
-
-
-def source_line(alert: Alert) -> str:
-    """``fr · seed file`` (plus the publication time when the source gave one)."""
-    source = clean_line(alert.source_name, SOURCE_MAX)
-    if alert.also_in:
-        others = ", ".join(clean_line(o, SOURCE_MAX) for o in alert.also_in[:3])
-        more = len(alert.also_in) - 3
-        source += f" (also {others}{f' +{more}' if more > 0 else ''})"
-    parts = [alert.language, source]
-    if alert.published is not None:
-        parts.append(alert.published.strftime("%Y-%m-%d %H:%M"))
-    return " · ".join(p for p in parts if p)
-
-
-def window_text(since: datetime, now: datetime | None = None) -> str:
-    """``24 h`` or ``7 days``: how far back a digest looked, in the words ``/brief`` uses."""
-    if now is None:
-        now = datetime.now(UTC) if since.tzinfo else datetime.now(UTC).replace(tzinfo=None)
-    seconds = max(0.0, (now - since).total_seconds())
-    if seconds < 3600:
-        return f"{max(1, round(seconds / 60))} min"
-    hours = round(seconds / 3600)
-    if hours >= 48 and hours % 24 == 0:
-        return f"{hours // 24} days"
-    return f"{hours} h"
-
-
-def empty_digest_text(digest: Digest, now: datetime | None = None) -> str:
-    """``No alerts for kursk in the last 24 h.``: an empty brief that says what was asked."""
-    what = f" for {clean_line(digest.item_id, FORM_MAX)}" if digest.item_id else ""
-    if digest.since is None:
-        return f"No alerts{what} yet."
-    return f"No alerts{what} in the last {window_text(digest.since, now)}."

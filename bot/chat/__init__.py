@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from bot.chat.base import ChatAdapter
 
 if TYPE_CHECKING:
-    from bot.commands.handlers import Commands
+    from bot.commands.dispatch import Commands
     from bot.settings.model import Settings
 
 SLACK_ENV = ("SLACK_BOT_TOKEN", "SLACK_WEBHOOK_URL", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET")

@@ -17,8 +17,8 @@ from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderR
 from rich.rule import Rule
 from rich.text import Text
 
-from bot.alerts.build import empty_digest_text, items_line, quote_body, source_line, why_parts
 from bot.chat.base import ChatAdapter, DeliveryError
+from bot.chat.wording import empty_digest_text, items_line, quote_body, source_line, why_parts
 from bot.models import Alert, Digest, Target
 from bot.text import clean_line, strip_controls
 

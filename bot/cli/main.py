@@ -276,8 +276,8 @@ def brief(
 ) -> None:
     """The digest of recent alerts, the same one /brief gives in chat."""
     from bot.chat.console import render_digest
-    from bot.commands.handlers import CommandError
-    from bot.commands.handlers import brief as make_brief
+    from bot.commands.core import CommandError
+    from bot.commands.queries import brief as make_brief
     from bot.nlp.watchlist import load_watchlist
     from bot.store.store import Store
 
@@ -301,9 +301,8 @@ def feeds(config: ConfigOpt = DEFAULT_CONFIG) -> None:
     """Feed health: last success, last error, failures in a row, items seen, next poll."""
     from rich.table import Table
 
-    from bot.alerts.build import window_text
     from bot.store.store import Store, utcnow
-    from bot.text import clean_line
+    from bot.text import clean_line, window_text
 
     settings = _settings(config)
     store = Store(settings.database_url)

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 
 from simhash import Simhash
 
-from bot.text import fold
+from bot.nlp.text import fold
 
 SHINGLE = 3
 """Words per shingle: long enough that shared vocabulary alone does not look alike."""

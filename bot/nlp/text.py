@@ -154,11 +154,17 @@ def _special() -> _Special:
     return _Special()
 
 
-def fold(s: str) -> str:
+def fold(s: str, *, collapse_whitespace: bool = False) -> str:
     """The folded form of ``s`` (no offset map): aliases, words and whole documents.
 
-    Always equal to ``normalize(s).text``: aliases and articles must fold alike.
+    Without ``collapse_whitespace``, always equal to ``normalize(s).text``: aliases and
+    articles must fold alike, and the matcher's offsets are those of ``normalize``. With
+    it, every whitespace run becomes one space and the ends are stripped: for comparing
+    texts loosely (a title with the start of a body, a quote with one already shown),
+    where offsets do not matter but line breaks must not tell two equal texts apart.
     """
+    if collapse_whitespace:
+        return " ".join(fold(s).split())
     if s.isascii():  # fast path: same result as fold_char on every ASCII character
         return s.lower().translate(_ASCII_TYPO)
     sp = _special()

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import httpx
 
 from bot.chat.base import ChatAdapter, DeliveryError
-from bot.commands.handlers import Commands
+from bot.commands.dispatch import Commands
 from bot.delivery.pacing import Pacing
 from bot.delivery.worker import DeliveryWorker
 from bot.ingest.pipeline import IngestReport, ingest
@@ -44,14 +44,14 @@ from bot.settings.diff import (
 )
 from bot.settings.model import FeedConfig, Settings, load_settings
 from bot.settings.yamlfile import ConfigError
-from bot.sources.feeds import FeedResult, fetch_feed, make_client, trust_of
 from bot.sources.files import FileSource
 from bot.sources.fulltext import fetch_page_text, wants_full_text, with_full_text
+from bot.sources.http import make_client, trust_of
 from bot.sources.limits import FetchLimiter
-from bot.sources.textutil import display_url
+from bot.sources.poll import FeedResult, fetch_feed
 from bot.store.outage import DatabaseOutage
 from bot.store.store import FeedState, Store, utcnow
-from bot.text import plural
+from bot.text import display_url, plural
 
 if TYPE_CHECKING:
     from apscheduler.schedulers.asyncio import AsyncIOScheduler

@@ -76,7 +76,7 @@ class FeedConfig(_Strict):
     @property
     def label(self) -> str:
         """What logs, metrics, /feeds and notices call this feed: never the URL's secrets."""
-        from bot.sources.textutil import display_url
+        from bot.text import display_url
 
         return self.name or display_url(self.url)
 

@@ -19,15 +19,8 @@ from pathlib import Path, PurePosixPath
 from bot.models import Article
 from bot.sources.html import parse_html
 from bot.sources.markdown import Scalar, markdown_to_text, split_front_matter
-from bot.sources.textutil import (
-    headline,
-    human_size,
-    normalize_language,
-    safe_url,
-    split_title_line,
-    to_utc,
-)
-from bot.text import clean_line, strip_controls
+from bot.sources.metadata import normalize_language, safe_url, to_utc
+from bot.text import clean_line, headline, human_size, split_title_line, strip_controls
 
 SUPPORTED_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".html", ".htm"})
 SOURCE_NAME = "seed file"

@@ -23,14 +23,13 @@ import re
 import weakref
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
-from urllib.parse import urlsplit
 
 import httpx
 
 from bot.models import Article
-from bot.sources.feeds import _connect_reason, _one_line, _Refused, download
+from bot.sources.http import Refused, connect_reason, download, host_of
 from bot.sources.netguard import Trust
-from bot.text import strip_controls
+from bot.text import one_line, strip_controls
 
 log = logging.getLogger(__name__)
 
@@ -129,7 +128,7 @@ async def fetch_page_text(
 ) -> tuple[str | None, str | None]:
     """``(text, error)`` for one article page; never raises for network trouble.
 
-    ``trust`` is the feed's (``feeds.trust_of``): a link on the feed's own origin may be
+    ``trust`` is the feed's (``http.trust_of``): a link on the feed's own origin may be
     private only when the feed itself may be; any other link must be public."""
     hops = [url]
     try:
@@ -137,22 +136,22 @@ async def fetch_page_text(
             status, headers, body, final_url, _ = await download(
                 client, hops, trust, {"Accept": HTML_ACCEPT}, max_bytes, timeout
             )
-    except _Refused as e:
+    except Refused as e:
         return None, str(e)
     except (TimeoutError, httpx.TimeoutException):
         return None, f"timed out after {timeout:g}s"
     except (httpx.HTTPError, OSError) as e:
-        return None, _connect_reason(e, urlsplit(hops[-1]).hostname or hops[-1])
+        return None, connect_reason(e, host_of(hops[-1]))
     if status != 200:
         return None, f"HTTP {status}"
     kind = headers.get("content-type", "").lower()
     if kind and "html" not in kind:
-        return None, f"not an article page ({_one_line(kind.split(';')[0])})"
+        return None, f"not an article page ({one_line(kind.split(';')[0])})"
     try:
         return await extract_bounded(body, final_url)
     except Exception as e:  # a hostile page must not crash the poller
         log.warning("full text of %s: extractor crashed", url, exc_info=True)
-        return None, f"could not extract text: {_one_line(e) or type(e).__name__}"
+        return None, f"could not extract text: {one_line(e) or type(e).__name__}"
 
 
 def with_full_text(article: Article, text: str) -> Article:

@@ -7,9 +7,10 @@ tolerates broken markup, and keeps us free of a heavy dependency.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from html.parser import HTMLParser
+
+from bot.text import collapse_ws
 
 # Content a reader never sees as part of the article.
 _SKIP = frozenset(
@@ -85,15 +86,6 @@ _VOID = frozenset(
         "wbr",
     }
 )
-# Browsers collapse ASCII whitespace only; a no-break space before « or ? is deliberate.
-_ASCII_WS = re.compile(r"[ \t\n\r\f\v]+")
-
-
-def collapse_ws(text: str) -> str:
-    """Collapse runs of ASCII whitespace to one space, as a browser renders inline text."""
-    return _ASCII_WS.sub(" ", text).strip()
-
-
 @dataclass(frozen=True)
 class HtmlPage:
     """What a saved web page says about itself."""

@@ -25,7 +25,8 @@ from aiohttp import web
 
 from bot.models import Article
 from bot.settings.model import FeedConfig, Settings
-from bot.sources.feeds import FeedError, _vet, parse_feed, trust_of
+from bot.sources.feeds import FeedError, parse_feed
+from bot.sources.http import trust_of, vet
 from bot.sources.netguard import trusting
 from bot.store.store import Store, WebSubState, utcnow
 
@@ -280,7 +281,7 @@ class WebSub:
         client = self._client()
         trust = trust_of(feed)
         try:
-            await _vet(hub, trust, "WebSub hub at")
+            await vet(hub, trust, "WebSub hub at")
             with trusting(trust):
                 resp = await client.post(
                     hub,

@@ -6,15 +6,10 @@ import re
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from bot.alerts.build import (
-    NEAR,
-    alert_id,
-    build_alert,
-    choose_quotes,
+from bot.alerts.build import NEAR, alert_id, build_alert, choose_quotes, lead_of, quote_distance
+from bot.chat.wording import (
     empty_digest_text,
     items_line,
-    lead_of,
-    quote_distance,
     quote_line,
     source_line,
     why_line,

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import yaml
 
-from bot.commands.handlers import Commands
+from bot.commands.dispatch import Commands
 from bot.nlp.watchlist import load_watchlist
 from bot.store.store import Store
 from tests.botproc import outbox_settled, scrub_environ

@@ -14,7 +14,7 @@ from discord.http import Route
 
 from bot.chat.discord.adapter import nonce_for
 from bot.chat.slack.adapter import SlackAdapter
-from bot.commands.handlers import Commands
+from bot.commands.dispatch import Commands
 from bot.models import Digest, Target
 from bot.settings.model import SlackConfig
 from bot.store.store import utcnow

@@ -22,8 +22,9 @@ from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
 from bot.chat.discord.adapter import DiscordAdapter
-from bot.chat.slack.adapter import SlackAdapter, slack_response_url
-from bot.commands.handlers import Commands
+from bot.chat.slack.adapter import SlackAdapter
+from bot.chat.slack.commands import slack_response_url
+from bot.commands.dispatch import Commands
 from bot.models import Target
 from bot.settings.model import DiscordConfig
 from tests.fakes.discord import GUILD_ID, FakeDiscord

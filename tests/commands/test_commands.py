@@ -7,22 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.commands.handlers import (
-    Caller,
-    CommandError,
-    Commands,
-    Reply,
-    brief,
-    feeds_overview,
-    item_choices,
-    parse_brief_args,
-    parse_since,
-    parse_subscribe_args,
-    resolve_item,
-    subscribe,
-    subscriptions,
-    unsubscribe,
-)
+from bot.commands.core import Caller, CommandError, Reply, is_admin, resolve_item
+from bot.commands.dispatch import Commands
+from bot.commands.queries import brief, feeds_overview, item_choices, parse_brief_args, parse_since
+from bot.commands.subscriptions import parse_subscribe_args, subscribe, subscriptions, unsubscribe
 from bot.models import Alert, Article, Match
 from bot.nlp.watchlist import load_watchlist
 from bot.store.store import Store, utcnow
@@ -195,3 +183,16 @@ def test_a_paused_channel_says_so_and_subscribing_there_again_resumes_it(db_url:
         assert "paused" not in subscriptions(store, watchlist, _caller()).text
     finally:
         store.close()
+
+
+def test_admins_are_plain_or_platform_qualified_ids() -> None:
+    admins = ["U0ALICE", "discord:1100000000000000004", "slack:U0CAROL"]
+    assert is_admin(admins, "slack", "U0ALICE")
+    assert is_admin(admins, "discord", "U0ALICE")
+    assert is_admin(admins, "discord", "1100000000000000004")
+    assert not is_admin(admins, "slack", "1100000000000000004")
+    assert is_admin(admins, "slack", "U0CAROL")
+    assert not is_admin(admins, "discord", "U0CAROL")
+    assert not is_admin(admins, "slack", "U0BOB")
+    assert not is_admin(admins, "slack", "")
+    assert not is_admin([], "slack", "U0ALICE")

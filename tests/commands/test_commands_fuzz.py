@@ -18,16 +18,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.commands.handlers import (
-    Caller,
-    CommandError,
-    Commands,
-    Reply,
-    item_choices,
-    parse_brief_args,
-    parse_since,
-    parse_subscribe_args,
-)
+from bot.commands.core import Caller, CommandError, Reply
+from bot.commands.dispatch import Commands
+from bot.commands.queries import item_choices, parse_brief_args, parse_since
+from bot.commands.subscriptions import parse_subscribe_args
 from bot.models import Digest
 from bot.nlp.watchlist import load_watchlist
 from bot.settings.model import parse_duration

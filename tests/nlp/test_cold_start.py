@@ -109,10 +109,11 @@ def test_french_words_and_sentences_do_not_need_spacys_token_match(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """``pipelines._french`` leaves out the one expression that keeps hyphenated and elided
-    words whole; spaCy's French tokenizer with it must give the same ``_analyse``."""
+    words whole; spaCy's French tokenizer with it must give the same ``analyse``."""
     import spacy
 
-    from bot.nlp import matcher, pipelines
+    from bot.nlp import pipelines
+    from bot.nlp.matcher import analysis
 
     ours = pipelines.get_pipeline("fr")
     assert ours.lang == "fr" and ours.tokenizer.token_match is None
@@ -125,9 +126,9 @@ def test_french_words_and_sentences_do_not_need_spacys_token_match(
     ]
     assert len(texts) > 10
     for text in texts:
-        mine = matcher._analyse("fr", text, lambda w: "")
-        monkeypatch.setattr(matcher, "get_pipeline", lambda lang: theirs)
-        spacys = matcher._analyse("fr", text, lambda w: "")
+        mine = analysis.analyse("fr", text, lambda w: "")
+        monkeypatch.setattr(analysis, "get_pipeline", lambda lang: theirs)
+        spacys = analysis.analyse("fr", text, lambda w: "")
         monkeypatch.undo()
         assert mine == spacys, text[:80]
     # the two tokenizers do differ (``nord-coréen`` is one token of spaCy's, three of ours)

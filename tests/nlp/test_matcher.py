@@ -209,12 +209,12 @@ def test_nothing_to_find_skips_spacy_and_finds_nothing(
 ) -> None:
     # What makes a plain article cheap: the prefilter rules it out before any pipeline is
     # asked for. (How cheap is for `newsbot bench` to print, not for a test to time.)
-    from bot.nlp import matcher
+    from bot.nlp.matcher import analysis
 
     def no_spacy(lang: str) -> None:
         raise AssertionError(f"spaCy pipeline requested for {lang!r}")
 
-    monkeypatch.setattr(matcher, "get_pipeline", no_spacy)
+    monkeypatch.setattr(analysis, "get_pipeline", no_spacy)
     text = "The council approved the new park budget. " * 100
     assert match("Budget", text, watchlist, "en") == ()
     assert analyze("Budget", text, watchlist).matches == ()
@@ -222,19 +222,19 @@ def test_nothing_to_find_skips_spacy_and_finds_nothing(
 
 
 def test_compiled_once_per_watchlist(watchlist: Watchlist) -> None:
-    from bot.nlp import matcher
+    from bot.nlp.matcher import plans
 
     match("", "Kursk.", watchlist, "en")
-    entry = matcher._cache[id(watchlist)]
+    entry = plans.compiled_cache[id(watchlist)]
     match("", "Kursk again.", watchlist, "en")
-    assert matcher._cache[id(watchlist)] is entry
+    assert plans.compiled_cache[id(watchlist)] is entry
 
 
 def test_cache_does_not_keep_a_watchlist_alive() -> None:
     import gc
     import weakref
 
-    from bot.nlp import matcher
+    from bot.nlp.matcher import plans
 
     wl = parse_watchlist("items:\n  - id: k\n    name: K\n    aliases: {en: [Kursk]}\n")
     match("", "Kursk.", wl, "en")
@@ -242,7 +242,7 @@ def test_cache_does_not_keep_a_watchlist_alive() -> None:
     del wl
     gc.collect()
     assert ref() is None
-    assert key not in matcher._cache
+    assert key not in plans.compiled_cache
 
 
 @pytest.mark.parametrize(

@@ -138,10 +138,10 @@ def test_fast_fold_equals_the_per_character_fold() -> None:
 def test_lemma_table_read_line_by_line_equals_json() -> None:
     import json
 
-    from bot.nlp.pipelines import _pairs_by_line
+    from bot.nlp.lemmas import pairs_by_line
 
     def read(lines: list[str]) -> tuple[list[tuple[str, str]], bool]:
-        gen = _pairs_by_line(lines)
+        gen = pairs_by_line(lines)
         pairs = []
         while True:
             try:

@@ -2,14 +2,16 @@
 
 No timing here (speed lives in ``newsbot bench``): the proxy for work is the number of
 characters the extractor hands to the regular-expression engine, where all of its scanning
-happens. Every regex call of ``bot.nlp.quotes`` is counted through a shim for its ``re``
-module and its compiled patterns; a linear extractor reads each character a bounded number
+happens. Every regex call of ``bot.nlp.quotes`` (each module of the package) is counted
+through a shim for its ``re`` module and its compiled patterns; a linear extractor reads each character a bounded number
 of times, a quadratic one (searching the whole text again for every quote, or copying all
 the text before each quote into a helper) reads it once per quote.
 """
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 import re
 import types
 from collections.abc import Iterator
@@ -94,20 +96,33 @@ def _shim() -> types.SimpleNamespace:
     return types.SimpleNamespace(**names)
 
 
+def _modules() -> list[types.ModuleType]:
+    """The extractor's modules: its patterns and caches live in them."""
+    return [
+        importlib.import_module(f"{quotes.__name__}.{m.name}")
+        for m in pkgutil.iter_modules(quotes.__path__)
+    ]
+
+
+def _clear_caches() -> None:
+    for module in _modules():
+        for value in vars(module).values():
+            if hasattr(value, "cache_clear"):
+                value.cache_clear()
+
+
 @pytest.fixture
 def counted(monkeypatch: pytest.MonkeyPatch) -> Iterator[type[_Count]]:
-    monkeypatch.setattr(quotes, "re", _shim())
-    for name, value in list(vars(quotes).items()):
-        if isinstance(value, re.Pattern):
-            monkeypatch.setattr(quotes, name, _CountingPattern(value))
-    for value in vars(quotes).values():
-        if hasattr(value, "cache_clear"):
-            value.cache_clear()  # patterns built before the shim was in place
+    for module in _modules():
+        if hasattr(module, "re"):
+            monkeypatch.setattr(module, "re", _shim())
+        for name, value in list(vars(module).items()):
+            if isinstance(value, re.Pattern):
+                monkeypatch.setattr(module, name, _CountingPattern(value))
+    _clear_caches()  # patterns built before the shim was in place
     _Count.chars = 0
     yield _Count
-    for value in vars(quotes).values():
-        if hasattr(value, "cache_clear"):
-            value.cache_clear()  # patterns built through the shim
+    _clear_caches()  # patterns built through the shim
 
 
 @pytest.mark.parametrize("lang", ["en", "fr", "ko"])

@@ -6,7 +6,9 @@ written for these tests.
 
 from __future__ import annotations
 
+import importlib
 import json
+import pkgutil
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +16,7 @@ from pathlib import Path
 import pytest
 
 import bot.nlp.quotes as quotes
+import bot.nlp.quotes.wordlists as wordlists
 from bot.nlp import extract_quotes
 from bot.quality.evaluation import Labelled, LabelledQuote, Predicted, missed_targets, score
 
@@ -197,16 +200,17 @@ def lexicon_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pat
     """A copy of the shipped lexicons the test may add to; every cache is reset around it."""
     copy = tmp_path / "lexicons"
     shutil.copytree(quotes.LEXICONS, copy)
-    monkeypatch.setattr(quotes, "LEXICONS", copy)
+    monkeypatch.setattr(wordlists, "LEXICONS", copy)
     _clear()
     yield copy
     _clear()
 
 
 def _clear() -> None:
-    for value in vars(quotes).values():
-        if hasattr(value, "cache_clear"):
-            value.cache_clear()
+    for m in pkgutil.iter_modules(quotes.__path__):
+        for value in vars(importlib.import_module(f"{quotes.__name__}.{m.name}")).values():
+            if hasattr(value, "cache_clear"):
+                value.cache_clear()
 
 
 def test_a_language_is_added_with_one_file(lexicon_dir: Path) -> None:

@@ -48,6 +48,15 @@ def test_fold_ascii_backtick_is_an_apostrophe() -> None:
     assert fold("Nord\u00adkorea") == "nordkorea"
 
 
+def test_fold_can_collapse_whitespace_for_loose_comparison() -> None:
+    # Titles and quotes are compared loosely: line breaks, no-break and ideographic
+    # spaces do not tell two texts apart; the plain fold keeps them (offsets).
+    s = " Corée\n\tdu\u00a0Nord\u2028et  Straße\u3000"
+    assert fold(s, collapse_whitespace=True) == "coree du nord et strasse"
+    assert fold(s, collapse_whitespace=True) == " ".join(fold(s).split())
+    assert fold(s) == normalize(s).text
+
+
 def test_offsets_map_back_to_the_original() -> None:
     original = "Straße « Ärger »"
     norm = normalize(original)

@@ -18,12 +18,12 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture
 def no_spacy(monkeypatch: pytest.MonkeyPatch) -> None:
-    from bot.nlp import matcher
+    from bot.nlp.matcher import analysis
 
     def refuse(lang: str) -> None:
         raise AssertionError(f"spaCy pipeline requested for {lang!r}")
 
-    monkeypatch.setattr(matcher, "get_pipeline", refuse)
+    monkeypatch.setattr(analysis, "get_pipeline", refuse)
 
 
 NEAR_MISSES = [
@@ -87,14 +87,14 @@ def test_reading_word_by_word_first_never_changes_a_result(
     # The eval set's articles, matched as shipped and with the word-level reading off
     # (spaCy reads whole every document that has the keys): same items, scores, evidence
     # and spans.
-    from bot.nlp import matcher
+    from bot.nlp.matcher import results
 
     directory = ROOT / "tests" / "data" / "eval"
     articles = [read_document(directory / gold.file, 1_000_000) for gold in load_labels(directory)]
     langs = [gold.lang for gold in load_labels(directory)]
     fast = [match(a.title, a.text, watchlist, lang) for a, lang in zip(articles, langs, strict=True)]
-    monkeypatch.setattr(matcher, "is_configured", lambda lang: True)  # as for a trained
-    monkeypatch.setattr(matcher, "fold_aligned", lambda text: None)  # pipeline, on Straße
+    monkeypatch.setattr(results, "is_configured", lambda lang: True)  # as for a trained
+    monkeypatch.setattr(results, "fold_aligned", lambda text: None)  # pipeline, on Straße
     whole = [match(a.title, a.text, watchlist, lang) for a, lang in zip(articles, langs, strict=True)]
     assert sum(bool(m) for m in fast) > len(articles) // 2  # the set is mostly relevant
     for a, got, want in zip(articles, fast, whole, strict=True):

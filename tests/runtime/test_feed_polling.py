@@ -116,7 +116,7 @@ def test_failing_feed_backs_off_tells_admins_once_and_again_on_recovery(
 def test_health_is_recorded_and_listed_with_never_polled_feeds(
     tmp_path: Path, feed_server: FeedServer, closed_port: int
 ) -> None:
-    from bot.commands.handlers import feeds_overview
+    from bot.commands.queries import feeds_overview
 
     feed_server.static("/rss", rss([NEWS]))
     good, dead = feed_server.url("/rss"), f"http://127.0.0.1:{closed_port}/rss"
@@ -235,7 +235,7 @@ def test_secrets_in_a_feed_url_never_reach_notices_metrics_logs_or_feeds(
 ) -> None:
     """A feed URL with credentials and an API key: people and scrapers see only
     scheme://host:port/path, wherever the bot names the feed."""
-    from bot.commands.handlers import feeds_overview
+    from bot.commands.queries import feeds_overview
 
     feed_server.static("/rss", b"down", status=500, content_type="text/plain")
     port = feed_server.url("/rss").split(":")[2].split("/")[0]

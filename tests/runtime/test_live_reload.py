@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from bot.chat.base import ChatAdapter
-from bot.commands.handlers import Caller
+from bot.commands.core import Caller
 from bot.models import Alert, Digest, Target
 from bot.runtime.bot import NewsBot
 from bot.settings.model import load_settings

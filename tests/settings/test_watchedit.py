@@ -12,18 +12,13 @@ import pytest
 
 from bot.nlp.watchlist import load_watchlist, parse_watchlist
 from bot.settings.watchedit import (
-    AddRequest,
-    WatchEditError,
     add_to_text,
-    is_admin,
-    new_item,
-    parse_add,
-    parse_aliases,
     plan_add,
     plan_remove,
     remove_from_text,
     write,
 )
+from bot.settings.watchrequest import AddRequest, WatchEditError, new_item, parse_add, parse_aliases
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT = (ROOT / "config" / "watchlist.yaml").read_text(encoding="utf-8")
@@ -82,19 +77,6 @@ def test_without_aliases_the_name_is_the_alias() -> None:
 def test_what_cannot_be_added_says_why(text: str, message: str) -> None:
     with pytest.raises(WatchEditError, match=message):
         new_item(parse_add(text))
-
-
-def test_admins_are_plain_or_platform_qualified_ids() -> None:
-    admins = ["U0ALICE", "discord:1100000000000000004", "slack:U0CAROL"]
-    assert is_admin(admins, "slack", "U0ALICE")
-    assert is_admin(admins, "discord", "U0ALICE")
-    assert is_admin(admins, "discord", "1100000000000000004")
-    assert not is_admin(admins, "slack", "1100000000000000004")
-    assert is_admin(admins, "slack", "U0CAROL")
-    assert not is_admin(admins, "discord", "U0CAROL")
-    assert not is_admin(admins, "slack", "U0BOB")
-    assert not is_admin(admins, "slack", "")
-    assert not is_admin([], "slack", "U0ALICE")
 
 
 # -- the file ---------------------------------------------------------------------------------

@@ -11,7 +11,8 @@ import pytest
 
 from bot.settings.model import FeedConfig, Settings
 from bot.sources import netguard
-from bot.sources.feeds import FeedResult, fetch_feed, make_client
+from bot.sources.http import make_client
+from bot.sources.poll import FeedResult, fetch_feed
 from tests.localserver import FEEDS, FeedServer, endless, trickle
 
 pytestmark = pytest.mark.network

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from bot.settings.model import FeedConfig
-from bot.sources.feeds import FeedError, ParsedFeed, clean_url, parse_feed
+from bot.sources.feeds import FeedError, ParsedFeed, parse_feed
+from bot.sources.metadata import clean_url
 from tests.localserver import FEEDS
 
 URL = "https://feeds.example.net/feed.xml"

@@ -13,8 +13,8 @@ import httpx
 import pytest
 
 from bot.settings.model import FeedConfig
-from bot.sources.feeds import FeedResult, fetch_feed
 from bot.sources.netguard import PinnedTransport, Trust, is_public_address
+from bot.sources.poll import FeedResult, fetch_feed
 from tests.localserver import FeedServer, rss, serve
 
 pytestmark = pytest.mark.network

@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import re
 import zlib
-from dataclasses import replace
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
 import discord.utils
 
-from bot.alerts.build import empty_digest_text, items_line, quote_body, source_line, why_parts
+from bot.chat.wording import empty_digest_text, items_line, quote_body, source_line, why_parts
 from bot.models import Alert, Digest
 from bot.text import ELLIPSIS, clean_line, strip_controls
 
@@ -291,3 +292,18 @@ def text_payload(text: str) -> dict[str, Any]:
         "embeds": [{"type": "rich", "description": cap(body, DESCRIPTION_MAX)}],
         "allowed_mentions": dict(NO_MENTIONS),
     }
+
+
+@dataclass
+class Send:
+    """A payload dict as discord.py keyword arguments."""
+
+    content: str | None
+    embeds: list[discord.Embed]
+
+    @classmethod
+    def of(cls, payload: Mapping[str, Any]) -> Send:
+        return cls(
+            content=payload.get("content") or None,
+            embeds=[discord.Embed.from_dict(e) for e in payload.get("embeds", [])],
+        )

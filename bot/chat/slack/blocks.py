@@ -16,7 +16,7 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
-from bot.alerts.build import (
+from bot.chat.wording import (
     empty_digest_text,
     items_line,
     quote_body,

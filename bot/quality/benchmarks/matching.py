@@ -325,14 +325,14 @@ def _prefilter(watchlist: Any) -> Callable[[str, str, str], bool]:
     Uses the matcher's internals (the same automaton ``match`` consults first), because
     the point is to time exactly that step.
     """
-    from bot.nlp import matcher
+    from bot.nlp.matcher.plans import candidates, compiled_for
     from bot.nlp.text import fold
 
-    compiled = matcher._compiled(watchlist)
+    compiled = compiled_for(watchlist)
 
     def passes(title: str, text: str, lang: str) -> bool:
         plan = compiled.plan(watchlist, lang)
-        return bool(matcher._candidates(plan, watchlist, fold(f"{title}\n{text}")))
+        return bool(candidates(plan, watchlist, fold(f"{title}\n{text}")))
 
     return passes
 

@@ -18,7 +18,7 @@ from discord.http import Route
 from bot.chat.base import ChatStartError, DeliveryError
 from bot.chat.discord.adapter import DiscordAdapter, alert_nonce
 from bot.chat.discord.render import alert_payload
-from bot.commands.handlers import Commands
+from bot.commands.dispatch import Commands
 from bot.models import Alert, Match, Quote, Target
 from bot.settings.model import DiscordConfig
 from tests.fakes.discord import (

@@ -15,7 +15,7 @@ from discord.gateway import DiscordWebSocket
 from discord.http import Route
 from pydantic import ValidationError
 
-from bot.commands.handlers import Commands
+from bot.commands.dispatch import Commands
 from bot.models import Target
 from bot.settings.model import DiscordConfig
 from tests.chat.discord.test_adapter import reply_of, run, running, shown

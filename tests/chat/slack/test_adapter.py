@@ -9,8 +9,10 @@ from typing import Any
 import pytest
 
 from bot.chat.base import DeliveryError
-from bot.chat.slack.adapter import SlackAdapter, SlackConfigError, caller_from, delivery_error
-from bot.commands.handlers import Commands
+from bot.chat.slack.adapter import SlackAdapter
+from bot.chat.slack.commands import caller_from
+from bot.chat.slack.errors import SlackConfigError, delivery_error
+from bot.commands.dispatch import Commands
 from bot.models import Target
 from bot.settings.model import SlackConfig
 from tests.chat.slack.test_blocks import make_alert
@@ -153,7 +155,7 @@ def test_an_unreachable_slack_is_a_transient_error(closed_port: int) -> None:
 def test_the_manifest_declares_every_command_the_bot_answers() -> None:
     import yaml
 
-    from bot.chat.slack.adapter import COMMANDS as ANSWERED
+    from bot.chat.slack.commands import COMMANDS as ANSWERED
     from tests.chat.conftest import ROOT
 
     manifest = yaml.safe_load((ROOT / "config" / "slack-manifest.yaml").read_text())

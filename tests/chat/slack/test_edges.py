@@ -21,7 +21,7 @@ import httpx
 import pytest
 
 from bot.chat.slack.adapter import SlackAdapter
-from bot.commands.handlers import Commands
+from bot.commands.dispatch import Commands
 from bot.models import Alert, Digest, Match, Quote, Target
 from tests.fakes.slack import APP_TOKEN, BOT_TOKEN, Envelope, FakeSlack
 
@@ -173,7 +173,7 @@ def test_http_mode_refuses_a_replayed_signed_request(
 
 
 def test_the_memory_of_signatures_forgets_stale_ones_and_stays_bounded() -> None:
-    from bot.chat.slack.adapter import SeenSignatures
+    from bot.chat.slack.httpmode import SeenSignatures
 
     now = [1_700_000_000.0]
     seen = SeenSignatures(max_age=300, limit=3, clock=lambda: now[0])

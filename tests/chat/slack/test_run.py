@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from bot.commands.handlers import Commands
+from bot.commands.dispatch import Commands
 from tests.chat.conftest import SEED_TITLE, Home
 from tests.fakes.slack import FakeSlack
 

@@ -1,20 +1,10 @@
-"""Headlines from body text, title lines, languages and dates."""
+"""Sentences and headlines from body text, title lines, sizes and URLs as shown."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
-
 import pytest
 
-from bot.sources.textutil import (
-    display_url,
-    first_sentence,
-    headline,
-    human_size,
-    normalize_language,
-    split_title_line,
-    to_utc,
-)
+from bot.text import display_url, first_sentence, headline, human_size, split_title_line
 
 
 @pytest.mark.parametrize(
@@ -62,31 +52,6 @@ def test_headline_cuts_long_sentence_at_a_clause() -> None:
 )
 def test_split_title_line(body: str, title: str | None) -> None:
     assert split_title_line(body)[0] == title
-
-
-@pytest.mark.parametrize(
-    ("tag", "lang"),
-    [("fr-FR", "fr"), ("en_us", "en"), ("DE", "de"), ("", None), (None, None), ("x!", None)],
-)
-def test_normalize_language(tag: object, lang: str | None) -> None:
-    assert normalize_language(tag) == lang
-
-
-@pytest.mark.parametrize(
-    ("value", "expected"),
-    [
-        ("2024-11-05T14:03:00+01:00", datetime(2024, 11, 5, 13, 3, tzinfo=UTC)),
-        ("2024-11-05T14:03:00Z", datetime(2024, 11, 5, 14, 3, tzinfo=UTC)),
-        ("Tue, 05 Nov 2024 14:03:00 +0100", datetime(2024, 11, 5, 13, 3, tzinfo=UTC)),
-        (date(2024, 11, 5), datetime(2024, 11, 5, tzinfo=UTC)),
-        (datetime(2024, 11, 5, 14, 3), datetime(2024, 11, 5, 14, 3, tzinfo=UTC)),
-        ("hier soir", None),
-        (None, None),
-        (42, None),
-    ],
-)
-def test_to_utc(value: object, expected: datetime | None) -> None:
-    assert to_utc(value) == expected
 
 
 def test_human_size() -> None:

@@ -1,0 +1,66 @@
+"""Discord channels as the bot addresses them, and how it recognises a post of its own there.
+
+A target is a channel id or ``dm:<user id>``. A post carries a nonce derived from the alert
+(or digest key) and the channel, so a repeat within Discord's nonce window is answered with
+the first message; after a longer outage, the channel's history is compared instead.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+
+import discord
+
+from bot.chat.base import DeliveryError
+from bot.chat.discord.render import alert_payload
+from bot.models import Alert
+
+DM_PREFIX = "dm:"
+
+HISTORY_LIMIT = 200
+"""Messages read back when looking for a post made before a restart."""
+
+
+def nonce_for(key: str, channel: str) -> str:
+    """The same 25 characters for the same alert (or digest key) in the same channel.
+
+    Posted with ``enforce_nonce``, it makes Discord answer a repeated post (a crash
+    between posting and marking the delivery sent) with the message it already has.
+    """
+    return hashlib.sha256(f"{key}\x1f{channel}".encode()).hexdigest()[:25]
+
+
+def alert_nonce(alert: Alert, channel: str) -> str:
+    return nonce_for(alert.id, channel)
+
+
+def carries(message: discord.Message, nonce: str, alerts: Sequence[Alert]) -> bool:
+    """Is ``message`` the post a repeated send would duplicate?
+
+    Discord's enforce_nonce only covers a few minutes, so after a longer outage the
+    message itself is compared: the nonce where Discord returns it, else the links: an
+    alert's embed links its article under its headline, a digest lists every article it
+    carries.
+    """
+    if message.nonce is not None and str(message.nonce) == nonce:
+        return True
+    urls = [a.url for a in alerts if a.url]
+    if not urls or len(urls) != len(alerts):
+        return False
+    if len(alerts) == 1:  # the same link and headline: a live blog reuses its link
+        title = alert_payload(alerts[0])["embeds"][0].get("title")
+        return any(e.url == urls[0] and e.title == title for e in message.embeds)
+    text = "\n".join(e.description or "" for e in message.embeds)
+    return all(u in text for u in urls)
+
+
+def snowflake(text: str, where: str) -> int:
+    """A channel or user id as Discord's number; anything else is refused for good."""
+    if not text.isdigit():
+        raise DeliveryError(
+            f"'{where}' is not a Discord channel id: use the numeric id (Developer Mode -> "
+            "right-click the channel -> Copy Channel ID), or dm:<user id>",
+            channel_gone=True,
+        )
+    return int(text)

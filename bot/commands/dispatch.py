@@ -1,0 +1,121 @@
+"""The commands bound to a running bot, and the dispatcher for commands typed as text.
+
+Adapters hold one :class:`Commands`: Discord calls its methods one per slash command,
+Slack passes the raw text to :meth:`Commands.run_text`. Each method is a thin call of the
+platform-neutral function in :mod:`bot.commands.queries`, :mod:`bot.commands.subscriptions`
+or :mod:`bot.commands.watch`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+
+from bot.commands import queries
+from bot.commands import subscriptions as subs
+from bot.commands.core import Caller, CommandError, Reply
+from bot.commands.watch import WatchCommand, WatchHost
+from bot.models import Digest
+from bot.nlp.watchlist import Watchlist
+from bot.settings.model import FeedConfig
+from bot.settings.watchrequest import AddRequest
+from bot.store.store import Store
+
+
+class Commands:
+    """The commands bound to a running bot's store and its current watchlist.
+
+    Adapters hold one of these; the watchlist is read through a callable, so an edit the
+    bot reloads is what the next command sees. Store calls block, so they run in a thread.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        watchlist: Callable[[], Watchlist],
+        feeds: Callable[[], Sequence[FeedConfig]] = tuple,
+        host: WatchHost | None = None,
+    ) -> None:
+        self.store = store
+        self._watchlist = watchlist
+        self._feeds = feeds
+        self.watching = WatchCommand(store, host)
+
+    @property
+    def watchlist(self) -> Watchlist:
+        return self._watchlist()
+
+    @property
+    def host(self) -> WatchHost | None:
+        """The running bot, for ``/watch`` (its admins, its watchlist file, its reload)."""
+        return self.watching.host
+
+    @property
+    def admins(self) -> Sequence[str]:
+        """The bot's admins as the running config says them (none without a bot)."""
+        return self.watching.admins
+
+    async def brief(self, item: str | None = None, since: str | None = None) -> Digest:
+        return await asyncio.to_thread(queries.brief, self.store, self.watchlist, item, since)
+
+    async def subscribe(self, caller: Caller, item: str, dm: bool = False) -> Reply:
+        return await asyncio.to_thread(
+            subs.subscribe, self.store, self.watchlist, caller, item, dm, self.admins
+        )
+
+    async def unsubscribe(
+        self, caller: Caller, item: str | None = None, dm: bool = False
+    ) -> Reply:
+        return await asyncio.to_thread(
+            subs.unsubscribe, self.store, self.watchlist, caller, item, dm, self.admins
+        )
+
+    async def subscriptions(self, caller: Caller) -> Reply:
+        return await asyncio.to_thread(
+            subs.subscriptions, self.store, self.watchlist, caller
+        )
+
+    async def watchlist_overview(self) -> Reply:
+        return queries.watchlist_overview(self.watchlist)
+
+    async def feeds(self) -> Reply:
+        return await asyncio.to_thread(queries.feeds_overview, self.store, None, self._feeds())
+
+    async def watch_add(self, caller: Caller, request: AddRequest) -> Reply:
+        """``/watch add`` (admins only): see :meth:`WatchCommand.add`."""
+        return await self.watching.add(caller, request)
+
+    async def watch_remove(self, caller: Caller, item_id: str) -> Reply:
+        """``/watch remove`` (admins only): see :meth:`WatchCommand.remove`."""
+        return await self.watching.remove(caller, item_id)
+
+    async def watch(self, caller: Caller, text: str) -> Reply:
+        """``/watch ...`` as typed."""
+        return await self.watching.run(caller, text)
+
+    async def run_text(self, name: str, text: str, caller: Caller) -> Reply | Digest:
+        """A command as typed (``/subscribe kursk dm``), for platforms that pass raw text.
+
+        Errors meant for the user come back as a Reply with ``ok=False``.
+        """
+        command = name.lstrip("/").casefold()
+        try:
+            if command == "brief":
+                return await self.brief(*queries.parse_brief_args(text))
+            if command == "subscribe":
+                item, dm = subs.parse_subscribe_args(text)
+                return await self.subscribe(caller, item, dm)
+            if command == "unsubscribe":
+                item, dm = subs.parse_subscribe_args(text)
+                return await self.unsubscribe(caller, item or None, dm)
+            if command == "subscriptions":
+                return await self.subscriptions(caller)
+            if command == "watchlist":
+                return await self.watchlist_overview()
+            if command == "feeds":
+                return await self.feeds()
+            if command == "watch":
+                return await self.watch(caller, text)
+        except CommandError as exc:
+            return Reply(str(exc), ok=False)
+        return Reply(f"Unknown command /{command}.", ok=False)

@@ -1,0 +1,167 @@
+"""Dictionary forms from packages installed with the bot (``MORPHOLOGY``): pymorphy3's
+dictionaries for Russian and Ukrainian, Kiwi's packaged model for Korean, the lookup tables
+of spacy-lookups-data elsewhere, each loaded when a document in that language needs it."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+import threading
+from collections.abc import Generator, Iterable, Iterator
+from functools import cache
+from importlib import resources
+from itertools import chain
+from typing import Any
+
+MORPHOLOGY: dict[str, str] = {"ru": "pymorphy3", "uk": "pymorphy3", "ko": "kiwi"}
+"""Where a language's dictionary forms come from when not from spacy-lookups-data.
+
+spaCy's own ``pymorphy3`` lemmatizer mode needs POS tags from a trained tagger (without
+them it returns the word unchanged), so the matcher asks pymorphy3's analyser directly,
+as spaCy's ``pymorphy3_lookup`` mode does, and keeps every analysis, not only
+unambiguous ones. Korean has no lemma table at all: Kiwi splits a word into morphemes."""
+
+COMPOUNDING = frozenset({"de"})
+"""Languages that write compounds as one word, inflected at the head, which is last
+(``Waffenlieferungen`` = Waffen + Lieferungen). The matcher reads such a word's dictionary
+form as its modifier + its head's (``Waffenlieferung``), and a one-word noun of a topic
+rule matches compounds ending in it (``Munition`` in ``Artilleriemunition``)."""
+
+
+def lemma_source(lang: str) -> str | None:
+    """``pymorphy3``, ``kiwi`` or ``lookup`` for ``lang``; None when it has no lemmas."""
+    source = MORPHOLOGY.get(lang)
+    if source is not None:
+        return source
+    return "lookup" if has_lookup_lemmas(lang) else None
+
+
+@cache
+def morph_analyzer(lang: str) -> Any:
+    """pymorphy3's analyser for ``ru`` or ``uk``, with its packaged dictionary (~25 MB)."""
+    import pymorphy3
+
+    return pymorphy3.MorphAnalyzer(lang=lang)
+
+
+class Kiwi:
+    """Kiwi with its packaged model (kiwipiepy_model), built on first use, one call at a time."""
+
+    def __init__(self) -> None:
+        from kiwipiepy import Kiwi
+
+        # The lightest configuration that reads news as well as the full one (same Korean
+        # F1 on the eval set and the devset): the typo and multi-word dictionaries only
+        # help with informal text, and the default user dictionary (~70 MB resident) adds
+        # names the matcher does not need (Kiwi still tags 북한산, 태평양 as proper nouns).
+        # The packaged model is CoNg, the only one kiwipiepy_model ships (no knlm/sbg).
+        # No smaller model exists: the knlm/sbg models of kiwipiepy_model 0.21 took about
+        # 290 MB resident, and no worker setting (0, 1, -1) changed the ~230 MB measurably.
+        self._kiwi = Kiwi(
+            num_workers=-1,
+            load_default_dict=False,
+            load_typo_dict=False,
+            load_multi_dict=False,
+        )
+        self._lock = threading.Lock()
+
+    def morphemes(self, word: str) -> list[tuple[str, str]]:
+        """(form, tag) of each morpheme of ``word``: ``북한군이`` -> 북한군/NNG, 이/JKS."""
+        with self._lock:
+            return [(t.form, t.tag) for t in self._kiwi.tokenize(word)]
+
+
+@cache
+def korean_analyzer() -> Kiwi:
+    """The one Kiwi of the process (its model takes a couple of seconds to load)."""
+    return Kiwi()
+
+
+@cache
+def has_lookup_lemmas(lang: str) -> bool:
+    """Whether spacy-lookups-data ships a lemma table for ``lang``."""
+    try:
+        data = resources.files("spacy_lookups_data") / "data"
+        return (data / f"{lang}_lemma_lookup.json.gz").is_file()
+    except (ModuleNotFoundError, FileNotFoundError):
+        return False
+
+
+def lookup_lemmas(lang: str) -> Iterator[tuple[str, str]]:
+    """(form, lemma) pairs of spacy-lookups-data's table for ``lang`` (none without one).
+
+    Read on demand rather than through spaCy's lemmatizer, which would keep every table
+    in memory (≈100 MB a language); the matcher keeps only the few forms it can use.
+    The tables hold one pair a line, so they are read a megabyte at a time, each read's
+    lines at once by one regular expression (``json.load`` of the Russian table alone
+    raised the peak by tens of MB, and a line at a time took most of a second for the
+    French table). A table in another layout is read whole, with the same result.
+    """
+    if not has_lookup_lemmas(lang):
+        return
+    path = resources.files("spacy_lookups_data") / "data" / f"{lang}_lemma_lookup.json.gz"
+    with path.open("rb") as raw, gzip.open(raw, "rt", encoding="utf-8") as fh:
+        # One pass; a line in another layout sends us to ``json.load`` (the pairs already
+        # given are given again, which a caller building a dict does not notice).
+        if (yield from pairs_by_line(iter(lambda: fh.read(_READ_CHARS), ""))):
+            return
+    with path.open("rb") as raw, gzip.open(raw, "rt", encoding="utf-8") as fh:
+        table = json.load(fh)
+    for form, lemma in table.items():
+        if isinstance(lemma, list):
+            lemma = lemma[0] if lemma else ""
+        if isinstance(form, str) and isinstance(lemma, str) and lemma:
+            yield form, lemma
+
+
+_READ_CHARS = 1 << 20
+
+_STR = r'"((?:[^"\\]|\\.)*)"'
+
+_PAIR_LINE = re.compile(
+    rf"\s*{_STR}\s*:\s*(?:{_STR}|\[\s*{_STR}\s*(?:,\s*{_STR}\s*)*\]|(\[\s*\]))\s*,?\s*"
+)
+"""A pair line in general: escapes, a list of lemmas, an empty list."""
+
+_SP = r"[^\S\n]*"  # blanks within a line
+
+_PLAIN = r'"([^"\\\n]*)"'
+
+_LINES = re.compile(
+    rf"^(?:{_SP}{_PLAIN}{_SP}:{_SP}(?:\[{_SP}{_PLAIN}{_SP}\]|{_PLAIN}){_SP},?{_SP}"
+    rf"|{_SP}[{{}}]?{_SP}|(.+))$",
+    re.MULTILINE,
+)
+"""Each line of a table: the common pair (``"form": ["lemma"]`` or ``"form": "lemma"``, no
+escapes), a brace or a blank line, or anything else (the last group)."""
+
+
+def _unescape(s: str) -> str:
+    return str(json.loads(f'"{s}"')) if "\\" in s else s
+
+
+def pairs_by_line(chunks: Iterable[str]) -> Generator[tuple[str, str], None, bool]:
+    """The pairs of a table written one ``"form": "lemma"`` a line, from its text in
+    pieces of any size (lines, or a megabyte at a time); returns False at the first line
+    of another kind (not a pair, ``{``, ``}`` or blank)."""
+    carry = ""
+    for chunk in chain(chunks, ("\n",)):
+        text = carry + chunk
+        cut = text.rfind("\n")
+        if cut < 0:
+            carry = text
+            continue
+        body, carry = text[:cut], text[cut + 1 :]
+        for form, listed, lemma, other in _LINES.findall(body):
+            if other:
+                m = _PAIR_LINE.fullmatch(other)
+                if m is None:
+                    return False
+                form = m.group(1)
+                lemma = m.group(2) if m.group(2) is not None else m.group(3)
+                if lemma:  # a list's first lemma; an empty list or lemma has none
+                    yield _unescape(form), _unescape(lemma)
+            elif listed or lemma:
+                yield form, listed or lemma
+    return True

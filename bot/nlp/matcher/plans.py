@@ -1,0 +1,291 @@
+"""A watchlist compiled per document language (a ``Plan``): a word index of its phrases and
+the Aho-Corasick automata over their keys, cached per watchlist object; the language-free
+screen (``could_match``) and the key scan that says which items may match."""
+
+from __future__ import annotations
+
+import re
+import threading
+import weakref
+from collections.abc import Callable, Hashable, Iterator
+from dataclasses import dataclass, field
+from itertools import chain
+from typing import Any
+
+import ahocorasick
+
+from bot.nlp.cjk import CJK_RANGES, is_cjk
+from bot.nlp.lemmas import MORPHOLOGY, lemma_source
+from bot.nlp.matcher.lemmatize import compile_for, lemmatizer
+from bot.nlp.matcher.slots import EXCLUDE, is_rule, item_slots, terms_for, wanted_slots
+from bot.nlp.phrases import INFIX_LANGUAGES, Phrase, PhraseIndex, WordPattern, prefilter_keys
+from bot.nlp.text import fold
+from bot.nlp.watchlist import ANY_LANGUAGE, Watchlist
+
+Payload = tuple[int, Hashable, int, int, int, bool]
+"""(item index, slot, phrase number, keys in the phrase, key number, must start a word)."""
+
+
+@dataclass
+class Plan:
+    """A watchlist compiled for one document language (or, as the screen, for all)."""
+
+    index: PhraseIndex
+    automaton: _Automata | None
+    lemma: Callable[[str], str] = field(default=lambda piece: "")
+    """The dictionary form of a word as written, when it can match a phrase word; else ''."""
+    phrases: list[Phrase] = field(default_factory=list)
+    """The phrases behind the automaton's keys, by phrase number."""
+    excludes: dict[int, list[Phrase]] = field(default_factory=dict)
+    """Each item's exclude phrases, by item number."""
+    anchors: list[int] = field(default_factory=list)
+    """Each phrase's longest key (its number), by phrase number: where it is checked whole."""
+
+
+def _is_hangul(text: str) -> bool:
+    return all("\uac00" <= ch <= "\ud7a3" for ch in text)
+
+
+def _korean_verb_stems(phrase: Phrase) -> Phrase:
+    """What the prefilter looks for in a Korean phrase: a verb's dictionary form (``보내다``)
+    shares only its first syllables with what the text writes, because the stem's last
+    syllable fuses with the ending (보냈다, 보낸, 넘겼다). So such a word is looked for
+    by the syllables before that one, as a prefix (none for a one-syllable stem). A noun
+    that happens to end in 다 (캐나다) is only looked for more loosely: never a wrong result."""
+    words = tuple(
+        WordPattern(w.value[:-2], "prefix")
+        if w.mode == "exact"
+        and len(w.value) >= 3
+        and w.value.endswith("다")
+        and _is_hangul(w.value)
+        else w
+        for w in phrase.words
+    )
+    return Phrase(phrase.source, words)
+
+
+class _Keys:
+    """Prefilter keys of many phrases, built into one Aho-Corasick automaton."""
+
+    def __init__(self) -> None:
+        self.keys: dict[str, list[Payload]] = {}
+        self.phrases = 0
+        self.phrase_of: list[Phrase] = []
+        self.anchors: list[int] = []
+
+    def add(self, ii: int, slot: Hashable, phrase: Phrase, lang: str) -> None:
+        if slot == EXCLUDE or (isinstance(slot, tuple) and slot[0] == "none"):
+            return  # what only vetoes can never make a document match
+        lemmatized = lang == ANY_LANGUAGE or lemma_source(lang) is not None
+        infix = lang == ANY_LANGUAGE or lang in INFIX_LANGUAGES
+        looked_for = _korean_verb_stems(phrase) if lemma_source(lang) == "kiwi" else phrase
+        keys = prefilter_keys(looked_for, lemmatized, infix, lang in MORPHOLOGY)
+        for k, (key, word_start) in enumerate(keys):
+            self.keys.setdefault(key, []).append((ii, slot, self.phrases, len(keys), k, word_start))
+        self.phrases += 1
+        self.phrase_of.append(phrase)
+        self.anchors.append(max(range(len(keys)), key=lambda k: len(keys[k][0])) if keys else 0)
+
+    def automaton(self) -> _Automata | None:
+        if not self.keys:
+            return None
+        values: dict[str, Any] = {}
+        for key, payloads in self.keys.items():
+            # What a phrase of one key makes present, as sets: most keys are such, and a
+            # set union in C beats a Python loop over every payload of every occurrence.
+            at_start = frozenset((p[0], p[1]) for p in payloads if p[3] == 1 and p[5])
+            anywhere = frozenset((p[0], p[1]) for p in payloads if p[3] == 1 and not p[5])
+            multi = tuple(p for p in payloads if p[3] > 1)
+            # where a phrase is checked whole (``_located``): at its longest key only
+            anchored = tuple(p for p in payloads if p[4] == self.anchors[p[2]])
+            values[key] = (key, tuple(payloads), at_start, anywhere, multi, anchored)
+        return _Automata(values)
+
+
+_SCRIPTS = (
+    re.compile("[\u0400-\u052f]"),  # Cyrillic
+    re.compile("[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]"),  # Hangul
+    re.compile(f"[{CJK_RANGES}]"),  # ideographs and kana
+)
+
+_BEYOND_LATIN = re.compile("[\u0400-\uffff]")
+"""A text without any of these has none of the scripts above (checked in one pass)."""
+
+
+class _Automata:
+    """Aho-Corasick automata over the keys, one per script their first letter is in,
+    each run only on a text that has that script at all (Latin and the rest: always).
+
+    One automaton over every language's keys starts from a root with some 150 branches
+    (Latin, Cyrillic, Hangul, ideographs), and pyahocorasick looks a character up among
+    them one by one: scanning a text cost five times what it does with the Latin keys
+    alone. Hits come script by script, not in text order.
+    """
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        by_script: dict[re.Pattern[str] | None, Any] = {}
+        for key, value in values.items():
+            script = next((p for p in _SCRIPTS if p.match(key)), None)
+            automaton = by_script.get(script)
+            if automaton is None:
+                automaton = by_script[script] = ahocorasick.Automaton()
+            automaton.add_word(key, value)
+        for automaton in by_script.values():
+            automaton.make_automaton()
+        self.groups = list(by_script.items())
+
+    def iter(self, haystack: str) -> Iterator[tuple[int, Any]]:
+        if len(self.groups) == 1:
+            return self.groups[0][1].iter(haystack)
+        latin = haystack.isascii() or not _BEYOND_LATIN.search(haystack)
+        return chain.from_iterable(
+            automaton.iter(haystack)
+            for script, automaton in self.groups
+            if script is None or not latin and script.search(haystack)
+        )
+
+
+def _build_plan(watchlist: Watchlist, lang: str) -> Plan:
+    index = PhraseIndex()
+    keys = _Keys()
+    excludes: dict[int, list[Phrase]] = {}
+    for ii, item in enumerate(watchlist.items):
+        for slot, terms in item_slots(item):
+            for source in terms_for(terms, lang):
+                phrase = compile_for(source, lang, is_rule(slot))
+                index.add(phrase, (ii, slot))
+                keys.add(ii, slot, phrase, lang)
+                if slot == EXCLUDE:
+                    excludes.setdefault(ii, []).append(phrase)
+    lemma = lemmatizer(index, lang)
+    return Plan(index, keys.automaton(), lemma, keys.phrase_of, excludes, keys.anchors)
+
+
+def _build_screen(watchlist: Watchlist) -> Plan:
+    """One automaton over the keys of every language's phrases, to run before we even know
+    the document's language; each key is as loose as its own language's plan needs."""
+    keys = _Keys()
+    for ii, item in enumerate(watchlist.items):
+        for slot, terms in item_slots(item):
+            for lang, sources in terms.items():
+                for source in sources:
+                    keys.add(ii, slot, compile_for(source, lang, is_rule(slot)), lang)
+    return Plan(PhraseIndex(), keys.automaton())
+
+
+@dataclass
+class Compiled:
+    """Plans per language. Holds no reference to the watchlist, so the cache cannot keep it alive."""
+
+    plans: dict[str, Plan] = field(default_factory=dict)
+    screen: Plan | None = None
+
+    def plan(self, watchlist: Watchlist, lang: str) -> Plan:
+        plan = self.plans.get(lang)
+        if plan is None:
+            plan = self.plans[lang] = _build_plan(watchlist, lang)
+        return plan
+
+    def language_free(self, watchlist: Watchlist) -> Plan:
+        if self.screen is None:
+            self.screen = _build_screen(watchlist)
+        return self.screen
+
+
+compiled_cache: dict[int, tuple[weakref.ref[Watchlist], Compiled]] = {}
+
+_cache_lock = threading.Lock()
+
+
+def compiled_for(watchlist: Watchlist) -> Compiled:
+    """One compilation per watchlist object, dropped when the watchlist is."""
+    key = id(watchlist)
+    with _cache_lock:
+        entry = compiled_cache.get(key)
+        if entry is not None and entry[0]() is watchlist:
+            return entry[1]
+
+        def _drop(
+            ref: weakref.ref[Watchlist], key: int = key, cache: dict[int, Any] = compiled_cache
+        ) -> None:
+            current = cache.get(key)
+            if current is not None and current[0] is ref:
+                del cache[key]
+
+        compiled = Compiled()
+        compiled_cache[key] = (weakref.ref(watchlist, _drop), compiled)
+        return compiled
+
+
+def haystack_of(title: str, text: str) -> str:
+    """The folded text the prefilter scans: title and body (a repeated title is harmless)."""
+    t = title.strip()
+    return fold(text if not t or text.lstrip().startswith(t) else f"{t}\n{text}")
+
+
+def could_match(watchlist: Watchlist, haystack: str) -> bool:
+    """Whether any item might match a document whose folded text is ``haystack``.
+
+    Language-free, so a document that cannot match skips language detection and spaCy:
+    one Aho-Corasick pass over every language's alias stems. False means no item can
+    match in any language; True only means the full matcher must look.
+    """
+    if not watchlist.items:
+        return False
+    screen = compiled_for(watchlist).language_free(watchlist)
+    return bool(candidates(screen, watchlist, haystack))
+
+
+def boundary(before: str) -> bool:
+    """Whether a word can start after the character ``before``: after anything but a letter
+    or digit, and after an ideograph or kana, which is a word of its own (交付HIMARS)."""
+    return not before.isalnum() or is_cjk(before)
+
+
+def candidates(plan: Plan, watchlist: Watchlist, haystack: str) -> set[Hashable]:
+    """Tags (item, slot) worth looking for: items the prefilter cannot rule out."""
+    return wanted_slots(watchlist, _present(plan, haystack))
+
+
+Confirm = Callable[[int, int, int], bool]
+"""(start of a key occurrence, phrase number, item number) -> whether the phrase stands
+whole there."""
+
+
+def _present(plan: Plan, haystack: str) -> set[tuple[int, Hashable]]:
+    """(item, slot) pairs with a phrase all of whose keys occur."""
+    present: set[tuple[int, Hashable]] = set()
+    if plan.automaton is None:
+        return present
+    partial: dict[int, set[int]] = {}
+    # A key met again adds nothing (what it adds is a set union, and a phrase's keys are
+    # counted once), unless it now starts a word where it did not before: a text repeats
+    # its words (``for``, ``des``, ``від``; ``newsbot bench``: 44 key occurrences a
+    # document, 4 distinct).
+    at_starts: set[str] = set()
+    inside: set[str] = set()
+    for end, (key, _payloads, at_start, anywhere, multi, _anchored) in plan.automaton.iter(
+        haystack
+    ):
+        if key in at_starts:
+            continue
+        start = end - len(key) + 1
+        # _boundary, inlined: this loop runs for every key occurrence of every document
+        at_word_start = start == 0 or not (c := haystack[start - 1]).isalnum() or is_cjk(c)
+        if at_word_start:
+            at_starts.add(key)
+        elif key in inside:
+            continue
+        else:
+            inside.add(key)
+        if at_word_start:
+            present |= at_start
+        present |= anywhere
+        for ii, slot, pid, nkeys, k, word_start in multi:
+            if (ii, slot) in present or not (at_word_start or not word_start):
+                continue
+            seen = partial.setdefault(pid, set())
+            seen.add(k)
+            if len(seen) == nkeys:
+                present.add((ii, slot))
+    return present
