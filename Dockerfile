@@ -9,9 +9,13 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     NEWSBOT_DATABASE_URL=sqlite:////app/data/newsbot.db
 
 WORKDIR /app
+# The locked versions first (exact pins, every file's hash checked; a layer that stays cached
+# until `make lock` changes them), then the bot itself with nothing resolved anew.
+COPY requirements.lock ./
+RUN pip install --no-cache-dir --require-hashes -r requirements.lock
 COPY pyproject.toml README.md ./
 COPY bot ./bot
-RUN pip install --no-cache-dir .
+RUN pip install --no-cache-dir --no-deps --no-build-isolation .
 
 COPY config ./config
 COPY seeds ./seeds

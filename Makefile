@@ -8,7 +8,12 @@ PIP    := $(BIN)/python -m pip
 RUN_STAMP := $(VENV)/.installed-run
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: run test test-slow lint bench clean
+# The versions installed are the locks' (exact pins with hashes, made by `make lock`), not
+# whatever is newest that day: requirements.lock for run, requirements-dev.lock for test.
+LOCK     := requirements.lock
+DEV_LOCK := requirements-dev.lock
+
+.PHONY: run test test-slow lint bench lock clean
 
 run: $(RUN_STAMP)
 	$(BIN)/newsbot run
@@ -34,13 +39,27 @@ $(BIN)/python:
 	@$(PYTHON) -m venv $(VENV) || { echo "error: '$(PYTHON) -m venv' failed; on Debian/Ubuntu install python3-venv" >&2; exit 1; }
 	$(PIP) install -q --upgrade pip
 
-$(RUN_STAMP): pyproject.toml | $(BIN)/python
-	$(PIP) install -q -e .
+# The project itself goes in with --no-deps (everything it needs came from the lock) and
+# --no-build-isolation (built with the lock's setuptools rather than one fetched unpinned).
+$(RUN_STAMP): $(LOCK) pyproject.toml | $(BIN)/python
+	$(PIP) install -q --require-hashes -r $(LOCK)
+	$(PIP) install -q --no-deps --no-build-isolation -e .
 	@touch $@
 
-$(DEV_STAMP): pyproject.toml | $(BIN)/python
-	$(PIP) install -q -e '.[dev]'
+$(DEV_STAMP): $(DEV_LOCK) pyproject.toml | $(BIN)/python
+	$(PIP) install -q --require-hashes -r $(DEV_LOCK)
+	$(PIP) install -q --no-deps --no-build-isolation -e .
 	@touch $@ $(RUN_STAMP)
+
+# Re-resolve the locks after a change to pyproject.toml's dependencies, keeping every pin
+# that still fits; `make lock UPGRADE=1` moves every pin to the newest release allowed.
+# One resolution for every platform (markers where they differ) from Python 3.11 up; the
+# dev lock is constrained by the runtime one, so both install the same runtime versions.
+UV_COMPILE = $(BIN)/uv pip compile pyproject.toml --universal --python-version 3.11 \
+	--generate-hashes --custom-compile-command "make lock" --quiet $(if $(UPGRADE),--upgrade)
+lock: $(DEV_STAMP)
+	$(UV_COMPILE) --output-file $(LOCK)
+	$(UV_COMPILE) --extra dev --constraint $(LOCK) --output-file $(DEV_LOCK)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info

@@ -1,27 +1,17 @@
-"""Scoring the matcher against a labelled set: pure functions, no I/O beyond reading labels.
-
-A labelled set is a folder with ``labels.jsonl`` (one object per article: ``file``, ``lang``,
-one boolean per watch id, ``quotes`` [{"text", "speaker"}], ``ambiguous`` [ids]) and the
-articles it names (``articles/NNN_<lang>_<slug>.txt``). ``tests/data/eval`` is ours;
-``../shared/devset`` has the same layout. The rules are written out in the README
-("Measuring the matcher") so that a number can be checked by hand.
+"""Scoring the matcher against a labelled set: pure functions over gold labels and what the
+bot said (``labels.py`` reads a set, ``quote_rules.py`` decides a quote found and its speaker).
+The rules are written out in the README ("Measuring the matcher") so that a number can be
+checked by hand.
 """
 
 from __future__ import annotations
 
-import json
-import re
-import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-WATCH_IDS: tuple[str, ...] = ("north-korea", "kursk", "arms-transfers", "russia", "ukraine")
-"""The ids every labelled set carries (the default watchlist's)."""
-
-QUOTE_COVERAGE = 0.60
-"""A predicted quote inside a labelled one must cover at least this share of it."""
+from bot.quality.labels import WATCH_IDS, Labelled, Predicted
+from bot.quality.quote_rules import best_quote, speaker_matches
 
 TARGET_F1_ID = 0.97
 """Issue 16: each default item, all pairs (issue 3 asked 0.95)."""
@@ -33,38 +23,6 @@ TARGET_SPEAKER_PRECISION = 0.97
 """A wrong name under a quote is worse than none: of the speakers the bot shows under found
 quotes, this share must be right. All three are issue 16's (recall 0.93, accuracy 0.90,
 precision 0.97), met on both our set and the devset."""
-
-
-class EvalSetError(ValueError):
-    """A labelled set that cannot be scored; ``str()`` is ``"<file>:<line>: <reason>"``."""
-
-
-@dataclass(frozen=True)
-class LabelledQuote:
-    text: str
-    speaker: str | None
-
-
-@dataclass(frozen=True)
-class Labelled:
-    """One article's gold labels."""
-
-    file: str
-    lang: str
-    labels: Mapping[str, bool]
-    quotes: tuple[LabelledQuote, ...] = ()
-    ambiguous: frozenset[str] = frozenset()
-    kind: str = "article"
-    notes: str = ""
-
-
-@dataclass(frozen=True)
-class Predicted:
-    """What the bot said about one article: the ids it matched and the quotes it found."""
-
-    ids: frozenset[str]
-    quotes: tuple[LabelledQuote, ...] = ()
-    language: str = ""
 
 
 @dataclass
@@ -201,150 +159,6 @@ class Report:
                 for q in self.quote_errors
             ],
         }
-
-
-# --- reading a labelled set -------------------------------------------------------------
-
-
-def _quote(raw: object, where: str) -> LabelledQuote:
-    if not isinstance(raw, dict) or not isinstance(raw.get("text"), str) or not raw["text"]:
-        raise EvalSetError(f"{where}: each quote needs a non-empty 'text'")
-    speaker = raw.get("speaker")
-    if speaker is not None and not isinstance(speaker, str):
-        raise EvalSetError(f"{where}: a quote's 'speaker' is a string or null")
-    return LabelledQuote(raw["text"], speaker or None)
-
-
-def parse_label(obj: object, where: str, ids: Sequence[str] = WATCH_IDS) -> Labelled:
-    """One line of ``labels.jsonl``; ``where`` (``file:line``) prefixes any error."""
-    if not isinstance(obj, dict):
-        raise EvalSetError(f"{where}: expected a JSON object")
-    file, lang = obj.get("file"), obj.get("lang")
-    if not isinstance(file, str) or not file:
-        raise EvalSetError(f"{where}: missing 'file'")
-    if not isinstance(lang, str) or not lang:
-        raise EvalSetError(f"{where}: missing 'lang'")
-    labels: dict[str, bool] = {}
-    for item in ids:
-        value = obj.get(item)
-        if not isinstance(value, bool):
-            raise EvalSetError(f"{where}: '{item}' must be true or false")
-        labels[item] = value
-    quotes = obj.get("quotes") or []
-    ambiguous = obj.get("ambiguous") or []
-    if not isinstance(quotes, list):
-        raise EvalSetError(f"{where}: 'quotes' must be a list")
-    if not isinstance(ambiguous, list) or not all(a in ids for a in ambiguous):
-        raise EvalSetError(f"{where}: 'ambiguous' must list watch ids ({', '.join(ids)})")
-    return Labelled(
-        file=file,
-        lang=lang,
-        labels=labels,
-        quotes=tuple(_quote(q, where) for q in quotes),
-        ambiguous=frozenset(ambiguous),
-        kind=str(obj.get("kind") or "article"),
-        notes=str(obj.get("notes") or ""),
-    )
-
-
-def load_labels(directory: Path, ids: Sequence[str] = WATCH_IDS) -> list[Labelled]:
-    """Every labelled article of ``directory``; every named file must exist."""
-    path = Path(directory) / "labels.jsonl"
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise EvalSetError(f"{path}:0: cannot read ({exc.strerror or exc})") from exc
-    items: list[Labelled] = []
-    seen: set[str] = set()
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        where = f"{path}:{number}"
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise EvalSetError(f"{where}: not JSON ({exc.msg})") from exc
-        item = parse_label(obj, where, ids)
-        if item.file in seen:
-            raise EvalSetError(f"{where}: {item.file} is labelled twice")
-        if not (Path(directory) / item.file).is_file():
-            raise EvalSetError(f"{where}: {item.file} does not exist")
-        seen.add(item.file)
-        items.append(item)
-    if not items:
-        raise EvalSetError(f"{path}:0: no labelled articles")
-    return items
-
-
-# --- the rules ----------------------------------------------------------------------------
-
-_NOT_WORD = re.compile(r"[^\w]+")
-
-
-def normalize_quote(text: str) -> str:
-    """NFKC, casefold, punctuation and quotation marks gone, whitespace collapsed."""
-    folded = unicodedata.normalize("NFKC", text).casefold()
-    kept = "".join(
-        " " if unicodedata.category(c)[0] in "PSZC" else c for c in folded
-    )
-    return " ".join(kept.split())
-
-
-def quote_overlap(labelled: str, predicted: str) -> float:
-    """How well ``predicted`` covers ``labelled`` (both normalised): 1.0 when it contains
-    it, the covered share when it lies inside it, 0.0 otherwise."""
-    if not labelled or not predicted:
-        return 0.0
-    if labelled in predicted:
-        return 1.0
-    if predicted in labelled:
-        return len(predicted) / len(labelled)
-    return 0.0
-
-
-def best_quote(labelled: str, predicted: Sequence[LabelledQuote]) -> LabelledQuote | None:
-    """The predicted quote that finds ``labelled`` best (None when none does): containing
-    it beats lying inside it; among those, the tightest."""
-    target = normalize_quote(labelled)
-    best: tuple[float, int] | None = None
-    chosen: LabelledQuote | None = None
-    for quote in predicted:
-        norm = normalize_quote(quote.text)
-        cover = quote_overlap(target, norm)
-        if cover < QUOTE_COVERAGE:
-            continue
-        rank = (cover, -len(norm))
-        if best is None or rank > best:
-            best, chosen = rank, quote
-    return chosen
-
-
-_TITLE_WORDS = """
-mr mrs ms dr sir president vice prime minister secretary general spokesman spokeswoman
-spokesperson m mme président présidente ministre porte parole herr frau präsident
-präsidentin kanzler kanzlerin minister ministerin sprecher sprecherin señor señora presidente
-ministro ministra portavoz господин президент премьер министр глава пан пані прем єр міністр
-речник 대통령 위원장 국무위원장 총비서 장관 총리 부의장 의장 대변인 외무상 국방상 씨
-"""
-TITLE_WORDS = frozenset(_TITLE_WORDS.split())
-"""Titles dropped from a speaker's name before comparing ("Putin" = "President Putin");
-a name that is nothing but titles keeps them."""
-
-
-def speaker_tokens(name: str | None) -> frozenset[str]:
-    if not name:
-        return frozenset()
-    words = frozenset(normalize_quote(name).split())
-    return (words - TITLE_WORDS) or words
-
-
-def speaker_matches(labelled: str | None, predicted: str | None) -> bool:
-    """Same speaker when one name's words are a subset of the other's ("Blinken" =
-    "Antony Blinken"); no predicted speaker is never right."""
-    gold, guess = speaker_tokens(labelled), speaker_tokens(predicted)
-    if not gold or not guess:
-        return False
-    return gold <= guess or guess <= gold
 
 
 def score(

@@ -1,5 +1,5 @@
 """A home for a bot under test (config, seeds, database in a temp dir) and the bot itself,
-built by the CLI's own ``_make_bot`` and run by ``run_forever`` on its own event loop."""
+built by the CLI's own ``make_bot`` and run by ``run_forever`` on its own event loop."""
 
 from __future__ import annotations
 
@@ -82,9 +82,9 @@ class RunningBot:
     """``newsbot run`` in-process: the CLI's wiring on a private event loop in a thread."""
 
     def __init__(self, config: Path) -> None:
-        from bot.cli.main import _make_bot
+        from bot.cli.run import make_bot
 
-        self.bot = _make_bot(config, console=False)
+        self.bot = make_bot(config, console=False)
         self.bot.delivery_tick = TICK
         self.loop = asyncio.new_event_loop()
         self.error: BaseException | None = None

@@ -1,6 +1,6 @@
 """Malformed slash commands from every door into one running bot, which stays up and sane.
 
-One bot (the CLI's ``_make_bot`` + ``run_forever`` on its own loop, see ``conftest.RunningBot``)
+One bot (the CLI's ``make_bot`` + ``run_forever`` on its own loop, see ``conftest.RunningBot``)
 listens in Slack HTTP mode and on Discord's gateway; a second Slack adapter in Socket Mode
 is started on the same loop with the same commands and store, since one Slack adapter
 runs in one mode. Hypothesis then sends it, through the real slack-bolt, slack_sdk and

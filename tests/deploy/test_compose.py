@@ -24,7 +24,7 @@ import yaml
 from sqlalchemy.engine import make_url
 
 from bot.chat import DISCORD_ENV, SLACK_ENV
-from bot.cli.main import DEFAULT_CONFIG
+from bot.cli.common import DEFAULT_CONFIG
 from bot.runtime.bot import SHUTDOWN_BUDGET
 from bot.runtime.logs import SECRET_ENV
 from bot.settings.model import load_settings

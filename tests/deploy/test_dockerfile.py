@@ -1,7 +1,8 @@
 """The Dockerfile's install steps, replayed in a fresh virtual environment.
 
 No Docker engine runs here, so this is how we know the image would build and start: the
-same COPY and `pip install` lines, in the same order, then the installed `newsbot --help`.
+same COPY and `pip install` lines, in the same order, then the installed `newsbot --help`,
+and every package the install holds at exactly the version ``requirements.lock`` pins.
 """
 
 from __future__ import annotations
@@ -14,6 +15,9 @@ import venv
 from pathlib import Path
 
 import pytest
+from packaging.utils import canonicalize_name
+
+from tests.deploy.test_lock import LOCK, assert_installs_from, lock_pins
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -35,6 +39,21 @@ def test_dockerfile_runs_newsbot_and_keeps_config_and_data_as_volumes() -> None:
     assert ("CMD", '["newsbot", "run"]') in steps
     volumes = [rest for instr, rest in steps if instr == "VOLUME"]
     assert volumes and "/app/config" in volumes[0] and "/app/data" in volumes[0]
+
+
+def test_the_image_installs_the_lock_before_the_project_without_dependencies() -> None:
+    """An image built with a bare `pip install .` would take whatever is newest that day."""
+    steps = dockerfile_steps()
+    installs = [
+        shlex.split(rest.split("pip install", 1)[1]) for instr, rest in steps
+        if instr == "RUN" and "pip install" in rest
+    ]
+    assert_installs_from(installs, LOCK.name)
+    copied = [i for i, (instr, rest) in enumerate(steps) if instr == "COPY" and LOCK.name in rest]
+    lock_install = next(
+        i for i, (instr, rest) in enumerate(steps) if instr == "RUN" and LOCK.name in rest
+    )
+    assert copied and copied[0] < lock_install, f"the Dockerfile does not COPY {LOCK.name} first"
 
 
 @pytest.mark.slow
@@ -91,6 +110,23 @@ def test_dockerfile_install_steps_give_a_working_newsbot(tmp_path: Path) -> None
         timeout=60,
     )
     assert str(env_dir) in where.stdout, where.stdout + where.stderr
+    # Exactly the lock: each pin that applies here at its version, and nothing else.
+    listed = subprocess.run(
+        [str(bindir / "python"), "-c",
+         "import importlib.metadata as m; "
+         "print('\\n'.join(f'{d.name}=={d.version}' for d in m.distributions()))"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60, check=True,
+    )
+    installed = {
+        canonicalize_name(name): version
+        for name, _, version in (line.partition("==") for line in listed.stdout.split())
+    }
+    installed.pop("newsbot")
+    installed.pop("pip")
+    expected = {pin.name: str(pin.version) for pin in lock_pins(ROOT / LOCK.name) if pin.applies()}
+    assert installed == expected, (
+        f"not the lock: {sorted(set(installed.items()) ^ set(expected.items()))}"
+    )
     # The migrations ship in the package: the installed newsbot creates its schema.
     db = subprocess.run(
         [str(newsbot), "db", "upgrade", "--config", str(tmp_path / "absent.yaml")],

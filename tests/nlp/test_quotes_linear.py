@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 import bot.nlp.quotes as quotes
-from bot.quality.benchmarks.matching import quoted_document
+from bot.quality.benchmarks.stream import quoted_document
 
 READS_PER_CHAR = 100
 """Generous: the extractor reads a character about 20 times across all its patterns; the

@@ -18,7 +18,8 @@ import pytest
 import bot.nlp.quotes as quotes
 import bot.nlp.quotes.wordlists as wordlists
 from bot.nlp import extract_quotes
-from bot.quality.evaluation import Labelled, LabelledQuote, Predicted, missed_targets, score
+from bot.quality.evaluation import missed_targets, score
+from bot.quality.labels import Labelled, LabelledQuote, Predicted
 
 
 def said(text: str, lang: str) -> list[tuple[str, str | None]]:

@@ -10,7 +10,7 @@ import pytest
 
 from bot.nlp import match
 from bot.nlp.watchlist import Watchlist
-from bot.quality.evaluation import load_labels
+from bot.quality.labels import load_labels
 from bot.sources.files import read_document
 
 ROOT = Path(__file__).resolve().parents[2]

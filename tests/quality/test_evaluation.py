@@ -11,20 +11,16 @@ import pytest
 from typer.testing import CliRunner
 
 from bot.cli.main import app
-from bot.quality.evaluation import (
+from bot.quality.evaluation import Counts, missed_targets, score
+from bot.quality.labels import (
     WATCH_IDS,
-    Counts,
     EvalSetError,
     Labelled,
     LabelledQuote,
     Predicted,
-    best_quote,
     load_labels,
-    missed_targets,
-    normalize_quote,
-    score,
-    speaker_matches,
 )
+from bot.quality.quote_rules import best_quote, normalize_quote, speaker_matches
 
 ROOT = Path(__file__).resolve().parents[2]
 EVAL = ROOT / "tests" / "data" / "eval"

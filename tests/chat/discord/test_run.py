@@ -1,4 +1,4 @@
-"""`newsbot run` with Discord: the CLI's own wiring (``_make_bot`` then ``run_forever``),
+"""`newsbot run` with Discord: the CLI's own wiring (``make_bot`` then ``run_forever``),
 pointed at a local Discord, judged by what that Discord received."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import pytest
 from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
-from bot.cli.main import _make_bot
+from bot.cli.run import make_bot
 from tests.botproc import clean_environ, scrub_environ
 from tests.chat.conftest import TICK
 from tests.fakes.discord import ADMIN, ALERTS, DESK, EPHEMERAL, GUILD_ID, FakeDiscord, serve
@@ -89,11 +89,11 @@ def run_bot(
     env: pytest.MonkeyPatch,
     scenario: Callable[[Any], Awaitable[None]],
 ) -> Any:
-    """``newsbot run`` in this process: the CLI's ``_make_bot``, then ``run_forever`` until
+    """``newsbot run`` in this process: the CLI's ``make_bot``, then ``run_forever`` until
     the scenario is done (or fails), then the same shutdown as Ctrl-C."""
     for key, value in bot_env(fake, folder).items():
         env.setenv(key, value)
-    bot = _make_bot(folder / "config" / "newsbot.yaml")
+    bot = make_bot(folder / "config" / "newsbot.yaml")
     bot.delivery_tick = TICK
     failures: list[BaseException] = []
 
