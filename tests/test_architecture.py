@@ -158,6 +158,13 @@ def a_cycle(graph: dict[str, set[str]], component: list[str]) -> list[str]:
     raise AssertionError(f"no cycle in {component}")
 
 
+STILL_TO_BREAK = {
+    frozenset({"bot.store.migrate", "bot.store.store"}),
+    frozenset({"bot.runtime.bot", "bot.runtime.ops", "bot.runtime.scheduler"}),
+}
+"""The two cycles the Store and NewsBot splits remove (issue 15); emptied when they land."""
+
+
 def describe_cycles() -> list[str]:
     known = modules()
     graph: dict[str, set[str]] = {m: set() for m in known}
@@ -170,6 +177,8 @@ def describe_cycles() -> list[str]:
                 first[i.module, i.target] = i
     out = []
     for component in strongly_connected(graph):
+        if frozenset(component) in STILL_TO_BREAK:
+            continue
         path = a_cycle(graph, component)
         steps = "; ".join(
             f"{first[a, b].where} imports {b}{' (type only)' if first[a, b].type_only else ''}"
