@@ -81,6 +81,23 @@ class BotHome:
         )
 
 
+def outbox_settled(db_path: Path) -> bool:
+    """Every delivery the bot has queued is sent or failed for good: nothing more will be
+    posted until something new arrives (the event a test waits for instead of sleeping to
+    see that nothing happens)."""
+    if not db_path.exists():
+        return False
+    try:
+        with contextlib.closing(sqlite3.connect(db_path, timeout=5)) as db:
+            total, open_ = db.execute(
+                "SELECT count(*), count(*) FILTER (WHERE status NOT IN ('sent', 'failed')) "
+                "FROM deliveries"
+            ).fetchone()
+    except sqlite3.OperationalError:  # not created yet, or busy
+        return False
+    return bool(total) and not open_
+
+
 def scrubbed(key: str) -> bool:
     """A variable no bot under test may inherit from the developer's shell: a chat
     credential (a real workspace), a newsbot setting (a real database), a proxy."""

@@ -35,7 +35,7 @@ from bot.runtime.metrics import Metrics
 from bot.runtime.ops import HEARTBEAT, Health, OpsServer, Vitals
 from bot.runtime.platforms import Platforms
 from bot.runtime.poller import FeedPoller
-from bot.runtime.scheduler import FeedScheduler, build_scheduler
+from bot.runtime.scheduler import DELIVERY_TICK, STARTUP_SPREAD, FeedScheduler, build_scheduler
 from bot.runtime.seeds import SeedFolders
 from bot.settings.model import FeedConfig, Settings
 from bot.sources.websub import WebSub
@@ -125,6 +125,10 @@ class NewsBot:
         )
         self.scheduler: AsyncIOScheduler | None = None
         self.feed_scheduler: FeedScheduler | None = None
+        self.delivery_tick = DELIVERY_TICK
+        """How often a running bot looks at the outbox without being kicked (tests shorten it)."""
+        self.startup_spread = STARTUP_SPREAD
+        """Over how long a running bot spreads its first feed polls (tests shorten it)."""
         pipelines.configure(settings.spacy_models)
 
     @property
@@ -184,6 +188,7 @@ class NewsBot:
             scan_interval=self.settings.scan_interval,
             deliver=self.deliver_tick,
             websub=self.websub_job if self.websub is not None else None,
+            delivery_tick=self.delivery_tick,
         )
 
     def make_feed_scheduler(self) -> FeedScheduler:
@@ -191,6 +196,7 @@ class NewsBot:
         return FeedScheduler(
             self.poll_feed, self.store.feeds, db=self.db, settings=lambda: self.settings,
             owner=self.cluster.owner, lease=self.cluster.lease, outage=self.outage,
+            spread=self.startup_spread,
         )
 
     def make_ops_server(self) -> OpsServer:

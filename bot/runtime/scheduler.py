@@ -32,6 +32,7 @@ from bot.store.outage import DatabaseOutage, is_outage
 log = logging.getLogger(__name__)
 
 DELIVERY_TICK = timedelta(seconds=2)
+STARTUP_SPREAD = timedelta(seconds=10)
 WEBSUB_TICK = timedelta(minutes=10)
 MAX_JITTER = timedelta(seconds=30)
 
@@ -61,7 +62,7 @@ def poll_delay(
     return base + timedelta(seconds=(rng or random).uniform(0, jitter))
 
 
-def startup_delay(index: int, total: int, spread: timedelta = timedelta(seconds=10)) -> timedelta:
+def startup_delay(index: int, total: int, spread: timedelta = STARTUP_SPREAD) -> timedelta:
     """Spread first polls over a few seconds so many feeds do not fire at once."""
     if total <= 1:
         return timedelta(0)
@@ -99,6 +100,7 @@ class FeedScheduler:
         owner: str,
         lease: timedelta,
         outage: DatabaseOutage,
+        spread: timedelta = STARTUP_SPREAD,
     ) -> None:
         self.poll = poll
         self.store = store
@@ -108,6 +110,8 @@ class FeedScheduler:
         """This instance, as its claims name it."""
         self.lease = lease
         self.outage = outage
+        self.spread = spread
+        """Over how long the first polls of new feeds are spread."""
         self._wake = asyncio.Event()
         self._running: dict[str, asyncio.Task[None]] = {}
         """The polls in flight, by feed URL."""
@@ -125,7 +129,9 @@ class FeedScheduler:
 
     async def _add(self, feeds: Sequence[FeedConfig]) -> None:
         now = utcnow()
-        first_due = {f.url: now + startup_delay(i, len(feeds)) for i, f in enumerate(feeds)}
+        first_due = {
+            f.url: now + startup_delay(i, len(feeds), self.spread) for i, f in enumerate(feeds)
+        }
         await self.db(self.store.ensure_feeds, first_due)
         self._wake.set()
 
@@ -305,6 +311,7 @@ def build_scheduler(
     scan_interval: timedelta,
     deliver: Callable[[], Awaitable[Any]],
     websub: Callable[[], Awaitable[Any]] | None = None,
+    delivery_tick: timedelta = DELIVERY_TICK,
 ) -> AsyncIOScheduler:
     """The APScheduler jobs: the seed scan, the delivery tick and WebSub renewals."""
     scheduler = AsyncIOScheduler(
@@ -322,7 +329,7 @@ def build_scheduler(
     scheduler.add_job(
         deliver,
         "interval",
-        seconds=DELIVERY_TICK.total_seconds(),
+        seconds=delivery_tick.total_seconds(),
         next_run_time=now,
         id="deliver",
         name="deliver outbox",

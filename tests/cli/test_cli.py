@@ -4,28 +4,14 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.botproc import clean_environ
+from tests.clirun import newsbot
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = "seeds/000_b5e3709a28e5c677.txt"
-
-
-def newsbot(*args: str, cwd: Path = ROOT, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    full_env = clean_environ(**(env or {}))
-    return subprocess.run(
-        [sys.executable, "-m", "bot.cli.main", *args],
-        cwd=cwd,
-        env=full_env,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
 
 
 @pytest.fixture()
@@ -94,7 +80,6 @@ def test_watchlist_check_names_file_and_line(workdir: Path) -> None:
     assert res.returncode != 0 and f"{broken}:" in res.stderr
 
 
-@pytest.mark.slow
 def test_scan_once_survives_bad_seed_files_and_brief_shows_the_alert(workdir: Path) -> None:
     seeds = workdir / "seeds"
     shutil.copy(ROOT / SEED, seeds)

@@ -39,6 +39,8 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from tests.fakes.base import ChatFaults, OutageWindow
+
 API_PREFIX = "/api/v10"
 GATEWAY_PATH = "/gateway"
 
@@ -56,10 +58,6 @@ DISCORD_EPOCH_MS = 1420070400000
 """2015-01-01 in Unix milliseconds: a snowflake is ``(ms since then) << 22 | counter``."""
 POST_PATHS = r"/channels/\d+/messages(/\d+)?"
 """Creating and editing channel messages: what an outage takes down by default."""
-
-PostHook = Callable[[str, dict[str, Any]], Any]
-"""``hook(channel, message)``: called in the fake's thread when a message is created."""
-
 
 def _now() -> str:
     return datetime.now(UTC).isoformat()
@@ -91,22 +89,20 @@ class Fault:
 
 
 @dataclass
-class Outage:
+class Outage(OutageWindow):
     """Requests matching ``methods`` and ``path`` answer ``status`` until ``until``
     (``time.monotonic()``)."""
 
-    until: float
     status: int
     methods: tuple[str, ...]
     path: re.Pattern[str]
-    hits: int = 0
 
     def active(self, method: str, path: str, now: float) -> bool:
         return now < self.until and method in self.methods and bool(self.path.fullmatch(path))
 
 
 @dataclass
-class FakeDiscord:
+class FakeDiscord(ChatFaults[Outage]):
     channels: dict[str, str] = field(default_factory=lambda: dict(CHANNELS))
     requests: list[Received] = field(default_factory=list)
     gateway_frames: list[dict[str, Any]] = field(default_factory=list)
@@ -128,9 +124,8 @@ class FakeDiscord:
         self._nonces: dict[tuple[str, str], tuple[str, float]] = {}
         self.nonce_replays: list[dict[str, Any]] = []
         """Creates answered with an existing message because of their nonce."""
-        self.outages: list[Outage] = []
-        self._post_hook: PostHook | None = None
         self._lock = threading.Lock()
+        self._init_faults()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._runner: web.AppRunner | None = None
@@ -178,24 +173,9 @@ class FakeDiscord:
         """Answer matching requests with ``status`` for ``seconds`` from now, as Discord's
         edge does: a JSON error body and a ``Via`` header. (discord.py retries a 500, 502,
         504 itself, five tries over about 25 seconds, before it raises.)"""
-        outage = Outage(time.monotonic() + seconds, status, tuple(methods), re.compile(path))
-        with self._lock:
-            self.outages.append(outage)
-        return outage
-
-    def end_outages(self) -> None:
-        """Recover now."""
-        now = time.monotonic()
-        with self._lock:
-            for outage in self.outages:
-                outage.until = min(outage.until, now)
-
-    def on_post(self, hook: PostHook | None) -> None:
-        """Call ``hook(channel, message)`` each time a channel message is created (not when
-        a nonce returns an existing one), before the poster gets its answer. ``None``
-        removes it."""
-        with self._lock:
-            self._post_hook = hook
+        return self._add_outage(
+            Outage(time.monotonic() + seconds, status, tuple(methods), re.compile(path))
+        )
 
     def messages(self, channel: str) -> list[dict[str, Any]]:
         """The messages a channel holds now, oldest first (edits applied)."""
@@ -523,12 +503,7 @@ class FakeDiscord:
         return self._json(data, status)
 
     def _outage(self, method: str, path: str, now: float) -> Outage | None:
-        with self._lock:
-            for outage in self.outages:
-                if outage.active(method, path, now):
-                    outage.hits += 1
-                    return outage
-        return None
+        return self._outage_for(lambda o: o.active(method, path, now))
 
     def _route(
         self, method: str, path: str, body: Any, query: dict[str, str] | None = None
@@ -593,9 +568,7 @@ class FakeDiscord:
         with self._lock:
             if enforce:
                 self._nonces[key] = (message["id"], now)
-            hook = self._post_hook
-        if hook is not None:
-            hook(channel, dict(message))
+        self._posted(channel, message)  # not when a nonce returned an existing message
         return message
 
     def _history(self, channel: str, query: dict[str, str]) -> tuple[int, Any]:

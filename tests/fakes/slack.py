@@ -33,6 +33,8 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from tests.fakes.base import ChatFaults, OutageWindow
+
 BOT_TOKEN = "xoxb-1111-2222-fakebottoken"
 APP_TOKEN = "xapp-1-A111-2222-fakeapptoken"
 TEAM_ID = "T0FAKE"
@@ -80,23 +82,16 @@ class Failure:
 
 
 @dataclass
-class Outage:
+class Outage(OutageWindow):
     """Posting methods answer ``status`` until ``until`` (``time.monotonic()``)."""
 
-    until: float
     status: int = 500
     methods: tuple[str, ...] = ("chat.postMessage", "chat.update")
     error: str | None = None
     retry_after: float | None = None
-    hits: int = 0
-    """Calls answered with the error."""
 
     def active(self, method: str, now: float) -> bool:
         return method in self.methods and now < self.until
-
-
-PostHook = Callable[[str, dict[str, Any]], Any]
-"""``hook(channel, message)``: called in the fake's thread when a message is stored."""
 
 
 def _ts_micros(ts: str) -> int:
@@ -110,7 +105,7 @@ def _truthy(value: Any) -> bool:
 
 
 @dataclass
-class FakeSlack:
+class FakeSlack(ChatFaults[Outage]):
     calls: list[Call] = field(default_factory=list)
     envelopes: dict[str, Envelope] = field(default_factory=dict)
     connections_opened: int = 0
@@ -133,8 +128,7 @@ class FakeSlack:
         self.history_max_limit = 999
         """Largest ``limit`` conversations.history honours (Slack: 999; 15 for apps
         distributed outside the Marketplace since 2025)."""
-        self.outages: list[Outage] = []
-        self._post_hook: PostHook | None = None
+        self._init_faults()
         self._last_ts = 0
         self._sockets: list[web.WebSocketResponse] = []
         self._loop = asyncio.new_event_loop()
@@ -214,24 +208,9 @@ class FakeSlack:
     ) -> Outage:
         """Answer every call of ``methods`` with ``status`` for ``seconds`` from now
         (5xx: a plain-text body, as Slack's edge sends; otherwise ``{"ok": false, "error"}``)."""
-        outage = Outage(time.monotonic() + seconds, status, tuple(methods), error, retry_after)
-        with self._lock:
-            self.outages.append(outage)
-        return outage
-
-    def end_outages(self) -> None:
-        """Recover now."""
-        now = time.monotonic()
-        with self._lock:
-            for outage in self.outages:
-                outage.until = min(outage.until, now)
-
-    def on_post(self, hook: PostHook | None) -> None:
-        """Call ``hook(channel, message)`` each time chat.postMessage stores a message,
-        after it is in the channel's history and before the poster gets the answer.
-        ``None`` removes it."""
-        with self._lock:
-            self._post_hook = hook
+        return self._add_outage(
+            Outage(time.monotonic() + seconds, status, tuple(methods), error, retry_after)
+        )
 
     def messages(self, channel: str) -> list[dict[str, Any]]:
         """What the channel holds now, oldest first (edits applied), metadata included."""
@@ -426,19 +405,14 @@ class FakeSlack:
         request[CALL] = call
         answer = self._answer(method, body)
         if method == "chat.postMessage" and answer.get("ok"):
-            with self._lock:
-                hook = self._post_hook
-            if hook is not None:
-                hook(str(answer["channel"]), dict(answer["message"]))
+            self._posted(str(answer["channel"]), answer["message"])
         return web.json_response(answer)
 
     def _outage_failure(self, method: str, now: float) -> Failure | None:
-        with self._lock:
-            for outage in self.outages:
-                if outage.active(method, now):
-                    outage.hits += 1
-                    return Failure(outage.status, outage.error, outage.retry_after)
-        return None
+        outage = self._outage_for(lambda o: o.active(method, now))
+        if outage is None:
+            return None
+        return Failure(outage.status, outage.error, outage.retry_after)
 
     def _new_ts(self) -> str:
         """Now, in microseconds, never twice the same: Slack's ts is unique per channel."""

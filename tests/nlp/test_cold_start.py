@@ -44,6 +44,7 @@ def _heavy_modules_after(args: list[str]) -> list[str]:
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "args", [["--help"], ["eval", "--help"], ["match", "--help"], ["bench", "--help"]]
 )
@@ -62,6 +63,7 @@ items:
 """
 
 
+@pytest.mark.slow
 def test_matching_builds_only_the_languages_it_meets() -> None:
     built = _run(
         "import json, sys\n"
@@ -78,6 +80,7 @@ def test_matching_builds_only_the_languages_it_meets() -> None:
     assert built == [[[], False], [["fr"], False], [["fr", "ko"], True]]
 
 
+@pytest.mark.slow
 def test_french_matching_never_compiles_spacys_french_token_match() -> None:
     """The expression Python takes seconds to compile is left uncompiled by a French match
     (spaCy's module still offers it, compiled on first use, to a trained pipeline)."""

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,7 +11,7 @@ from bot.models import Alert, Article, Target
 from bot.runtime.backup import BackupError, backup_sqlite
 from bot.store.db import utcnow
 from bot.store.repositories import open_store
-from tests.botproc import clean_environ
+from tests.clirun import newsbot
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -67,21 +65,14 @@ def test_backup_refuses_to_overwrite_and_points_postgres_to_pg_dump(tmp_path: Pa
         backup_sqlite("postgresql://newsbot@db/newsbot", tmp_path / "pg.db")
 
 
-@pytest.mark.slow
 def test_newsbot_backup_command(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path}/data/newsbot.db"
     (tmp_path / "data").mkdir()
     fill(url, 2)
-    env = clean_environ(NEWSBOT_DATABASE_URL=url)
-    done = subprocess.run(
-        [sys.executable, "-m", "bot.cli.main", "backup", str(tmp_path / "b.db")],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
-    )
+    env = {"NEWSBOT_DATABASE_URL": url}
+    done = newsbot("backup", str(tmp_path / "b.db"), cwd=tmp_path, env=env)
     assert done.returncode == 0, done.stderr
     assert f"backup: {tmp_path / 'b.db'}" in done.stderr
     assert count(tmp_path / "b.db", "alerts") == 2
-    again = subprocess.run(
-        [sys.executable, "-m", "bot.cli.main", "backup", str(tmp_path / "b.db")],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
-    )
+    again = newsbot("backup", str(tmp_path / "b.db"), cwd=tmp_path, env=env)
     assert again.returncode == 2 and "already exists" in again.stderr

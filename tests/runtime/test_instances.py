@@ -121,6 +121,7 @@ asyncio.run(main())
 """
 
 
+@pytest.mark.slow
 def test_the_platform_lock_passes_to_the_standby_when_its_holder_is_killed(pg_url: str) -> None:
     holder = subprocess.Popen(
         [sys.executable, "-c", HOLDER, pg_url], stdout=subprocess.PIPE, text=True,
@@ -396,7 +397,6 @@ def _overlaps(polls: list[tuple[str, float, float]]) -> list[str]:
     return out
 
 
-@pytest.mark.slow
 def test_scan_once_leaves_a_platform_held_by_a_running_instance_to_it(
     pg_url: str, tmp_path: Path
 ) -> None:
@@ -404,7 +404,8 @@ def test_scan_once_leaves_a_platform_held_by_a_running_instance_to_it(
     alerts are the running holder's to print; once nobody holds it, the scan prints them."""
     import shutil
 
-    from tests.cli.test_cli import ROOT, SEED, newsbot
+    from tests.cli.test_cli import ROOT, SEED
+    from tests.clirun import newsbot
 
     (tmp_path / "config").mkdir()
     (tmp_path / "seeds").mkdir()
@@ -433,15 +434,17 @@ def test_scan_once_leaves_a_platform_held_by_a_running_instance_to_it(
     assert second.stdout.count("La Corée du Nord sera aux côtés de la Russie") == 1
 
 
+@pytest.mark.slow
 def test_a_database_that_cannot_be_reached_stops_the_start_in_words(
     tmp_path: Path, closed_port: int
 ) -> None:
-    """The supervisor restarts it; the log says why, without the password."""
-    from tests.cli.test_cli import newsbot
+    """The supervisor restarts it; the log says why, without the password. (``run`` as a
+    process: its exit code is what the supervisor acts on.)"""
+    from tests.clirun import newsbot, newsbot_process
 
     url = f"postgresql+psycopg://newsbot:s3cret-pw@127.0.0.1:{closed_port}/newsbot"
-    for command in (("scan", "--once"), ("run",)):
-        res = newsbot(*command, cwd=tmp_path, env={"NEWSBOT_DATABASE_URL": url})
+    for command, launch in ((("scan", "--once"), newsbot), (("run",), newsbot_process)):
+        res = launch(*command, cwd=tmp_path, env={"NEWSBOT_DATABASE_URL": url})
         assert res.returncode == 2, res.stderr
         assert "cannot reach the database" in res.stderr
         assert "Traceback" not in res.stderr and "s3cret-pw" not in res.stderr
@@ -523,10 +526,11 @@ def test_a_holder_whose_lock_another_instance_took_stops_rather_than_risk_two_co
 
 @pytest.mark.slow
 def test_bench_instances_polls_every_feed_once_per_cycle_with_two_processes(pg_url: str) -> None:
-    """The benchmark on a small scale: two processes split the feeds, none polled twice."""
+    """The benchmark on a small scale: two processes split the feeds, none polled twice.
+    (A process of its own: the benchmark shortens the feed scheduler's recheck for its run.)"""
     import re
 
-    from tests.cli.test_cli import newsbot
+    from tests.clirun import newsbot_process as newsbot
 
     server = pg_url.rsplit("/", 1)[0] + "/test"
     res = newsbot("bench", "instances",

@@ -74,6 +74,14 @@ def test_the_feed_clock_follows_feeds_added_removed_and_changed(tmp_path: Path) 
         return claim_feeds(urls, *args, **kw)
 
     bot.store.feeds.claim_feeds = recording_claim  # type: ignore[method-assign]
+    release_feed = bot.store.feeds.release_feed
+    released: dict[str, int] = {}  # a feed's first poll end: how many rounds had asked by then
+
+    def recording_release(url: str, *args: Any, **kw: Any) -> Any:
+        released.setdefault(url.rsplit("/", 1)[1], len(asked))
+        return release_feed(url, *args, **kw)
+
+    bot.store.feeds.release_feed = recording_release  # type: ignore[method-assign]
 
     async def until(check: Any, timeout: float = 30) -> None:
         deadline = asyncio.get_running_loop().time() + timeout
@@ -82,9 +90,11 @@ def test_the_feed_clock_follows_feeds_added_removed_and_changed(tmp_path: Path) 
             await asyncio.sleep(0.02)
 
     async def go() -> None:
+        bot.startup_spread = timedelta(seconds=1)
         bot.feed_scheduler = bot.make_feed_scheduler()
         task = asyncio.create_task(bot.feed_scheduler.run())
-        # a.xml every 0.2 s; b.xml once (first polls spread over 10 s; then every hour).
+        # a.xml every 0.2 s; b.xml once (first polls spread over 1 s here, 10 s by default;
+        # then every hour).
         await until(lambda: "b.xml" in polls and polls.count("a.xml") >= 2)
         assert polls.count("b.xml") == 1
         path.write_text(
@@ -96,9 +106,8 @@ def test_the_feed_clock_follows_feeds_added_removed_and_changed(tmp_path: Path) 
         # a.xml is due (overdue) from now on: had the scheduler kept it, the round that
         # claims c.xml would claim it too.
         bot.store.feeds.update_feed("http://127.0.0.1:9/a.xml", next_poll_at=utcnow() - timedelta(seconds=1))
-        await until(lambda: "c.xml" in polls[before:])
-        seen = len(asked)
-        await until(lambda: len(asked) > seen)  # a round after c.xml's poll ended
+        await until(lambda: "c.xml" in released)
+        await until(lambda: len(asked) > released["c.xml"])  # a round after c.xml's poll ended
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.botproc import clean_environ
+from tests.botproc import clean_environ, outbox_settled, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = ROOT / "seeds" / "000_b5e3709a28e5c677.txt"
@@ -101,7 +101,10 @@ def test_run_alerts_the_seed_keeps_running_and_never_repeats(tmp_path: Path, clo
     again = Bot(tmp_path)
     try:
         assert again.wait_for("seeds: 1 document read, 0 new, 0 alerts"), again.output
-        time.sleep(3)
+        # Past the point a repeat would be queued (the scan, and the start's requeue of
+        # what was in flight): an outbox with nothing open posts nothing more.
+        wait_until(lambda: outbox_settled(tmp_path / "data" / "newsbot.db"), 60,
+                   "an outbox with nothing left to post")
     finally:
         again.stop()
     assert "La Corée du Nord sera aux côtés" not in again.output

@@ -110,9 +110,11 @@ def test_feed_scheduler_polls_each_feed_when_due(tmp_path: Path) -> None:
         return polls[polls.index("slow.xml"):].count("fast.xml") if "slow.xml" in polls else 0
 
     async def go() -> None:
+        newsbot.startup_spread = timedelta(seconds=1)
         task = asyncio.create_task(newsbot.make_feed_scheduler().run())
-        # First polls are spread over 10 s (slow.xml at 5 s). Twenty polls of fast.xml
-        # after slow.xml's first are twenty rounds in which slow.xml was not yet due.
+        # First polls are spread over 1 s here (slow.xml at 0.5 s; 10 s by default). Twenty
+        # polls of fast.xml after slow.xml's first are twenty rounds in which slow.xml was
+        # not yet due.
         deadline = asyncio.get_running_loop().time() + 60
         while fast_after_slow() < 20:
             assert asyncio.get_running_loop().time() < deadline, f"timed out: {polls}"

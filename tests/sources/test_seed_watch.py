@@ -37,6 +37,7 @@ def test_a_file_still_being_written_is_read_once_it_has_settled(tmp_path: Path) 
     assert "evacuated" in scan.articles[0].text
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(300)
 def test_a_seed_file_dropped_into_a_running_bot_alerts_without_waiting_for_the_scan(
     tmp_path: Path,

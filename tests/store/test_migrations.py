@@ -201,6 +201,7 @@ print(upgrade(engine).revision)
 """
 
 
+@pytest.mark.slow
 def test_instances_starting_together_migrate_once(db_url: str) -> None:
     """Four processes start at the same moment against one empty database: one creates the
     schema, the others wait for it and find it done (without the lock their CREATE TABLEs

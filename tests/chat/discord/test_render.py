@@ -27,7 +27,7 @@ from bot.chat.discord.render import (
     units,
 )
 from bot.models import Alert, Digest, Match, Quote
-from tests.botproc import clean_environ
+from tests.clirun import newsbot
 
 ROOT = Path(__file__).resolve().parents[3]
 SEED = "seeds/000_b5e3709a28e5c677.txt"
@@ -101,6 +101,7 @@ def test_title_links_only_to_web_urls() -> None:
     assert alert_payload(alert(url="http://x.example/a"))["embeds"][0]["url"] == "http://x.example/a"
 
 
+@pytest.mark.slow
 def test_colour_is_per_watch_item_and_stable() -> None:
     kursk = alert_payload(alert())["embeds"][0]["color"]
     nk = alert_payload(alert(matches=(match("north-korea", "North Korea"), match())))["embeds"][0]
@@ -215,16 +216,8 @@ def test_nonce_is_stable_short_and_per_channel() -> None:
     assert len(alert_nonce(a, "1")) <= 25
 
 
-@pytest.mark.slow
 def test_preview_prints_the_message_json_for_the_seed() -> None:
-    out = subprocess.run(
-        [sys.executable, "-m", "bot.cli.main", "preview", "--discord", SEED],
-        cwd=ROOT,
-        env=clean_environ(),
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
+    out = newsbot("preview", "--discord", SEED, cwd=ROOT)
     assert out.returncode == 0, out.stderr
     payload = json.loads(out.stdout)
     (embed,) = payload["embeds"]

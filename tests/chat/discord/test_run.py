@@ -18,6 +18,7 @@ from discord.http import Route
 
 from bot.cli.run import make_bot
 from tests.botproc import clean_environ, scrub_environ
+from tests.chat.conftest import TICK
 from tests.fakes.discord import ADMIN, ALERTS, DESK, EPHEMERAL, GUILD_ID, FakeDiscord, serve
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -65,7 +66,7 @@ def workdir(tmp_path: Path, routes: list[tuple[str, list[str]]], seeds: dict[str
     (tmp_path / "config" / "newsbot.yaml").write_text("\n".join(lines) + "\n")
     (tmp_path / "seeds").mkdir()
     if seeds is None:
-        shutil.copy(SEED, tmp_path / "seeds")
+        shutil.copy2(SEED, tmp_path / "seeds")  # with its mtime: settled, read at once
     else:
         for name, text in seeds.items():
             (tmp_path / "seeds" / name).write_text(text)
@@ -93,6 +94,7 @@ def run_bot(
     for key, value in bot_env(fake, folder).items():
         env.setenv(key, value)
     bot = make_bot(folder / "config" / "newsbot.yaml")
+    bot.delivery_tick = TICK
     failures: list[BaseException] = []
 
     async def drive() -> None:

@@ -1,4 +1,5 @@
-"""The Slack side of the command line: `newsbot run` as a process, and `newsbot preview --slack`."""
+"""The Slack side of the command line: `newsbot run` as a process, and `newsbot preview --slack`
+(in this process: it needs no process of its own)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import pytest
 
 from tests.botproc import clean_environ
 from tests.chat.conftest import ROOT, SEED, SEED_TITLE, Home
+from tests.clirun import newsbot as in_process
 from tests.fakes.slack import FakeSlack
 
 pytestmark = pytest.mark.timeout(180)
@@ -82,6 +84,7 @@ def test_a_token_slack_refuses_stops_run_with_one_clear_line(
     assert "Traceback" not in err and "xoxb-revoked" not in err
 
 
+@pytest.mark.slow
 def test_an_app_token_without_a_bot_token_is_refused_before_starting(home: Home) -> None:
     config = home.write_config([])
     env = clean_environ(SLACK_APP_TOKEN="xapp-1-A1-2-secret")
@@ -93,11 +96,11 @@ def test_an_app_token_without_a_bot_token_is_refused_before_starting(home: Home)
 
 
 def test_preview_prints_the_block_kit_the_bot_would_post(home: Home) -> None:
-    proc = newsbot(
+    proc = in_process(
         "preview", "--slack", str(SEED), "--config", str(ROOT / "config" / "newsbot.yaml"),
-        env=clean_environ(), cwd=ROOT,
+        cwd=ROOT,
     )
-    out, err = finish(proc)
+    out, err = proc.stdout, proc.stderr
     assert proc.returncode == 0, err
     payload = json.loads(out)
     assert payload["blocks"][0] == {
