@@ -94,6 +94,29 @@ class Analysis:
 
 
 @dataclass(frozen=True)
+class Translation:
+    """An alert's headline, lead and quotes machine-translated into one language.
+
+    Carried beside the originals, never instead of them: an analyst must always be able to
+    quote what the outlet wrote. Speakers, links and the why-line are never translated.
+    """
+
+    target: str
+    """Language the texts below are in (``en``, ``fr`` ...)."""
+    source: str
+    """Language they were translated from: the one the matcher detected."""
+    title: str | None = None
+    lead: str | None = None
+    quotes: tuple[str | None, ...] = ()
+    """One per ``Alert.quotes``, in the same order; None where that quote was not translated."""
+    backend: str = ""
+    """Who translated it (``LibreTranslate``, ``DeepL``), named in the mark beside the text."""
+    pending: bool = False
+    """The translator had not answered by the deadline: the alert went out in the original,
+    marked, and is edited in place when the translation arrives."""
+
+
+@dataclass(frozen=True)
 class Alert:
     """What a chat channel is told about one article."""
 
@@ -113,6 +136,8 @@ class Alert:
     """The first sentences of the article, for renderers that show a description."""
     also_in: tuple[str, ...] = ()
     """Other outlets that carried the same story (one alert per story, not per outlet)."""
+    translation: Translation | None = None
+    """The texts above in the receiving channel's language, when it differs from ``language``."""
 
     @property
     def item_ids(self) -> tuple[str, ...]:
