@@ -117,6 +117,9 @@ class FeedPoller:
         await self.live.reload_watchlist_if_changed(at_most_every=5.0)
         settings = self.live.settings
         state = await self.db(self.feeds.feed_state, feed.url)
+        if state is not None and state.paused_at is not None:
+            log.debug("feed %s: paused, not polled", feed.label)
+            return IngestReport()  # paused in the web console: no poll, not a failure
         url = (state.current_url if state else None) or feed.url
         polled_at = utcnow()
         async with self.limiter.slot(url):
