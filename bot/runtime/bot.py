@@ -46,6 +46,7 @@ from bot.store.repositories import Repositories, open_store
 from bot.web.app import Offload, Page, Threads
 from bot.web.pages import feeds as feeds_page
 from bot.web.pages import subscriptions as subscriptions_page
+from bot.web.pages import tryout as try_page
 from bot.web.server import ConsoleServer
 
 log = logging.getLogger(__name__)
@@ -224,6 +225,10 @@ class NewsBot:
             return self.settings
 
         return [
+            try_page.routes(
+                lambda: self.live.watchlist, settings, self.store.subscriptions,
+                self.poller.fetch_page, run,
+            ),
             feeds_page.routes(self.store.feeds, settings, run),
             subscriptions_page.routes(
                 self.store.subscriptions, lambda: self.live.watchlist, settings, run

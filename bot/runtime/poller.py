@@ -22,6 +22,7 @@ from bot.settings.model import FeedConfig, Settings
 from bot.sources.fulltext import fetch_page_text, wants_full_text, with_full_text
 from bot.sources.http import make_client, trust_of
 from bot.sources.limits import FetchLimiter
+from bot.sources.netguard import Trust
 from bot.sources.poll import FeedResult, fetch_feed
 from bot.sources.websub import WebSub
 from bot.store.articles import ArticleRepository
@@ -98,6 +99,17 @@ class FeedPoller:
     async def close(self) -> None:
         if self._client is not None:
             await self._client.aclose()
+
+    async def fetch_page(self, url: str) -> tuple[str | None, str | None]:
+        """``(text, error)`` of an article page someone asked for by URL (the web console's
+        Try page): fetched like a feed's article link, with the same caps and vetted
+        redirects, and no origin trusted, so never from a private address."""
+        settings = self.live.settings
+        async with self.limiter.slot(url):
+            return await fetch_page_text(
+                self.client, url, trust=Trust(None),
+                max_bytes=settings.max_feed_bytes, timeout=settings.fetch_timeout.total_seconds(),
+            )
 
     async def poll_all(self) -> list[IngestReport | BaseException | None]:
         """One poll of every configured feed, as concurrent as the fetch limits allow;

@@ -200,6 +200,8 @@ async def _guarded(
         request[SESSION] = session
     token = request.query.get("token")
     if token is not None and request.method == "GET":
+        if session is not None and session.admin:  # the link opened again: already in
+            raise redirect(_without_token(request))
         return await _token_login(request, token)
     if not request.path.startswith(_PUBLIC) and not (session and session.admin):
         if request.method in _SAFE_METHODS:
@@ -225,13 +227,17 @@ async def _token_login(request: web.Request, token: str) -> web.StreamResponse:
         )
     if not auth.use_token(token):
         log.warning("console: a login with a wrong or spent token from %s", _client(request))
-        return render(
-            request, "login.html", status=403, next="/", password=auth.password is not None,
+        return _login_page(
+            request, "/", status=403,
             error="That login link is not valid (each link works once): log in below.",
         )
+    raise _logged_in(request, _without_token(request))
+
+
+def _without_token(request: web.Request) -> str:
+    """This request's path and query without the token, for the address bar."""
     query = {k: v for k, v in request.query.items() if k != "token"}
-    target = request.path + ("?" + urlencode(query) if query else "")
-    raise _logged_in(request, target)
+    return request.path + ("?" + urlencode(query) if query else "")
 
 
 def _logged_in(request: web.Request, target: str) -> web.HTTPException:
@@ -244,17 +250,22 @@ def _logged_in(request: web.Request, target: str) -> web.HTTPException:
 
 
 async def login_form(request: web.Request) -> web.StreamResponse:
+    return _login_page(request, _local_target(request.query.get("next")))
+
+
+def _login_page(
+    request: web.Request, target: str, *, status: int = 200, error: str | None = None
+) -> web.Response:
     """The login form; a visitor without a session gets an anonymous one, so that the
     form carries a CSRF token like every other."""
     auth = request.app[AUTH]
-    session = session_of(request)
     cookie = None
-    if session is None:
+    if session_of(request) is None:
         session, cookie = auth.new_session(admin=False)
         request[SESSION] = session
     response = render(
-        request, "login.html", next=_local_target(request.query.get("next")),
-        password=auth.password is not None, error=None,
+        request, "login.html", status=status, next=target,
+        password=auth.password is not None, error=error,
     )
     if cookie is not None:
         _set_cookie(response, request, cookie, auth.ttl)
@@ -276,10 +287,7 @@ async def login(request: web.Request) -> web.StreamResponse:
     ):
         raise _logged_in(request, target)
     log.warning("console: a failed login from %s", _client(request))
-    return render(
-        request, "login.html", status=403, next=target, password=auth.password is not None,
-        error="Wrong token or password.",
-    )
+    return _login_page(request, target, status=403, error="Wrong token or password.")
 
 
 async def logout(request: web.Request) -> web.StreamResponse:

@@ -153,3 +153,8 @@ class Client:
         async with self.session.post(path, data=data, allow_redirects=False) as resp:
             await resp.read()
             return resp
+
+    async def submit(self, path: str, data: dict[str, str]) -> tuple[int, str]:
+        """POST a form with the token of the page at ``path``; the answer's status and text."""
+        resp = await self.post(path, data, csrf_from=path)
+        return resp.status, await resp.text()

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.web.conftest import HOSTILE_TITLE, Console
+from tests.web.conftest import HOSTILE_TITLE, SEED, Console
 
 pytestmark = [pytest.mark.network, pytest.mark.browser, pytest.mark.slow]
 
@@ -63,3 +63,26 @@ def test_pause_a_feed_and_see_it_paused(console: Console, browser: Any) -> None:
     browser.find_element("css selector", "tr[data-feed='0'] button").click()
     wait_for(browser, "#notice", "resumed")
     assert wait_for(browser, "tr[data-feed='0'] td.status").text == "new"
+
+
+def test_try_the_seed_article(console: Console, browser: Any) -> None:
+    browser.get(f"{console.url}/?token={console.token}")
+    box = wait_for(browser, "textarea#text")  # / is the Try page
+    box.send_keys(SEED.read_text(encoding="utf-8"))
+    browser.find_element("css selector", "#try-form button[type=submit]").click()
+    matches = wait_for(browser, "#matches", "Kursk")
+    assert "North Korea" in matches.text and "Arms transfers" in matches.text
+    marked = [m.text for m in browser.find_elements("css selector", "#article mark.hit")]
+    assert "Koursk" in marked and "Corée du Nord" in marked
+    assert "Choe Son Hui" in wait_for(browser, "#quotes").text
+    assert "slack · C0KURSK" in wait_for(browser, "#targets").text
+    # The Slack rendering shows first; the tabs (static/console.js, allowed by the CSP)
+    # switch to Discord's and the terminal's.
+    assert wait_for(browser, "#slack-preview").is_displayed()
+    browser.find_element("css selector", "[data-pane=pane-discord]").click()
+    assert "Choe Son Hui" in wait_for(browser, "#discord-preview").text
+    assert not browser.find_element("css selector", "#slack-preview").is_displayed()
+    browser.find_element("css selector", "[data-pane=pane-terminal]").click()
+    assert "Choe Son Hui" in wait_for(browser, "#terminal").text
+    errors = [e for e in browser.get_log("browser") if e.get("level") == "SEVERE"]
+    assert errors == [], errors  # no script or style refused by the CSP, none failing
