@@ -6,9 +6,11 @@ the config is not touched, so pausing is for an outage or a noisy week, not for 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from aiohttp import web
 
@@ -19,7 +21,17 @@ from bot.text import clean_line, display_url, window_text
 from bot.web.app import Offload, Page, flash, redirect, render
 
 PER_DAY_OVER = timedelta(days=7)
-"""Items per day is the average over this long (or since the feed was first polled)."""
+"""Items per day is the average over this long."""
+COUNTS_FOR = 60.0
+"""Seconds the per-feed article counts are reused: a week's average hardly moves in a
+minute, and counting a week of articles is most of the page's database time."""
+
+
+@lru_cache(maxsize=8192)
+def _shown(url: str) -> str:
+    """A feed URL as shown (credentials and query secrets hidden); the config's URLs are
+    few and stable, so each is worked out once."""
+    return display_url(url)
 
 
 @dataclass(frozen=True)
@@ -75,7 +87,7 @@ def feed_rows(
         rows.append(FeedRow(
             index=i,
             name=clean_line(feed.name or (st.name if st else None) or feed.label, 80),
-            url=display_url(feed.url),
+            url=_shown(feed.url),
             status=status,
             last_poll=_ago(st.last_polled_at if st else None, now),
             last_success=_ago(st.last_success_at if st else None, now),
@@ -91,12 +103,18 @@ def feed_rows(
 def routes(feeds: FeedRepository, settings: Callable[[], Settings], run: Offload) -> Page:
     """The Feeds page, reading and pausing through ``feeds``."""
     table = web.RouteTableDef()
+    counted: list[tuple[float, dict[str, int]]] = []
+
+    def counts(now: datetime) -> dict[str, int]:
+        clock = time.monotonic()
+        if not counted or clock - counted[0][0] > COUNTS_FOR:
+            counted[:] = [(clock, feeds.items_since(now - PER_DAY_OVER))]
+        return counted[0][1]
 
     def snapshot() -> tuple[list[FeedRow], datetime]:
         now = utcnow()
         states = {st.url: st for st in feeds.feed_states()}
-        counts = feeds.items_since(now - PER_DAY_OVER)
-        return feed_rows(settings(), states, counts, now), now
+        return feed_rows(settings(), states, counts(now), now), now
 
     @table.get("/feeds")
     async def show(request: web.Request) -> web.StreamResponse:
@@ -113,7 +131,7 @@ def routes(feeds: FeedRepository, settings: Callable[[], Settings], run: Offload
         if index >= len(configured):
             raise web.HTTPNotFound(text="No such feed (the config changed?): reload the page.")
         feed = configured[index]
-        if str(form.get("url", "")) != display_url(feed.url):
+        if str(form.get("url", "")) != _shown(feed.url):
             raise web.HTTPConflict(text="The feed list changed since the page was loaded: reload it.")
         action = request.match_info["action"]
         await run(feeds.pause_feed, feed.url, action == "pause")

@@ -57,13 +57,15 @@ def routes(
         by_place: dict[Target, list[str]] = {}
         for target, item_id in subscriptions.subscriptions():
             by_place.setdefault(target, []).append(item_id)
+        paused = subscriptions.paused_targets()
+        labels: dict[str, str] = {}
         subscribed = []
         for target in sorted(by_place, key=lambda t: (t.platform, t.channel)):
-            paused = subscriptions.paused(target)
+            why = paused.get(target)
             subscribed.append(Place(
                 target.platform, target.channel,
-                [(i, item_label(wl, i)) for i in by_place[target]],
-                _paused(*paused) if paused else None,
+                [(i, labels.get(i) or labels.setdefault(i, item_label(wl, i))) for i in by_place[target]],
+                _paused(*why) if why else None,
             ))
         return configured, subscribed
 
