@@ -48,7 +48,7 @@ def _seed_text() -> str:
     )
 
 
-def _home(root: Path) -> Path:
+def _home(root: Path, feeds: int) -> Path:
     (root / "config").mkdir()
     (root / "seeds").mkdir()
     shutil.copy(ROOT / "config" / "watchlist.yaml", root / "config" / "watchlist.yaml")
@@ -58,7 +58,7 @@ def _home(root: Path) -> Path:
         "seeds": ["seeds"],
         "feeds": [
             {"url": f"http://127.0.0.1:9/feed/{i}.xml", "name": f"Local news {i}"}
-            for i in range(FEEDS)
+            for i in range(feeds)
         ],
         "routes": [{"platform": "console", "channel": "terminal", "items": ["all"]}],
         "ops": {"enabled": False},
@@ -67,7 +67,7 @@ def _home(root: Path) -> Path:
     return config
 
 
-def _fill(store: Any) -> None:
+def _fill(store: Any, feeds: int, articles: int, subscriptions: int) -> None:
     """Feed health rows, a week of articles, subscriptions: straight into the tables."""
     from sqlalchemy import insert
 
@@ -87,26 +87,26 @@ def _fill(store: Any) -> None:
                 "next_poll_at": now + timedelta(minutes=5 - i % 5), "down_notified": False,
                 "paused_at": now if i % 10 == 0 else None,
             }
-            for i in range(FEEDS)
+            for i in range(feeds)
         ])
     rows = [
         {
-            "source_id": f"feed:http://127.0.0.1:9/feed/{k % FEEDS}.xml", "guid": f"bench-{k}",
+            "source_id": f"feed:http://127.0.0.1:9/feed/{k % feeds}.xml", "guid": f"bench-{k}",
             "url": f"https://news.example/{k}", "content_hash": f"{k:064x}",
             "title": f"Council approves budget ({k})", "language": "en",
-            "seen_at": now - timedelta(seconds=k * 7 * 86400 // ARTICLES), "alerted": False,
+            "seen_at": now - timedelta(seconds=k * 7 * 86400 // articles), "alerted": False,
         }
-        for k in range(ARTICLES)
+        for k in range(articles)
     ]
     for i in range(0, len(rows), 5000):
         with store.db.session.begin() as s:
             s.execute(insert(ArticleRow), rows[i:i + 5000])
     items = ["north-korea", "kursk", "arms-transfers", "all"]
-    for n in range(SUBSCRIPTIONS):
+    for n in range(subscriptions):
         store.subscriptions.subscribe(Target("slack", f"C{n:08d}"), items[n % len(items)], user="U1")
 
 
-async def _measure(url: str, token: str, seed: str) -> dict[str, list[float]]:
+async def _measure(url: str, token: str, seed: str, rounds: int) -> dict[str, list[float]]:
     import aiohttp
 
     timings: dict[str, list[float]] = {}
@@ -126,7 +126,7 @@ async def _measure(url: str, token: str, seed: str) -> dict[str, list[float]]:
 
         form = {"csrf": csrf, "text": seed}
         await timed("/try (first, loads spaCy)", "POST", "/try", form)
-        for _ in range(ROUNDS):
+        for _ in range(rounds):
             await timed("/try (form)", "GET", "/try")
             await timed("/try (seed article)", "POST", "/try", form)
             await timed("/feeds", "GET", "/feeds")
@@ -135,7 +135,10 @@ async def _measure(url: str, token: str, seed: str) -> dict[str, list[float]]:
     return timings
 
 
-def main() -> None:
+def main(
+    feeds: int = FEEDS, articles: int = ARTICLES, subscriptions: int = SUBSCRIPTIONS,
+    rounds: int = ROUNDS,
+) -> None:
     import logging
 
     from bot.runtime.bot import NewsBot
@@ -145,10 +148,10 @@ def main() -> None:
     out = Console()
     with tempfile.TemporaryDirectory(prefix="newsbot-bench-console-") as tmp:
         root = Path(tmp)
-        config = _home(root)
+        config = _home(root, feeds)
         settings = load_settings(config, env={"NEWSBOT_DATABASE_URL": f"sqlite:///{root}/b.db"})
         bot = NewsBot(settings, {}, config_path=config)
-        _fill(bot.store)
+        _fill(bot.store, feeds, articles, subscriptions)
         server = bot.make_console(env={})
         server.announce = lambda line: None
 
@@ -156,15 +159,17 @@ def main() -> None:
             await server.start()
             try:
                 assert server.url and server.auth.token
-                return await _measure(server.url.rstrip("/"), server.auth.token, _seed_text())
+                return await _measure(
+                    server.url.rstrip("/"), server.auth.token, _seed_text(), rounds
+                )
             finally:
                 await server.stop()
 
         timings = asyncio.run(run())
         bot.store.close()
     out.print(
-        f"web console page loads ({FEEDS:,} feeds, {ARTICLES:,} articles in 7 days, "
-        f"{SUBSCRIPTIONS} subscriptions; {ROUNDS} loads each; target ≤ {TARGET_MS:.0f} ms):",
+        f"web console page loads ({feeds:,} feeds, {articles:,} articles in 7 days, "
+        f"{subscriptions} subscriptions; {rounds} loads each; target ≤ {TARGET_MS:.0f} ms):",
         markup=False, highlight=False, soft_wrap=True,
     )
     for name, values in timings.items():
