@@ -5,7 +5,8 @@ The parts: :mod:`~bot.runtime.live` (settings and watchlist, reloaded live),
 :mod:`~bot.runtime.poller` (feeds), :mod:`~bot.runtime.seeds` (seed folders),
 :mod:`~bot.runtime.intake` (matching on a worker thread), :mod:`~bot.runtime.platforms`
 (chat platforms held across instances), the clocks of :mod:`~bot.runtime.scheduler` and
-the endpoints of :mod:`~bot.runtime.ops`. Each gets what it reads, not the bot.
+the endpoints of :mod:`~bot.runtime.ops` and the web console of :mod:`bot.web`. Each gets
+what it reads, not the bot.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -41,6 +43,11 @@ from bot.settings.model import FeedConfig, Settings
 from bot.sources.websub import WebSub
 from bot.store.outage import DatabaseOutage
 from bot.store.repositories import Repositories, open_store
+from bot.web.app import Offload, Page, Threads
+from bot.web.pages import feeds as feeds_page
+from bot.web.pages import subscriptions as subscriptions_page
+from bot.web.pages import tryout as try_page
+from bot.web.server import ConsoleServer
 
 log = logging.getLogger(__name__)
 
@@ -211,6 +218,31 @@ class NewsBot:
         )
         return OpsServer(self.settings.ops, vitals)
 
+    def console_pages(self, run: Offload) -> list[Page]:
+        """The web console's pages, in the order of its navigation, each handed the parts
+        it reads (``bot/web/pages/__init__.py`` says how to add one)."""
+        def settings() -> Settings:  # the running settings, read per request
+            return self.settings
+
+        return [
+            try_page.routes(
+                lambda: self.live.watchlist, settings, self.store.subscriptions,
+                self.poller.fetch_page, run,
+            ),
+            feeds_page.routes(self.store.feeds, settings, run),
+            subscriptions_page.routes(
+                self.store.subscriptions, lambda: self.live.watchlist, settings, run
+            ),
+        ]
+
+    def make_console(self, env: Mapping[str, str] | None = None) -> ConsoleServer:
+        """The web console (``bot/web``); its password and key come from ``env``."""
+        threads = Threads()
+        return ConsoleServer(
+            self.settings.console, self.console_pages(threads),
+            os.environ if env is None else env, threads,
+        )
+
     # -- life cycle ------------------------------------------------------------------------
 
     async def start(self, *, standby: bool = True) -> None:
@@ -268,6 +300,7 @@ class NewsBot:
         scheduler = self.scheduler = self.make_scheduler()
         scheduler.add_job(self.health.tick, "interval", seconds=HEARTBEAT, id="heartbeat")
         ops = self.make_ops_server()
+        console = self.make_console()
         feeds_task: asyncio.Task[None] | None = None
         watch_task: asyncio.Task[None] | None = None
         beat_task: asyncio.Task[None] | None = None
@@ -282,6 +315,7 @@ class NewsBot:
             watch_task = self.live.watch()
             self.seeds.watch()
             await ops.start()
+            await console.start()
             log.info(
                 "newsbot running: %d feeds, %d seed folders, chat: %s. Ctrl-C to stop.",
                 len(self.settings.feeds),
@@ -302,12 +336,16 @@ class NewsBot:
                 watch_task.cancel()  # it only watches files: nothing to finish
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await asyncio.wait_for(watch_task, timeout=1)
-            await self._shutdown(scheduler, feeds_task, ops)
+            await self._shutdown(scheduler, feeds_task, ops, console)
         if self._fatal is not None:
             raise self._fatal
 
     async def _shutdown(
-        self, scheduler: AsyncIOScheduler, feeds_task: asyncio.Task[None] | None, ops: OpsServer
+        self,
+        scheduler: AsyncIOScheduler,
+        feeds_task: asyncio.Task[None] | None,
+        ops: OpsServer,
+        console: ConsoleServer,
     ) -> None:
         """Stop within one budget: no new work, the delivery in flight finishes (and is
         marked sent, so a restart does not post it again), the rest stays queued, then
@@ -325,6 +363,7 @@ class NewsBot:
         for task in busy:  # a delivery still not answered goes back to the queue
             task.cancel()
         await ops.stop()
+        await console.stop()
         await self._cancel_jobs(timeout=1.0)
         try:
             await asyncio.wait_for(self.close(), timeout=max(0.5, deadline - loop.time()))
