@@ -79,7 +79,8 @@ spaCy imported afresh, costs more than reading a few hundred articles here)."""
 PROGRESS_EVERY = 500
 
 Candidate = tuple[int, str, str, str | None, bool]
-"""(number, title, text, declared language, whether it was recorded as alerting)."""
+"""(number, title, text, declared language, whether it was recorded as alerting: then by
+touched items alone)."""
 
 Outcome = tuple[int, tuple[Match, ...], tuple[Match, ...]]
 """(number, matches before, matches after) of a candidate whose alert changes."""
@@ -104,13 +105,13 @@ class _Reader:
     new: Watchlist
     """The touched items as edited (those the edit removes are absent)."""
 
-    def read(self, chunk: Sequence[tuple[Candidate, bool]]) -> list[Outcome]:
+    def read(self, chunk: Sequence[Candidate]) -> list[Outcome]:
         out: list[Outcome] = []
-        for (n, title, text, language, alerted), kept in chunk:
+        for n, title, text, language, alerted in chunk:
             after: tuple[Match, ...] = ()
             if self.new.items:
                 after = analyze(title, text, self.new, language, quotes=False).matches
-            if alerted and not kept and not after:
+            if alerted and not after:
                 before = analyze(title, text, self.old, language, quotes=False).matches
                 out.append((n, before, ()))
             elif not alerted and after:
@@ -130,7 +131,7 @@ def _start_worker(reader: _Reader, models: Mapping[str, str]) -> None:
     _worker = reader
 
 
-def _read_in_worker(chunk: Sequence[tuple[Candidate, bool]]) -> list[Outcome]:
+def _read_in_worker(chunk: Sequence[Candidate]) -> list[Outcome]:
     assert _worker is not None, "worker started without its watchlists"
     return _worker.read(chunk)
 
@@ -163,7 +164,7 @@ def backtest(
     waiting: dict[int, R] = {}
     """Candidates sent to be read, by number, until their outcome is known."""
     changes: list[tuple[int, bool, Change[R]]] = []
-    chunk: list[tuple[Candidate, bool]] = []
+    chunk: list[Candidate] = []
     pending: deque[tuple[Future[list[Outcome]], list[int]]] = deque()
     pool: ProcessPoolExecutor | None = None
     done = 0
@@ -186,7 +187,7 @@ def backtest(
         if not chunk:
             return
         batch = list(chunk)
-        numbers = [c[0][0] for c in batch]
+        numbers = [c[0] for c in batch]
         chunk.clear()
         if pool is None and workers > 1 and result.rematched > POOL_AFTER:
             pool = ProcessPoolExecutor(
@@ -207,14 +208,18 @@ def backtest(
         for n, record in enumerate(decided):
             result.articles += 1
             ids = [i for i in record.item_ids if i in known]
-            kept = any(i not in touched for i in ids)
             article = record.article
-            if any(i in touched for i in ids) or (
-                screen is not None and could_alert(article.title, article.text, screen)
+            # An alert that an untouched item made stays an alert, whatever the edit; one
+            # made by touched items alone may be lost; an article without one may be
+            # gained only if the edited items' screen finds their keys in it.
+            if (ids and all(i in touched for i in ids)) or (
+                not ids
+                and screen is not None
+                and could_alert(article.title, article.text, screen)
             ):
                 result.rematched += 1
                 waiting[n] = record
-                chunk.append(((n, article.title, article.text, article.language, bool(ids)), kept))
+                chunk.append((n, article.title, article.text, article.language, bool(ids)))
                 if len(chunk) >= CHUNK:
                     flush()
             else:

@@ -47,6 +47,7 @@ from bot.web.app import Offload, Page, Threads
 from bot.web.pages import feeds as feeds_page
 from bot.web.pages import subscriptions as subscriptions_page
 from bot.web.pages import tryout as try_page
+from bot.web.pages import watchlist as watchlist_page
 from bot.web.server import ConsoleServer
 
 log = logging.getLogger(__name__)
@@ -228,6 +229,10 @@ class NewsBot:
             try_page.routes(
                 lambda: self.live.watchlist, settings, self.store.subscriptions,
                 self.poller.fetch_page, run,
+            ),
+            watchlist_page.routes(
+                self.live, lambda since: self.store.articles.retained(since), None,
+                lambda: self.settings.spacy_models, run,
             ),
             feeds_page.routes(self.store.feeds, settings, run),
             subscriptions_page.routes(
