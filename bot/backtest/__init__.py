@@ -69,18 +69,19 @@ class Backtest(Generic[R]):
     """Of them, how many the matcher read again (the rest kept their recorded result)."""
 
 
-CHUNK = 32
-"""Candidates sent to a worker at a time."""
+CHUNK = 128
+"""Articles sent to a worker at a time (most are only screened, a few read again)."""
 
-POOL_AFTER = 256
-"""Candidates read in this process before worker processes are started (their start-up,
-spaCy imported afresh, costs more than reading a few hundred articles here)."""
+POOL_AFTER = 1_000
+"""Articles handled in this process before worker processes are started: their start-up
+(spaCy imported afresh) costs more than a small backtest."""
 
 PROGRESS_EVERY = 500
 
 Candidate = tuple[int, str, str, str | None, bool]
-"""(number, title, text, declared language, whether it was recorded as alerting: then by
-touched items alone)."""
+"""(number, title, text, declared language, whether it was recorded as alerting). One that
+alerted did so by touched items alone, and is read again; one that did not is first
+screened with the edited items."""
 
 Outcome = tuple[int, tuple[Match, ...], tuple[Match, ...]]
 """(number, matches before, matches after) of a candidate whose alert changes."""
@@ -105,9 +106,14 @@ class _Reader:
     new: Watchlist
     """The touched items as edited (those the edit removes are absent)."""
 
-    def read(self, chunk: Sequence[Candidate]) -> list[Outcome]:
+    def read(self, chunk: Sequence[Candidate]) -> tuple[list[Outcome], int]:
+        """The outcomes that change, and how many candidates the matcher read again."""
         out: list[Outcome] = []
+        read = 0
         for n, title, text, language, alerted in chunk:
+            if not alerted and not could_alert(title, text, self.new):
+                continue
+            read += 1
             after: tuple[Match, ...] = ()
             if self.new.items:
                 after = analyze(title, text, self.new, language, quotes=False).matches
@@ -116,7 +122,7 @@ class _Reader:
                 out.append((n, before, ()))
             elif not alerted and after:
                 out.append((n, (), after))
-        return out
+        return out, read
 
 
 _worker: _Reader | None = None
@@ -131,7 +137,7 @@ def _start_worker(reader: _Reader, models: Mapping[str, str]) -> None:
     _worker = reader
 
 
-def _read_in_worker(chunk: Sequence[Candidate]) -> list[Outcome]:
+def _read_in_worker(chunk: Sequence[Candidate]) -> tuple[list[Outcome], int]:
     assert _worker is not None, "worker started without its watchlists"
     return _worker.read(chunk)
 
@@ -149,8 +155,8 @@ def backtest(
     """Which of ``decided`` (articles with what was recorded for them under ``current``)
     would alert under ``edited`` and did not, and which would no longer.
 
-    ``decided`` is read once, as a stream. ``workers`` > 1 reads candidates in that many
-    processes once there are more than ``POOL_AFTER`` of them (``spacy_models`` is the
+    ``decided`` is read once, as a stream. ``workers`` > 1 screens and reads articles in
+    that many processes once more than ``POOL_AFTER`` need it (``spacy_models`` is the
     bot's ``configure``, repeated there). ``progress(done, total)`` is called every
     ``PROGRESS_EVERY`` articles and at the end.
     """
@@ -159,22 +165,24 @@ def backtest(
     touched = {c.id for c in diff.changed if not _renamed_only(c)} | {i.id for i in diff.removed}
     known = set(current.ids())
     reader = _Reader(_sub(current, touched), _sub(edited, touched | {i.id for i in diff.added}))
-    screen = reader.new if reader.new.items else None
+    screen = bool(reader.new.items)
 
     waiting: dict[int, R] = {}
-    """Candidates sent to be read, by number, until their outcome is known."""
+    """Articles sent to be screened or read, by number, until their outcome is known."""
     changes: list[tuple[int, bool, Change[R]]] = []
     chunk: list[Candidate] = []
-    pending: deque[tuple[Future[list[Outcome]], list[int]]] = deque()
+    pending: deque[tuple[Future[tuple[list[Outcome], int]], list[int]]] = deque()
     pool: ProcessPoolExecutor | None = None
+    sent = 0
     done = 0
 
     def report() -> None:
         if progress is not None and done % PROGRESS_EVERY == 0:
             progress(done, total)
 
-    def settle(outcomes: list[Outcome], numbers: list[int]) -> None:
+    def settle(outcomes: list[Outcome], read: int, numbers: list[int]) -> None:
         nonlocal done
+        result.rematched += read
         for n, before, after in outcomes:
             changes.append((n, bool(after), Change(waiting[n], before, after)))
         for n in numbers:
@@ -189,7 +197,7 @@ def backtest(
         batch = list(chunk)
         numbers = [c[0] for c in batch]
         chunk.clear()
-        if pool is None and workers > 1 and result.rematched > POOL_AFTER:
+        if pool is None and workers > 1 and sent > POOL_AFTER:
             pool = ProcessPoolExecutor(
                 workers,
                 mp_context=multiprocessing.get_context("spawn"),
@@ -197,28 +205,24 @@ def backtest(
                 initargs=(reader, dict(spacy_models or {})),
             )
         if pool is None:
-            settle(reader.read(batch), numbers)
+            settle(*reader.read(batch), numbers)
             return
         pending.append((pool.submit(_read_in_worker, batch), numbers))
         while len(pending) > workers * 4 or (pending and pending[0][0].done()):
             future, ns = pending.popleft()
-            settle(future.result(), ns)
+            settle(*future.result(), ns)
 
     try:
         for n, record in enumerate(decided):
             result.articles += 1
             ids = [i for i in record.item_ids if i in known]
-            article = record.article
             # An alert that an untouched item made stays an alert, whatever the edit; one
             # made by touched items alone may be lost; an article without one may be
             # gained only if the edited items' screen finds their keys in it.
-            if (ids and all(i in touched for i in ids)) or (
-                not ids
-                and screen is not None
-                and could_alert(article.title, article.text, screen)
-            ):
-                result.rematched += 1
+            if (ids and all(i in touched for i in ids)) or (not ids and screen):
+                article = record.article
                 waiting[n] = record
+                sent += 1
                 chunk.append((n, article.title, article.text, article.language, bool(ids)))
                 if len(chunk) >= CHUNK:
                     flush()
@@ -228,7 +232,7 @@ def backtest(
         flush()
         while pending:
             future, ns = pending.popleft()
-            settle(future.result(), ns)
+            settle(*future.result(), ns)
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)

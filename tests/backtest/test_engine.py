@@ -200,7 +200,7 @@ def test_worker_processes_give_the_same_answer(monkeypatch: pytest.MonkeyPatch) 
     import bot.backtest as engine
 
     monkeypatch.setattr(engine, "POOL_AFTER", 0)
-    monkeypatch.setattr(engine, "CHUNK", 4)
+    monkeypatch.setattr(engine, "CHUNK", 16)
     current, articles, before = _world()
     seen = [Seen(a, tuple(m.id for m in b)) for a, b in zip(articles, before, strict=True)]
     edited = _everything(current)

@@ -12,12 +12,12 @@ from typing import Any
 
 import pytest
 
+from tests.backtest.stored import BELGOROD_ITEM, BELGOROD_TITLE, articles
 from tests.web.conftest import Client, Console, csrf_of
 
 pytestmark = pytest.mark.network
 
 LOADED = re.compile(r'name="loaded" value="([0-9a-f]{64})"')
-BELGOROD_ITEM = "  - id: belgorod\n    name: Belgorod\n    aliases:\n      en: [Belgorod]\n"
 
 
 def path_of(console: Console) -> Path:
@@ -153,3 +153,70 @@ def test_a_save_is_written_reloaded_by_the_bot_and_announced(console: Console) -
         "newsbot: watchlist updated by an admin (web console) (6 items):\n• added belgorod (Belgorod)"
     ]
     assert not list(path.parent.glob(".*.tmp"))  # written atomically, nothing left behind
+
+
+def store_week(console: Console) -> None:
+    from bot.ingest.pipeline import ingest
+
+    store = console.bot.store
+    ingest(articles(), store=store.articles, subscriptions=store.subscriptions,
+           watchlist=console.bot.live.watchlist, routes=[])
+
+
+async def backtest_of(c: Client, text: str) -> dict[str, Any]:
+    """Start a backtest as the page does and poll it until it is done."""
+    csrf, _ = await editor(c)
+    async with c.session.post(
+        "/watchlist/backtest", json={"text": text}, headers={"X-CSRF-Token": csrf}
+    ) as resp:
+        assert resp.status == 202, await resp.text()
+        job = (await resp.json())["job"]
+    views: list[dict[str, Any]] = []
+
+    async def finished() -> bool:
+        async with c.session.get(f"/watchlist/backtest/{job}") as resp:
+            assert resp.status == 200
+            views.append(await resp.json())
+        return views[-1]["state"] != "running"
+
+    await wait_until_async(finished)
+    return views[-1]
+
+
+async def wait_until_async(condition: Callable[[], Awaitable[bool]], timeout: float = 120) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not await condition():
+        assert loop.time() < deadline, "the backtest did not finish"
+        await asyncio.sleep(0.05)
+
+
+def test_a_backtest_lists_the_stored_article_the_edit_would_alert(console: Console) -> None:
+    store_week(console)
+    text = path_of(console).read_text(encoding="utf-8")
+    view = in_session(console, lambda c: backtest_of(c, text + BELGOROD_ITEM))
+    assert view["state"] == "done", view
+    result = view["result"]
+    assert (result["articles"], result["gained_count"], result["lost_count"]) == (3, 1, 0)
+    gained = result["gained"][0]
+    assert gained["title"] == BELGOROD_TITLE and gained["feed"] == "Wire Example"
+    assert gained["url"] == "https://wire.example.org/en/belgorod"
+    assert gained["why"] == [{
+        "item": "belgorod", "name": "Belgorod", "evidence": ["Belgorod"], "score": 3.0,
+        "min_score": 1.0, "in_title": True,
+    }]
+    assert view["done"] == 3
+    assert path_of(console).read_text(encoding="utf-8") == text  # a backtest saves nothing
+
+
+def test_a_backtest_of_an_invalid_edit_answers_its_problems(console: Console) -> None:
+    async def work(c: Client) -> Any:
+        csrf, _ = await editor(c)
+        async with c.session.post(
+            "/watchlist/backtest", json={"text": "items:\n  - id: x\n"},
+            headers={"X-CSRF-Token": csrf},
+        ) as resp:
+            return resp.status, await resp.json()
+
+    status, answer = in_session(console, work)
+    assert status == 400 and answer["errors"][0]["line"] == 2

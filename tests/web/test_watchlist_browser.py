@@ -8,12 +8,13 @@ from typing import Any
 
 import pytest
 
+from tests.backtest.stored import BELGOROD_ITEM, BELGOROD_TITLE
 from tests.web.conftest import Console
 from tests.web.test_browser import wait_for
+from tests.web.test_watchlist import store_week
 
 pytestmark = [pytest.mark.network, pytest.mark.browser, pytest.mark.slow]
 
-BELGOROD_ITEM = "  - id: belgorod\n    name: Belgorod\n    aliases:\n      en: [Belgorod]\n"
 
 
 def type_at_end(driver: Any, text: str) -> None:
@@ -56,3 +57,22 @@ def test_save_an_edit_and_see_the_bot_reload_it(console: Console, browser: Any) 
     row = wait_for(browser, "tr[data-item='belgorod']")
     assert "Belgorod" in row.text
     assert console.bot.live.watchlist.get("belgorod") is not None
+
+
+def test_a_backtest_shows_the_stored_article_the_edit_gains(console: Console, browser: Any) -> None:
+    store_week(console)
+    browser.get(f"{console.url}/watchlist?token={console.token}")
+    wait_for(browser, "#check", "Checked as you type")
+    type_at_end(browser, BELGOROD_ITEM)
+    wait_for(browser, "#check", "Valid: 6 items")
+    browser.find_element("css selector", "#backtest").click()
+    summary = wait_for(browser, "#backtest-summary", "Would have alerted 1 more and 0 fewer")
+    assert "of the 3 articles" in summary.text
+    assert wait_for(browser, "#backtest-status").text == "Done."
+    row = wait_for(browser, "#gained tbody tr")
+    assert row.find_element("css selector", ".title").text == BELGOROD_TITLE
+    assert "Wire Example" in row.text
+    assert "Belgorod: Belgorod (score 3 ≥ 1, in the title)" in row.text
+    assert "added belgorod (Belgorod)" in wait_for(browser, "#backtest-changes").text
+    assert browser.find_elements("css selector", "#lost tbody tr") == []
+    assert console.bot.live.watchlist.get("belgorod") is None  # nothing saved
