@@ -18,6 +18,8 @@ every core.
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.context
+import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -142,6 +144,25 @@ def _read_in_worker(chunk: Sequence[Candidate]) -> tuple[list[Outcome], int]:
     return _worker.read(chunk)
 
 
+PRELOAD = ["bot.nlp", "bot.nlp.matcher", "bot.nlp.pipelines", "bot.nlp.quotes", "spacy"]
+"""What the fork server imports once, so that each worker starts with it loaded."""
+
+
+def _context() -> multiprocessing.context.BaseContext:
+    """How worker processes start. A process with one thread (the CLI, ``newsbot bench``)
+    forks: the workers inherit its loaded pipelines and compiled watchlists, and start at
+    once. A process with threads (``newsbot run``: the console, the delivery worker) must
+    not fork, a lock held by another thread would stay held in the child: its workers come
+    from a fork server started once, with spaCy and the matcher imported."""
+    if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("fork")
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(PRELOAD)
+        return context
+    return multiprocessing.get_context("spawn")
+
+
 def backtest(
     current: Watchlist,
     edited: Watchlist,
@@ -200,7 +221,7 @@ def backtest(
         if pool is None and workers > 1 and sent > POOL_AFTER:
             pool = ProcessPoolExecutor(
                 workers,
-                mp_context=multiprocessing.get_context("spawn"),
+                mp_context=_context(),
                 initializer=_start_worker,
                 initargs=(reader, dict(spacy_models or {})),
             )

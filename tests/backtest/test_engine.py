@@ -196,9 +196,17 @@ def test_progress_counts_every_article_and_ends_at_the_total() -> None:
     assert [d for d, _ in calls] == sorted(d for d, _ in calls)
 
 
-def test_worker_processes_give_the_same_answer(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("start", ["fork", "forkserver"])
+def test_worker_processes_give_the_same_answer(monkeypatch: pytest.MonkeyPatch, start: str) -> None:
+    """Forked (the CLI) or from the fork server (``newsbot run``, which has threads)."""
+    import multiprocessing
+
     import bot.backtest as engine
 
+    context = multiprocessing.get_context(start)
+    if start == "forkserver":
+        context.set_forkserver_preload(engine.PRELOAD)
+    monkeypatch.setattr(engine, "_context", lambda: context)
     monkeypatch.setattr(engine, "POOL_AFTER", 0)
     monkeypatch.setattr(engine, "CHUNK", 16)
     current, articles, before = _world()

@@ -112,7 +112,7 @@ document.addEventListener("DOMContentLoaded", () => {
     tr.append(head, why);
     return tr;
   };
-  const fill = (id, head, entries, count, words) => {
+  const fill = (id, entries, count, words) => {
     document.getElementById(id + "-head").textContent = words + ": " + count +
       (count > entries.length ? " (the first " + entries.length + " listed)" : "");
     const body = document.querySelector("#" + id + " tbody");
@@ -126,8 +126,8 @@ document.addEventListener("DOMContentLoaded", () => {
       view.seconds + " s).";
     const changes = document.getElementById("backtest-changes");
     changes.replaceChildren(...r.changes.map((c) => el("li", c)));
-    fill("gained", "gained", r.gained, r.gained_count, "Would alert");
-    fill("lost", "lost", r.lost, r.lost_count, "Would no longer alert");
+    fill("gained", r.gained, r.gained_count, "Would alert");
+    fill("lost", r.lost, r.lost_count, "Would no longer alert");
     result.hidden = false;
   };
   const follow = async (job) => {
