@@ -35,6 +35,7 @@ from bot.runtime.metrics import Metrics
 from bot.runtime.ops import HEARTBEAT, Health, OpsServer, Vitals
 from bot.runtime.platforms import Platforms
 from bot.runtime.poller import FeedPoller
+from bot.runtime.retention import TextPruner
 from bot.runtime.scheduler import DELIVERY_TICK, STARTUP_SPREAD, FeedScheduler, build_scheduler
 from bot.runtime.seeds import SeedFolders
 from bot.settings.model import FeedConfig, Settings
@@ -119,6 +120,9 @@ class NewsBot:
             self.websub = self.poller.websub = WebSub(
                 settings, self.store.websub, lambda: self.poller.client, self.poller.ingest_push
             )
+        self.pruner = TextPruner(
+            self.store.articles, lambda: self.settings, db=self.db, outage=self.outage
+        )
         self.seeds = SeedFolders(
             settings, self.live, ingest=self.intake.ingest, take=self.cluster.take,
             outage=self.outage,
@@ -182,12 +186,14 @@ class NewsBot:
             await self.outage.once("renewing WebSub leases", self.websub.renew_due)
 
     def make_scheduler(self) -> AsyncIOScheduler:
-        """The APScheduler jobs of this bot: seed scan, delivery tick, WebSub renewals."""
+        """The APScheduler jobs of this bot: seed scan, delivery tick, WebSub renewals,
+        pruning of article text."""
         return build_scheduler(
             seeds=self.seeds.scan_job,
             scan_interval=self.settings.scan_interval,
             deliver=self.deliver_tick,
             websub=self.websub_job if self.websub is not None else None,
+            prune=self.pruner.job,
             delivery_tick=self.delivery_tick,
         )
 
@@ -314,7 +320,7 @@ class NewsBot:
         every connection and the store are closed."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + SHUTDOWN_BUDGET
-        self.health.stopping = self.worker.stopping = True
+        self.health.stopping = self.worker.stopping = self.pruner.stopping = True
         if scheduler.running:
             scheduler.shutdown(wait=False)
         if feeds_task is not None:

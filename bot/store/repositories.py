@@ -15,6 +15,7 @@ from bot.store.leases import LeaseRepository
 from bot.store.migrate import upgrade
 from bot.store.outbox import OutboxRepository
 from bot.store.outcomes import OutcomeRepository
+from bot.store.search import SearchRepository
 from bot.store.subscriptions import SubscriptionRepository
 from bot.store.websub import WebSubRepository
 
@@ -31,6 +32,7 @@ class Repositories:
     leases: LeaseRepository
     websub: WebSubRepository
     subscriptions: SubscriptionRepository
+    search: SearchRepository
 
     @classmethod
     def of(cls, db: Database) -> Repositories:
@@ -43,6 +45,7 @@ class Repositories:
             leases=LeaseRepository(db),
             websub=WebSubRepository(db),
             subscriptions=SubscriptionRepository(db),
+            search=SearchRepository(db),
         )
 
     def close(self) -> None:
