@@ -258,7 +258,8 @@ class FeedbackCommands:
         label = item_label(self._watchlist(), item_id)
         return Reply(
             f"Muted {label} in {caller.where} for {_span_words(how_long)} "
-            f"(until {until:%Y-%m-%d %H:%M} UTC); other channels still get its alerts. "
+            f"(until {until:%Y-%m-%d %H:%M} UTC): alerts naming it are not posted here, other "
+            "channels still get them. "
             f"/unmute {item_id} ends it sooner."
         )
 

@@ -173,9 +173,10 @@ def _silenced(s: Session, rows: Sequence[Claimed], now: datetime) -> set[int]:
 
     Checked at claim time rather than when the alert is routed: a mute then also holds
     back what was already queued (waiting for a digest, a retry, a quiet spell), and only
-    the channel that muted is affected; every other channel's row is its own. A post whose
-    every item is muted there becomes ``muted`` (never sent); an edit of a story muted
-    there is dropped, its row staying ``sent``.
+    the channel that muted is affected; every other channel's row is its own. A post that
+    names an item muted there becomes ``muted`` (never sent: "/mute kursk" means nothing
+    about Kursk here for a while); an edit of a story muted there is dropped, its row
+    staying ``sent``.
     """
     channels = {(d.platform, d.channel) for d, _ in rows}
     if not channels:
@@ -202,7 +203,7 @@ def _silenced(s: Session, rows: Sequence[Claimed], now: datetime) -> set[int]:
             continue
         matched = {str(m.get("id")) for m in payload.get("matches", ()) if isinstance(m, dict)}
         muted = items.get(where, set())
-        if d.alert_id in stories.get(where, ()) or (matched and matched <= muted):
+        if d.alert_id in stories.get(where, ()) or matched & muted:
             d.status, d.hold, d.in_doubt = "muted", None, False
             d.last_error = "muted in this channel: " + ", ".join(sorted(matched & muted) or ["story"])
             out.add(d.id)
