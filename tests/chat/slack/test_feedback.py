@@ -5,7 +5,6 @@ and ``/mute`` keeping an item out of one channel for a while."""
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 from contextlib import closing
 from pathlib import Path
@@ -13,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from tests.chat.conftest import Home
+from tests.chat.conftest import Home, story
+from tests.chat.conftest import dump_payload as dump
 from tests.fakes.slack import BOT_TOKEN, FakeSlack
 
 pytestmark = [pytest.mark.network, pytest.mark.timeout(150)]
@@ -21,33 +21,6 @@ pytestmark = [pytest.mark.network, pytest.mark.timeout(150)]
 ROUTED = "C0ROUTED"
 OTHER = "C0OTHER"
 SECRET = "5d1e0c7a9b3f44c2a8e6f0b1c2d3e4f5"
-
-STORY = """---
-title: Kursk governor orders evacuation of three border villages
-source: {source}
-language: en
----
-The governor of the Kursk region on Thursday ordered the evacuation of three villages along
-the border after a night of shelling damaged a school and a water station, officials said.
-Buses will take about 900 residents to temporary shelters in the regional capital, where
-schools have been turned into dormitories. "Nobody will be left behind," the governor told
-local television, adding that the shelters had food and medical staff for at least a month.
-{extra}
-"""
-
-
-def story(source: str, extra: str = "") -> str:
-    return STORY.format(source=source, extra=extra)
-
-
-def dump(name: str, payload: Any) -> None:
-    """Keep a payload for the issue's closing note: ``TEST_PAYLOAD_DUMP=/some/dir``."""
-    where = os.environ.get("TEST_PAYLOAD_DUMP")  # not NEWSBOT_*: the bot's env is scrubbed
-    if where:
-        Path(where).mkdir(parents=True, exist_ok=True)
-        text = json.dumps(payload, ensure_ascii=False, indent=1)
-        (Path(where) / f"{name}.json").write_text(text, encoding="utf-8")
-
 
 def socket_mode(home: Home, fake: FakeSlack, monkeypatch: pytest.MonkeyPatch,
                 routes: list[dict[str, Any]] | None = None) -> Path:
