@@ -14,7 +14,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
-from bot.commands.feedback import WEEK, WEEKLY_JOB, weekly_due, weekly_note
+from bot.commands.feedback import WEEKLY_JOB, weekly_due, weekly_note
 from bot.nlp.watchlist import Watchlist
 from bot.store.db import utcnow
 from bot.store.feedback import FeedbackRepository
@@ -50,7 +50,7 @@ class WeeklyNote:
             return None
         if not weekly_due(last, now):
             return None
-        ratings = await asyncio.to_thread(self.feedback.ratings, now - WEEK)
+        ratings = await asyncio.to_thread(self.feedback.ratings, last)  # since the last note
         note = weekly_note(ratings, self.watchlist())
         # Recorded first: a note that fails to post is logged, not repeated every hour.
         await asyncio.to_thread(self.feedback.ran, WEEKLY_JOB, now)

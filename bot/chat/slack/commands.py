@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 import aiohttp
 from slack_bolt.app.async_app import AsyncApp
+from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -135,12 +136,30 @@ class SlashCommands:
         )
         for name in COMMANDS:
             app.command(f"/{name}")(self.on_command)
+        app.middleware(self.unreadable_actions)
         app.action(OPEN_ARTICLE_ACTION)(self.on_link_click)
         app.action(re.compile(r"^nb:fb:"))(self.on_feedback)
         # Any other action (an old app's button, a forged payload): acked, one log line,
         # instead of bolt's "unhandled request" warning and a 404.
         app.action(re.compile(r"(?s).*"))(self.on_unknown_action)
         return app
+
+    async def unreadable_actions(self, body: Any, next: Any) -> BoltResponse | None:  # noqa: A002
+        """A ``block_actions`` whose actions bolt cannot match (an ``action_id`` that is no
+        text, no actions at all) is acked here with one log line: bolt's matcher would
+        raise on it and log a traceback. Slack never sends one; a forger might."""
+        if isinstance(body, dict) and body.get("type") == "block_actions":
+            actions = body.get("actions")
+            readable = isinstance(actions, list) and bool(actions) and all(
+                isinstance(a, dict) and isinstance(a.get("action_id"), str)
+                and isinstance(a.get("block_id", ""), str)
+                for a in actions
+            )
+            if not readable:
+                log.warning("Slack: ignored a click whose actions cannot be read")
+                return BoltResponse(status=200, body="")
+        await next()
+        return None
 
     async def on_feedback(self, ack: Any, body: dict[str, Any], action: dict[str, Any],
                           respond: Any) -> None:
