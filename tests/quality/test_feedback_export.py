@@ -10,7 +10,6 @@ import pytest
 
 from bot.models import Alert, Article, Match, Quote, Target
 from bot.quality.labels import WATCH_IDS, load_labels
-from bot.store.db import utcnow
 from bot.store.repositories import open_store
 from tests.clirun import newsbot
 
