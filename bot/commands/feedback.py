@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from bot.commands.core import Caller, CommandError, Reply, item_label, resolve_item
+from bot.commands.queries import parse_span
 from bot.commands.subscriptions import may_change
 from bot.models import Alert, Target
 from bot.nlp.watchlist import Watchlist
@@ -144,15 +145,7 @@ def parse_mute_args(text: str) -> tuple[str, str | None]:
 
 
 def mute_span(text: str | None) -> timedelta:
-    if not text:
-        return DEFAULT_MUTE
-    try:
-        span = parse_duration(text)
-    except ValueError as exc:
-        raise CommandError(f"'{text}' is not a time span; try 2h, 24h or 3d.") from exc
-    if span <= timedelta(0):
-        raise CommandError("The time span must be positive, e.g. 24h.")
-    return min(span, MAX_MUTE)
+    return parse_span(text, DEFAULT_MUTE, MAX_MUTE, "2h, 24h or 3d")
 
 
 def _span_words(span: timedelta) -> str:

@@ -497,6 +497,17 @@ def discord_options(draw: st.DrawFn) -> list[Any]:
     return options
 
 
+def drop(data: dict[str, Any], paths: list[str]) -> None:
+    """Remove each dotted path (``member.user``) from ``data`` where it exists."""
+    for path in paths:
+        parent: Any = data
+        *head, last = path.split(".")
+        for part in head:
+            parent = parent.get(part) if isinstance(parent, dict) else None
+        if isinstance(parent, dict):
+            parent.pop(last, None)
+
+
 @st.composite
 def interactions(draw: st.DrawFn, rig: Rig) -> Any:
     name = draw(st.sampled_from(KNOWN_COMMANDS) | st.sampled_from(KNOWN_COMMANDS)
@@ -508,13 +519,7 @@ def interactions(draw: st.DrawFn, rig: Rig) -> Any:
         "data.name", "data.id", "locale", "app_permissions", "entitlements", "context",
         "authorizing_integration_owners", "data", "token", "version", "application_id", "id",
     ]
-    for path in draw(st.lists(st.sampled_from(droppable), max_size=3, unique=True)):
-        parent: Any = data
-        *head, last = path.split(".")
-        for part in head:
-            parent = parent.get(part) if isinstance(parent, dict) else None
-        if isinstance(parent, dict):
-            parent.pop(last, None)
+    drop(data, draw(st.lists(st.sampled_from(droppable), max_size=3, unique=True)))
     if "member" not in data and draw(st.booleans()):
         data["user"] = {"id": draw(ids), "username": draw(st.text(max_size=40)), "discriminator": "0",
                         "avatar": None}
@@ -544,13 +549,7 @@ def component_clicks(draw: st.DrawFn, rig: Rig) -> Any:
     )
     droppable = ["message", "message.id", "message.flags", "data.custom_id",
                  "data.component_type", "member", "channel_id", "data", "token", "id"]
-    for path in draw(st.lists(st.sampled_from(droppable), max_size=2, unique=True)):
-        parent: Any = data
-        *head, last = path.split(".")
-        for part in head:
-            parent = parent.get(part) if isinstance(parent, dict) else None
-        if isinstance(parent, dict):
-            parent.pop(last, None)
+    drop(data, draw(st.lists(st.sampled_from(droppable), max_size=2, unique=True)))
     if draw(st.integers(0, 5)) == 0:
         inner = data.get("data")
         if isinstance(inner, dict):

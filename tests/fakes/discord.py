@@ -373,29 +373,11 @@ class FakeDiscord(ChatFaults[Outage]):
     ) -> dict[str, Any]:
         """The INTERACTION_CREATE body of a click on a button of ``message`` (type 3,
         MESSAGE_COMPONENT), not sent: a test may break it before :meth:`dispatch`."""
-        user_obj = {"id": user, "username": "analyst", "discriminator": "0", "avatar": None,
-                    "global_name": "Analyst"}
-        return {
-            "id": self.snowflake(),
-            "application_id": APP_ID,
-            "type": 3,
-            "token": f"itoken-{self.snowflake()}",
-            "version": 1,
-            "attachment_size_limit": 8388608,
-            "guild_id": GUILD_ID,
-            "channel_id": channel,
-            "channel": self._channel(channel),
-            "member": {"user": user_obj, "roles": [], "joined_at": _now(), "deaf": False,
-                       "mute": False, "flags": 0, "permissions": permissions},
-            "app_permissions": "2147483647",
-            "locale": "en-US",
-            "guild_locale": "en-US",
-            "entitlements": [],
-            "authorizing_integration_owners": {"0": GUILD_ID},
-            "context": 0,
-            "message": {**message, "channel_id": channel},
-            "data": {"custom_id": custom_id, "component_type": 2},
-        }
+        data = self.interaction_data("", channel=channel, user=user)
+        data["member"]["permissions"] = permissions
+        data.update(type=3, message={**message, "channel_id": channel},
+                    data={"custom_id": custom_id, "component_type": 2})
+        return data
 
     def click(self, message: dict[str, Any], custom_id: str, **where: Any) -> tuple[str, str]:
         """A person clicks a button of ``message``; returns the interaction's id and token."""
