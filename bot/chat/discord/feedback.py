@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import replace
 from typing import Any
 
 import discord
@@ -112,6 +113,9 @@ async def _answer(interaction: discord.Interaction[Any], commands: Commands,
         with contextlib.suppress(Exception):
             await _private(interaction, str(exc))
         return
+    if interaction.guild_id is None and caller.dm_channel:
+        # A direct message: the bot posted it to ``dm:<user id>``, not to the DM's id.
+        caller = replace(caller, channel=caller.dm_channel)
     message = interaction.message
     ephemeral = bool(message is not None and message.flags.ephemeral)
     message_id = str(message.id) if message is not None and not ephemeral else None

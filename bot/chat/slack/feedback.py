@@ -98,6 +98,10 @@ def click_of(body: Mapping[str, Any], action: Mapping[str, Any], manages: bool) 
     assert isinstance(user, dict) and isinstance(channel, dict) and isinstance(container, dict)
     channel_id = _str(channel.get("id")) or _str(container.get("channel_id"))
     name = _str(channel.get("name"))
+    user_id = _str(user.get("id"))
+    if channel_id.startswith("D") and user_id:
+        # A direct message: the bot posted it to the user id (``/subscribe <item> dm``).
+        channel_id = user_id
     caller = Caller(
         platform="slack",
         channel=channel_id,

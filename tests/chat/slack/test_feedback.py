@@ -178,3 +178,30 @@ def test_mute_keeps_an_item_out_of_one_channel_only(
     reply = fake_slack.wait_for(lambda: fake_slack.answers(sent.payload["response_url"]),
                                 what="the reply")[0]
     assert reply["text"] == "Unmuted Kursk (kursk) in #routed: its alerts are posted here again."
+
+
+def test_a_click_in_a_dm_is_about_the_alert_posted_to_that_user() -> None:
+    """``/subscribe kursk dm`` posts to the user id; the click comes from the DM's id."""
+    from bot.chat.slack.feedback import click_of
+
+    body = {"user": {"id": "U0ALICE"}, "channel": {"id": "D024BE7F8", "name": "directmessage"},
+            "container": {"message_ts": "1730000000.000100", "is_ephemeral": False}}
+    click = click_of(body, {"action_id": "nb:fb:v1:0123456789abcdef:useful"}, False)
+    assert (click.caller.channel, click.caller.user) == ("U0ALICE", "U0ALICE")
+    assert click.message_id == "1730000000.000100"
+    junk = click_of({"user": "U0ALICE", "channel": ["C1"], "container": 7}, {}, False)
+    assert (junk.caller.channel, junk.caller.user, junk.button, junk.message_id) == ("", "", "", None)
+
+
+def test_the_buttons_never_push_an_alert_past_fifty_blocks() -> None:
+    from bot.chat.slack.blocks import MAX_BLOCKS
+    from bot.chat.slack.feedback import with_feedback
+    from bot.models import Alert, Feedback
+
+    alert = Alert("0123456789abcdef", "Headline", "Wire", "en", (), (),
+                  feedback=Feedback(useful=3, not_relevant=1))
+    full = {"text": "x", "blocks": [{"type": "divider"}] * MAX_BLOCKS}
+    blocks = with_feedback(full, alert)["blocks"]
+    assert len(blocks) == MAX_BLOCKS
+    assert blocks[-2]["elements"][0]["text"] == "👍 3 · not relevant 1"
+    assert [e["value"] for e in blocks[-1]["elements"]] == ["useful", "nr", "mute"]
