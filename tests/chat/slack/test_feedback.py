@@ -145,10 +145,16 @@ def test_a_muted_story_is_not_edited_in_that_channel_but_still_in_another(
                                  what="the mute's answer")[0]
     assert answer["text"].startswith("Muted this story in #news")
 
+    fake_slack.click(OTHER, there, action(there, ":useful"), user_id="U0BOB", channel_name="other")
+    fake_slack.wait_for(lambda: updates(fake_slack, OTHER, there["ts"]), what="the counts in #other")
+
     home.add_seed("outlet-b.md", story("Outlet B", "Outlet B's correspondent saw the buses leave."))
-    fake_slack.wait_for(lambda: updates(fake_slack, OTHER, there["ts"]), what="the edit in #other")
+    fake_slack.wait_for(lambda: len(updates(fake_slack, OTHER, there["ts"])) >= 2,
+                        what="the story's edit in #other")
     fake_slack.wait_for(home.outbox_settled, what="the outbox to settle")
-    assert "Outlet B" in json.dumps(fake_slack.messages(OTHER), ensure_ascii=False)
+    edited = story_post(OTHER)
+    assert edited is not None and "Outlet B" in json.dumps(edited, ensure_ascii=False)
+    assert tally(edited) == "👍 1 · not relevant 0", "the edit lost the counts"
     assert not updates(fake_slack, ROUTED, here["ts"]), "a muted story was edited"
 
 
