@@ -190,10 +190,9 @@ class FeedbackCommands:
         target = Target(caller.platform, caller.channel)
         posted = await asyncio.to_thread(self.feedback.posted, alert_id, target)
         reason_button = action in REASONS
-        if posted is None or (
-            not reason_button and click.message_id is not None
-            and posted.message_id is not None and posted.message_id != click.message_id
-        ):
+        # A button on the alert must be on the message the bot posted there; a reason
+        # button sits on the private question, which is not, and needs its question.
+        if posted is None or (not reason_button and posted.message_id != click.message_id):
             log.warning("feedback: a click on alert %s in %s:%s matches no alert posted there",
                         alert_id, caller.platform, clean_line(caller.channel)[:40])
             return ClickAnswer(
@@ -213,9 +212,13 @@ class FeedbackCommands:
             )
         verdict = "useful" if action == "useful" else "not_relevant"
         reason = REASONS[action][0] if reason_button else None
-        if action == "nr":
-            # Keep a reason given before: a second "not relevant" does not erase it.
-            reason = await asyncio.to_thread(self._reason_of, alert_id, target, caller.user)
+        if action == "nr" or reason_button:
+            said = await asyncio.to_thread(self._against, alert_id, target, caller.user)
+            if reason_button and said is None:
+                return ClickAnswer("Click “Not relevant” on the alert first; nothing was "
+                                   "recorded.", ok=False)
+            if action == "nr":  # keep a reason given before: a second click does not erase it
+                reason = said[0] if said is not None else None
         await asyncio.to_thread(self.feedback.rate, alert_id, target, caller.user, verdict, reason)
         tally = await asyncio.to_thread(self.feedback.tally, alert_id, target)
         alert = replace(posted.alert, feedback=tally)
@@ -228,10 +231,11 @@ class FeedbackCommands:
             )
         return ClickAnswer(None, alert=alert, message_id=posted.message_id)
 
-    def _reason_of(self, alert_id: str, target: Target, user: str) -> str | None:
+    def _against(self, alert_id: str, target: Target, user: str) -> tuple[str | None] | None:
+        """``(reason,)`` when ``user`` said "not relevant" about the alert here, else None."""
         for r in self.feedback.ratings_of(alert_id, target, user):
             if r.verdict == "not_relevant":
-                return r.reason
+                return (r.reason,)
         return None
 
     # -- /mute and /unmute -----------------------------------------------------------------

@@ -102,6 +102,10 @@ def test_clicks_against_the_store(store: Repositories, watchlist: Watchlist) -> 
               manages: bool = False) -> object:
         return asyncio.run(fb.click(Click(caller(user, manages), button, message)))
 
+    early = click(button_id(aid, "nr-topic"), message=None)  # a reason with no question asked
+    assert not early.ok and store.feedback.ratings() == []  # type: ignore[attr-defined]
+    bare = click(button_id(aid, "useful"), message=None)  # not on the posted message
+    assert not bare.ok and store.feedback.ratings() == []  # type: ignore[attr-defined]
     useful = click(button_id(aid, "useful"))
     assert useful.alert.feedback.useful == 1 and useful.text is None  # type: ignore[attr-defined]
     against = click(button_id(aid, "nr"))
