@@ -20,11 +20,10 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from bot.commands.core import Caller, CommandError, Reply, item_label, resolve_item
-from bot.commands.queries import parse_span
+from bot.commands.queries import parse_brief_args, parse_span
 from bot.commands.subscriptions import may_change
 from bot.models import Alert, Target
 from bot.nlp.watchlist import Watchlist
-from bot.settings.model import parse_duration
 from bot.store.db import utcnow
 from bot.store.feedback import FeedbackRepository, Rating
 from bot.text import clean_line, plural
@@ -131,15 +130,9 @@ class RateLimit:
 
 def parse_mute_args(text: str) -> tuple[str, str | None]:
     """``/mute kursk for 2h``, ``/mute north korea 3d``, ``/mute kursk``: item and span."""
-    words = text.split()
-    span = None
-    if words:
-        try:
-            parse_duration(words[-1])
-            span = words.pop()
-        except ValueError:
-            pass
-    if words and words[-1].casefold() == "for":
+    item, span = parse_brief_args(text)  # a last word that reads as a duration is the span
+    words = (item or "").split()
+    if span is not None and words and words[-1].casefold() == "for":
         words.pop()
     return " ".join(words), span
 

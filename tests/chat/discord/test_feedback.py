@@ -5,36 +5,19 @@ shown in place, a reason asked privately, forged ids refused, and ``/mute``."""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
 from contextlib import closing
 from pathlib import Path
 from typing import Any
 
 import pytest
-from discord.gateway import DiscordWebSocket
-from discord.http import Route
 
-from tests.botproc import scrub_environ
 from tests.chat.conftest import dump_payload, story
 from tests.chat.discord.test_run import run_bot, workdir
-from tests.fakes.discord import ALERTS, DESK, EPHEMERAL, FakeDiscord, serve
+from tests.fakes.discord import ALERTS, DESK, EPHEMERAL, FakeDiscord
 
 pytestmark = [pytest.mark.network, pytest.mark.timeout(240)]
 
 BOB = "1100000000000000077"
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeDiscord]:
-    saved = (Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY)
-    yield from serve()
-    Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY = saved
-
-
-@pytest.fixture
-def env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
-    scrub_environ(monkeypatch)
-    return monkeypatch
 
 
 def buttons(message: dict[str, Any]) -> dict[str, str]:
