@@ -72,8 +72,8 @@ SINCE_MIGRATIONS = {
     "subscriptions": {"paused_at", "paused_reason"},
 }
 TABLES_SINCE_MIGRATIONS = {"leases", "feedback", "mutes", "job_runs"}
-"""Added by migrations after the baseline (0002, 0003, 0006): no pre-migration newsbot had them."""
-HEAD = "0006"
+"""Added by migrations after the baseline (0002, 0003, 0004): no pre-migration newsbot had them."""
+HEAD = "0004_feedback"
 """The newest migration (the integrator re-chains parallel branches' migrations)."""
 
 

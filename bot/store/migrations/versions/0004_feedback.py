@@ -13,9 +13,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006"
-# The branch's parent is 0003 (whose revision id is "0003_edges"); the integrator re-chains
-# parallel branches' migrations at merge.
+revision = "0004_feedback"
 down_revision = "0003_edges"
 branch_labels = None
 depends_on = None
