@@ -30,7 +30,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005_history"
-down_revision = "0003_edges"
+down_revision = "0004_feedback"
 branch_labels = None
 depends_on = None
 
