@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from bot.backtest import Backtest, Change, Decided
 from bot.models import Match
@@ -19,6 +19,9 @@ class Retained(Decided, Protocol):
 
     @property
     def seen_at(self) -> datetime: ...
+
+
+T = TypeVar("T", bound=Retained)
 
 
 def _why(matches: Sequence[Match], watchlist: Watchlist) -> list[dict[str, Any]]:
@@ -36,7 +39,7 @@ def _why(matches: Sequence[Match], watchlist: Watchlist) -> list[dict[str, Any]]
     return out
 
 
-def _entry(change: Change[Retained], matches: Sequence[Match], watchlist: Watchlist) -> dict[str, Any]:
+def _entry(change: Change[T], matches: Sequence[Match], watchlist: Watchlist) -> dict[str, Any]:
     article = change.record.article
     when = article.published or change.record.seen_at
     url = article.url if article.url and article.url.startswith(("https://", "http://")) else None
@@ -50,7 +53,7 @@ def _entry(change: Change[Retained], matches: Sequence[Match], watchlist: Watchl
 
 
 def outcome(
-    result: Backtest[Retained], current: Watchlist, edited: Watchlist, shown: int | None = None
+    result: Backtest[T], current: Watchlist, edited: Watchlist, shown: int | None = None
 ) -> dict[str, Any]:
     """The backtest as plain data (the console's page, ``newsbot watchlist backtest --json``):
     the counts, the edit in words, and per article (the first ``shown`` of each side) its

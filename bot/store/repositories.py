@@ -10,11 +10,13 @@ from dataclasses import dataclass
 
 from bot.store.articles import ArticleRepository
 from bot.store.db import Database
+from bot.store.feedback import FeedbackRepository
 from bot.store.feeds import FeedRepository
 from bot.store.leases import LeaseRepository
 from bot.store.migrate import upgrade
 from bot.store.outbox import OutboxRepository
 from bot.store.outcomes import OutcomeRepository
+from bot.store.search import SearchRepository
 from bot.store.subscriptions import SubscriptionRepository
 from bot.store.websub import WebSubRepository
 
@@ -31,6 +33,8 @@ class Repositories:
     leases: LeaseRepository
     websub: WebSubRepository
     subscriptions: SubscriptionRepository
+    feedback: FeedbackRepository
+    search: SearchRepository
 
     @classmethod
     def of(cls, db: Database) -> Repositories:
@@ -43,6 +47,8 @@ class Repositories:
             leases=LeaseRepository(db),
             websub=WebSubRepository(db),
             subscriptions=SubscriptionRepository(db),
+            feedback=FeedbackRepository(db),
+            search=SearchRepository(db),
         )
 
     def close(self) -> None:

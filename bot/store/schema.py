@@ -17,10 +17,14 @@ from sqlalchemy import (
     DateTime,
     Double,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
     UniqueConstraint,
+)
+from sqlalchemy import (
+    text as sql,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -234,7 +238,15 @@ class WebSubRow(Base):
 
 class ArticleRow(Base):
     __tablename__ = "articles"
-    __table_args__ = (UniqueConstraint("source_id", "guid", name="uq_article_source_guid"),)
+    __table_args__ = (
+        UniqueConstraint("source_id", "guid", name="uq_article_source_guid"),
+        # The articles whose text is still kept, oldest first: what pruning and a backtest
+        # read, without walking every article ever seen.
+        Index(
+            "ix_articles_retained", "seen_at", "id",
+            sqlite_where=sql("text IS NOT NULL"), postgresql_where=sql("text IS NOT NULL"),
+        ),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     source_id: Mapped[str] = mapped_column(SOURCE_ID)
     guid: Mapped[str] = mapped_column(GUID)
@@ -245,14 +257,24 @@ class ArticleRow(Base):
     published: Mapped[datetime | None] = mapped_column(UTCDateTime)
     seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     alerted: Mapped[bool] = mapped_column(Boolean, default=False)
-    story_of: Mapped[str | None] = mapped_column(String(64))
+    story_of: Mapped[str | None] = mapped_column(String(64), index=True)
     """The alert this article joined as one more source of the same story."""
+    source_name: Mapped[str | None] = mapped_column(ShownString(512))
+    location: Mapped[str | None] = mapped_column(ShownString(2048))
+    text: Mapped[str | None] = mapped_column(CleanText)
+    """The body as ingested (at most ``MAX_TEXT`` characters), kept for ``retention``
+    (config) so a watchlist edit can be tried against what was seen, then pruned (NULL).
+    Indexed for search with the title, ``summary`` and ``source_name``
+    (``bot/store/search.py``)."""
+    summary: Mapped[str | None] = mapped_column(CleanText)
+    """What an alerted article's alert quotes of it (lead and quotes): searchable for as
+    long as the alert is kept, after the text is pruned."""
 
 
 class AlertRow(Base):
     __tablename__ = "alerts"
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id"))
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     item_ids: Mapped[list[str]] = mapped_column(CleanJSON)
     top_score: Mapped[float] = mapped_column(Double, default=0.0)
@@ -319,11 +341,62 @@ class SubscriptionRow(Base):
     paused_reason: Mapped[str | None] = mapped_column(CleanText)
 
 
+class FeedbackRow(Base):
+    """One person's answer about one alert in one channel: a second click changes it."""
+
+    __tablename__ = "feedback"
+    __table_args__ = (
+        UniqueConstraint("alert_id", "platform", "channel", "user_id", name="uq_feedback"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    alert_id: Mapped[str] = mapped_column(String(64), index=True)
+    """No foreign key: an alert pruned later takes its ratings' meaning, not the rows."""
+    platform: Mapped[str] = mapped_column(String(32))
+    channel: Mapped[str] = mapped_column(CHANNEL)
+    user_id: Mapped[str] = mapped_column(KeyString(128))
+    verdict: Mapped[str] = mapped_column(String(16))
+    """``useful`` or ``not_relevant``."""
+    reason: Mapped[str | None] = mapped_column(String(16))
+    """Why not relevant: ``entity``, ``topic``, ``duplicate``, ``other`` (None: not said)."""
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class MuteRow(Base):
+    """A channel silenced a story (no more edits or follow-ups there) or a watch item
+    (no alerts there until ``until``)."""
+
+    __tablename__ = "mutes"
+    __table_args__ = (
+        UniqueConstraint("platform", "channel", "kind", "key", name="uq_mute"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(32))
+    channel: Mapped[str] = mapped_column(CHANNEL)
+    kind: Mapped[str] = mapped_column(String(8))
+    """``story`` (key: the alert id) or ``item`` (key: the watch item id)."""
+    key: Mapped[str] = mapped_column(KeyString(128))
+    until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """None: for good (a story); an item's mute runs out."""
+    created_by: Mapped[str | None] = mapped_column(ShownString(256))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class JobRunRow(Base):
+    """When a periodic job (the weekly feedback note) last ran, so a restart does not
+    run it again early or skip it."""
+
+    __tablename__ = "job_runs"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    last_run_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 # --- (de)serialising alerts -----------------------------------------------------------------
 
 
 def alert_to_json(alert: Alert) -> dict[str, Any]:
     data = asdict(alert)
+    data.pop("feedback", None)  # per channel, read from the feedback table when shown
     for key in ("published", "created_at"):
         value = data[key]
         data[key] = value.isoformat() if value is not None else None

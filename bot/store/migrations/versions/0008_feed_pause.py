@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008"
-down_revision = "0003_edges"  # "0003" in the brief: the id of 0003 is 0003_edges
+down_revision = "0005_history"  # re-chained after main and history at the merge in branch backtest
 branch_labels = None
 depends_on = None
 
