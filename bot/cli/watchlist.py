@@ -99,7 +99,7 @@ def watchlist_backtest(
         print_json({"days": days, **report})
         return
     typer.echo(
-        f"Over {plural(report['articles'], 'article')} of the last {plural(days, 'day')} "
+        f"Over {plural(report['articles'], 'article')} of the last {days} day{'' if days == 1 else 's'} "
         f"({report['rematched']:,} read again): would have alerted "
         f"{report['gained_count']} more and {report['lost_count']} fewer."
     )

@@ -41,7 +41,7 @@ def test_an_added_item_gains_the_stored_article_that_names_it(tmp_path: Path) ->
     assert res.returncode == 0, res.stderr
     assert "would have alerted 1 more and 0 fewer" in res.stdout
     assert "would alert: " in res.stdout and BELGOROD_TITLE in res.stdout
-    assert "Belgorod: Belgorod (score 3.0)" in res.stdout
+    assert "Belgorod: Belgorod (score 5.0)" in res.stdout
 
 
 def test_a_removed_item_loses_what_only_it_alerted(tmp_path: Path) -> None:

@@ -202,7 +202,7 @@ def test_a_backtest_lists_the_stored_article_the_edit_would_alert(console: Conso
     assert gained["title"] == BELGOROD_TITLE and gained["feed"] == "Wire Example"
     assert gained["url"] == "https://wire.example.org/en/belgorod"
     assert gained["why"] == [{
-        "item": "belgorod", "name": "Belgorod", "evidence": ["Belgorod"], "score": 3.0,
+        "item": "belgorod", "name": "Belgorod", "evidence": ["Belgorod"], "score": 5.0,
         "min_score": 1.0, "in_title": True,
     }]
     assert view["done"] == 3

@@ -72,7 +72,7 @@ def test_a_backtest_shows_the_stored_article_the_edit_gains(console: Console, br
     row = wait_for(browser, "#gained tbody tr")
     assert row.find_element("css selector", ".title").text == BELGOROD_TITLE
     assert "Wire Example" in row.text
-    assert "Belgorod: Belgorod (score 3 ≥ 1, in the title)" in row.text
+    assert "Belgorod: Belgorod (score 5 ≥ 1, in the title)" in row.text
     assert "added belgorod (Belgorod)" in wait_for(browser, "#backtest-changes").text
     assert browser.find_elements("css selector", "#lost tbody tr") == []
     assert console.bot.live.watchlist.get("belgorod") is None  # nothing saved
