@@ -18,6 +18,7 @@ import os
 import signal
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -33,6 +34,7 @@ from bot.runtime.cluster import Cluster
 from bot.runtime.dbcall import StoreThreads
 from bot.runtime.intake import Intake
 from bot.runtime.live import LiveConfig
+from bot.runtime.logs import announce
 from bot.runtime.metrics import Metrics
 from bot.runtime.ops import HEARTBEAT, Health, OpsServer, Vitals
 from bot.runtime.platforms import Platforms
@@ -241,6 +243,7 @@ class NewsBot:
         return ConsoleServer(
             self.settings.console, self.console_pages(threads),
             os.environ if env is None else env, threads,
+            announce=partial(announce, logger="bot.web.server"),
         )
 
     # -- life cycle ------------------------------------------------------------------------
