@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008"
-down_revision = "0003_edges"  # "0003" in the brief: the id of 0003 is 0003_edges
+down_revision = "0004_feedback"  # after main's 0004; the integrator re-chains parallel branches
 branch_labels = None
 depends_on = None
 
