@@ -43,8 +43,9 @@ class BotHome:
         self.database_url = f"sqlite:///{self.db_path}"
 
     def write_config(self, settings: Mapping[str, Any]) -> Path:
-        """``ops`` defaults to a free port: never the default 9464 another bot may hold."""
-        values = {"ops": {"listen_port": 0}, **settings}
+        """``ops`` and ``console`` default to a free port: never the default 9464 or 8080
+        another bot may hold."""
+        values = {"ops": {"listen_port": 0}, "console": {"listen_port": 0}, **settings}
         self.config.write_text(yaml.safe_dump(values, allow_unicode=True, sort_keys=False))
         return self.config
 

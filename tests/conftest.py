@@ -12,7 +12,8 @@ Three guards hold for every test in this process:
 - **Logging as found.** ``setup_logging`` (run by the CLI) sets levels and handlers
   process-wide; each test's changes are undone, so they cannot leak into later modules.
 - **PostgreSQL counted.** ``make test`` ends with one line saying how many PostgreSQL
-  tests were skipped for want of a server (``CI=true`` fails them instead; tests/pg.py).
+  tests were skipped for want of a server (``CI=true`` fails them instead; tests/pg.py),
+  and one for the web console's browser tests without Chromium (tests/web/browser.py).
 """
 
 from __future__ import annotations
@@ -165,17 +166,27 @@ def logging_as_found() -> Iterator[None]:
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    """One line when PostgreSQL tests were skipped for want of a server."""
+    """One line when PostgreSQL tests were skipped for want of a server, one when the web
+    console's browser tests were for want of Chromium."""
     from tests.pg import SKIP_PREFIX
+    from tests.web.browser import SKIP_PREFIX as NO_BROWSER
 
-    skipped = [
-        r for r in terminalreporter.stats.get("skipped", [])
-        if SKIP_PREFIX in str(getattr(r, "longrepr", ""))
-    ]
-    if skipped:
+    def skipped(prefix: str) -> int:
+        return sum(
+            prefix in str(getattr(r, "longrepr", ""))
+            for r in terminalreporter.stats.get("skipped", [])
+        )
+
+    if n := skipped(SKIP_PREFIX):
         terminalreporter.write_line(
-            f"PostgreSQL: {len(skipped)} tests skipped, no server answered (set "
+            f"PostgreSQL: {n} tests skipped, no server answered (set "
             "NEWSBOT_TEST_POSTGRES or start PostgreSQL; CI=true makes this a failure)",
+            yellow=True, bold=True,
+        )
+    if n := skipped(NO_BROWSER):
+        terminalreporter.write_line(
+            f"Browser: {n} web console tests skipped, Chromium is not installed "
+            "(apt-get install chromium chromium-driver; CI=true makes this a failure)",
             yellow=True, bold=True,
         )
 

@@ -53,3 +53,9 @@ def bench_fulltext() -> None:
 def bench_instances() -> None:
     """The 1,000-feed benchmark polled by one, then two instances on PostgreSQL."""
     _run_benchmark("instances")
+
+
+@bench_app.command("console")
+def bench_console() -> None:
+    """Web console page loads over 1,000 feeds, 70,000 articles and 500 subscriptions."""
+    _run_benchmark("console")

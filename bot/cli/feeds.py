@@ -10,7 +10,8 @@ from bot.cli.common import DEFAULT_CONFIG, ConfigOpt, load_settings
 
 
 def feeds(config: ConfigOpt = DEFAULT_CONFIG) -> None:
-    """Feed health: last success, last error, failures in a row, items seen, next poll."""
+    """Feed health: last success, last error, failures in a row, items seen, next poll;
+    a feed paused in the web console says so."""
     from rich.table import Table
 
     from bot.store.db import utcnow
@@ -33,11 +34,15 @@ def feeds(config: ConfigOpt = DEFAULT_CONFIG) -> None:
         st = states.get(feed.url)
         name = clean_line(feed.name or (st.name if st else None) or feed.label, 60)
         if st is None or st.last_polled_at is None:
-            table.add_row(name, "new", "never", "0", "0", "at start", "")
+            paused = st is not None and st.paused_at is not None
+            table.add_row(name, "paused" if paused else "new", "never", "0", "0",
+                          "paused" if paused else "at start", "")
             continue
         status = "DOWN" if st.consecutive_failures else "ok"
         nxt = st.next_poll_at
         due = f"in {window_text(now - (nxt - now), now)}" if nxt and nxt > now else "due"
+        if st.paused_at is not None:  # paused in the web console
+            status, due = f"paused ({status})", "paused"
         table.add_row(
             name, status, ago(st.last_success_at), str(st.consecutive_failures),
             str(st.items_seen), due, clean_line(st.last_error, 80),

@@ -5,7 +5,8 @@ The parts: :mod:`~bot.runtime.live` (settings and watchlist, reloaded live),
 :mod:`~bot.runtime.poller` (feeds), :mod:`~bot.runtime.seeds` (seed folders),
 :mod:`~bot.runtime.intake` (matching on a worker thread), :mod:`~bot.runtime.platforms`
 (chat platforms held across instances), the clocks of :mod:`~bot.runtime.scheduler` and
-the endpoints of :mod:`~bot.runtime.ops`. Each gets what it reads, not the bot.
+the endpoints of :mod:`~bot.runtime.ops` and the web console of :mod:`bot.web`. Each gets
+what it reads, not the bot.
 """
 
 from __future__ import annotations
@@ -13,10 +14,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -32,6 +35,7 @@ from bot.runtime.cluster import Cluster
 from bot.runtime.dbcall import StoreThreads
 from bot.runtime.intake import Intake
 from bot.runtime.live import LiveConfig
+from bot.runtime.logs import announce
 from bot.runtime.metrics import Metrics
 from bot.runtime.ops import HEARTBEAT, Health, OpsServer, Vitals
 from bot.runtime.platforms import Platforms
@@ -44,6 +48,11 @@ from bot.sources.websub import WebSub
 from bot.store.db import utcnow
 from bot.store.outage import DatabaseOutage
 from bot.store.repositories import Repositories, open_store
+from bot.web.app import Offload, Page, Threads
+from bot.web.pages import feeds as feeds_page
+from bot.web.pages import subscriptions as subscriptions_page
+from bot.web.pages import tryout as try_page
+from bot.web.server import ConsoleServer
 
 log = logging.getLogger(__name__)
 
@@ -224,6 +233,32 @@ class NewsBot:
         )
         return OpsServer(self.settings.ops, vitals)
 
+    def console_pages(self, run: Offload) -> list[Page]:
+        """The web console's pages, in the order of its navigation, each handed the parts
+        it reads (``bot/web/pages/__init__.py`` says how to add one)."""
+        def settings() -> Settings:  # the running settings, read per request
+            return self.settings
+
+        return [
+            try_page.routes(
+                lambda: self.live.watchlist, settings, self.store.subscriptions,
+                self.poller.fetch_page, run,
+            ),
+            feeds_page.routes(self.store.feeds, settings, run),
+            subscriptions_page.routes(
+                self.store.subscriptions, lambda: self.live.watchlist, settings, run
+            ),
+        ]
+
+    def make_console(self, env: Mapping[str, str] | None = None) -> ConsoleServer:
+        """The web console (``bot/web``); its password and key come from ``env``."""
+        threads = Threads()
+        return ConsoleServer(
+            self.settings.console, self.console_pages(threads),
+            os.environ if env is None else env, threads,
+            announce=partial(announce, logger="bot.web.server"),
+        )
+
     # -- life cycle ------------------------------------------------------------------------
 
     async def start(self, *, standby: bool = True) -> None:
@@ -285,6 +320,7 @@ class NewsBot:
             next_run_time=utcnow() + timedelta(seconds=30), id="feedback-note",
         )
         ops = self.make_ops_server()
+        console = self.make_console()
         feeds_task: asyncio.Task[None] | None = None
         watch_task: asyncio.Task[None] | None = None
         beat_task: asyncio.Task[None] | None = None
@@ -299,6 +335,7 @@ class NewsBot:
             watch_task = self.live.watch()
             self.seeds.watch()
             await ops.start()
+            await console.start()
             log.info(
                 "newsbot running: %d feeds, %d seed folders, chat: %s. Ctrl-C to stop.",
                 len(self.settings.feeds),
@@ -319,12 +356,16 @@ class NewsBot:
                 watch_task.cancel()  # it only watches files: nothing to finish
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await asyncio.wait_for(watch_task, timeout=1)
-            await self._shutdown(scheduler, feeds_task, ops)
+            await self._shutdown(scheduler, feeds_task, ops, console)
         if self._fatal is not None:
             raise self._fatal
 
     async def _shutdown(
-        self, scheduler: AsyncIOScheduler, feeds_task: asyncio.Task[None] | None, ops: OpsServer
+        self,
+        scheduler: AsyncIOScheduler,
+        feeds_task: asyncio.Task[None] | None,
+        ops: OpsServer,
+        console: ConsoleServer,
     ) -> None:
         """Stop within one budget: no new work, the delivery in flight finishes (and is
         marked sent, so a restart does not post it again), the rest stays queued, then
@@ -342,6 +383,7 @@ class NewsBot:
         for task in busy:  # a delivery still not answered goes back to the queue
             task.cancel()
         await ops.stop()
+        await console.stop()
         await self._cancel_jobs(timeout=1.0)
         try:
             await asyncio.wait_for(self.close(), timeout=max(0.5, deadline - loop.time()))

@@ -154,6 +154,20 @@ def _clean_values(value: Any) -> Any:
     return _clean(repr(value))
 
 
+def announce(line: str, logger: str = "newsbot") -> None:
+    """A line for the person who started the bot, written to stderr as it is, never
+    redacted and never through a log handler (the web console's one-time login link): a
+    plain line, or with ``NEWSBOT_LOG_FORMAT=json`` one JSON object shaped like the log
+    lines, so that a collector still parses every line."""
+    if log_format() == "json":
+        line = json.dumps({
+            "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
+            "level": "INFO", "logger": logger, "message": strip_controls(line),
+        }, ensure_ascii=False)
+    sys.stderr.write(line + "\n")
+    sys.stderr.flush()
+
+
 QUIET_LOGGERS = ("httpx", "httpcore", "apscheduler", "spacy", "alembic")
 
 

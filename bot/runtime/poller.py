@@ -22,6 +22,7 @@ from bot.settings.model import FeedConfig, Settings
 from bot.sources.fulltext import fetch_page_text, wants_full_text, with_full_text
 from bot.sources.http import make_client, trust_of
 from bot.sources.limits import FetchLimiter
+from bot.sources.netguard import Trust
 from bot.sources.poll import FeedResult, fetch_feed
 from bot.sources.websub import WebSub
 from bot.store.articles import ArticleRepository
@@ -99,6 +100,17 @@ class FeedPoller:
         if self._client is not None:
             await self._client.aclose()
 
+    async def fetch_page(self, url: str) -> tuple[str | None, str | None]:
+        """``(text, error)`` of an article page someone asked for by URL (the web console's
+        Try page): fetched like a feed's article link, with the same caps and vetted
+        redirects, and no origin trusted, so never from a private address."""
+        settings = self.live.settings
+        async with self.limiter.slot(url):
+            return await fetch_page_text(
+                self.client, url, trust=Trust(None),
+                max_bytes=settings.max_feed_bytes, timeout=settings.fetch_timeout.total_seconds(),
+            )
+
     async def poll_all(self) -> list[IngestReport | BaseException | None]:
         """One poll of every configured feed, as concurrent as the fetch limits allow;
         one feed's failure (or bug) never stops the others."""
@@ -117,6 +129,9 @@ class FeedPoller:
         await self.live.reload_watchlist_if_changed(at_most_every=5.0)
         settings = self.live.settings
         state = await self.db(self.feeds.feed_state, feed.url)
+        if state is not None and state.paused_at is not None:
+            log.debug("feed %s: paused, not polled", feed.label)
+            return IngestReport()  # paused in the web console: no poll, not a failure
         url = (state.current_url if state else None) or feed.url
         polled_at = utcnow()
         async with self.limiter.slot(url):

@@ -117,6 +117,7 @@ RESTART_ONLY = (
     "discord.leave_other_guilds",
     "websub",
     "ops",
+    "console",
     "cluster",
 )
 """Settings read once at start (a listening socket, registered commands, the watched file).

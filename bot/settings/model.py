@@ -215,6 +215,18 @@ class OpsConfig(_Strict):
     listen_port: int | None = Field(default=9464, ge=0, le=65535)
 
 
+class ConsoleConfig(_Strict):
+    """The web console of ``newsbot run`` (``bot/web``): try an article, feed health,
+    subscriptions. Local by default, since it can change what the bot does: on any address
+    but loopback it starts only when ``NEWSBOT_CONSOLE_PASSWORD`` is set (otherwise one
+    log line says why, and the bot runs on without it). ``listen_port: 0`` picks a free
+    port (logged)."""
+
+    enabled: bool = True
+    listen_host: str = "127.0.0.1"
+    listen_port: int = Field(default=8080, ge=0, le=65535)
+
+
 class ClusterConfig(_Strict):
     """Several instances on one PostgreSQL database (ignored on SQLite: one instance).
 
@@ -274,6 +286,7 @@ class Settings(_Strict):
     slack: SlackConfig = Field(default_factory=SlackConfig)
     discord: DiscordConfig = Field(default_factory=DiscordConfig)
     ops: OpsConfig = Field(default_factory=OpsConfig)
+    console: ConsoleConfig = Field(default_factory=ConsoleConfig)
     cluster: ClusterConfig = Field(default_factory=ClusterConfig)
     spacy_models: dict[str, str] = Field(default_factory=dict)
     """Trained spaCy pipelines to prefer per language (``fr: fr_core_news_sm``) where a

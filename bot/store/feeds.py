@@ -4,15 +4,15 @@ and the poller read and write, and how instances sharing a database divide the f
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from bot.store.db import Database, utcnow
 from bot.store.keyed import KeyedRows, as_state
-from bot.store.schema import URL_KEY, FeedRow
+from bot.store.schema import URL_KEY, ArticleRow, FeedRow
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,8 @@ class FeedState:
     name: str | None
     next_poll_at: datetime | None = None
     down_notified: bool = False
+    paused_at: datetime | None = None
+    """When an admin paused the feed (web console); None: polled as usual."""
 
 
 def feed_state(row: FeedRow) -> FeedState:
@@ -50,8 +52,22 @@ class FeedRepository(KeyedRows[FeedRow, FeedState]):
         )
 
     feed_state = KeyedRows.get
-    feed_states = KeyedRows.all
     update_feed = KeyedRows.upsert
+
+    def feed_states(self) -> list[FeedState]:
+        """Every feed row, in the order they were made: one query of plain columns, no ORM
+        objects (the web console's Feeds page reads a thousand per load)."""
+        names = [f.name for f in fields(FeedState)]
+        with self.db.session() as s:
+            rows = s.execute(
+                select(*(getattr(FeedRow, n) for n in names)).order_by(FeedRow.id)
+            ).all()
+        states = []
+        for row in rows:
+            values = dict(zip(names, row, strict=True))
+            values["down_notified"] = bool(values["down_notified"])  # NULL in older rows
+            states.append(FeedState(**values))
+        return states
 
     def ensure_feeds(self, first_due: Mapping[str, datetime]) -> int:
         """Give every configured feed a row, due at ``first_due[url]`` if it has none yet.
@@ -111,6 +127,7 @@ class FeedRepository(KeyedRows[FeedRow, FeedState]):
                 select(FeedRow)
                 .where(
                     FeedRow.url.in_(list(urls)),
+                    FeedRow.paused_at.is_(None),
                     or_(FeedRow.next_poll_at.is_(None), FeedRow.next_poll_at <= now),
                     or_(FeedRow.lease_until.is_(None), FeedRow.lease_until < now),
                 )
@@ -135,12 +152,15 @@ class FeedRepository(KeyedRows[FeedRow, FeedState]):
             )
 
     def next_feed_due(self, urls: Sequence[str]) -> datetime | None:
-        """When the earliest of ``urls`` can next be claimed (due, and its lease over)."""
+        """When the earliest of ``urls`` can next be claimed (due, its lease over, not
+        paused)."""
         if not urls:
             return None
         with self.db.session() as s:
             rows = s.execute(
-                select(FeedRow.next_poll_at, FeedRow.lease_until).where(FeedRow.url.in_(list(urls)))
+                select(FeedRow.next_poll_at, FeedRow.lease_until).where(
+                    FeedRow.url.in_(list(urls)), FeedRow.paused_at.is_(None)
+                )
             ).all()
         best: datetime | None = None
         for next_at, until in rows:
@@ -160,3 +180,20 @@ class FeedRepository(KeyedRows[FeedRow, FeedState]):
                                                FeedRow.next_poll_at > when))
                 .values(next_poll_at=when)
             )
+
+    def pause_feed(self, url: str, paused: bool, now: datetime | None = None) -> None:
+        """Stop polling ``url`` (on every instance) until resumed, or resume it: a resumed
+        feed is due at its next poll time, at once if that passed meanwhile. A poll already
+        in flight finishes."""
+        self.upsert(url, paused_at=(now or utcnow()) if paused else None)
+
+    def items_since(self, since: datetime) -> dict[str, int]:
+        """Articles first seen since ``since``, per configured feed URL (for items per day)."""
+        prefix = "feed:"
+        with self.db.session() as s:
+            rows = s.execute(
+                select(ArticleRow.source_id, func.count())
+                .where(ArticleRow.source_id.startswith(prefix), ArticleRow.seen_at >= since)
+                .group_by(ArticleRow.source_id)
+            ).all()
+        return {source[len(prefix):]: int(n) for source, n in rows}

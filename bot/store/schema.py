@@ -202,6 +202,8 @@ class FeedRow(Base):
     """The instance polling this feed now; no other instance polls it until
     ``lease_until`` (renewed while the holder lives, so it runs out when it dies)."""
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """An admin paused this feed (web console): no instance polls it until it is resumed."""
 
 
 class LeaseRow(Base):

@@ -85,6 +85,21 @@ class SubscriptionRepository:
                 return None
             return row[0], row[1] or ""
 
+    def paused_targets(self) -> dict[Target, tuple[datetime, str]]:
+        """Every paused channel, when and why (:meth:`paused` for all of them, one query)."""
+        with self.db.session() as s:
+            rows = s.execute(
+                select(SubscriptionRow.platform, SubscriptionRow.channel,
+                       SubscriptionRow.paused_at, SubscriptionRow.paused_reason)
+                .where(SubscriptionRow.paused_at.is_not(None))
+                .order_by(SubscriptionRow.paused_at)
+            ).all()
+        out: dict[Target, tuple[datetime, str]] = {}
+        for platform, channel, when, why in rows:
+            if when is not None:
+                out.setdefault(Target(platform, channel), (when, why or ""))
+        return out
+
     def subscriptions(self, target: Target | None = None) -> list[tuple[Target, str]]:
         with self.db.session() as s:
             q = select(SubscriptionRow).order_by(SubscriptionRow.id)

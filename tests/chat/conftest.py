@@ -56,6 +56,7 @@ class Home:
             "feeds": [],
             "routes": routes,
             "ops": {"listen_port": 0},  # never the default 9464 another bot may hold
+            "console": {"listen_port": 0},  # nor the console's 8080
             **extra,
         }
         self.config.write_text(yaml.safe_dump(settings, allow_unicode=True))

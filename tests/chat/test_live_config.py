@@ -48,6 +48,7 @@ def settings(home: Home, fake: FakeSlack, monkeypatch: pytest.MonkeyPatch, **ext
         "admins": ["U0ALICE"],
         "slack": {"admin_channel": ADMIN},
         "ops": {"listen_port": 0},
+        "console": {"listen_port": 0},
         **extra,
     }
 

@@ -125,3 +125,25 @@ def test_log_lines_cannot_carry_terminal_escapes(workdir: Path, closed_port: int
     assert res.returncode == 0, res.stderr
     assert "feed" in res.stderr and "connection refused" in res.stderr
     assert "\x1b" not in res.stderr and "\x07" not in res.stderr
+
+
+def test_a_feed_paused_in_the_console_is_shown_paused_and_not_polled(
+    workdir: Path, closed_port: int
+) -> None:
+    from bot.store.repositories import open_store
+
+    url = f"http://127.0.0.1:{closed_port}/rss"
+    (workdir / "config" / "newsbot.yaml").write_text(
+        f"seeds: [seeds]\nops: {{listen_port: 0}}\nfeeds:\n  - url: {url}\n    name: Wire Example\n"
+    )
+    env = {"NEWSBOT_DATABASE_URL": f"sqlite:///{workdir}/data/newsbot.db"}
+    (workdir / "data").mkdir()
+    store = open_store(env["NEWSBOT_DATABASE_URL"])
+    store.feeds.pause_feed(url, True)
+    store.close()
+    res = newsbot("scan", "--once", cwd=workdir, env=env)
+    assert res.returncode == 0, res.stderr
+    assert "0 feeds unreachable" in res.stderr and "connection refused" not in res.stderr
+    table = newsbot("feeds", cwd=workdir, env=env)
+    assert table.returncode == 0, table.stderr
+    assert "Wire Example" in table.stdout and "paused" in table.stdout

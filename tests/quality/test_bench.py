@@ -3,6 +3,8 @@ relevant document to warm its compiled watchlist with)."""
 
 from __future__ import annotations
 
+import pytest
+
 from bot.quality.benchmarks.matching import run
 
 
@@ -12,3 +14,14 @@ def test_a_short_stream_where_some_language_has_no_relevant_document_is_measured
     assert result["relevant_generated"] < 7  # fewer than the stream's languages
     assert result["paths"]["full path"]["docs"] == 40
     assert result["relevant_not_alerted"] == 0
+
+
+@pytest.mark.network
+def test_the_console_benchmark_loads_every_page(capsys: pytest.CaptureFixture[str]) -> None:
+    from bot.quality.benchmarks import console
+
+    console.main(feeds=20, articles=200, subscriptions=8, rounds=1)
+    out = capsys.readouterr().out
+    for page in ("/try (seed article)", "/feeds", "/subscriptions", "/login"):
+        assert page in out
+    assert "20 feeds, 200 articles" in out and "median" in out

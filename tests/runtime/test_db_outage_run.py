@@ -79,6 +79,7 @@ def test_thirty_seconds_without_the_database_lose_and_double_nothing(
         newsroom = Newsroom(home, feed_server, LANGUAGES)
         settings = bot_settings(newsroom.urls, ADMIN, GUILD_ID)
         settings["ops"] = {"listen_port": 0}
+        settings["console"] = {"listen_port": 0}
         # A short burst window (as in the chat outage test): the outage's alerts, all
         # recorded at once when it ends, go out as a digest within seconds, not minutes.
         settings["bursts"] = {"max_alerts": 5, "window": "15s"}

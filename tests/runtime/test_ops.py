@@ -59,6 +59,7 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Home:
 
 def make_bot(home: Home, **extra: Any) -> tuple[NewsBot, Recorder]:
     extra.setdefault("ops", {"listen_port": 0})
+    extra.setdefault("console", {"listen_port": 0})
     settings = load_settings(home.write_config([{"platform": "console", "items": ["all"]}], **extra))
     chat = Recorder()
     return NewsBot(settings, {"console": chat}), chat

@@ -153,3 +153,43 @@ def test_a_job_still_running_is_not_started_again_nor_queued() -> None:
 
     assert asyncio.run(scenario()) == [7, None, None, 7]
     assert started == 2
+
+
+def test_a_paused_feed_is_not_polled_until_resumed(tmp_path: Path) -> None:
+    """Paused in the web console: the scheduler claims it no more, and polls it again as
+    soon as it is resumed."""
+    from bot.store.db import utcnow
+
+    newsbot = make_bot(
+        tmp_path,
+        "\n  - {url: 'http://127.0.0.1:9/fast.xml'}\n  - {url: 'http://127.0.0.1:9/paused.xml'}",
+    )
+    paused = "http://127.0.0.1:9/paused.xml"
+    newsbot.store.feeds.pause_feed(paused, True)
+    polls: list[str] = []
+
+    async def fake_poll(feed: Any) -> None:
+        polls.append(feed.url.rsplit("/", 1)[1])
+        newsbot.store.feeds.update_feed(feed.url, next_poll_at=utcnow() + timedelta(seconds=0.05))
+
+    newsbot.poll_feed = fake_poll  # type: ignore[method-assign]
+
+    async def until(check: Any, what: str) -> None:
+        deadline = asyncio.get_running_loop().time() + 60
+        while not check():
+            assert asyncio.get_running_loop().time() < deadline, f"timed out: {what}: {polls}"
+            await asyncio.sleep(0.02)
+
+    async def go() -> None:
+        newsbot.startup_spread = timedelta(seconds=0.1)
+        task = asyncio.create_task(newsbot.make_feed_scheduler().run())
+        await until(lambda: polls.count("fast.xml") >= 20, "twenty polls of the other feed")
+        assert "paused.xml" not in polls
+        newsbot.store.feeds.pause_feed(paused, False)
+        await until(lambda: "paused.xml" in polls, "the resumed feed polled")
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(go())
+    newsbot.store.close()

@@ -67,13 +67,13 @@ ADDED_LATER = {
 }
 TABLES_ADDED_LATER = {"websub"}
 SINCE_MIGRATIONS = {
-    "feeds": {"lease_owner", "lease_until"},
+    "feeds": {"lease_owner", "lease_until", "paused_at"},
     "deliveries": {"claimed_by", "sending_since"},
     "subscriptions": {"paused_at", "paused_reason"},
 }
 TABLES_SINCE_MIGRATIONS = {"leases", "feedback", "mutes", "job_runs"}
-"""Added by migrations after the baseline (0002, 0003, 0004): no pre-migration newsbot had them."""
-HEAD = "0004_feedback"
+"""Added by migrations after the baseline (0002, 0003, 0004, 0008): no pre-migration newsbot had them."""
+HEAD = "0008"
 """The newest migration (the integrator re-chains parallel branches' migrations)."""
 
 

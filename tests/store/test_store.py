@@ -382,3 +382,33 @@ def test_a_join_that_dies_midway_leaves_neither_the_seen_mark_nor_the_new_delive
     joined = store.articles.join_story(copy, alert.id, both, {"kursk": [kursk]})
     assert joined is not None and joined.queued == 1
     assert store.outbox.delivery_counts() == {"pending": 2}
+
+
+def test_a_paused_feed_is_claimed_by_no_instance_until_resumed(store: Repositories) -> None:
+    urls = ["https://wire.example.org/rss", "https://paused.example.org/rss"]
+    t0 = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
+    store.feeds.ensure_feeds(dict.fromkeys(urls, t0))
+    store.feeds.pause_feed(urls[1], True, now=t0)
+    state = store.feeds.feed_state(urls[1])
+    assert state is not None and state.paused_at == t0
+    lease = timedelta(minutes=1)
+    assert store.feeds.claim_feeds(urls, "a", lease, 5, now=t0) == urls[:1]
+    assert store.feeds.claim_feeds(urls, "b", lease, 5, now=t0) == []
+    # Nothing due but the paused one: the scheduler is not woken for it.
+    assert store.feeds.next_feed_due(urls[1:]) is None
+    store.feeds.pause_feed(urls[1], False)
+    assert store.feeds.claim_feeds(urls, "b", lease, 5, now=t0) == urls[1:]
+    # Pausing a feed never polled yet keeps it from its first poll too.
+    store.feeds.pause_feed("https://new.example.org/rss", True)
+    assert store.feeds.claim_feeds(["https://new.example.org/rss"], "a", lease, 5) == []
+
+
+def test_items_per_feed_since_a_time(store: Repositories) -> None:
+    now = utcnow()
+    feed = "https://wire.example.org/rss"
+    for i in range(3):
+        a = article(f"urn:wire:{i}", text=f"Story number {i} from the wire.")
+        store.articles.record(a, None, [])
+    store.articles.record(article("urn:files:1", source_id="files:seeds", text="A seed."), None, [])
+    assert store.feeds.items_since(now - timedelta(minutes=5)) == {feed: 3}
+    assert store.feeds.items_since(now + timedelta(minutes=5)) == {}
