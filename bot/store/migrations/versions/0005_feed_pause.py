@@ -12,8 +12,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008"
-down_revision = "0004_feedback"  # after main's 0004; the integrator re-chains parallel branches
+revision = "0005_feed_pause"
+down_revision = "0004_feedback"
 branch_labels = None
 depends_on = None
 
