@@ -17,12 +17,13 @@ import asyncio
 import logging
 import random
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Literal, Protocol
 
 from bot.chat.base import ChatAdapter, DeliveryError
 from bot.delivery.pacing import Pacing
+from bot.delivery.translating import AlertTranslating
 from bot.models import Alert, Digest, Target
 from bot.store.db import utcnow
 from bot.store.outbox import PendingDelivery, PendingDigest
@@ -111,6 +112,17 @@ class Sender:
         self.metrics = metrics
         self._refused: set[Target] = set()
         """Channels that refused the bot for good and the admin channel was told about."""
+        self.translating: AlertTranslating | None = None
+        """Set when alerts are translated: each goes out in its channel's language."""
+
+    async def _translated(self, target: Target, alert: Alert) -> Alert:
+        if self.translating is None:
+            return alert
+        return await self.translating.for_target(target, alert)
+
+    async def _mark_translation(self, ids: Sequence[int], alert: Alert, message_id: str | None) -> None:
+        if self.translating is not None:
+            await self.translating.sent(ids, alert, message_id)
 
     async def _already_posted(
         self,
@@ -135,6 +147,7 @@ class Sender:
         adapter = self.adapters[d.target.platform]
         where = f"{d.target.platform}:{d.target.channel}"
         checked = False
+        alert = d.alert
         try:
             if d.kind == "update":
                 if not d.message_id:
@@ -143,7 +156,8 @@ class Sender:
                     log.info("alert %s gained a source; %s has no message to edit", d.alert.id, where)
                     await asyncio.to_thread(self.outcomes.mark_sent, d.id, None)
                     return 0
-                external_id = await adapter.update_alert(d.target, d.message_id, d.alert)
+                alert = await self._translated(d.target, d.alert)
+                external_id = await adapter.update_alert(d.target, d.message_id, alert)
             else:
                 if d.in_doubt:
                     found = await self._already_posted(
@@ -154,7 +168,8 @@ class Sender:
                         await asyncio.to_thread(self.outcomes.mark_sent, d.id, found)
                         self.count(d.target, "delivered")
                         return 1
-                external_id = await adapter.send_alert(d.target, d.alert)
+                alert = await self._translated(d.target, d.alert)
+                external_id = await adapter.send_alert(d.target, alert)
         except Exception as exc:
             maybe = maybe_posted(exc) or (d.in_doubt and not checked)
             await self._failed_attempt(
@@ -166,6 +181,7 @@ class Sender:
             )
             return 0
         await asyncio.to_thread(self.outcomes.mark_sent, d.id, external_id)
+        await self._mark_translation([d.id], alert, external_id or d.message_id)
         self.count(d.target, "delivered")
         return 1
 
@@ -184,10 +200,15 @@ class Sender:
                     await asyncio.to_thread(self.outcomes.mark_batch_sent, d.batch, found)
                     self.count(d.target, "delivered", len(d.alerts))
                     return len(d.alerts)
+            alerts = d.alerts
             if single:
-                external_id = await adapter.send_alert(d.target, d.alerts[0])
+                alerts = (await self._translated(d.target, d.alerts[0]),)
+                external_id = await adapter.send_alert(d.target, alerts[0])
             else:
-                external_id = await adapter.send_digest(d.target, digest_for(d, pacing), key=key)
+                if self.translating is not None:
+                    alerts = await self.translating.for_digest(d.target, d.alerts)
+                digest = digest_for(replace(d, alerts=alerts), pacing)
+                external_id = await adapter.send_digest(d.target, digest, key=key)
         except Exception as exc:
             maybe = maybe_posted(exc) or (d.in_doubt and not checked)
             await self._failed_attempt(
@@ -200,6 +221,8 @@ class Sender:
             )
             return 0
         await asyncio.to_thread(self.outcomes.mark_batch_sent, d.batch, external_id)
+        if single:
+            await self._mark_translation(d.delivery_ids, alerts[0], external_id)
         self.count(d.target, "delivered", len(d.alerts))
         if not single:
             log.info("%s: posted a digest of %d alerts (%s)", where, len(d.alerts), d.hold)

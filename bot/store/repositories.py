@@ -16,6 +16,7 @@ from bot.store.migrate import upgrade
 from bot.store.outbox import OutboxRepository
 from bot.store.outcomes import OutcomeRepository
 from bot.store.subscriptions import SubscriptionRepository
+from bot.store.translations import TranslationRepository
 from bot.store.websub import WebSubRepository
 
 
@@ -31,6 +32,7 @@ class Repositories:
     leases: LeaseRepository
     websub: WebSubRepository
     subscriptions: SubscriptionRepository
+    translations: TranslationRepository
 
     @classmethod
     def of(cls, db: Database) -> Repositories:
@@ -43,6 +45,7 @@ class Repositories:
             leases=LeaseRepository(db),
             websub=WebSubRepository(db),
             subscriptions=SubscriptionRepository(db),
+            translations=TranslationRepository(db),
         )
 
     def close(self) -> None:

@@ -136,7 +136,7 @@ def test_dockerfile_install_steps_give_a_working_newsbot(tmp_path: Path) -> None
         text=True,
         timeout=120,
     )
-    assert db.stdout == "database: schema created (0003_edges)\n", db.stdout + db.stderr
+    assert db.stdout == "database: schema created (0004_translations)\n", db.stdout + db.stderr
     template = subprocess.run(
         [str(bindir / "python"), "-c",
          "import bot.store.migrate as m; print((m.MIGRATIONS / 'script.py.mako').is_file())"],
