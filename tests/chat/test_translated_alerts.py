@@ -19,6 +19,7 @@ import pytest
 from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
+from bot.chat import wording
 from bot.models import Alert
 from tests.chat.conftest import SEED, Home, RunningBot
 from tests.fakes.discord import ADMIN as DISCORD_ADMIN
@@ -28,6 +29,10 @@ from tests.fakes.libretranslate import FakeLibreTranslate
 from tests.fakes.slack import FakeSlack
 
 pytestmark = [pytest.mark.network, pytest.mark.timeout(180)]
+
+RENDERED = hasattr(wording, "shown_translation")
+"""The renderers show ``Alert.translation`` (the other half of issue 17, branch tr-render):
+from then on the English headline and quote must be in the payloads themselves."""
 
 SLACK_ALERTS = "C0ALERTS"
 SLACK_ADMIN = "C0ADMIN"
@@ -122,6 +127,8 @@ def test_a_korean_alert_reaches_slack_and_discord_translated_with_one_request(
         assert alert.title == HEADLINE  # the original travels with it
     for posted in (slack_text(fake_slack), discord_text(fake_discord)):
         assert HEADLINE in posted  # the original stays visible
+        if RENDERED:
+            assert ENGLISH in posted and ENGLISH_QUOTE in posted, posted
     assert not handed.edited["slack"] and not handed.edited["discord"]
 
 
@@ -145,11 +152,17 @@ def test_a_late_translation_posts_the_original_then_edits_it_in_place(
         (edited,) = handed.edited[platform]
         assert edited.translation is not None and not edited.translation.pending
         assert edited.translation.title == ENGLISH
+    if RENDERED:
+        assert ENGLISH in slack_text(fake_slack, "chat.update")
+        assert ENGLISH in discord_text(fake_discord, "PATCH")
     assert len(fake_lt.translate_calls()) == 1
     assert len(fake_slack.posts(SLACK_ALERTS)) == 1 and len(fake_discord.posts(DISCORD_ALERTS)) == 1
 
 
-PINGS = re.compile(r"<!channel>|<!here>|<!everyone>|(?<![\w`])@everyone|(?<![\w`])@here")
+SLACK_PINGS = re.compile(r"<!channel>|<!here>|<!everyone>|<@U|(?<![\w`])@everyone|(?<![\w`])@here")
+DISCORD_PINGS = re.compile(r"(?<![\w`\u200b])@everyone|(?<![\w`\u200b])@here|<@&\d+>")
+"""What would ping on each platform: Slack's special mentions, Discord's @everyone, @here
+and role mentions (Discord does not read Slack's ``<!channel>``)."""
 
 
 def test_a_hostile_translator_pings_nobody(
@@ -166,8 +179,9 @@ def test_a_hostile_translator_pings_nobody(
     (alert,) = handed.sent["slack"]
     assert alert.translation is not None and "<!channel>" in (alert.translation.title or "")
     slack_posted = slack_text(fake_slack)
-    assert not PINGS.search(slack_posted), slack_posted
+    assert not SLACK_PINGS.search(slack_posted), slack_posted
     for post in fake_discord.posts(DISCORD_ALERTS):
         mentions = post.body.get("allowed_mentions")
         assert mentions is not None and not mentions.get("parse") and not mentions.get("roles")
-        assert not PINGS.search(json.dumps(post.body, ensure_ascii=False))
+        shown = json.dumps(post.body, ensure_ascii=False)
+        assert not DISCORD_PINGS.search(shown), shown

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from bot.chat import wording
 from tests.chat.conftest import ROOT
 from tests.clirun import newsbot
 from tests.fakes.libretranslate import FakeLibreTranslate
@@ -38,7 +39,10 @@ def test_preview_translates_with_the_configured_translator(tmp_path: Path, platf
                       "--config", str(config(tmp_path, fake.url)))
         assert ran.returncode == 0, ran.stderr
         payload = json.loads(ran.stdout)
-        assert HEADLINE in json.dumps(payload, ensure_ascii=False)  # the original stays
+        shown = json.dumps(payload, ensure_ascii=False)
+        assert HEADLINE in shown  # the original stays
+        if hasattr(wording, "shown_translation"):  # the renderers of issue 17 are merged
+            assert ENGLISH in shown
         (call,) = fake.translate_calls()
         assert call.body["source"] == "ko" and call.body["target"] == "en"
         assert HEADLINE in call.body["q"]
