@@ -4,7 +4,8 @@ channels, never held past the deadline (late: a post, then an edit of it), and a
 translator's pings and markup escaped like any feed text.
 
 What the payload shows of a translation is the renderers' (issue 17's other half); these
-tests hold the alert the adapters are handed, and the payloads they post.
+tests hold the alert the adapters are handed, and the payloads they post. ``start_bot`` comes
+last among the fixtures, so the bot stops before the fakes (and discord.py's endpoints) go.
 """
 
 from __future__ import annotations
@@ -41,6 +42,17 @@ HEADLINE = "북한군, 쿠르스크 전선에 병력 추가 파견"
 QUOTE = "북한군 약 3천 명이 이번 주 쿠르스크에 도착한 것으로 파악된다"
 ENGLISH = "North Korean troops: more soldiers sent to the Kursk front"
 ENGLISH_QUOTE = "About 3,000 North Korean soldiers are believed to have reached Kursk this week"
+
+
+SECOND_DOC = """---
+title: 쿠르스크 주민들, 겨울 앞두고 난방 복구 촉구
+language: ko
+source: 가상 통신
+---
+러시아 쿠르스크 주의 한 마을 주민들이 겨울을 앞두고 파손된 난방 시설의 복구를 요구하고 있다.
+
+지역 행정 책임자는 "다음 달까지 모든 가구에 난방을 공급하겠다"고 약속했다.
+"""
 
 
 @pytest.fixture
@@ -110,8 +122,8 @@ def discord_text(discord: FakeDiscord, method: str = "POST") -> str:
 
 
 def test_a_korean_alert_reaches_slack_and_discord_translated_with_one_request(
-    home: Home, start_bot: Any, monkeypatch: pytest.MonkeyPatch, fake_slack: FakeSlack,
-    fake_discord: FakeDiscord, fake_lt: FakeLibreTranslate,
+    home: Home, monkeypatch: pytest.MonkeyPatch, fake_slack: FakeSlack,
+    fake_discord: FakeDiscord, fake_lt: FakeLibreTranslate, start_bot: Any,
 ) -> None:
     _bot, handed = start(home, start_bot, monkeypatch, fake_slack, fake_discord, fake_lt)
     fake_slack.wait_for(lambda: fake_slack.posts(SLACK_ALERTS), 90, "the Slack alert")
@@ -133,8 +145,8 @@ def test_a_korean_alert_reaches_slack_and_discord_translated_with_one_request(
 
 
 def test_a_late_translation_posts_the_original_then_edits_it_in_place(
-    home: Home, start_bot: Any, monkeypatch: pytest.MonkeyPatch, fake_slack: FakeSlack,
-    fake_discord: FakeDiscord, fake_lt: FakeLibreTranslate,
+    home: Home, monkeypatch: pytest.MonkeyPatch, fake_slack: FakeSlack,
+    fake_discord: FakeDiscord, fake_lt: FakeLibreTranslate, start_bot: Any,
 ) -> None:
     fake_lt.hang()
     _bot, handed = start(home, start_bot, monkeypatch, fake_slack, fake_discord, fake_lt,
@@ -166,8 +178,8 @@ and role mentions (Discord does not read Slack's ``<!channel>``)."""
 
 
 def test_a_hostile_translator_pings_nobody(
-    home: Home, start_bot: Any, monkeypatch: pytest.MonkeyPatch, fake_slack: FakeSlack,
-    fake_discord: FakeDiscord, fake_lt: FakeLibreTranslate,
+    home: Home, monkeypatch: pytest.MonkeyPatch, fake_slack: FakeSlack,
+    fake_discord: FakeDiscord, fake_lt: FakeLibreTranslate, start_bot: Any,
 ) -> None:
     fake_lt.render = lambda text, source, target: (
         "<!channel> @everyone @here <@&123456789012345678> *bold* <https://evil.example|click> "
@@ -185,3 +197,42 @@ def test_a_hostile_translator_pings_nobody(
         assert mentions is not None and not mentions.get("parse") and not mentions.get("roles")
         shown = json.dumps(post.body, ensure_ascii=False)
         assert not DISCORD_PINGS.search(shown), shown
+
+
+def test_a_translator_down_for_a_while_loses_nothing_and_tells_the_admins_once(
+    home: Home, monkeypatch: pytest.MonkeyPatch, fake_slack: FakeSlack,
+    fake_discord: FakeDiscord, fake_lt: FakeLibreTranslate, start_bot: Any,
+) -> None:
+    """Down (500s) by the fake's switch rather than the clock, with the retry shortened:
+    the alerts go out untranslated at once, the admin channels hear of it once, and when
+    the translator answers again every post is edited with its translation."""
+    fake_lt.mode = "down"
+    _bot, handed = start(home, start_bot, monkeypatch, fake_slack, fake_discord, fake_lt,
+                         retry="0.5s")
+    fake_slack.wait_for(lambda: fake_slack.posts(SLACK_ALERTS), 90, "the Slack alert")
+    fake_discord.wait_for(lambda: fake_discord.posts(DISCORD_ALERTS), 90)
+    home.add_seed("kursk_ko_2.md", SECOND_DOC)
+    fake_slack.wait_for(lambda: len(fake_slack.posts(SLACK_ALERTS)) == 2, 90, "the second alert")
+    fake_discord.wait_for(lambda: len(fake_discord.posts(DISCORD_ALERTS)) == 2, 90)
+    for platform in ("slack", "discord"):
+        assert all(a.translation is not None and a.translation.pending for a in handed.sent[platform]), (
+            platform, [a.translation for a in handed.sent[platform]])
+
+    def admin_texts() -> str:
+        return json.dumps(fake_slack.posts(SLACK_ADMIN), ensure_ascii=False)
+
+    fake_slack.wait_for(lambda: "is down" in admin_texts(), 30, "the outage notice")
+    fake_lt.wait_calls(len(fake_lt.translate_calls()) + 1)  # it is being asked again
+    fake_lt.mode = "ok"
+    fake_slack.wait_for(lambda: len([c for c in fake_slack.received("chat.update") if c.ok]) >= 2,
+                        60, "the edits")
+    fake_discord.wait_for(lambda: len(handed.edited["discord"]) >= 2, 60)
+    fake_slack.wait_for(lambda: "is back" in admin_texts(), 30, "the recovery notice")
+    for platform in ("slack", "discord"):
+        titles = {a.translation.title for a in handed.edited[platform]
+                  if a.translation is not None and not a.translation.pending}
+        assert titles == {ENGLISH, "[en] 쿠르스크 주민들, 겨울 앞두고 난방 복구 촉구"}, titles
+    assert len([p for p in fake_slack.posts(SLACK_ADMIN) if "is down" in json.dumps(p)]) == 1
+    assert len(fake_slack.posts(SLACK_ALERTS)) == 2 and len(fake_discord.posts(DISCORD_ALERTS)) == 2
+    told = [r for r in fake_discord.posts(DISCORD_ADMIN) if "is down" in json.dumps(r.body)]
+    assert len(told) == 1
