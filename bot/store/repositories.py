@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from bot.store.articles import ArticleRepository
 from bot.store.db import Database
+from bot.store.feedback import FeedbackRepository
 from bot.store.feeds import FeedRepository
 from bot.store.leases import LeaseRepository
 from bot.store.migrate import upgrade
@@ -33,6 +34,7 @@ class Repositories:
     websub: WebSubRepository
     subscriptions: SubscriptionRepository
     translations: TranslationRepository
+    feedback: FeedbackRepository
 
     @classmethod
     def of(cls, db: Database) -> Repositories:
@@ -46,6 +48,7 @@ class Repositories:
             websub=WebSubRepository(db),
             subscriptions=SubscriptionRepository(db),
             translations=TranslationRepository(db),
+            feedback=FeedbackRepository(db),
         )
 
     def close(self) -> None:

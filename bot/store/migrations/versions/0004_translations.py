@@ -1,4 +1,5 @@
-"""Alerts in the team's language (issue 17).
+"""Alerts in the team's language (issue 17). Chained after 0006 (feedback), which landed
+first; the integrator may re-chain.
 
 ``translations``: one machine translation per (text hash, source, target), so five channels
 and a restart cost one request. ``subscriptions.lang``: ``/subscribe kursk lang:fr``.
@@ -14,8 +15,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004_translations"
-down_revision = "0003_edges"
+revision = "0004"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
