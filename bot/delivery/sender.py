@@ -120,6 +120,8 @@ class Sender:
         """Channels that refused the bot for good and the admin channel was told about."""
         self.tallies: Tallies | None = None
         """The channel's ratings, shown again whenever a rated message is edited."""
+        self.translating: AlertTranslating | None = None
+        """Set when alerts are translated: each goes out in its channel's language."""
 
     async def with_feedback(self, alert: Alert, target: Target) -> Alert:
         """The alert with ``target``'s ratings, so an edit keeps the counts it showed."""
@@ -127,8 +129,6 @@ class Sender:
             return alert
         tally = await asyncio.to_thread(self.tallies.tally, alert.id, target)
         return replace(alert, feedback=tally) if tally.any else alert
-        self.translating: AlertTranslating | None = None
-        """Set when alerts are translated: each goes out in its channel's language."""
 
     async def _translated(self, target: Target, alert: Alert) -> Alert:
         if self.translating is None:
