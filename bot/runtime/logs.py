@@ -30,6 +30,7 @@ SECRET_ENV = (
     "SLACK_WEBHOOK_URL",
     "DISCORD_BOT_TOKEN",
     "DISCORD_WEBHOOK_URL",
+    "NEWSBOT_TRANSLATE_API_KEY",
 )
 """Environment variables whose whole value is a secret."""
 DATABASE_ENV = "NEWSBOT_DATABASE_URL"

@@ -17,6 +17,7 @@ from bot.store.migrate import upgrade
 from bot.store.outbox import OutboxRepository
 from bot.store.outcomes import OutcomeRepository
 from bot.store.subscriptions import SubscriptionRepository
+from bot.store.translations import TranslationRepository
 from bot.store.websub import WebSubRepository
 
 
@@ -32,6 +33,7 @@ class Repositories:
     leases: LeaseRepository
     websub: WebSubRepository
     subscriptions: SubscriptionRepository
+    translations: TranslationRepository
     feedback: FeedbackRepository
 
     @classmethod
@@ -45,6 +47,7 @@ class Repositories:
             leases=LeaseRepository(db),
             websub=WebSubRepository(db),
             subscriptions=SubscriptionRepository(db),
+            translations=TranslationRepository(db),
             feedback=FeedbackRepository(db),
         )
 

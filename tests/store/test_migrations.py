@@ -68,12 +68,12 @@ ADDED_LATER = {
 TABLES_ADDED_LATER = {"websub"}
 SINCE_MIGRATIONS = {
     "feeds": {"lease_owner", "lease_until", "paused_at"},
-    "deliveries": {"claimed_by", "sending_since"},
-    "subscriptions": {"paused_at", "paused_reason"},
+    "deliveries": {"claimed_by", "sending_since", "translation_pending"},
+    "subscriptions": {"paused_at", "paused_reason", "lang"},
 }
-TABLES_SINCE_MIGRATIONS = {"leases", "feedback", "mutes", "job_runs"}
-"""Added by migrations after the baseline (0002 to 0005): no pre-migration newsbot had them."""
-HEAD = "0005_feed_pause"
+TABLES_SINCE_MIGRATIONS = {"leases", "feedback", "mutes", "job_runs", "translations"}
+"""Added by migrations after the baseline (0002 to 0006): no pre-migration newsbot had them."""
+HEAD = "0006_translations"
 """The newest migration."""
 
 
