@@ -218,3 +218,14 @@ def translated_quote_body(alert: Alert, index: int) -> str:
     if not clean_line(text):
         return ""
     return quote_body(Quote(text or "", None), tr.target, TRANSLATED_QUOTE_MAX)
+
+
+def shown_quote_line(alert: Alert, index: int) -> str:
+    """Quote ``index`` with its speaker, translated when it has a translation: the one line
+    a digest shows of an alert."""
+    quote = alert.quotes[index]
+    body = translated_quote_body(alert, index)
+    if not body:
+        return quote_line(quote, alert.language)
+    speaker = clean_line(quote.speaker, SPEAKER_MAX)
+    return f"{body} — {speaker}" if speaker else body

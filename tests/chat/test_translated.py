@@ -21,15 +21,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rich.console import Console
 
-from bot.chat.console import ConsoleAdapter, render_alert
+from bot.chat.console import ConsoleAdapter, render_alert, render_digest
 from bot.chat.discord.adapter import DiscordAdapter
 from bot.chat.discord.render import EMBED_TOTAL_MAX, embed_length, units
 from bot.chat.discord.render import alert_payload as discord_payload
+from bot.chat.discord.render import digest_payload as discord_digest
 from bot.chat.slack.adapter import SlackAdapter
+from bot.chat.slack.blocks import MAX_BLOCKS
 from bot.chat.slack.blocks import alert_payload as slack_payload
+from bot.chat.slack.blocks import digest_payload as slack_digest
 from bot.chat.wording import LANGUAGE_NAMES, language_name, translation_mark
 from bot.commands.dispatch import Commands
-from bot.models import Alert, Match, Quote, Target, Translation
+from bot.models import Alert, Digest, Match, Quote, Target, Translation
 from bot.nlp.languages import LANGUAGES
 from bot.settings.model import DiscordConfig, SlackConfig
 from tests.chat.slack.test_blocks import assert_within_limits, texts
@@ -48,7 +51,7 @@ EN_SAID = "We will stand together to the end"
 MARK = "machine translation from Korean (LibreTranslate)"
 
 DISCORD_PING = re.compile(r"@(everyone|here)\b|<@[!&]?\d+>", re.IGNORECASE)
-SLACK_PING = re.compile(r"<[!@#]|<https?:|@(channel|here|everyone)\b", re.IGNORECASE)
+SLACK_PING = re.compile(r"<[!@#]|@(channel|here|everyone)\b", re.IGNORECASE)
 HOSTILE = "<!channel> <!here> @everyone @here <@U0BOSS> <@123456789012345678> <@&123456789012345678>"
 
 
@@ -87,10 +90,11 @@ def strings(obj: Any) -> Iterator[str]:
             yield from strings(value)
 
 
-def terminal(alert: Alert, *, colour: bool = False) -> str:
+def terminal(alert: Alert | Digest, *, colour: bool = False) -> str:
     out = io.StringIO()
+    what = render_digest(alert) if isinstance(alert, Digest) else render_alert(alert)
     Console(file=out, width=100, force_terminal=colour, color_system="standard" if colour else None,
-            legacy_windows=False).print(render_alert(alert))
+            legacy_windows=False).print(what)
     return out.getvalue()
 
 
@@ -119,6 +123,9 @@ def test_without_a_usable_translation_nothing_changes() -> None:
         assert slack_payload(alert) == slack_payload(plain)
         assert discord_payload(alert) == discord_payload(plain)
         assert terminal(alert) == terminal(plain)
+        digest, plain_digest = Digest("Brief", (alert,)), Digest("Brief", (plain,))
+        assert slack_digest(digest) == slack_digest(plain_digest)
+        assert discord_digest(digest) == discord_digest(plain_digest)
 
 
 # -- Slack ---------------------------------------------------------------------------------
@@ -266,6 +273,50 @@ def test_the_terminal_prints_a_late_translation_again_since_it_cannot_edit() -> 
     assert "translation pending" in printed
     assert printed.index(EN_TITLE) > printed.index("translation pending")
     assert MARK in printed and "also carried by" not in printed
+
+
+# -- /brief ----------------------------------------------------------------------------------
+
+
+def test_a_brief_lists_translated_headlines_with_their_originals_and_the_mark() -> None:
+    digest = Digest("Brief · North Korea", (korean(), translated(pending=True)))
+    (_, _, first, _, second) = slack_digest(digest)["blocks"]
+    assert first["text"]["text"].split("\n") == [
+        f"*<https://wire.example/ko/1|{EN_TITLE}>*",
+        TITLE,
+        f"North Korea · ko · 연합 와이어 · {MARK}",
+        f">“{EN_SAID}” — 최선희",
+    ]
+    assert second["text"]["text"].split("\n")[:3] == [
+        f"*<https://wire.example/ko/1|{TITLE}>*",
+        "North Korea · ko · 연합 와이어 · original in Korean · translation pending",
+        f">“{SAID}” — 최선희",
+    ]
+    description = discord_digest(digest)["embeds"][0]["description"]
+    assert description.split("\n\n")[0].split("\n") == [
+        f"**[{EN_TITLE}](https://wire.example/ko/1)**",
+        f"*{TITLE}*",
+        f"North Korea · ko · 연합 와이어 · {MARK}",
+        f"“{EN_SAID}” — 최선희",
+    ]
+    shown = terminal(digest)
+    assert EN_TITLE in shown and TITLE in shown and "translation pending" in shown
+
+
+def test_a_brief_of_many_hostile_translations_keeps_every_limit_and_every_mark() -> None:
+    alerts = tuple(
+        translated(title=f"{HOSTILE} **x** {i} " + "T" * 10_000, quotes=(HOSTILE * 50,))
+        for i in range(80)
+    )
+    slack = slack_digest(Digest("Brief", alerts))
+    assert len(slack["blocks"]) <= MAX_BLOCKS
+    assert all(len(t) <= 3000 and not SLACK_PING.search(t) for t in texts(slack))
+    payload = discord_digest(Digest("Brief", alerts))
+    (embed,) = payload["embeds"]
+    assert units(embed["description"]) <= 4096 and embed_length(embed) <= EMBED_TOTAL_MAX
+    assert not [t for t in strings(payload) if DISCORD_PING.search(t)]
+    entries = [e for e in embed["description"].split("\n\n") if e.startswith("**")]
+    assert entries and all(e.split("\n")[2].endswith(MARK) for e in entries)
 
 
 # -- what newsbot preview prints -----------------------------------------------------------

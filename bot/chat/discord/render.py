@@ -28,6 +28,7 @@ from bot.chat.wording import (
     empty_digest_text,
     items_line,
     quote_body,
+    shown_quote_line,
     shown_translation,
     source_line,
     translated_lead,
@@ -289,16 +290,28 @@ def digest_entry(alert: Alert, *, compact: bool = False) -> str:
     ``compact`` (a long digest): a shorter headline and no quote, so that every alert of a
     collapsed burst fits in the one message rather than "and 4 more".
     """
-    title = marked(alert.title, 140 if compact else 240) or "(untitled)"
+    translation = translated_title(alert)
+    title = marked(translation or alert.title, 140 if compact else 240) or "(untitled)"
     lines = [f"**{_masked_link(title, alert.url)}**"]
+    if translation:
+        lines.append(_original(marked(alert.title, 100 if compact else 240)))
     meta = " · ".join(p for p in (items_line(alert), source_line(alert)) if p)
-    if meta:
-        lines.append(marked(meta, 160 if compact else 300))
+    room = 160 if compact else 300
+    tr = shown_translation(alert)
+    if tr is not None:
+        # The mark is never the part that is cut: items and source give way first.
+        mark = marked(translation_mark(tr), 100)
+        lines.append(f"{marked(meta, room - units(mark) - 3)} · {mark}" if meta else mark)
+    elif meta:
+        lines.append(marked(meta, room))
     if alert.quotes and not compact:
-        quote = alert.quotes[0]
-        body = quote_body(quote, alert.language)
-        speaker = clean_line(quote.speaker)
-        lines.append(marked(f"{body} — {speaker}" if speaker else body, 400))
+        if translated_quote_body(alert, 0):
+            lines.append(marked(shown_quote_line(alert, 0), 400))
+        else:
+            quote = alert.quotes[0]
+            body = quote_body(quote, alert.language)
+            speaker = clean_line(quote.speaker)
+            lines.append(marked(f"{body} — {speaker}" if speaker else body, 400))
     return "\n".join(lines)
 
 

@@ -20,7 +20,7 @@ from bot.chat.wording import (
     empty_digest_text,
     items_line,
     quote_body,
-    quote_line,
+    shown_quote_line,
     shown_translation,
     source_line,
     translated_quote_body,
@@ -248,13 +248,24 @@ def alert_payload(alert: Alert) -> dict[str, Any]:
 
 
 def digest_entry(alert: Alert) -> str:
-    """One alert in a digest: linked headline, items and source, its first quote."""
-    title = fit(clean_line(alert.title) or "(untitled)", 300)
+    """One alert in a digest: linked headline, items and source, its first quote.
+
+    Translated: the translated headline is the link, the original follows on its own line,
+    the mark ends the source line, and the first quote is shown translated (the alert's own
+    post has every original)."""
+    translation = translated_title(alert)
+    title = fit(translation or clean_line(alert.title) or "(untitled)", 300)
     url = safe_url(alert.url)
     lines = [f"*{mrkdwn_link(url, title) if url else title}*"]
-    lines.append(fit(f"{items_line(alert)} · {source_line(alert)}", 600))
+    if translation:
+        lines.append(fit(clean_line(alert.title) or "(untitled)", 300))
+    meta = f"{items_line(alert)} · {source_line(alert)}"
+    tr = shown_translation(alert)
+    if tr is not None:
+        meta += f" · {translation_mark(tr)}"
+    lines.append(fit(meta, 600))
     if alert.quotes:
-        lines.append(f">{fit(quote_line(alert.quotes[0], alert.language), DIGEST_QUOTE_MAX)}")
+        lines.append(f">{fit(shown_quote_line(alert, 0), DIGEST_QUOTE_MAX)}")
     return "\n".join(lines)
 
 
