@@ -26,7 +26,9 @@ FUZZ = settings(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 
-KNOWN_COMMANDS = ("brief", "subscribe", "unsubscribe", "subscriptions", "watchlist", "feeds")
+KNOWN_COMMANDS = (
+    "brief", "subscribe", "unsubscribe", "subscriptions", "watchlist", "feeds", "mute", "unmute",
+)
 
 controls = st.text(
     alphabet=st.characters(categories=["Cc", "Cf", "Zl", "Zp", "Zs", "Co"]), max_size=12

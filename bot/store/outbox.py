@@ -9,12 +9,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.models import Alert, Match, Target
 from bot.store.db import Database, utcnow
-from bot.store.schema import CHANNEL, AlertRow, DeliveryRow, alert_from_json
+from bot.store.schema import CHANNEL, AlertRow, DeliveryRow, MuteRow, alert_from_json
 
 
 @dataclass(frozen=True)
@@ -87,8 +87,19 @@ def queue_new_targets(
     return queued
 
 
+def _story_muted(alert_id: Any) -> Any:
+    """The delivery's channel muted this story ("Mute this story here")."""
+    return exists().where(
+        MuteRow.kind == "story",
+        MuteRow.key == alert_id,
+        MuteRow.platform == DeliveryRow.platform,
+        MuteRow.channel == DeliveryRow.channel,
+    )
+
+
 def queue_updates(s: Session, alert_id: str) -> None:
-    """The alert changed: its posted messages are to be edited."""
+    """The alert changed: its posted messages are to be edited, except where a channel
+    muted the story."""
     # Pending rows need nothing: they read the alert when claimed. Sent rows become an
     # edit of the posted message; rows in flight are edited once their post is done.
     s.execute(
@@ -97,6 +108,7 @@ def queue_updates(s: Session, alert_id: str) -> None:
             DeliveryRow.alert_id == alert_id,
             DeliveryRow.status == "sent",
             DeliveryRow.batch.is_(None),  # a digest lists the story; it is not edited
+            ~_story_muted(alert_id),
         )
         .values(
             status="pending", kind="update", attempts=0, next_attempt_at=utcnow(),
@@ -154,6 +166,48 @@ def _digest_groups(rows: Sequence[Claimed], per_message: Mapping[str, int]) -> d
                 d.batch = batch
             groups[batch] = members[i : i + size]
     return groups
+
+
+def _silenced(s: Session, rows: Sequence[Claimed], now: datetime) -> set[int]:
+    """Rows a mute of their channel silences, settled here instead of being claimed.
+
+    Checked at claim time rather than when the alert is routed: a mute then also holds
+    back what was already queued (waiting for a digest, a retry, a quiet spell), and only
+    the channel that muted is affected; every other channel's row is its own. A post that
+    names an item muted there becomes ``muted`` (never sent: "/mute kursk" means nothing
+    about Kursk here for a while); an edit of a story muted there is dropped, its row
+    staying ``sent``.
+    """
+    channels = {(d.platform, d.channel) for d, _ in rows}
+    if not channels:
+        return set()
+    mutes = s.execute(
+        select(MuteRow.platform, MuteRow.channel, MuteRow.kind, MuteRow.key).where(
+            or_(*(and_(MuteRow.platform == p, MuteRow.channel == c) for p, c in channels)),
+            or_(MuteRow.until.is_(None), MuteRow.until > now),
+        )
+    ).all()
+    if not mutes:
+        return set()
+    stories: dict[tuple[str, str], set[str]] = {}
+    items: dict[tuple[str, str], set[str]] = {}
+    for platform, channel, kind, key in mutes:
+        (stories if kind == "story" else items).setdefault((platform, channel), set()).add(key)
+    out: set[int] = set()
+    for d, payload in rows:
+        where = (d.platform, d.channel)
+        if (d.kind or "post") == "update":
+            if d.alert_id in stories.get(where, ()):
+                d.status, d.refresh = "sent", False
+                out.add(d.id)
+            continue
+        matched = {str(m.get("id")) for m in payload.get("matches", ()) if isinstance(m, dict)}
+        muted = items.get(where, set())
+        if d.alert_id in stories.get(where, ()) or matched & muted:
+            d.status, d.hold, d.in_doubt = "muted", None, False
+            d.last_error = "muted in this channel: " + ", ".join(sorted(matched & muted) or ["story"])
+            out.add(d.id)
+    return out
 
 
 def _claim(d: DeliveryRow, owner: str | None, first_claim: bool) -> None:
@@ -232,8 +286,11 @@ class OutboxRepository:
             rows = s.execute(
                 query.order_by(DeliveryRow.next_attempt_at, DeliveryRow.id).limit(limit)
             ).all()
+            muted = _silenced(s, rows, now)
             out = []
             for d, payload in rows:
+                if d.id in muted:
+                    continue
                 _claim(d, owner, not d.in_doubt or d.claimed_at is None)
                 out.append(
                     PendingDelivery(
@@ -276,8 +333,10 @@ class OutboxRepository:
             rows = s.execute(
                 query.order_by(DeliveryRow.platform, DeliveryRow.channel, DeliveryRow.id)
             ).all()
+            muted = _silenced(s, rows, now)
+            kept: list[Claimed] = [(d, p) for d, p in rows if d.id not in muted]
             out = []
-            for batch, members in _digest_groups(rows, per_message or {}).items():
+            for batch, members in _digest_groups(kept, per_message or {}).items():
                 in_doubt = any(d.in_doubt for d, _ in members)
                 claimed = [d.claimed_at for d, _ in members if d.in_doubt and d.claimed_at]
                 for d, _ in members:
