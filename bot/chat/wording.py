@@ -14,6 +14,7 @@ from datetime import datetime
 from bot.alerts.build import QUOTE_MAX, SOURCE_MAX, SPEAKER_MAX, unquoted
 from bot.models import Alert, Digest, Match, Quote, Translation
 from bot.nlp.text import fold
+from bot.settings.languages import LANGUAGE_NAMES, base_language
 from bot.text import ELLIPSIS, clean_line, window_text
 
 FORM_MAX = 60
@@ -134,23 +135,6 @@ def empty_digest_text(digest: Digest, now: datetime | None = None) -> str:
 
 # -- machine translation (issue 17) ------------------------------------------------------
 
-LANGUAGE_NAMES = {
-    "en": "English",
-    "fr": "French",
-    "de": "German",
-    "es": "Spanish",
-    "ru": "Russian",
-    "uk": "Ukrainian",
-    "ko": "Korean",
-    "it": "Italian",
-    "pt": "Portuguese",
-    "nl": "Dutch",
-    "pl": "Polish",
-    "ja": "Japanese",
-    "zh": "Chinese",
-}
-"""English names of what ``bot.nlp.languages`` detects; any other code is shown as itself."""
-
 TRANSLATED_TITLE_MAX = 400
 TRANSLATED_LEAD_MAX = 900
 TRANSLATED_QUOTE_MAX = 900
@@ -161,7 +145,7 @@ BACKEND_MAX = 40
 
 def language_name(code: str) -> str:
     """``Korean`` for ``ko`` (or ``ko-KR``); an unknown code as itself, never empty."""
-    base = code.split("-")[0].strip().lower()
+    base = base_language(code.strip())
     return LANGUAGE_NAMES.get(base) or clean_line(code, 16) or "an unknown language"
 
 
