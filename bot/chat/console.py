@@ -18,7 +18,17 @@ from rich.rule import Rule
 from rich.text import Text
 
 from bot.chat.base import ChatAdapter, DeliveryError
-from bot.chat.wording import empty_digest_text, items_line, quote_body, source_line, why_parts
+from bot.chat.wording import (
+    empty_digest_text,
+    items_line,
+    quote_body,
+    shown_translation,
+    source_line,
+    translated_quote_body,
+    translated_title,
+    translation_mark,
+    why_parts,
+)
 from bot.models import Alert, Digest, Target
 from bot.text import clean_line, strip_controls
 
@@ -77,16 +87,24 @@ class AlertView:
         elif source:
             header.append(Text(source, style="dim", overflow="fold"))
         yield from header
-        title = Text(clean_line(alert.title) or "(untitled)", style="bold")
+        translated = translated_title(alert)
+        title = Text(translated or clean_line(alert.title) or "(untitled)", style="bold")
         yield from _hanging(console, Text(), title, width)
+        tr = shown_translation(alert)
+        if translated:
+            yield from _hanging(console, Text(), Text(clean_line(alert.title), style="dim"), width)
+        if tr is not None:
+            yield from _hanging(console, Text(), Text(translation_mark(tr), style="dim italic"), width)
 
         lines = pack(why_parts(alert), max(20, width - len(LABEL)))
         for i, line in enumerate(lines):
             label = Text.assemble((LABEL if i == 0 else " " * len(LABEL), "dim"))
             yield from _hanging(console, label, Text(line), width)
 
-        for quote in alert.quotes:
-            body = quote_body(quote, alert.language)
+        for i, quote in enumerate(alert.quotes):
+            said = quote_body(quote, alert.language)
+            translated_quote = translated_quote_body(alert, i)
+            body = translated_quote or said
             # Wrapped lines hang under the opening mark, as in a printed quotation.
             opening = body[0] + ("\u00a0" if body[1:2] == "\u00a0" else "")
             rest = Text(body[len(opening) :])
@@ -95,6 +113,10 @@ class AlertView:
                 rest.append(" — ", style="dim")
                 rest.append(speaker, style="italic")
             yield from _hanging(console, Text(opening), rest, width)
+            if translated_quote:
+                # The original words on the next line, hanging under the translation.
+                indent = Text(" " * cell_len(opening))
+                yield from _hanging(console, indent, Text(said, style="dim"), width)
 
         where = clean_line(alert.location or alert.url)
         if where:
@@ -169,7 +191,13 @@ class ConsoleAdapter(ChatAdapter):
         return alert.id
 
     async def update_alert(self, target: Target, message_id: str, alert: Alert) -> str | None:
-        """A terminal cannot edit what it printed: one short line says who else carried it."""
+        """A terminal cannot edit what it printed: one short line says who else carried it,
+        or, when the edit brings a translation that arrived late, the alert is printed again
+        translated (it carries its mark and originals)."""
+        tr = alert.translation
+        if tr is not None and not tr.pending and shown_translation(alert) is not None:
+            await self._print(render_alert(alert))
+            return message_id
         others = ", ".join(clean_line(o, 80) for o in alert.also_in)
         title = clean_line(alert.title, 80)
         await self._print(Text(f"↳ also carried by {others}: {title}", style="dim"))

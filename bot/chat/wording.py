@@ -12,8 +12,9 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from bot.alerts.build import QUOTE_MAX, SOURCE_MAX, SPEAKER_MAX, unquoted
-from bot.models import Alert, Digest, Match, Quote
+from bot.models import Alert, Digest, Match, Quote, Translation
 from bot.nlp.text import fold
+from bot.settings.languages import LANGUAGE_NAMES, base_language
 from bot.text import ELLIPSIS, clean_line, window_text
 
 FORM_MAX = 60
@@ -36,9 +37,9 @@ def quote_marks(language: str) -> tuple[str, str]:
     return _MARKS.get(language.split("-")[0].lower(), _DEFAULT_MARKS)
 
 
-def quote_body(quote: Quote, language: str) -> str:
+def quote_body(quote: Quote, language: str, max_len: int = QUOTE_MAX) -> str:
     """The quoted words in the language's quotation marks, without the speaker."""
-    text = clean_line(quote.text, QUOTE_MAX)
+    text = clean_line(quote.text, max_len)
     if unquoted(text) != text:
         return text
     opening, closing = quote_marks(language)
@@ -130,3 +131,85 @@ def empty_digest_text(digest: Digest, now: datetime | None = None) -> str:
     if digest.since is None:
         return f"No alerts{what} yet."
     return f"No alerts{what} in the last {window_text(digest.since, now)}."
+
+
+# -- machine translation (issue 17) ------------------------------------------------------
+
+TRANSLATED_TITLE_MAX = 400
+TRANSLATED_LEAD_MAX = 900
+TRANSLATED_QUOTE_MAX = 900
+"""Room for translations, which run longer than their originals (Korean to English often
+doubles); each platform still cuts to its own limits."""
+BACKEND_MAX = 40
+
+
+def language_name(code: str) -> str:
+    """``Korean`` for ``ko`` (or ``ko-KR``); an unknown code as itself, never empty."""
+    base = base_language(code.strip())
+    return LANGUAGE_NAMES.get(base) or clean_line(code, 16) or "an unknown language"
+
+
+def shown_translation(alert: Alert) -> Translation | None:
+    """The alert's translation if a reader should see one (or its pending mark), else None.
+
+    A translation with nothing translated in it changes nothing: the alert renders as
+    it would without one.
+    """
+    tr = alert.translation
+    if tr is None:
+        return None
+    if tr.pending:
+        return tr
+    texts = (tr.title, tr.lead, *tr.quotes[: len(alert.quotes)])
+    return tr if any(clean_line(t) for t in texts) else None
+
+
+def translation_mark(tr: Translation) -> str:
+    """``machine translation from Korean (LibreTranslate)``, or, before it has arrived,
+    ``original in Korean · translation pending``: the alert never hides that a machine
+    wrote what the reader sees, nor that a translation is still coming."""
+    source = language_name(tr.source)
+    if tr.pending:
+        return f"original in {source} · translation pending"
+    backend = clean_line(tr.backend, BACKEND_MAX)
+    return f"machine translation from {source}" + (f" ({backend})" if backend else "")
+
+
+def _done(alert: Alert) -> Translation | None:
+    tr = alert.translation
+    return None if tr is None or tr.pending else tr
+
+
+def translated_title(alert: Alert) -> str:
+    """The headline in the channel's language, or "" when there is none to show."""
+    tr = _done(alert)
+    return clean_line(tr.title, TRANSLATED_TITLE_MAX) if tr is not None else ""
+
+
+def translated_lead(alert: Alert) -> str:
+    """The lead in the channel's language, or "" when there is none to show."""
+    tr = _done(alert)
+    return clean_line(tr.lead, TRANSLATED_LEAD_MAX) if tr is not None and alert.lead else ""
+
+
+def translated_quote_body(alert: Alert, index: int) -> str:
+    """Quote ``index`` translated, in the target language's quotation marks, or "" when
+    that quote has no translation (then it is shown as the original alone)."""
+    tr = _done(alert)
+    if tr is None or index >= len(tr.quotes) or index >= len(alert.quotes):
+        return ""
+    text = tr.quotes[index]
+    if not clean_line(text):
+        return ""
+    return quote_body(Quote(text or "", None), tr.target, TRANSLATED_QUOTE_MAX)
+
+
+def shown_quote_line(alert: Alert, index: int) -> str:
+    """Quote ``index`` with its speaker, translated when it has a translation: the one line
+    a digest shows of an alert."""
+    quote = alert.quotes[index]
+    body = translated_quote_body(alert, index)
+    if not body:
+        return quote_line(quote, alert.language)
+    speaker = clean_line(quote.speaker, SPEAKER_MAX)
+    return f"{body} — {speaker}" if speaker else body

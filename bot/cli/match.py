@@ -102,18 +102,69 @@ def preview(
     discord: Annotated[bool, typer.Option("--discord", help="Discord message payload.")] = False,
     watchlist: WatchlistOpt = None,
     config: ConfigOpt = DEFAULT_CONFIG,
+    translate_to: Annotated[
+        str | None,
+        typer.Option("--translate-to", help="Translate it (en, fr ...) with the configured translator."),
+    ] = None,
 ) -> None:
     """Print exactly what the bot would post for one document, without posting it."""
     if slack == discord:
         err.print("Choose one platform: --slack or --discord.")
         raise typer.Exit(2)
-    alert = _read_and_analyze(path, load_settings(config), watchlist)
+    settings = load_settings(config)
+    alert = _read_and_analyze(path, settings, watchlist)
+    if translate_to is not None:
+        alert = _translated(alert, settings, translate_to)
     import importlib
 
     # One name for either platform's renderer (two imports of one name upset mypy).
     renderer = importlib.import_module("bot.chat.slack.adapter" if slack else "bot.chat.discord.adapter")
     payload = renderer.alert_payload(alert)
     sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
+
+
+def _translated(alert: Any, settings: Any, lang: str) -> Any:
+    """The alert with its translation into ``lang``, asked of the configured translator
+    (``translate:`` in the config, the key from the environment), as a channel gets it."""
+    import asyncio
+    import dataclasses
+    import os
+
+    from bot.settings.languages import parse_language
+    from bot.translate.base import TranslateError
+    from bot.translate.build import make_translator
+    from bot.translate.texts import alert_texts, same_language, text_key, translation_of
+
+    try:
+        target = parse_language(lang)
+    except ValueError as exc:
+        raise fail(ValueError(f"--translate-to: {exc}"), 2) from exc
+    if settings.translate is None:
+        raise fail(ValueError(
+            "--translate-to needs a translator: add a translate: section to the config "
+            "(see config/newsbot.yaml and the README, Translation)"
+        ), 2)
+    if same_language(alert.language, target):
+        err.print(f"The document is in {alert.language} already: nothing to translate.")
+        return alert
+    try:
+        translator = make_translator(settings.translate, os.environ)
+    except ValueError as exc:
+        raise fail(exc, 2) from exc
+    texts = alert_texts(alert)
+
+    async def ask() -> list[str]:
+        try:
+            return await translator.translate(texts, alert.language, target)
+        finally:
+            await translator.close()
+
+    try:
+        answers = asyncio.run(ask())
+    except TranslateError as exc:
+        raise fail(ValueError(f"the translator failed ({exc.kind}): {exc}"), 1) from exc
+    found = {text_key(t): a for t, a in zip(texts, answers, strict=True)}
+    return dataclasses.replace(alert, translation=translation_of(alert, target, found, translator.name))
 
 
 def brief(
@@ -134,8 +185,14 @@ def brief(
     except ConfigError as exc:
         raise fail(exc) from exc
     store = open_store(settings.database_url)
+    translated = None
+    if settings.translate is not None:  # headlines as stored: nothing is asked for a brief
+        from bot.translate.texts import BACKEND_NAMES
+
+        backend = BACKEND_NAMES[settings.translate.backend]
+        translated = (store.translations.cached, settings.translate.to, backend)
     try:
-        digest = make_brief(store.articles, wl, item, since)
+        digest = make_brief(store.articles, wl, item, since, translated=translated)
     except CommandError as exc:
         raise fail(exc, 1) from exc
     finally:

@@ -24,6 +24,7 @@ from bot.store.articles import ArticleRepository
 from bot.store.feedback import FeedbackRepository
 from bot.store.feeds import FeedRepository
 from bot.store.subscriptions import SubscriptionRepository
+from bot.store.translations import TranslationRepository
 
 
 class Commands:
@@ -41,9 +42,14 @@ class Commands:
         watchlist: Callable[[], Watchlist],
         feeds: Callable[[], Sequence[FeedConfig]] = tuple,
         host: WatchHost | None = None,
+        translations: TranslationRepository | None = None,
+        brief_language: Callable[[], tuple[str, str] | None] = lambda: None,
         feedback: FeedbackRepository | None = None,
     ) -> None:
         self.subs = subscriptions
+        self.translations = translations
+        self._brief_language = brief_language
+        """(target language, backend name) of /brief's headlines; None: untranslated."""
         self.alerts = alerts
         self.feed_states = feed_states
         self._watchlist = watchlist
@@ -70,11 +76,19 @@ class Commands:
         return self.watching.admins
 
     async def brief(self, item: str | None = None, since: str | None = None) -> Digest:
-        return await asyncio.to_thread(queries.brief, self.alerts, self.watchlist, item, since)
-
-    async def subscribe(self, caller: Caller, item: str, dm: bool = False) -> Reply:
+        language = self._brief_language()
+        translated = None
+        if language is not None and self.translations is not None:
+            translated = (self.translations.cached, *language)
         return await asyncio.to_thread(
-            subs.subscribe, self.subs, self.watchlist, caller, item, dm, self.admins
+            queries.brief, self.alerts, self.watchlist, item, since, 10, translated
+        )
+
+    async def subscribe(
+        self, caller: Caller, item: str, dm: bool = False, lang: str | None = None
+    ) -> Reply:
+        return await asyncio.to_thread(
+            subs.subscribe, self.subs, self.watchlist, caller, item, dm, self.admins, lang
         )
 
     async def unsubscribe(
@@ -136,8 +150,8 @@ class Commands:
             if command == "brief":
                 return await self.brief(*queries.parse_brief_args(text))
             if command == "subscribe":
-                item, dm = subs.parse_subscribe_args(text)
-                return await self.subscribe(caller, item, dm)
+                item, dm, lang = subs.parse_subscribe_options(text)
+                return await self.subscribe(caller, item, dm, lang)
             if command == "unsubscribe":
                 item, dm = subs.parse_subscribe_args(text)
                 return await self.unsubscribe(caller, item or None, dm)

@@ -17,6 +17,7 @@ from bot.store.articles import ArticleRepository
 from bot.store.db import utcnow
 from bot.store.feeds import FeedRepository
 from bot.text import clean_line, display_url, plural, window_text
+from bot.translate.texts import StoredLookup, with_stored_titles
 
 DEFAULT_SINCE = timedelta(hours=24)
 MAX_SINCE = timedelta(days=31)
@@ -47,12 +48,18 @@ def brief(
     item: str | None = None,
     since: str | None = None,
     limit: int = 10,
+    translated: tuple[StoredLookup, str, str] | None = None,
 ) -> Digest:
-    """Recent alerts, newest first, for one watch item or all of them."""
+    """Recent alerts, newest first, for one watch item or all of them. ``translated``:
+    (the store's lookup, target language, backend name): headlines in that language where
+    a translation is stored."""
     item_id = resolve_item(watchlist, item) if item else None
     window = parse_since(since)
     start = utcnow() - window
     recent = alerts.recent_alerts(start, item_id=item_id, limit=limit)
+    if translated is not None:
+        lookup, target, backend = translated
+        recent = list(with_stored_titles(recent, lookup, target, backend))
     chosen = watchlist.get(item_id) if item_id else None
     what = chosen.name if chosen else "all watch items"
     return Digest(

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from bot.commands.core import Caller, CommandError, Reply, is_admin, item_label, resolve_item
 from bot.models import Target
 from bot.nlp.watchlist import Watchlist
+from bot.settings.languages import language_name, parse_language
 from bot.store.subscriptions import SubscriptionRepository
 from bot.text import plural
 
@@ -51,21 +52,38 @@ def subscribe(
     item: str,
     dm: bool = False,
     admins: Sequence[str] = (),
+    lang: str | None = None,
 ) -> Reply:
-    """Alerts for ``item`` (or ``all``) go to the caller's channel, or their DMs."""
+    """Alerts for ``item`` (or ``all``) go to the caller's channel, or their DMs;
+    ``lang``: translated into that language (``/subscribe kursk lang:fr``)."""
     if not item.strip():
         raise CommandError("Say what to subscribe to, e.g. /subscribe kursk (or all).")
     item_id = "all" if item.strip().casefold() == "all" else resolve_item(watchlist, item)
+    code = _language(lang)
     target, where = _target(caller, dm)
     may_change(caller, dm, admins)
     label = item_label(watchlist, item_id)
-    new = subs.subscribe(target, item_id, user=caller.user)
+    new = subs.subscribe(target, item_id, user=caller.user, lang=code)
     # Subscribing anew is how a person says "the bot can post here again".
     resumed = subs.resume(target)
     again = f" Resumed {plural(resumed, 'paused subscription')} here." if resumed else ""
+    into = f", translated into {language_name(code)}" if code else ""
     if new:
-        return Reply(f"Subscribed {where} to {label}. New alerts will be posted there.{again}")
+        return Reply(f"Subscribed {where} to {label}{into}. New alerts will be posted there.{again}")
+    if code:
+        return Reply(f"{where} is already subscribed to {label}; its alerts are now translated "
+                     f"into {language_name(code)}.{again}")
     return Reply(f"{where} is already subscribed to {label}.{again}")
+
+
+def _language(lang: str | None) -> str | None:
+    """``lang:fr`` checked; a CommandError says which codes there are."""
+    if lang is None or not lang.strip():
+        return None
+    try:
+        return parse_language(lang)
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
 
 
 def unsubscribe(
@@ -98,9 +116,13 @@ def subscriptions(subs: SubscriptionRepository, watchlist: Watchlist, caller: Ca
     if caller.dm_channel:
         places.append((Target(caller.platform, caller.dm_channel), "Your direct messages"))
     for target, where in places:
+        langs = subs.languages(target)
         items = [item_id for _t, item_id in subs.subscriptions(target)]
         if items:
-            labels = ", ".join(item_label(watchlist, i) for i in items)
+            labels = ", ".join(
+                item_label(watchlist, i) + (f" (in {language_name(lang)})" if (lang := langs.get(i)) else "")
+                for i in items
+            )
             lines.append(f"{where}: {labels}")
             paused = subs.paused(target)
             if paused is not None:
@@ -115,8 +137,23 @@ def subscriptions(subs: SubscriptionRepository, watchlist: Watchlist, caller: Ca
 
 def parse_subscribe_args(text: str) -> tuple[str, bool]:
     """``/subscribe kursk dm``: the item and whether it is for the caller's DMs."""
+    item, dm, _lang = parse_subscribe_options(text)
+    return item, dm
+
+
+def parse_subscribe_options(text: str) -> tuple[str, bool, str | None]:
+    """``/subscribe kursk lang:fr dm``: the item, whether it is for the caller's DMs, and
+    the language asked for (``lang:fr`` or ``lang=fr``, anywhere after the item)."""
     words = text.split()
-    dm = bool(words) and words[-1].casefold() == "dm"
+    lang: str | None = None
+    kept = []
+    for word in words:
+        low = word.casefold()
+        if low.startswith(("lang:", "lang=")):
+            lang = word[5:]
+        else:
+            kept.append(word)
+    dm = bool(kept) and kept[-1].casefold() == "dm"
     if dm:
-        words.pop()
-    return " ".join(words), dm
+        kept.pop()
+    return " ".join(kept), dm, lang

@@ -23,6 +23,7 @@ from typing import Literal, Protocol
 
 from bot.chat.base import ChatAdapter, DeliveryError
 from bot.delivery.pacing import Pacing
+from bot.delivery.translating import AlertTranslating
 from bot.models import Alert, Digest, Feedback, Target
 from bot.store.db import utcnow
 from bot.store.outbox import PendingDelivery, PendingDigest
@@ -119,6 +120,8 @@ class Sender:
         """Channels that refused the bot for good and the admin channel was told about."""
         self.tallies: Tallies | None = None
         """The channel's ratings, shown again whenever a rated message is edited."""
+        self.translating: AlertTranslating | None = None
+        """Set when alerts are translated: each goes out in its channel's language."""
 
     async def with_feedback(self, alert: Alert, target: Target) -> Alert:
         """The alert with ``target``'s ratings, so an edit keeps the counts it showed."""
@@ -126,6 +129,15 @@ class Sender:
             return alert
         tally = await asyncio.to_thread(self.tallies.tally, alert.id, target)
         return replace(alert, feedback=tally) if tally.any else alert
+
+    async def _translated(self, target: Target, alert: Alert) -> Alert:
+        if self.translating is None:
+            return alert
+        return await self.translating.for_target(target, alert)
+
+    async def _mark_translation(self, ids: Sequence[int], alert: Alert, message_id: str | None) -> None:
+        if self.translating is not None:
+            await self.translating.sent(ids, alert, message_id)
 
     async def _already_posted(
         self,
@@ -150,6 +162,7 @@ class Sender:
         adapter = self.adapters[d.target.platform]
         where = f"{d.target.platform}:{d.target.channel}"
         checked = False
+        alert = d.alert
         try:
             if d.kind == "update":
                 if not d.message_id:
@@ -158,7 +171,7 @@ class Sender:
                     log.info("alert %s gained a source; %s has no message to edit", d.alert.id, where)
                     await asyncio.to_thread(self.outcomes.mark_sent, d.id, None)
                     return 0
-                alert = await self.with_feedback(d.alert, d.target)
+                alert = await self._translated(d.target, await self.with_feedback(d.alert, d.target))
                 external_id = await adapter.update_alert(d.target, d.message_id, alert)
             else:
                 if d.in_doubt:
@@ -170,7 +183,8 @@ class Sender:
                         await asyncio.to_thread(self.outcomes.mark_sent, d.id, found)
                         self.count(d.target, "delivered")
                         return 1
-                external_id = await adapter.send_alert(d.target, d.alert)
+                alert = await self._translated(d.target, d.alert)
+                external_id = await adapter.send_alert(d.target, alert)
         except Exception as exc:
             maybe = maybe_posted(exc) or (d.in_doubt and not checked)
             await self._failed_attempt(
@@ -182,6 +196,7 @@ class Sender:
             )
             return 0
         await asyncio.to_thread(self.outcomes.mark_sent, d.id, external_id)
+        await self._mark_translation([d.id], alert, external_id or d.message_id)
         self.count(d.target, "delivered")
         return 1
 
@@ -200,10 +215,15 @@ class Sender:
                     await asyncio.to_thread(self.outcomes.mark_batch_sent, d.batch, found)
                     self.count(d.target, "delivered", len(d.alerts))
                     return len(d.alerts)
+            alerts = d.alerts
             if single:
-                external_id = await adapter.send_alert(d.target, d.alerts[0])
+                alerts = (await self._translated(d.target, d.alerts[0]),)
+                external_id = await adapter.send_alert(d.target, alerts[0])
             else:
-                external_id = await adapter.send_digest(d.target, digest_for(d, pacing), key=key)
+                if self.translating is not None:
+                    alerts = await self.translating.for_digest(d.target, d.alerts)
+                digest = digest_for(replace(d, alerts=alerts), pacing)
+                external_id = await adapter.send_digest(d.target, digest, key=key)
         except Exception as exc:
             maybe = maybe_posted(exc) or (d.in_doubt and not checked)
             await self._failed_attempt(
@@ -216,6 +236,8 @@ class Sender:
             )
             return 0
         await asyncio.to_thread(self.outcomes.mark_batch_sent, d.batch, external_id)
+        if single:
+            await self._mark_translation(d.delivery_ids, alerts[0], external_id)
         self.count(d.target, "delivered", len(d.alerts))
         if not single:
             log.info("%s: posted a digest of %d alerts (%s)", where, len(d.alerts), d.hold)

@@ -19,6 +19,7 @@ import signal
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -26,6 +27,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot.chat.base import ChatAdapter
 from bot.commands.dispatch import Commands
 from bot.delivery.pacing import Pacing
+from bot.delivery.translating import AlertTranslating
 from bot.delivery.worker import DeliveryWorker
 from bot.ingest.pipeline import IngestReport
 from bot.nlp import pipelines
@@ -34,6 +36,7 @@ from bot.runtime.cluster import Cluster
 from bot.runtime.dbcall import StoreThreads
 from bot.runtime.intake import Intake
 from bot.runtime.live import LiveConfig
+from bot.runtime.logs import announce
 from bot.runtime.metrics import Metrics
 from bot.runtime.ops import HEARTBEAT, Health, OpsServer, Vitals
 from bot.runtime.platforms import Platforms
@@ -47,6 +50,9 @@ from bot.sources.websub import WebSub
 from bot.store.db import utcnow
 from bot.store.outage import DatabaseOutage
 from bot.store.repositories import Repositories, open_store
+from bot.translate.build import make_translator
+from bot.translate.service import TranslationService
+from bot.translate.texts import BACKEND_NAMES
 from bot.web.app import Offload, Page, Threads
 from bot.web.pages import feeds as feeds_page
 from bot.web.pages import subscriptions as subscriptions_page
@@ -86,6 +92,7 @@ class NewsBot:
         store: Repositories | None = None,
         watchlist: Watchlist | None = None,
         config_path: Path | None = None,
+        env: Mapping[str, str] | None = None,
     ) -> None:
         self.adapters = dict(adapters)
         self.store = store or open_store(settings.database_url)
@@ -116,9 +123,13 @@ class NewsBot:
             settings, notify=self.platforms.notify_admins, apply=self._apply_settings,
             watchlist=watchlist, config_path=config_path,
         )
+        self._edits_task: asyncio.Task[None] | None = None
+        """Edits posts that went out untranslated once their translation is in."""
+        self.translating = self._make_translating(settings, os.environ if env is None else env)
         self.commands = Commands(
             self.store.subscriptions, self.store.articles, self.store.feeds,
             lambda: self.live.watchlist, lambda: self.settings.feeds, host=self.live,
+            translations=self.store.translations, brief_language=self._brief_language,
             feedback=self.store.feedback,
         )
         self.worker.sender.tallies = self.store.feedback
@@ -151,6 +162,31 @@ class NewsBot:
         self.startup_spread = STARTUP_SPREAD
         """Over how long a running bot spreads its first feed polls (tests shorten it)."""
         pipelines.configure(settings.spacy_models)
+
+    def _make_translating(self, settings: Settings, env: Mapping[str, str]) -> AlertTranslating | None:
+        """The translator the config names (None: no ``translate:`` section), handed to
+        the sender. Its backend and address are read once: changing them needs a restart;
+        ``to`` and the routes' ``lang`` apply live."""
+        config = settings.translate
+        if config is None:
+            return None
+        service = TranslationService(
+            make_translator(config, env), self.store.translations,
+            deadline=config.deadline.total_seconds(), retry=config.retry.total_seconds(),
+            notify=self.platforms.notify_admins,
+        )
+        translating = AlertTranslating(
+            service, self.store.translations, self.store.subscriptions,
+            lambda: self.settings, kick=self.worker.kick,
+        )
+        self.worker.sender.translating = translating
+        return translating
+
+    def _brief_language(self) -> tuple[str, str] | None:
+        config = self.settings.translate
+        if config is None or self.translating is None:
+            return None
+        return config.to, BACKEND_NAMES[config.backend]
 
     @property
     def settings(self) -> Settings:
@@ -265,6 +301,7 @@ class NewsBot:
         return ConsoleServer(
             self.settings.console, self.console_pages(threads),
             os.environ if env is None else env, threads,
+            announce=partial(announce, logger="bot.web.server"),
         )
 
     # -- life cycle ------------------------------------------------------------------------
@@ -292,6 +329,9 @@ class NewsBot:
             with contextlib.suppress(Exception):
                 await self.websub.stop()
         await self.poller.close()
+        if self.translating is not None:
+            with contextlib.suppress(Exception):
+                await self.translating.service.close()
         await self.intake.close()
         await self.db.close()
         self.store.close()
@@ -342,6 +382,8 @@ class NewsBot:
             self.health.vital["the feed scheduler"] = feeds_task
             watch_task = self.live.watch()
             self.seeds.watch()
+            if self.translating is not None:
+                self._edits_task = loop.create_task(self.translating.run(), name="translated edits")
             await ops.start()
             await console.start()
             log.info(

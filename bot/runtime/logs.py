@@ -30,6 +30,7 @@ SECRET_ENV = (
     "SLACK_WEBHOOK_URL",
     "DISCORD_BOT_TOKEN",
     "DISCORD_WEBHOOK_URL",
+    "NEWSBOT_TRANSLATE_API_KEY",
 )
 """Environment variables whose whole value is a secret."""
 DATABASE_ENV = "NEWSBOT_DATABASE_URL"
@@ -152,6 +153,20 @@ def _clean_values(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_clean_values(v) for v in value]
     return _clean(repr(value))
+
+
+def announce(line: str, logger: str = "newsbot") -> None:
+    """A line for the person who started the bot, written to stderr as it is, never
+    redacted and never through a log handler (the web console's one-time login link): a
+    plain line, or with ``NEWSBOT_LOG_FORMAT=json`` one JSON object shaped like the log
+    lines, so that a collector still parses every line."""
+    if log_format() == "json":
+        line = json.dumps({
+            "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
+            "level": "INFO", "logger": logger, "message": strip_controls(line),
+        }, ensure_ascii=False)
+    sys.stderr.write(line + "\n")
+    sys.stderr.flush()
 
 
 QUIET_LOGGERS = ("httpx", "httpcore", "apscheduler", "spacy", "alembic")

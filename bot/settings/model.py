@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from bot.models import Target
+from bot.settings.languages import parse_language
 from bot.yamlfile import load_model
 
 DEFAULT_CONFIG = Path("config/newsbot.yaml")
@@ -95,12 +96,61 @@ class FeedConfig(_Strict):
         return v
 
 
+def _language(value: Any) -> Any:
+    return None if value is None else parse_language(value)
+
+
+Language = Annotated[str, BeforeValidator(_language)]
+"""A language code (``en``, ``pt-br``), checked where it is written."""
+
+
 class RouteConfig(_Strict):
     """Default delivery: everything matching ``items`` goes to this channel."""
 
     platform: Literal["console", "slack", "discord"] = "console"
     channel: str = "terminal"
     items: list[str] = Field(default_factory=lambda: ["all"])
+    lang: Language | None = None
+    """The language this channel gets alerts translated into (a French desk: ``fr``);
+    unset: ``translate.to``. Only with a ``translate:`` section."""
+
+
+class TranslateConfig(_Strict):
+    """Machine translation of alerts (headline, lead, quotes) beside the originals.
+
+    Absent: nothing is translated. The key (DeepL's, or a LibreTranslate server's) comes
+    from ``NEWSBOT_TRANSLATE_API_KEY``, never from this file.
+    """
+
+    backend: Literal["libretranslate", "deepl"]
+    url: str | None = None
+    """LibreTranslate: the server (``http://libretranslate:5000``). DeepL: optional, the
+    API's address; by default the key picks it (``:fx`` keys: the Free API)."""
+    to: Language = "en"
+    """The language channels get unless their route or subscription says another."""
+    deadline: Duration = timedelta(seconds=3)
+    """How long an alert waits for its translation before it goes out in the original,
+    to be edited in place when the translation arrives."""
+    retry: Duration = timedelta(seconds=30)
+    """While the translator is down, how often it is asked again."""
+    timeout: Duration = timedelta(seconds=20)
+    """Longest wait for one answer of the translator (a late one still edits the alert)."""
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, v: str | None) -> str | None:
+        if v is not None and not re.match(r"^https?://[^\s/]+", v):
+            raise ValueError("translate.url must start with http:// or https://")
+        return v.rstrip("/") if v else v
+
+    @model_validator(mode="after")
+    def _url_for_libre(self) -> TranslateConfig:
+        if self.backend == "libretranslate" and not self.url:
+            raise ValueError(
+                "translate.backend libretranslate needs translate.url (the server, e.g. "
+                "http://libretranslate:5000)"
+            )
+        return self
 
 
 class SlackConfig(_Strict):
@@ -291,6 +341,8 @@ class Settings(_Strict):
     ops: OpsConfig = Field(default_factory=OpsConfig)
     console: ConsoleConfig = Field(default_factory=ConsoleConfig)
     cluster: ClusterConfig = Field(default_factory=ClusterConfig)
+    translate: TranslateConfig | None = None
+    """Alerts translated into the team's language; None (absent): none is."""
     spacy_models: dict[str, str] = Field(default_factory=dict)
     """Trained spaCy pipelines to prefer per language (``fr: fr_core_news_sm``) where a
     deployment has them installed; blank pipelines with lookup lemmas are the default."""

@@ -18,6 +18,7 @@ from bot.store.outbox import OutboxRepository
 from bot.store.outcomes import OutcomeRepository
 from bot.store.search import SearchRepository
 from bot.store.subscriptions import SubscriptionRepository
+from bot.store.translations import TranslationRepository
 from bot.store.websub import WebSubRepository
 
 
@@ -33,6 +34,7 @@ class Repositories:
     leases: LeaseRepository
     websub: WebSubRepository
     subscriptions: SubscriptionRepository
+    translations: TranslationRepository
     feedback: FeedbackRepository
     search: SearchRepository
 
@@ -47,6 +49,7 @@ class Repositories:
             leases=LeaseRepository(db),
             websub=WebSubRepository(db),
             subscriptions=SubscriptionRepository(db),
+            translations=TranslationRepository(db),
             feedback=FeedbackRepository(db),
             search=SearchRepository(db),
         )

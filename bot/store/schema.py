@@ -317,6 +317,9 @@ class DeliveryRow(Base):
     after a crash posts, or finds, the same digest."""
     claimed_by: Mapped[str | None] = mapped_column(String(128))
     """The instance that claimed it last (the one holding the platform's connection)."""
+    translation_pending: Mapped[bool | None] = mapped_column(Boolean, default=False)
+    """Posted in the original because its translation was late (or the translator down):
+    once the translation is stored, the message is edited (``kind`` becomes ``update``)."""
     sending_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     """When the claim now in flight began (``claimed_at`` keeps an in-doubt row's first
     attempt): a row its instance has held far longer than a post can take was orphaned
@@ -339,6 +342,26 @@ class SubscriptionRow(Base):
     """Set when the bot could not post to the channel at all (gone, archived, the bot
     removed): a paused subscription gets no alerts until ``/subscribe`` there again."""
     paused_reason: Mapped[str | None] = mapped_column(CleanText)
+    lang: Mapped[str | None] = mapped_column(String(16))
+    """``/subscribe kursk lang:fr``: the language this channel gets the item's alerts in."""
+
+
+class TranslationRow(Base):
+    """One machine translation of one text (as sent: cut, hashed) into one language, so
+    five channels and a restart cost one request."""
+
+    __tablename__ = "translations"
+    __table_args__ = (
+        UniqueConstraint("text_hash", "source", "target", name="uq_translation"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    text_hash: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(String(16))
+    target: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(CleanText)
+    """The translation, as the translator gave it (escaped by each renderer, like feed text)."""
+    backend: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class FeedbackRow(Base):

@@ -20,24 +20,41 @@ class SubscriptionRepository:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def subscribe(self, target: Target, item_id: str, user: str | None = None) -> bool:
-        """True if this is a new subscription."""
+    def subscribe(
+        self, target: Target, item_id: str, user: str | None = None, lang: str | None = None
+    ) -> bool:
+        """True if this is a new subscription. ``lang``: the language the channel gets the
+        item's alerts in; given again on an existing subscription, it replaces the old one."""
         with self.db.session.begin() as s:
-            exists = s.scalar(
-                select(SubscriptionRow.id).where(
+            row = s.scalar(
+                select(SubscriptionRow).where(
                     SubscriptionRow.platform == target.platform,
                     SubscriptionRow.channel == target.channel,
                     SubscriptionRow.item_id == item_id,
                 )
             )
-            if exists:
+            if row is not None:
+                if lang is not None:
+                    row.lang = lang
                 return False
             s.add(
                 SubscriptionRow(
-                    platform=target.platform, channel=target.channel, item_id=item_id, created_by=user
+                    platform=target.platform, channel=target.channel, item_id=item_id,
+                    created_by=user, lang=lang,
                 )
             )
             return True
+
+    def languages(self, target: Target) -> dict[str, str | None]:
+        """The channel's subscriptions: item id -> the language asked for (None: unset)."""
+        with self.db.session() as s:
+            rows = s.execute(
+                select(SubscriptionRow.item_id, SubscriptionRow.lang).where(
+                    SubscriptionRow.platform == target.platform,
+                    SubscriptionRow.channel == target.channel,
+                )
+            )
+            return {item: lang for item, lang in rows}
 
     def unsubscribe(self, target: Target, item_id: str | None = None) -> int:
         """Remove one subscription, or all of the channel's when item_id is None."""

@@ -2,8 +2,9 @@
 
 A console that cannot start (its port taken, a non-loopback address without a password)
 says why in one log line and the bot runs on without it: alerts matter more than the page
-that shows them. The login address with its one-time token goes to the terminal that
-started the bot (stderr), not to the log, which is often shipped elsewhere.
+that shows them. The login address with its one-time token is announced once to whoever
+started the bot (stderr, ``announce``), not through the redacting log handlers; the log
+proper names only the address.
 """
 
 from __future__ import annotations

@@ -10,8 +10,14 @@ import pytest
 from bot.commands.core import Caller, CommandError, Reply, is_admin, resolve_item
 from bot.commands.dispatch import Commands
 from bot.commands.queries import brief, feeds_overview, item_choices, parse_brief_args, parse_since
-from bot.commands.subscriptions import parse_subscribe_args, subscribe, subscriptions, unsubscribe
-from bot.models import Alert, Article, Match
+from bot.commands.subscriptions import (
+    parse_subscribe_args,
+    parse_subscribe_options,
+    subscribe,
+    subscriptions,
+    unsubscribe,
+)
+from bot.models import Alert, Article, Match, Target
 from bot.nlp.watchlist import load_watchlist
 from bot.store.db import utcnow
 from bot.store.repositories import open_store
@@ -197,3 +203,41 @@ def test_admins_are_plain_or_platform_qualified_ids() -> None:
     assert not is_admin(admins, "slack", "U0BOB")
     assert not is_admin(admins, "slack", "")
     assert not is_admin([], "slack", "U0ALICE")
+
+
+def test_subscribe_with_a_language(db_url: str, watchlist) -> None:  # type: ignore[no-untyped-def]
+    assert parse_subscribe_options("kursk lang:fr") == ("kursk", False, "fr")
+    assert parse_subscribe_options("north korea lang=DE dm") == ("north korea", True, "DE")
+    assert parse_subscribe_options("kursk dm") == ("kursk", True, None)
+    store = open_store(db_url)
+    try:
+        reply = subscribe(store.subscriptions, watchlist, _caller(), "kursk", lang="FR")
+        assert "translated into French" in reply.text
+        assert store.subscriptions.languages(Target("slack", "C1")) == {"kursk": "fr"}
+        listing = subscriptions(store.subscriptions, watchlist, _caller()).text
+        assert "(in French)" in listing
+        again = subscribe(store.subscriptions, watchlist, _caller(), "kursk", lang="de")
+        assert "now translated into German" in again.text
+        assert store.subscriptions.languages(Target("slack", "C1")) == {"kursk": "de"}
+        with pytest.raises(CommandError, match="'xx' is not a language code"):
+            subscribe(store.subscriptions, watchlist, _caller(), "kursk", lang="xx")
+    finally:
+        store.close()
+
+
+def test_brief_shows_stored_translations_of_headlines(db_url: str, watchlist) -> None:  # type: ignore[no-untyped-def]
+    from bot.translate.texts import text_key
+
+    store = open_store(db_url)
+    try:
+        a = Article("files:seeds", "seed file", "k.txt", "쿠르스크 전선 소식", "본문")
+        m = Match("kursk", "Kursk", "entity", 1, 2.0, ("쿠르스크",))
+        store.articles.record(a, Alert("k1", a.title, a.source_name, "ko", (m,), (), created_at=utcnow()))
+        store.translations.remember("ko", "en", "DeepL", {text_key(a.title): "News from the Kursk front"})
+        digest = brief(store.articles, watchlist, translated=(store.translations.cached, "en", "DeepL"))
+        (alert,) = digest.alerts
+        assert alert.title == "쿠르스크 전선 소식"
+        assert alert.translation is not None and alert.translation.title == "News from the Kursk front"
+        assert brief(store.articles, watchlist).alerts[0].translation is None
+    finally:
+        store.close()

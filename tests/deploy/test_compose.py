@@ -392,3 +392,18 @@ def test_the_image_can_load_the_postgresql_driver() -> None:
         f"{psycopg[0]} needs libpq, which the slim image lacks: use psycopg[binary] "
         "or install libpq5 in the Dockerfile"
     )
+
+
+def test_the_translator_is_optional_and_loads_only_the_watchlists_languages() -> None:
+    """``docker compose up`` starts no LibreTranslate (a profile); with the profile it
+    loads the watchlist's languages and no other (each costs memory), plus English."""
+    from bot.nlp.watchlist import load_watchlist
+
+    data = raw()
+    svc = data["services"]["libretranslate"]
+    assert svc["profiles"] == ["translate"]
+    loaded = set(environment(svc)["LT_LOAD_ONLY"].split(","))
+    watchlist = load_watchlist(ROOT / "config" / "watchlist.yaml")
+    wanted = {lang for item in watchlist.items for lang in item.aliases if lang != "any"}
+    assert loaded == wanted | {"en"}
+    assert "libretranslate" not in bot_services(data)

@@ -203,3 +203,19 @@ def test_chat_libraries_at_debug_never_log_a_token(
     for secret in (BOT_TOKEN, APP_TOKEN, DISCORD_TOKEN, interaction_token, str(sent.payload["token"])):
         assert secret not in out, secret
     assert SEED.name in out
+
+
+def test_the_console_login_link_is_one_line_in_the_log_format(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Announced to whoever started the bot, never redacted, and in JSON logs a JSON line."""
+    from bot.runtime.logs import announce
+
+    link = "Web console: http://127.0.0.1:8080/?token=abc-DEF_123  (the link logs in once)"
+    monkeypatch.setenv("NEWSBOT_LOG_FORMAT", "text")
+    announce(link)
+    assert capsys.readouterr().err == link + "\n"
+    monkeypatch.setenv("NEWSBOT_LOG_FORMAT", "json")
+    announce(link, logger="bot.web.server")
+    entry = json.loads(capsys.readouterr().err)
+    assert entry["message"] == link and entry["logger"] == "bot.web.server"

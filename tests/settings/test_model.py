@@ -40,6 +40,10 @@ def test_shipped_config_loads_and_secrets_come_from_the_environment() -> None:
         ("database_url: postgresql://u:secret@db/x\n", 1, "environment"),
         ("feeds:\n  - url: https://a.example/rss\n    intervall: 5m\n", 3, "intervall"),
         ("cluster:\n  lease: 1s\n", 2, "shorter than 3s"),
+        ("translate:\n  backend: deepl\n  to: english\n", 3, "'english' is not a language code"),
+        ("translate:\n  backend: libretranslate\n", 1, "needs translate.url"),
+        ("translate:\n  backend: google\n", 2, "libretranslate"),
+        ("routes:\n  - platform: slack\n    channel: C1\n    lang: fr-fr-fr\n", 4, "not a language code"),
     ],
 )
 def test_mistakes_are_refused_with_file_and_line(
@@ -60,3 +64,12 @@ def test_durations_read_as_people_write_them() -> None:
     assert parse_duration(" 7d ") == timedelta(days=7)
     with pytest.raises(ValueError):
         parse_duration("soon")
+
+
+def test_translation_is_off_unless_configured_and_codes_are_normalised(tmp_path: Path) -> None:
+    assert load_settings(write(tmp_path, "feeds: []\n"), env={}).translate is None
+    path = write(tmp_path, "translate:\n  backend: deepl\n  to: EN_gb\nroutes:\n"
+                 "  - platform: slack\n    channel: C1\n    lang: FR\n")
+    settings = load_settings(path, env={})
+    assert settings.translate is not None and settings.translate.to == "en-gb"
+    assert settings.routes[0].lang == "fr"

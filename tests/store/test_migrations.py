@@ -75,13 +75,13 @@ ADDED_LATER = {
 TABLES_ADDED_LATER = {"websub"}
 SINCE_MIGRATIONS = {
     "feeds": {"lease_owner", "lease_until", "paused_at"},
-    "deliveries": {"claimed_by", "sending_since"},
-    "subscriptions": {"paused_at", "paused_reason"},
+    "deliveries": {"claimed_by", "sending_since", "translation_pending"},
+    "subscriptions": {"paused_at", "paused_reason", "lang"},
     "articles": {"source_name", "location", "text", "summary"},
 }
-TABLES_SINCE_MIGRATIONS = {"leases", "feedback", "mutes", "job_runs"}
-"""Added by migrations after the baseline (0002, 0003, 0004, 0005): no pre-migration newsbot had them."""
-HEAD = "0008"
+TABLES_SINCE_MIGRATIONS = {"leases", "feedback", "mutes", "job_runs", "translations"}
+"""Added by migrations after the baseline (0002 to 0006, 0005_history): no pre-migration newsbot had them."""
+HEAD = "0005_history"
 """The newest migration (the integrator re-chains parallel branches' migrations)."""
 INDEXED_SINCE_MIGRATIONS = {("articles", "story_of"), ("alerts", "article_id")}
 

@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from tests.botproc import scrub_environ
+from tests.web.browser import start_chromium  # reads NEWSBOT_TEST_CHROMIUM* before any scrub
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = ROOT / "seeds" / "000_b5e3709a28e5c677.txt"
@@ -109,8 +110,6 @@ def csrf_of(html: str) -> str:
 
 @pytest.fixture
 def browser(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    from tests.web.browser import start_chromium
-
     driver = start_chromium(monkeypatch)
     try:
         yield driver

@@ -225,12 +225,19 @@ def add_commands(tree: app_commands.CommandTree[Any], commands: Commands) -> Non
         await answer(interaction, commands.brief(_text(item), _text(since)))
 
     @tree.command(name="subscribe", description="Post alerts for a watch item in this channel")
-    @app_commands.describe(item="Watch item id, or all", dm="To your direct messages instead")
+    @app_commands.describe(
+        item="Watch item id, or all", dm="To your direct messages instead",
+        lang="Translate its alerts into this language (en, fr, de ...)",
+    )
     @app_commands.autocomplete(item=items)
-    async def subscribe(interaction: discord.Interaction[Any], item: str, dm: bool = False) -> None:
+    async def subscribe(
+        interaction: discord.Interaction[Any], item: str, dm: bool = False, lang: str | None = None
+    ) -> None:
         await answer(
             interaction,
-            lambda: commands.subscribe(caller_of(interaction), _text(item) or "", bool(dm)),
+            lambda: commands.subscribe(
+                caller_of(interaction), _text(item) or "", bool(dm), _text(lang)
+            ),
         )
 
     @tree.command(name="unsubscribe", description="Stop alerts for a watch item (all if empty)")

@@ -24,7 +24,19 @@ from typing import Any
 
 import discord.utils
 
-from bot.chat.wording import empty_digest_text, items_line, quote_body, source_line, why_parts
+from bot.chat.wording import (
+    empty_digest_text,
+    items_line,
+    quote_body,
+    shown_quote_line,
+    shown_translation,
+    source_line,
+    translated_lead,
+    translated_quote_body,
+    translated_title,
+    translation_mark,
+    why_parts,
+)
 from bot.models import Alert, Digest
 from bot.text import ELLIPSIS, clean_line, strip_controls
 
@@ -152,10 +164,17 @@ def _fit(embed: dict[str, Any]) -> dict[str, Any]:
 
 
 def alert_embed(alert: Alert) -> dict[str, Any]:
-    """The alert as one rich embed: items, headline (linked), lead, why, quotes, source."""
+    """The alert as one rich embed: items, headline (linked), lead, why, quotes, source.
+
+    Translated: the title is the translated headline, the description opens with the
+    original one in italics, the translated lead comes with the original under it, each
+    quote field holds the translation with the original on the next line, and the footer
+    carries the machine-translation mark.
+    """
+    title = translated_title(alert)
     embed: dict[str, Any] = {
         "type": "rich",
-        "title": plain(alert.title, TITLE_MAX) or "(untitled)",
+        "title": plain(title or alert.title, TITLE_MAX) or "(untitled)",
         "color": colour_for(alert.matches[0].id if alert.matches else None),
     }
     if is_web_url(alert.url):
@@ -163,15 +182,15 @@ def alert_embed(alert: Alert) -> dict[str, Any]:
     items = plain(items_line(alert), AUTHOR_MAX)
     if items:
         embed["author"] = {"name": items}
-    lead = marked(alert.lead, DESCRIPTION_MAX)
+    lead = _description(alert) if title or translated_lead(alert) else marked(alert.lead, DESCRIPTION_MAX)
     if lead:
         embed["description"] = lead
     fields = []
     why = [marked(line, FIELD_VALUE_MAX) for line in why_parts(alert)]
     if why:
         fields.append({"name": "Why", "value": _lines_within(why, FIELD_VALUE_MAX), "inline": False})
-    for quote in alert.quotes[:MAX_QUOTES]:
-        body = marked(quote_body(quote, alert.language), FIELD_VALUE_MAX)
+    for i, quote in enumerate(alert.quotes[:MAX_QUOTES]):
+        body = _quote_value(alert, i)
         if not body:
             continue
         name = plain(quote.speaker, FIELD_NAME_MAX) or "Quote"
@@ -183,11 +202,56 @@ def alert_embed(alert: Alert) -> dict[str, Any]:
     location = alert.location if alert.location and alert.location != alert.url else None
     if location:
         footer = plain(f"{footer} · {location}" if footer else location, FOOTER_MAX)
+    tr = shown_translation(alert)
+    if tr is not None:
+        # Last on the line but never cut off: the place and the source give way first.
+        mark = plain(translation_mark(tr), 200)
+        footer = f"{cap(footer, FOOTER_MAX - units(mark) - 3)} · {mark}" if footer else mark
     if footer:
         embed["footer"] = {"text": footer}
     if alert.published is not None:
         embed["timestamp"] = _iso(alert.published)
     return _fit(embed)
+
+
+ORIGINAL_TITLE_MAX = 600
+"""The original headline in a translated embed's description; the leads share the rest."""
+
+
+def _original(text: str) -> str:
+    """Already-escaped text in italics (an original beside its translation); escaped
+    ``*`` and ``_`` inside cannot close them."""
+    return f"*{text}*" if text else ""
+
+
+def _description(alert: Alert) -> str:
+    """A translated alert's description: the original headline, then the translated lead
+    with the original lead under it, each within its share of Discord's 4096."""
+    parts = []
+    if translated_title(alert):
+        parts.append(_original(marked(alert.title, ORIGINAL_TITLE_MAX)))
+    lead = translated_lead(alert)
+    room = DESCRIPTION_MAX - sum(units(p) + 2 for p in parts) - 4
+    if lead:
+        half = room // 2
+        parts.append(marked(lead, half))
+        parts.append(_original(marked(alert.lead, half - 2)))
+    elif alert.lead:
+        parts.append(marked(alert.lead, room))
+    joined = "\n\n".join(p for p in parts if p)
+    return joined if units(joined) <= DESCRIPTION_MAX else cap(joined, DESCRIPTION_MAX)
+
+
+def _quote_value(alert: Alert, index: int) -> str:
+    """A quote field's value: the quote, or its translation with the original under it."""
+    original = quote_body(alert.quotes[index], alert.language)
+    translated = translated_quote_body(alert, index)
+    if not translated:
+        return marked(original, FIELD_VALUE_MAX)
+    half = FIELD_VALUE_MAX // 2
+    first = marked(translated, half)
+    second = _original(marked(original, FIELD_VALUE_MAX - units(first) - 3))
+    return f"{first}\n{second}"
 
 
 def _iso(when: datetime) -> str:
@@ -199,7 +263,7 @@ def _iso(when: datetime) -> str:
 def alert_fallback(alert: Alert) -> str:
     """The plain line notifications and embed-less clients show."""
     items = items_line(alert)
-    title = clean_line(alert.title) or "(untitled)"
+    title = translated_title(alert) or clean_line(alert.title) or "(untitled)"
     return marked(f"{items}: {title}" if items else title, FALLBACK_MAX)
 
 
@@ -226,16 +290,28 @@ def digest_entry(alert: Alert, *, compact: bool = False) -> str:
     ``compact`` (a long digest): a shorter headline and no quote, so that every alert of a
     collapsed burst fits in the one message rather than "and 4 more".
     """
-    title = marked(alert.title, 140 if compact else 240) or "(untitled)"
+    translation = translated_title(alert)
+    title = marked(translation or alert.title, 140 if compact else 240) or "(untitled)"
     lines = [f"**{_masked_link(title, alert.url)}**"]
+    if translation:
+        lines.append(_original(marked(alert.title, 100 if compact else 240)))
     meta = " · ".join(p for p in (items_line(alert), source_line(alert)) if p)
-    if meta:
-        lines.append(marked(meta, 160 if compact else 300))
+    room = 160 if compact else 300
+    tr = shown_translation(alert)
+    if tr is not None:
+        # The mark is never the part that is cut: items and source give way first.
+        mark = marked(translation_mark(tr), 100)
+        lines.append(f"{marked(meta, room - units(mark) - 3)} · {mark}" if meta else mark)
+    elif meta:
+        lines.append(marked(meta, room))
     if alert.quotes and not compact:
-        quote = alert.quotes[0]
-        body = quote_body(quote, alert.language)
-        speaker = clean_line(quote.speaker)
-        lines.append(marked(f"{body} — {speaker}" if speaker else body, 400))
+        if translated_quote_body(alert, 0):
+            lines.append(marked(shown_quote_line(alert, 0), 400))
+        else:
+            quote = alert.quotes[0]
+            body = quote_body(quote, alert.language)
+            speaker = clean_line(quote.speaker)
+            lines.append(marked(f"{body} — {speaker}" if speaker else body, 400))
     return "\n".join(lines)
 
 

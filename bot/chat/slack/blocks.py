@@ -20,8 +20,12 @@ from bot.chat.wording import (
     empty_digest_text,
     items_line,
     quote_body,
-    quote_line,
+    shown_quote_line,
+    shown_translation,
     source_line,
+    translated_quote_body,
+    translated_title,
+    translation_mark,
     why_parts,
 )
 from bot.models import Alert, Digest
@@ -160,28 +164,60 @@ def context_line(alert: Alert) -> str:
 
 
 def quote_block(alert: Alert, index: int) -> Block:
-    """One quote as a Slack block quote, with its speaker under it."""
+    """One quote as a Slack block quote, with its speaker under it (translated when the
+    alert carries its translation; the original then follows in :func:`quote_blocks`)."""
     quote = alert.quotes[index]
-    lines = [f">{fit(quote_body(quote, alert.language), SECTION_MAX - 200)}"]
+    body = translated_quote_body(alert, index) or quote_body(quote, alert.language)
+    lines = [f">{fit(body, SECTION_MAX - 200)}"]
     speaker = clean_line(quote.speaker)
     if speaker:
         lines.append(f">— _{fit(speaker, 150)}_")
     return _section("\n".join(lines))
 
 
+def quote_blocks(alert: Alert, index: int) -> list[Block]:
+    """A quote, and under a translated one a context line with the original words."""
+    blocks = [quote_block(alert, index)]
+    if translated_quote_body(alert, index):
+        original = quote_body(alert.quotes[index], alert.language)
+        blocks.append(_context(fit(original, CONTEXT_MAX)))
+    return blocks
+
+
 def alert_text(alert: Alert) -> str:
-    """The plain-text fallback a notification shows: items and headline."""
-    return fit(f"{items_line(alert)}: {alert.title or '(untitled)'}", TEXT_MAX)
+    """The plain-text fallback a notification shows: items and headline (translated, when
+    the alert carries a translation)."""
+    title = translated_title(alert) or alert.title or "(untitled)"
+    return fit(f"{items_line(alert)}: {title}", TEXT_MAX)
+
+
+def _head(alert: Alert) -> list[Block]:
+    """The headline and the context line under it.
+
+    Translated: the translation in the header, the original in a context block right under
+    it, and the machine-translation mark beside the source, so the reader always knows a
+    machine wrote the headline and can quote what the outlet wrote.
+    """
+    context = _context(context_line(alert))
+    tr = shown_translation(alert)
+    if tr is None:
+        return [_header(clean_line(alert.title) or "(untitled)"), context]
+    context["elements"].append(_mrkdwn(f"_{fit(translation_mark(tr), 200)}_"))
+    title = translated_title(alert)
+    if not title:
+        return [_header(clean_line(alert.title) or "(untitled)"), context]
+    original = _context(fit(clean_line(alert.title) or "(untitled)", CONTEXT_MAX))
+    return [_header(title), original, context]
 
 
 def alert_blocks(alert: Alert) -> list[Block]:
     """Header, context, why it matched, up to three quotes, and a link (or where it lies)."""
-    blocks: list[Block] = [_header(clean_line(alert.title) or "(untitled)")]
-    blocks.append(_context(context_line(alert)))
+    blocks: list[Block] = _head(alert)
     why = [f"• {fit(part, SECTION_MAX)}" for part in why_parts(alert)]
     heading = f"*{fit(items_line(alert), 500)}*"
     blocks.append(_section(join_fitting([heading, *why], SECTION_MAX)))
-    blocks += [quote_block(alert, i) for i in range(min(3, len(alert.quotes)))]
+    for i in range(min(3, len(alert.quotes))):
+        blocks += quote_blocks(alert, i)
     url = safe_url(alert.url)
     if url:
         button = {
@@ -212,13 +248,24 @@ def alert_payload(alert: Alert) -> dict[str, Any]:
 
 
 def digest_entry(alert: Alert) -> str:
-    """One alert in a digest: linked headline, items and source, its first quote."""
-    title = fit(clean_line(alert.title) or "(untitled)", 300)
+    """One alert in a digest: linked headline, items and source, its first quote.
+
+    Translated: the translated headline is the link, the original follows on its own line,
+    the mark ends the source line, and the first quote is shown translated (the alert's own
+    post has every original)."""
+    translation = translated_title(alert)
+    title = fit(translation or clean_line(alert.title) or "(untitled)", 300)
     url = safe_url(alert.url)
     lines = [f"*{mrkdwn_link(url, title) if url else title}*"]
-    lines.append(fit(f"{items_line(alert)} · {source_line(alert)}", 600))
+    if translation:
+        lines.append(fit(clean_line(alert.title) or "(untitled)", 300))
+    meta = f"{items_line(alert)} · {source_line(alert)}"
+    tr = shown_translation(alert)
+    if tr is not None:
+        meta += f" · {translation_mark(tr)}"
+    lines.append(fit(meta, 600))
     if alert.quotes:
-        lines.append(f">{fit(quote_line(alert.quotes[0], alert.language), DIGEST_QUOTE_MAX)}")
+        lines.append(f">{fit(shown_quote_line(alert, 0), DIGEST_QUOTE_MAX)}")
     return "\n".join(lines)
 
 

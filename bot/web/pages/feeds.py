@@ -35,7 +35,7 @@ def _shown(url: str) -> str:
 
 
 @dataclass(frozen=True)
-class FeedRow:
+class FeedLine:
     """One line of the health table, every value already a string fit to show."""
 
     index: int
@@ -58,7 +58,7 @@ def _ago(when: datetime | None, now: datetime) -> str:
 
 def feed_rows(
     settings: Settings, states: dict[str, FeedState], counts: dict[str, int], now: datetime
-) -> list[FeedRow]:
+) -> list[FeedLine]:
     """The table: configured feeds in config order, joined with what the store recorded."""
     rows = []
     days = PER_DAY_OVER.total_seconds() / 86400
@@ -84,7 +84,7 @@ def feed_rows(
         per_day = ""
         if polled:
             per_day = f"{counts.get(feed.url, 0) / days:.1f}"
-        rows.append(FeedRow(
+        rows.append(FeedLine(
             index=i,
             name=clean_line(feed.name or (st.name if st else None) or feed.label, 80),
             url=_shown(feed.url),
@@ -111,7 +111,7 @@ def routes(feeds: FeedRepository, settings: Callable[[], Settings], run: Offload
             counted[:] = [(clock, feeds.items_since(now - PER_DAY_OVER))]
         return counted[0][1]
 
-    def snapshot() -> tuple[list[FeedRow], datetime]:
+    def snapshot() -> tuple[list[FeedLine], datetime]:
         now = utcnow()
         states = {st.url: st for st in feeds.feed_states()}
         return feed_rows(settings(), states, counts(now), now), now

@@ -22,8 +22,6 @@ from markupsafe import Markup, escape
 from bot.alerts.build import build_alert
 from bot.alerts.routing import Subscribers, targets_for
 from bot.chat.console import render_alert
-from bot.chat.discord.adapter import alert_payload as discord_payload
-from bot.chat.slack.adapter import alert_payload as slack_payload
 from bot.models import Alert, Analysis, Article, Match, Target
 from bot.nlp import MAX_TEXT_CHARS, MAX_TITLE_CHARS, analyze
 from bot.nlp.watchlist import Watchlist
@@ -142,6 +140,11 @@ def trial(
     found = Trial(article, analysis, segments(article.text, analysis.matches), items)
     if not analysis.alert:
         return found
+    # The platforms' own renderers, loaded on the first try: a bot without Slack or Discord
+    # does not otherwise load their SDKs.
+    from bot.chat.discord.adapter import alert_payload as discord_payload
+    from bot.chat.slack.adapter import alert_payload as slack_payload
+
     alert = build_alert(article, analysis)
     return Trial(
         article, analysis, found.segments, items, alert,

@@ -107,7 +107,7 @@ def test_login_registers_the_commands_in_the_configured_server(fake: FakeDiscord
     for name in ("brief", "subscribe", "unsubscribe"):
         item = next(o for o in by_name[name]["options"] if o["name"] == "item")
         assert item["autocomplete"] is True
-    assert [o["name"] for o in by_name["subscribe"]["options"]] == ["item", "dm"]
+    assert [o["name"] for o in by_name["subscribe"]["options"]] == ["item", "dm", "lang"]
     assert next(o for o in by_name["subscribe"]["options"] if o["name"] == "item")["required"]
     identify = next(f for f in fake.gateway_frames if f.get("op") == 2)
     assert identify["d"]["intents"] == 1  # guilds only: no message content, no members
@@ -425,6 +425,7 @@ def test_commands_answer_the_caller_only(fake: FakeDiscord, commands: Commands) 
                 "subscribe": await ask("subscribe", {"item": "kursk"}, DESK),
                 "dm": await ask("subscribe", {"item": "North Korea", "dm": True}),
                 "again": await ask("subscribe", {"item": "kursk"}, DESK),
+                "lang": await ask("subscribe", {"item": "kursk", "lang": "fr"}, DESK),
                 "subscriptions": await ask("subscriptions", channel=DESK),
                 "typo": await ask("subscribe", {"item": "kursck"}),
                 "hostile": await ask("subscribe", {"item": "@everyone"}),
@@ -442,7 +443,8 @@ def test_commands_answer_the_caller_only(fake: FakeDiscord, commands: Commands) 
     assert text["subscribe"] == "Subscribed #kursk-desk to Kursk (kursk). New alerts will be posted there."
     assert text["dm"].startswith("Subscribed your direct messages to North Korea")
     assert "already subscribed" in text["again"]
-    assert "#kursk-desk: Kursk (kursk)" in text["subscriptions"]
+    assert "now translated into French" in text["lang"]
+    assert "#kursk-desk: Kursk (kursk) (in French)" in text["subscriptions"]
     assert "Did you mean kursk?" in text["typo"]
     assert "@everyone" not in text["hostile"] and "@\u200beveryone" in text["hostile"]
     assert "north-korea: North Korea" in text["watchlist"]

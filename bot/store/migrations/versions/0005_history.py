@@ -30,7 +30,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005_history"
-down_revision = "0004_feedback"
+down_revision = "0006_translations"  # re-chained after main at the merge in branch backtest
 branch_labels = None
 depends_on = None
 

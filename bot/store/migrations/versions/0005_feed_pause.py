@@ -12,8 +12,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008"
-down_revision = "0005_history"  # re-chained after main and history at the merge in branch backtest
+revision = "0005_feed_pause"
+down_revision = "0004_feedback"
 branch_labels = None
 depends_on = None
 

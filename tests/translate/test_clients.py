@@ -1,0 +1,154 @@
+"""The LibreTranslate and DeepL clients against local fakes speaking their documented
+shapes: batches, auth, every error a kind the bot can wait out, bounded requests, and the
+key in no log line and no error message."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pytest
+
+from bot.translate.base import MAX_TEXT_CHARS, TranslateError, cut_text
+from bot.translate.deepl import DeepL, deepl_url, target_code
+from bot.translate.libre import LibreTranslate
+from tests.fakes.deepl import FakeDeepL
+from tests.fakes.libretranslate import FakeLibreTranslate
+from tests.translate.conftest import DEEPL_KEY, LIBRE_KEY
+
+pytestmark = pytest.mark.network
+
+HEADLINE = "북한, 쿠르스크 전선에 병력 추가 파견"
+QUOTE = "우리는 끝까지 함께 싸울 것이다"
+
+
+def run(make: Callable[[], Any], call: Callable[[Any], Awaitable[Any]]) -> Any:
+    async def go() -> Any:
+        client = make()
+        try:
+            return await call(client)
+        finally:
+            await client.close()
+
+    return asyncio.run(go())
+
+
+def test_libretranslate_sends_one_batch_and_keeps_the_order(fake_libre: FakeLibreTranslate) -> None:
+    fake_libre.dictionary = {HEADLINE: "North Korea sends more troops to the Kursk front",
+                             QUOTE: "We will fight together to the end"}
+    out = run(lambda: LibreTranslate(fake_libre.url, api_key=LIBRE_KEY),
+              lambda c: c.translate([HEADLINE, QUOTE], "ko", "en"))
+    assert out == ["North Korea sends more troops to the Kursk front", "We will fight together to the end"]
+    (call,) = fake_libre.translate_calls()
+    assert call.body == {"q": [HEADLINE, QUOTE], "source": "ko", "target": "en", "format": "text",
+                         "api_key": LIBRE_KEY}
+
+
+def test_libretranslate_lists_its_languages(fake_libre: FakeLibreTranslate) -> None:
+    langs = run(lambda: LibreTranslate(fake_libre.url), lambda c: c.languages())
+    assert {"en", "ko", "ru", "uk"} <= langs
+
+
+def test_deepl_speaks_its_dialect(fake_deepl: FakeDeepL) -> None:
+    fake_deepl.dictionary = {HEADLINE: "North Korea sends more troops to the Kursk front"}
+    out = run(lambda: DeepL(DEEPL_KEY, url=fake_deepl.url), lambda c: c.translate([HEADLINE], "ko", "en"))
+    assert out == ["North Korea sends more troops to the Kursk front"]
+    (call,) = fake_deepl.translate_calls()
+    assert call.body == {"text": [HEADLINE], "source_lang": "KO", "target_lang": "EN-US"}
+    assert call.headers["Authorization"] == f"DeepL-Auth-Key {DEEPL_KEY}"
+    assert run(lambda: DeepL(DEEPL_KEY, url=fake_deepl.url), lambda c: c.languages()) >= {"en-us", "fr"}
+
+
+def test_deepl_picks_free_or_pro_by_the_key_and_names_targets_its_way() -> None:
+    assert deepl_url("abc:fx") == "https://api-free.deepl.com"
+    assert deepl_url("abc") == "https://api.deepl.com"
+    assert [target_code(c) for c in ("en", "en-gb", "pt-br", "pt", "fr")] == [
+        "EN-US", "EN-GB", "PT-BR", "PT-PT", "FR"]
+
+
+@pytest.mark.parametrize(
+    ("mode", "kind"),
+    [("down", "down"), ("quota", "quota"), ("refused", "refused"), ("garbage", "garbage")],
+)
+def test_every_failure_has_a_kind(
+    mode: str, kind: str, fake_libre: FakeLibreTranslate, fake_deepl: FakeDeepL
+) -> None:
+    fake_libre.mode = fake_deepl.mode = mode
+    for make in (lambda: LibreTranslate(fake_libre.url, api_key=LIBRE_KEY),
+                 lambda: DeepL(DEEPL_KEY, url=fake_deepl.url)):
+        with pytest.raises(TranslateError) as caught:
+            run(make, lambda c: c.translate([HEADLINE, QUOTE], "ko", "en"))
+        assert caught.value.kind == kind, caught.value
+
+
+def test_deepl_quota_is_456_and_a_wrong_key_is_refused(fake_deepl: FakeDeepL) -> None:
+    with pytest.raises(TranslateError) as caught:
+        run(lambda: DeepL("wrong-key:fx", url=fake_deepl.url), lambda c: c.translate([QUOTE], "ko", "en"))
+    assert caught.value.kind == "refused" and "403" in str(caught.value)
+    fake_deepl.mode = "quota"
+    with pytest.raises(TranslateError) as caught:
+        run(lambda: DeepL(DEEPL_KEY, url=fake_deepl.url), lambda c: c.translate([QUOTE], "ko", "en"))
+    assert caught.value.kind == "quota" and "456" in str(caught.value)
+
+
+def test_unreachable_and_slow_translators(closed_port: int, fake_libre: FakeLibreTranslate) -> None:
+    with pytest.raises(TranslateError) as caught:
+        run(lambda: LibreTranslate(f"http://127.0.0.1:{closed_port}"), lambda c: c.translate([QUOTE], "ko", "en"))
+    assert caught.value.kind == "down"
+    fake_libre.hang()
+    with pytest.raises(TranslateError) as caught:
+        run(lambda: LibreTranslate(fake_libre.url, api_key=LIBRE_KEY, timeout=0.3),
+            lambda c: c.translate([QUOTE], "ko", "en"))
+    assert caught.value.kind == "slow"
+
+
+def test_a_10000_character_headline_is_cut_before_it_is_sent(fake_libre: FakeLibreTranslate) -> None:
+    sentence = "북한군이 쿠르스크 지역에서 새로운 진지를 구축했다고 당국자가 밝혔다. "
+    headline = sentence * (10_000 // len(sentence) + 1)
+    assert len(headline) > 10_000
+    out = run(lambda: LibreTranslate(fake_libre.url, api_key=LIBRE_KEY),
+              lambda c: c.translate([headline], "ko", "en"))
+    (call,) = fake_libre.translate_calls()
+    sent = call.body["q"][0]
+    assert len(sent) <= MAX_TEXT_CHARS
+    assert sent.endswith("밝혔다. …")  # cut after a sentence, and says so
+    assert out == [f"[en] {sent}"]
+    assert cut_text("short") == "short"
+
+
+def test_the_key_is_in_no_log_line_and_no_error(
+    fake_libre: FakeLibreTranslate, fake_deepl: FakeDeepL, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    # A hostile or buggy server that echoes the request back in its error.
+    fake_deepl.mode = fake_libre.mode = "ok"
+    errors: list[str] = []
+    for make, fake in ((lambda: DeepL(DEEPL_KEY, url=fake_deepl.url), fake_deepl),
+                       (lambda: LibreTranslate(fake_libre.url, api_key=LIBRE_KEY), fake_libre)):
+        for mode in ("down", "quota", "refused", "garbage"):
+            fake.mode = mode
+            try:
+                run(make, lambda c: c.translate([QUOTE], "ko", "en"))
+            except TranslateError as exc:
+                errors.append(str(exc))
+                errors.append(repr(exc))
+    assert len(errors) == 16
+    for secret in (DEEPL_KEY, LIBRE_KEY, "secretsecret"):
+        assert not any(secret in e for e in errors)
+        assert secret not in caplog.text
+
+
+def test_an_echoed_key_is_scrubbed_from_the_error(fake_libre: FakeLibreTranslate) -> None:
+    fake_libre.api_key = "another key"  # every request refused, the error echoing the key
+
+    original = fake_libre._error
+
+    def echo(status: int, message: str) -> Any:
+        return original(status, f"{message}: {LIBRE_KEY}")
+
+    fake_libre._error = echo  # type: ignore[method-assign]
+    with pytest.raises(TranslateError) as caught:
+        run(lambda: LibreTranslate(fake_libre.url, api_key=LIBRE_KEY), lambda c: c.translate([QUOTE], "ko", "en"))
+    assert LIBRE_KEY not in str(caught.value) and "***" in str(caught.value)
