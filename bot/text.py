@@ -12,7 +12,7 @@ import unicodedata
 from datetime import UTC, datetime
 from urllib.parse import urlsplit, urlunsplit
 
-from bot.nlp.text import fold, fold_char
+from bot.nlp.text import fold, fold_char, fold_mapped
 
 ELLIPSIS = "…"
 
@@ -374,3 +374,9 @@ def window_text(since: datetime, now: datetime | None = None) -> str:
     if hours >= 48 and hours % 24 == 0:
         return f"{hours // 24} days"
     return f"{hours} h"
+
+
+def folded_with_offsets(text: str) -> tuple[str, list[int]]:
+    """``text`` folded as the matcher folds it, and for each folded character its offset in
+    ``text``: to find words whatever their case and accents, and show them as written."""
+    return fold_mapped(text)

@@ -53,6 +53,7 @@ def ingest(
     routes: Sequence[RouteConfig],
     alert_published_after: datetime | None = None,
     story_window: timedelta = timedelta(hours=48),
+    keep_text: bool = True,
 ) -> IngestReport:
     """Match and record every article not seen before.
 
@@ -63,6 +64,9 @@ def ingest(
     An article that would alert but is a near-copy (same SimHash story) of an alert from
     the last ``story_window`` joins that alert as one more source instead: one alert per
     story, edited in chat to list every outlet.
+
+    ``keep_text``: store each new article's body for the retention window (``retention``
+    in the config; 0 keeps none).
     """
     articles = list(articles)
     report = IngestReport(fetched=len(articles))
@@ -71,7 +75,7 @@ def ingest(
         cutoff = alert_published_after
         backlog = [a for a in fresh if a.published is None or a.published < cutoff]
         if backlog:
-            report.new += store.record_seen(backlog, filtered=True)
+            report.new += store.record_seen(backlog, filtered=True, keep_text=keep_text)
             fresh = [a for a in fresh if not (a.published is None or a.published < cutoff)]
     quiet: list[tuple[Article, Analysis | None]] = []
     for article in fresh:
@@ -93,7 +97,9 @@ def ingest(
             # A copy may name watch items the alert does not (a sentence added): the
             # channels of those items get the story's alert, queued with the join.
             targets_of = {m.id: targets_for([m.id], routes, subscriptions) for m in analysis.matches}
-            joined = store.join_story(article, known, analysis.matches, targets_of)
+            joined = store.join_story(
+                article, known, analysis.matches, targets_of, keep_text=keep_text
+            )
             if joined is not None:
                 report.new += 1
                 report.matched += 1
@@ -104,7 +110,7 @@ def ingest(
             continue
         alert = build_alert(article, analysis, created_at=utcnow())
         targets = route_targets(alert, routes, subscriptions)
-        if store.record(article, alert, targets, fingerprint=story):
+        if store.record(article, alert, targets, fingerprint=story, keep_text=keep_text):
             report.new += 1
             report.results.append((article, analysis))
             report.alerted += 1
@@ -113,6 +119,8 @@ def ingest(
             report.alerts.append(alert)
     if quiet:
         # Most articles match nothing: one transaction for all of them, not one each.
-        report.new += store.record_seen((a for a, _ in quiet), filtered=True)
+        report.new += store.record_seen(
+            (a for a, _ in quiet), filtered=True, keep_text=keep_text
+        )
         report.results += [(a, an) for a, an in quiet if an is not None]
     return report

@@ -41,6 +41,7 @@ from bot.runtime.metrics import Metrics
 from bot.runtime.ops import HEARTBEAT, Health, OpsServer, Vitals
 from bot.runtime.platforms import Platforms
 from bot.runtime.poller import FeedPoller
+from bot.runtime.retention import TextPruner
 from bot.runtime.scheduler import DELIVERY_TICK, STARTUP_SPREAD, FeedScheduler, build_scheduler
 from bot.runtime.seeds import SeedFolders
 from bot.runtime.weekly import CHECK_EVERY, WeeklyNote
@@ -56,6 +57,7 @@ from bot.web.app import Offload, Page, Threads
 from bot.web.pages import feeds as feeds_page
 from bot.web.pages import subscriptions as subscriptions_page
 from bot.web.pages import tryout as try_page
+from bot.web.pages import watchlist as watchlist_page
 from bot.web.server import ConsoleServer
 
 log = logging.getLogger(__name__)
@@ -142,6 +144,9 @@ class NewsBot:
             self.websub = self.poller.websub = WebSub(
                 settings, self.store.websub, lambda: self.poller.client, self.poller.ingest_push
             )
+        self.pruner = TextPruner(
+            self.store.articles, lambda: self.settings, db=self.db, outage=self.outage
+        )
         self.seeds = SeedFolders(
             settings, self.live, ingest=self.intake.ingest, take=self.cluster.take,
             outage=self.outage,
@@ -238,12 +243,14 @@ class NewsBot:
         await self.outage.once("sending the weekly feedback note", self.weekly.run)
 
     def make_scheduler(self) -> AsyncIOScheduler:
-        """The APScheduler jobs of this bot: seed scan, delivery tick, WebSub renewals."""
+        """The APScheduler jobs of this bot: seed scan, delivery tick, WebSub renewals,
+        pruning of article text."""
         return build_scheduler(
             seeds=self.seeds.scan_job,
             scan_interval=self.settings.scan_interval,
             deliver=self.deliver_tick,
             websub=self.websub_job if self.websub is not None else None,
+            prune=self.pruner.job,
             delivery_tick=self.delivery_tick,
         )
 
@@ -277,6 +284,10 @@ class NewsBot:
             try_page.routes(
                 lambda: self.live.watchlist, settings, self.store.subscriptions,
                 self.poller.fetch_page, run,
+            ),
+            watchlist_page.routes(
+                self.live, self.store.articles.retained, None,
+                lambda: self.settings.spacy_models, run,
             ),
             feeds_page.routes(self.store.feeds, settings, run),
             subscriptions_page.routes(
@@ -411,7 +422,7 @@ class NewsBot:
         every connection and the store are closed."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + SHUTDOWN_BUDGET
-        self.health.stopping = self.worker.stopping = True
+        self.health.stopping = self.worker.stopping = self.pruner.stopping = True
         if scheduler.running:
             scheduler.shutdown(wait=False)
         if feeds_task is not None:

@@ -7,7 +7,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Protocol
 
@@ -64,6 +64,7 @@ class Intake:
             routes=settings.routes,
             alert_published_after=alert_published_after,
             story_window=settings.story_window,
+            keep_text=settings.retention > timedelta(0),
         )
         report = await asyncio.get_running_loop().run_in_executor(self._cpu, job)
         self.metrics.ingested(report)

@@ -66,7 +66,8 @@ class LiveConfig:
         self._config_digest = digest(config_path) if config_path else None
         self._reload_lock = asyncio.Lock()
         self._digest_lock = threading.Lock()
-        self._edit_by: dict[str, str] = {}
+        self._edit_by: dict[str, tuple[str, str]] = {}
+        """Digest of a text about to be written -> (who, through what: ``/watch``, the console)."""
         self.watchlist_path = settings.resolve(settings.watchlist)
         self.watchlist = watchlist or load_watchlist(self.watchlist_path)
         self._watchlist_digest = digest(self.watchlist_path)
@@ -97,7 +98,7 @@ class LiveConfig:
             if now == self._watchlist_digest:
                 return False, None
             self._watchlist_digest = now  # a refused edit is reported once, not every scan
-        by = self._edit_by.pop(now or "", None)
+        edit = self._edit_by.pop(now or "", None)
         try:
             new = load_watchlist(self.watchlist_path)
         except ConfigError as exc:
@@ -105,7 +106,7 @@ class LiveConfig:
             return False, f"newsbot: watchlist edit refused; the last good version keeps running.\n{exc}"
         old, self.watchlist = self.watchlist, new
         lines = describe_watchlist_diff(watchlist_diff(old, new))
-        who = f" by {by} (/watch)" if by else ""
+        who = f" by {edit[0]} ({edit[1]})" if edit else ""
         log.info(
             "watchlist reloaded%s: %d items%s",
             who,
@@ -117,9 +118,9 @@ class LiveConfig:
         head = f"newsbot: watchlist updated{who} ({plural(len(new.items), 'item')}):"
         return True, "\n".join([head, *(f"• {line}" for line in lines)])
 
-    def expect_watchlist_edit(self, text: str, by: str) -> None:
-        """``/watch`` is about to write ``text``: the reload that reads it names ``by``."""
-        self._edit_by[hashlib.sha256(text.encode("utf-8")).hexdigest()] = by
+    def expect_watchlist_edit(self, text: str, by: str, via: str = "/watch") -> None:
+        """``/watch`` (or ``via``) is about to write ``text``: the reload that reads it names ``by``."""
+        self._edit_by[hashlib.sha256(text.encode("utf-8")).hexdigest()] = (by, via)
 
     async def watchlist_edited(self) -> None:
         """``/watch`` wrote the file: reload now rather than when the watcher notices."""

@@ -35,6 +35,9 @@ DELIVERY_TICK = timedelta(seconds=2)
 STARTUP_SPREAD = timedelta(seconds=10)
 WEBSUB_TICK = timedelta(minutes=10)
 MAX_JITTER = timedelta(seconds=30)
+PRUNE_TICK = timedelta(hours=1)
+PRUNE_DELAY = timedelta(minutes=1)
+"""The first pruning waits for the start-up polls to be under way."""
 
 
 def poll_delay(
@@ -311,9 +314,11 @@ def build_scheduler(
     scan_interval: timedelta,
     deliver: Callable[[], Awaitable[Any]],
     websub: Callable[[], Awaitable[Any]] | None = None,
+    prune: Callable[[], Awaitable[Any]] | None = None,
     delivery_tick: timedelta = DELIVERY_TICK,
 ) -> AsyncIOScheduler:
-    """The APScheduler jobs: the seed scan, the delivery tick and WebSub renewals."""
+    """The APScheduler jobs: the seed scan, the delivery tick, WebSub renewals and the
+    pruning of article text past its retention."""
     scheduler = AsyncIOScheduler(
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60}
     )
@@ -342,5 +347,14 @@ def build_scheduler(
             next_run_time=now + WEBSUB_TICK,
             id="websub",
             name="renew WebSub leases",
+        )
+    if prune is not None:
+        scheduler.add_job(
+            prune,
+            "interval",
+            seconds=PRUNE_TICK.total_seconds(),
+            next_run_time=now + PRUNE_DELAY,
+            id="prune",
+            name="prune article text",
         )
     return scheduler

@@ -328,6 +328,9 @@ class Settings(_Strict):
     recovery)."""
     story_window: Duration = timedelta(hours=48)
     """A near-copy of an alerted story within this window joins its alert as a source."""
+    retention: Duration = timedelta(days=7)
+    """How long each seen article's text is kept (for backtests of a watchlist edit and
+    for search); older text is pruned, the rest of the row stays. 0 keeps none."""
     websub: WebSubConfig = Field(default_factory=WebSubConfig)
     bursts: BurstConfig = Field(default_factory=BurstConfig)
     quiet_hours: list[QuietHours] = Field(default_factory=list)
@@ -343,6 +346,16 @@ class Settings(_Strict):
     spacy_models: dict[str, str] = Field(default_factory=dict)
     """Trained spaCy pipelines to prefer per language (``fr: fr_core_news_sm``) where a
     deployment has them installed; blank pipelines with lookup lemmas are the default."""
+
+    @field_validator("retention")
+    @classmethod
+    def _retention(cls, value: timedelta) -> timedelta:
+        if value < timedelta(0):
+            raise ValueError("retention cannot be negative; 0 keeps no article text")
+        if timedelta(0) < value < timedelta(hours=1):
+            raise ValueError("retention under 1h keeps text too briefly to try an edit on; "
+                             "use 0 to keep none")
+        return value
 
     @field_validator("feeds")
     @classmethod

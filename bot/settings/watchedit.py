@@ -13,6 +13,7 @@ the running bot's reload announces the change like any other edit.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
 import os
 import tempfile
@@ -232,14 +233,44 @@ def write(path: Path, edit: Edit) -> None:
     Refused when the file changed since the edit was prepared (a hand edit meanwhile).
     A symlinked file is written where the link points, so the link survives.
     """
+    _write_text(path, edit.before, edit.after)
+
+
+def text_digest(text: str) -> str:
+    """What an editor remembers of the text it loaded, to tell whether the file changed since."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def replace(path: Path, loaded: str, after: str) -> Watchlist:
+    """Write a whole new text (the web console's editor), the way ``/watch`` writes.
+
+    ``loaded`` is ``text_digest`` of the text the editor started from: when the file says
+    something else now (a hand edit or ``/watch`` meanwhile), nothing is written. Invalid
+    YAML is refused with ``ConfigError`` (``path:line: message``), before anything is written.
+    """
+    try:
+        before = path.resolve().read_text(encoding="utf-8")
+    except OSError as exc:
+        raise WatchEditError(f"Cannot read {path}: {exc.strerror or exc}") from exc
+    if text_digest(before) != loaded:
+        raise WatchEditError(
+            "The watchlist file changed on disk since you loaded it (a hand edit or /watch); "
+            "nothing was written. Reload the page to start from what it says now."
+        )
+    watchlist = parse_watchlist(after, path)
+    _write_text(path, before, after)
+    return watchlist
+
+
+def _write_text(path: Path, before: str, after: str) -> None:
     real = path.resolve()
-    if real.read_text(encoding="utf-8") != edit.before:
+    if real.read_text(encoding="utf-8") != before:
         raise WatchEditError("The watchlist file changed meanwhile; nothing was written, try again.")
     mode = real.stat().st_mode & 0o7777
     fd, tmp = tempfile.mkstemp(prefix=f".{real.name}.", suffix=".tmp", dir=real.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(edit.after)
+            f.write(after)
             f.flush()
             os.fsync(f.fileno())
         os.chmod(tmp, mode)

@@ -5,12 +5,12 @@ nobody will deliver, and a restart never alerts an article twice."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, or_, select
+from sqlalchemy import insert, or_, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -40,6 +40,21 @@ class StoryJoin:
     """Deliveries queued for targets of watch items the alert did not name before."""
 
 
+@dataclass(frozen=True)
+class RetainedArticle:
+    """An article whose text is still kept, as it was ingested, and what became of it."""
+
+    article: Article
+    """Rebuilt from its row: ``guid`` and ``url`` as stored (an over-long one is kept
+    shortened), ``language`` the detected one when it alerted, else the declared one."""
+    seen_at: datetime
+    alerted: bool
+    """It matched enough to alert: an alert of its own, or one more source of a story."""
+    item_ids: tuple[str, ...] = ()
+    """The watch items of its alert (of the story's alert, for one more source)."""
+    alert_id: str | None = None
+
+
 def seen_clause(article: Article) -> Any:
     """Rows that make ``article`` seen: its guid, its canonical URL or its content hash."""
     clauses = [
@@ -51,7 +66,21 @@ def seen_clause(article: Article) -> Any:
     return or_(*clauses)
 
 
-def _article_values(article: Article, language: str | None, **extra: Any) -> dict[str, Any]:
+MAX_TEXT = 100_000
+"""Characters of an article's body kept for its retention window (a long feature is about
+30,000; what a feed or page may bring is capped in bytes before, this caps what is kept)."""
+MAX_SUMMARY = 4_000
+
+
+def summary_of(alert: Alert) -> str:
+    """What an alert quotes of its article, kept searchable after the text is pruned."""
+    parts = [alert.lead, *(q.text for q in alert.quotes)]
+    return "\n".join(p for p in parts if p)[:MAX_SUMMARY]
+
+
+def _article_values(
+    article: Article, language: str | None, *, keep_text: bool = True, **extra: Any
+) -> dict[str, Any]:
     return {
         "source_id": article.source_id,
         "guid": article.guid,
@@ -61,6 +90,9 @@ def _article_values(article: Article, language: str | None, **extra: Any) -> dic
         "language": language,
         "published": article.published,
         "seen_at": utcnow(),
+        "source_name": article.source_name,
+        "location": article.location,
+        "text": article.text[:MAX_TEXT] if keep_text else None,
         **extra,
     }
 
@@ -134,14 +166,17 @@ class ArticleRepository:
         alert: Alert | None,
         targets: Sequence[Target] = (),
         fingerprint: str | None = None,
+        *,
+        keep_text: bool = True,
     ) -> bool:
         """Mark the article seen, and queue its alert for every target, in one transaction.
 
         Returns False (and writes nothing) if the article was seen meanwhile.
         ``fingerprint`` (the story's SimHash) lets a later near-copy find this alert.
+        ``keep_text``: store the body too (``retention`` is not 0), until it is pruned.
         """
         try:
-            return self._record(article, alert, targets, fingerprint)
+            return self._record(article, alert, targets, fingerprint, keep_text)
         except IntegrityError:
             return False  # another process recorded the same guid first
 
@@ -151,13 +186,19 @@ class ArticleRepository:
         alert: Alert | None,
         targets: Sequence[Target],
         fingerprint: str | None,
+        keep_text: bool,
     ) -> bool:
         with self.db.session.begin() as s:
             self.db.serialise(s)
             if _seen(s, article):
                 return False
             language = alert.language if alert else article.language
-            row = ArticleRow(**_article_values(article, language, alerted=alert is not None))
+            row = ArticleRow(
+                **_article_values(
+                    article, language, keep_text=keep_text, alerted=alert is not None,
+                    summary=summary_of(alert) if alert else None,
+                )
+            )
             s.add(row)
             s.flush()
             if alert is not None:
@@ -176,7 +217,9 @@ class ArticleRepository:
                     s.add(DeliveryRow(alert_id=alert.id, platform=t.platform, channel=t.channel))
             return True
 
-    def record_seen(self, articles: Iterable[Article], *, filtered: bool = False) -> int:
+    def record_seen(
+        self, articles: Iterable[Article], *, filtered: bool = False, keep_text: bool = True
+    ) -> int:
         """Mark many articles seen, none alerted, in one transaction (a feed's backlog).
 
         One transaction instead of one per article: a new feed's first poll brings dozens.
@@ -196,7 +239,10 @@ class ArticleRepository:
                     if fresh:  # a core INSERT: the ORM's unit of work costs more than the row
                         s.execute(
                             insert(ArticleRow),
-                            [_article_values(a, a.language, alerted=False) for a in fresh],
+                            [
+                                _article_values(a, a.language, keep_text=keep_text, alerted=False)
+                                for a in fresh
+                            ],
                         )
                     return len(fresh)
             except IntegrityError:  # another process recorded one of them: filter again
@@ -221,6 +267,8 @@ class ArticleRepository:
         alert_id: str,
         matches: Sequence[Match] = (),
         targets_of: Mapping[str, Sequence[Target]] | None = None,
+        *,
+        keep_text: bool = True,
     ) -> StoryJoin | None:
         """Record ``article`` as one more source of an alerted story, in one transaction:
         the article is marked seen, the alert lists the source, and every delivery of the
@@ -242,7 +290,13 @@ class ArticleRepository:
                 alert_row = s.get(AlertRow, alert_id)
                 if alert_row is None:
                     return None
-                s.add(ArticleRow(**_article_values(article, article.language, story_of=alert_id)))
+                s.add(
+                    ArticleRow(
+                        **_article_values(
+                            article, article.language, keep_text=keep_text, story_of=alert_id
+                        )
+                    )
+                )
                 alert = alert_from_json(alert_row.payload)
                 had = set(alert.item_ids)
                 # Spans point into this article's text, not the alert's: kept out.
@@ -289,3 +343,87 @@ class ArticleRepository:
                 if len(out) >= limit:
                     break
             return out
+
+    # -- kept text: backtests and pruning ------------------------------------------------
+
+    def retained(self, since: datetime, *, batch: int = 500) -> Iterator[RetainedArticle]:
+        """Every article seen since ``since`` whose text is still kept, oldest first.
+
+        Read in batches of ``batch``, each in a short read of its own, so a week of a
+        large deployment (70,000 articles) is never one list, nor one long transaction.
+        """
+        after: tuple[datetime, int] | None = None
+        while True:
+            with self.db.session() as s:
+                query = select(ArticleRow).where(
+                    ArticleRow.text.is_not(None), ArticleRow.seen_at >= since
+                )
+                if after is not None:
+                    query = query.where(tuple_(ArticleRow.seen_at, ArticleRow.id) > after)
+                rows = list(
+                    s.scalars(query.order_by(ArticleRow.seen_at, ArticleRow.id).limit(batch))
+                )
+                if not rows:
+                    return
+                own = {
+                    article_id: (alert_id, tuple(items))
+                    for alert_id, article_id, items in s.execute(
+                        select(AlertRow.id, AlertRow.article_id, AlertRow.item_ids).where(
+                            AlertRow.article_id.in_([r.id for r in rows])
+                        )
+                    )
+                }
+                stories = {r.story_of for r in rows if r.story_of}
+                story_items = {
+                    alert_id: tuple(items)
+                    for alert_id, items in s.execute(
+                        select(AlertRow.id, AlertRow.item_ids).where(AlertRow.id.in_(stories))
+                    )
+                } if stories else {}
+            for r in rows:
+                alert_id, items = own.get(r.id, (None, ()))
+                if alert_id is None and r.story_of:
+                    alert_id, items = r.story_of, story_items.get(r.story_of, ())
+                yield RetainedArticle(
+                    article=_article_of(r),
+                    seen_at=r.seen_at,
+                    alerted=alert_id is not None,
+                    item_ids=items,
+                    alert_id=alert_id,
+                )
+            if len(rows) < batch:
+                return
+            after = (rows[-1].seen_at, rows[-1].id)
+
+    def prune_text(self, before: datetime, *, batch: int = 200) -> int:
+        """Forget the text of at most ``batch`` articles seen before ``before`` (the rest of
+        each row stays: it is still seen, its alert still found by title and summary).
+
+        One short transaction: the caller repeats while it returns ``batch``, so a big
+        backlog never holds the database's write lock for long. Returns how many."""
+        with self.db.session.begin() as s:
+            ids = list(
+                s.scalars(
+                    select(ArticleRow.id)
+                    .where(ArticleRow.text.is_not(None), ArticleRow.seen_at < before)
+                    .order_by(ArticleRow.seen_at)
+                    .limit(batch)
+                )
+            )
+            if ids:
+                s.execute(update(ArticleRow).where(ArticleRow.id.in_(ids)).values(text=None))
+            return len(ids)
+
+
+def _article_of(row: ArticleRow) -> Article:
+    return Article(
+        source_id=row.source_id,
+        source_name=row.source_name or "",
+        guid=row.guid,
+        title=row.title,
+        text=row.text or "",
+        url=row.url,
+        published=row.published,
+        language=row.language,
+        location=row.location,
+    )

@@ -16,6 +16,7 @@ from bot.store.leases import LeaseRepository
 from bot.store.migrate import upgrade
 from bot.store.outbox import OutboxRepository
 from bot.store.outcomes import OutcomeRepository
+from bot.store.search import SearchRepository
 from bot.store.subscriptions import SubscriptionRepository
 from bot.store.translations import TranslationRepository
 from bot.store.websub import WebSubRepository
@@ -35,6 +36,7 @@ class Repositories:
     subscriptions: SubscriptionRepository
     translations: TranslationRepository
     feedback: FeedbackRepository
+    search: SearchRepository
 
     @classmethod
     def of(cls, db: Database) -> Repositories:
@@ -49,6 +51,7 @@ class Repositories:
             subscriptions=SubscriptionRepository(db),
             translations=TranslationRepository(db),
             feedback=FeedbackRepository(db),
+            search=SearchRepository(db),
         )
 
     def close(self) -> None:

@@ -17,10 +17,14 @@ from sqlalchemy import (
     DateTime,
     Double,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
     UniqueConstraint,
+)
+from sqlalchemy import (
+    text as sql,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -234,7 +238,15 @@ class WebSubRow(Base):
 
 class ArticleRow(Base):
     __tablename__ = "articles"
-    __table_args__ = (UniqueConstraint("source_id", "guid", name="uq_article_source_guid"),)
+    __table_args__ = (
+        UniqueConstraint("source_id", "guid", name="uq_article_source_guid"),
+        # The articles whose text is still kept, oldest first: what pruning and a backtest
+        # read, without walking every article ever seen.
+        Index(
+            "ix_articles_retained", "seen_at", "id",
+            sqlite_where=sql("text IS NOT NULL"), postgresql_where=sql("text IS NOT NULL"),
+        ),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     source_id: Mapped[str] = mapped_column(SOURCE_ID)
     guid: Mapped[str] = mapped_column(GUID)
@@ -245,14 +257,24 @@ class ArticleRow(Base):
     published: Mapped[datetime | None] = mapped_column(UTCDateTime)
     seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     alerted: Mapped[bool] = mapped_column(Boolean, default=False)
-    story_of: Mapped[str | None] = mapped_column(String(64))
+    story_of: Mapped[str | None] = mapped_column(String(64), index=True)
     """The alert this article joined as one more source of the same story."""
+    source_name: Mapped[str | None] = mapped_column(ShownString(512))
+    location: Mapped[str | None] = mapped_column(ShownString(2048))
+    text: Mapped[str | None] = mapped_column(CleanText)
+    """The body as ingested (at most ``MAX_TEXT`` characters), kept for ``retention``
+    (config) so a watchlist edit can be tried against what was seen, then pruned (NULL).
+    Indexed for search with the title, ``summary`` and ``source_name``
+    (``bot/store/search.py``)."""
+    summary: Mapped[str | None] = mapped_column(CleanText)
+    """What an alerted article's alert quotes of it (lead and quotes): searchable for as
+    long as the alert is kept, after the text is pruned."""
 
 
 class AlertRow(Base):
     __tablename__ = "alerts"
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id"))
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     item_ids: Mapped[list[str]] = mapped_column(CleanJSON)
     top_score: Mapped[float] = mapped_column(Double, default=0.0)

@@ -42,7 +42,9 @@ def test_apscheduler_runs_seeds_and_delivery_and_feeds_have_their_own_clock(
         sched = newsbot.make_scheduler()
         return {j.id: j.trigger.interval for j in sched.get_jobs()}
 
-    assert asyncio.run(jobs()) == {"seeds": timedelta(seconds=45), "deliver": timedelta(seconds=2)}
+    assert asyncio.run(jobs()) == {
+        "seeds": timedelta(seconds=45), "deliver": timedelta(seconds=2), "prune": timedelta(hours=1)
+    }
     newsbot.store.close()
 
 

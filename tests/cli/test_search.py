@@ -1,0 +1,40 @@
+"""``newsbot search`` over a database that has the seed alert and its deliveries."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from bot.models import Target
+from bot.store.repositories import open_store
+from tests.clirun import newsbot
+from tests.store.test_history import seed
+
+
+def test_search_finds_the_seed_alert_and_where_it_was_posted(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/db/newsbot.db"
+    store = open_store(url)
+    seed(store)
+    with store.db.session.begin() as s:
+        from sqlalchemy import update
+
+        from bot.store.schema import DeliveryRow
+
+        s.execute(update(DeliveryRow).where(DeliveryRow.platform == "slack")
+                  .values(status="sent", external_id="1733490000.000100"))
+        s.execute(update(DeliveryRow).where(DeliveryRow.platform == "discord")
+                  .values(status="failed", last_error="Missing Access"))
+    store.close()
+    env = {"NEWSBOT_DATABASE_URL": url}
+    ran = newsbot("search", "Koursk", "--item", "kursk", "--since", "7d", env=env)
+    assert ran.returncode == 0, ran.stderr
+    assert "La Corée du Nord aux côtés de la Russie" in ran.stdout
+    assert "Koursk" in ran.stdout
+    assert "slack C-news: sent (message 1733490000.000100)" in ran.stdout
+    assert "discord 123: failed: Missing Access" in ran.stdout
+    ran = newsbot("search", "Koursk", "--json", env=env)
+    hit = json.loads(ran.stdout.splitlines()[0])
+    assert hit["id"] == "alert-seed" and Target("slack", "C-news").channel in ran.stdout
+    assert newsbot("search", "Lyon", env=env).stdout.startswith("no alert matches")
+    refused = newsbot("search", '"', "*", env=env)
+    assert refused.returncode == 1 and "nothing to search" in refused.stderr
