@@ -29,8 +29,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005_history"
-down_revision = "0006_translations"  # re-chained after main at the merge in branch backtest
+revision = "0007_history"
+down_revision = "0006_translations"
 branch_labels = None
 depends_on = None
 
