@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from bot.alerts.build import QUOTE_MAX, SOURCE_MAX, SPEAKER_MAX, unquoted
-from bot.models import Alert, Digest, Match, Quote
+from bot.models import Alert, Digest, FollowUp, Match, Quote
 from bot.nlp.text import fold
 from bot.text import ELLIPSIS, clean_line, window_text
 
@@ -130,3 +130,13 @@ def empty_digest_text(digest: Digest, now: datetime | None = None) -> str:
     if digest.since is None:
         return f"No alerts{what} yet."
     return f"No alerts{what} in the last {window_text(digest.since, now)}."
+
+
+def followup_line(followup: FollowUp) -> str:
+    """A follow-up in a few words, unescaped (each renderer escapes it): the outlet that
+    carried the story too, or the translated headline that arrived late."""
+    if followup.kind == "translation":
+        lang = f" ({clean_line(followup.language)})" if followup.language else ""
+        text = clean_line(followup.text, 300) or "(no headline)"
+        return f"Translation{lang}: {text}"
+    return f"Also carried by {clean_line(followup.source_name, SOURCE_MAX) or 'another outlet'}"

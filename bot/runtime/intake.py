@@ -64,6 +64,7 @@ class Intake:
             routes=settings.routes,
             alert_published_after=alert_published_after,
             story_window=settings.story_window,
+            followups=settings.followups,
         )
         report = await asyncio.get_running_loop().run_in_executor(self._cpu, job)
         self.metrics.ingested(report)

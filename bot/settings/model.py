@@ -95,12 +95,19 @@ class FeedConfig(_Strict):
         return v
 
 
+FollowupMode = Literal["edit", "thread", "both"]
+
+
 class RouteConfig(_Strict):
     """Default delivery: everything matching ``items`` goes to this channel."""
 
     platform: Literal["console", "slack", "discord"] = "console"
     channel: str = "terminal"
     items: list[str] = Field(default_factory=lambda: ["all"])
+    followups: FollowupMode | None = None
+    """What this channel gets when a posted alert's story moves on (another outlet carries
+    it, its translation arrives late): ``edit`` the alert in place, a reply in the alert's
+    ``thread``, or ``both``. Unset: the config's top-level ``followups``."""
 
 
 class SlackConfig(_Strict):
@@ -249,6 +256,9 @@ class Settings(_Strict):
     """How often the seed folders are rescanned."""
     feeds: list[FeedConfig] = Field(default_factory=list)
     routes: list[RouteConfig] = Field(default_factory=lambda: [RouteConfig()])
+    followups: FollowupMode = "edit"
+    """Follow-ups for channels whose route does not say (``/subscribe``d ones among them):
+    ``edit`` (the alert is edited in place), ``thread`` or ``both``."""
     admins: list[Annotated[str, BeforeValidator(_user_id)]] = Field(default_factory=list)
     """User ids allowed to run ``/watch``: ``U0123ABCD`` (any platform), or explicit
     ``slack:U0123ABCD`` / ``discord:123456789012345678``."""
