@@ -161,6 +161,11 @@ class ChatAdapter(abc.ABC):
         (asked before posting a reply that may have arrived before a crash), or None."""
         return None
 
+    def message_link(self, target: Target, external_id: str | None) -> str | None:
+        """A link that opens the message ``external_id`` posted to ``target``, for people
+        (``/search``), or None where the platform has none or this adapter cannot tell."""
+        return None
+
     async def __aenter__(self) -> ChatAdapter:
         await self.start()
         return self

@@ -12,8 +12,10 @@ import asyncio
 from collections.abc import Callable, Sequence
 
 from bot.commands import queries
+from bot.commands import search as finding
 from bot.commands import subscriptions as subs
 from bot.commands.core import Caller, CommandError, Reply
+from bot.commands.search import AlertSearch, LinkFor, SearchQuery
 from bot.commands.watch import WatchCommand, WatchHost
 from bot.models import Digest
 from bot.nlp.watchlist import Watchlist
@@ -39,8 +41,11 @@ class Commands:
         watchlist: Callable[[], Watchlist],
         feeds: Callable[[], Sequence[FeedConfig]] = tuple,
         host: WatchHost | None = None,
+        search: AlertSearch | None = None,
     ) -> None:
         self.subs = subscriptions
+        self.finder = search
+        """What ``/search`` reads (the store's search repository); None: not offered."""
         self.alerts = alerts
         self.feed_states = feed_states
         self._watchlist = watchlist
@@ -99,10 +104,21 @@ class Commands:
         """``/watch ...`` as typed."""
         return await self.watching.run(caller, text)
 
-    async def run_text(self, name: str, text: str, caller: Caller) -> Reply | Digest:
+    async def search(self, caller: Caller, query: SearchQuery, link: LinkFor | None = None) -> Reply:
+        """``/search``: see :func:`bot.commands.search.search`; ``link`` is the adapter's."""
+        if self.finder is None:
+            raise CommandError("Search is not available on this bot yet.")
+        return await asyncio.to_thread(
+            finding.search, self.finder, self.watchlist, caller, query, link
+        )
+
+    async def run_text(
+        self, name: str, text: str, caller: Caller, link: LinkFor | None = None
+    ) -> Reply | Digest:
         """A command as typed (``/subscribe kursk dm``), for platforms that pass raw text.
 
-        Errors meant for the user come back as a Reply with ``ok=False``.
+        ``link``: the platform's message links, for ``/search``. Errors meant for the
+        user come back as a Reply with ``ok=False``.
         """
         command = name.lstrip("/").casefold()
         try:
@@ -122,6 +138,8 @@ class Commands:
                 return await self.feeds()
             if command == "watch":
                 return await self.watch(caller, text)
+            if command == "search":
+                return await self.search(caller, finding.parse_search_args(text, self.watchlist), link)
         except CommandError as exc:
             return Reply(str(exc), ok=False)
         return Reply(f"Unknown command /{command}.", ok=False)

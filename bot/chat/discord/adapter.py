@@ -32,6 +32,7 @@ from bot.chat.discord.channels import (
     HISTORY_LIMIT,
     alert_nonce,
     carries,
+    link_to,
     nonce_for,
     snowflake,
 )
@@ -445,6 +446,11 @@ class DiscordAdapter(ChatAdapter):
         except Exception as exc:
             raise thread_error(exc, f"channel {target.channel}") from exc
         return None
+
+    def message_link(self, target: Target, external_id: str | None) -> str | None:
+        """``https://discord.com/channels/<guild>/<channel>/<message>`` (see
+        :func:`~bot.chat.discord.channels.link_to`)."""
+        return link_to(self.client, self.settings.guild_ids, target, external_id)
 
     def _client(self) -> GatewayClient:
         client = self.client

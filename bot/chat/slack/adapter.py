@@ -32,6 +32,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.chat.base import ChatAdapter, DeliveryError, ThreadReply
 from bot.chat.inflight import DRAIN_TIMEOUT, InFlight
+from bot.chat.links import message_link
 from bot.chat.slack.blocks import alert_payload, digest_payload, followup_payload, notice_payload
 from bot.chat.slack.commands import DEFAULT_API_URL, SlashCommands
 from bot.chat.slack.errors import (
@@ -111,6 +112,7 @@ class SlackAdapter(ChatAdapter):
             self.client = AsyncWebClient(token=bot_token, base_url=base, retry_handlers=[])
             if self.mode in ("socket", "http"):
                 receiver = SlashCommands(commands, self.client, api_url, self.answering)
+                receiver.links = self.message_link
                 self.app = receiver.build_app(signing_secret if self.mode == "http" else None)
         self._webhook: AsyncWebhookClient | None = None
         self._socket: AsyncSocketModeHandler | None = None
@@ -118,6 +120,8 @@ class SlackAdapter(ChatAdapter):
         self._runner: web.AppRunner | None = None
         self._dm_channels: dict[str, str] = {}
         self._signing_secret = signing_secret or ""
+        self.workspace_url: str | None = None
+        """``auth.test``'s ``url`` (``https://acme.slack.com/``): where message links point."""
 
     @classmethod
     def from_env(
@@ -187,6 +191,7 @@ class SlackAdapter(ChatAdapter):
         except (SlackClientError, aiohttp.ClientError, OSError, TimeoutError) as exc:
             log.warning("Slack is unreachable (%s); alerts wait in the outbox", exc)
         else:
+            self.workspace_url = str(who.get("url") or "") or None
             log.info("Slack: connected as %s to %s (%s mode)", who.get("user"), who.get("team"), self.mode)
 
     async def _connect_socket(self) -> None:
@@ -396,6 +401,11 @@ class SlackAdapter(ChatAdapter):
         except (SlackClientError, aiohttp.ClientError, OSError, TimeoutError) as exc:
             raise DeliveryError(f"Slack unreachable reading {target.channel}: {exc!r}") from exc
         return ThreadReply(found) if found is not None else None
+
+    def message_link(self, target: Target, external_id: str | None) -> str | None:
+        """``https://<workspace>.slack.com/archives/<channel>/p<ts>`` (see :mod:`bot.chat.links`)."""
+        channel = self._dm_channels.get(target.channel, target.channel)
+        return message_link("slack", channel, external_id, workspace_url=self.workspace_url)
 
     async def _conversation_id(self, channel: str) -> str:
         """chat.update needs the DM's channel id where a post to a user id opened it."""

@@ -23,13 +23,16 @@ from bot.chat.slack.blocks import OPEN_ARTICLE_ACTION, digest_payload, reply_tex
 from bot.chat.slack.errors import error_code
 from bot.commands.core import Caller, Reply
 from bot.commands.dispatch import Commands
+from bot.commands.search import LinkFor
 from bot.commands.subscriptions import parse_subscribe_args
 from bot.models import Digest
 
 log = logging.getLogger(__name__)
 
 DEFAULT_API_URL = "https://slack.com/api/"
-COMMANDS = ("brief", "subscribe", "unsubscribe", "subscriptions", "watchlist", "feeds", "watch")
+COMMANDS = (
+    "brief", "subscribe", "unsubscribe", "subscriptions", "watchlist", "feeds", "watch", "search",
+)
 CHANGES_CHANNEL = ("/subscribe", "/unsubscribe")
 """Commands that change what a channel receives: the caller's right to is looked up."""
 
@@ -114,6 +117,8 @@ class SlashCommands:
         self.client = client
         self.api_url = api_url
         self.answering = answering
+        self.links: LinkFor | None = None
+        """Links to the workspace's messages (the adapter's), for ``/search``."""
 
     def build_app(self, signing_secret: str | None) -> AsyncApp:
         """The bolt app answering every command in :data:`COMMANDS`; with a signing
@@ -150,7 +155,9 @@ class SlashCommands:
                 and not parse_subscribe_args(text)[1]  # their own DMs: nothing to ask
                 and await self.manages(command)
             )
-            result = await self.commands.run_text(name, text, caller_from(command, manages))
+            result = await self.commands.run_text(
+                name, text, caller_from(command, manages), link=self.links
+            )
         except Exception:
             log.exception("Slack command %s failed", name)
             result = Reply("Sorry, that failed on the bot's side; the admins can see why in its log.", ok=False)
