@@ -26,7 +26,9 @@ FUZZ = settings(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 
-KNOWN_COMMANDS = ("brief", "subscribe", "unsubscribe", "subscriptions", "watchlist", "feeds")
+KNOWN_COMMANDS = (
+    "brief", "subscribe", "unsubscribe", "subscriptions", "watchlist", "feeds", "search",
+)
 
 controls = st.text(
     alphabet=st.characters(categories=["Cc", "Cf", "Zl", "Zp", "Zs", "Co"]), max_size=12
@@ -47,6 +49,9 @@ tricky = st.sampled_from(
         "kursk",
         "kursk 48h",
         "north korea 7d",
+        "shells kursk 2026-12-01",
+        "item:kursk since:7d rail",
+        '"shells" NEAR(kursk*) OR title:x -y ^z',
         "all",
         "all dm",
         "dm",

@@ -38,6 +38,8 @@ _MENTION = re.compile(r"<[@#!][^<>]{0,80}>|@(?:everyone|here|channel)\b", re.IGN
 """Slack ``<@U1>``, ``<#C1|x>``, ``<!here>``; Discord ``<@1>``, ``<@&1>``, ``<#1>``; and the
 broadcast words. Dropped before the words are read: nobody searches news for a ping."""
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_OPERATORS = frozenset({"AND", "OR", "NOT", "NEAR"})
+"""Typed in capitals, these are query syntax, not words anyone searches news for."""
 
 
 class Delivered(Protocol):
@@ -142,7 +144,9 @@ def build_query(
         raise CommandError(
             f"That is a long search ({len(words)} characters); use a few words, at most {MAX_WORDS}."
         )
-    found = [w.casefold() for w in _WORD.findall(_MENTION.sub(" ", words))]
+    found = [
+        w.casefold() for w in _WORD.findall(_MENTION.sub(" ", words)) if w not in _OPERATORS
+    ]
     if not found:
         raise CommandError(f"What should I look for? {USAGE}.")
     if len(found) > MAX_WORDS:
