@@ -258,3 +258,20 @@ def test_a_hostile_outlet_name_pings_nobody_and_a_bad_link_is_left_out() -> None
     assert "\\[x](https://evil.example)" in discord  # escaped: shown, not a masked link
     linked = discord_followup(FollowUp("k", "a1", "source", "Wire", "https://wire.example/a b"))
     assert "](" not in linked["content"]  # a URL with a space is no link
+
+
+def test_the_terminal_prints_a_follow_up_under_the_alert_without_escape_codes() -> None:
+    import io
+
+    from rich.console import Console
+
+    from bot.chat.console import ConsoleAdapter
+    from bot.models import Target
+
+    out = io.StringIO()
+    console = ConsoleAdapter(Console(file=out, width=120, color_system=None))
+    followup = FollowUp("k", "a1", "source", "Outlet\x1b[2J 1", "https://outlet1.example/a?key=secret")
+    posted = asyncio.run(console.send_followup(Target("console", "terminal"), "a1", None, followup))
+    assert posted is not None and posted.message_id == "a1"
+    assert "↳ Also carried by Outlet 1: https://outlet1.example/a" in out.getvalue()
+    assert "\x1b" not in out.getvalue() and "secret" not in out.getvalue()
