@@ -132,15 +132,10 @@ def queue_updates(
     news: StoryNews | None = None,
     modes: FollowupModes | None = None,
 ) -> None:
-    """The alert changed: bring its posted messages up to date, the one place that does.
-
-    Each channel's mode (``modes``; without it ``edit``, the behaviour before threads) says
-    how: ``edit`` the message in place, reply ``news`` in its ``thread``, or ``both``. A
-    change without news (a watch item added) is an edit everywhere: nothing to tell.
-    Rows not posted yet need nothing (they read the alert when claimed); sent rows are
-    queued again (``update`` or ``followup``); rows in flight are refreshed once their
-    post is done. Digests list the story; they are neither edited nor replied to.
-    """
+    """The alert changed: bring each of its posted messages up to date (see
+    :func:`requeue_posted`). ``modes``: each channel's follow-up mode; without it ``edit``,
+    the behaviour before threads. Digests list the story; they are neither edited nor
+    replied to."""
     rows = s.scalars(
         select(DeliveryRow).where(
             DeliveryRow.alert_id == alert_id,
@@ -148,27 +143,44 @@ def queue_updates(
             DeliveryRow.status.in_(("pending", "sending", "sent")),
         )
     ).all()
-    now = utcnow()
     for d in rows:
-        if d.status == "pending" and d.kind not in EDITS:
-            continue  # its post will show the alert as it reads then
         mode = modes(Target(d.platform, d.channel)) if modes is not None else "edit"
-        tell = news is not None and mode != "edit"
-        if tell:
-            assert news is not None
-            s.add(FollowupRow(
-                delivery_id=d.id, kind=news.kind, source_name=news.source_name or None,
-                url=news.url, text=news.text or None, language=news.language, created_at=now,
-            ))
-        edit = not tell or mode == "both"
-        d.followups = mode
-        if d.status == "sending":
-            d.refresh = True
-        elif d.status == "sent":
-            d.status, d.kind, d.attempts = "pending", "update" if edit else "followup", 0
-            d.next_attempt_at, d.last_error = now, None
-        elif edit:  # queued to reply only, and now to edit too
-            d.kind = "update"
+        requeue_posted(s, d, news, mode)
+
+
+def requeue_posted(
+    s: Session, d: DeliveryRow, news: StoryNews | None = None, mode: FollowupMode = "edit"
+) -> bool:
+    """One channel's message of a changed alert, the one place that queues edits and
+    replies (a late translation of one channel's post comes here too).
+
+    ``mode`` says how: ``edit`` the message in place, reply ``news`` in its ``thread``, or
+    ``both``; a change without news (a watch item added) is an edit whatever the mode,
+    there being nothing to tell. A row not posted yet needs nothing (its post reads the
+    alert when claimed); a sent row is queued again (``update`` or ``followup``); a row in
+    flight is refreshed once its post is done. False: nothing to do for this row.
+    """
+    if d.batch is not None or d.status not in ("pending", "sending", "sent"):
+        return False
+    if d.status == "pending" and d.kind not in EDITS:
+        return False  # its post will show the alert as it reads then
+    now = utcnow()
+    tell = news is not None and mode != "edit"
+    if news is not None and tell:
+        s.add(FollowupRow(
+            delivery_id=d.id, kind=news.kind, source_name=news.source_name or None,
+            url=news.url, text=news.text or None, language=news.language, created_at=now,
+        ))
+    edit = not tell or mode == "both"
+    d.followups = mode
+    if d.status == "sending":
+        d.refresh = True
+    elif d.status == "sent":
+        d.status, d.kind, d.attempts = "pending", "update" if edit else "followup", 0
+        d.next_attempt_at, d.last_error = now, None
+    elif edit:  # queued to reply only, and now to edit too
+        d.kind = "update"
+    return True
 
 
 def untold_followups(s: Session, deliveries: Sequence[DeliveryRow]) -> dict[int, list[PendingFollowup]]:
