@@ -275,3 +275,28 @@ def test_the_terminal_prints_a_follow_up_under_the_alert_without_escape_codes() 
     assert posted is not None and posted.message_id == "a1"
     assert "↳ Also carried by Outlet 1: https://outlet1.example/a" in out.getvalue()
     assert "\x1b" not in out.getvalue() and "secret" not in out.getvalue()
+
+
+def test_discord_dms_have_no_threads_so_the_follow_up_answers_the_alert(
+    fake_discord: FakeDiscord, store: Repositories
+) -> None:
+    from tests.fakes.discord import USER_ID
+
+    route = RouteConfig(platform="discord", channel=f"dm:{USER_ID}", items=["north-korea"],
+                        followups="thread")
+
+    async def scenario() -> None:
+        async with discord_running(fake_discord, COMMANDS) as adapter:
+            desk = Newsdesk(store, [route], adapter)
+            for n in range(2):
+                await desk.publish(_outlet(n, WIRE_BODY))
+
+    asyncio.run(asyncio.wait_for(scenario(), 90))
+    dm = f"9{USER_ID[1:]}"
+    alert, reply = fake_discord.messages(dm)
+    assert reply["content"].startswith("Also carried by Outlet 1")
+    (sent,) = [r for r in fake_discord.received("POST", rf"/channels/{dm}/messages")
+               if "Also carried" in (r.body or {}).get("content", "")]
+    assert str(sent.body["message_reference"]["message_id"]) == alert["id"]
+    assert fake_discord.threads == {}
+    assert store.outbox.delivery_counts() == {"sent": 1}
