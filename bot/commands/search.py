@@ -65,7 +65,8 @@ class Hit(Protocol):
 
 
 class AlertSearch(Protocol):
-    """The alerts recorded, searched by words (the store's ``SearchRepository``)."""
+    """The alerts recorded, searched by words (the store's ``SearchRepository``); a
+    ``ValueError`` (its ``SearchError``) for words it cannot search."""
 
     def alerts(
         self,
@@ -217,7 +218,10 @@ def search(
 ) -> Reply:
     """The best matches among the alerts sent on the caller's platform, one short block
     each: date, items, source, headline, the snippet, a link."""
-    hits = repo.alerts(" ".join(query.words), item=query.item, since=query.since, limit=ASKED)
+    try:
+        hits = repo.alerts(" ".join(query.words), item=query.item, since=query.since, limit=ASKED)
+    except ValueError as exc:  # the store's SearchError: words it cannot search
+        raise CommandError(f"Those words cannot be searched ({clean_line(str(exc), 120)}); try others.") from exc
     sent = [
         h for h in hits
         if any(d.status == "sent" and d.target.platform == caller.platform for d in h.deliveries)

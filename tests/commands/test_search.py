@@ -168,3 +168,12 @@ def test_run_text_answers_search_in_words_and_without_a_search_says_so() -> None
     without = Commands(None, None, None, lambda: WATCHLIST)  # type: ignore[arg-type]
     absent = asyncio.run(without.run_text("/search", "shells", CALLER))
     assert isinstance(absent, Reply) and not absent.ok and "not available" in absent.text
+
+
+def test_words_the_store_cannot_search_are_refused_in_words() -> None:
+    class Refusing(MemorySearch):
+        def alerts(self, words: str, **kw: object) -> Sequence[Found]:  # type: ignore[override]
+            raise ValueError("every word is too common")
+
+    with pytest.raises(CommandError, match="cannot be searched .every word is too common"):
+        search(Refusing(), WATCHLIST, CALLER, parse_search_args("the", WATCHLIST, now=NOW))
