@@ -117,6 +117,22 @@ class Translation:
 
 
 @dataclass(frozen=True)
+class Feedback:
+    """What one channel's readers said about an alert: shown on the posted message.
+
+    Counted per (alert, channel, user), one answer each; the renderers show it under the
+    alert so an edit for another reason (the story gained a source) keeps it.
+    """
+
+    useful: int = 0
+    not_relevant: int = 0
+
+    @property
+    def any(self) -> bool:
+        return bool(self.useful or self.not_relevant)
+
+
+@dataclass(frozen=True)
 class Alert:
     """What a chat channel is told about one article."""
 
@@ -138,6 +154,9 @@ class Alert:
     """Other outlets that carried the same story (one alert per story, not per outlet)."""
     translation: Translation | None = None
     """The texts above in the receiving channel's language, when it differs from ``language``."""
+    feedback: Feedback | None = None
+    """The receiving channel's ratings (buttons under the alert), set per channel when the
+    posted message is edited; never stored with the alert."""
 
     @property
     def item_ids(self) -> tuple[str, ...]:

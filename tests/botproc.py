@@ -82,15 +82,15 @@ class BotHome:
 
 
 def outbox_settled(db_path: Path) -> bool:
-    """Every delivery the bot has queued is sent or failed for good: nothing more will be
-    posted until something new arrives (the event a test waits for instead of sleeping to
-    see that nothing happens)."""
+    """Every delivery the bot has queued is sent, failed for good or muted (a channel's
+    ``/mute``): nothing more will be posted until something new arrives (the event a test
+    waits for instead of sleeping to see that nothing happens)."""
     if not db_path.exists():
         return False
     try:
         with contextlib.closing(sqlite3.connect(db_path, timeout=5)) as db:
             total, open_ = db.execute(
-                "SELECT count(*), count(*) FILTER (WHERE status NOT IN ('sent', 'failed')) "
+                "SELECT count(*), count(*) FILTER (WHERE status NOT IN ('sent', 'failed', 'muted')) "
                 "FROM deliveries"
             ).fetchone()
     except sqlite3.OperationalError:  # not created yet, or busy

@@ -27,7 +27,8 @@ FUZZ = settings(
 )
 
 KNOWN_COMMANDS = (
-    "brief", "subscribe", "unsubscribe", "subscriptions", "watchlist", "feeds", "search",
+    "brief", "subscribe", "unsubscribe", "subscriptions", "watchlist", "feeds", "mute", "unmute",
+    "search",
 )
 
 controls = st.text(

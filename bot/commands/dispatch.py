@@ -15,6 +15,7 @@ from bot.commands import queries
 from bot.commands import search as finding
 from bot.commands import subscriptions as subs
 from bot.commands.core import Caller, CommandError, Reply
+from bot.commands.feedback import Click, ClickAnswer, FeedbackCommands, parse_mute_args
 from bot.commands.search import AlertSearch, LinkFor, SearchQuery
 from bot.commands.watch import WatchCommand, WatchHost
 from bot.models import Digest
@@ -22,6 +23,7 @@ from bot.nlp.watchlist import Watchlist
 from bot.settings.model import FeedConfig
 from bot.settings.watchrequest import AddRequest
 from bot.store.articles import ArticleRepository
+from bot.store.feedback import FeedbackRepository
 from bot.store.feeds import FeedRepository
 from bot.store.subscriptions import SubscriptionRepository
 
@@ -41,6 +43,7 @@ class Commands:
         watchlist: Callable[[], Watchlist],
         feeds: Callable[[], Sequence[FeedConfig]] = tuple,
         host: WatchHost | None = None,
+        feedback: FeedbackRepository | None = None,
         search: AlertSearch | None = None,
     ) -> None:
         self.subs = subscriptions
@@ -51,6 +54,11 @@ class Commands:
         self._watchlist = watchlist
         self._feeds = feeds
         self.watching = WatchCommand(subscriptions, host)
+        self.feedback = (
+            FeedbackCommands(feedback, watchlist, lambda: self.admins)
+            if feedback is not None else None
+        )
+        """Buttons under alerts, ``/mute``, ``/unmute``; None without a feedback table."""
 
     @property
     def watchlist(self) -> Watchlist:
@@ -104,6 +112,26 @@ class Commands:
         """``/watch ...`` as typed."""
         return await self.watching.run(caller, text)
 
+    def _feedback(self) -> FeedbackCommands:
+        if self.feedback is None:
+            raise CommandError("Feedback and mutes are not available in this bot.")
+        return self.feedback
+
+    async def click(self, click: Click) -> ClickAnswer | None:
+        """A button under an alert: see :meth:`FeedbackCommands.click`."""
+        if self.feedback is None:
+            return ClickAnswer("Feedback is not available in this bot.", ok=False)
+        return await self.feedback.click(click)
+
+    async def mute(self, caller: Caller, item: str, span: str | None = None) -> Reply:
+        """``/mute <item> [for 24h]``."""
+        return await self._feedback().mute(caller, item, span)
+
+    async def unmute(self, caller: Caller, item: str) -> Reply:
+        """``/unmute <item>``."""
+        return await self._feedback().unmute(caller, item)
+
+
     async def search(self, caller: Caller, query: SearchQuery, link: LinkFor | None = None) -> Reply:
         """``/search``: see :func:`bot.commands.search.search`; ``link`` is the adapter's."""
         if self.finder is None:
@@ -138,6 +166,10 @@ class Commands:
                 return await self.feeds()
             if command == "watch":
                 return await self.watch(caller, text)
+            if command == "mute":
+                return await self.mute(caller, *parse_mute_args(text))
+            if command == "unmute":
+                return await self.unmute(caller, text.strip())
             if command == "search":
                 return await self.search(caller, finding.parse_search_args(text, self.watchlist), link)
         except CommandError as exc:

@@ -22,16 +22,23 @@ DEFAULT_SINCE = timedelta(hours=24)
 MAX_SINCE = timedelta(days=31)
 
 
-def parse_since(text: str | None) -> timedelta:
+def parse_span(
+    text: str | None, default: timedelta, most: timedelta, examples: str = "6h, 48h or 7d"
+) -> timedelta:
+    """A time span a user typed (``48h``, ``7d``), at most ``most``; refused in words."""
     if not text:
-        return DEFAULT_SINCE
+        return default
     try:
-        since = parse_duration(text)
+        span = parse_duration(text)
     except ValueError as exc:
-        raise CommandError(f"'{text}' is not a time span; try 6h, 48h or 7d.") from exc
-    if since <= timedelta(0):
+        raise CommandError(f"'{text}' is not a time span; try {examples}.") from exc
+    if span <= timedelta(0):
         raise CommandError("The time span must be positive, e.g. 24h.")
-    return min(since, MAX_SINCE)
+    return min(span, most)
+
+
+def parse_since(text: str | None) -> timedelta:
+    return parse_span(text, DEFAULT_SINCE, MAX_SINCE)
 
 
 def brief(

@@ -20,13 +20,13 @@ import asyncio
 import logging
 import random
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Literal, Protocol
 
 from bot.chat.base import ChatAdapter, DeliveryError
 from bot.delivery.pacing import Pacing
-from bot.models import Alert, Digest, Target
+from bot.models import Alert, Digest, Feedback, Target
 from bot.store.db import utcnow
 from bot.store.outbox import EDITS, PendingDelivery, PendingDigest
 from bot.store.outcomes import OutcomeRepository
@@ -53,6 +53,12 @@ class RetryPolicy:
             return timedelta(seconds=max(0.0, retry_after))
         backoff = min(self.max_delay, self.base_delay * 2 ** max(0, attempts - 1))
         return timedelta(seconds=backoff * random.uniform(0.8, 1.2))
+
+
+class Tallies(Protocol):
+    """Where a channel's ratings of an alert are counted (the feedback table)."""
+
+    def tally(self, alert_id: str, target: Target) -> Feedback: ...
 
 
 FailureHook = Callable[[Target, Alert, str], Awaitable[None]]
@@ -114,6 +120,15 @@ class Sender:
         self.metrics = metrics
         self._refused: set[Target] = set()
         """Channels that refused the bot for good and the admin channel was told about."""
+        self.tallies: Tallies | None = None
+        """The channel's ratings, shown again whenever a rated message is edited."""
+
+    async def with_feedback(self, alert: Alert, target: Target) -> Alert:
+        """The alert with ``target``'s ratings, so an edit keeps the counts it showed."""
+        if self.tallies is None:
+            return alert
+        tally = await asyncio.to_thread(self.tallies.tally, alert.id, target)
+        return replace(alert, feedback=tally) if tally.any else alert
 
     async def _already_posted(
         self,
@@ -151,7 +166,8 @@ class Sender:
                     return 0
                 external_id: str | None = d.message_id
                 if d.kind == "update":
-                    external_id = await adapter.update_alert(d.target, d.message_id, d.alert)
+                    alert = await self.with_feedback(d.alert, d.target)
+                    external_id = await adapter.update_alert(d.target, d.message_id, alert)
                     if external_id and external_id != d.message_id:  # posted anew
                         await asyncio.to_thread(self.outcomes.record_message, d.id, external_id)
                 if d.followups:

@@ -16,6 +16,7 @@ import logging
 import signal
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -37,8 +38,10 @@ from bot.runtime.platforms import Platforms
 from bot.runtime.poller import FeedPoller
 from bot.runtime.scheduler import DELIVERY_TICK, STARTUP_SPREAD, FeedScheduler, build_scheduler
 from bot.runtime.seeds import SeedFolders
+from bot.runtime.weekly import CHECK_EVERY, WeeklyNote
 from bot.settings.model import FeedConfig, Settings
 from bot.sources.websub import WebSub
+from bot.store.db import utcnow
 from bot.store.outage import DatabaseOutage
 from bot.store.repositories import Repositories, open_store
 
@@ -107,7 +110,9 @@ class NewsBot:
         self.commands = Commands(
             self.store.subscriptions, self.store.articles, self.store.feeds,
             lambda: self.live.watchlist, lambda: self.settings.feeds, host=self.live,
+            feedback=self.store.feedback,
         )
+        self.worker.sender.tallies = self.store.feedback
         self.db = StoreThreads(shared=self.cluster.shared)
         self.intake = Intake(self.store.articles, self.store.subscriptions, self.live, self.metrics, self.worker.kick)
         self.poller = FeedPoller(
@@ -122,6 +127,10 @@ class NewsBot:
         self.seeds = SeedFolders(
             settings, self.live, ingest=self.intake.ingest, take=self.cluster.take,
             outage=self.outage,
+        )
+        self.weekly = WeeklyNote(
+            self.store.feedback, lambda: self.live.watchlist, self.platforms.notify_admins,
+            take=self.cluster.take,
         )
         self.scheduler: AsyncIOScheduler | None = None
         self.feed_scheduler: FeedScheduler | None = None
@@ -180,6 +189,10 @@ class NewsBot:
         """Renew WebSub leases due soon; during a database outage the next run does."""
         if self.websub is not None:
             await self.outage.once("renewing WebSub leases", self.websub.renew_due)
+
+    async def weekly_job(self) -> None:
+        """The weekly feedback note, when due; during a database outage the next run does."""
+        await self.outage.once("sending the weekly feedback note", self.weekly.run)
 
     def make_scheduler(self) -> AsyncIOScheduler:
         """The APScheduler jobs of this bot: seed scan, delivery tick, WebSub renewals."""
@@ -267,6 +280,10 @@ class NewsBot:
                 loop.add_signal_handler(sig, self.request_stop)
         scheduler = self.scheduler = self.make_scheduler()
         scheduler.add_job(self.health.tick, "interval", seconds=HEARTBEAT, id="heartbeat")
+        scheduler.add_job(
+            self.weekly_job, "interval", seconds=CHECK_EVERY.total_seconds(),
+            next_run_time=utcnow() + timedelta(seconds=30), id="feedback-note",
+        )
         ops = self.make_ops_server()
         feeds_task: asyncio.Task[None] | None = None
         watch_task: asyncio.Task[None] | None = None

@@ -9,13 +9,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.models import Alert, FollowUp, FollowUpKind, Match, Target
 from bot.settings.model import FollowupMode
 from bot.store.db import Database, utcnow
-from bot.store.schema import CHANNEL, AlertRow, DeliveryRow, FollowupRow, alert_from_json
+from bot.store.schema import CHANNEL, AlertRow, DeliveryRow, FollowupRow, MuteRow, alert_from_json
 
 EDITS = ("update", "followup")
 """Kinds of a delivery row whose message is posted already: edit it (``update``, then
@@ -121,6 +121,16 @@ def queue_new_targets(
     return queued
 
 
+def _story_muted(alert_id: Any) -> Any:
+    """The delivery's channel muted this story ("Mute this story here")."""
+    return exists().where(
+        MuteRow.kind == "story",
+        MuteRow.key == alert_id,
+        MuteRow.platform == DeliveryRow.platform,
+        MuteRow.channel == DeliveryRow.channel,
+    )
+
+
 def followup_key(alert_id: str, followup_id: int) -> str:
     """How a reply names itself (Slack metadata, Discord nonce) to be found after a crash."""
     return f"{alert_id}:followup:{followup_id}"
@@ -158,12 +168,15 @@ def requeue_posted(
     ``both``; a change without news (a watch item added) is an edit whatever the mode,
     there being nothing to tell. A row not posted yet needs nothing (its post reads the
     alert when claimed); a sent row is queued again (``update`` or ``followup``); a row in
-    flight is refreshed once its post is done. False: nothing to do for this row.
+    flight is refreshed once its post is done. A channel that muted the story gets neither
+    edit nor reply. False: nothing to do for this row.
     """
     if d.batch is not None or d.status not in ("pending", "sending", "sent"):
         return False
     if d.status == "pending" and d.kind not in EDITS:
         return False  # its post will show the alert as it reads then
+    if s.scalar(select(_story_muted(d.alert_id)).where(DeliveryRow.id == d.id)):
+        return False
     now = utcnow()
     tell = news is not None and mode != "edit"
     if news is not None and tell:
@@ -247,6 +260,48 @@ def _digest_groups(rows: Sequence[Claimed], per_message: Mapping[str, int]) -> d
     return groups
 
 
+def _silenced(s: Session, rows: Sequence[Claimed], now: datetime) -> set[int]:
+    """Rows a mute of their channel silences, settled here instead of being claimed.
+
+    Checked at claim time rather than when the alert is routed: a mute then also holds
+    back what was already queued (waiting for a digest, a retry, a quiet spell), and only
+    the channel that muted is affected; every other channel's row is its own. A post that
+    names an item muted there becomes ``muted`` (never sent: "/mute kursk" means nothing
+    about Kursk here for a while); an edit or a thread reply of a story muted there is
+    dropped, its row staying ``sent``.
+    """
+    channels = {(d.platform, d.channel) for d, _ in rows}
+    if not channels:
+        return set()
+    mutes = s.execute(
+        select(MuteRow.platform, MuteRow.channel, MuteRow.kind, MuteRow.key).where(
+            or_(*(and_(MuteRow.platform == p, MuteRow.channel == c) for p, c in channels)),
+            or_(MuteRow.until.is_(None), MuteRow.until > now),
+        )
+    ).all()
+    if not mutes:
+        return set()
+    stories: dict[tuple[str, str], set[str]] = {}
+    items: dict[tuple[str, str], set[str]] = {}
+    for platform, channel, kind, key in mutes:
+        (stories if kind == "story" else items).setdefault((platform, channel), set()).add(key)
+    out: set[int] = set()
+    for d, payload in rows:
+        where = (d.platform, d.channel)
+        if d.kind in EDITS:
+            if d.alert_id in stories.get(where, ()):
+                d.status, d.refresh = "sent", False
+                out.add(d.id)
+            continue
+        matched = {str(m.get("id")) for m in payload.get("matches", ()) if isinstance(m, dict)}
+        muted = items.get(where, set())
+        if d.alert_id in stories.get(where, ()) or matched & muted:
+            d.status, d.hold, d.in_doubt = "muted", None, False
+            d.last_error = "muted in this channel: " + ", ".join(sorted(matched & muted) or ["story"])
+            out.add(d.id)
+    return out
+
+
 def _claim(d: DeliveryRow, owner: str | None, first_claim: bool) -> None:
     d.status = "sending"
     d.attempts += 1
@@ -323,9 +378,12 @@ class OutboxRepository:
             rows = s.execute(
                 query.order_by(DeliveryRow.next_attempt_at, DeliveryRow.id).limit(limit)
             ).all()
+            muted = _silenced(s, rows, now)
             out = []
             told = untold_followups(s, [d for d, _ in rows if d.kind in EDITS])
             for d, payload in rows:
+                if d.id in muted:
+                    continue
                 _claim(d, owner, not d.in_doubt or d.claimed_at is None)
                 out.append(
                     PendingDelivery(
@@ -370,8 +428,10 @@ class OutboxRepository:
             rows = s.execute(
                 query.order_by(DeliveryRow.platform, DeliveryRow.channel, DeliveryRow.id)
             ).all()
+            muted = _silenced(s, rows, now)
+            kept: list[Claimed] = [(d, p) for d, p in rows if d.id not in muted]
             out = []
-            for batch, members in _digest_groups(rows, per_message or {}).items():
+            for batch, members in _digest_groups(kept, per_message or {}).items():
                 in_doubt = any(d.in_doubt for d, _ in members)
                 claimed = [d.claimed_at for d, _ in members if d.in_doubt and d.claimed_at]
                 for d, _ in members:

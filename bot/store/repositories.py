@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from bot.store.articles import ArticleRepository
 from bot.store.db import Database
+from bot.store.feedback import FeedbackRepository
 from bot.store.feeds import FeedRepository
 from bot.store.leases import LeaseRepository
 from bot.store.migrate import upgrade
@@ -31,6 +32,7 @@ class Repositories:
     leases: LeaseRepository
     websub: WebSubRepository
     subscriptions: SubscriptionRepository
+    feedback: FeedbackRepository
 
     @classmethod
     def of(cls, db: Database) -> Repositories:
@@ -43,6 +45,7 @@ class Repositories:
             leases=LeaseRepository(db),
             websub=WebSubRepository(db),
             subscriptions=SubscriptionRepository(db),
+            feedback=FeedbackRepository(db),
         )
 
     def close(self) -> None:

@@ -347,11 +347,62 @@ class SubscriptionRow(Base):
     paused_reason: Mapped[str | None] = mapped_column(CleanText)
 
 
+class FeedbackRow(Base):
+    """One person's answer about one alert in one channel: a second click changes it."""
+
+    __tablename__ = "feedback"
+    __table_args__ = (
+        UniqueConstraint("alert_id", "platform", "channel", "user_id", name="uq_feedback"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    alert_id: Mapped[str] = mapped_column(String(64), index=True)
+    """No foreign key: an alert pruned later takes its ratings' meaning, not the rows."""
+    platform: Mapped[str] = mapped_column(String(32))
+    channel: Mapped[str] = mapped_column(CHANNEL)
+    user_id: Mapped[str] = mapped_column(KeyString(128))
+    verdict: Mapped[str] = mapped_column(String(16))
+    """``useful`` or ``not_relevant``."""
+    reason: Mapped[str | None] = mapped_column(String(16))
+    """Why not relevant: ``entity``, ``topic``, ``duplicate``, ``other`` (None: not said)."""
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class MuteRow(Base):
+    """A channel silenced a story (no more edits or follow-ups there) or a watch item
+    (no alerts there until ``until``)."""
+
+    __tablename__ = "mutes"
+    __table_args__ = (
+        UniqueConstraint("platform", "channel", "kind", "key", name="uq_mute"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(32))
+    channel: Mapped[str] = mapped_column(CHANNEL)
+    kind: Mapped[str] = mapped_column(String(8))
+    """``story`` (key: the alert id) or ``item`` (key: the watch item id)."""
+    key: Mapped[str] = mapped_column(KeyString(128))
+    until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """None: for good (a story); an item's mute runs out."""
+    created_by: Mapped[str | None] = mapped_column(ShownString(256))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class JobRunRow(Base):
+    """When a periodic job (the weekly feedback note) last ran, so a restart does not
+    run it again early or skip it."""
+
+    __tablename__ = "job_runs"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    last_run_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 # --- (de)serialising alerts -----------------------------------------------------------------
 
 
 def alert_to_json(alert: Alert) -> dict[str, Any]:
     data = asdict(alert)
+    data.pop("feedback", None)  # per channel, read from the feedback table when shown
     for key in ("published", "created_at"):
         value = data[key]
         data[key] = value.isoformat() if value is not None else None

@@ -4,6 +4,8 @@ built by the CLI's own ``make_bot`` and run by ``run_forever`` on its own event 
 from __future__ import annotations
 
 import asyncio
+import json
+import os
 import shutil
 import threading
 from collections.abc import Iterator
@@ -71,6 +73,36 @@ class Home:
         tmp.write_text(text, encoding="utf-8")
         tmp.rename(path)
         return path
+
+
+STORY = """---
+title: Kursk governor orders evacuation of three border villages
+source: {source}
+language: en
+---
+The governor of the Kursk region on Thursday ordered the evacuation of three villages along
+the border after a night of shelling damaged a school and a water station, officials said.
+Buses will take about 900 residents to temporary shelters in the regional capital, where
+schools have been turned into dormitories. "Nobody will be left behind," the governor told
+local television, adding that the shelters had food and medical staff for at least a month.
+{extra}
+"""
+"""A Kursk story (written for these tests) as an outlet's seed file; ``extra`` makes a
+near-copy from another outlet that joins the same story."""
+
+
+def story(source: str, extra: str = "") -> str:
+    return STORY.format(source=source, extra=extra)
+
+
+def dump_payload(name: str, payload: Any) -> None:
+    """Keep a payload for an issue's closing note: ``TEST_PAYLOAD_DUMP=/some/dir`` (not
+    ``NEWSBOT_*``: the bot's environment is scrubbed of those)."""
+    where = os.environ.get("TEST_PAYLOAD_DUMP")
+    if where:
+        Path(where).mkdir(parents=True, exist_ok=True)
+        text = json.dumps(payload, ensure_ascii=False, indent=1)
+        (Path(where) / f"{name}.json").write_text(text, encoding="utf-8")
 
 
 TICK = timedelta(seconds=0.2)
@@ -143,5 +175,6 @@ def commands(tmp_path: Path) -> Iterator[Commands]:
     """The commands over a fresh SQLite store and the repository's watchlist."""
     store = open_store(f"sqlite:///{tmp_path / 'newsbot.db'}")
     watchlist = load_watchlist(ROOT / "config" / "watchlist.yaml")
-    yield Commands(store.subscriptions, store.articles, store.feeds, lambda: watchlist)
+    yield Commands(store.subscriptions, store.articles, store.feeds, lambda: watchlist,
+                   feedback=store.feedback)
     store.close()

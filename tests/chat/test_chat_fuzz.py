@@ -11,11 +11,14 @@ discord.py code paths:
   bodies, duplicated keys, bogus ``response_url``s), and some unsigned ones;
 - Socket Mode frames with broken envelopes and payloads, and frames that are not JSON;
 - INTERACTION_CREATE dispatches with unknown commands, wrong option types, missing
-  options, absurd lengths, unknown fields, no member or user, no channel.
+  options, absurd lengths, unknown fields, no member or user, no channel;
+- clicks on the buttons under an alert: ``block_actions`` (signed HTTP and Socket Mode) and
+  component interactions (type 3) with forged or garbage button ids, other channels,
+  missing or mistyped fields.
 
 Afterwards the bot must still be running, answer a valid ``/brief`` on all three paths,
 have posted nothing to any channel, never have called a ``response_url`` outside Slack,
-and have logged no traceback. ``make test`` sends 120 payloads; the ``longrun`` test
+and have logged no traceback, and have stored only answers about alerts posted where clicked. ``make test`` sends 120 payloads; the ``longrun`` test
 (``make test-slow``) sends 1,200: 500 HTTP, 350 Socket Mode, 350 Discord.
 """
 
@@ -45,8 +48,9 @@ from hypothesis import strategies as st
 
 import bot as newsbot_package
 from bot.chat.slack.adapter import SlackAdapter
+from bot.models import Target
 from tests.chat.conftest import SEED_TITLE, Home, RunningBot
-from tests.fakes.discord import ADMIN, ALERTS, GUILD_ID, FakeDiscord
+from tests.fakes.discord import ADMIN, ALERTS, GUILD_ID, USER_ID, FakeDiscord
 from tests.fakes.discord import serve as serve_discord
 from tests.fakes.slack import APP_TOKEN, BOT_TOKEN, FakeSlack
 from tests.fuzzing import FUZZ, KNOWN_COMMANDS, command_names, command_text, huge, ids
@@ -262,6 +266,40 @@ def response_urls(rig: Rig) -> st.SearchStrategy[tuple[str | None, bool]]:
     )
 
 
+def button_ids(alert_id: str) -> st.SearchStrategy[Any]:
+    """Button ids: the alert's own (so some clicks count), forged ones of our shape, an
+    unknown version or action, another app's, and junk of any type."""
+    ours = [f"nb:fb:v1:{alert_id}:{a}" for a in ("useful", "nr", "mute", "nr-entity", "nr-other")]
+    return st.sampled_from(ours) | st.sampled_from(ours) | st.sampled_from([
+        "nb:fb:v1:0123456789abcdef:useful", f"nb:fb:v2:{alert_id}:useful",
+        f"nb:fb:v1:{alert_id}:delete", f"nb:fb:v1:{alert_id.upper()}:useful",
+        f"nb:fb:v1:{alert_id}:useful:extra", "nb:fb:", "newsbot_open_article", "",
+    ]) | st.text(max_size=60) | huge | json_junk
+
+
+@st.composite
+def slack_clicks(draw: st.DrawFn, rig: Rig) -> dict[str, Any] | Any:
+    """A ``block_actions`` payload on the seed's alert, mutated like a command."""
+    message = rig.slack.messages(ROUTED)[0]
+    alert_id = message["metadata"]["event_payload"]["alert_id"]
+    payload = rig.slack.action_payload(
+        draw(st.sampled_from([ROUTED] * 4 + ["C0ELSEWHERE", "D0NOTHERE"])), message,
+        draw(button_ids(alert_id)), user_id=draw(st.sampled_from(["U0ALICE", "U0BOB"]) | ids),
+        ephemeral=draw(st.integers(0, 5)) == 0,
+    )
+    for key in draw(st.lists(st.sampled_from(sorted(payload)), max_size=3, unique=True)):
+        action = draw(st.sampled_from(["drop", "junk", "huge"]))
+        if action == "drop":
+            del payload[key]
+        else:
+            payload[key] = draw(json_junk | ids) if action == "junk" else draw(huge)
+    if draw(st.integers(0, 5)) == 0 and isinstance(payload.get("actions"), list):
+        payload["actions"] = draw(st.lists(json_junk, max_size=3)) + payload["actions"][:1]
+    if draw(st.integers(0, 19)) == 0:
+        return draw(json_junk)
+    return payload
+
+
 @st.composite
 def slack_requests(draw: st.DrawFn, rig: Rig) -> SlackRequest:
     fields: dict[str, Any] = rig.slack.slash_payload(draw(slash_names), draw(command_text))
@@ -282,9 +320,13 @@ def slack_requests(draw: st.DrawFn, rig: Rig) -> SlackRequest:
             fields[key] = draw(huge)
     if draw(st.integers(0, 9)) == 0:
         fields.update(draw(st.dictionaries(st.text(max_size=10), st.text(max_size=10), max_size=3)))
-    kind = draw(st.sampled_from(["form"] * 5 + ["pairs", "json", "payload", "bytes", "percent", "empty"]))
+    kind = draw(st.sampled_from(
+        ["form"] * 5 + ["click"] * 2 + ["pairs", "json", "payload", "bytes", "percent", "empty"]
+    ))
     content_type: str | None = FORM
-    if kind == "form":
+    if kind == "click":  # a button under an alert: the interactivity envelope
+        body = urlencode({"payload": json.dumps(draw(slack_clicks(rig)))}).encode()
+    elif kind == "form":
         body = urlencode(fields).encode()
     elif kind == "pairs":  # keys given twice, the second value different
         pairs = list(fields.items())
@@ -366,10 +408,13 @@ def fuzz_slack_http(rig: Rig, examples: int) -> None:
 
 @st.composite
 def socket_frames(draw: st.DrawFn, rig: Rig) -> dict[str, Any] | str:
-    kind = draw(st.sampled_from(["envelope"] * 6 + ["bad-envelope", "not-json"]))
+    kind = draw(st.sampled_from(["envelope"] * 6 + ["click"] * 3 + ["bad-envelope", "not-json"]))
     if kind == "not-json":
         return draw(st.sampled_from(["", "{", "null", "[]", "42", '"hello"', "{\"type\": 5}"])
                     | st.text(max_size=50))
+    if kind == "click":
+        return {"envelope_id": str(uuid.uuid4()), "type": "interactive",
+                "accepts_response_payload": False, "payload": draw(slack_clicks(rig))}
     payload: dict[str, Any] = rig.slack.slash_payload(draw(slash_names), draw(command_text))
     for key in list(payload):
         action = draw(mutation)
@@ -400,8 +445,18 @@ def fuzz_slack_socket(rig: Rig, examples: int) -> None:
     def send(frame: dict[str, Any] | str) -> None:
         envelope = rig.slack.push(frame)
         rig.sent["socket"] += 1
+        payload = frame.get("payload") if isinstance(frame, dict) else None
         routed = isinstance(frame, dict) and frame.get("type") == "slash_commands" and isinstance(
-            frame.get("payload"), dict) and frame["payload"].get("command") in SLASH_COMMANDS
+            payload, dict) and payload.get("command") in SLASH_COMMANDS
+        # A click: bolt routes every block_actions with a readable action (ours, or the
+        # catch-all that logs a stranger's), so each is acked.
+        actions = payload.get("actions") if isinstance(payload, dict) else None
+        routed = routed or (
+            isinstance(frame, dict) and frame.get("type") == "interactive"
+            and isinstance(payload, dict) and payload.get("type") == "block_actions"
+            and isinstance(actions, list) and bool(actions) and isinstance(actions[0], dict)
+            and isinstance(actions[0].get("action_id"), str)
+        )
         if envelope is not None and routed:
             # A command the bot has registered is acked, however odd its payload; Slack
             # never sends others (bolt leaves them unacked, and Slack tells the user).
@@ -443,6 +498,17 @@ def discord_options(draw: st.DrawFn) -> list[Any]:
     return options
 
 
+def drop(data: dict[str, Any], paths: list[str]) -> None:
+    """Remove each dotted path (``member.user``) from ``data`` where it exists."""
+    for path in paths:
+        parent: Any = data
+        *head, last = path.split(".")
+        for part in head:
+            parent = parent.get(part) if isinstance(parent, dict) else None
+        if isinstance(parent, dict):
+            parent.pop(last, None)
+
+
 @st.composite
 def interactions(draw: st.DrawFn, rig: Rig) -> Any:
     name = draw(st.sampled_from(KNOWN_COMMANDS) | st.sampled_from(KNOWN_COMMANDS)
@@ -454,13 +520,7 @@ def interactions(draw: st.DrawFn, rig: Rig) -> Any:
         "data.name", "data.id", "locale", "app_permissions", "entitlements", "context",
         "authorizing_integration_owners", "data", "token", "version", "application_id", "id",
     ]
-    for path in draw(st.lists(st.sampled_from(droppable), max_size=3, unique=True)):
-        parent: Any = data
-        *head, last = path.split(".")
-        for part in head:
-            parent = parent.get(part) if isinstance(parent, dict) else None
-        if isinstance(parent, dict):
-            parent.pop(last, None)
+    drop(data, draw(st.lists(st.sampled_from(droppable), max_size=3, unique=True)))
     if "member" not in data and draw(st.booleans()):
         data["user"] = {"id": draw(ids), "username": draw(st.text(max_size=40)), "discriminator": "0",
                         "avatar": None}
@@ -476,9 +536,31 @@ def interactions(draw: st.DrawFn, rig: Rig) -> Any:
     return data
 
 
+@st.composite
+def component_clicks(draw: st.DrawFn, rig: Rig) -> Any:
+    """A click (type 3) on the seed's alert: custom ids forged or garbage, fields dropped
+    or of the wrong type, the message missing or another's."""
+    message = rig.discord.messages(ALERTS)[0]
+    alert_id = message["components"][0]["components"][0]["custom_id"].split(":")[3]
+    data = rig.discord.component_data(
+        message, draw(button_ids(alert_id)),
+        channel=draw(st.sampled_from([ALERTS] * 4 + [ADMIN, "1299999999999999999"])),
+        user=draw(st.sampled_from([USER_ID, "1100000000000000077"]) | ids),
+        permissions=draw(st.sampled_from(["2147483647", "0"])),
+    )
+    droppable = ["message", "message.id", "message.flags", "data.custom_id",
+                 "data.component_type", "member", "channel_id", "data", "token", "id"]
+    drop(data, draw(st.lists(st.sampled_from(droppable), max_size=2, unique=True)))
+    if draw(st.integers(0, 5)) == 0:
+        inner = data.get("data")
+        if isinstance(inner, dict):
+            inner[draw(st.sampled_from(["component_type", "values", "custom_id"]))] = draw(json_junk)
+    return data
+
+
 def fuzz_discord(rig: Rig, examples: int) -> None:
     @settings(FUZZ, max_examples=examples)
-    @given(data=interactions(rig))
+    @given(data=interactions(rig) | component_clicks(rig))
     def send(data: Any) -> None:
         rig.discord.dispatch("INTERACTION_CREATE", data)
         rig.sent["discord"] += 1
@@ -555,6 +637,21 @@ def run_storm(rig: Rig, log_trap: LogTrap, http: int, socket: int, discord: int)
     assert rig.channel_posts() == posts, "the bot posted to a channel in answer to garbage"
     assert not rig.canary.requests, f"a response_url made the bot call {rig.canary.requests}"
     assert log_trap.problems() == []
+    assert_no_stored_garbage(rig)
+
+
+def assert_no_stored_garbage(rig: Rig) -> None:
+    """Every stored answer is about an alert posted in the channel it names, and each
+    person has one answer per alert and channel."""
+    store = rig.bot.bot.store
+    ratings = store.feedback.ratings()
+    delivered = {(r.alert.id, r.platform, r.channel) for r in ratings}
+    for alert_id, platform, channel in delivered:
+        assert store.feedback.posted(alert_id, Target(platform, channel)) is not None
+    assert {r.verdict for r in ratings} <= {"useful", "not_relevant"}
+    keys = [(r.alert.id, r.platform, r.channel, r.user) for r in ratings]
+    assert len(keys) == len(set(keys))
+    print(f"stored {len(ratings)} answers from the storm's valid clicks")
 
 
 def test_malformed_commands_never_crash_the_bot(rig: Rig, log_trap: LogTrap) -> None:

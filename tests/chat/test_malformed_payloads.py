@@ -366,3 +366,124 @@ def test_an_interaction_without_a_user_or_with_a_number_for_text_is_answered(
     assert "who asked" in answer_text(fake, nobody)
     assert "2.5" in answer_text(fake, number)  # "no watch item 2.5", in words
     assert tracebacks(caplog) == []
+
+
+# -- clicks on the buttons under alerts ------------------------------------------------
+
+
+def feedback_warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records
+            if r.name == "bot.commands.feedback" and r.levelno == logging.WARNING]
+
+
+def test_a_flood_of_clicks_is_dropped_after_a_few_with_one_log_line(
+    fake_slack: FakeSlack, commands: Commands, caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A hundred clicks at once from one person (a stuck mouse, a script): each is acked,
+    the first twenty are looked at, the rest dropped without an answer, logged once."""
+    message = {"ts": "1730000000.000100", "blocks": []}
+
+    async def go() -> list[Any]:
+        adapter = SlackAdapter(commands, bot_token=BOT_TOKEN, app_token=APP_TOKEN,
+                               api_url=fake_slack.api_url)
+        await adapter.start()
+        try:
+            sent = [
+                await asyncio.to_thread(
+                    fake_slack.click, "C0NEWS", message, "nb:fb:v1:0123456789abcdef:useful",
+                    user_id="U0FLOOD",
+                )
+                for _ in range(100)
+            ]
+            deadline = time.monotonic() + 30
+            while any(e.acked_at is None for e in sent) and time.monotonic() < deadline:
+                await asyncio.sleep(0.05)
+            while len(fake_slack.received("response_url")) < 20 and time.monotonic() < deadline:
+                await asyncio.sleep(0.05)
+            return sent
+        finally:
+            await adapter.stop()
+
+    sent = asyncio.run(go())
+    assert all(e.acked_at is not None for e in sent)
+    answers = fake_slack.received("response_url")
+    assert len(answers) == 20  # the refusals of the first twenty; the rest got none
+    assert all("nothing was recorded" in a.body["text"] for a in answers)
+    floods = [m for m in feedback_warnings(caplog) if "dropping clicks" in m]
+    assert floods == ["feedback: dropping clicks from slack:U0FLOOD (more than 20 a minute)"]
+    assert tracebacks(caplog) == []
+    assert commands.feedback is not None and commands.feedback.feedback.ratings() == []
+
+
+@pytest.mark.parametrize(
+    ("channel", "action_id", "logged"),
+    [
+        ("C0NEWS", "nb:fb:v1:0123456789abcdef:useful", "matches no alert posted there"),
+        ("C0NEWS", "nb:fb:v1:0123456789abcdef:drop-table", "refused a button"),
+        ("C0NEWS", "nb:fb:v9:0123456789abcdef:useful", "refused a button"),
+        ("", "nb:fb:v1:0123456789abcdef:useful", "refused a button"),
+    ],
+)
+def test_a_click_on_an_alert_not_posted_there_or_a_forged_button_is_refused_politely(
+    fake_slack: FakeSlack, commands: Commands, caplog: pytest.LogCaptureFixture,
+    channel: str, action_id: str, logged: str,
+) -> None:
+    async def go() -> list[Any]:
+        adapter = SlackAdapter(commands, bot_token=BOT_TOKEN, app_token=APP_TOKEN,
+                               api_url=fake_slack.api_url)
+        await adapter.start()
+        try:
+            payload = fake_slack.action_payload(channel, {"ts": "1.2", "blocks": []}, action_id)
+            await asyncio.to_thread(fake_slack.interactive, payload)
+            await fake_until(fake_slack, lambda: fake_slack.answers(payload["response_url"]))
+            return fake_slack.answers(payload["response_url"])
+        finally:
+            await adapter.stop()
+
+    (answer,) = asyncio.run(go())
+    assert answer["response_type"] == "ephemeral"
+    assert "nothing was recorded" in answer["text"]
+    assert [m for m in feedback_warnings(caplog) if logged in m] and len(feedback_warnings(caplog)) == 1
+    assert not fake_slack.received("chat.update")
+    assert tracebacks(caplog) == []
+
+
+async def fake_until(fake: FakeSlack, check: Any, timeout: float = 20) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return check()
+        await asyncio.sleep(0.05)
+    raise AssertionError("timed out")
+
+
+def test_a_component_click_without_a_custom_id_or_with_garbage_is_dropped_and_logged(
+    fake_discord: FakeDiscord, commands: Commands, caplog: pytest.LogCaptureFixture,
+) -> None:
+    fake = fake_discord
+    message = {"id": fake.snowflake(), "channel_id": "1200000000000000001", "author":
+               {"id": "1", "username": "x", "discriminator": "0", "avatar": None},
+               "content": "", "timestamp": "2026-01-01T00:00:00+00:00", "edited_timestamp": None,
+               "tts": False, "mention_everyone": False, "mentions": [], "mention_roles": [],
+               "attachments": [], "embeds": [], "components": [], "pinned": False, "type": 0,
+               "flags": 0}
+
+    async def go() -> str:
+        async with discord_bot(fake, commands):
+            broken = fake.component_data(message, "nb:fb:v1:0123456789abcdef:useful")
+            del broken["data"]["custom_id"]
+            await asyncio.to_thread(fake.dispatch, "INTERACTION_CREATE", broken)
+            # discord.py cannot even look a dict up: dropped at the gateway, logged.
+            unhashable = fake.component_data(message, {"not": "a string"})
+            await asyncio.to_thread(fake.dispatch, "INTERACTION_CREATE", unhashable)
+            garbage = fake.component_data(message, 12345)
+            await asyncio.to_thread(fake.dispatch, "INTERACTION_CREATE", garbage)
+            await fake.until(lambda: fake.callbacks(garbage["id"]), 20)
+            return garbage["id"]
+
+    garbage = asyncio.run(go())
+    assert "not one of this bot's" in answer_text(fake, garbage)
+    assert tracebacks(caplog) == []
+    dropped = [r for r in caplog.records if "dropped a malformed INTERACTION_CREATE" in r.getMessage()]
+    assert len(dropped) == 2  # no custom_id; a custom_id that is an object
+    assert len(fake.received("POST", r"/interactions/.*")) == 1

@@ -141,6 +141,9 @@ class FakeDiscord(ChatFaults[Outage]):
         message's id); their messages are read with :meth:`messages`, like a channel's."""
         self.left_guilds: list[str] = []
         """Servers the bot left (``DELETE /users/@me/guilds/{id}``)."""
+        self.clicked: dict[str, str] = {}
+        """Interaction id -> the id of the message whose button was clicked (what a type 7
+        callback, UPDATE_MESSAGE, edits)."""
         self.arrivals: list[Received] = []
         """Every request as it arrives, answered or not (:attr:`requests` holds the
         answered ones)."""
@@ -365,6 +368,31 @@ class FakeDiscord(ChatFaults[Outage]):
             "data": {"id": command.get("id", self.snowflake()), "name": name, "type": 1,
                      "options": list(options or []), "guild_id": GUILD_ID},
         }
+
+    def component_data(
+        self,
+        message: dict[str, Any],
+        custom_id: Any,
+        *,
+        channel: str = ALERTS,
+        user: str = USER_ID,
+        permissions: str = "2147483647",
+    ) -> dict[str, Any]:
+        """The INTERACTION_CREATE body of a click on a button of ``message`` (type 3,
+        MESSAGE_COMPONENT), not sent: a test may break it before :meth:`dispatch`."""
+        data = self.interaction_data("", channel=channel, user=user)
+        data["member"]["permissions"] = permissions
+        data.update(type=3, message={**message, "channel_id": channel},
+                    data={"custom_id": custom_id, "component_type": 2})
+        return data
+
+    def click(self, message: dict[str, Any], custom_id: str, **where: Any) -> tuple[str, str]:
+        """A person clicks a button of ``message``; returns the interaction's id and token."""
+        data = self.component_data(message, custom_id, **where)
+        with self._lock:
+            self.clicked[data["id"]] = str(message["id"])
+        self._dispatch_all("INTERACTION_CREATE", data)
+        return data["id"], data["token"]
 
     def dispatch(self, event: str, data: Any) -> None:
         """Send one dispatch (op 0) with any ``d``, well-formed or not, on every gateway."""
@@ -669,7 +697,7 @@ class FakeDiscord(ChatFaults[Outage]):
             "mention_roles": [],
             "attachments": [],
             "embeds": body.get("embeds") or [],
-            "components": [],
+            "components": body.get("components") or [],
             "pinned": False,
             "type": 0,
             "flags": body.get("flags", flags) or 0,
@@ -692,6 +720,15 @@ class FakeDiscord(ChatFaults[Outage]):
         elif kind == 5:
             interaction["response_message_loading"] = True
             interaction["response_message_ephemeral"] = bool(data.get("flags", 0) & EPHEMERAL)
+        elif kind == 7:  # UPDATE_MESSAGE: the clicked message, edited
+            with self._lock:
+                clicked = self.messages_by_id.get(self.clicked.get(interaction_id, ""))
+            if clicked is not None:
+                edited = {**clicked, **{k: v for k, v in data.items()
+                                        if k in ("content", "embeds", "components")}}
+                with self._lock:
+                    self.messages_by_id[clicked["id"]] = {**edited, "edited_timestamp": _now()}
+                resource["message"] = dict(edited)
         return 200, {"interaction": interaction, "resource": resource}
 
     def _webhook(self, method: str, parts: list[str], body: dict[str, Any]) -> tuple[int, Any]:

@@ -24,14 +24,19 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import hashlib
+import hmac
 import json
 import threading
 import time
+import urllib.error
+import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 from aiohttp import WSMsgType, web
 
@@ -42,6 +47,17 @@ APP_TOKEN = "xapp-1-A111-2222-fakeapptoken"
 TEAM_ID = "T0FAKE"
 BOT_USER = "U0NEWSBOT"
 CREATOR = "U0ALICE"
+
+
+def signed(body: str, secret: str, when: float | None = None) -> dict[str, str]:
+    """The headers Slack signs an HTTP request with (``v0:<ts>:<body>``, HMAC-SHA256)."""
+    ts = str(int(time.time() if when is None else when))
+    mac = hmac.new(secret.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
+    return {
+        "X-Slack-Request-Timestamp": ts,
+        "X-Slack-Signature": f"v0={mac}",
+        "Content-Type": "application/x-www-form-urlencoded",
+    }
 
 
 @dataclass
@@ -305,6 +321,86 @@ class FakeSlack(ChatFaults[Outage]):
 
         asyncio.run_coroutine_threadsafe(send(), self._loop).result(5)
         return envelope
+
+    def action_payload(
+        self,
+        channel: str,
+        message: dict[str, Any],
+        action_id: str,
+        *,
+        user_id: str = CREATOR,
+        channel_name: str = "news",
+        ephemeral: bool = False,
+    ) -> dict[str, Any]:
+        """What Slack sends when ``user_id`` clicks the button ``action_id`` on ``message``
+        (a stored message, or an ephemeral one: then ``message`` is not sent, as Slack
+        does not share ephemeral messages back)."""
+        buttons = [
+            e for b in message.get("blocks", []) if b.get("type") == "actions"
+            for e in b.get("elements", []) if e.get("action_id") == action_id
+        ]
+        button = buttons[0] if buttons else {"type": "button", "value": "", "text": {}}
+        payload: dict[str, Any] = {
+            "type": "block_actions",
+            "user": {"id": user_id, "username": "alice", "name": "alice", "team_id": TEAM_ID},
+            "api_app_id": "A0FAKE",
+            "token": "legacy-verification-token",
+            "container": {"type": "message", "message_ts": message.get("ts", ""),
+                          "channel_id": channel, "is_ephemeral": ephemeral},
+            "trigger_id": f"{time.time():.0f}.fake",
+            "team": {"id": TEAM_ID, "domain": "fake"},
+            "enterprise": None,
+            "is_enterprise_install": False,
+            "channel": {"id": channel, "name": channel_name},
+            "state": {"values": {}},
+            "response_url": f"{self.base}/respond/{uuid.uuid4().hex}",
+            "actions": [{
+                "action_id": action_id,
+                "block_id": "newsbot_feedback",
+                "text": button.get("text", {}),
+                "value": button.get("value", ""),
+                "type": "button",
+                "action_ts": f"{time.time():.6f}",
+            }],
+        }
+        if not ephemeral:
+            payload["message"] = message
+        return payload
+
+    def interactive(self, payload: dict[str, Any]) -> Envelope:
+        """Deliver a ``block_actions`` payload over Socket Mode (envelope ``interactive``)."""
+        envelope = self.push({
+            "envelope_id": str(uuid.uuid4()),
+            "type": "interactive",
+            "accepts_response_payload": False,
+            "payload": payload,
+        })
+        assert envelope is not None
+        return envelope
+
+    def click(self, channel: str, message: dict[str, Any], action_id: str, **who: Any) -> Envelope:
+        """A person clicks a button of a message over Socket Mode."""
+        return self.interactive(self.action_payload(channel, message, action_id, **who))
+
+    @staticmethod
+    def post_signed(
+        url: str, payload: dict[str, Any], secret: str, *, when: float | None = None
+    ) -> int:
+        """POST ``payload`` to a bot in HTTP mode as Slack does (form field ``payload``,
+        signed with ``secret``); the HTTP status it answered."""
+        body = urlencode({"payload": json.dumps(payload)})
+        request = urllib.request.Request(
+            url, data=body.encode(), headers=signed(body, secret, when), method="POST"
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback
+                return int(response.status)
+        except urllib.error.HTTPError as exc:
+            return int(exc.code)
+
+    def answers(self, response_url: str) -> list[dict[str, Any]]:
+        """What the bot POSTed to one ``response_url`` (a click's or a command's)."""
+        return [c.body for c in self.received("response_url") if c.body.get("_url") == response_url]
 
     def disconnect(self) -> None:
         """Ask the connected client to reconnect, as Slack does every few hours."""

@@ -47,7 +47,7 @@ def test_an_empty_database_is_migrated_to_exactly_the_models(db_url: str) -> Non
     try:
         before = upgrade(engine)
         assert (before.revision, before.legacy) == (None, False)
-        assert current(engine).revision == head() == "0007"
+        assert current(engine).revision == head() == HEAD
         assert schema_differences(engine) == []
         assert set(inspect(engine).get_table_names()) >= TABLES
         assert upgrade(engine).up_to_date  # a second start finds nothing to do
@@ -71,8 +71,10 @@ SINCE_MIGRATIONS = {
     "deliveries": {"claimed_by", "sending_since", "thread_id", "followups"},
     "subscriptions": {"paused_at", "paused_reason"},
 }
-TABLES_SINCE_MIGRATIONS = {"leases", "followups"}
-"""Added by migrations after the baseline (0002, 0003, 0007): no pre-migration newsbot had them."""
+TABLES_SINCE_MIGRATIONS = {"leases", "feedback", "mutes", "job_runs", "followups"}
+"""Added by migrations after the baseline (0002, 0003, 0004, 0007): no pre-migration newsbot had them."""
+HEAD = "0007_threads"
+"""The newest migration (the integrator re-chains parallel branches' migrations)."""
 
 
 def earlier_schema() -> MetaData:
@@ -219,12 +221,12 @@ def test_instances_starting_together_migrate_once(db_url: str) -> None:
         out, err = p.communicate(timeout=120)
         outcomes.append(out.strip() if p.returncode == 0 else err.strip()[-400:])
     # One found nothing (None) and migrated; three found it done.
-    assert sorted(outcomes) == ["0007"] * 3 + ["None"], outcomes
+    assert sorted(outcomes) == [HEAD] * 3 + ["None"], outcomes
     engine = make_engine(db_url)
     try:
         with engine.connect() as conn:
             versions = conn.execute(text("SELECT version_num FROM alembic_version")).all()
-        assert versions == [("0007",)]
+        assert versions == [(HEAD,)]
         assert schema_differences(engine) == []
     finally:
         engine.dispose()
@@ -253,16 +255,16 @@ def test_db_current_and_upgrade_from_the_command_line(tmp_path: Path) -> None:
     code, out = db("current")
     assert code == 1 and "no database" in out
     assert not (tmp_path / "data" / "newsbot.db").exists()  # looking created nothing
-    assert db("upgrade") == (0, "database: schema created (0007)\n")
-    assert db("current") == (0, "0007 (head)\n")
-    assert db("upgrade") == (0, "database: already at 0007 (head)\n")
+    assert db("upgrade") == (0, f"database: schema created ({HEAD})\n")
+    assert db("current") == (0, f"{HEAD} (head)\n")
+    assert db("upgrade") == (0, f"database: already at {HEAD} (head)\n")
 
     env["NEWSBOT_DATABASE_URL"] = f"sqlite:///{tmp_path}/old.db"
     old_newsbot_database(env["NEWSBOT_DATABASE_URL"])
     code, out = db("current")
     assert code == 1 and "before migrations" in out
     code, out = db("upgrade")
-    assert code == 0 and "adopted as 0007, every row kept" in out
+    assert code == 0 and f"adopted as {HEAD}, every row kept" in out
     store = open_store(env["NEWSBOT_DATABASE_URL"])
     try:
         assert store.subscriptions.subscriptions() == [(Target("slack", "C-news"), "kursk")]
@@ -320,6 +322,6 @@ def test_a_baseline_database_gains_the_instance_columns_and_keeps_its_feeds(db_u
         assert store.feeds.claim_feeds([url], "a", timedelta(seconds=30), 5) == [url]
         assert store.feeds.claim_feeds([url], "b", timedelta(seconds=30), 5) == []
         assert store.leases.take_lease("seeds /srv/newsbot/seeds", "a", timedelta(seconds=30))
-        assert current(store.db.engine).revision == head() == "0007"
+        assert current(store.db.engine).revision == head() == HEAD
     finally:
         store.close()

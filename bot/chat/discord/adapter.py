@@ -45,6 +45,7 @@ from bot.chat.discord.errors import (
     start_failure,
     thread_error,
 )
+from bot.chat.discord.feedback import alert_view
 from bot.chat.discord.render import (
     Send,
     alert_payload,
@@ -197,6 +198,7 @@ class DiscordAdapter(ChatAdapter):
             self.settings,
             self.commands,
             self.answering,
+            edit=self.update_alert,
             intents=discord.Intents(guilds=True),
             allowed_mentions=discord.AllowedMentions.none(),
             max_ratelimit_timeout=MAX_RATELIMIT_WAIT,
@@ -253,8 +255,15 @@ class DiscordAdapter(ChatAdapter):
 
     # -- sending -----------------------------------------------------------------------
 
+    def _view(self, alert: Alert) -> discord.ui.View | None:
+        """The feedback buttons, where clicks reach the bot (not through a webhook)."""
+        return None if self.post_only else alert_view(alert)
+
     async def send_alert(self, target: Target, alert: Alert) -> str | None:
-        return await self._post(target, alert_payload(alert), nonce=alert_nonce(alert, target.channel))
+        return await self._post(
+            target, alert_payload(alert), nonce=alert_nonce(alert, target.channel),
+            view=self._view(alert),
+        )
 
     async def send_digest(
         self, target: Target, digest: Digest, key: str | None = None
@@ -313,16 +322,20 @@ class DiscordAdapter(ChatAdapter):
                 )
             else:
                 channel = await self._messageable(target)
+                view = self._view(alert)
                 await channel.get_partial_message(mid).edit(
                     content=send.content, embeds=send.embeds,
                     allowed_mentions=discord.AllowedMentions.none(),
+                    view=view if view is not None else discord.utils.MISSING,
                 )
         except discord.NotFound as exc:
             if exc.code == UNKNOWN_MESSAGE:
                 # Deleted: post it anew, under a nonce of its own (the first post's nonce
                 # would be answered with the deleted message).
                 again = nonce_for(f"{alert.id}\x1frepost\x1f{message_id}", target.channel)
-                return await self._post(target, alert_payload(alert), nonce=again)
+                return await self._post(
+                    target, alert_payload(alert), nonce=again, view=self._view(alert)
+                )
             raise delivery_error(exc, where) from exc
         except Exception as exc:
             raise delivery_error(exc, where) from exc
@@ -458,7 +471,13 @@ class DiscordAdapter(ChatAdapter):
             raise DeliveryError("the Discord client is not connected")
         return client
 
-    async def _post(self, target: Target, payload: Mapping[str, Any], nonce: str | None = None) -> str:
+    async def _post(
+        self,
+        target: Target,
+        payload: Mapping[str, Any],
+        nonce: str | None = None,
+        view: discord.ui.View | None = None,
+    ) -> str:
         send = Send.of(payload)
         where = f"channel {target.channel}"
         none = discord.AllowedMentions.none()
@@ -481,6 +500,8 @@ class DiscordAdapter(ChatAdapter):
             channel = await self._messageable(target)
             # discord.py puts a nonce with enforce_nonce on every post (random unless given).
             extra: dict[str, Any] = {"nonce": nonce} if nonce is not None else {}
+            if view is not None:
+                extra["view"] = view
             message = await channel.send(
                 content=send.content, embeds=send.embeds, allowed_mentions=none, **extra
             )

@@ -19,6 +19,7 @@ from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
 from bot.chat.discord.commands import CommandTree, add_commands
+from bot.chat.discord.feedback import Edit, on_component
 from bot.chat.inflight import InFlight
 from bot.commands.dispatch import Commands
 from bot.settings.model import DiscordConfig
@@ -90,10 +91,19 @@ class GatewayClient(discord.Client):
     """The gateway client: syncs the command tree at login and signals readiness."""
 
     def __init__(
-        self, settings: DiscordConfig, commands: Commands, answering: InFlight, **options: Any
+        self,
+        settings: DiscordConfig,
+        commands: Commands,
+        answering: InFlight,
+        edit: Edit | None = None,
+        **options: Any,
     ) -> None:
         super().__init__(**options)
         self.settings = settings
+        self.commands = commands
+        self.answering = answering
+        self.edit = edit
+        """Edits an alert's message (the adapter's ``update_alert``), for the counts."""
         self.ready = asyncio.Event()
         self.tree = CommandTree(self, answering, self.serves)
         add_commands(self.tree, commands)
@@ -101,6 +111,17 @@ class GatewayClient(discord.Client):
 
     def serves(self, guild_id: int | None) -> bool:
         return serves_guild(self.settings, guild_id)
+
+    async def on_interaction(self, interaction: discord.Interaction[Any]) -> None:
+        """A button under an alert (type 3): recorded and answered, in servers served."""
+        if interaction.type is not discord.InteractionType.component:
+            return  # commands go through the tree
+        if not self.serves(interaction.guild_id):
+            log.warning("discord: ignored a button click from server %s (not in "
+                        "discord.guild_ids)", interaction.guild_id)
+            return
+        self.answering.track_current()
+        await on_component(interaction, self.commands, self.edit)
 
     async def setup_hook(self) -> None:
         await self._sync_commands()

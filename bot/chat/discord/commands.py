@@ -205,8 +205,8 @@ def _text(value: Any) -> str | None:
 
 def add_commands(tree: app_commands.CommandTree[Any], commands: Commands) -> None:
     """``/brief``, ``/subscribe``, ``/unsubscribe``, ``/subscriptions``, ``/watchlist``,
-    ``/feeds``, ``/search``, ``/watch add|remove``: each a thin call of ``commands``,
-    answered to the caller alone."""
+    ``/feeds``, ``/mute``, ``/unmute``, ``/search``, ``/watch add|remove``: each a thin call of
+    ``commands``, answered to the caller alone."""
 
     async def items(_: discord.Interaction[Any], current: str) -> list[app_commands.Choice[str]]:
         return [
@@ -264,6 +264,25 @@ def add_commands(tree: app_commands.CommandTree[Any], commands: Commands) -> Non
     @tree.command(name="feeds", description="Feed health: which feeds answer, which are down")
     async def feeds(interaction: discord.Interaction[Any]) -> None:
         await answer(interaction, commands.feeds())
+
+    @tree.command(name="mute", description="No alerts for a watch item in this channel for a while")
+    @app_commands.describe(item="Watch item id", span="How long: 2h, 24h (default), 3d")
+    @app_commands.autocomplete(item=items)
+    async def mute(
+        interaction: discord.Interaction[Any], item: str, span: str | None = None
+    ) -> None:
+        await answer(
+            interaction,
+            lambda: commands.mute(caller_of(interaction), _text(item) or "", _text(span)),
+        )
+
+    @tree.command(name="unmute", description="Alerts for a muted watch item again")
+    @app_commands.describe(item="Watch item id")
+    @app_commands.autocomplete(item=items)
+    async def unmute(interaction: discord.Interaction[Any], item: str) -> None:
+        await answer(
+            interaction, lambda: commands.unmute(caller_of(interaction), _text(item) or "")
+        )
 
     @tree.command(name="search", description="Find alerts this bot sent, with links to them")
     @app_commands.describe(

@@ -43,6 +43,7 @@ from bot.chat.slack.errors import (
     error_code,
     slack_config_error,
 )
+from bot.chat.slack.feedback import with_feedback
 from bot.chat.slack.history import find_in_history, find_in_thread
 from bot.chat.slack.httpmode import bound_port, listen
 from bot.commands.dispatch import Commands
@@ -114,6 +115,7 @@ class SlackAdapter(ChatAdapter):
                 receiver = SlashCommands(commands, self.client, api_url, self.answering)
                 receiver.links = self.message_link
                 self.app = receiver.build_app(signing_secret if self.mode == "http" else None)
+                receiver.feedback.edit = self.update_alert
         self._webhook: AsyncWebhookClient | None = None
         self._socket: AsyncSocketModeHandler | None = None
         self._connecting: asyncio.Task[None] | None = None
@@ -299,9 +301,14 @@ class SlackAdapter(ChatAdapter):
             )
         return None
 
+    def _alert_payload(self, alert: Alert) -> dict[str, Any]:
+        """The alert's Block Kit, with the feedback buttons where clicks reach the bot."""
+        payload = alert_payload(alert)
+        return with_feedback(payload, alert) if self.app is not None else payload
+
     async def send_alert(self, target: Target, alert: Alert) -> str | None:
         """Post the alert's Block Kit; the message id is its ``ts``."""
-        return await self._post(target, alert_payload(alert))
+        return await self._post(target, self._alert_payload(alert))
 
     async def send_digest(
         self, target: Target, digest: Digest, key: str | None = None
@@ -344,7 +351,9 @@ class SlackAdapter(ChatAdapter):
             return await self.send_alert(target, alert)
         try:
             channel = await self._conversation_id(target.channel)
-            payload = {k: v for k, v in alert_payload(alert).items() if not k.startswith("unfurl")}
+            payload = {
+                k: v for k, v in self._alert_payload(alert).items() if not k.startswith("unfurl")
+            }
             response = await self.client.chat_update(channel=channel, ts=message_id, **payload)
         except SlackApiError as exc:
             raise api_error(exc, target.channel) from exc

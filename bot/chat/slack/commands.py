@@ -15,12 +15,14 @@ from urllib.parse import urlsplit
 
 import aiohttp
 from slack_bolt.app.async_app import AsyncApp
+from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.chat.inflight import InFlight
 from bot.chat.slack.blocks import OPEN_ARTICLE_ACTION, digest_payload, reply_text
 from bot.chat.slack.errors import error_code
+from bot.chat.slack.feedback import FeedbackActions
 from bot.commands.core import Caller, Reply
 from bot.commands.dispatch import Commands
 from bot.commands.search import LinkFor
@@ -31,9 +33,10 @@ log = logging.getLogger(__name__)
 
 DEFAULT_API_URL = "https://slack.com/api/"
 COMMANDS = (
-    "brief", "subscribe", "unsubscribe", "subscriptions", "watchlist", "feeds", "watch", "search",
+    "brief", "subscribe", "unsubscribe", "subscriptions", "watchlist", "feeds", "watch",
+    "mute", "unmute", "search",
 )
-CHANGES_CHANNEL = ("/subscribe", "/unsubscribe")
+CHANGES_CHANNEL = ("/subscribe", "/unsubscribe", "/mute", "/unmute")
 """Commands that change what a channel receives: the caller's right to is looked up."""
 
 _SLACK_ID = re.compile(r"[A-Z0-9]{2,40}")
@@ -119,6 +122,10 @@ class SlashCommands:
         self.answering = answering
         self.links: LinkFor | None = None
         """Links to the workspace's messages (the adapter's), for ``/search``."""
+        self.feedback = FeedbackActions(
+            commands, self.manages, lambda url: slack_response_url(url, api_url)
+        )
+        """The buttons under alerts (its ``edit`` is set by the adapter)."""
 
     def build_app(self, signing_secret: str | None) -> AsyncApp:
         """The bolt app answering every command in :data:`COMMANDS`; with a signing
@@ -132,8 +139,40 @@ class SlashCommands:
         )
         for name in COMMANDS:
             app.command(f"/{name}")(self.on_command)
+        app.middleware(self.unreadable_actions)
         app.action(OPEN_ARTICLE_ACTION)(self.on_link_click)
+        app.action(re.compile(r"^nb:fb:"))(self.on_feedback)
+        # Any other action (an old app's button, a forged payload): acked, one log line,
+        # instead of bolt's "unhandled request" warning and a 404.
+        app.action(re.compile(r"(?s).*"))(self.on_unknown_action)
         return app
+
+    async def unreadable_actions(self, body: Any, next: Any) -> BoltResponse | None:  # noqa: A002
+        """A ``block_actions`` whose actions bolt cannot match (an ``action_id`` that is no
+        text, no actions at all) is acked here with one log line: bolt's matcher would
+        raise on it and log a traceback. Slack never sends one; a forger might."""
+        if isinstance(body, dict) and body.get("type") == "block_actions":
+            actions = body.get("actions")
+            readable = isinstance(actions, list) and bool(actions) and all(
+                isinstance(a, dict) and isinstance(a.get("action_id"), str)
+                and isinstance(a.get("block_id", ""), str)
+                for a in actions
+            )
+            if not readable:
+                log.warning("Slack: ignored a click whose actions cannot be read")
+                return BoltResponse(status=200, body="")
+        await next()
+        return None
+
+    async def on_feedback(self, ack: Any, body: dict[str, Any], action: dict[str, Any],
+                          respond: Any) -> None:
+        self.answering.track_current()
+        await self.feedback.on_click(ack, body, action, respond)
+
+    async def on_unknown_action(self, ack: Any, action: dict[str, Any]) -> None:
+        await ack()
+        name = action.get("action_id") if isinstance(action, dict) else None
+        log.warning("Slack: ignored a click on an unknown button %r", str(name)[:60])
 
     async def on_command(self, ack: Any, command: dict[str, Any], respond: Any) -> None:
         """Ack at once (Slack's 3-second limit), then answer the caller alone.
@@ -152,7 +191,7 @@ class SlashCommands:
             text = _unescape(str(command.get("text") or ""))
             manages = (
                 name in CHANGES_CHANNEL
-                and not parse_subscribe_args(text)[1]  # their own DMs: nothing to ask
+                and not (name in ("/subscribe", "/unsubscribe") and parse_subscribe_args(text)[1])
                 and await self.manages(command)
             )
             result = await self.commands.run_text(

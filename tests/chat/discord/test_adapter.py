@@ -33,8 +33,10 @@ from tests.fakes.discord import (
 )
 
 ROOT = Path(__file__).resolve().parents[3]
-COMMANDS = {"brief", "subscribe", "unsubscribe", "subscriptions", "watchlist", "feeds", "watch",
-            "search"}
+COMMANDS = {
+    "brief", "subscribe", "unsubscribe", "subscriptions", "watchlist", "feeds", "watch", "mute",
+    "unmute", "search",
+}
 GONE = "1299999999999999999"
 
 pytestmark = [pytest.mark.network, pytest.mark.timeout(120)]

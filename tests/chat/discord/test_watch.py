@@ -3,35 +3,18 @@ subcommand), against a local Discord, through ``newsbot run``'s own wiring."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from discord.gateway import DiscordWebSocket
-from discord.http import Route
 
-from tests.botproc import scrub_environ
 from tests.chat.discord.test_run import run_bot, workdir
-from tests.fakes.discord import ADMIN, ALERTS, EPHEMERAL, USER_ID, FakeDiscord, serve
+from tests.fakes.discord import ADMIN, ALERTS, EPHEMERAL, USER_ID, FakeDiscord
 from tests.watching import watcher_saw
 
 pytestmark = [pytest.mark.network, pytest.mark.timeout(240)]
 
 STRANGER = "1100000000000000099"
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeDiscord]:
-    saved = (Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY)
-    yield from serve()
-    Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY = saved
-
-
-@pytest.fixture
-def env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
-    scrub_environ(monkeypatch)
-    return monkeypatch
 
 
 def test_watch_add_and_remove_from_discord(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import time
 from typing import Any
@@ -14,6 +12,7 @@ import pytest
 
 from tests.chat.conftest import SEED_TITLE, Home
 from tests.fakes.slack import BOT_TOKEN, FakeSlack
+from tests.fakes.slack import signed as sign
 
 pytestmark = [pytest.mark.network, pytest.mark.timeout(120)]
 
@@ -21,13 +20,7 @@ SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 
 
 def signed(body: str, secret: str = SECRET, when: float | None = None) -> dict[str, str]:
-    ts = str(int(time.time() if when is None else when))
-    mac = hmac.new(secret.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
-    return {
-        "X-Slack-Request-Timestamp": ts,
-        "X-Slack-Signature": f"v0={mac}",
-        "Content-Type": "application/x-www-form-urlencoded",
-    }
+    return sign(body, secret, when)
 
 
 def test_http_mode_serves_signed_commands_and_refuses_forged_or_stale_ones(

@@ -13,10 +13,10 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007"
-# The branch's parent is 0003 (whose revision id is "0003_edges"); the integrator re-chains
-# parallel branches' migrations at merge.
-down_revision = "0003_edges"
+revision = "0007_threads"
+# After main's newest (0004_feedback); the integrator re-chains parallel branches'
+# migrations at merge.
+down_revision = "0004_feedback"
 branch_labels = None
 depends_on = None
 
