@@ -115,3 +115,14 @@ def test_a_pending_post_needs_no_follow_up(store: Repositories) -> None:
     change(store, alert.id, StoryNews("source", "Outlet 1", None))
     (due,) = store.outbox.claim_due(["chat"])
     assert due.kind == "post" and due.followups == ()  # its post will show the story as it is
+
+
+def test_a_channel_that_muted_the_story_gets_no_reply_and_no_edit(store: Repositories) -> None:
+    chat = Recorder()
+    alert_id, worker = posted_alert(store, chat)
+    store.feedback.mute(SLACK, "story", alert_id, None, "U0ALICE")  # "Mute this story here"
+    change(store, alert_id, StoryNews("source", "Outlet 1", "https://outlet1.example/a"))
+    asyncio.run(worker.drain())
+    assert chat.replies == []
+    assert chat.edits == [EDITED]  # the other channel still hears of it
+    assert store.outbox.delivery_counts() == {"sent": 2}
