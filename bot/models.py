@@ -163,6 +163,29 @@ class Alert:
         return tuple(m.id for m in self.matches)
 
 
+FollowUpKind = Literal["source", "translation"]
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """Something new about an alert already posted, told as a reply in its thread.
+
+    ``source``: another outlet carried the story (``source_name``, ``url`` its article);
+    ``translation``: the alert's translation arrived after the post (``text`` its
+    translated headline, ``language`` the language it is in). Everything but ``key`` and
+    ``kind`` came from a feed or a translator: escaped by each renderer.
+    """
+
+    key: str
+    """Stable per follow-up and channel: how the bot recognises its own reply after a crash."""
+    alert_id: str
+    kind: FollowUpKind
+    source_name: str = ""
+    url: str | None = None
+    text: str = ""
+    language: str | None = None
+
+
 @dataclass(frozen=True)
 class Target:
     """A place an alert is delivered to: a platform and a channel on it."""

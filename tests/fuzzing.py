@@ -28,6 +28,7 @@ FUZZ = settings(
 
 KNOWN_COMMANDS = (
     "brief", "subscribe", "unsubscribe", "subscriptions", "watchlist", "feeds", "mute", "unmute",
+    "search",
 )
 
 controls = st.text(
@@ -49,6 +50,9 @@ tricky = st.sampled_from(
         "kursk",
         "kursk 48h",
         "north korea 7d",
+        "shells kursk 2026-12-01",
+        "item:kursk since:7d rail",
+        '"shells" NEAR(kursk*) OR title:x -y ^z',
         "all",
         "all dm",
         "dm",

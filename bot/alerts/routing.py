@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from typing import Protocol
 
 from bot.models import Alert, Target
-from bot.settings.model import RouteConfig
+from bot.settings.model import FollowupMode, RouteConfig
 
 
 class Subscribers(Protocol):
@@ -40,3 +40,15 @@ def targets_for(
     ]
     targets += subscriptions.subscribed_targets(items)
     return list(dict.fromkeys(targets))
+
+
+def followup_mode(
+    target: Target, routes: Sequence[RouteConfig], default: FollowupMode = "edit"
+) -> FollowupMode:
+    """How ``target`` hears that a posted alert's story moved on: the ``followups`` of the
+    first route to that channel that sets one, else ``default`` (the config's own, which
+    channels subscribed in chat follow)."""
+    for route in routes:
+        if route.followups and (route.platform, route.channel) == (target.platform, target.channel):
+            return route.followups
+    return default

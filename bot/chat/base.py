@@ -10,10 +10,22 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
 
-from bot.models import Alert, Digest, Target
+from bot.models import Alert, Digest, FollowUp, Target
+
+
+@dataclass(frozen=True)
+class ThreadReply:
+    """A follow-up posted in an alert's thread."""
+
+    message_id: str | None
+    """The reply's id (Slack ``ts``, Discord message id)."""
+    thread_id: str | None = None
+    """The thread it went to, where the platform has one of its own (Discord); the
+    sender keeps it so that the next reply goes there without starting another."""
 
 
 class DeliveryError(Exception):
@@ -119,6 +131,40 @@ class ChatAdapter(abc.ABC):
         The default posts the updated alert as a new message, for platforms that cannot edit.
         """
         return await self.send_alert(target, alert)
+
+    async def send_followup(
+        self,
+        target: Target,
+        message_id: str,
+        thread_id: str | None,
+        followup: FollowUp,
+        alert: Alert | None = None,
+    ) -> ThreadReply | None:
+        """Reply ``followup`` in the thread of the alert posted as ``message_id``
+        (``thread_id``: the thread a reply went to before, if the platform gave one;
+        ``alert``: the alert as it reads now, to name a thread after).
+
+        The default has no threads and posts nothing (None): the sender logs it and
+        counts the follow-up as told, as it does an edit where no message can be edited.
+        """
+        return None
+
+    async def find_followup(
+        self,
+        target: Target,
+        message_id: str,
+        thread_id: str | None,
+        followup: FollowUp,
+        since: datetime,
+    ) -> ThreadReply | None:
+        """The reply for ``followup`` if the bot posted it in that thread since ``since``
+        (asked before posting a reply that may have arrived before a crash), or None."""
+        return None
+
+    def message_link(self, target: Target, external_id: str | None) -> str | None:
+        """A link that opens the message ``external_id`` posted to ``target``, for people
+        (``/search``), or None where the platform has none or this adapter cannot tell."""
+        return None
 
     async def __aenter__(self) -> ChatAdapter:
         await self.start()

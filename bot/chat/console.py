@@ -17,9 +17,10 @@ from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderR
 from rich.rule import Rule
 from rich.text import Text
 
-from bot.chat.base import ChatAdapter, DeliveryError
+from bot.chat.base import ChatAdapter, DeliveryError, ThreadReply
 from bot.chat.wording import (
     empty_digest_text,
+    followup_line,
     items_line,
     quote_body,
     shown_translation,
@@ -29,8 +30,8 @@ from bot.chat.wording import (
     translation_mark,
     why_parts,
 )
-from bot.models import Alert, Digest, Target
-from bot.text import clean_line, strip_controls
+from bot.models import Alert, Digest, FollowUp, Target
+from bot.text import clean_line, display_url, strip_controls
 
 _GLUE = "\u2800"
 """A blank that is not whitespace to rich's line breaker; stands in for no-break spaces."""
@@ -202,6 +203,20 @@ class ConsoleAdapter(ChatAdapter):
         title = clean_line(alert.title, 80)
         await self._print(Text(f"↳ also carried by {others}: {title}", style="dim"))
         return message_id
+
+    async def send_followup(
+        self,
+        target: Target,
+        message_id: str,
+        thread_id: str | None,
+        followup: FollowUp,
+        alert: Alert | None = None,
+    ) -> ThreadReply | None:
+        """A terminal has no threads: the follow-up is one indented line under the rule."""
+        link = f": {display_url(followup.url)}" if followup.url else ""
+        title = f" ({clean_line(alert.title, 80)})" if alert is not None else ""
+        await self._print(Text(f"↳ {followup_line(followup)}{title}{link}", style="dim"))
+        return ThreadReply(message_id)
 
     async def send_digest(
         self, target: Target, digest: Digest, key: str | None = None

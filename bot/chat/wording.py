@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from bot.alerts.build import QUOTE_MAX, SOURCE_MAX, SPEAKER_MAX, unquoted
-from bot.models import Alert, Digest, Match, Quote, Translation
+from bot.models import Alert, Digest, FollowUp, Match, Quote, Translation
 from bot.nlp.text import fold
 from bot.settings.languages import LANGUAGE_NAMES, base_language
 from bot.text import ELLIPSIS, clean_line, window_text
@@ -213,3 +213,13 @@ def shown_quote_line(alert: Alert, index: int) -> str:
         return quote_line(quote, alert.language)
     speaker = clean_line(quote.speaker, SPEAKER_MAX)
     return f"{body} — {speaker}" if speaker else body
+
+
+def followup_line(followup: FollowUp) -> str:
+    """A follow-up in a few words, unescaped (each renderer escapes it): the outlet that
+    carried the story too, or the translated headline that arrived late."""
+    if followup.kind == "translation":
+        lang = f" ({clean_line(followup.language)})" if followup.language else ""
+        text = clean_line(followup.text, 300) or "(no headline)"
+        return f"Translation{lang}: {text}"
+    return f"Also carried by {clean_line(followup.source_name, SOURCE_MAX) or 'another outlet'}"

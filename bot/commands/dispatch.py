@@ -12,9 +12,11 @@ import asyncio
 from collections.abc import Callable, Sequence
 
 from bot.commands import queries
+from bot.commands import search as finding
 from bot.commands import subscriptions as subs
 from bot.commands.core import Caller, CommandError, Reply
 from bot.commands.feedback import Click, ClickAnswer, FeedbackCommands, parse_mute_args
+from bot.commands.search import AlertSearch, LinkFor, SearchQuery
 from bot.commands.watch import WatchCommand, WatchHost
 from bot.models import Digest
 from bot.nlp.watchlist import Watchlist
@@ -45,11 +47,14 @@ class Commands:
         translations: TranslationRepository | None = None,
         brief_language: Callable[[], tuple[str, str] | None] = lambda: None,
         feedback: FeedbackRepository | None = None,
+        search: AlertSearch | None = None,
     ) -> None:
         self.subs = subscriptions
         self.translations = translations
         self._brief_language = brief_language
         """(target language, backend name) of /brief's headlines; None: untranslated."""
+        self.finder = search
+        """What ``/search`` reads (the store's search repository); None: not offered."""
         self.alerts = alerts
         self.feed_states = feed_states
         self._watchlist = watchlist
@@ -140,10 +145,22 @@ class Commands:
         """``/unmute <item>``."""
         return await self._feedback().unmute(caller, item)
 
-    async def run_text(self, name: str, text: str, caller: Caller) -> Reply | Digest:
+
+    async def search(self, caller: Caller, query: SearchQuery, link: LinkFor | None = None) -> Reply:
+        """``/search``: see :func:`bot.commands.search.search`; ``link`` is the adapter's."""
+        if self.finder is None:
+            raise CommandError("Search is not available on this bot yet.")
+        return await asyncio.to_thread(
+            finding.search, self.finder, self.watchlist, caller, query, link
+        )
+
+    async def run_text(
+        self, name: str, text: str, caller: Caller, link: LinkFor | None = None
+    ) -> Reply | Digest:
         """A command as typed (``/subscribe kursk dm``), for platforms that pass raw text.
 
-        Errors meant for the user come back as a Reply with ``ok=False``.
+        ``link``: the platform's message links, for ``/search``. Errors meant for the
+        user come back as a Reply with ``ok=False``.
         """
         command = name.lstrip("/").casefold()
         try:
@@ -167,6 +184,8 @@ class Commands:
                 return await self.mute(caller, *parse_mute_args(text))
             if command == "unmute":
                 return await self.unmute(caller, text.strip())
+            if command == "search":
+                return await self.search(caller, finding.parse_search_args(text, self.watchlist), link)
         except CommandError as exc:
             return Reply(str(exc), ok=False)
         return Reply(f"Unknown command /{command}.", ok=False)

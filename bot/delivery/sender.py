@@ -1,14 +1,17 @@
 """Sending one claimed delivery, or one digest, and recording what became of it.
 
 A delivery is posted (or, for ``kind == "update"``, the posted message edited because the
-story gained a source), then marked sent. A transient error is retried with backoff (or
+story gained a source; for ``update`` and ``followup``, what is new told as replies in the
+message's thread, each marked as it is posted), then marked sent. A transient error is retried with backoff (or
 after the platform's Retry-After); a permanent one, or the last retry, marks it failed
 with the reason, so nothing is silently dropped.
 
 Nothing doubled: a delivery that may have reached the platform without being marked sent
 (the process was killed mid-post, a request timed out) is "in doubt", and before posting it
 again the sender asks the adapter to look for it in the channel (Slack: the alert id in the
-message metadata; Discord: the nonce makes a repeated post return the first one).
+message metadata; Discord: the nonce makes a repeated post return the first one). A reply
+in doubt is looked for in the thread likewise (Slack ``conversations.replies``, the Discord
+thread's history).
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from bot.delivery.pacing import Pacing
 from bot.delivery.translating import AlertTranslating
 from bot.models import Alert, Digest, Feedback, Target
 from bot.store.db import utcnow
-from bot.store.outbox import PendingDelivery, PendingDigest
+from bot.store.outbox import EDITS, PendingDelivery, PendingDigest
 from bot.store.outcomes import OutcomeRepository
 
 log = logging.getLogger(__name__)
@@ -158,21 +161,30 @@ class Sender:
         return found
 
     async def deliver(self, d: PendingDelivery) -> int:
-        """Post (or edit) one alert; how many alerts were delivered (0 or 1)."""
+        """Post (or edit, or reply to) one alert; how many alerts were delivered (0 or 1)."""
         adapter = self.adapters[d.target.platform]
         where = f"{d.target.platform}:{d.target.channel}"
         checked = False
         alert = d.alert
         try:
-            if d.kind == "update":
+            if d.kind in EDITS:
                 if not d.message_id:
-                    # The platform gave the post no id (a webhook): nothing can be edited,
-                    # and posting the story again is what one alert per story avoids.
-                    log.info("alert %s gained a source; %s has no message to edit", d.alert.id, where)
+                    # The platform gave the post no id (a webhook): nothing can be edited
+                    # or replied to, and posting the story again is what one alert per
+                    # story avoids.
+                    log.info("alert %s moved on; %s has no message to edit or reply to", d.alert.id, where)
+                    for f in d.followups:
+                        await asyncio.to_thread(self.outcomes.mark_followup_sent, f.id, None)
                     await asyncio.to_thread(self.outcomes.mark_sent, d.id, None)
                     return 0
-                alert = await self._translated(d.target, await self.with_feedback(d.alert, d.target))
-                external_id = await adapter.update_alert(d.target, d.message_id, alert)
+                external_id: str | None = d.message_id
+                if d.kind == "update":
+                    alert = await self._translated(d.target, await self.with_feedback(d.alert, d.target))
+                    external_id = await adapter.update_alert(d.target, d.message_id, alert)
+                    if external_id and external_id != d.message_id:  # posted anew
+                        await asyncio.to_thread(self.outcomes.record_message, d.id, external_id)
+                if d.followups:
+                    checked = await self._tell(adapter, d, external_id or d.message_id)
             else:
                 if d.in_doubt:
                     found = await self._already_posted(
@@ -199,6 +211,39 @@ class Sender:
         await self._mark_translation([d.id], alert, external_id or d.message_id)
         self.count(d.target, "delivered")
         return 1
+
+    async def _tell(self, adapter: ChatAdapter, d: PendingDelivery, message_id: str) -> bool:
+        """Reply each follow-up left in the alert's thread, marking each as it is posted.
+
+        Only the first can have been in flight when an earlier attempt stopped (each is
+        marked once posted): in doubt, the thread is read for it before posting it again.
+        Returns True once that check is done (the rest cannot be out there).
+        """
+        thread = d.thread_id
+        first, *rest = d.followups
+        posted = None
+        if d.in_doubt:
+            since = d.claimed_at or utcnow() - timedelta(hours=1)
+            posted = await adapter.find_followup(d.target, message_id, thread, first.followup, since)
+            if posted is not None:
+                log.info(
+                    "%s:%s already has the reply %s (posted before the bot stopped); not "
+                    "posting it again", d.target.platform, d.target.channel, first.followup.key,
+                )
+        for i, f in enumerate((first, *rest)):
+            if i or posted is None:
+                posted = await adapter.send_followup(
+                    d.target, message_id, thread, f.followup, d.alert
+                )
+            if posted is None:
+                log.info("%s has no threads; follow-up %s not posted", d.target.platform, f.followup.key)
+            elif posted.thread_id:
+                thread = posted.thread_id
+            await asyncio.to_thread(
+                self.outcomes.mark_followup_sent, f.id,
+                posted.message_id if posted else None, posted.thread_id if posted else None,
+            )
+        return True
 
     async def deliver_digest(self, d: PendingDigest, pacing: Pacing) -> int:
         """Post a held group as one digest (a group of one as a plain alert)."""

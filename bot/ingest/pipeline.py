@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bot.alerts.build import build_alert
-from bot.alerts.routing import route_targets, targets_for
+from bot.alerts.routing import followup_mode, route_targets, targets_for
 from bot.ingest.stories import find_story, fingerprint
 from bot.models import Alert, Analysis, Article
 from bot.nlp import analyze
 from bot.nlp.watchlist import Watchlist
-from bot.settings.model import RouteConfig
+from bot.settings.model import FollowupMode, RouteConfig
 from bot.store.articles import ArticleRepository
 from bot.store.db import utcnow
 from bot.store.subscriptions import SubscriptionRepository
@@ -54,6 +54,7 @@ def ingest(
     alert_published_after: datetime | None = None,
     story_window: timedelta = timedelta(hours=48),
     keep_text: bool = True,
+    followups: FollowupMode = "edit",
 ) -> IngestReport:
     """Match and record every article not seen before.
 
@@ -63,7 +64,8 @@ def ingest(
 
     An article that would alert but is a near-copy (same SimHash story) of an alert from
     the last ``story_window`` joins that alert as one more source instead: one alert per
-    story, edited in chat to list every outlet.
+    story, edited in chat to list every outlet (or told in its thread: ``followups`` is
+    the mode of channels whose route does not set one).
 
     ``keep_text``: store each new article's body for the retention window (``retention``
     in the config; 0 keeps none).
@@ -98,7 +100,9 @@ def ingest(
             # channels of those items get the story's alert, queued with the join.
             targets_of = {m.id: targets_for([m.id], routes, subscriptions) for m in analysis.matches}
             joined = store.join_story(
-                article, known, analysis.matches, targets_of, keep_text=keep_text
+                article, known, analysis.matches, targets_of,
+                lambda target: followup_mode(target, routes, followups),
+                keep_text=keep_text,
             )
             if joined is not None:
                 report.new += 1

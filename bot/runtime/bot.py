@@ -130,7 +130,7 @@ class NewsBot:
             self.store.subscriptions, self.store.articles, self.store.feeds,
             lambda: self.live.watchlist, lambda: self.settings.feeds, host=self.live,
             translations=self.store.translations, brief_language=self._brief_language,
-            feedback=self.store.feedback,
+            feedback=self.store.feedback, search=self.store.search,
         )
         self.worker.sender.tallies = self.store.feedback
         self.db = StoreThreads(shared=self.cluster.shared)

@@ -65,6 +65,7 @@ class Intake:
             alert_published_after=alert_published_after,
             story_window=settings.story_window,
             keep_text=settings.retention > timedelta(0),
+            followups=settings.followups,
         )
         report = await asyncio.get_running_loop().run_in_executor(self._cpu, job)
         self.metrics.ingested(report)

@@ -175,7 +175,8 @@ def _feed_label(feed: FeedConfig) -> str:
 
 
 def _route_label(route: RouteConfig) -> str:
-    return f"{route.platform} {route.channel} [{', '.join(route.items)}]"
+    mode = f" followups: {route.followups}" if route.followups else ""
+    return f"{route.platform} {route.channel} [{', '.join(route.items)}]{mode}"
 
 
 @dataclass(frozen=True)

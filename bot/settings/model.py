@@ -104,6 +104,9 @@ Language = Annotated[str, BeforeValidator(_language)]
 """A language code (``en``, ``pt-br``), checked where it is written."""
 
 
+FollowupMode = Literal["edit", "thread", "both"]
+
+
 class RouteConfig(_Strict):
     """Default delivery: everything matching ``items`` goes to this channel."""
 
@@ -113,6 +116,10 @@ class RouteConfig(_Strict):
     lang: Language | None = None
     """The language this channel gets alerts translated into (a French desk: ``fr``);
     unset: ``translate.to``. Only with a ``translate:`` section."""
+    followups: FollowupMode | None = None
+    """What this channel gets when a posted alert's story moves on (another outlet carries
+    it, its translation arrives late): ``edit`` the alert in place, a reply in the alert's
+    ``thread``, or ``both``. Unset: the config's top-level ``followups``."""
 
 
 class TranslateConfig(_Strict):
@@ -311,6 +318,9 @@ class Settings(_Strict):
     """How often the seed folders are rescanned."""
     feeds: list[FeedConfig] = Field(default_factory=list)
     routes: list[RouteConfig] = Field(default_factory=lambda: [RouteConfig()])
+    followups: FollowupMode = "edit"
+    """Follow-ups for channels whose route does not say (``/subscribe``d ones among them):
+    ``edit`` (the alert is edited in place), ``thread`` or ``both``."""
     admins: list[Annotated[str, BeforeValidator(_user_id)]] = Field(default_factory=list)
     """User ids allowed to run ``/watch``: ``U0123ABCD`` (any platform), or explicit
     ``slack:U0123ABCD`` / ``discord:123456789012345678``."""

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from bot.models import Alert, Article, Match, Target
 from bot.store.db import Database, utcnow
-from bot.store.outbox import queue_new_targets, queue_updates
+from bot.store.outbox import FollowupModes, StoryNews, queue_new_targets, queue_updates
 from bot.store.schema import (
     GUID,
     URL_KEY,
@@ -267,6 +267,7 @@ class ArticleRepository:
         alert_id: str,
         matches: Sequence[Match] = (),
         targets_of: Mapping[str, Sequence[Target]] | None = None,
+        modes: FollowupModes | None = None,
         *,
         keep_text: bool = True,
     ) -> StoryJoin | None:
@@ -279,6 +280,9 @@ class ArticleRepository:
         has no delivery for is queued the story's alert, in the same transaction: once,
         however many copies follow (the alert then names the item, and a target it was
         queued for has its row).
+
+        ``modes``: each channel's follow-up mode; where it is ``thread`` or ``both`` the new
+        outlet is told as a reply in the alert's thread (see :func:`queue_updates`).
 
         Returns the alert as it now reads, or None if the article was seen meanwhile.
         """
@@ -318,7 +322,8 @@ class ArticleRepository:
                     alert_row.top_score = max(m.score for m in alert.matches)
                     queued = queue_new_targets(s, alert_id, added, targets_of or {})
                 alert_row.payload = alert_to_json(alert)
-                queue_updates(s, alert_id)
+                news = StoryNews("source", source, article.url or None) if new_source else None
+                queue_updates(s, alert_id, news, modes)
                 return StoryJoin(alert, changed=True, queued=queued)
         except IntegrityError:
             return None

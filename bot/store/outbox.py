@@ -4,7 +4,7 @@ for a digest or handed back. What became of a claimed row is :mod:`bot.store.out
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -12,9 +12,38 @@ from typing import Any
 from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from bot.models import Alert, Match, Target
+from bot.models import Alert, FollowUp, FollowUpKind, Match, Target
+from bot.settings.model import FollowupMode
 from bot.store.db import Database, utcnow
-from bot.store.schema import CHANNEL, AlertRow, DeliveryRow, MuteRow, alert_from_json
+from bot.store.schema import CHANNEL, AlertRow, DeliveryRow, FollowupRow, MuteRow, alert_from_json
+
+EDITS = ("update", "followup")
+"""Kinds of a delivery row whose message is posted already: edit it (``update``, then
+reply in its thread what follow-up rows are left), or only reply (``followup``)."""
+
+
+@dataclass(frozen=True)
+class PendingFollowup:
+    """A reply still to tell in a posted alert's thread (its row id, to mark it told)."""
+
+    id: int
+    followup: FollowUp
+
+
+@dataclass(frozen=True)
+class StoryNews:
+    """What moved a posted story on, for the threads that want to hear it (a
+    :class:`~bot.models.FollowUp` without its key, which the outbox row gives)."""
+
+    kind: FollowUpKind
+    source_name: str = ""
+    url: str | None = None
+    text: str = ""
+    language: str | None = None
+
+
+FollowupModes = Callable[[Target], FollowupMode]
+"""The follow-up mode of a channel (``bot.alerts.routing.followup_mode`` over the routes)."""
 
 
 @dataclass(frozen=True)
@@ -24,12 +53,17 @@ class PendingDelivery:
     alert: Alert
     attempts: int
     kind: str = "post"
-    """``post`` or ``update`` (edit ``message_id``, the id the platform gave the post)."""
+    """``post``, ``update`` (edit ``message_id``, the id the platform gave the post, then
+    tell ``followups``) or ``followup`` (only tell them, in the post's thread)."""
     message_id: str | None = None
     in_doubt: bool = False
     """An earlier attempt may have posted it: look before posting again."""
     claimed_at: datetime | None = None
     """Since when a post of it may exist (where to start looking)."""
+    followups: tuple[PendingFollowup, ...] = ()
+    """Replies still to post in the alert's thread, oldest first."""
+    thread_id: str | None = None
+    """The thread a reply went to before (Discord), or None."""
 
 
 @dataclass(frozen=True)
@@ -97,33 +131,91 @@ def _story_muted(alert_id: Any) -> Any:
     )
 
 
-def queue_updates(s: Session, alert_id: str) -> None:
-    """The alert changed: its posted messages are to be edited, except where a channel
-    muted the story."""
-    # Pending rows need nothing: they read the alert when claimed. Sent rows become an
-    # edit of the posted message; rows in flight are edited once their post is done.
-    s.execute(
-        update(DeliveryRow)
-        .where(
+def followup_key(alert_id: str, followup_id: int) -> str:
+    """How a reply names itself (Slack metadata, Discord nonce) to be found after a crash."""
+    return f"{alert_id}:followup:{followup_id}"
+
+
+def queue_updates(
+    s: Session,
+    alert_id: str,
+    news: StoryNews | None = None,
+    modes: FollowupModes | None = None,
+) -> None:
+    """The alert changed: bring each of its posted messages up to date (see
+    :func:`requeue_posted`). ``modes``: each channel's follow-up mode; without it ``edit``,
+    the behaviour before threads. Digests list the story; they are neither edited nor
+    replied to."""
+    rows = s.scalars(
+        select(DeliveryRow).where(
             DeliveryRow.alert_id == alert_id,
-            DeliveryRow.status == "sent",
-            DeliveryRow.batch.is_(None),  # a digest lists the story; it is not edited
-            ~_story_muted(alert_id),
-        )
-        .values(
-            status="pending", kind="update", attempts=0, next_attempt_at=utcnow(),
-            last_error=None,
-        )
-    )
-    s.execute(
-        update(DeliveryRow)
-        .where(
-            DeliveryRow.alert_id == alert_id,
-            DeliveryRow.status == "sending",
             DeliveryRow.batch.is_(None),
+            DeliveryRow.status.in_(("pending", "sending", "sent")),
         )
-        .values(refresh=True)
+    ).all()
+    for d in rows:
+        mode = modes(Target(d.platform, d.channel)) if modes is not None else "edit"
+        requeue_posted(s, d, news, mode)
+
+
+def requeue_posted(
+    s: Session, d: DeliveryRow, news: StoryNews | None = None, mode: FollowupMode = "edit"
+) -> bool:
+    """One channel's message of a changed alert, the one place that queues edits and
+    replies (a late translation of one channel's post comes here too).
+
+    ``mode`` says how: ``edit`` the message in place, reply ``news`` in its ``thread``, or
+    ``both``; a change without news (a watch item added) is an edit whatever the mode,
+    there being nothing to tell. A row not posted yet needs nothing (its post reads the
+    alert when claimed); a sent row is queued again (``update`` or ``followup``); a row in
+    flight is refreshed once its post is done. A channel that muted the story gets neither
+    edit nor reply. False: nothing to do for this row.
+    """
+    if d.batch is not None or d.status not in ("pending", "sending", "sent"):
+        return False
+    if d.status == "pending" and d.kind not in EDITS:
+        return False  # its post will show the alert as it reads then
+    if s.scalar(select(_story_muted(d.alert_id)).where(DeliveryRow.id == d.id)):
+        return False
+    now = utcnow()
+    tell = news is not None and mode != "edit"
+    if news is not None and tell:
+        s.add(FollowupRow(
+            delivery_id=d.id, kind=news.kind, source_name=news.source_name or None,
+            url=news.url, text=news.text or None, language=news.language, created_at=now,
+        ))
+    edit = not tell or mode == "both"
+    d.followups = mode
+    if d.status == "sending":
+        d.refresh = True
+    elif d.status == "sent":
+        d.status, d.kind, d.attempts = "pending", "update" if edit else "followup", 0
+        d.next_attempt_at, d.last_error = now, None
+    elif edit:  # queued to reply only, and now to edit too
+        d.kind = "update"
+    return True
+
+
+def untold_followups(s: Session, deliveries: Sequence[DeliveryRow]) -> dict[int, list[PendingFollowup]]:
+    """The replies not yet posted for each of ``deliveries``, oldest first."""
+    ids = [d.id for d in deliveries]
+    alerts = {d.id: d.alert_id for d in deliveries}
+    out: dict[int, list[PendingFollowup]] = {}
+    if not ids:
+        return out
+    rows = s.scalars(
+        select(FollowupRow)
+        .where(FollowupRow.delivery_id.in_(ids), FollowupRow.sent_at.is_(None))
+        .order_by(FollowupRow.id)
     )
+    for f in rows:
+        alert_id = alerts[f.delivery_id]
+        out.setdefault(f.delivery_id, []).append(PendingFollowup(f.id, FollowUp(
+            key=followup_key(alert_id, f.id), alert_id=alert_id,
+            kind="translation" if f.kind == "translation" else "source",
+            source_name=f.source_name or "", url=f.url, text=f.text or "", language=f.language,
+        )))
+    return out
 
 
 def _due(platforms: list[str], now: datetime, *where: Any) -> Any:
@@ -175,8 +267,8 @@ def _silenced(s: Session, rows: Sequence[Claimed], now: datetime) -> set[int]:
     back what was already queued (waiting for a digest, a retry, a quiet spell), and only
     the channel that muted is affected; every other channel's row is its own. A post that
     names an item muted there becomes ``muted`` (never sent: "/mute kursk" means nothing
-    about Kursk here for a while); an edit of a story muted there is dropped, its row
-    staying ``sent``.
+    about Kursk here for a while); an edit or a thread reply of a story muted there is
+    dropped, its row staying ``sent``.
     """
     channels = {(d.platform, d.channel) for d, _ in rows}
     if not channels:
@@ -196,7 +288,7 @@ def _silenced(s: Session, rows: Sequence[Claimed], now: datetime) -> set[int]:
     out: set[int] = set()
     for d, payload in rows:
         where = (d.platform, d.channel)
-        if (d.kind or "post") == "update":
+        if d.kind in EDITS:
             if d.alert_id in stories.get(where, ()):
                 d.status, d.refresh = "sent", False
                 out.add(d.id)
@@ -288,6 +380,7 @@ class OutboxRepository:
             ).all()
             muted = _silenced(s, rows, now)
             out = []
+            told = untold_followups(s, [d for d, _ in rows if d.kind in EDITS])
             for d, payload in rows:
                 if d.id in muted:
                     continue
@@ -302,6 +395,8 @@ class OutboxRepository:
                         message_id=d.external_id,
                         in_doubt=bool(d.in_doubt),
                         claimed_at=d.claimed_at,
+                        followups=tuple(told.get(d.id, ())),
+                        thread_id=d.thread_id,
                     )
                 )
             return out
@@ -384,7 +479,7 @@ class OutboxRepository:
             sent = s.execute(
                 select(DeliveryRow.sent_at, DeliveryRow.batch)
                 .where(*where, DeliveryRow.status == "sent", DeliveryRow.sent_at >= since,
-                       or_(DeliveryRow.kind.is_(None), DeliveryRow.kind != "update"))
+                       or_(DeliveryRow.kind.is_(None), DeliveryRow.kind.not_in(EDITS)))
                 .order_by(DeliveryRow.sent_at)
             ).all()
             held_until = s.scalar(

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import exists, select, update
 
 from bot.models import Target
 from bot.store.db import Database, utcnow
-from bot.store.schema import DeliveryRow, SubscriptionRow
+from bot.store.schema import DeliveryRow, FollowupRow, SubscriptionRow
 
 
 @dataclass(frozen=True)
@@ -34,19 +34,54 @@ class OutcomeRepository:
         self.db = db
 
     def mark_sent(self, delivery_id: int, external_id: str | None = None) -> None:
-        """Posted (or edited). An alert that gained a source meanwhile is queued as an edit."""
+        """Posted (or edited, or replied to). An alert that gained a source meanwhile is
+        queued again: an edit, or only a reply where the channel's follow-ups go to the
+        thread and there is one to tell."""
         with self.db.session.begin() as s:
             row = s.get(DeliveryRow, delivery_id)
             if row is None:
                 return
             row.status, row.sent_at, row.last_error = "sent", utcnow(), None
             row.in_doubt = False
-            if external_id is not None or row.kind != "update":
+            if external_id is not None or row.kind not in ("update", "followup"):
                 row.external_id = external_id  # an edit that returns no id keeps the old one
             if row.refresh:
+                untold = s.scalar(select(exists().where(
+                    FollowupRow.delivery_id == delivery_id, FollowupRow.sent_at.is_(None)
+                )))
                 row.refresh = False
-                row.status, row.kind, row.attempts = "pending", "update", 0
+                kind = "followup" if row.followups == "thread" and untold else "update"
+                row.status, row.kind, row.attempts = "pending", kind, 0
                 row.next_attempt_at = utcnow()
+
+    def mark_followup_sent(
+        self, followup_id: int, message_id: str | None, thread_id: str | None = None
+    ) -> None:
+        """One reply is in the thread (``message_id``; None: the platform has no threads
+        and nothing was posted). ``thread_id``: the thread it went to, kept on its
+        delivery for the next reply. Its own transaction, so that a crash after it
+        leaves only the replies not yet posted."""
+        with self.db.session.begin() as s:
+            row = s.get(FollowupRow, followup_id)
+            if row is None:
+                return
+            row.sent_at, row.external_id = utcnow(), message_id
+            if thread_id is not None:
+                s.execute(
+                    update(DeliveryRow)
+                    .where(DeliveryRow.id == row.delivery_id)
+                    .values(thread_id=thread_id)
+                )
+
+    def record_message(self, delivery_id: int, external_id: str) -> None:
+        """The alert's message was posted anew (the old one was deleted) before its
+        replies were told: a retry edits and replies to the new one, not again."""
+        with self.db.session.begin() as s:
+            s.execute(
+                update(DeliveryRow)
+                .where(DeliveryRow.id == delivery_id)
+                .values(external_id=external_id, thread_id=None)
+            )
 
     def mark_retry(
         self,

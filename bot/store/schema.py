@@ -324,6 +324,36 @@ class DeliveryRow(Base):
     """When the claim now in flight began (``claimed_at`` keeps an in-doubt row's first
     attempt): a row its instance has held far longer than a post can take was orphaned
     (its drain died on an error before handing it back) and is requeued in doubt."""
+    thread_id: Mapped[str | None] = mapped_column(WholeString(256))
+    """Where replies to the posted alert go: on Discord the thread started on its message
+    (kept so the next follow-up reuses it); Slack replies name the message's ``ts``."""
+    followups: Mapped[str | None] = mapped_column(String(8))
+    """``edit``, ``thread`` or ``both``: how the channel asked to hear of the story's
+    follow-ups when the last one was queued (a refresh of a row in flight reads it)."""
+
+
+class FollowupRow(Base):
+    """One reply to tell in a posted alert's thread (another outlet, a late translation).
+
+    Written with the change that calls for it, in the same transaction; its delivery row
+    is queued (``kind`` ``followup`` or ``update``) and carries the claim, retries and the
+    in-doubt state. ``sent_at`` is set as each reply is posted, so a retry posts only what
+    is left, and looks in the thread first for the one that was in flight.
+    """
+
+    __tablename__ = "followups"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    delivery_id: Mapped[int] = mapped_column(ForeignKey("deliveries.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    """``source`` or ``translation``."""
+    source_name: Mapped[str | None] = mapped_column(ShownString(512))
+    url: Mapped[str | None] = mapped_column(WholeString(4096))
+    text: Mapped[str | None] = mapped_column(CleanText)
+    language: Mapped[str | None] = mapped_column(ShownString(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    external_id: Mapped[str | None] = mapped_column(WholeString(256))
+    """The reply's id on the platform (Slack ``ts``, Discord message id)."""
 
 
 class SubscriptionRow(Base):

@@ -16,7 +16,8 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from bot.models import Alert, Target
-from bot.store.db import Database, utcnow
+from bot.store.db import Database
+from bot.store.outbox import EDITS, requeue_posted
 from bot.store.schema import AlertRow, DeliveryRow, TranslationRow, alert_from_json
 
 
@@ -99,11 +100,9 @@ class TranslationRepository:
             if row is None or not row.translation_pending:
                 return False
             row.translation_pending = False
-            if row.status == "sent" and row.external_id:
-                row.status, row.kind, row.attempts = "pending", "update", 0
-                row.next_attempt_at, row.last_error = utcnow(), None
-                return True
-            if row.status in ("pending", "sending"):
-                row.refresh = row.status == "sending" or bool(row.refresh)
-                return True
-            return False
+            if row.status == "pending" and row.kind not in EDITS:
+                return True  # not posted yet: its post reads the stored translation
+            if row.status == "sent" and not row.external_id:
+                return False  # posted where nothing can be edited (a webhook)
+            # The one place that queues edits: a channel that muted the story is left alone.
+            return requeue_posted(s, row)

@@ -480,7 +480,8 @@ def discord_options(draw: st.DrawFn) -> list[Any]:
     options = []
     for _ in range(draw(st.integers(0, 4))):
         option: dict[str, Any] = {
-            "name": draw(st.sampled_from(["item", "since", "dm", "focused", ""]) | st.text(max_size=10)),
+            "name": draw(st.sampled_from(["item", "since", "dm", "words", "focused", ""])
+                         | st.text(max_size=10)),
             "type": draw(st.sampled_from([3, 3, 5]) | st.integers(1, 11)
                          | st.sampled_from([0, 99, -1, "3", None])),
             "value": draw(option_values),

@@ -21,11 +21,13 @@ from hypothesis import strategies as st
 from bot.commands.core import Caller, CommandError, Reply
 from bot.commands.dispatch import Commands
 from bot.commands.queries import item_choices, parse_brief_args, parse_since
+from bot.commands.search import MAX_WORDS, parse_search_args
 from bot.commands.subscriptions import parse_subscribe_args
-from bot.models import Digest
+from bot.models import Digest, Target
 from bot.nlp.watchlist import load_watchlist
 from bot.settings.model import parse_duration
 from bot.store.repositories import open_store
+from tests.commands.test_search import Found, MemorySearch, Sent, alert
 from tests.fuzzing import FUZZ, command_names, command_text, ids
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,7 +37,9 @@ ROOT = Path(__file__).resolve().parents[2]
 def commands(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Commands]:
     store = open_store(f"sqlite:///{tmp_path_factory.mktemp('fuzz') / 'newsbot.db'}")
     watchlist = load_watchlist(ROOT / "config" / "watchlist.yaml")
-    yield Commands(store.subscriptions, store.articles, store.feeds, lambda: watchlist)
+    found = MemorySearch([Found(alert(1, "Shells near Kursk"), "…shells…",
+                                (Sent(Target("slack", "C0NEWS"), "sent", "1733400000.000100"),))])
+    yield Commands(store.subscriptions, store.articles, store.feeds, lambda: watchlist, search=found)
     store.close()
 
 
@@ -87,6 +91,13 @@ def test_parsers_take_any_text(text: str) -> None:
     if since is not None:
         with contextlib.suppress(CommandError):  # "0h" is a span, just not a positive one
             assert parse_since(since) > timedelta(0)
+    try:
+        query = parse_search_args(text, _WATCHLIST)
+    except CommandError as refusal:
+        assert str(refusal).strip()
+    else:  # only words reach the search: no query syntax, no mention, none too many
+        assert 0 < len(query.words) <= MAX_WORDS
+        assert all(w.isalnum() or "_" in w for w in query.words), query.words
     item_text, dm = parse_subscribe_args(text)
     assert isinstance(item_text, str) and isinstance(dm, bool)
     assert len(item_choices(_WATCHLIST, text)) <= 25

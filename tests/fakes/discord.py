@@ -14,6 +14,10 @@ answer back, to show that a bot stopping then does not drop the reply it was sen
 Protocol facts it relies on are in ``/work/shared/TESTING-CHAT.md``; the one that bites:
 JSON answers carry ``Content-Type: application/json`` exactly, or discord.py stalls.
 
+Threads: ``POST /channels/{id}/messages/{message}/threads`` starts one on a message (its id
+is the message's; a second is refused with code 160004); posting to the thread's id adds
+to it (:attr:`FakeDiscord.threads`, :meth:`FakeDiscord.messages` of the thread id).
+
 Channels keep their messages: ``GET /channels/{id}/messages`` (``limit``, ``before``,
 ``after``, ``around``; newest first) reads them, and a create that carries a ``nonce`` with
 ``enforce_nonce`` is answered with the message the same author already created with that
@@ -132,6 +136,9 @@ class FakeDiscord(ChatFaults[Outage]):
         self._sockets: set[web.WebSocketResponse] = set()
         self._seq = itertools.count(1)
         self.messages_by_id: dict[str, dict[str, Any]] = {}
+        self.threads: dict[str, dict[str, Any]] = {}
+        """Threads started on a message, by id (a thread started on a message has that
+        message's id); their messages are read with :meth:`messages`, like a channel's."""
         self.left_guilds: list[str] = []
         """Servers the bot left (``DELETE /users/@me/guilds/{id}``)."""
         self.clicked: dict[str, str] = {}
@@ -564,9 +571,12 @@ class FakeDiscord(ChatFaults[Outage]):
             with self._lock:
                 self.left_guilds.append(parts[3])
             return 204, None
+        if (method == "POST" and parts[0] == "channels" and len(parts) == 5
+                and parts[2] == "messages" and parts[4] == "threads"):
+            return self._start_thread(parts[1], parts[3], body or {})
         if parts[0] == "channels" and len(parts) >= 3 and parts[2] == "messages":
             channel = parts[1]
-            if channel not in self.channels:
+            if channel not in self.channels and channel not in self.threads:
                 return 404, {"message": "Unknown Channel", "code": 10003}
             if method == "POST" and len(parts) == 3:
                 return 200, self._create(channel, body or {})
@@ -578,6 +588,33 @@ class FakeDiscord(ChatFaults[Outage]):
                     return 404, {"message": "Unknown Message", "code": 10008}
                 return 200, self._message(channel, body or {}, message_id=parts[3])
         return 404, {"message": "404: Not Found", "code": 0}
+
+    def _start_thread(self, channel: str, message_id: str, body: dict[str, Any]) -> tuple[int, Any]:
+        """Start Thread from Message: a public thread (type 11) whose id is the message's;
+        a second one on the same message is refused (160004), as Discord does."""
+        if channel not in self.channels:
+            return 404, {"message": "Unknown Channel", "code": 10003}
+        message = self.messages_by_id.get(message_id)
+        if message is None or message["channel_id"] != channel:
+            return 404, {"message": "Unknown Message", "code": 10008}
+        name = body.get("name")
+        if not isinstance(name, str) or not 1 <= len(name) <= 100:
+            return 400, {"message": "Invalid Form Body", "code": 50035}
+        with self._lock:
+            if message_id in self.threads:
+                return 400, {"message": "A thread has already been created for this message",
+                             "code": 160004}
+            thread = {
+                "id": message_id, "type": 11, "guild_id": GUILD_ID, "parent_id": channel,
+                "name": name, "owner_id": BOT_ID, "last_message_id": None,
+                "message_count": 0, "member_count": 1, "rate_limit_per_user": 0, "flags": 0,
+                "thread_metadata": {"archived": False, "locked": False,
+                                    "auto_archive_duration": body.get("auto_archive_duration") or 1440,
+                                    "archive_timestamp": _now()},
+            }
+            self.threads[message_id] = thread
+            message["thread"] = dict(thread)
+        return 201, thread
 
     def _create(self, channel: str, body: dict[str, Any]) -> dict[str, Any]:
         """A new channel message, or the one this nonce already made (``enforce_nonce``)."""

@@ -9,7 +9,9 @@ so the bot under test (in-process or a subprocess) cannot starve it and vice ver
 
 Posted messages are kept per channel, like a workspace would: ``conversations.history``
 returns them newest first, with ``metadata`` only when ``include_all_metadata`` is set,
-``oldest``/``latest`` exclusive unless ``inclusive``, and cursor pages. A message ``ts`` is
+``oldest``/``latest`` exclusive unless ``inclusive``, and cursor pages. A ``chat.postMessage``
+with ``thread_ts`` is a reply in that message's thread: not in the channel's history, read
+with ``conversations.replies``. A message ``ts`` is
 the wall clock in microseconds (unique, increasing), as Slack's are. For fault tests:
 :meth:`FakeSlack.outage` answers the posting methods with an error for some seconds, and
 :meth:`FakeSlack.on_post` runs a callback the moment a message is stored, before the
@@ -114,6 +116,11 @@ def _ts_micros(ts: str) -> int:
     """A Slack ts ("1730000000.000100") as integer microseconds, for exact comparisons."""
     seconds, _, fraction = str(ts).partition(".")
     return int(seconds or 0) * 1_000_000 + int((fraction + "000000")[:6])
+
+
+def _is_reply(message: dict[str, Any]) -> bool:
+    """A reply in a thread (its ``thread_ts`` names another message), as Slack marks it."""
+    return "thread_ts" in message and message["thread_ts"] != message["ts"]
 
 
 def _truthy(value: Any) -> bool:
@@ -229,9 +236,18 @@ class FakeSlack(ChatFaults[Outage]):
         )
 
     def messages(self, channel: str) -> list[dict[str, Any]]:
-        """What the channel holds now, oldest first (edits applied), metadata included."""
+        """What the channel holds now, oldest first (edits applied), metadata included;
+        replies in threads are not the channel's (see :meth:`replies`)."""
         with self._lock:
-            return [dict(m) for m in self.history.get(channel, [])]
+            return [dict(m) for m in self.history.get(channel, []) if not _is_reply(m)]
+
+    def replies(self, channel: str, thread_ts: str) -> list[dict[str, Any]]:
+        """The replies in the thread of the message ``thread_ts``, oldest first."""
+        with self._lock:
+            return [
+                dict(m) for m in self.history.get(channel, [])
+                if _is_reply(m) and m.get("thread_ts") == thread_ts
+            ]
 
     def slash_payload(
         self,
@@ -532,7 +548,18 @@ class FakeSlack(ChatFaults[Outage]):
         metadata = self._json_field(body.get("metadata"))
         if metadata:
             message["metadata"] = metadata
+        thread_ts = body.get("thread_ts")
         with self._lock:
+            if thread_ts:
+                parent = next(
+                    (m for m in self.history.get(channel, []) if m["ts"] == str(thread_ts)), None
+                )
+                if parent is None:
+                    return {"error": "thread_not_found"}
+                message["thread_ts"] = parent["ts"]
+                message["parent_user_id"] = parent["user"]
+                parent["thread_ts"] = parent["ts"]
+                parent["reply_count"] = parent.get("reply_count", 0) + 1
             self.history.setdefault(channel, []).append(message)
         return dict(message)
 
@@ -595,7 +622,7 @@ class FakeSlack(ChatFaults[Outage]):
             return latest is None or ts < latest or (ts == latest and inclusive_latest)
 
         with self._lock:
-            stored = [dict(m) for m in self.history.get(channel, [])]
+            stored = [dict(m) for m in self.history.get(channel, []) if not _is_reply(m)]
         found = [m for m in reversed(stored) if wanted(_ts_micros(m["ts"]))]
         page, rest = found[:limit], found[limit:]
         if not _truthy(body.get("include_all_metadata")):
@@ -613,6 +640,30 @@ class FakeSlack(ChatFaults[Outage]):
             token = base64.b64encode(f"next_ts:{rest[0]['ts']}".encode()).decode()
             answer["response_metadata"] = {"next_cursor": token}
         return answer
+
+    def _replies(self, body: dict[str, Any]) -> dict[str, Any]:
+        """conversations.replies: the thread of ``ts``, its parent first, then the replies
+        oldest first, those after ``oldest`` (exclusive unless ``inclusive``); metadata
+        only with ``include_all_metadata``. One page: a thread here is short."""
+        channel, ts = str(body.get("channel") or ""), str(body.get("ts") or "")
+        with self._lock:
+            stored = [dict(m) for m in self.history.get(channel, [])]
+        parent = next((m for m in stored if m["ts"] == ts and not _is_reply(m)), None)
+        if parent is None:
+            return {"ok": False, "error": "thread_not_found"}
+        oldest = _ts_micros(body["oldest"]) if body.get("oldest") else 0
+        inclusive = _truthy(body.get("inclusive"))
+
+        def wanted(m: dict[str, Any]) -> bool:
+            at = _ts_micros(m["ts"])
+            return at > oldest or (inclusive and at == oldest)
+
+        thread = [parent] + [m for m in stored if _is_reply(m) and m.get("thread_ts") == ts]
+        page = [m for m in thread if m is parent or wanted(m)]
+        if not _truthy(body.get("include_all_metadata")):
+            for message in page:
+                message.pop("metadata", None)
+        return {"ok": True, "messages": page, "has_more": False}
 
     def _answer(self, method: str, body: dict[str, Any]) -> dict[str, Any]:
         channel = body.get("channel", "")
@@ -632,6 +683,8 @@ class FakeSlack(ChatFaults[Outage]):
             return {"ok": True, "url": f"ws://127.0.0.1:{self.port}/link"}
         if method == "chat.postMessage":
             message = self._store(channel, body)
+            if "error" in message:
+                return {"ok": False, **message}
             return {"ok": True, "channel": channel, "ts": message["ts"], "message": message}
         if method == "chat.update":
             edited = self._edit(channel, body)
@@ -646,6 +699,8 @@ class FakeSlack(ChatFaults[Outage]):
             return {"ok": True, "channel": channel, "ts": ts, "message": message}
         if method == "conversations.history":
             return self._history(body)
+        if method == "conversations.replies":
+            return self._replies(body)
         if method == "conversations.info":
             creator = self.creators.get(channel, CREATOR)
             return {

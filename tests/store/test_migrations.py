@@ -75,13 +75,13 @@ ADDED_LATER = {
 TABLES_ADDED_LATER = {"websub"}
 SINCE_MIGRATIONS = {
     "feeds": {"lease_owner", "lease_until", "paused_at"},
-    "deliveries": {"claimed_by", "sending_since", "translation_pending"},
+    "deliveries": {"claimed_by", "sending_since", "translation_pending", "thread_id", "followups"},
     "subscriptions": {"paused_at", "paused_reason", "lang"},
     "articles": {"source_name", "location", "text", "summary"},
 }
-TABLES_SINCE_MIGRATIONS = {"leases", "feedback", "mutes", "job_runs", "translations"}
-"""Added by migrations after the baseline (0002 to 0007): no pre-migration newsbot had them."""
-HEAD = "0007_history"
+TABLES_SINCE_MIGRATIONS = {"leases", "feedback", "mutes", "job_runs", "translations", "followups"}
+"""Added by migrations after the baseline (0002 to 0008): no pre-migration newsbot had them."""
+HEAD = "0008_threads"
 """The newest migration (the integrator re-chains parallel branches' migrations)."""
 INDEXED_SINCE_MIGRATIONS = {("articles", "story_of"), ("alerts", "article_id")}
 

@@ -26,22 +26,37 @@ from typing import Any
 import aiohttp
 import discord
 
-from bot.chat.base import ChatAdapter, DeliveryError
+from bot.chat.base import ChatAdapter, DeliveryError, ThreadReply
 from bot.chat.discord.channels import (
     DM_PREFIX,
     HISTORY_LIMIT,
     alert_nonce,
     carries,
+    link_to,
     nonce_for,
     snowflake,
 )
 from bot.chat.discord.client import DEFAULT_API_URL, DEFAULT_GATEWAY_URL, Endpoints, GatewayClient
-from bot.chat.discord.errors import UNKNOWN_MESSAGE, delivery_error, start_failure
+from bot.chat.discord.errors import (
+    THREAD_ALREADY_CREATED,
+    UNKNOWN_CHANNEL,
+    UNKNOWN_MESSAGE,
+    delivery_error,
+    start_failure,
+    thread_error,
+)
 from bot.chat.discord.feedback import alert_view
-from bot.chat.discord.render import Send, alert_payload, digest_payload, text_payload
+from bot.chat.discord.render import (
+    Send,
+    alert_payload,
+    digest_payload,
+    followup_payload,
+    text_payload,
+    thread_name,
+)
 from bot.chat.inflight import DRAIN_TIMEOUT, InFlight
 from bot.commands.dispatch import Commands
-from bot.models import Alert, Digest, Target
+from bot.models import Alert, Digest, FollowUp, Target
 from bot.settings.model import DiscordConfig
 
 __all__ = ["DiscordAdapter", "Endpoints", "alert_nonce", "alert_payload", "nonce_for"]
@@ -325,6 +340,136 @@ class DiscordAdapter(ChatAdapter):
         except Exception as exc:
             raise delivery_error(exc, where) from exc
         return message_id
+
+    # -- follow-ups in threads -----------------------------------------------------------
+
+    async def send_followup(
+        self,
+        target: Target,
+        message_id: str,
+        thread_id: str | None,
+        followup: FollowUp,
+        alert: Alert | None = None,
+    ) -> ThreadReply | None:
+        """Post ``followup`` in the thread started on the alert's message (starting it the
+        first time); in a DM, which has no threads, as a reply to the alert's message.
+
+        The reply carries a nonce of its own, so a repeat within Discord's window returns
+        it; :meth:`find_followup` covers longer gaps.
+        """
+        if self._webhook is not None or not message_id.isdigit():
+            return None  # a webhook's channel has no thread the bot could start
+        payload = followup_payload(followup)
+        nonce = nonce_for(followup.key, target.channel)
+        none = discord.AllowedMentions.none()
+        if target.channel.startswith(DM_PREFIX):
+            try:
+                await self.pacer.wait(target.channel)
+                channel = await self._messageable(target)
+                reference = discord.MessageReference(
+                    message_id=int(message_id), channel_id=channel.id, fail_if_not_exists=False
+                )
+                sent = await channel.send(
+                    content=payload["content"], allowed_mentions=none, nonce=nonce,
+                    reference=reference, suppress_embeds=True,
+                )
+            except Exception as exc:
+                raise delivery_error(exc, f"channel {target.channel}") from exc
+            return ThreadReply(str(sent.id))
+        thread = thread_id or await self._start_thread(target, message_id, alert)
+        try:
+            await self.pacer.wait(thread)
+            channel = self._client().get_partial_messageable(int(thread))
+            sent = await channel.send(
+                content=payload["content"], allowed_mentions=none, nonce=nonce,
+                suppress_embeds=True,
+            )
+        except Exception as exc:
+            raise thread_error(exc, f"the thread {thread} of channel {target.channel}") from exc
+        return ThreadReply(str(sent.id), thread)
+
+    async def _start_thread(self, target: Target, message_id: str, alert: Alert | None) -> str:
+        """``POST /channels/{channel}/messages/{message}/threads``; the thread's id.
+
+        One thread per message: if an earlier attempt started it (and the bot died before
+        keeping its id), Discord says so (160004), and a thread started on a message has
+        that message's id.
+        """
+        channel = snowflake(target.channel, target.channel)
+        name = thread_name(alert) if alert is not None else "Follow-ups"
+        try:
+            await self.pacer.wait(target.channel)
+            data = await self._client().http.start_thread_with_message(
+                channel, int(message_id), name=name, auto_archive_duration=1440
+            )
+        except discord.HTTPException as exc:
+            if exc.code == THREAD_ALREADY_CREATED:
+                return message_id
+            raise thread_error(exc, f"a thread on message {message_id} in channel {target.channel}") from exc
+        except Exception as exc:
+            raise delivery_error(exc, f"channel {target.channel}") from exc
+        return str(data["id"])
+
+    async def find_followup(
+        self,
+        target: Target,
+        message_id: str,
+        thread_id: str | None,
+        followup: FollowUp,
+        since: datetime,
+    ) -> ThreadReply | None:
+        """Read the alert's thread (or the DM) back from ``since`` for our reply.
+
+        Recognised by its nonce where Discord returns it, else by its text. A thread that
+        does not exist yet holds no reply.
+        """
+        if self._webhook is not None or self.client is None or self.client.user is None:
+            return None
+        if not message_id.isdigit():
+            return None
+        me = self.client.user.id
+        nonce = nonce_for(followup.key, target.channel)
+        content = followup_payload(followup)["content"]
+        after = discord.Object(id=discord.utils.time_snowflake(since - timedelta(seconds=30)))
+        dm = target.channel.startswith(DM_PREFIX)
+        thread = None if dm else (thread_id or message_id)
+        try:
+            channel: Any = (
+                await self._messageable(target) if dm
+                else self.client.get_partial_messageable(int(thread or 0))
+            )
+            async for message in channel.history(limit=HISTORY_LIMIT, after=after):
+                if message.author.id != me:
+                    continue
+                if (message.nonce is not None and str(message.nonce) == nonce) or message.content == content:
+                    return ThreadReply(str(message.id), thread)
+        except discord.NotFound as exc:
+            if exc.code == UNKNOWN_CHANNEL:
+                return None  # no thread yet: nothing was replied
+            raise thread_error(exc, f"channel {target.channel}") from exc
+        except discord.Forbidden:
+            log.warning(
+                "cannot read the thread of message %s in %s to check for a reply made before "
+                "a restart; relying on Discord's nonce. Grant Read Message History.",
+                message_id, target.channel,
+            )
+            return None
+        except DeliveryError:
+            raise
+        except Exception as exc:
+            raise thread_error(exc, f"channel {target.channel}") from exc
+        return None
+
+    def message_link(self, target: Target, external_id: str | None) -> str | None:
+        """``https://discord.com/channels/<guild>/<channel>/<message>`` (see
+        :func:`~bot.chat.discord.channels.link_to`)."""
+        return link_to(self.client, self.settings.guild_ids, target, external_id)
+
+    def _client(self) -> GatewayClient:
+        client = self.client
+        if client is None or client.is_closed():
+            raise DeliveryError("the Discord client is not connected")
+        return client
 
     async def _post(
         self,

@@ -14,7 +14,8 @@ import discord
 
 from bot.chat.base import DeliveryError
 from bot.chat.discord.render import alert_payload
-from bot.models import Alert
+from bot.chat.links import message_link
+from bot.models import Alert, Target
 
 DM_PREFIX = "dm:"
 
@@ -64,3 +65,21 @@ def snowflake(text: str, where: str) -> int:
             channel_gone=True,
         )
     return int(text)
+
+
+def link_to(
+    client: discord.Client | None, guild_ids: Sequence[int], target: Target, message_id: str | None
+) -> str | None:
+    """A link to a message the bot posted in ``target``: the server is the one the
+    gateway's channel cache puts the channel in, or the only one in ``guild_ids``; a DM
+    target names a user, not the DM channel, so it has none."""
+    if target.channel.startswith(DM_PREFIX) or not target.channel.isdigit():
+        return None
+    guild: int | None = None
+    channel = client.get_channel(int(target.channel)) if client is not None else None
+    found = getattr(channel, "guild", None)
+    if found is not None:
+        guild = found.id
+    elif len(guild_ids) == 1:
+        guild = guild_ids[0]
+    return message_link("discord", target.channel, message_id, guild_id=guild)

@@ -16,12 +16,13 @@ from typing import Any
 import discord
 from discord import app_commands
 
-from bot.chat.discord.channels import DM_PREFIX
+from bot.chat.discord.channels import DM_PREFIX, link_to
 from bot.chat.discord.render import Send, digest_payload, text_payload
 from bot.chat.inflight import InFlight
 from bot.commands.core import Caller, CommandError, Reply
 from bot.commands.dispatch import Commands
 from bot.commands.queries import item_choices
+from bot.commands.search import LinkFor, build_query
 from bot.commands.watch import add_request
 from bot.models import Digest
 
@@ -189,6 +190,14 @@ def _manages_channel(interaction: discord.Interaction[Any]) -> bool:
     return bool(perms.manage_channels or perms.administrator)
 
 
+def links_of(interaction: discord.Interaction[Any]) -> LinkFor:
+    """Links to this bot's messages, for ``/search``: the servers its client knows."""
+    client = interaction.client
+    settings = getattr(client, "settings", None)
+    guild_ids = list(getattr(settings, "guild_ids", None) or ())
+    return lambda target, message_id: link_to(client, guild_ids, target, message_id)
+
+
 def _text(value: Any) -> str | None:
     """An option as text: a malformed interaction can carry a number where text belongs."""
     return value if value is None or isinstance(value, str) else str(value)
@@ -196,8 +205,8 @@ def _text(value: Any) -> str | None:
 
 def add_commands(tree: app_commands.CommandTree[Any], commands: Commands) -> None:
     """``/brief``, ``/subscribe``, ``/unsubscribe``, ``/subscriptions``, ``/watchlist``,
-    ``/feeds``, ``/mute``, ``/unmute``, ``/watch add|remove``: each a thin call of ``commands``, answered to the
-    caller alone."""
+    ``/feeds``, ``/mute``, ``/unmute``, ``/search``, ``/watch add|remove``: each a thin call of
+    ``commands``, answered to the caller alone."""
 
     async def items(_: discord.Interaction[Any], current: str) -> list[app_commands.Choice[str]]:
         return [
@@ -281,6 +290,28 @@ def add_commands(tree: app_commands.CommandTree[Any], commands: Commands) -> Non
         await answer(
             interaction, lambda: commands.unmute(caller_of(interaction), _text(item) or "")
         )
+
+    @tree.command(name="search", description="Find alerts this bot sent, with links to them")
+    @app_commands.describe(
+        words="What to look for, e.g. artillery shells",
+        item="Only alerts for this watch item",
+        since="How far back: 7d, 48h, or a date like 2026-12-01",
+    )
+    @app_commands.autocomplete(item=items)
+    async def search(
+        interaction: discord.Interaction[Any],
+        words: str,
+        item: str | None = None,
+        since: str | None = None,
+    ) -> None:
+        # Searching many alerts can take longer than Discord's 3 seconds.
+        await interaction.response.defer(ephemeral=True, thinking=True)
+
+        async def find() -> Reply:
+            query = build_query(_text(words) or "", commands.watchlist, _text(item), _text(since))
+            return await commands.search(caller_of(interaction), query, links_of(interaction))
+
+        await answer(interaction, find())
 
     watch = app_commands.Group(name="watch", description="Change the watchlist (admins only)")
 

@@ -20,6 +20,7 @@ UNKNOWN_MESSAGE = 10008
 MISSING_ACCESS = 50001
 CANNOT_DM = 50007
 MISSING_PERMISSIONS = 50013
+THREAD_ALREADY_CREATED = 160004
 
 
 def delivery_error(exc: BaseException, where: str) -> DeliveryError:
@@ -72,6 +73,19 @@ def delivery_error(exc: BaseException, where: str) -> DeliveryError:
     if isinstance(exc, aiohttp.ClientError | OSError | TimeoutError):
         return DeliveryError(f"cannot reach Discord posting to {where}: {exc!r}")
     return DeliveryError(f"posting to {where} failed: {exc!r}")
+
+
+def thread_error(exc: BaseException, where: str) -> DeliveryError:
+    """Like :func:`delivery_error`, for a thread of an alert: a thread the bot may not
+    start or post in, or that was deleted, refuses follow-ups only, never the channel's
+    alerts, so it never pauses the channel's subscriptions."""
+    error = delivery_error(exc, where)
+    if not error.channel_gone:
+        return error
+    hint = ""
+    if isinstance(exc, discord.HTTPException) and exc.code in (MISSING_PERMISSIONS, MISSING_ACCESS):
+        hint = "; give the bot Create Public Threads and Send Messages in Threads there"
+    return DeliveryError(f"{error}{hint}", permanent=True)
 
 
 def _retry_after(exc: discord.HTTPException) -> float:

@@ -26,6 +26,7 @@ import discord.utils
 
 from bot.chat.wording import (
     empty_digest_text,
+    followup_line,
     items_line,
     quote_body,
     shown_quote_line,
@@ -37,8 +38,8 @@ from bot.chat.wording import (
     translation_mark,
     why_parts,
 )
-from bot.models import Alert, Digest
-from bot.text import ELLIPSIS, clean_line, strip_controls
+from bot.models import Alert, Digest, FollowUp
+from bot.text import ELLIPSIS, clean_line, display_url, strip_controls
 
 TITLE_MAX = 256
 DESCRIPTION_MAX = 4096
@@ -349,6 +350,29 @@ def digest_payload(digest: Digest, now: datetime | None = None) -> dict[str, Any
         "content": plain(title, FALLBACK_MAX),
         "embeds": [_fit(embed)],
         "allowed_mentions": dict(NO_MENTIONS),
+    }
+
+
+THREAD_NAME_MAX = 100
+SUPPRESS_EMBEDS = 4
+"""Message flag: no link preview under a reply (the alert above shows the story)."""
+
+
+def thread_name(alert: Alert) -> str:
+    """The name of the thread started on an alert: its headline, as plain text (a thread
+    name renders no Markdown and pings nobody)."""
+    return plain(alert.title, THREAD_NAME_MAX) or "Follow-ups"
+
+
+def followup_payload(followup: FollowUp) -> dict[str, Any]:
+    """A reply in an alert's thread: what is new in a line, and a masked link to it."""
+    line = marked(followup_line(followup), 600)
+    url = followup.url if is_web_url(followup.url) and not re.search(r"[\s<>]", followup.url or "") else None
+    content = f"{line}: {_masked_link(marked(display_url(url), 300), url)}" if url else line
+    return {
+        "content": cap(content, CONTENT_MAX),
+        "allowed_mentions": dict(NO_MENTIONS),
+        "flags": SUPPRESS_EMBEDS,
     }
 
 

@@ -30,9 +30,10 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot.chat.base import ChatAdapter, DeliveryError
+from bot.chat.base import ChatAdapter, DeliveryError, ThreadReply
 from bot.chat.inflight import DRAIN_TIMEOUT, InFlight
-from bot.chat.slack.blocks import alert_payload, digest_payload, notice_payload
+from bot.chat.links import message_link
+from bot.chat.slack.blocks import alert_payload, digest_payload, followup_payload, notice_payload
 from bot.chat.slack.commands import DEFAULT_API_URL, SlashCommands
 from bot.chat.slack.errors import (
     AUTH_GONE,
@@ -43,10 +44,10 @@ from bot.chat.slack.errors import (
     slack_config_error,
 )
 from bot.chat.slack.feedback import with_feedback
-from bot.chat.slack.history import find_in_history
+from bot.chat.slack.history import find_in_history, find_in_thread
 from bot.chat.slack.httpmode import bound_port, listen
 from bot.commands.dispatch import Commands
-from bot.models import Alert, Digest, Target
+from bot.models import Alert, Digest, FollowUp, Target
 
 if TYPE_CHECKING:
     from bot.settings.model import SlackConfig
@@ -112,6 +113,7 @@ class SlackAdapter(ChatAdapter):
             self.client = AsyncWebClient(token=bot_token, base_url=base, retry_handlers=[])
             if self.mode in ("socket", "http"):
                 receiver = SlashCommands(commands, self.client, api_url, self.answering)
+                receiver.links = self.message_link
                 self.app = receiver.build_app(signing_secret if self.mode == "http" else None)
                 receiver.feedback.edit = self.update_alert
         self._webhook: AsyncWebhookClient | None = None
@@ -120,6 +122,8 @@ class SlackAdapter(ChatAdapter):
         self._runner: web.AppRunner | None = None
         self._dm_channels: dict[str, str] = {}
         self._signing_secret = signing_secret or ""
+        self.workspace_url: str | None = None
+        """``auth.test``'s ``url`` (``https://acme.slack.com/``): where message links point."""
 
     @classmethod
     def from_env(
@@ -189,6 +193,7 @@ class SlackAdapter(ChatAdapter):
         except (SlackClientError, aiohttp.ClientError, OSError, TimeoutError) as exc:
             log.warning("Slack is unreachable (%s); alerts wait in the outbox", exc)
         else:
+            self.workspace_url = str(who.get("url") or "") or None
             log.info("Slack: connected as %s to %s (%s mode)", who.get("user"), who.get("team"), self.mode)
 
     async def _connect_socket(self) -> None:
@@ -355,6 +360,61 @@ class SlackAdapter(ChatAdapter):
         except (SlackClientError, aiohttp.ClientError, OSError, TimeoutError) as exc:
             raise DeliveryError(f"Slack unreachable updating {target.channel}: {exc!r}") from exc
         return str(response.get("ts") or message_id)
+
+    async def send_followup(
+        self,
+        target: Target,
+        message_id: str,
+        thread_id: str | None,
+        followup: FollowUp,
+        alert: Alert | None = None,
+    ) -> ThreadReply | None:
+        """chat.postMessage with ``thread_ts`` = the alert's ts: a reply in its thread."""
+        if self.client is None:
+            return None  # a webhook cannot reply in a thread
+        try:
+            channel = await self._conversation_id(target.channel)
+            response = await self.client.chat_postMessage(
+                channel=channel, thread_ts=message_id, **followup_payload(followup)
+            )
+        except SlackApiError as exc:
+            raise api_error(exc, target.channel) from exc
+        except (SlackClientError, aiohttp.ClientError, OSError, TimeoutError) as exc:
+            raise DeliveryError(f"Slack unreachable replying in {target.channel}: {exc!r}") from exc
+        ts = response.get("ts")
+        return ThreadReply(str(ts) if ts else None)
+
+    async def find_followup(
+        self,
+        target: Target,
+        message_id: str,
+        thread_id: str | None,
+        followup: FollowUp,
+        since: datetime,
+    ) -> ThreadReply | None:
+        """Read the alert's thread (``conversations.replies``) for our reply to ``followup``."""
+        if self.client is None:
+            return None
+        try:
+            channel = await self._conversation_id(target.channel)
+            found = await find_in_thread(self.client, channel, message_id, followup.key, since)
+        except SlackApiError as exc:
+            error = api_error(exc, target.channel)
+            if error.permanent:
+                log.warning(
+                    "cannot read the thread of %s in %s to check for a reply made before a "
+                    "restart (%s); posting it again", message_id, target.channel, error_code(exc),
+                )
+                return None
+            raise error from exc
+        except (SlackClientError, aiohttp.ClientError, OSError, TimeoutError) as exc:
+            raise DeliveryError(f"Slack unreachable reading {target.channel}: {exc!r}") from exc
+        return ThreadReply(found) if found is not None else None
+
+    def message_link(self, target: Target, external_id: str | None) -> str | None:
+        """``https://<workspace>.slack.com/archives/<channel>/p<ts>`` (see :mod:`bot.chat.links`)."""
+        channel = self._dm_channels.get(target.channel, target.channel)
+        return message_link("slack", channel, external_id, workspace_url=self.workspace_url)
 
     async def _conversation_id(self, channel: str) -> str:
         """chat.update needs the DM's channel id where a post to a user id opened it."""

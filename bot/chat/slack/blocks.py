@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 from bot.chat.wording import (
     empty_digest_text,
+    followup_line,
     items_line,
     quote_body,
     shown_quote_line,
@@ -28,8 +29,8 @@ from bot.chat.wording import (
     translation_mark,
     why_parts,
 )
-from bot.models import Alert, Digest
-from bot.text import ELLIPSIS, clean_line, shorten, strip_controls
+from bot.models import Alert, Digest, FollowUp
+from bot.text import ELLIPSIS, clean_line, display_url, shorten, strip_controls
 
 HEADER_MAX = 150
 SECTION_MAX = 3000
@@ -42,6 +43,7 @@ DIGEST_QUOTE_MAX = 300
 
 ALERT_EVENT = "newsbot_alert"
 DIGEST_EVENT = "newsbot_digest"
+FOLLOWUP_EVENT = "newsbot_followup"
 """``metadata.event_type`` of a collapsed burst; its payload names the batch and alerts."""
 """``metadata.event_type`` on every alert post, so a restart can find what it already posted."""
 OPEN_ARTICLE_ACTION = "newsbot_open_article"
@@ -298,6 +300,26 @@ def digest_payload(digest: Digest, key: str | None = None) -> dict[str, Any]:
         }
         payload["unfurl_links"] = payload["unfurl_media"] = False
     return payload
+
+
+def followup_payload(followup: FollowUp) -> dict[str, Any]:
+    """A reply in an alert's thread: what is new in a line, and the link to it.
+
+    ``metadata`` names the follow-up, so the bot can find its reply after a crash.
+    """
+    line = fit(followup_line(followup), 600)
+    url = safe_url(followup.url)
+    body = f"{line}: {mrkdwn_link(url, fit(display_url(url), 300))}" if url else line
+    return {
+        "text": fit(followup_line(followup), TEXT_MAX),
+        "blocks": [_section(body)],
+        "metadata": {
+            "event_type": FOLLOWUP_EVENT,
+            "event_payload": {"alert_id": followup.alert_id, "followup": followup.key},
+        },
+        "unfurl_links": False,
+        "unfurl_media": False,
+    }
 
 
 def notice_payload(text: str) -> dict[str, Any]:

@@ -25,6 +25,7 @@ from bot.chat.slack.errors import error_code
 from bot.chat.slack.feedback import FeedbackActions
 from bot.commands.core import Caller, Reply
 from bot.commands.dispatch import Commands
+from bot.commands.search import LinkFor
 from bot.commands.subscriptions import parse_subscribe_args
 from bot.models import Digest
 
@@ -33,7 +34,7 @@ log = logging.getLogger(__name__)
 DEFAULT_API_URL = "https://slack.com/api/"
 COMMANDS = (
     "brief", "subscribe", "unsubscribe", "subscriptions", "watchlist", "feeds", "watch",
-    "mute", "unmute",
+    "mute", "unmute", "search",
 )
 CHANGES_CHANNEL = ("/subscribe", "/unsubscribe", "/mute", "/unmute")
 """Commands that change what a channel receives: the caller's right to is looked up."""
@@ -119,6 +120,8 @@ class SlashCommands:
         self.client = client
         self.api_url = api_url
         self.answering = answering
+        self.links: LinkFor | None = None
+        """Links to the workspace's messages (the adapter's), for ``/search``."""
         self.feedback = FeedbackActions(
             commands, self.manages, lambda url: slack_response_url(url, api_url)
         )
@@ -191,7 +194,9 @@ class SlashCommands:
                 and not (name in ("/subscribe", "/unsubscribe") and parse_subscribe_args(text)[1])
                 and await self.manages(command)
             )
-            result = await self.commands.run_text(name, text, caller_from(command, manages))
+            result = await self.commands.run_text(
+                name, text, caller_from(command, manages), link=self.links
+            )
         except Exception:
             log.exception("Slack command %s failed", name)
             result = Reply("Sorry, that failed on the bot's side; the admins can see why in its log.", ok=False)

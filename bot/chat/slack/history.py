@@ -2,7 +2,8 @@
 
 Every alert and digest carries Slack message metadata naming its alert id or batch key;
 the history is read back (``conversations.history``, needs the ``*:history`` scopes) from
-a little before the delivery was claimed.
+a little before the delivery was claimed. A reply in an alert's thread names its follow-up
+the same way and is looked for in the thread (``conversations.replies``).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.chat.slack.blocks import ALERT_EVENT, DIGEST_EVENT
+from bot.chat.slack.blocks import ALERT_EVENT, DIGEST_EVENT, FOLLOWUP_EVENT
 
 HISTORY_SLACK_S = 30.0
 """Look this much further back than the claim, for clocks that disagree a little."""
@@ -46,6 +47,29 @@ async def find_in_history(
         )
         for message in response.get("messages") or []:
             if _names(message, key):
+                return str(message.get("ts"))
+        cursor = (response.get("response_metadata") or {}).get("next_cursor") or None
+        if not cursor:
+            return None
+    return None
+
+
+async def find_in_thread(
+    client: AsyncWebClient, channel: str, thread_ts: str, key: str, since: datetime
+) -> str | None:
+    """The ``ts`` of our reply carrying follow-up ``key`` in the thread of ``thread_ts``
+    posted since ``since``, or None. Slack's errors come through for the caller to word."""
+    oldest = f"{since.timestamp() - HISTORY_SLACK_S:.6f}"
+    cursor: str | None = None
+    for _ in range(HISTORY_PAGES):
+        response = await client.conversations_replies(
+            channel=channel, ts=thread_ts, oldest=oldest, include_all_metadata=True,
+            limit=200, cursor=cursor,
+        )
+        for message in response.get("messages") or []:
+            metadata = message.get("metadata") or {}
+            payload = metadata.get("event_payload") or {}
+            if metadata.get("event_type") == FOLLOWUP_EVENT and payload.get("followup") == key:
                 return str(message.get("ts"))
         cursor = (response.get("response_metadata") or {}).get("next_cursor") or None
         if not cursor:

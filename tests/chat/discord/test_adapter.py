@@ -35,7 +35,7 @@ from tests.fakes.discord import (
 ROOT = Path(__file__).resolve().parents[3]
 COMMANDS = {
     "brief", "subscribe", "unsubscribe", "subscriptions", "watchlist", "feeds", "watch", "mute",
-    "unmute",
+    "unmute", "search",
 }
 GONE = "1299999999999999999"
 
@@ -109,6 +109,9 @@ def test_login_registers_the_commands_in_the_configured_server(fake: FakeDiscord
         assert item["autocomplete"] is True
     assert [o["name"] for o in by_name["subscribe"]["options"]] == ["item", "dm", "lang"]
     assert next(o for o in by_name["subscribe"]["options"] if o["name"] == "item")["required"]
+    assert [(o["name"], o.get("required", False)) for o in by_name["search"]["options"]] == [
+        ("words", True), ("item", False), ("since", False)
+    ]
     identify = next(f for f in fake.gateway_frames if f.get("op") == 2)
     assert identify["d"]["intents"] == 1  # guilds only: no message content, no members
     assert identify["d"]["token"] == "fake-bot-token"

@@ -86,9 +86,9 @@ def test_brief_is_acked_at_once_and_answered(
     release = threading.Event()
     run_text = Commands.run_text
 
-    async def slow(self: Commands, *args: Any) -> Any:
+    async def slow(self: Commands, *args: Any, **kw: Any) -> Any:
         await asyncio.to_thread(release.wait, 60)
-        return await run_text(self, *args)
+        return await run_text(self, *args, **kw)
 
     monkeypatch.setattr(Commands, "run_text", slow)
     start_bot(socket_mode(home, fake_slack, monkeypatch))
