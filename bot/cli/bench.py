@@ -53,3 +53,9 @@ def bench_fulltext() -> None:
 def bench_instances() -> None:
     """The 1,000-feed benchmark polled by one, then two instances on PostgreSQL."""
     _run_benchmark("instances")
+
+
+@bench_app.command("search")
+def bench_search() -> None:
+    """Search over 100,000 stored articles (p95), and the index's cost to ingest."""
+    _run_benchmark("search")
