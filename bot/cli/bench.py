@@ -65,3 +65,9 @@ def bench_console() -> None:
 def bench_backtest() -> None:
     """A watchlist edit backtested over 70,000 articles (a week of 1,000 feeds), typical and worst."""
     _run_benchmark("backtest")
+
+
+@bench_app.command("search")
+def bench_search() -> None:
+    """Search over 100,000 stored articles (p95), and the index's cost to ingest."""
+    _run_benchmark("search")
