@@ -131,13 +131,15 @@ def test_feed_text_stays_text(console: Console) -> None:
 def test_a_bad_search_says_why_with_400(console: Console) -> None:
     seed_alerts(console)
     answers = pages(console, {"q": "* ( )"}, {"q": "Koursk", "from": "yesterday"},
-                    {"q": "Koursk", "channel": "C0KURSK"}, {"q": "x" * 5000})
-    assert [status for status, _ in answers] == [400, 400, 400, 400]
+                    {"q": "Koursk", "channel": "C0KURSK"}, {"q": "x" * 5000},
+                    {"q": "Koursk", "from": "2026-12-02", "to": "2026-12-01"})
+    assert [status for status, _ in answers] == [400] * 5
     messages = [html.split('id="search-error">')[1].split("</p>")[0] for _, html in answers]
     assert "give words" in messages[0]
     assert "not a date" in messages[1]
     assert "platform:channel" in messages[2]
     assert "at most 4000 characters" in messages[3]
+    assert "the first day is after the last" in messages[4]
     assert all("Traceback" not in html for _, html in answers)
     assert 'value="Koursk"' in answers[1][1]  # the form keeps what was typed
 
