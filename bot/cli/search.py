@@ -19,11 +19,13 @@ def search(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per alert, per line.")] = False,
     config: ConfigOpt = DEFAULT_CONFIG,
 ) -> None:
-    """Search the alerts (title, lead, quotes, sources, kept text), with where each was posted."""
+    """Search the alerts (title, lead, quotes, sources, kept text), with where each was posted
+    (a link to a Discord message when the config names a single server in ``guild_ids``)."""
+    from bot.chat.links import message_link
     from bot.settings.model import parse_duration
     from bot.store.db import utcnow
     from bot.store.repositories import open_store
-    from bot.store.search import SearchError
+    from bot.store.search import DeliveryState, SearchError
     from bot.text import clean_line
 
     settings = load_settings(config)
@@ -38,6 +40,14 @@ def search(
         raise fail(exc, 1) from exc
     finally:
         store.close()
+    # The only server a Discord channel can be in; Slack's workspace URL is not in the
+    # config (the running adapter asks Slack for it), so a Slack post shows its message id.
+    guilds = settings.discord.guild_ids
+    guild = guilds[0] if len(guilds) == 1 else None
+
+    def link(d: DeliveryState) -> str | None:
+        return message_link(d.target.platform, d.target.channel, d.external_id, guild_id=guild)
+
     if as_json:
         for h in hits:
             typer.echo(json.dumps({
@@ -48,7 +58,8 @@ def search(
                 "sources": [{"name": s.source_name, "url": s.url} for s in h.sources],
                 "deliveries": [{
                     "platform": d.target.platform, "channel": d.target.channel,
-                    "status": d.status, "message_id": d.external_id, "error": d.last_error,
+                    "status": d.status, "message_id": d.external_id, "link": link(d),
+                    "error": d.last_error,
                 } for d in h.deliveries],
             }, ensure_ascii=False))
         return
@@ -63,7 +74,8 @@ def search(
         typer.echo(f"    sources: {names or clean_line(h.alert.source_name, 40)}")
         for d in h.deliveries:
             where = f"{d.target.platform} {clean_line(d.target.channel, 60)}"
-            state = d.status + (f" (message {d.external_id})" if d.external_id else "")
+            url = link(d)
+            state = d.status + (f" {url}" if url else f" (message {d.external_id})" if d.external_id else "")
             if d.status == "failed" and d.last_error:
                 state += f": {clean_line(d.last_error, 120)}"
             typer.echo(f"    {where}: {state}")

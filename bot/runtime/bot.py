@@ -30,6 +30,7 @@ from bot.delivery.pacing import Pacing
 from bot.delivery.translating import AlertTranslating
 from bot.delivery.worker import DeliveryWorker
 from bot.ingest.pipeline import IngestReport
+from bot.models import Target
 from bot.nlp import pipelines
 from bot.nlp.watchlist import Watchlist
 from bot.runtime.cluster import Cluster
@@ -54,6 +55,7 @@ from bot.translate.build import make_translator
 from bot.translate.service import TranslationService
 from bot.translate.texts import BACKEND_NAMES
 from bot.web.app import Offload, Page, Threads
+from bot.web.pages import alerts as alerts_page
 from bot.web.pages import feeds as feeds_page
 from bot.web.pages import subscriptions as subscriptions_page
 from bot.web.pages import tryout as try_page
@@ -289,11 +291,18 @@ class NewsBot:
                 self.live, self.store.articles.retained, None,
                 lambda: self.settings.spacy_models, run,
             ),
+            alerts_page.routes(self.store.search, settings, self.message_link, run),
             feeds_page.routes(self.store.feeds, settings, run),
             subscriptions_page.routes(
                 self.store.subscriptions, lambda: self.live.watchlist, settings, run
             ),
         ]
+
+    def message_link(self, target: Target, external_id: str | None) -> str | None:
+        """A link to a posted message, from the adapter of its platform (which knows its
+        Slack workspace, its Discord servers), or None without one."""
+        adapter = self.adapters.get(target.platform)
+        return adapter.message_link(target, external_id) if adapter is not None else None
 
     def make_console(self, env: Mapping[str, str] | None = None) -> ConsoleServer:
         """The web console (``bot/web``); its password and key come from ``env``."""

@@ -38,3 +38,33 @@ def test_search_finds_the_seed_alert_and_where_it_was_posted(tmp_path: Path) -> 
     assert newsbot("search", "Lyon", env=env).stdout.startswith("no alert matches")
     refused = newsbot("search", '"', "*", env=env)
     assert refused.returncode == 1 and "nothing to search" in refused.stderr
+
+
+def test_a_discord_post_is_a_link_when_the_config_names_its_one_server(tmp_path: Path) -> None:
+    from sqlalchemy import update
+
+    from bot.store.schema import DeliveryRow
+
+    url = f"sqlite:///{tmp_path}/db/newsbot.db"
+    store = open_store(url)
+    seed(store)
+    with store.db.session.begin() as s:
+        s.execute(update(DeliveryRow).where(DeliveryRow.platform == "discord")
+                  .values(channel="112233445566778899", status="sent",
+                          external_id="998877665544332211"))
+    store.close()
+    config = tmp_path / "newsbot.yaml"
+    config.write_text("discord:\n  guild_ids: [111122223333444455]\n", encoding="utf-8")
+    env = {"NEWSBOT_DATABASE_URL": url}
+    link = "https://discord.com/channels/111122223333444455/112233445566778899/998877665544332211"
+    ran = newsbot("search", "Koursk", "--config", str(config), env=env)
+    assert ran.returncode == 0, ran.stderr
+    assert f"discord 112233445566778899: sent {link}" in ran.stdout
+    assert "slack C-news: pending" in ran.stdout  # no workspace URL in the config: no link
+    ran = newsbot("search", "Koursk", "--json", "--config", str(config), env=env)
+    deliveries = json.loads(ran.stdout.splitlines()[0])["deliveries"]
+    assert {d["platform"]: d["link"] for d in deliveries} == {"discord": link, "slack": None}
+    # Without the server in the config, the message id as before.
+    config.write_text("discord:\n  guild_ids: []\n", encoding="utf-8")
+    ran = newsbot("search", "Koursk", "--config", str(config), env=env)
+    assert "sent (message 998877665544332211)" in ran.stdout
