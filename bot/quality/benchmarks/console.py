@@ -131,6 +131,9 @@ async def _measure(url: str, token: str, seed: str, rounds: int) -> dict[str, li
             await timed("/try (seed article)", "POST", "/try", form)
             await timed("/feeds", "GET", "/feeds")
             await timed("/subscriptions", "GET", "/subscriptions")
+            await timed("/watchlist", "GET", "/watchlist")
+            await timed("/alerts (the latest)", "GET", "/alerts")
+            await timed("/alerts (words, seen too)", "GET", "/alerts?q=budget+council&seen=1")
             await timed("/login", "GET", "/login")
     return timings
 
