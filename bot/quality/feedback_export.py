@@ -6,9 +6,10 @@ Per rated alert: "useful" makes the items it matched true, "not relevant" makes 
 An id the alert did not match was never put to the team: it is labelled false and flagged
 ambiguous, so ``newsbot eval --without-ambiguous`` scores only what people judged.
 
-The text is what the alert stored: the headline, the lead and the quotes. The full article
-is not kept by this version of the store, so a watch item matched only deeper in the body
-may be missed when the export is scored: the export's README says so.
+The text is the article's own while the store still keeps it (``retention``, 7 days by
+default); for an alert rated later, what the alert stored: the headline, the lead and the
+quotes, so a watch item matched only deeper in the body may be missed when the export is
+scored. The export's README says which articles are which.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import json
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,8 +36,9 @@ count only the items people judged).
 - "Useful" -> the items the alert matched are labelled true; "Not relevant" -> false
   (majority of every answer, all channels; a tie is flagged ambiguous).
 - Items the alert did not match are labelled false and flagged ambiguous: nobody judged them.
-- Article text: the alert's headline, lead and quotes only (the full text is not stored),
-  so a match found deeper in the original article may be missed here.
+- Article text: the full article where the bot still kept it (`retention`; {full} of
+  {total} here); for the others the alert's headline, lead and quotes only (the full text
+  had been pruned), so a match found deeper in the original article may be missed there.
 - Quotes are not labelled (`quotes: []`): this set measures relevance, not quotes.
 """
 
@@ -59,10 +61,13 @@ def _slug(text: str, limit: int = 40) -> str:
     return slug[:limit].rstrip("-") or "alert"
 
 
-def article_text(alert: Alert) -> str:
+def article_text(alert: Alert, full_text: str | None = None) -> str:
     """Title on the first line (no final full stop, so it reads as the title), then the
-    lead and the quotes, each on its own paragraph."""
+    article's text when it was kept, else the lead and the quotes, each on its own
+    paragraph."""
     title = clean_line(alert.title).rstrip(" .") or "(untitled)"
+    if full_text and full_text.strip():
+        return f"{title}\n\n{full_text.strip()}\n"
     parts = [title, ""]
     if alert.lead.strip():
         parts += [clean_line(alert.lead), ""]
@@ -73,9 +78,14 @@ def article_text(alert: Alert) -> str:
 
 
 def export_ratings(
-    ratings: Sequence[Rating], directory: Path, ids: Sequence[str] = WATCH_IDS
+    ratings: Sequence[Rating],
+    directory: Path,
+    ids: Sequence[str] = WATCH_IDS,
+    full_texts: Mapping[str, str] | None = None,
 ) -> Exported:
-    """Write the labelled set of ``ratings`` into ``directory`` (new or empty)."""
+    """Write the labelled set of ``ratings`` into ``directory`` (new or empty);
+    ``full_texts``: the articles' text the store still keeps, by alert id."""
+    full_texts = full_texts or {}
     directory = Path(directory)
     if directory.exists() and (not directory.is_dir() or any(directory.iterdir())):
         raise ExportError(f"{directory}: must be a new or empty folder")
@@ -94,7 +104,7 @@ def export_ratings(
     for number, (alert_id, alert) in enumerate(alerts.items(), 1):
         lang = (alert.language or "und").split("-")[0].lower()[:8] or "und"
         name = f"articles/{number:03d}_{lang}_{_slug(alert.title)}.txt"
-        (directory / name).write_text(article_text(alert), encoding="utf-8")
+        (directory / name).write_text(article_text(alert, full_texts.get(alert_id)), encoding="utf-8")
         count = votes[alert_id]
         useful, against = count["useful"], count["not_relevant"]
         matched = set(alert.item_ids)
@@ -119,5 +129,8 @@ def export_ratings(
         }, ensure_ascii=False))
     (directory / "labels.jsonl").write_text("\n".join(lines) + ("\n" if lines else ""),
                                             encoding="utf-8")
-    (directory / "README.md").write_text(README.format(dir=directory), encoding="utf-8")
+    full = sum(1 for alert_id in alerts if full_texts.get(alert_id))
+    (directory / "README.md").write_text(
+        README.format(dir=directory, full=full, total=len(alerts)), encoding="utf-8"
+    )
     return Exported(len(alerts), n_true, n_false, n_ambiguous)

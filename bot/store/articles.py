@@ -400,6 +400,24 @@ class ArticleRepository:
                 return
             after = (rows[-1].seen_at, rows[-1].id)
 
+    def kept_texts(self, alert_ids: Iterable[str]) -> dict[str, str]:
+        """The full text of each alert's article while it is still kept (``retention``),
+        by alert id; alerts whose text was pruned (or never kept) are absent."""
+        ids = list(dict.fromkeys(alert_ids))
+        out: dict[str, str] = {}
+        for i in range(0, len(ids), 500):
+            with self.db.session() as s:
+                out.update(
+                    (alert_id, text)
+                    for alert_id, text in s.execute(
+                        select(AlertRow.id, ArticleRow.text)
+                        .join(ArticleRow, ArticleRow.id == AlertRow.article_id)
+                        .where(AlertRow.id.in_(ids[i:i + 500]), ArticleRow.text.is_not(None))
+                    )
+                    if text
+                )
+        return out
+
     def prune_text(self, before: datetime, *, batch: int = 200) -> int:
         """Forget the text of at most ``batch`` articles seen before ``before`` (the rest of
         each row stays: it is still seen, its alert still found by title and summary).

@@ -44,14 +44,23 @@ ALERTS = [
 ]
 
 
+BODIES = [
+    ALERTS[0].lead + " Buses left the three villages at dawn, and the schools there stay "
+    "closed for a week.",
+    ALERTS[1].lead + " A priest read the names of the crew aloud.",
+    ALERTS[2].lead + " The factory makes attack drones under licence.",
+]
+
+
 @pytest.fixture()
 def rated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     url = f"sqlite:///{tmp_path / 'newsbot.db'}"
     store = open_store(url)
     try:
         for n, alert in enumerate(ALERTS):
-            article = Article("feed:wire", alert.source_name, f"g{n}", alert.title, alert.lead)
-            assert store.articles.record(article, alert, [NEWS, DESK])
+            article = Article("feed:wire", alert.source_name, f"g{n}", alert.title, BODIES[n])
+            # The first two still have their text (retention); the third's was pruned.
+            assert store.articles.record(article, alert, [NEWS, DESK], keep_text=n < 2)
         fb = store.feedback
         fb.rate(ALERTS[0].id, NEWS, "U1", "useful")
         fb.rate(ALERTS[0].id, DESK, "42", "useful")
@@ -80,8 +89,12 @@ def test_the_export_is_a_labelled_set_that_eval_scores(rated: str, tmp_path: Pat
     assert labelled[2].ambiguous == frozenset(WATCH_IDS)  # 1 useful, 1 not: a tie
     first = (out / labelled[0].file).read_text(encoding="utf-8")
     assert first.splitlines()[0] == ALERTS[0].title
-    assert "“Nobody will be left behind,” said the governor." in first
-    assert "full text is not stored" in (out / "README.md").read_text(encoding="utf-8")
+    assert "Buses left the three villages at dawn" in first  # the kept text, whole
+    pruned = (out / labelled[2].file).read_text(encoding="utf-8")
+    assert "drones under licence" not in pruned  # its text was pruned: the alert's lead
+    assert "Pyongyang had sent about 200 specialists" in pruned
+    readme = " ".join((out / "README.md").read_text(encoding="utf-8").split())
+    assert "the full article where the bot still kept it (`retention`; 2 of 3 here)" in readme
 
     scored = newsbot("eval", str(out), "--json", "--without-ambiguous", "--config", str(CONFIG))
     assert scored.returncode == 0, scored.stderr
