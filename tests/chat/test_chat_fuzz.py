@@ -446,8 +446,11 @@ def fuzz_slack_socket(rig: Rig, examples: int) -> None:
         envelope = rig.slack.push(frame)
         rig.sent["socket"] += 1
         payload = frame.get("payload") if isinstance(frame, dict) else None
+        # A garbage "command" may be any JSON value (a list is not hashable): only a known
+        # command's name is routed.
+        command = payload.get("command") if isinstance(payload, dict) else None
         routed = isinstance(frame, dict) and frame.get("type") == "slash_commands" and isinstance(
-            payload, dict) and payload.get("command") in SLASH_COMMANDS
+            command, str) and command in SLASH_COMMANDS
         # A click: bolt routes every block_actions with a readable action (ours, or the
         # catch-all that logs a stranger's), so each is acked.
         actions = payload.get("actions") if isinstance(payload, dict) else None
