@@ -131,17 +131,21 @@ class _Keys:
             values[key] = (key, at_start, anywhere, multi, anchored)
         return _Automata(values) if values else None
 
-    def plan(self, index: PhraseIndex, lemma: Callable[[str], str] | None = None, **kw: Any) -> Plan:
-        extra = {"lemma": lemma} if lemma is not None else {}
+    def plan(
+        self,
+        index: PhraseIndex,
+        lemma: Callable[[str], str] = lambda piece: "",
+        excludes: dict[int, list[Phrase]] | None = None,
+    ) -> Plan:
         return Plan(
             index,
             self.automaton(),
-            phrases=self.phrase_of,
+            lemma,
+            self.phrase_of,
+            excludes or {},
             rest=self.rest(),
             item_of=self.item_of,
             keys_of=self.keys_of,
-            **extra,
-            **kw,
         )
 
 
@@ -259,7 +263,7 @@ def _build_plan(watchlist: Watchlist, lang: str) -> Plan:
                 keys.add(ii, slot, phrase, lang)
                 if slot == EXCLUDE:
                     excludes.setdefault(ii, []).append(phrase)
-    return keys.plan(index, lemmatizer(index, lang), excludes=excludes)
+    return keys.plan(index, lemmatizer(index, lang), excludes)
 
 
 def _build_screen(watchlist: Watchlist) -> Plan:
