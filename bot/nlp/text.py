@@ -250,7 +250,10 @@ def same_length_clean(text: str) -> str:
     # read a non-ASCII article character by character (0.2 ms, a tenth of matching it).
     for c in set(_UNIFIED.findall(text)):
         text = text.replace(c, _SAME_LENGTH[c])
-    if len(text) > MAX_TOKEN_CHARS and len(max(text.split(), key=len, default="")) > MAX_TOKEN_CHARS:
+    if (
+        len(text) > MAX_TOKEN_CHARS
+        and len(max(text.split(), key=len, default="")) > MAX_TOKEN_CHARS
+    ):
         return _LONG_RUN.sub(_cut, text)
     return text
 

@@ -336,9 +336,7 @@ def read(readings: Sequence[Reading]) -> None:
         return
     watchlist = readings[0].watchlist
     held = {
-        ii
-        for ii, item in enumerate(watchlist.items)
-        if any(r.may_hold(ii, item) for r in readings)
+        ii for ii, item in enumerate(watchlist.items) if any(r.may_hold(ii, item) for r in readings)
     }
     for r in readings:
         r.confirm(held)
