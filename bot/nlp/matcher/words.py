@@ -242,7 +242,8 @@ class Reading:
         self.plan = plan
         self.watchlist = watchlist
         self.around = Around(text, folded, plan.lemma)
-        self.breaks = _breaks(text)
+        self.text = text
+        self._breaks: list[int] | None = None
         if folded is None:
             haystack, origin = fold_mapped(text)
             self.pending = _occurrences(plan, haystack, origin)
@@ -298,6 +299,12 @@ class Reading:
         self.located = {tag: at for tag, at in self.located.items() if tag[0] in held}
         self.wanted = _wanted_near(self.watchlist, self.located, self.breaks)
 
+    def breaks(self) -> list[int]:
+        """Where paragraphs start: found only for a text where something stands."""
+        if self._breaks is None:
+            self._breaks = _breaks(self.text)
+        return self._breaks
+
     def unexcluded(self, wanted: set[Hashable]) -> set[Hashable]:
         """What ``wanted`` item still may match once occurrences that an exclude phrase of
         the item cancels are dropped (checked after the rest: most texts never get here)."""
@@ -347,12 +354,15 @@ def _breaks(text: str) -> list[int]:
     return [m.end() for m in NEWLINES.finditer(text)]
 
 
-def _wanted_near(watchlist: Watchlist, found: Located, breaks: Sequence[int]) -> set[Hashable]:
+def _wanted_near(
+    watchlist: Watchlist, found: Located, breaks: Callable[[], Sequence[int]]
+) -> set[Hashable]:
     """``wanted_slots`` of what ``read`` found, where a rule that works within a sentence
     needs its groups in one paragraph (between line breaks, which always end a sentence)."""
 
     def paragraphs(ii: int, slot: Hashable) -> set[int]:
-        return {bisect.bisect_right(breaks, pos) for pos, _pid in found.get((ii, slot), ())}
+        at = found.get((ii, slot), ())
+        return {bisect.bisect_right(breaks(), pos) for pos, _pid in at} if at else set()
 
     def holds(ii: int, r: int, rule: TopicRule) -> bool:
         if rule.within != "sentence":  # a word window may span paragraphs
