@@ -202,7 +202,8 @@ def _occurrences(plan: Plan, haystack: str, origin: Sequence[int] | None = None)
     complete: dict[int, bool] = {}  # phrases of several keys: whether all keys occur
     for end, (key, _at_start, _anywhere, _multi, anchored) in plan.automaton.iter(haystack):
         start = end - len(key) + 1
-        at_word_start = start == 0 or boundary(haystack[start - 1])
+        # ``boundary``, inlined: this runs for every anchor occurrence of a passed document
+        at_word_start = start == 0 or not (c := haystack[start - 1]).isalnum() or is_cjk(c)
         for ii, slot, pid, nkeys, _k, word_start in anchored:
             if word_start and not at_word_start:
                 continue
