@@ -211,3 +211,40 @@ def test_feed_text_is_escaped_and_no_secret_is_shown(start_console: Callable[...
     assert "<script>alert(1)</script>" not in html and "<img src=x" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "SECRETKEY123" not in html
+
+
+@pytest.mark.parametrize(
+    "target",
+    ["/\t/evil.example/x", "/\n/evil.example/x", "/\r\n/evil.example", "//evil.example/x",
+     "/\\evil.example", "https://evil.example/", " //evil.example", "/\x00/evil.example"],
+)
+def test_a_login_goes_nowhere_but_this_console(start_console: Callable[..., Console], target: str) -> None:
+    """A browser drops tabs and newlines from a Location (``/<tab>/evil.example`` is
+    ``//evil.example``, another site), and so does aiohttp's redirect: the login's ``next``
+    is judged as it would go out."""
+    console = start_console(env={"NEWSBOT_CONSOLE_PASSWORD": "correct horse battery"})
+
+    async def go() -> str:
+        async with Client(console) as c:
+            _, html = await c.page("/login")
+            resp = await c.post("/login", {"csrf": csrf_of(html), "password": "correct horse battery",
+                                           "next": target})
+            assert resp.status == 303
+            return str(resp.headers["Location"])
+
+    assert asyncio.run(go()) == "/"
+
+
+def test_a_spent_token_link_on_a_double_slash_path_stays_on_this_console(console: Console) -> None:
+    """An admin already logged in who opens ``//evil.example/?token=…`` on the console is
+    sent to the console's own pages, not to evil.example."""
+    async def go() -> str:
+        async with Client(console) as c:
+            await c.login()
+            url = f"{console.url}//evil.example/?token=spent"
+            async with c.session.get(url, allow_redirects=False) as resp:
+                assert resp.status == 303
+                return str(resp.headers["Location"])
+
+    location = asyncio.run(go())
+    assert not location.startswith("//") and location.startswith("/")
