@@ -248,3 +248,17 @@ def test_a_spent_token_link_on_a_double_slash_path_stays_on_this_console(console
 
     location = asyncio.run(go())
     assert not location.startswith("//") and location.startswith("/")
+
+
+@pytest.mark.parametrize("cookie", ["é.1.2.x", "a.1.2.é", "a.1.9999999999.\u00ff\u00ff"])
+def test_a_cookie_that_is_not_ascii_is_no_session_not_an_error(console: Console, cookie: str) -> None:
+    """Cookies are shared by every port of a host: another local app's, or a damaged
+    one, is not a session (the login page), never a server error."""
+    async def go() -> tuple[int, str]:
+        async with Client(console) as c:
+            headers = {"Cookie": f"newsbot_console={cookie}"}
+            async with c.session.get("/feeds", headers=headers, allow_redirects=False) as resp:
+                return resp.status, resp.headers.get("Location", "")
+
+    assert asyncio.run(go()) == (303, "/login?next=/feeds")
+
