@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 from typing import Any
 
 import aiohttp
 
-from bot.translate.base import MAX_ANSWER_BYTES, TranslateError, short_error
+from bot.translate.base import MAX_ANSWER_BYTES, MAX_RETRY_AFTER, TranslateError, short_error
 
 
 class JsonClient:
@@ -87,7 +88,9 @@ class JsonClient:
         after: float | None = None
         if retry_after:
             try:
-                after = max(0.0, float(retry_after))
+                after = float(retry_after)
             except ValueError:
-                after = None
+                after = None  # an HTTP date: our own retry interval serves
+            if after is not None:
+                after = min(max(0.0, after), MAX_RETRY_AFTER) if math.isfinite(after) else None
         raise TranslateError(kind, message, retry_after=after)  # type: ignore[arg-type]
