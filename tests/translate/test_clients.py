@@ -217,3 +217,32 @@ def test_the_service_waits_at_most_an_hour_whatever_a_backend_says(caplog: pytes
         translation = asyncio.run(service.translate(alert, "en"))
     assert translation.pending
     assert "asked again every 3600 s" in caplog.text
+
+
+def test_an_answer_in_several_packets_is_read_whole() -> None:
+    """``read(n)`` gives what has arrived so far: a 30 KB translation that came in two
+    packets was read as its first, and so as garbage (the translator then counted as
+    down). Here the second packet arrives only once the first has been read."""
+    from unittest import mock
+
+    from aiohttp import StreamReader
+
+    from bot.translate.http import read_at_most
+
+    async def go() -> tuple[bytes, bytes]:
+        answer = b'{"translatedText": ["' + b"x" * 30_000 + b'"]}'
+        stream = StreamReader(mock.Mock(_reading_paused=False), 2**16, loop=asyncio.get_running_loop())
+        stream.feed_data(answer[:5_000])
+        reading = asyncio.create_task(read_at_most(stream, 256 * 1024))
+        await asyncio.sleep(0)  # the reader takes what has arrived (a yield, no wait)
+        stream.feed_data(answer[5_000:])
+        stream.feed_eof()
+        whole = await reading
+        big = StreamReader(mock.Mock(_reading_paused=False), 2**16, loop=asyncio.get_running_loop())
+        big.feed_data(b"y" * 1000)
+        big.feed_eof()
+        return whole, await read_at_most(big, 100)
+
+    whole, capped = asyncio.run(go())
+    assert whole == b'{"translatedText": ["' + b"x" * 30_000 + b'"]}'
+    assert capped == b"y" * 101  # one byte more than the limit: too large, and no more read
