@@ -262,3 +262,14 @@ def test_a_cookie_that_is_not_ascii_is_no_session_not_an_error(console: Console,
 
     assert asyncio.run(go()) == (303, "/login?next=/feeds")
 
+
+
+def test_a_feed_number_too_long_for_an_int_is_no_such_feed(console: Console) -> None:
+    """``/feeds/<5,000 digits>/pause`` was a 500 (Python refuses to read an int that long)."""
+    async def go() -> int:
+        async with Client(console) as c:
+            await c.login()
+            resp = await c.post(f"/feeds/{'9' * 5000}/pause", {"url": "x"}, csrf_from="/feeds")
+            return int(resp.status)
+
+    assert asyncio.run(go()) == 404
