@@ -196,7 +196,7 @@ def test_fold_is_the_fold_of_each_character() -> None:
         "Corée du Nord, l’armée « élite » — señor Müller’s `x` ‐ ‑ −",
         "북한 \u1100\u1161\u11a8 ㄱ 𝐀𝐁 😀 a\u0301e\u0300",
         "",
-        "plain ascii text",
+        "Plain `ASCII` text, it`s",
     ]
     texts = edges + _paragraphs() + [p.upper() for p in _paragraphs(20)]
     for text in texts:
