@@ -16,8 +16,14 @@ the model proved so is walked this way (``MODEL_DIGEST``); any other takes py3la
 from __future__ import annotations
 
 import hashlib
+import lzma
+import shutil
+import tempfile
+import zipfile
 from array import array
-from typing import Any
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import IO, Any
 
 import numpy
 from py3langid import langid
@@ -48,19 +54,22 @@ class Walk:
     keeps 32 bits; the rows stay deduplicated as py3langid has them.
     """
 
-    def __init__(self, nextmove: Any, row: Any, output: Any) -> None:
-        moves = numpy.frombuffer(nextmove, dtype=_DTYPES[nextmove.typecode])
-        if len(moves) and int(moves.max()) >= 1 << 17:
-            raise ValueError("a state past 2**17 needs more than 17 bits")
-        self.low = moves.astype(numpy.uint16)  # the low 16 bits (astype wraps)
-        self.high = numpy.packbits(moves >> 16 != 0, bitorder="little")
-        rows = numpy.frombuffer(row, dtype=_DTYPES[row.typecode]).astype(numpy.int32)
-        self.rowbase = rows << 8  # under 2**31: 38,346 rows of 256
+    def __init__(self, low: Any, high: Any, row: Any, output: Any) -> None:
+        self.low = low
+        self.high = high
+        self.rowbase = numpy.asarray(row, dtype=numpy.int32) << 8  # 38,346 rows of 256
         self.output = numpy.asarray(output, dtype=numpy.int32)
         pairs = numpy.arange(1 << 16)
         start = numpy.zeros(1 << 16, numpy.int32)
         self.start2 = self.step(self.step(start, pairs >> 8), pairs & 255)
         """The state after any two bytes read from the start state (256 KB): two steps in one."""
+
+    @classmethod
+    def of(cls, nextmove: Any, row: Any, output: Any) -> Walk:
+        """The walk of py3langid's own tokenizer arrays."""
+        moves = numpy.frombuffer(nextmove, dtype=_DTYPES[nextmove.typecode])
+        low, high = _compact([moves], len(moves))
+        return cls(low, high, numpy.frombuffer(row, dtype=_DTYPES[row.typecode]), output)
 
     def step(self, states: Any, data: Any) -> Any:
         """The state after reading byte ``data[i]`` in state ``states[i]``, for every i."""
@@ -114,6 +123,98 @@ class Walk:
         return ordered[starts][first].astype(numpy.intp), counts[first]
 
 
+def _compact(chunks: Iterable[Any], total: int) -> tuple[Any, Any]:
+    """Transitions (chunks of ``total`` in all, each a multiple of 8) as their low 16 bits
+    and their 17th bit."""
+    low = numpy.empty(total, dtype=numpy.uint16)
+    high = numpy.empty((total + 7) // 8, dtype=numpy.uint8)
+    at = 0
+    for moves in chunks:
+        if len(moves) and int(moves.max()) >= 1 << 17:
+            raise ValueError("a state past 2**17 needs more than 17 bits")
+        low[at : at + len(moves)] = moves  # the low 16 bits (the cast wraps)
+        bits = numpy.packbits(moves >> 16 != 0, bitorder="little")
+        high[at // 8 : at // 8 + len(bits)] = bits
+        at += len(moves)
+    return low, high
+
+
+def _npy(archive: zipfile.ZipFile, name: str) -> tuple[IO[bytes], tuple[int, ...], Any]:
+    """An array of an ``.npz`` opened at its data: the stream, its shape, its dtype."""
+    f = archive.open(f"{name}.npy")
+    version = numpy.lib.format.read_magic(f)
+    read_header = (
+        numpy.lib.format.read_array_header_1_0
+        if version == (1, 0)
+        else numpy.lib.format.read_array_header_2_0
+    )
+    shape, fortran, dtype = read_header(f)
+    if fortran:
+        raise ValueError(f"{name}: Fortran order")
+    return f, shape, dtype
+
+
+def _rows(f: IO[bytes], shape: tuple[int, ...], dtype: Any, rows: int) -> Iterator[Any]:
+    """The array's rows, ``rows`` at a time."""
+    width = int(numpy.prod(shape[1:], dtype=numpy.int64)) if len(shape) > 1 else 1
+    for first in range(0, shape[0], rows):
+        count = min(rows, shape[0] - first)
+        data = f.read(count * width * dtype.itemsize)
+        yield numpy.frombuffer(data, dtype=dtype).reshape((count, *shape[1:]))
+
+
+def _hashed(blocks: Iterable[Any], digest: Any) -> Iterator[Any]:
+    """The blocks flat, each hashed into ``digest`` on the way."""
+    for block in blocks:
+        digest.update(block.tobytes())
+        yield block.ravel()
+
+
+def read_model(path: Path, langs: Iterable[str]) -> tuple[Any, ...] | None:
+    """py3langid's packaged model, its classes cut to ``langs``, as ``FastIdentifier``
+    needs it: (nb_ptc, nb_pc, nb_classes, row, walk); None when it is not the model
+    proved (``MODEL_DIGEST``).
+
+    Read a few MB at a time: py3langid's loader holds the whole model at once, its
+    transitions twice (~110 MB for a moment, the peak of a process that loads it last).
+    The classes are cut as ``set_languages`` cuts them, to the same values and layout.
+    """
+    wanted = set(langs)
+    digest = hashlib.blake2b(digest_size=16)
+    with tempfile.TemporaryFile(suffix=".npz") as tmp:
+        with lzma.open(path) as src:
+            shutil.copyfileobj(src, tmp, length=1 << 20)
+        tmp.seek(0)
+        with zipfile.ZipFile(tmp) as archive:
+            with archive.open("classes.npy") as f:
+                classes = numpy.lib.format.read_array(f, allow_pickle=False).tolist()
+            with archive.open("pc.npy") as f:
+                pc = numpy.lib.format.read_array(f, allow_pickle=False)
+            keep = [i for i, c in enumerate(classes) if c in wanted]
+            f, shape, dtype = _npy(archive, "ptc")
+            with f:  # as ``full[:, keep]`` lays it out: column after column
+                ptc = numpy.empty((len(keep), shape[0]), dtype=dtype).T
+                at = 0
+                for block in _rows(f, shape, dtype, 8192):
+                    ptc[at : at + len(block)] = block[:, keep]
+                    at += len(block)
+            f, shape, dtype = _npy(archive, "nextmove")
+            with f:
+                low, high = _compact(
+                    _hashed(_rows(f, shape, dtype, 1 << 18), digest), int(numpy.prod(shape))
+                )
+            with archive.open("nextmove_row.npy") as f:
+                row = numpy.lib.format.read_array(f, allow_pickle=False)
+            with archive.open("out_feat.npy") as f:
+                output = numpy.lib.format.read_array(f, allow_pickle=False).astype(numpy.int32)
+    digest.update(row.tobytes())
+    digest.update(output.tobytes())
+    if digest.hexdigest() != MODEL_DIGEST or dtype.itemsize not in (2, 4):
+        return None
+    walk = Walk(low, high, row, output)
+    return ptc, pc[keep], [classes[i] for i in keep], row, walk
+
+
 class FastIdentifier(langid.LanguageIdentifier):
     """py3langid's identifier whose feature counting is ``Walk``'s, when proved exact.
 
@@ -126,16 +227,37 @@ class FastIdentifier(langid.LanguageIdentifier):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         model: Any = self
-        digest = model_digest(model.tk_nextmove, model.tk_row, model.tk_output)
-        self._walk = (
-            Walk(model.tk_nextmove, model.tk_row, model.tk_output)
-            if (digest == MODEL_DIGEST)
-            else None
-        )
-        if self._walk is not None:  # py3langid's own slots, which it leaves untyped
-            model.tk_nextmove = array(model.tk_nextmove.typecode)
-            model._rowbase = []
-            model.tk_output = []
+        self._walk: Walk | None = None
+        if len(model.tk_nextmove) and (
+            model_digest(model.tk_nextmove, model.tk_row, model.tk_output) == MODEL_DIGEST
+        ):
+            self._let_go(Walk.of(model.tk_nextmove, model.tk_row, model.tk_output))
+
+    def _let_go(self, walk: Walk) -> None:
+        """Count with ``walk``; py3langid's own tokenizer (slots it leaves untyped) goes."""
+        model: Any = self
+        self._walk = walk
+        model.tk_nextmove = array("I")
+        model._rowbase = []
+        model.tk_output = []
+
+    @classmethod
+    def packaged(cls, langs: Iterable[str], norm_probs: bool = True) -> FastIdentifier:
+        """The identifier of py3langid's packaged model for ``langs``, read a few MB at a
+        time (``read_model``); py3langid's own loading when the model is another."""
+        langs = list(langs)
+        path = langid.MODEL_DIR / langid.MODEL_FILE
+        parts = read_model(path, langs)
+        if parts is None:
+            ident = cls.from_model_file(langid.MODEL_FILE, norm_probs=norm_probs)
+        else:
+            ptc, pc, classes, row, walk = parts
+            rows = array("H" if row.itemsize == 2 else "I")
+            rows.frombytes(row.tobytes())
+            ident = cls(ptc, pc, classes, array("I"), [], norm_probs=norm_probs, tk_row=rows)
+            ident._let_go(walk)
+        ident.set_languages(langs)
+        return ident
 
     def _raw_score(self, text: bytes) -> Any:
         walk = self._walk

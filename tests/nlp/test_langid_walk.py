@@ -47,6 +47,18 @@ def test_installed_model_is_the_one_proved(plain: langid.LanguageIdentifier) -> 
     assert ident._walk is not None
 
 
+def test_the_model_read_in_pieces_is_py3langids(plain: langid.LanguageIdentifier) -> None:
+    """``read_model`` cuts the classes as ``set_languages`` does: same values, same
+    layout (a matrix product's last bits can depend on it)."""
+    ident = identifier()
+    assert ident.nb_classes == plain.nb_classes
+    assert numpy.array_equal(ident.nb_pc, plain.nb_pc)
+    assert ident.nb_ptc.dtype == plain.nb_ptc.dtype
+    assert ident.nb_ptc.strides == plain.nb_ptc.strides
+    assert numpy.array_equal(ident.nb_ptc, plain.nb_ptc)
+    assert list(ident.tk_row) == list(plain.tk_row)
+
+
 def test_the_compact_walk_holds_every_transition(plain: langid.LanguageIdentifier) -> None:
     """Each of the 9.8 million transitions read back from 16 bits + 1 is py3langid's."""
     walk = identifier()._walk
