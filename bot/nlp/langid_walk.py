@@ -21,7 +21,7 @@ import shutil
 import tempfile
 import zipfile
 from array import array
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -47,20 +47,29 @@ def model_digest(nextmove: Any, row: Any, output: Any) -> str:
 
 
 class Walk:
-    """The tokenizer as compact numpy arrays: 21 MB where py3langid keeps 45 MB.
+    """The tokenizer as compact numpy arrays: 20 MB where py3langid keeps 45 MB.
 
-    A transition is a state below 2**17 (the model has 104,583), kept as its low 16 bits
-    (``low``, uint16) and its 17th bit (``high``, one bit a transition), where py3langid
-    keeps 32 bits; the rows stay deduplicated as py3langid has them.
+    A transition on byte ``b`` leads to a state whose n-gram ends in ``b`` (or to the
+    start state), and no byte leads to more than 11,012 states: so each state is numbered
+    once per byte that leads to it (``original`` names it), byte after byte (``base[b]``
+    is byte ``b``'s first number), and a transition is kept as the target's number among
+    its byte's states, in 16 bits (``low``) where py3langid keeps 32. The state after
+    byte ``b`` is then ``base[b] + low[...]``: the same two reads a step as before, and a
+    third in a table of 256. The rows stay deduplicated as py3langid has them.
     """
 
-    def __init__(self, low: Any, high: Any, row: Any, output: Any) -> None:
+    def __init__(self, low: Any, base: Any, original: Any, row: Any, output: Any) -> None:
         self.low = low
-        self.high = high
-        self.rowbase = numpy.asarray(row, dtype=numpy.int32) << 8  # 38,346 rows of 256
-        self.output = numpy.asarray(output, dtype=numpy.int32)
+        self.base = base
+        self.original = original
+        """The model's state for each number."""
+        rows = numpy.asarray(row, dtype=numpy.int32)[original]
+        self.rowbase = rows << 8  # 38,346 rows of 256
+        self.output = numpy.asarray(output, dtype=numpy.int32)[original]
+        self.start = int(numpy.flatnonzero(original == 0)[0])
+        """A number of the start state."""
         pairs = numpy.arange(1 << 16)
-        start = numpy.zeros(1 << 16, numpy.int32)
+        start = numpy.full(1 << 16, self.start, numpy.int32)
         self.start2 = self.step(self.step(start, pairs >> 8), pairs & 255)
         """The state after any two bytes read from the start state (256 KB): two steps in one."""
 
@@ -68,25 +77,20 @@ class Walk:
     def of(cls, nextmove: Any, row: Any, output: Any) -> Walk:
         """The walk of py3langid's own tokenizer arrays."""
         moves = numpy.frombuffer(nextmove, dtype=_DTYPES[nextmove.typecode])
-        low, high = _compact([moves], len(moves))
-        return cls(low, high, numpy.frombuffer(row, dtype=_DTYPES[row.typecode]), output)
+        low, base, original = _compact(lambda: iter([moves]), len(moves), len(row))
+        return cls(low, base, original, numpy.frombuffer(row, dtype=_DTYPES[row.typecode]), output)
 
     def step(self, states: Any, data: Any) -> Any:
         """The state after reading byte ``data[i]`` in state ``states[i]``, for every i."""
         at = self.rowbase[states] + data
-        high = self.high[at >> 3] >> (at & 7).astype(numpy.uint8)
-        high &= 1
-        state = high.astype(numpy.int32)
-        state <<= 16
-        state |= self.low[at]
-        return state
+        return self.base[data] + self.low[at]
 
     def states(self, data: bytes) -> Any:
-        """The state after each byte of ``data``."""
+        """The state (its number) after each byte of ``data``."""
         n = len(data)
         x = numpy.frombuffer(data, dtype=numpy.uint8)
         head = []
-        state = numpy.zeros(1, dtype=numpy.int32)
+        state = numpy.full(1, self.start, dtype=numpy.int32)
         for k in range(min(n, SYNC_BYTES - 1)):  # fewer bytes than the sync length behind
             state = self.step(state, x[k : k + 1])
             head.append(int(state[0]))
@@ -97,8 +101,9 @@ class Walk:
         pair <<= 8
         pair |= x[1:]
         at = self.start2[pair[:m]]
+        first = self.base[x]  # each byte's first number, read once for every step
         for k in range(2, SYNC_BYTES):
-            at = self.step(at, x[k : k + m])
+            at = self.low[self.rowbase[at] + x[k : k + m]] + first[k : k + m]
         return numpy.concatenate((numpy.asarray(head, dtype=at.dtype), at))
 
     def visits(self, data: bytes) -> tuple[Any, Any]:
@@ -123,20 +128,42 @@ class Walk:
         return ordered[starts][first].astype(numpy.intp), counts[first]
 
 
-def _compact(chunks: Iterable[Any], total: int) -> tuple[Any, Any]:
-    """Transitions (chunks of ``total`` in all, each a multiple of 8) as their low 16 bits
-    and their 17th bit."""
+def _compact(chunks: Callable[[], Iterator[Any]], total: int, states: int) -> tuple[Any, ...]:
+    """``Walk``'s numbering of the transitions (``total``, in chunks of whole rows that
+    ``chunks`` gives, twice): (low, base, original). The temporaries are one buffer and
+    one 27 MB map, each given back whole: many small ones left ~14 MB of holes in the heap."""
+    seen = numpy.zeros(256 * states, dtype=bool)  # one mapping, given back whole
+    buffer = numpy.empty(0, dtype=numpy.int64)
+    for moves in chunks():  # which states each byte leads to: byte * states + state
+        buffer = _keys(moves, states, buffer)
+        seen[buffer[: len(moves)]] = True
+    numbered = numpy.flatnonzero(seen)
+    del seen
+    base = numpy.searchsorted(numbered, numpy.arange(256, dtype=numpy.int64) * states)
+    if int(numpy.diff(numpy.append(base, len(numbered))).max(initial=0)) > 1 << 16:
+        raise ValueError("a byte leads to more states than 16 bits can number")
     low = numpy.empty(total, dtype=numpy.uint16)
-    high = numpy.empty((total + 7) // 8, dtype=numpy.uint8)
     at = 0
-    for moves in chunks:
-        if len(moves) and int(moves.max()) >= 1 << 17:
-            raise ValueError("a state past 2**17 needs more than 17 bits")
-        low[at : at + len(moves)] = moves  # the low 16 bits (the cast wraps)
-        bits = numpy.packbits(moves >> 16 != 0, bitorder="little")
-        high[at // 8 : at // 8 + len(bits)] = bits
-        at += len(moves)
-    return low, high
+    for moves in chunks():
+        buffer = _keys(moves, states, buffer)
+        n = len(moves)
+        found = numpy.searchsorted(numbered, buffer[:n])
+        found -= numpy.tile(base, n // 256)
+        low[at : at + n] = found
+        at += n
+    return low, base.astype(numpy.int32), (numbered % states).astype(numpy.int32)
+
+
+def _keys(moves: Any, states: int, buffer: Any) -> Any:
+    """``byte * states + state`` for each transition of ``moves`` (whole rows), in
+    ``buffer`` (grown when too short)."""
+    n = len(moves)
+    if len(buffer) < n:
+        buffer = numpy.empty(n, dtype=numpy.int64)
+    keys = buffer[:n]
+    keys.reshape(-1, 256)[:] = numpy.arange(256, dtype=numpy.int64) * states
+    keys += moves
+    return buffer
 
 
 def _npy(archive: zipfile.ZipFile, name: str) -> tuple[IO[bytes], tuple[int, ...], Any]:
@@ -163,10 +190,11 @@ def _rows(f: IO[bytes], shape: tuple[int, ...], dtype: Any, rows: int) -> Iterat
         yield numpy.frombuffer(data, dtype=dtype).reshape((count, *shape[1:]))
 
 
-def _hashed(blocks: Iterable[Any], digest: Any) -> Iterator[Any]:
-    """The blocks flat, each hashed into ``digest`` on the way."""
+def _hashed(blocks: Iterable[Any], digests: list[Any]) -> Iterator[Any]:
+    """The blocks flat, each hashed into ``digests`` (if any) on the way."""
     for block in blocks:
-        digest.update(block.tobytes())
+        for digest in digests:
+            digest.update(block.tobytes())
         yield block.ravel()
 
 
@@ -198,20 +226,26 @@ def read_model(path: Path, langs: Iterable[str]) -> tuple[Any, ...] | None:
                 for block in _rows(f, shape, dtype, 8192):
                     ptc[at : at + len(block)] = block[:, keep]
                     at += len(block)
-            f, shape, dtype = _npy(archive, "nextmove")
-            with f:
-                low, high = _compact(
-                    _hashed(_rows(f, shape, dtype, 1 << 18), digest), int(numpy.prod(shape))
-                )
             with archive.open("nextmove_row.npy") as f:
                 row = numpy.lib.format.read_array(f, allow_pickle=False)
+            hashing = [digest]  # the first pass over the transitions hashes them
+
+            def transitions() -> Iterator[Any]:
+                f, shape, dtype = _npy(archive, "nextmove")
+                with f:
+                    yield from _hashed(_rows(f, shape, dtype, 1 << 16), hashing)
+                hashing.clear()
+
+            f, shape, dtype = _npy(archive, "nextmove")
+            f.close()
+            low, base, original = _compact(transitions, int(numpy.prod(shape)), len(row))
             with archive.open("out_feat.npy") as f:
                 output = numpy.lib.format.read_array(f, allow_pickle=False).astype(numpy.int32)
     digest.update(row.tobytes())
     digest.update(output.tobytes())
     if digest.hexdigest() != MODEL_DIGEST or dtype.itemsize not in (2, 4):
         return None
-    walk = Walk(low, high, row, output)
+    walk = Walk(low, base, original, row, output)
     return ptc, pc[keep], [classes[i] for i in keep], row, walk
 
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import random
+from typing import Any
 
 import numpy
 import pytest
 from py3langid import langid
 
-from bot.nlp.langid_walk import MODEL_DIGEST, SYNC_BYTES, FastIdentifier, model_digest
+from bot.nlp.langid_walk import MODEL_DIGEST, SYNC_BYTES, FastIdentifier, Walk, model_digest
 from bot.nlp.languages import LANGUAGES, SCRIPT_PATTERNS, identifier, script_counts
 
 TEXTS = [
@@ -59,18 +60,29 @@ def test_the_model_read_in_pieces_is_py3langids(plain: langid.LanguageIdentifier
     assert list(ident.tk_row) == list(plain.tk_row)
 
 
+def _numbers(walk: Walk) -> Any:
+    """A number of each of the model's states (its first)."""
+    first = numpy.empty(int(walk.original.max()) + 1, dtype=numpy.int64)
+    first[walk.original[::-1]] = numpy.arange(len(walk.original))[::-1]
+    return first
+
+
 def test_the_compact_walk_holds_every_transition(plain: langid.LanguageIdentifier) -> None:
-    """Each of the 9.8 million transitions read back from 16 bits + 1 is py3langid's."""
+    """Each of the 9.8 million transitions read back from 16 bits is py3langid's."""
     walk = identifier()._walk
     assert walk is not None
     moves = numpy.frombuffer(plain.tk_nextmove, dtype=numpy.uint32)
-    assert int(moves.max()) >= 1 << 16  # the 17th bit is in use
     rows = numpy.frombuffer(plain.tk_row, dtype=numpy.uint16)
+    number = _numbers(walk)
+    assert len(number) == len(rows)
     for first in range(0, len(rows), 8192):  # every state, its row's 256 moves
         states = numpy.arange(first, min(first + 8192, len(rows)))
-        got = walk.step(numpy.repeat(states, 256), numpy.tile(numpy.arange(256), len(states)))
+        got = walk.step(
+            numpy.repeat(number[states], 256), numpy.tile(numpy.arange(256), len(states))
+        )
         want = moves.reshape(-1, 256)[rows[states]].ravel()
-        assert numpy.array_equal(got, want)
+        assert numpy.array_equal(walk.original[got], want)
+    assert walk.original[walk.start] == 0
 
 
 def test_state_depends_only_on_the_last_sync_bytes() -> None:
@@ -80,15 +92,17 @@ def test_state_depends_only_on_the_last_sync_bytes() -> None:
     walk over those bytes."""
     walk = identifier()._walk
     assert walk is not None
-    states = len(walk.rowbase)
+    number, original = _numbers(walk), walk.original
+    states = len(number)
     every = numpy.arange(256)
-    start = numpy.zeros(256, numpy.int64)
-    pairs = numpy.stack([walk.step(start, every), start], axis=1)
+    start = numpy.full(256, walk.start)
+    pairs = numpy.stack([original[walk.step(start, every)], original[start]], axis=1)
     for _ in range(SYNC_BYTES):
         found = []
         for chunk in numpy.array_split(pairs, max(1, len(pairs) // 2048)):
-            a = walk.step(numpy.repeat(chunk[:, 0], 256), numpy.tile(every, len(chunk)))
-            b = walk.step(numpy.repeat(chunk[:, 1], 256), numpy.tile(every, len(chunk)))
+            data = numpy.tile(every, len(chunk))
+            a = original[walk.step(number[numpy.repeat(chunk[:, 0], 256)], data)]
+            b = original[walk.step(number[numpy.repeat(chunk[:, 1], 256)], data)]
             apart = a != b
             found.append(numpy.unique(a[apart].astype(numpy.int64) * states + b[apart]))
         keys = numpy.unique(numpy.concatenate(found))
@@ -108,7 +122,7 @@ def test_states_are_the_sequential_walk(plain: langid.LanguageIdentifier) -> Non
         for byte in data:
             state = plain.tk_nextmove[rowbase[state] + byte]
             expected.append(state)
-        assert walk.states(data).tolist() == expected
+        assert walk.original[walk.states(data)].tolist() == expected
 
 
 def test_scores_are_py3langids_to_the_bit(plain: langid.LanguageIdentifier) -> None:
