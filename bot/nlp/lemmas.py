@@ -117,6 +117,13 @@ class Kiwi:
         # nearly all anonymous heap (the model file is read, not mapped); model_type "none"
         # is this CoNg, "cong-global" costs ~20 MB more, integrate_allomorph changes nothing,
         # and MALLOC_ARENA_MAX or malloc_trim give back under 10 MB.
+        # Session 16 (kiwipiepy 0.24.1): ~222 MB (~176 constructing, ~46 at first use): the
+        # CoNg model unpacked from 4 to 8 bits a weight (~140 MB; no lighter model type is
+        # packaged, and the file is decoded, so mapping it would not help). Without
+        # nounchr.mdl (the unknown-noun model, 16 MB; oov_handling="rule") 88 of the 4,282
+        # Korean words in the eval set, the devset and the bench read differently
+        # (동태평양 -> 동 + 태평양, 김건희 -> 김 + 건 + 희), so it stays. num_workers 0/1/-1:
+        # the same. kiwipiepy keeps its builder after building and offers no way to drop it.
         self._kiwi = Kiwi(
             num_workers=-1,
             load_default_dict=False,
