@@ -107,7 +107,7 @@ def item_rows(watchlist: Watchlist) -> list[ItemRow]:
 
 @dataclass
 class Job:
-    """One backtest running on the console's threads; the page polls it."""
+    """One backtest running on the console's long-job threads; the page polls it."""
 
     id: str
     owner: str
@@ -191,8 +191,11 @@ def routes(
     run: Offload,
     *,
     workers: int = 2,
+    long: Offload | None = None,
 ) -> Page:
-    """The Watchlist page over the running watchlist (``host``) and the retained articles."""
+    """The Watchlist page over the running watchlist (``host``) and the retained articles.
+    ``long`` runs the backtest (``Threads.long``: not on the threads that serve pages);
+    ``run`` by default."""
     table = web.RouteTableDef()
     jobs = Jobs()
     tasks: set[asyncio.Future[Any]] = set()
@@ -258,7 +261,7 @@ def routes(
                 {"error": "A backtest is already running; wait for it to finish."}, status=409
             )
         current = host.watchlist
-        work = run(run_backtest, job, current, edited, retained, count, dict(spacy_models()), workers)
+        work = (long or run)(run_backtest, job, current, edited, retained, count, dict(spacy_models()), workers)
         tasks.add(task := asyncio.ensure_future(work))
         task.add_done_callback(tasks.discard)
         return web.json_response({"job": job.id}, status=202)
