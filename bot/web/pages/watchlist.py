@@ -55,6 +55,8 @@ class WatchlistFile(Protocol):
 
     def expect_watchlist_edit(self, text: str, by: str, via: str = "/watch") -> None: ...
 
+    def forget_watchlist_edit(self, text: str) -> None: ...
+
     async def watchlist_edited(self) -> None: ...
 
 
@@ -287,8 +289,10 @@ def routes(
             )
         current = host.watchlist
         host.expect_watchlist_edit(text, "an admin", via="web console")
+        written = False
         try:
             await run(replace, host.watchlist_path, loaded, text)
+            written = True
         except WatchEditError as exc:
             return await page(request, text=text, loaded=loaded, error=str(exc), status=409)
         except ConfigError as exc:  # the same check, should the loader disagree with itself
@@ -298,6 +302,9 @@ def routes(
             log.error("console: could not write the watchlist: %s", exc)
             return await page(request, text=text, loaded=loaded, status=500,
                               error=f"Not saved: cannot write the file ({exc.strerror or exc}).")
+        finally:
+            if not written:  # nothing was written: the reload of a later edit is not ours
+                host.forget_watchlist_edit(text)
         await host.watchlist_edited()
         lines = describe_watchlist_diff(watchlist_diff(current, edited))
         flash(request, "Saved; the bot reloaded it" + (": " + "; ".join(lines) if lines else " (no change to the items)"))
