@@ -221,11 +221,12 @@ def first_sentence(text: str) -> str:
     return text.strip()
 
 
-def sentences(text: str) -> list[str]:
-    """Split plain text into sentences, with the same rule as ``first_sentence``."""
+def sentences(text: str, limit: int | None = None) -> list[str]:
+    """Split plain text into sentences, with the same rule as ``first_sentence``; only the
+    first ``limit`` when given (each step copies the rest of the text)."""
     out: list[str] = []
     rest = text.strip()
-    while rest:
+    while rest and (limit is None or len(out) < limit):
         sentence = first_sentence(rest)
         if not sentence:
             break

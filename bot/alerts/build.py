@@ -50,7 +50,7 @@ def build_alert(
     """
     title = clean_line(article.title, TITLE_MAX)
     if not title:
-        first = sentences(article.text[:2000])
+        first = sentences(article.text[:2000], limit=1)
         title = clean_line(first[0], TITLE_MAX) if first else ""
     quotes = choose_quotes(analysis.quotes, analysis.matches, limit=max_quotes)
     return Alert(
@@ -86,7 +86,7 @@ def lead_of(article: Article, max_len: int = LEAD_MAX) -> str:
         if stripped[:1] in (",", ";", ":", "–", "—", "-") or stripped[:1].islower():
             mid_sentence = True
         text = stripped.lstrip(".!?…,;:–—-”»\"' \t\u00a0\u202f")
-    parts = sentences(text[: max_len * 8])
+    parts = sentences(text[: max_len * 8], limit=2)
     if not parts:
         return ""
     lead = clean_line(parts[0])

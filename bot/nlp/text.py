@@ -26,7 +26,8 @@ _TYPO = {
 _ASCII_TYPO = str.maketrans({c: r for c, r in _TYPO.items() if c.isascii()})
 """The typography folds that apply to ASCII (the backtick), for ``fold``'s fast path."""
 # One-to-one, so offsets survive: what spaCy sees has the same length as the article.
-_SAME_LENGTH = str.maketrans({c: ("'" if c in APOSTROPHES else "-") for c in APOSTROPHES + HYPHENS})
+_SAME_LENGTH = {c: ("'" if c in APOSTROPHES else "-") for c in APOSTROPHES + HYPHENS}
+_UNIFIED = re.compile(f"[{re.escape(APOSTROPHES + HYPHENS)}]")
 
 WORD_RE = re.compile(rf"(?:[^\W_{CJK_RANGES}]|[\u0300-\u036f])+|[{CJK_RANGES}]")
 """A word for matching: letters and digits; apostrophes, hyphens and punctuation split.
@@ -244,8 +245,17 @@ def same_length_clean(text: str) -> str:
     offsets kept: spaCy interns every token string for good, and a feed of 200,000-letter
     "words" grew the bot by megabytes a poll.
     """
-    text = text.translate(_SAME_LENGTH)
-    return _LONG_RUN.sub(_cut, text) if len(text) > MAX_TOKEN_CHARS else text
+    # Each character present replaced at once, and the runs looked for only when a piece
+    # between spaces is that long: ``str.translate`` with a table and the expression alone
+    # read a non-ASCII article character by character (0.2 ms, a tenth of matching it).
+    for c in set(_UNIFIED.findall(text)):
+        text = text.replace(c, _SAME_LENGTH[c])
+    if (
+        len(text) > MAX_TOKEN_CHARS
+        and len(max(text.split(), key=len, default="")) > MAX_TOKEN_CHARS
+    ):
+        return _LONG_RUN.sub(_cut, text)
+    return text
 
 
 def words(text: str) -> list[tuple[int, int, str]]:

@@ -62,11 +62,22 @@ def _sentence_starts(doc: Any, punct_orths: Any) -> list[int]:
     if len(doc) == 0:
         return []
     arr = doc.to_array([ORTH, IS_PUNCT, IDX])
-    final = numpy.isin(arr[:, 0], punct_orths)
+    orths = arr[:, 0]
+    # membership by binary search: ``numpy.isin`` and ``union1d`` sort and unique their
+    # inputs on every call, more than the rest of this function on a news article
+    if len(punct_orths):
+        at = numpy.minimum(numpy.searchsorted(punct_orths, orths), len(punct_orths) - 1)
+        final = punct_orths[at] == orths
+    else:
+        final = numpy.zeros(len(orths), dtype=bool)
     plain = numpy.flatnonzero(~final & (arr[:, 1] == 0))
     after = numpy.searchsorted(plain, numpy.flatnonzero(final), side="right")
-    starts = numpy.union1d([0], plain[after[after < len(plain)]])
-    return [int(i) for i in arr[starts, 2]]
+    picked = plain[after[after < len(plain)]]  # non-decreasing, repeats where finals follow
+    if len(picked):
+        picked = picked[numpy.concatenate(([True], picked[1:] != picked[:-1]))]
+    if not len(picked) or picked[0] != 0:
+        picked = numpy.concatenate(([0], picked))
+    return arr[picked, 2].tolist()
 
 
 def _regions(sent_starts: Sequence[int], hits: Sequence[int], size: int) -> list[tuple[int, int]]:

@@ -46,8 +46,13 @@ class Plan:
     """The phrases behind the automaton's keys, by phrase number."""
     excludes: dict[int, list[Phrase]] = field(default_factory=dict)
     """Each item's exclude phrases, by item number."""
-    anchors: list[int] = field(default_factory=list)
-    """Each phrase's longest key (its number), by phrase number: where it is checked whole."""
+    rest: list[tuple[tuple[str, bool], ...]] = field(default_factory=list)
+    """Each phrase's keys other than its anchor (key, must start a word), by phrase number:
+    looked up in the text only once the anchor occurs (``others_occur``)."""
+    item_of: list[int] = field(default_factory=list)
+    """Each phrase's item number, by phrase number."""
+    keys_of: list[tuple[tuple[str, bool], ...]] = field(default_factory=list)
+    """Each phrase's keys (key, must start a word), by phrase number."""
 
 
 def _is_hangul(text: str) -> bool:
@@ -73,13 +78,22 @@ def _korean_verb_stems(phrase: Phrase) -> Phrase:
 
 
 class _Keys:
-    """Prefilter keys of many phrases, built into one Aho-Corasick automaton."""
+    """Prefilter keys of many phrases, built into one Aho-Corasick automaton over each
+    phrase's anchor: its longest key, the one that must occur for the phrase to stand.
+
+    The other keys of a phrase of several words (``for``, ``des``, ``від``, ``del``) are
+    everywhere in news text: the automaton once reported every occurrence of them, each a
+    step of the Python loop that reads its hits (45 a document on ``newsbot bench``). They
+    are now looked up (``str.find``) only in a text where the anchor occurs.
+    """
 
     def __init__(self) -> None:
         self.keys: dict[str, list[Payload]] = {}
         self.phrases = 0
         self.phrase_of: list[Phrase] = []
         self.anchors: list[int] = []
+        self.keys_of: list[tuple[tuple[str, bool], ...]] = []
+        self.item_of: list[int] = []
 
     def add(self, ii: int, slot: Hashable, phrase: Phrase, lang: str) -> None:
         if slot == EXCLUDE or (isinstance(slot, tuple) and slot[0] == "none"):
@@ -93,21 +107,78 @@ class _Keys:
         self.phrases += 1
         self.phrase_of.append(phrase)
         self.anchors.append(max(range(len(keys)), key=lambda k: len(keys[k][0])) if keys else 0)
+        self.keys_of.append(tuple(keys))
+        self.item_of.append(ii)
+
+    def rest(self) -> list[tuple[tuple[str, bool], ...]]:
+        return [
+            tuple(kw for k, kw in enumerate(keys) if k != self.anchors[pid])
+            for pid, keys in enumerate(self.keys_of)
+        ]
 
     def automaton(self) -> _Automata | None:
-        if not self.keys:
-            return None
         values: dict[str, Any] = {}
         for key, payloads in self.keys.items():
+            # where a phrase is looked for and checked whole: at its anchor only
+            anchored = tuple(p for p in payloads if p[4] == self.anchors[p[2]])
+            if not anchored:
+                continue
             # What a phrase of one key makes present, as sets: most keys are such, and a
             # set union in C beats a Python loop over every payload of every occurrence.
-            at_start = frozenset((p[0], p[1]) for p in payloads if p[3] == 1 and p[5])
-            anywhere = frozenset((p[0], p[1]) for p in payloads if p[3] == 1 and not p[5])
-            multi = tuple(p for p in payloads if p[3] > 1)
-            # where a phrase is checked whole (``_located``): at its longest key only
-            anchored = tuple(p for p in payloads if p[4] == self.anchors[p[2]])
-            values[key] = (key, tuple(payloads), at_start, anywhere, multi, anchored)
-        return _Automata(values)
+            at_start = frozenset((p[0], p[1]) for p in anchored if p[3] == 1 and p[5])
+            anywhere = frozenset((p[0], p[1]) for p in anchored if p[3] == 1 and not p[5])
+            multi = tuple(p for p in anchored if p[3] > 1)
+            values[key] = (key, at_start, anywhere, multi, anchored)
+        return _Automata(values) if values else None
+
+    def plan(
+        self,
+        index: PhraseIndex,
+        lemma: Callable[[str], str] = lambda piece: "",
+        excludes: dict[int, list[Phrase]] | None = None,
+    ) -> Plan:
+        return Plan(
+            index,
+            self.automaton(),
+            lemma,
+            self.phrase_of,
+            excludes or {},
+            rest=self.rest(),
+            item_of=self.item_of,
+            keys_of=self.keys_of,
+        )
+
+
+def occurs(haystack: str, key: str, word_start: bool) -> bool:
+    """Whether ``key`` occurs in ``haystack`` (at the start of a word, if ``word_start``)."""
+    i = haystack.find(key)
+    if not word_start:
+        return i != -1
+    while i != -1:
+        if i == 0 or boundary(haystack[i - 1]):
+            return True
+        i = haystack.find(key, i + 1)
+    return False
+
+
+class Others:
+    """Whether the keys of a phrase other than its anchor all occur in one text, each key
+    looked up once."""
+
+    def __init__(self, plan: Plan, haystack: str) -> None:
+        self.rest = plan.rest
+        self.haystack = haystack
+        self.memo: dict[tuple[str, bool], bool] = {}
+
+    def __call__(self, pid: int) -> bool:
+        memo = self.memo
+        for kw in self.rest[pid]:
+            got = memo.get(kw)
+            if got is None:
+                got = memo[kw] = occurs(self.haystack, *kw)
+            if not got:
+                return False
+        return True
 
 
 SCRIPT_CLASSES = (
@@ -192,8 +263,7 @@ def _build_plan(watchlist: Watchlist, lang: str) -> Plan:
                 keys.add(ii, slot, phrase, lang)
                 if slot == EXCLUDE:
                     excludes.setdefault(ii, []).append(phrase)
-    lemma = lemmatizer(index, lang)
-    return Plan(index, keys.automaton(), lemma, keys.phrase_of, excludes, keys.anchors)
+    return keys.plan(index, lemmatizer(index, lang), excludes)
 
 
 def _build_screen(watchlist: Watchlist) -> Plan:
@@ -205,7 +275,7 @@ def _build_screen(watchlist: Watchlist) -> Plan:
             for lang, sources in terms.items():
                 for source in sources:
                     keys.add(ii, slot, compile_for(source, lang, is_rule(slot)), lang)
-    return Plan(PhraseIndex(), keys.automaton())
+    return keys.plan(PhraseIndex())
 
 
 @dataclass
@@ -302,16 +372,13 @@ def _present(plan: Plan, haystack: str) -> set[tuple[int, Hashable]]:
     present: set[tuple[int, Hashable]] = set()
     if plan.automaton is None:
         return present
-    partial: dict[int, set[int]] = {}
+    pending: dict[int, tuple[int, Hashable]] = {}  # phrases of several keys, anchor found
     # A key met again adds nothing (what it adds is a set union, and a phrase's keys are
     # counted once), unless it now starts a word where it did not before: a text repeats
-    # its words (``for``, ``des``, ``від``; ``newsbot bench``: 44 key occurrences a
-    # document, 4 distinct).
+    # its words.
     at_starts: set[str] = set()
     inside: set[str] = set()
-    for end, (key, _payloads, at_start, anywhere, multi, _anchored) in plan.automaton.iter(
-        haystack
-    ):
+    for end, (key, at_start, anywhere, multi, _anchored) in plan.automaton.iter(haystack):
         if key in at_starts:
             continue
         start = end - len(key) + 1
@@ -326,11 +393,12 @@ def _present(plan: Plan, haystack: str) -> set[tuple[int, Hashable]]:
         if at_word_start:
             present |= at_start
         present |= anywhere
-        for ii, slot, pid, nkeys, k, word_start in multi:
-            if (ii, slot) in present or not (at_word_start or not word_start):
-                continue
-            seen = partial.setdefault(pid, set())
-            seen.add(k)
-            if len(seen) == nkeys:
-                present.add((ii, slot))
+        for ii, slot, pid, _nkeys, _k, word_start in multi:
+            if at_word_start or not word_start:
+                pending[pid] = (ii, slot)
+    if pending:
+        others = Others(plan, haystack)
+        for pid, tag in pending.items():
+            if tag not in present and others(pid):
+                present.add(tag)
     return present

@@ -11,7 +11,7 @@ from bot.models import Match
 from bot.nlp.matcher.analysis import Doc, analyse
 from bot.nlp.matcher.plans import candidates, compiled_for, haystack_of, text_fold
 from bot.nlp.matcher.slots import ALIAS, EXCLUDE, rule_holds
-from bot.nlp.matcher.words import FEW, Reading, by_sentence, items_of, key_positions
+from bot.nlp.matcher.words import FEW, Reading, by_sentence, items_of, key_positions, read
 from bot.nlp.phrases import Hit
 from bot.nlp.pipelines import is_configured
 from bot.nlp.text import fold_aligned
@@ -187,6 +187,7 @@ def match(
         readings = [Reading(plan, watchlist, text, folded)]
         if t and not derived:
             readings.append(Reading(plan, watchlist, t, fold_aligned(t)))
+        read(readings)
         wanted = set().union(*(r.wanted for r in readings))
         if wanted and sum(r.occurrences(wanted) for r in readings) <= FEW:
             # a near miss (Kurs, 북한산, arms race): drop what an exclude phrase cancels

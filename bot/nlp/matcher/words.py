@@ -8,7 +8,7 @@ import re
 from collections.abc import Callable, Hashable, Iterable, Sequence
 
 from bot.nlp.cjk import is_cjk
-from bot.nlp.matcher.plans import Confirm, Payload, Plan, boundary
+from bot.nlp.matcher.plans import Confirm, Others, Plan, boundary
 from bot.nlp.matcher.slots import ALIAS, rule_holds, wanted_if
 from bot.nlp.phrases import Phrase
 from bot.nlp.text import WORD_RE, fold, fold_mapped
@@ -189,42 +189,32 @@ Located = dict[tuple[int, Hashable], list[tuple[int, int]]]
 stands whole."""
 
 
-def _located(
-    plan: Plan, haystack: str, whole: Confirm, origin: Sequence[int] | None = None
-) -> Located:
-    """Where ``whole`` confirms a phrase, by the (item, slot) of the phrase. A phrase is
-    checked only where its longest key occurs (every occurrence of the phrase has it, and
-    a ``de`` or ``for`` is everywhere), and only when all its keys occur in the text.
+def _occurrences(plan: Plan, haystack: str, origin: Sequence[int] | None = None) -> Located:
+    """Where a phrase may stand, by the (item, slot) of the phrase, not yet checked whole.
+    A phrase counts only where its longest key occurs (every occurrence of the phrase has
+    it, and a ``de`` or ``for`` is everywhere), and only when all its keys occur in the text.
     ``origin``: where each character of ``haystack`` comes from in the text, when the
     fold is not one letter per letter; offsets found are the text's."""
     found: Located = {}
     if plan.automaton is None:
         return found
-    occurrences: list[tuple[int, bool, tuple[Payload, ...]]] = []
-    seen: dict[int, set[int]] = {}  # keys found of each phrase of several keys
-    counted: set[tuple[str, bool]] = set()  # a key met again counts nothing new
-    for end, (key, _payloads, _at_start, _anywhere, multi, anchored) in plan.automaton.iter(
-        haystack
-    ):
+    others = Others(plan, haystack)
+    complete: dict[int, bool] = {}  # phrases of several keys: whether all keys occur
+    for end, (key, _at_start, _anywhere, _multi, anchored) in plan.automaton.iter(haystack):
         start = end - len(key) + 1
-        at_word_start = start == 0 or boundary(haystack[start - 1])
-        if anchored:
-            occurrences.append((start, at_word_start, anchored))
-        if not multi or (key, at_word_start) in counted:
-            continue
-        counted.add((key, at_word_start))
-        for _ii, _slot, pid, _n, k, word_start in multi:
-            if at_word_start or not word_start:
-                seen.setdefault(pid, set()).add(k)
-    for start, at_word_start, anchored in occurrences:
+        # ``boundary``, inlined: this runs for every anchor occurrence of a passed document
+        at_word_start = start == 0 or not (c := haystack[start - 1]).isalnum() or is_cjk(c)
         for ii, slot, pid, nkeys, _k, word_start in anchored:
             if word_start and not at_word_start:
                 continue
-            if nkeys > 1 and len(seen.get(pid, ())) < nkeys:
-                continue
+            if nkeys > 1:
+                ok = complete.get(pid)
+                if ok is None:
+                    ok = complete[pid] = others(pid)
+                if not ok:
+                    continue
             at = start if origin is None else origin[start]
-            if whole(at, pid, ii):
-                found.setdefault((ii, slot), []).append((at, pid))
+            found.setdefault((ii, slot), []).append((at, pid))
     return found
 
 
@@ -245,7 +235,7 @@ def items_of(watchlist: Watchlist, wanted: set[Hashable]) -> list[WatchItem]:
 
 class Reading:
     """One text (the body, or a title read apart) read word by word against a plan, where
-    its keys occur: which items may match, and where their phrases stand."""
+    its keys occur: which items may match, and where their phrases stand (``read``)."""
 
     def __init__(self, plan: Plan, watchlist: Watchlist, text: str, folded: str | None) -> None:
         """``folded``: ``fold_aligned(text)``, None for a text whose fold is not one letter
@@ -253,13 +243,68 @@ class Reading:
         self.plan = plan
         self.watchlist = watchlist
         self.around = Around(text, folded, plan.lemma)
-        self.breaks = _breaks(text)
+        self.text = text
+        self._breaks: list[int] | None = None
         if folded is None:
             haystack, origin = fold_mapped(text)
-            self.located = _located(plan, haystack, _in_words(plan, self.around), origin)
+            self.pending = _occurrences(plan, haystack, origin)
         else:
-            self.located = _located(plan, folded, _in_words(plan, self.around))
-        self.wanted = _wanted_near(watchlist, self.located, self.breaks)
+            self.pending = _occurrences(plan, folded)
+        self.items = {ii for ii, _slot in self.pending}
+        self._whole = _in_words(plan, self.around)
+        self._checked: dict[tuple[int, Hashable], int] = {}
+        self.located: Located = {}
+        self.wanted: set[Hashable] = set()
+
+    def _stands(self, tag: tuple[int, Hashable], every: bool = False) -> bool:
+        """Whether a phrase of ``tag`` (item, slot) stands whole somewhere: occurrences are
+        checked in order until one does (``every``: all of them), each once."""
+        at = self.pending.get(tag, ())
+        i = self._checked.get(tag, 0)
+        while i < len(at) and (every or tag not in self.located):
+            pos, pid = at[i]
+            i += 1
+            if self._whole(pos, pid, tag[0]):
+                self.located.setdefault(tag, []).append((pos, pid))
+        self._checked[tag] = i
+        return tag in self.located
+
+    def may_hold(self, ii: int, item: WatchItem) -> bool:
+        """Whether an alias of the item stands whole, or one of its rules holds with the
+        groups that stand whole somewhere in this text (``wanted_if``'s test, before
+        paragraphs): the groups with fewest occurrences are checked first, and a rule
+        stops at its first group that is missing."""
+        if ii not in self.items:
+            return False
+        if self._stands((ii, ALIAS)):
+            return True
+        for r, rule in enumerate(item.rules):
+            alls = [(ii, ("all", r, g)) for g in range(len(rule.all_of))]
+            anys = [(ii, ("any", r, g)) for g in range(len(rule.any_of))]
+            if not all(t in self.pending for t in alls) or (
+                anys and not any(t in self.pending for t in anys)
+            ):
+                continue
+            alls.sort(key=lambda t: len(self.pending[t]))
+            if all(self._stands(t) for t in alls) and (
+                not anys or any(self._stands(t) for t in anys)
+            ):
+                return True
+        return False
+
+    def confirm(self, held: set[int]) -> None:
+        """Every occurrence of the ``held`` items checked whole; the others forgotten."""
+        for tag in self.pending:
+            if tag[0] in held:
+                self._stands(tag, every=True)
+        self.located = {tag: at for tag, at in self.located.items() if tag[0] in held}
+        self.wanted = _wanted_near(self.watchlist, self.located, self.breaks)
+
+    def breaks(self) -> list[int]:
+        """Where paragraphs start: found only for a text where something stands."""
+        if self._breaks is None:
+            self._breaks = _breaks(self.text)
+        return self._breaks
 
     def unexcluded(self, wanted: set[Hashable]) -> set[Hashable]:
         """What ``wanted`` item still may match once occurrences that an exclude phrase of
@@ -288,17 +333,37 @@ class Reading:
         ]
 
 
+def read(readings: Sequence[Reading]) -> None:
+    """Check the readings' key occurrences whole, only as far as it can change which items
+    are wanted: an item none of whose aliases stands, and no rule of which can hold in any
+    of the texts (a near miss: ``Kurskorrektur``, a weapon named with no handing over), is
+    ruled out after a few checks instead of one per occurrence of each of its words. The
+    items that may hold are then checked everywhere, so ``located`` and ``wanted`` are
+    what checking every occurrence would give."""
+    if not readings:
+        return
+    watchlist = readings[0].watchlist
+    held = {
+        ii for ii, item in enumerate(watchlist.items) if any(r.may_hold(ii, item) for r in readings)
+    }
+    for r in readings:
+        r.confirm(held)
+
+
 def _breaks(text: str) -> list[int]:
     """Where paragraphs start (after each run of line breaks)."""
     return [m.end() for m in NEWLINES.finditer(text)]
 
 
-def _wanted_near(watchlist: Watchlist, found: Located, breaks: Sequence[int]) -> set[Hashable]:
-    """``wanted_slots`` of what ``_located`` found, where a rule that works within a sentence
+def _wanted_near(
+    watchlist: Watchlist, found: Located, breaks: Callable[[], Sequence[int]]
+) -> set[Hashable]:
+    """``wanted_slots`` of what ``read`` found, where a rule that works within a sentence
     needs its groups in one paragraph (between line breaks, which always end a sentence)."""
 
     def paragraphs(ii: int, slot: Hashable) -> set[int]:
-        return {bisect.bisect_right(breaks, pos) for pos, _pid in found.get((ii, slot), ())}
+        at = found.get((ii, slot), ())
+        return {bisect.bisect_right(breaks(), pos) for pos, _pid in at} if at else set()
 
     def holds(ii: int, r: int, rule: TopicRule) -> bool:
         if rule.within != "sentence":  # a word window may span paragraphs
@@ -318,14 +383,12 @@ def _wanted_near(watchlist: Watchlist, found: Located, breaks: Sequence[int]) ->
 def key_positions(plan: Plan, wanted: set[Hashable], folded: str) -> list[int]:
     """Where the keys of the wanted items occur in ``folded`` (start offsets)."""
     items = {tag[0] for tag in wanted if isinstance(tag, tuple)}
-    out: list[int] = []
-    if plan.automaton is None:
-        return out
-    for end, (key, payloads, *_sets) in plan.automaton.iter(folded):
-        start = end - len(key) + 1
-        at_word_start = start == 0 or boundary(folded[start - 1])
-        for ii, _slot, _pid, _n, _k, word_start in payloads:
-            if ii in items and (at_word_start or not word_start):
-                out.append(start)
-                break
-    return out
+    keys = {kw for pid, ii in enumerate(plan.item_of) if ii in items for kw in plan.keys_of[pid]}
+    out: set[int] = set()
+    for key, word_start in keys:
+        i = folded.find(key)
+        while i != -1:
+            if not word_start or i == 0 or boundary(folded[i - 1]):
+                out.add(i)
+            i = folded.find(key, i + 1)
+    return sorted(out)

@@ -19,6 +19,11 @@ _CLOSERS = {
     "‚": "‘’",
 }
 
+_MARKS = re.compile(
+    "[" + re.escape("".join(sorted({*"".join(_CLOSERS), *"".join(_CLOSERS.values())}))) + "]"
+)
+"""Every opening or closing mark: the only characters ``quote_pairs`` acts on."""
+
 _AMBIGUOUS_OPENERS = {"“", '"', "‘", "»", "‚"}
 
 _AMBIGUOUS_CLOSERS = {"“", '"', "«"}
@@ -68,7 +73,8 @@ def quote_pairs(para: str) -> list[Raw]:
     """Top-level quotation spans in one paragraph (offsets within the paragraph)."""
     out: list[Raw] = []
     stack: list[tuple[str, int]] = []
-    for i, c in enumerate(para):
+    for m in _MARKS.finditer(para):  # every other character leaves the stack as it is
+        i, c = m.start(), m.group()
         if stack and c in _CLOSERS[stack[-1][0]] and _closing_ok(para, i, c):
             _, p = stack.pop()
             if not stack:
@@ -120,9 +126,10 @@ def _spaced_straight(para: str) -> list[Raw]:
     """``" La baisse … des projets ", a souligné X``: straight quotes set off by spaces
     on both sides (a French habit) cannot be told apart as opener and closer one by one,
     but an even number of them in a paragraph with no other quotes pairs up in order."""
-    marks = [i for i, c in enumerate(para) if c == '"']
-    if len(marks) < 2 or len(marks) % 2:
+    count = para.count('"')
+    if count < 2 or count % 2:
         return []
+    marks = [m.start() for m in re.finditer('"', para)]
     return [Raw(a + 1, b, b + 1) for a, b in zip(marks[::2], marks[1::2], strict=True)]
 
 

@@ -1,0 +1,183 @@
+"""Shortcuts on the matcher's hot path answer exactly as the plain definitions they replace.
+
+Each shortcut skips work that cannot change a result (an item that can hold nowhere, a key
+that is not a phrase's anchor, characters that are no quotation mark); each test compares
+it with the plain, slower definition on the eval articles and on texts made to hit the
+edges (keys only inside words, runs of 200+ letters, ideographs, marks of every kind).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Hashable
+from pathlib import Path
+
+from bot.nlp.matcher.plans import _present, boundary, compiled_for
+from bot.nlp.matcher.words import Reading, _wanted_near, read
+from bot.nlp.quotes.spans import _CLOSERS, _closing_ok, _opening_ok, quote_pairs
+from bot.nlp.text import (
+    APOSTROPHES,
+    CJK_RANGES,
+    HYPHENS,
+    MAX_TOKEN_CHARS,
+    fold,
+    fold_aligned,
+    same_length_clean,
+)
+from bot.nlp.watchlist import Watchlist
+from bot.text import sentences
+
+EVAL = Path(__file__).resolve().parents[1] / "data" / "eval" / "articles"
+
+
+def _paragraphs(limit: int = 80) -> list[str]:
+    paras = []
+    for path in sorted(EVAL.glob("*.txt"))[:limit]:
+        paras += [p for p in path.read_text(encoding="utf-8").split("\n\n") if p.strip()]
+    return paras
+
+
+def _all_keys_present(watchlist: Watchlist, lang: str, haystack: str) -> set[tuple[int, Hashable]]:
+    """The prefilter's definition: (item, slot) with a phrase every key of which occurs
+    (at a word start where the key must start a word), each key looked for by find."""
+    compiled = compiled_for(watchlist)
+    plan = compiled.language_free(watchlist) if lang == "*" else compiled.plan(watchlist, lang)
+    keys = plan.keys_of
+
+    def occurs(key: str, word_start: bool) -> bool:
+        i = haystack.find(key)
+        while i != -1:
+            if not word_start or i == 0 or boundary(haystack[i - 1]):
+                return True
+            i = haystack.find(key, i + 1)
+        return False
+
+    slots: dict[int, Hashable] = {}
+    for _key, payloads in _payloads(plan):
+        for ii, slot, pid, *_ in payloads:
+            slots[pid] = (ii, slot)
+    return {slots[pid] for pid in slots if keys[pid] and all(occurs(*kw) for kw in keys[pid])}
+
+
+def _payloads(plan):  # type: ignore[no-untyped-def]
+    for _script, automaton in plan.automaton.groups:
+        for value in automaton.values():
+            yield value[0], value[4]
+
+
+def test_anchor_scan_finds_what_every_key_finds(watchlist: Watchlist) -> None:
+    # the automaton holds each phrase's longest key only; the others are looked up once
+    # it occurs: the (item, slot) pairs present must be those of the plain definition
+    texts = _paragraphs() + [
+        "before the information was sold",  # 'for' only inside words, then 'sold'
+        "arms for Kyiv; forecast",
+        "Corea del Norte y la Corea del Sur",
+        "el norte de Corea del país",
+        "Waffen für die Ukraine und Artilleriemunition",
+        "북한산 등산객과 북한군",
+    ]
+    for lang in ("*", "en", "es", "de", "ko", "uk"):
+        screen = compiled_for(watchlist)
+        plan = screen.language_free(watchlist) if lang == "*" else screen.plan(watchlist, lang)
+        for text in texts:
+            haystack = fold(text)
+            assert _present(plan, haystack) == _all_keys_present(watchlist, lang, haystack), (
+                lang,
+                text[:80],
+            )
+
+
+def test_pruned_reading_equals_checking_every_occurrence(watchlist: Watchlist) -> None:
+    # read() checks an item's occurrences only while the item may still hold somewhere;
+    # for the items that may, located and wanted must be what checking all of them gives
+    compiled = compiled_for(watchlist)
+    wanted_seen = set()
+    for path in sorted(EVAL.glob("*.txt"))[:150]:
+        lang = path.name.split("_")[1]
+        title, _, text = path.read_text(encoding="utf-8").partition("\n")
+        plan = compiled.plan(watchlist, lang)
+        pruned = [Reading(plan, watchlist, t, fold_aligned(t)) for t in (text, title)]
+        read(pruned)
+        full = []  # every occurrence checked whole, as before the pruning
+        for t in (text, title):
+            r = Reading(plan, watchlist, t, fold_aligned(t))
+            located = {
+                tag: [(pos, pid) for pos, pid in at if r._whole(pos, pid, tag[0])]
+                for tag, at in r.pending.items()
+            }
+            located = {tag: at for tag, at in located.items() if at}
+            full.append((located, _wanted_near(watchlist, located, r.breaks)))
+        wanted = set().union(*(w for _, w in full))
+        held = {tag[0] for tag in wanted if isinstance(tag, tuple)}
+        for p, (located, want) in zip(pruned, full, strict=True):
+            assert p.wanted == want, path.name
+            # every item wanted is located everywhere it stands; what is located is right
+            for tag, at in located.items():
+                assert tag[0] not in held or p.located.get(tag) == at, (path.name, tag)
+            for tag, at in p.located.items():
+                assert located[tag] == at, (path.name, tag)
+        wanted_seen.add(bool(wanted))
+    assert wanted_seen == {True, False}
+
+
+def _same_length_clean_plain(text: str) -> str:
+    table = str.maketrans({c: ("'" if c in APOSTROPHES else "-") for c in APOSTROPHES + HYPHENS})
+    run = re.compile(rf"[^\s{CJK_RANGES}]{{{MAX_TOKEN_CHARS + 1},}}")
+
+    def cut(m: re.Match[str]) -> str:
+        s, step = m.group(), MAX_TOKEN_CHARS
+        return " ".join(s[i : i + step - 1] for i in range(0, len(s), step)).ljust(len(s))
+
+    text = text.translate(table)
+    return run.sub(cut, text) if len(text) > MAX_TOKEN_CHARS else text
+
+
+def test_spacy_input_is_cleaned_as_the_plain_translation() -> None:
+    long = "x" * 450
+    texts = _paragraphs(40) + [
+        " " * 300,
+        long,
+        f"a {long}\u2019s b",
+        f"{'y' * 150}日本{'z' * 260} end",  # ideographs break a run
+        f"{'k' * 199}\u2011{'k' * 10}",
+        "l\u2019arm\u00e9e \u2014 nord\u2010cor\u00e9en \u02bcok\u00b4",
+        "",
+    ]
+    for text in texts:
+        assert same_length_clean(text) == _same_length_clean_plain(text), text[:60]
+
+
+def _quote_pairs_plain(para: str) -> list[tuple[int, int, int]]:
+    """quote_pairs' paired marks, walking every character (no straight-quote fallbacks)."""
+    out = []
+    stack: list[tuple[str, int]] = []
+    for i, c in enumerate(para):
+        if stack and c in _CLOSERS[stack[-1][0]] and _closing_ok(para, i, c):
+            _, p = stack.pop()
+            if not stack:
+                out.append((p + 1, i, i + 1))
+            continue
+        if c in _CLOSERS and _opening_ok(para, i, c) and len(stack) < 3:
+            stack.append((c, i))
+    return out
+
+
+def test_quote_marks_pair_as_walking_every_character() -> None:
+    texts = _paragraphs() + [
+        "« Nous irons, a déclaré X, jusqu'au bout »",
+        "„Wir liefern“, sagte Jonas. ‚Alles‘ ist »gut«.",
+        "He said “never” and ‘maybe’ — “not « now »”",
+        "김 장관은 “협상은 계속될 것”이라고 말했다. 「日本」『語』",
+        "“Point 1,” said Sam, “is not negotiable.”",
+    ]
+    for para in texts:
+        got = [(r.start, r.end, r.close_end) for r in quote_pairs(para) if not r.runs_on]
+        plain = _quote_pairs_plain(para)
+        if plain:  # else quote_pairs falls back to straight quotes, spaced or single
+            assert [g for g in got if g in plain] == plain, para[:80]
+
+
+def test_limited_sentences_are_the_first_of_all() -> None:
+    for text in _paragraphs(40) + ["", "One. Two. Three.", "M. Macron a dit. Oui."]:
+        for limit in (1, 2, 5):
+            assert sentences(text, limit) == sentences(text)[:limit]
