@@ -9,6 +9,9 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 from bot.models import Analysis
+from bot.nlp import spacy_cli
+
+spacy_cli.install()  # before anything here imports spaCy: its CLI only when asked for
 
 if TYPE_CHECKING:
     from bot.nlp.matcher import could_match, haystack_of, match

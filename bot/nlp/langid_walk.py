@@ -16,7 +16,14 @@ the model proved so is walked this way (``MODEL_DIGEST``); any other takes py3la
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+import lzma
+import shutil
+import tempfile
+import zipfile
+from array import array
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import IO, Any
 
 import numpy
 from py3langid import langid
@@ -40,27 +47,63 @@ def model_digest(nextmove: Any, row: Any, output: Any) -> str:
 
 
 class Walk:
-    """The tokenizer as numpy arrays (views of py3langid's own, except the outputs)."""
+    """The tokenizer as compact numpy arrays: 20 MB where py3langid keeps 45 MB.
 
-    def __init__(self, nextmove: Any, row: Any, output: Any) -> None:
-        self.nextmove = numpy.frombuffer(nextmove, dtype=_DTYPES[nextmove.typecode])
-        rows = numpy.frombuffer(row, dtype=_DTYPES[row.typecode]).astype(numpy.int64)
-        self.rowbase = rows << 8
-        self.output = numpy.asarray(output, dtype=numpy.int32)
+    A transition on byte ``b`` leads to a state whose n-gram ends in ``b`` (or to the
+    start state), and no byte leads to more than 11,012 states: so each state is numbered
+    once per byte that leads to it (``original`` names it), byte after byte (``base[b]``
+    is byte ``b``'s first number), and a transition is kept as the target's number among
+    its byte's states, in 16 bits (``low``) where py3langid keeps 32. The state after
+    byte ``b`` is then ``base[b] + low[...]``: the same two reads a step as before, and a
+    third in a table of 256. The rows stay deduplicated as py3langid has them.
+    """
+
+    def __init__(self, low: Any, base: Any, original: Any, row: Any, output: Any) -> None:
+        self.low = low
+        self.base = base
+        self.original = original
+        """The model's state for each number."""
+        rows = numpy.asarray(row, dtype=numpy.int32)[original]
+        self.rowbase = rows << 8  # 38,346 rows of 256
+        self.output = numpy.asarray(output, dtype=numpy.int32)[original]
+        self.start = int(numpy.flatnonzero(original == 0)[0])
+        """A number of the start state."""
+        pairs = numpy.arange(1 << 16)
+        start = numpy.full(1 << 16, self.start, numpy.int32)
+        self.start2 = self.step(self.step(start, pairs >> 8), pairs & 255)
+        """The state after any two bytes read from the start state (256 KB): two steps in one."""
+
+    @classmethod
+    def of(cls, nextmove: Any, row: Any, output: Any) -> Walk:
+        """The walk of py3langid's own tokenizer arrays."""
+        moves = numpy.frombuffer(nextmove, dtype=_DTYPES[nextmove.typecode])
+        low, base, original = _compact(lambda: iter([moves]), len(moves), len(row))
+        return cls(low, base, original, numpy.frombuffer(row, dtype=_DTYPES[row.typecode]), output)
+
+    def step(self, states: Any, data: Any) -> Any:
+        """The state after reading byte ``data[i]`` in state ``states[i]``, for every i."""
+        at = self.rowbase[states] + data
+        return self.base[data] + self.low[at]
 
     def states(self, data: bytes) -> Any:
-        """The state after each byte of ``data`` (at least ``SYNC_BYTES`` long)."""
+        """The state (its number) after each byte of ``data``."""
         n = len(data)
         x = numpy.frombuffer(data, dtype=numpy.uint8)
         head = []
-        state = 0
-        for byte in data[: SYNC_BYTES - 1]:  # fewer bytes than the sync length behind
-            state = int(self.nextmove[self.rowbase[state] + byte])
-            head.append(state)
+        state = numpy.full(1, self.start, dtype=numpy.int32)
+        for k in range(min(n, SYNC_BYTES - 1)):  # fewer bytes than the sync length behind
+            state = self.step(state, x[k : k + 1])
+            head.append(int(state[0]))
         m = n - SYNC_BYTES + 1
-        at = numpy.zeros(m, dtype=numpy.int64)
-        for k in range(SYNC_BYTES):
-            at = self.nextmove[self.rowbase[at] + x[k : k + m]]
+        if m <= 0:
+            return numpy.asarray(head, dtype=numpy.int32)
+        pair = x[:-1].astype(numpy.int32)
+        pair <<= 8
+        pair |= x[1:]
+        at = self.start2[pair[:m]]
+        first = self.base[x]  # each byte's first number, read once for every step
+        for k in range(2, SYNC_BYTES):
+            at = self.low[self.rowbase[at] + x[k : k + m]] + first[k : k + m]
         return numpy.concatenate((numpy.asarray(head, dtype=at.dtype), at))
 
     def visits(self, data: bytes) -> tuple[Any, Any]:
@@ -85,26 +128,177 @@ class Walk:
         return ordered[starts][first].astype(numpy.intp), counts[first]
 
 
+def _compact(chunks: Callable[[], Iterator[Any]], total: int, states: int) -> tuple[Any, ...]:
+    """``Walk``'s numbering of the transitions (``total``, in chunks of whole rows that
+    ``chunks`` gives, twice): (low, base, original). The temporaries are one buffer and
+    one 27 MB map, each given back whole: many small ones left ~14 MB of holes in the heap."""
+    seen = numpy.zeros(256 * states, dtype=bool)  # one mapping, given back whole
+    buffer = numpy.empty(0, dtype=numpy.int64)
+    for moves in chunks():  # which states each byte leads to: byte * states + state
+        buffer = _keys(moves, states, buffer)
+        seen[buffer[: len(moves)]] = True
+    numbered = numpy.flatnonzero(seen)
+    del seen
+    base = numpy.searchsorted(numbered, numpy.arange(256, dtype=numpy.int64) * states)
+    if int(numpy.diff(numpy.append(base, len(numbered))).max(initial=0)) > 1 << 16:
+        raise ValueError("a byte leads to more states than 16 bits can number")
+    low = numpy.empty(total, dtype=numpy.uint16)
+    at = 0
+    for moves in chunks():
+        buffer = _keys(moves, states, buffer)
+        n = len(moves)
+        found = numpy.searchsorted(numbered, buffer[:n])
+        found -= numpy.tile(base, n // 256)
+        low[at : at + n] = found
+        at += n
+    return low, base.astype(numpy.int32), (numbered % states).astype(numpy.int32)
+
+
+def _keys(moves: Any, states: int, buffer: Any) -> Any:
+    """``byte * states + state`` for each transition of ``moves`` (whole rows), in
+    ``buffer`` (grown when too short)."""
+    n = len(moves)
+    if len(buffer) < n:
+        buffer = numpy.empty(n, dtype=numpy.int64)
+    keys = buffer[:n]
+    keys.reshape(-1, 256)[:] = numpy.arange(256, dtype=numpy.int64) * states
+    keys += moves
+    return buffer
+
+
+def _npy(archive: zipfile.ZipFile, name: str) -> tuple[IO[bytes], tuple[int, ...], Any]:
+    """An array of an ``.npz`` opened at its data: the stream, its shape, its dtype."""
+    f = archive.open(f"{name}.npy")
+    version = numpy.lib.format.read_magic(f)
+    read_header = (
+        numpy.lib.format.read_array_header_1_0
+        if version == (1, 0)
+        else numpy.lib.format.read_array_header_2_0
+    )
+    shape, fortran, dtype = read_header(f)
+    if fortran:
+        raise ValueError(f"{name}: Fortran order")
+    return f, shape, dtype
+
+
+def _rows(f: IO[bytes], shape: tuple[int, ...], dtype: Any, rows: int) -> Iterator[Any]:
+    """The array's rows, ``rows`` at a time."""
+    width = int(numpy.prod(shape[1:], dtype=numpy.int64)) if len(shape) > 1 else 1
+    for first in range(0, shape[0], rows):
+        count = min(rows, shape[0] - first)
+        data = f.read(count * width * dtype.itemsize)
+        yield numpy.frombuffer(data, dtype=dtype).reshape((count, *shape[1:]))
+
+
+def _hashed(blocks: Iterable[Any], digests: list[Any]) -> Iterator[Any]:
+    """The blocks flat, each hashed into ``digests`` (if any) on the way."""
+    for block in blocks:
+        for digest in digests:
+            digest.update(block.tobytes())
+        yield block.ravel()
+
+
+def read_model(path: Path, langs: Iterable[str]) -> tuple[Any, ...] | None:
+    """py3langid's packaged model, its classes cut to ``langs``, as ``FastIdentifier``
+    needs it: (nb_ptc, nb_pc, nb_classes, row, walk); None when it is not the model
+    proved (``MODEL_DIGEST``).
+
+    Read a few MB at a time: py3langid's loader holds the whole model at once, its
+    transitions twice (~110 MB for a moment, the peak of a process that loads it last).
+    The classes are cut as ``set_languages`` cuts them, to the same values and layout.
+    """
+    wanted = set(langs)
+    digest = hashlib.blake2b(digest_size=16)
+    with tempfile.TemporaryFile(suffix=".npz") as tmp:
+        with lzma.open(path) as src:
+            shutil.copyfileobj(src, tmp, length=1 << 20)
+        tmp.seek(0)
+        with zipfile.ZipFile(tmp) as archive:
+            with archive.open("classes.npy") as f:
+                classes = numpy.lib.format.read_array(f, allow_pickle=False).tolist()
+            with archive.open("pc.npy") as f:
+                pc = numpy.lib.format.read_array(f, allow_pickle=False)
+            keep = [i for i, c in enumerate(classes) if c in wanted]
+            f, shape, dtype = _npy(archive, "ptc")
+            with f:  # as ``full[:, keep]`` lays it out: column after column
+                ptc = numpy.empty((len(keep), shape[0]), dtype=dtype).T
+                at = 0
+                for block in _rows(f, shape, dtype, 8192):
+                    ptc[at : at + len(block)] = block[:, keep]
+                    at += len(block)
+            with archive.open("nextmove_row.npy") as f:
+                row = numpy.lib.format.read_array(f, allow_pickle=False)
+            hashing = [digest]  # the first pass over the transitions hashes them
+
+            def transitions() -> Iterator[Any]:
+                f, shape, dtype = _npy(archive, "nextmove")
+                with f:
+                    yield from _hashed(_rows(f, shape, dtype, 1 << 16), hashing)
+                hashing.clear()
+
+            f, shape, dtype = _npy(archive, "nextmove")
+            f.close()
+            low, base, original = _compact(transitions, int(numpy.prod(shape)), len(row))
+            with archive.open("out_feat.npy") as f:
+                output = numpy.lib.format.read_array(f, allow_pickle=False).astype(numpy.int32)
+    digest.update(row.tobytes())
+    digest.update(output.tobytes())
+    if digest.hexdigest() != MODEL_DIGEST or dtype.itemsize not in (2, 4):
+        return None
+    walk = Walk(low, base, original, row, output)
+    return ptc, pc[keep], [classes[i] for i in keep], row, walk
+
+
 class FastIdentifier(langid.LanguageIdentifier):
-    """py3langid's identifier whose feature counting is ``Walk``'s, when proved exact."""
+    """py3langid's identifier whose feature counting is ``Walk``'s, when proved exact.
+
+    With the walk, py3langid's own tokenizer (32-bit transitions and two lists of a
+    Python int per state, ~45 MB) is never read again, so it is let go: what counting
+    needs is the walk's compact copy."""
 
     __slots__ = ("_walk",)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        digest = model_digest(self.tk_nextmove, self.tk_row, self.tk_output)
-        self._walk = (
-            Walk(self.tk_nextmove, self.tk_row, self.tk_output)
-            if (digest == MODEL_DIGEST)
-            else None
-        )
+        model: Any = self
+        self._walk: Walk | None = None
+        if len(model.tk_nextmove) and (
+            model_digest(model.tk_nextmove, model.tk_row, model.tk_output) == MODEL_DIGEST
+        ):
+            self._let_go(Walk.of(model.tk_nextmove, model.tk_row, model.tk_output))
+
+    def _let_go(self, walk: Walk) -> None:
+        """Count with ``walk``; py3langid's own tokenizer (slots it leaves untyped) goes."""
+        model: Any = self
+        self._walk = walk
+        model.tk_nextmove = array("I")
+        model._rowbase = []
+        model.tk_output = []
+
+    @classmethod
+    def packaged(cls, langs: Iterable[str], norm_probs: bool = True) -> FastIdentifier:
+        """The identifier of py3langid's packaged model for ``langs``, read a few MB at a
+        time (``read_model``); py3langid's own loading when the model is another."""
+        langs = list(langs)
+        path = langid.MODEL_DIR / langid.MODEL_FILE
+        parts = read_model(path, langs)
+        if parts is None:
+            ident = cls.from_model_file(langid.MODEL_FILE, norm_probs=norm_probs)
+        else:
+            ptc, pc, classes, row, walk = parts
+            rows = array("H" if row.itemsize == 2 else "I")
+            rows.frombytes(row.tobytes())
+            ident = cls(ptc, pc, classes, array("I"), [], norm_probs=norm_probs, tk_row=rows)
+            ident._let_go(walk)
+        ident.set_languages(langs)
+        return ident
 
     def _raw_score(self, text: bytes) -> Any:
         walk = self._walk
-        if walk is None or len(text) < SYNC_BYTES:
+        if walk is None:
             return super()._raw_score(text)
         features, counts = walk.visits(text)
         if not len(features):
-            return super()._raw_score(text)  # no feature: py3langid's own fill
+            return super()._raw_score(b"")  # no feature: py3langid's own fill
         # ``_sparse_score`` on the same arrays it would make of the ``Counter``
         return numpy.log1p(counts) @ self.nb_ptc[features] + self.nb_pc

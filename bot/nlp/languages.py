@@ -28,12 +28,9 @@ _RU_ONLY = re.compile(r"[ыэъёЫЭЪЁ]")
 
 @lru_cache(maxsize=1)
 def identifier() -> Any:
-    from py3langid import langid
-
     from bot.nlp.langid_walk import FastIdentifier
 
-    ident = FastIdentifier.from_model_file(langid.MODEL_FILE, norm_probs=True)
-    ident.set_languages(list(LANGUAGES))
+    ident = FastIdentifier.packaged(LANGUAGES, norm_probs=True)
     _forget_other_languages(ident)
     return ident
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.backtest import backtest
+from bot.backtest import Backtest, backtest
 from bot.models import Article, Match
 from bot.nlp import Watchlist, analyze, load_watchlist
 from bot.nlp.watchlist import TopicRule, WatchItem
@@ -196,6 +196,16 @@ def test_progress_counts_every_article_and_ends_at_the_total() -> None:
     assert [d for d, _ in calls] == sorted(d for d, _ in calls)
 
 
+@cache
+def _everything_alone() -> tuple[Watchlist, Watchlist, list[Seen], Backtest[Seen]]:
+    """Every edit at once, backtested in this process: what the pooled runs must equal
+    (computed once for both start methods; the engine keeps nothing between calls)."""
+    current, articles, before = _world()
+    seen = [Seen(a, tuple(m.id for m in b)) for a, b in zip(articles, before, strict=True)]
+    edited = _everything(current)
+    return current, edited, seen, backtest(current, edited, seen)
+
+
 @pytest.mark.parametrize("start", ["fork", "forkserver"])
 def test_worker_processes_give_the_same_answer(monkeypatch: pytest.MonkeyPatch, start: str) -> None:
     """Forked (the CLI) or from the fork server (``newsbot run``, which has threads)."""
@@ -207,12 +217,9 @@ def test_worker_processes_give_the_same_answer(monkeypatch: pytest.MonkeyPatch, 
     if start == "forkserver":
         context.set_forkserver_preload(engine.PRELOAD)
     monkeypatch.setattr(engine, "_context", lambda: context)
+    current, edited, seen, alone = _everything_alone()
     monkeypatch.setattr(engine, "POOL_AFTER", 0)
     monkeypatch.setattr(engine, "CHUNK", 16)
-    current, articles, before = _world()
-    seen = [Seen(a, tuple(m.id for m in b)) for a, b in zip(articles, before, strict=True)]
-    edited = _everything(current)
-    alone = backtest(current, edited, seen)
     pooled = backtest(current, edited, seen, workers=2)
     assert [(c.record, c.before, c.after) for c in pooled.gained] == [
         (c.record, c.before, c.after) for c in alone.gained

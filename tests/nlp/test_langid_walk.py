@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from typing import Any
 
 import numpy
 import pytest
@@ -40,10 +41,48 @@ def _samples() -> list[str]:
     return out
 
 
-def test_installed_model_is_the_one_proved() -> None:
+def test_installed_model_is_the_one_proved(plain: langid.LanguageIdentifier) -> None:
     ident = identifier()
     assert isinstance(ident, FastIdentifier)
-    assert model_digest(ident.tk_nextmove, ident.tk_row, ident.tk_output) == MODEL_DIGEST
+    assert model_digest(plain.tk_nextmove, plain.tk_row, plain.tk_output) == MODEL_DIGEST
+    assert ident._walk is not None
+
+
+def test_the_model_read_in_pieces_is_py3langids(plain: langid.LanguageIdentifier) -> None:
+    """``read_model`` cuts the classes as ``set_languages`` does: same values, same
+    layout (a matrix product's last bits can depend on it)."""
+    ident = identifier()
+    assert ident.nb_classes == plain.nb_classes
+    assert numpy.array_equal(ident.nb_pc, plain.nb_pc)
+    assert ident.nb_ptc.dtype == plain.nb_ptc.dtype
+    assert ident.nb_ptc.strides == plain.nb_ptc.strides
+    assert numpy.array_equal(ident.nb_ptc, plain.nb_ptc)
+    assert list(ident.tk_row) == list(plain.tk_row)
+
+
+def _numbers(walk: Walk) -> Any:
+    """A number of each of the model's states (its first)."""
+    first = numpy.empty(int(walk.original.max()) + 1, dtype=numpy.int64)
+    first[walk.original[::-1]] = numpy.arange(len(walk.original))[::-1]
+    return first
+
+
+def test_the_compact_walk_holds_every_transition(plain: langid.LanguageIdentifier) -> None:
+    """Each of the 9.8 million transitions read back from 16 bits is py3langid's."""
+    walk = identifier()._walk
+    assert walk is not None
+    moves = numpy.frombuffer(plain.tk_nextmove, dtype=numpy.uint32)
+    rows = numpy.frombuffer(plain.tk_row, dtype=numpy.uint16)
+    number = _numbers(walk)
+    assert len(number) == len(rows)
+    for first in range(0, len(rows), 8192):  # every state, its row's 256 moves
+        states = numpy.arange(first, min(first + 8192, len(rows)))
+        got = walk.step(
+            numpy.repeat(number[states], 256), numpy.tile(numpy.arange(256), len(states))
+        )
+        want = moves.reshape(-1, 256)[rows[states]].ravel()
+        assert numpy.array_equal(walk.original[got], want)
+    assert walk.original[walk.start] == 0
 
 
 def test_state_depends_only_on_the_last_sync_bytes() -> None:
@@ -51,36 +90,39 @@ def test_state_depends_only_on_the_last_sync_bytes() -> None:
     the start state, agree after any ``SYNC_BYTES`` further bytes: so a byte more or less
     before the last ``SYNC_BYTES`` never changes the state, which is the start state's
     walk over those bytes."""
-    ident = identifier()
-    walk = Walk(ident.tk_nextmove, ident.tk_row, ident.tk_output)
-    nextmove, rowbase = walk.nextmove.astype(numpy.int64), walk.rowbase
-    states = len(rowbase)
+    walk = identifier()._walk
+    assert walk is not None
+    number, original = _numbers(walk), walk.original
+    states = len(number)
     every = numpy.arange(256)
-    pairs = numpy.stack([nextmove[rowbase[0] + every], numpy.zeros(256, numpy.int64)], axis=1)
+    start = numpy.full(256, walk.start)
+    pairs = numpy.stack([original[walk.step(start, every)], original[start]], axis=1)
     for _ in range(SYNC_BYTES):
         found = []
         for chunk in numpy.array_split(pairs, max(1, len(pairs) // 2048)):
-            a = nextmove[rowbase[chunk[:, :1]] + every].ravel()
-            b = nextmove[rowbase[chunk[:, 1:]] + every].ravel()
+            data = numpy.tile(every, len(chunk))
+            a = original[walk.step(number[numpy.repeat(chunk[:, 0], 256)], data)]
+            b = original[walk.step(number[numpy.repeat(chunk[:, 1], 256)], data)]
             apart = a != b
-            found.append(numpy.unique(a[apart] * states + b[apart]))
+            found.append(numpy.unique(a[apart].astype(numpy.int64) * states + b[apart]))
         keys = numpy.unique(numpy.concatenate(found))
         pairs = numpy.stack([keys // states, keys % states], axis=1)
     assert len(pairs) == 0
 
 
-def test_states_are_the_sequential_walk() -> None:
-    ident = identifier()
-    walk = Walk(ident.tk_nextmove, ident.tk_row, ident.tk_output)
+def test_states_are_the_sequential_walk(plain: langid.LanguageIdentifier) -> None:
+    walk = identifier()._walk
+    assert walk is not None
+    rowbase = [r << 8 for r in plain.tk_row]
     rng = random.Random(3)
     for data in [t.encode() for t in TEXTS] + [
-        rng.randbytes(rng.randint(6, 500)) for _ in range(50)
+        rng.randbytes(rng.randint(0, 500)) for _ in range(50)
     ]:
         state, expected = 0, []
         for byte in data:
-            state = ident.tk_nextmove[ident._rowbase[state] + byte]
+            state = plain.tk_nextmove[rowbase[state] + byte]
             expected.append(state)
-        assert walk.states(data).tolist() == expected
+        assert walk.original[walk.states(data)].tolist() == expected
 
 
 def test_scores_are_py3langids_to_the_bit(plain: langid.LanguageIdentifier) -> None:

@@ -234,3 +234,27 @@ def test_default_items_in_dictionary_forms_hold_on_the_evaluation_set() -> None:
 @pytest.mark.skipif(not DEVSET.is_dir(), reason=f"devset not present at {DEVSET}")
 def test_default_items_in_dictionary_forms_hold_on_the_devset() -> None:
     _hold(DEVSET)
+
+
+def test_mapped_word_graphs_parse_as_the_copied_ones() -> None:
+    """pymorphy3 reading its graphs from the mapped files (``dawgs_mapped``) gives every
+    word the analyses it gives with its own copies, and only the analyser we build maps."""
+    import dawg_python.wrapper
+    import pymorphy3
+
+    from bot.nlp.lemmas import morph_analyzer
+
+    words = {
+        "ru": "поставленных Курщине КНДР снаряды передала военные Пруссии курс заявил ёж Сеул",
+        "uk": "надають Курщині зброї Північна передала отримала заявив курс гривні їжак Ґанок",
+    }
+    for lang, text in words.items():
+        mapped = morph_analyzer(lang)
+        assert isinstance(mapped.dictionary.words.dct._units, memoryview)
+        copied = pymorphy3.MorphAnalyzer(lang=lang)
+        assert not isinstance(copied.dictionary.words.dct._units, memoryview)
+        for word in text.split() + ["", "x" * 300, "несуществующееслово"]:
+            assert [(p.word, str(p.tag), p.normal_form, p.score) for p in mapped.parse(word)] == [
+                (p.word, str(p.tag), p.normal_form, p.score) for p in copied.parse(word)
+            ], word
+    assert dawg_python.wrapper.Dictionary.read.__module__ == "dawg_python.wrapper"

@@ -3,10 +3,10 @@ earlier newsbot made keeps its rows, and instances starting together migrate onc
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import subprocess
 import sys
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -206,11 +206,12 @@ def test_downgrade_to_nothing_and_upgrade_again(db_url: str) -> None:
 
 
 START_AND_MIGRATE = """
-import sys, time
+import sys
 from bot.store.migrate import upgrade
 from bot.store.db import make_engine
 engine = make_engine(sys.argv[1])
-time.sleep(max(0.0, float(sys.argv[2]) - time.time()))
+print("ready", flush=True)
+sys.stdin.readline()
 print(upgrade(engine).revision)
 """
 
@@ -220,14 +221,23 @@ def test_instances_starting_together_migrate_once(db_url: str) -> None:
     """Four processes start at the same moment against one empty database: one creates the
     schema, the others wait for it and find it done (without the lock their CREATE TABLEs
     would collide)."""
-    go = time.time() + 3  # every process imported and connected by then
     procs = [
         subprocess.Popen(
-            [sys.executable, "-c", START_AND_MIGRATE, db_url, str(go)],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            [sys.executable, "-c", START_AND_MIGRATE, db_url],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )
         for _ in range(4)
     ]
+    # Every process imported and made its engine, then all are told to go at once (a
+    # process that crashed instead ends its output, and its error is reported below).
+    for p in procs:
+        assert p.stdout is not None
+        p.stdout.readline()
+    for p in procs:
+        assert p.stdin is not None
+        with contextlib.suppress(BrokenPipeError):
+            p.stdin.write("go\n")
+            p.stdin.flush()
     outcomes = []
     for p in procs:
         out, err = p.communicate(timeout=120)

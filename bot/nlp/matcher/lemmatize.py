@@ -3,7 +3,7 @@ looked up only when it can change a match (the tables are large, the useful part
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 
 from bot.nlp.lemmas import (
@@ -28,17 +28,8 @@ from bot.nlp.text import WORD_RE, fold
 class _Useful:
     """Whether a lemma can change a match: it equals, starts or ends with a phrase word."""
 
-    def __init__(self, index: PhraseIndex) -> None:
-        self.exact: set[str] = set()
-        self.prefixes: set[str] = set()
-        self.suffixes: set[str] = set()
-        for bucket in (index.exact, index.prefix, index.suffix):
-            for entries in bucket.values():
-                for phrase, _tag in entries:
-                    for w in phrase.words:
-                        {"exact": self.exact, "prefix": self.prefixes, "suffix": self.suffixes}[
-                            w.mode
-                        ].add(w.value)
+    def __init__(self, exact: Iterable[str], prefixes: Iterable[str], suffixes: Iterable[str]) -> None:
+        self.exact, self.prefixes, self.suffixes = set(exact), set(prefixes), set(suffixes)
         self.tails = {v[i:] for v in self.exact for i in range(1, len(v) - 2)}
         """Ends of phrase words (3+ letters): the heads a compound may end in."""
         self.initials = {v[0] for v in self.exact | self.prefixes if v}
@@ -57,6 +48,17 @@ class _Useful:
             if len(self._verdict) < MEMO_ENTRIES:
                 self._verdict[lemma] = ok
         return ok
+
+
+def _phrase_words(index: PhraseIndex) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+    """The index's phrase words by how they match: exact, as a prefix, as a suffix."""
+    words: dict[str, set[str]] = {"exact": set(), "prefix": set(), "suffix": set()}
+    for bucket in (index.exact, index.prefix, index.suffix):
+        for entries in bucket.values():
+            for phrase, _tag in entries:
+                for w in phrase.words:
+                    words[w.mode].add(w.value)
+    return frozenset(words["exact"]), frozenset(words["prefix"]), frozenset(words["suffix"])
 
 
 def _useful_lemmas(useful: _Useful, lang: str) -> dict[str, str]:
@@ -78,6 +80,17 @@ def _useful_lemmas(useful: _Useful, lang: str) -> dict[str, str]:
         if form.lower() in kept:
             kept[form] = lemma
     return kept
+
+
+@lru_cache(maxsize=32)
+def _useful_table(
+    lang: str, exact: frozenset[str], prefixes: frozenset[str], suffixes: frozenset[str]
+) -> dict[str, str]:
+    """``_useful_lemmas`` for the phrase words it depends on, kept for the next plan with
+    the same words: reading a whole table takes about a second a language, and a watchlist
+    reloaded unchanged, or a backtest's edit, compiles the same words again. The tables
+    kept are the small useful parts; callers only read them."""
+    return _useful_lemmas(_Useful(exact, prefixes, suffixes), lang)
 
 
 def _memoised(find: Callable[[str], str], initials: set[str]) -> Callable[[str], str]:
@@ -229,12 +242,13 @@ def lemmatizer(index: PhraseIndex, lang: str) -> Callable[[str], str]:
     source = lemma_source(lang)
     if source is None:
         return lambda piece: ""
-    useful = _Useful(index)
+    words = _phrase_words(index)
+    useful = _Useful(*words)
     if source == "pymorphy3":
         return _pymorphy_lemma(lang, useful)
     if source == "kiwi":
         return _korean_lemma(useful)
-    table = _useful_lemmas(useful, lang)
+    table = _useful_table(lang, *words)
 
     def lookup(piece: str) -> str:
         # what the lookup lemmatizer would say, then the lowercased form
