@@ -17,6 +17,7 @@ every core.
 
 from __future__ import annotations
 
+import heapq
 import multiprocessing
 import multiprocessing.context
 import threading
@@ -60,11 +61,14 @@ class Change(Generic[R]):
 
 @dataclass
 class Backtest(Generic[R]):
-    """The outcome: ``gained`` and ``lost`` in the order the articles came."""
+    """The outcome: ``gained`` and ``lost`` in the order the articles came (the first
+    ``keep`` of each when the backtest was given one), and how many there were in all."""
 
     diff: WatchlistDiff
     gained: list[Change[R]] = field(default_factory=list)
     lost: list[Change[R]] = field(default_factory=list)
+    gained_count: int = 0
+    lost_count: int = 0
     articles: int = 0
     """Articles read."""
     rematched: int = 0
@@ -172,6 +176,7 @@ def backtest(
     progress: Progress | None = None,
     workers: int = 1,
     spacy_models: Mapping[str, str] | None = None,
+    keep: int | None = None,
 ) -> Backtest[R]:
     """Which of ``decided`` (articles with what was recorded for them under ``current``)
     would alert under ``edited`` and did not, and which would no longer.
@@ -190,7 +195,9 @@ def backtest(
 
     waiting: dict[int, R] = {}
     """Articles sent to be screened or read, by number, until their outcome is known."""
-    changes: list[tuple[int, bool, Change[R]]] = []
+    kept: dict[bool, list[tuple[int, Change[R]]]] = {True: [], False: []}
+    """Per side (gained?), the changes of the lowest article numbers, as a max-heap on
+    the number (negated): workers answer out of order."""
     chunk: list[Candidate] = []
     pending: deque[tuple[Future[tuple[list[Outcome], int]], list[int]]] = deque()
     pool: ProcessPoolExecutor | None = None
@@ -205,7 +212,16 @@ def backtest(
         nonlocal done
         result.rematched += read
         for n, before, after in outcomes:
-            changes.append((n, bool(after), Change(waiting[n], before, after)))
+            side = bool(after)
+            if side:
+                result.gained_count += 1
+            else:
+                result.lost_count += 1
+            heap = kept[side]
+            if keep is None or len(heap) < keep:
+                heapq.heappush(heap, (-n, Change(waiting[n], before, after)))
+            elif heap and -heap[0][0] > n:
+                heapq.heapreplace(heap, (-n, Change(waiting[n], before, after)))
         for n in numbers:
             del waiting[n]
             done += 1
@@ -257,9 +273,8 @@ def backtest(
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)
-    changes.sort(key=lambda c: c[0])
-    result.gained = [c for _, gained, c in changes if gained]
-    result.lost = [c for _, gained, c in changes if not gained]
+    result.gained = [c for _, c in sorted(kept[True], key=lambda e: -e[0])]
+    result.lost = [c for _, c in sorted(kept[False], key=lambda e: -e[0])]
     if progress is not None:
         progress(done, total)
     return result

@@ -59,8 +59,8 @@ def outcome(
     the counts, the edit in words, and per article (the first ``shown`` of each side) its
     title, feed, date and why, every string from a feed cleaned to one bounded line."""
     return {
-        "gained_count": len(result.gained),
-        "lost_count": len(result.lost),
+        "gained_count": result.gained_count,
+        "lost_count": result.lost_count,
         "gained": [_entry(c, c.after, edited) for c in result.gained[:shown]],
         "lost": [_entry(c, c.before, current) for c in result.lost[:shown]],
         "articles": result.articles,

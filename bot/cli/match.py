@@ -100,6 +100,10 @@ def preview(
     path: Annotated[Path, typer.Argument(help="A document, as in seeds/.")],
     slack: Annotated[bool, typer.Option("--slack", help="Slack Block Kit payload.")] = False,
     discord: Annotated[bool, typer.Option("--discord", help="Discord message payload.")] = False,
+    no_buttons: Annotated[
+        bool,
+        typer.Option("--no-buttons", help="As a webhook (or a bot that gets no clicks) posts it: no feedback buttons."),
+    ] = False,
     watchlist: WatchlistOpt = None,
     config: ConfigOpt = DEFAULT_CONFIG,
     translate_to: Annotated[
@@ -107,7 +111,8 @@ def preview(
         typer.Option("--translate-to", help="Translate it (en, fr ...) with the configured translator."),
     ] = None,
 ) -> None:
-    """Print exactly what the bot would post for one document, without posting it."""
+    """Print exactly what the bot would post for one document, without posting it: the
+    message with its feedback buttons, as the adapter builds it."""
     if slack == discord:
         err.print("Choose one platform: --slack or --discord.")
         raise typer.Exit(2)
@@ -117,9 +122,10 @@ def preview(
         alert = _translated(alert, settings, translate_to)
     import importlib
 
-    # One name for either platform's renderer (two imports of one name upset mypy).
-    renderer = importlib.import_module("bot.chat.slack.adapter" if slack else "bot.chat.discord.adapter")
-    payload = renderer.alert_payload(alert)
+    # One name for either platform's message (two imports of one name upset mypy); the
+    # adapters send what these build.
+    renderer = importlib.import_module("bot.chat.slack.feedback" if slack else "bot.chat.discord.feedback")
+    payload = renderer.alert_message(alert, with_buttons=not no_buttons)
     sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
 
 

@@ -10,8 +10,11 @@ from __future__ import annotations
 import difflib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 
 from bot.nlp.watchlist import Watchlist
+from bot.settings.model import parse_duration
+from bot.text import clean_line
 
 
 class CommandError(ValueError):
@@ -61,6 +64,31 @@ def resolve_item(watchlist: Watchlist, name: str) -> str:
     close = difflib.get_close_matches(wanted, choices, n=3, cutoff=0.5)
     hint = f" Did you mean {', '.join(close)}?" if close else ""
     raise CommandError(f"Unknown watch item '{name}'.{hint} Known: {', '.join(choices)}.")
+
+
+def parse_span(
+    text: str | None,
+    default: timedelta,
+    most: timedelta,
+    examples: str = "6h, 48h or 7d",
+    *,
+    what: str = "a time span",
+    example: str = "24h",
+) -> timedelta:
+    """A time span a user typed (``48h``, ``7d``), at most ``most``; refused in words.
+
+    One reader for ``/brief``, ``/mute`` and ``/search``, so a span means the same in all
+    of them; ``what`` and ``examples`` name what else the caller accepts (``/search``: a
+    date). What was typed is echoed cleaned and cut short: it may be a pasted page."""
+    if not text:
+        return default
+    try:
+        span = parse_duration(text)
+    except ValueError as exc:
+        raise CommandError(f"'{clean_line(text, 40)}' is not {what}; try {examples}.") from exc
+    if span <= timedelta(0):
+        raise CommandError(f"The time span must be positive, e.g. {example}.")
+    return min(span, most)
 
 
 def item_label(watchlist: Watchlist, item_id: str) -> str:

@@ -19,8 +19,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from bot.commands.core import Caller, CommandError, Reply, item_label, resolve_item
-from bot.commands.queries import parse_brief_args, parse_span
+from bot.commands.core import Caller, CommandError, Reply, item_label, parse_span, resolve_item
+from bot.commands.queries import parse_brief_args
 from bot.commands.subscriptions import may_change
 from bot.models import Alert, Target
 from bot.nlp.watchlist import Watchlist

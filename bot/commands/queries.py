@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from bot.commands.core import CommandError, Reply, resolve_item
+from bot.commands.core import Reply, parse_span, resolve_item
 from bot.models import Digest
 from bot.nlp.watchlist import Watchlist
 from bot.settings.model import FeedConfig, parse_duration
@@ -21,21 +21,6 @@ from bot.translate.texts import StoredLookup, with_stored_titles
 
 DEFAULT_SINCE = timedelta(hours=24)
 MAX_SINCE = timedelta(days=31)
-
-
-def parse_span(
-    text: str | None, default: timedelta, most: timedelta, examples: str = "6h, 48h or 7d"
-) -> timedelta:
-    """A time span a user typed (``48h``, ``7d``), at most ``most``; refused in words."""
-    if not text:
-        return default
-    try:
-        span = parse_duration(text)
-    except ValueError as exc:
-        raise CommandError(f"'{text}' is not a time span; try {examples}.") from exc
-    if span <= timedelta(0):
-        raise CommandError("The time span must be positive, e.g. 24h.")
-    return min(span, most)
 
 
 def parse_since(text: str | None) -> timedelta:

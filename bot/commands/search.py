@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from bot.commands.core import Caller, CommandError, Reply
+from bot.commands.core import Caller, CommandError, Reply, parse_span
 from bot.models import Alert, Target
 from bot.nlp.watchlist import Watchlist
 from bot.settings.model import parse_duration
@@ -95,7 +95,8 @@ class SearchQuery:
 
 
 def _since(text: str, now: datetime) -> datetime:
-    """``7d``, ``48h`` (that long ago) or ``2026-12-01`` (that day, UTC)."""
+    """``2026-12-01`` (that day, UTC), or a span read as ``/brief`` reads it (``7d``,
+    ``48h``: that long ago, uncapped)."""
     if _DATE.fullmatch(text):
         try:
             day = datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=UTC)
@@ -104,12 +105,9 @@ def _since(text: str, now: datetime) -> datetime:
         if day > now:
             raise CommandError(f"{text} has not happened yet; try an earlier date or 7d.")
         return day
-    try:
-        span = parse_duration(text)
-    except ValueError as exc:
-        raise CommandError(f"'{clean_line(text, 40)}' is not a time span or a date; try 7d or 2026-12-01.") from exc
-    if span <= timedelta(0):
-        raise CommandError("The time span must be positive, e.g. 7d.")
+    span = parse_span(
+        text, timedelta(0), timedelta.max, "7d or 2026-12-01", what="a time span or a date", example="7d"
+    )
     try:
         return now - span
     except OverflowError:

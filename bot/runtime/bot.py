@@ -16,6 +16,7 @@ import contextlib
 import logging
 import os
 import signal
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -32,6 +33,7 @@ from bot.delivery.worker import DeliveryWorker
 from bot.ingest.pipeline import IngestReport
 from bot.models import Target
 from bot.nlp import pipelines
+from bot.nlp.warmup import warm_up
 from bot.nlp.watchlist import Watchlist
 from bot.runtime.cluster import Cluster
 from bot.runtime.dbcall import StoreThreads
@@ -304,14 +306,20 @@ class NewsBot:
         adapter = self.adapters.get(target.platform)
         return adapter.message_link(target, external_id) if adapter is not None else None
 
-    def make_console(self, env: Mapping[str, str] | None = None) -> ConsoleServer:
-        """The web console (``bot/web``); its password and key come from ``env``."""
+    def make_console(self, env: Mapping[str, str] | None = None, *, warm: bool = True) -> ConsoleServer:
+        """The web console (``bot/web``); its password and key come from ``env``. ``warm``:
+        once it listens, load the matcher for the running watchlist in the background
+        (``bot.nlp.warmup``), so the first Try is as quick as the next."""
         threads = Threads()
         return ConsoleServer(
             self.settings.console, self.console_pages(threads),
             os.environ if env is None else env, threads,
             announce=partial(announce, logger="bot.web.server"),
+            warm=self._warm_matcher if warm else None,
         )
+
+    def _warm_matcher(self, stop: threading.Event) -> list[str]:
+        return warm_up(self.live.watchlist, stop)
 
     # -- life cycle ------------------------------------------------------------------------
 

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Text, and_, cast, exists, func, literal_column, or_, select
+from sqlalchemy import Select, Text, and_, cast, exists, func, literal_column, or_, select
 from sqlalchemy import text as sql
 from sqlalchemy.orm import aliased
 
@@ -191,6 +191,37 @@ class SearchRepository:
             .prefix_with("MATERIALIZED")
         )
 
+    def _search(
+        self,
+        query: Select[Any],
+        words: str | Sequence[str],
+        limit: int,
+        *,
+        ranked_by: Callable[[Any], tuple[Any, Any]],
+        when: Any,
+        language_of: Any,
+        language: str | None,
+        since: datetime | None,
+        until: datetime | None,
+    ) -> tuple[Select[Any], tuple[Term, ...]]:
+        """What both searches share: the words read (refused before any query), the hits
+        joined best first (newest first without words), the time window, the language and
+        a limit between 1 and :data:`MAX_LIMIT`. ``ranked_by(hits)``: what to join the
+        article hits as and on what, a subquery with a ``rank`` column."""
+        terms = search_terms(words)
+        if terms:
+            ranked, on = ranked_by(self._hits(terms))
+            query = query.join(ranked, on).order_by(ranked.c.rank, when.desc())
+        else:
+            query = query.order_by(when.desc())
+        if since is not None:
+            query = query.where(when >= since)
+        if until is not None:
+            query = query.where(when < until)
+        if language:
+            query = query.where(language_of == language)
+        return query.limit(max(1, min(limit, MAX_LIMIT))), terms
+
     # -- alerts --------------------------------------------------------------------------
 
     def alerts(
@@ -209,35 +240,12 @@ class SearchRepository:
         every word, best first; no words: the newest. ``feed``: a feed URL or source id,
         anywhere in the story; ``channel``: it was queued for that channel.
         Raises :class:`SearchError` for words that cannot be searched."""
-        terms = search_terms(words)
-        limit = max(1, min(limit, MAX_LIMIT))
         own = aliased(ArticleRow)
-        query = select(AlertRow).join(own, own.id == AlertRow.article_id)
-        if terms:
-            hits = self._hits(terms)
-            hit_article = aliased(ArticleRow)
-            alert_of = aliased(AlertRow)
-            key = func.coalesce(hit_article.story_of, alert_of.id)
-            matched = (
-                select(key.label("alert_id"), func.min(hits.c.rank).label("rank"))
-                .select_from(hits)
-                .join(hit_article, hit_article.id == hits.c.article_id)
-                .outerjoin(alert_of, alert_of.article_id == hit_article.id)
-                .where(or_(hit_article.story_of.is_not(None), alert_of.id.is_not(None)))
-                .group_by(key)
-                .subquery("matched")
-            )
-            query = query.join(matched, matched.c.alert_id == AlertRow.id).order_by(
-                matched.c.rank, AlertRow.created_at.desc()
-            )
-        else:
-            query = query.order_by(AlertRow.created_at.desc())
-        if since is not None:
-            query = query.where(AlertRow.created_at >= since)
-        if until is not None:
-            query = query.where(AlertRow.created_at < until)
-        if language:
-            query = query.where(own.language == language)
+        query, terms = self._search(
+            select(AlertRow).join(own, own.id == AlertRow.article_id), words, limit,
+            ranked_by=_by_alert, when=AlertRow.created_at, language_of=own.language,
+            language=language, since=since, until=until,
+        )
         if item:
             query = query.where(
                 cast(AlertRow.item_ids, Text).contains(json.dumps(item), autoescape=True)
@@ -259,7 +267,7 @@ class SearchRepository:
                 )
             )
         with self.db.session() as s:
-            rows = list(s.scalars(query.limit(limit)))
+            rows = list(s.scalars(query))
             if not rows:
                 return []
             ids = [r.id for r in rows]
@@ -314,31 +322,21 @@ class SearchRepository:
     ) -> list[SeenHit]:
         """Articles seen but not alerted (nor joined to an alerted story) matching every
         word, best first; no words: the newest."""
-        terms = search_terms(words)
-        limit = max(1, min(limit, MAX_LIMIT))
         quiet = and_(
             ArticleRow.alerted.is_(False),
             ArticleRow.story_of.is_(None),
             ~exists().where(AlertRow.article_id == ArticleRow.id),
         )
-        query = select(ArticleRow).where(quiet)
-        if terms:
-            hits = self._hits(terms)
-            query = query.join(hits, hits.c.article_id == ArticleRow.id).order_by(
-                hits.c.rank, ArticleRow.seen_at.desc()
-            )
-        else:
-            query = query.order_by(ArticleRow.seen_at.desc())
-        if since is not None:
-            query = query.where(ArticleRow.seen_at >= since)
-        if until is not None:
-            query = query.where(ArticleRow.seen_at < until)
-        if language:
-            query = query.where(ArticleRow.language == language)
+        query, terms = self._search(
+            select(ArticleRow).where(quiet), words, limit,
+            ranked_by=lambda hits: (hits, hits.c.article_id == ArticleRow.id),
+            when=ArticleRow.seen_at, language_of=ArticleRow.language,
+            language=language, since=since, until=until,
+        )
         if feed:
             query = query.where(ArticleRow.source_id == _source_id(feed))
         with self.db.session() as s:
-            rows = list(s.scalars(query.limit(limit)))
+            rows = list(s.scalars(query))
         return [
             SeenHit(
                 title=a.title, source_name=a.source_name or "", source_id=a.source_id,
@@ -347,6 +345,24 @@ class SearchRepository:
             )
             for a in rows
         ]
+
+
+def _by_alert(hits: Any) -> tuple[Any, Any]:
+    """Article hits as alert hits: an alert matches through its own article or any copy
+    that joined its story, ranked by its best one."""
+    hit_article = aliased(ArticleRow)
+    alert_of = aliased(AlertRow)
+    key = func.coalesce(hit_article.story_of, alert_of.id)
+    matched = (
+        select(key.label("alert_id"), func.min(hits.c.rank).label("rank"))
+        .select_from(hits)
+        .join(hit_article, hit_article.id == hits.c.article_id)
+        .outerjoin(alert_of, alert_of.article_id == hit_article.id)
+        .where(or_(hit_article.story_of.is_not(None), alert_of.id.is_not(None)))
+        .group_by(key)
+        .subquery("matched")
+    )
+    return matched, matched.c.alert_id == AlertRow.id
 
 
 def _source(a: ArticleRow, *, first: bool) -> StorySource:

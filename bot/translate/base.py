@@ -21,6 +21,9 @@ MAX_TEXTS = 16
 """Texts in one request (a headline, a lead and three quotes is five)."""
 MAX_ANSWER_BYTES = 256 * 1024
 """An answer larger than this is garbage, whatever it says."""
+MAX_RETRY_AFTER = 3600.0
+"""The longest ``Retry-After`` believed: a translator asking for more (``1e12``) is asked
+again within the hour, not never."""
 
 API_KEY_ENV = "NEWSBOT_TRANSLATE_API_KEY"
 

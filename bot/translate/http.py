@@ -5,11 +5,25 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 from typing import Any
 
 import aiohttp
 
-from bot.translate.base import MAX_ANSWER_BYTES, TranslateError, short_error
+from bot.translate.base import MAX_ANSWER_BYTES, MAX_RETRY_AFTER, TranslateError, short_error
+
+
+async def read_at_most(content: aiohttp.StreamReader, limit: int) -> bytes:
+    """The body, or its first ``limit`` + 1 bytes when it is longer (one more says so).
+    One ``read(n)`` answers with what has arrived so far: of an answer that came in
+    several packets, only its start (a good translation then read as garbage)."""
+    raw = bytearray()
+    while len(raw) <= limit:
+        chunk = await content.read(limit + 1 - len(raw))
+        if not chunk:
+            break
+        raw += chunk
+    return bytes(raw)
 
 
 class JsonClient:
@@ -50,7 +64,7 @@ class JsonClient:
         ``statuses``: what this backend's own status codes mean (DeepL's 456: quota)."""
         try:
             async with self.session().request(method, url, json=body, headers=headers) as resp:
-                raw = await resp.content.read(MAX_ANSWER_BYTES + 1)
+                raw = await read_at_most(resp.content, MAX_ANSWER_BYTES)
                 status = resp.status
                 retry_after = resp.headers.get("Retry-After")
         except TimeoutError:
@@ -87,7 +101,9 @@ class JsonClient:
         after: float | None = None
         if retry_after:
             try:
-                after = max(0.0, float(retry_after))
+                after = float(retry_after)
             except ValueError:
-                after = None
+                after = None  # an HTTP date: our own retry interval serves
+            if after is not None:
+                after = min(max(0.0, after), MAX_RETRY_AFTER) if math.isfinite(after) else None
         raise TranslateError(kind, message, retry_after=after)  # type: ignore[arg-type]

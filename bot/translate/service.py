@@ -19,7 +19,7 @@ from typing import Protocol
 
 from bot.models import Alert, Translation
 from bot.settings.languages import language_name
-from bot.translate.base import TranslateError, Translator
+from bot.translate.base import MAX_RETRY_AFTER, TranslateError, Translator
 from bot.translate.texts import alert_texts, text_key, translation_of
 
 log = logging.getLogger(__name__)
@@ -146,7 +146,7 @@ class TranslationService:
         return got
 
     def _failed(self, exc: TranslateError) -> None:
-        wait = max(self.retry, exc.retry_after or 0.0)
+        wait = max(self.retry, min(exc.retry_after or 0.0, MAX_RETRY_AFTER))
         self._next_try = time.monotonic() + wait
         if self._down_since is not None:
             log.debug("translator %s still failing: %s", self.translator.name, exc)

@@ -23,6 +23,7 @@ from urllib.parse import urlencode
 
 import jinja2
 from aiohttp import web
+from yarl import URL
 
 from bot.web.auth import Auth, Session
 
@@ -154,8 +155,19 @@ def _set_cookie(response: web.StreamResponse, request: web.Request, value: str, 
 
 
 def _local_target(target: str | None) -> str:
-    """Where to go after logging in: a path on this console, nothing else."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    """Where to go after logging in: a path on this console, nothing else.
+
+    Judged as it goes out: a redirect's ``Location`` passes through yarl, and a browser
+    reads it, both dropping tabs and newlines (``/<tab>/evil.example`` becomes
+    ``//evil.example``, another site), so a control character anywhere is refused too."""
+    if not target or "\\" in target or any(ord(c) < 0x20 or ord(c) == 0x7F for c in target):
+        return "/"
+    try:
+        url = URL(target)
+    except ValueError:
+        return "/"
+    shown = str(url)
+    if url.is_absolute() or not shown.startswith("/") or shown.startswith("//"):
         return "/"
     return target
 
@@ -201,7 +213,7 @@ async def _guarded(
     token = request.query.get("token")
     if token is not None and request.method == "GET":
         if session is not None and session.admin:  # the link opened again: already in
-            raise redirect(_without_token(request))
+            raise redirect(_local_target(_without_token(request)))
         return await _token_login(request, token)
     if not request.path.startswith(_PUBLIC) and not (session and session.admin):
         if request.method in _SAFE_METHODS:

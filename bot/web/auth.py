@@ -112,7 +112,7 @@ class Auth:
     def use_token(self, given: str) -> bool:
         """True once for the start-up token; afterwards it is spent."""
         token = self.token
-        if token is None or not hmac.compare_digest(given.encode(), token.encode()):
+        if token is None or not hmac.compare_digest(given.encode("utf-8", "replace"), token.encode()):
             return False
         self.token = None
         return True
@@ -134,7 +134,7 @@ class Auth:
 
     def session(self, cookie: str | None) -> Session | None:
         """The session a cookie carries, or None if it is forged, damaged or expired."""
-        if not cookie or len(cookie) > 256:
+        if not cookie or len(cookie) > 256 or not cookie.isascii():  # ours are ASCII
             return None
         payload, _, signature = cookie.rpartition(".")
         if not payload or not hmac.compare_digest(signature, self._sign(payload)):

@@ -5,13 +5,21 @@ says why in one log line and the bot runs on without it: alerts matter more than
 that shows them. The login address with its one-time token is announced once to whoever
 started the bot (stderr, ``announce``), not through the redacting log handlers; the log
 proper names only the address.
+
+``warm`` is blocking work started on the console's threads once it listens (the bot
+passes the matcher's warm-up, so the first Try does not load spaCy while someone waits);
+start-up does not wait for it, and ``stop`` tells it to end after the step under way.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import ipaddress
 import logging
 import sys
+import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import TextIO
 
@@ -51,6 +59,7 @@ class ConsoleServer:
         env: Mapping[str, str],
         threads: Threads | None = None,
         announce: Callable[[str], None] | None = None,
+        warm: Callable[[threading.Event], object] | None = None,
     ) -> None:
         self.config = config
         self.pages = list(pages)
@@ -60,6 +69,10 @@ class ConsoleServer:
         self.port: int | None = None
         self.url: str | None = None
         self._runner: web.AppRunner | None = None
+        self.warm = warm
+        self.warming: asyncio.Task[None] | None = None
+        """The warm-up under way or done (None: none was started)."""
+        self._stop_warming = threading.Event()
 
     def refusal(self) -> str | None:
         """Why the console must not start as configured, or None."""
@@ -103,9 +116,30 @@ class ConsoleServer:
         log.info("console: web console on %s", self.url)
         if self.auth.token is not None:
             self.announce(f"Web console: {self.url}?token={self.auth.token}  (the link logs in once)")
+        if self.warm is not None:
+            self.warming = asyncio.get_running_loop().create_task(self._warm(self.warm))
         return self.port
 
+    async def _warm(self, warm: Callable[[threading.Event], object]) -> None:
+        """Run ``warm`` off the loop; what goes wrong is one log line (the first Try then
+        loads what it needs itself)."""
+        started = time.monotonic()
+        try:
+            if self.threads is not None:
+                done = await self.threads(warm, self._stop_warming)
+            else:
+                done = await asyncio.to_thread(warm, self._stop_warming)
+        except Exception as exc:
+            log.warning("console: could not prepare the matcher ahead (%r); the first Try will", exc)
+            return
+        log.info("console: matcher ready in %.1f s (%s)", time.monotonic() - started, done)
+
     async def stop(self) -> None:
+        self._stop_warming.set()
+        if self.warming is not None and not self.warming.done():
+            self.warming.cancel()  # its thread ends after the step under way
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.warming
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None

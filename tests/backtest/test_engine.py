@@ -227,3 +227,27 @@ def test_a_recorded_match_of_an_item_no_longer_in_the_watchlist_is_not_counted()
     record = Seen(articles[-5], ("gone-item",))  # the council story, matched by a removed item
     result = backtest(current, _add_item(current), [record])
     assert [c.record for c in result.gained] == [record]
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_keep_holds_the_first_articles_of_each_side_and_counts_them_all(
+    monkeypatch: pytest.MonkeyPatch, workers: int
+) -> None:
+    """The console lists 200 per side: an edit that gains every article of the week must
+    not hold every article (and its text) until the end, whatever order workers answer in."""
+    import multiprocessing
+
+    import bot.backtest as engine
+
+    monkeypatch.setattr(engine, "_context", lambda: multiprocessing.get_context("fork"))
+    monkeypatch.setattr(engine, "POOL_AFTER", 0)
+    monkeypatch.setattr(engine, "CHUNK", 4)
+    current, articles, before = _world()
+    seen = [Seen(a, tuple(m.id for m in b)) for a, b in zip(articles, before, strict=True)]
+    edited = _everything(current)
+    whole = backtest(current, edited, seen)
+    assert len(whole.gained) >= 3 and len(whole.lost) >= 3
+    kept = backtest(current, edited, seen, keep=2, workers=workers)
+    assert (kept.gained_count, kept.lost_count) == (len(whole.gained), len(whole.lost))
+    assert [c.record for c in kept.gained] == [c.record for c in whole.gained[:2]]
+    assert [c.record for c in kept.lost] == [c.record for c in whole.lost[:2]]

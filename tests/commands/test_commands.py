@@ -43,6 +43,9 @@ def test_time_spans() -> None:
     assert parse_since("90d") == timedelta(days=31)  # capped
     with pytest.raises(CommandError):
         parse_since("yesterday")
+    with pytest.raises(CommandError) as pasted:  # a Discord option takes thousands of characters
+        parse_since("last\nweek " + "x" * 6000)
+    assert str(pasted.value) == f"'last week {'x' * 29}…' is not a time span; try 6h, 48h or 7d."
 
 
 def test_brief_lists_recent_alerts_for_the_item(db_url: str, watchlist) -> None:  # type: ignore[no-untyped-def]

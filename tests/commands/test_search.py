@@ -14,6 +14,7 @@ import pytest
 
 from bot.commands.core import Caller, CommandError, Reply
 from bot.commands.dispatch import Commands
+from bot.commands.queries import parse_since
 from bot.commands.search import MAX_WORDS, SearchQuery, build_query, parse_search_args, search
 from bot.models import Alert, Match, Target
 from bot.nlp.watchlist import load_watchlist
@@ -114,6 +115,35 @@ def test_words_item_and_since_are_read_from_what_was_typed() -> None:
 def test_bad_input_is_refused_in_words(typed: str, refusal: str) -> None:
     with pytest.raises(CommandError, match=refusal):
         parse_search_args(typed, WATCHLIST, now=NOW)
+
+
+@pytest.mark.parametrize(
+    ("since", "reply"),
+    [
+        ("last tuesday", "'last tuesday' is not a time span or a date; try 7d or 2026-12-01."),
+        ("0h", "The time span must be positive, e.g. 7d."),
+        ("2026-02-31", "'2026-02-31' is not a date; try 2026-12-01 or 7d."),
+        ("2026-12-07", "2026-12-07 has not happened yet; try an earlier date or 7d."),
+        ("x" * 5000, "'" + "x" * 39 + "…' is not a time span or a date; try 7d or 2026-12-01."),
+    ],
+)
+def test_a_since_that_cannot_be_read_is_refused_with_what_it_accepts(since: str, reply: str) -> None:
+    with pytest.raises(CommandError) as refused:
+        build_query("shells", WATCHLIST, since=since, now=NOW)
+    assert str(refused.value) == reply
+
+
+def test_since_reads_spans_as_brief_does_uncapped_and_dates_as_that_day() -> None:
+    for typed, start in [
+        ("90 min", NOW - timedelta(minutes=90)),
+        ("1.5h", NOW - timedelta(hours=1.5)),
+        ("2w", NOW - timedelta(weeks=2)),
+        ("400d", NOW - timedelta(days=400)),  # /brief caps at 31 days; a search looks back further
+        ("99999999d", datetime.min.replace(tzinfo=UTC)),  # before the calendar: everything
+        ("2026-12-06", datetime(2026, 12, 6, tzinfo=UTC)),  # today
+    ]:
+        assert build_query("shells", WATCHLIST, since=typed, now=NOW).since == start, typed
+    assert parse_since("1.5h") == timedelta(hours=1.5)  # the same reading in /brief
 
 
 def test_query_syntax_and_mentions_reach_the_search_as_plain_words() -> None:

@@ -169,3 +169,31 @@ def test_too_many_or_too_long_words_are_refused(store: Repositories) -> None:
         store.search.alerts("x" * 65)
     with pytest.raises(SearchError, match="nothing to search"):
         store.search.alerts('" * (')
+
+
+def test_seen_filters_rank_and_bound_like_alerts(store: Repositories) -> None:
+    """Both searches share their set-up: the same window, language and feed filters, best
+    first with words and newest first without, and a limit kept between 1 and 100."""
+    seed(store)
+    older = article("q-old", "Koursk sous la neige", "Le froid s'installe.",
+                    source_id="feed:https://autre.example.org/rss", source_name="Autre")
+    newer = article("q-new", "Brève météo", "Il neige aussi à Koursk, dit-on.", language="uk")
+    store.articles.record_seen([older])
+    with store.db.session.begin() as s:  # seen two days ago
+        s.execute(update(ArticleRow).where(ArticleRow.guid == "q-old")
+                  .values(seen_at=utcnow() - timedelta(days=2)))
+    store.articles.record_seen([newer])
+    search = store.search
+    # best first: the older one has the word in its title; without words, the newest first
+    assert [h.title for h in search.seen("Koursk")] == ["Koursk sous la neige", "Brève météo"]
+    assert [h.title for h in search.seen("")] == ["Brève météo", "Koursk sous la neige"]
+    assert [h.title for h in search.seen("Koursk", since=utcnow() - timedelta(days=1))] == ["Brève météo"]
+    assert [h.title for h in search.seen("Koursk", until=utcnow() - timedelta(days=1))] == ["Koursk sous la neige"]
+    assert [h.title for h in search.seen("Koursk", language="uk")] == ["Brève météo"]
+    assert [h.title for h in search.seen("Koursk", feed="https://autre.example.org/rss")] == ["Koursk sous la neige"]
+    assert [h.title for h in search.seen("Koursk", feed="feed:https://autre.example.org/rss")] == ["Koursk sous la neige"]
+    assert [h.title for h in search.seen("Koursk", limit=0)] == ["Koursk sous la neige"]
+    assert len(search.alerts("", limit=-3)) == 1
+    store.articles.record_seen([article(f"n{i}", f"Neige {i}", "Neige.") for i in range(105)])
+    assert len(search.seen("neige", limit=1000)) == 100
+    assert len(search.seen("", limit=1000)) == 100

@@ -152,3 +152,97 @@ def test_an_echoed_key_is_scrubbed_from_the_error(fake_libre: FakeLibreTranslate
     with pytest.raises(TranslateError) as caught:
         run(lambda: LibreTranslate(fake_libre.url, api_key=LIBRE_KEY), lambda c: c.translate([QUOTE], "ko", "en"))
     assert LIBRE_KEY not in str(caught.value) and "***" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("header", "believed"),
+    [("30", 30.0), ("1e12", 3600.0), ("-5", 0.0), ("inf", None), ("nan", None),
+     ("Wed, 21 Oct 2026 07:28:00 GMT", None)],
+)
+def test_a_translators_retry_after_is_believed_up_to_an_hour(header: str, believed: float | None) -> None:
+    """A translator is someone else's server: ``Retry-After: 1e12`` (or ``inf``) must not
+    keep the bot from asking it again until the end of time."""
+    from aiohttp import web
+
+    from bot.translate.http import JsonClient
+
+    async def busy(request: web.Request) -> web.Response:
+        return web.json_response({"error": "slow down"}, status=429, headers={"Retry-After": header})
+
+    async def go() -> TranslateError:
+        app = web.Application()
+        app.router.add_post("/translate", busy)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        client = JsonClient("LibreTranslate", 10)
+        try:
+            with pytest.raises(TranslateError) as failed:
+                await client.call("POST", f"http://127.0.0.1:{runner.addresses[0][1]}/translate", body={})
+            return failed.value
+        finally:
+            await client.close()
+            await runner.cleanup()
+
+    error = asyncio.run(go())
+    assert error.kind == "quota" and error.retry_after == believed
+
+
+def test_the_service_waits_at_most_an_hour_whatever_a_backend_says(caplog: pytest.LogCaptureFixture) -> None:
+    from bot.models import Alert
+    from bot.translate.service import TranslationService
+
+    class Busy:
+        name = "Busy"
+
+        async def translate(self, texts: Any, source: str, target: str) -> list[str]:
+            raise TranslateError("quota", "Busy answered 429", retry_after=1e12)
+
+        async def languages(self) -> set[str]:
+            return {"en"}
+
+        async def close(self) -> None:
+            return None
+
+    class NoCache:
+        def cached(self, keys: Any, source: str, target: str) -> dict[str, str]:
+            return {}
+
+        def remember(self, *args: Any) -> None:
+            return None
+
+    alert = Alert("a1", HEADLINE, "연합뉴스", "ko", (), ())
+    service = TranslationService(Busy(), NoCache(), deadline=5)
+    with caplog.at_level(logging.WARNING, logger="bot.translate.service"):
+        translation = asyncio.run(service.translate(alert, "en"))
+    assert translation.pending
+    assert "asked again every 3600 s" in caplog.text
+
+
+def test_an_answer_in_several_packets_is_read_whole() -> None:
+    """``read(n)`` gives what has arrived so far: a 30 KB translation that came in two
+    packets was read as its first, and so as garbage (the translator then counted as
+    down). Here the second packet arrives only once the first has been read."""
+    from unittest import mock
+
+    from aiohttp import StreamReader
+
+    from bot.translate.http import read_at_most
+
+    async def go() -> tuple[bytes, bytes]:
+        answer = b'{"translatedText": ["' + b"x" * 30_000 + b'"]}'
+        stream = StreamReader(mock.Mock(_reading_paused=False), 2**16, loop=asyncio.get_running_loop())
+        stream.feed_data(answer[:5_000])
+        reading = asyncio.create_task(read_at_most(stream, 256 * 1024))
+        await asyncio.sleep(0)  # the reader takes what has arrived (a yield, no wait)
+        stream.feed_data(answer[5_000:])
+        stream.feed_eof()
+        whole = await reading
+        big = StreamReader(mock.Mock(_reading_paused=False), 2**16, loop=asyncio.get_running_loop())
+        big.feed_data(b"y" * 1000)
+        big.feed_eof()
+        return whole, await read_at_most(big, 100)
+
+    whole, capped = asyncio.run(go())
+    assert whole == b'{"translatedText": ["' + b"x" * 30_000 + b'"]}'
+    assert capped == b"y" * 101  # one byte more than the limit: too large, and no more read

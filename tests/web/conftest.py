@@ -33,7 +33,9 @@ class Console:
     """A running console: ``url``, the start-up ``token``, the ``bot`` whose parts its pages
     read. ``call(coro)`` runs a coroutine on the console's loop."""
 
-    def __init__(self, home: Path, env: dict[str, str], settings: dict[str, Any]) -> None:
+    def __init__(
+        self, home: Path, env: dict[str, str], settings: dict[str, Any], warm: bool = False
+    ) -> None:
         from bot.runtime.bot import NewsBot
         from bot.settings.model import load_settings
 
@@ -58,7 +60,9 @@ class Console:
         loaded = load_settings(config, env={"NEWSBOT_DATABASE_URL": f"sqlite:///{home}/data/newsbot.db"})
         self.bot = NewsBot(loaded, {}, config_path=config)
         self.announced: list[str] = []
-        self.server = self.bot.make_console(env=env)
+        # No background warm-up unless asked: every test's console would load spaCy's
+        # languages for its own watchlist (test_warmup.py tests it).
+        self.server = self.bot.make_console(env=env, warm=warm)
         self.server.announce = self.announced.append
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
@@ -80,12 +84,13 @@ class Console:
 
 @pytest.fixture
 def start_console(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Console]]:
-    """``start_console(env={...}, **settings)``; every console is stopped at the end."""
+    """``start_console(env={...}, warm=False, **settings)``; every console is stopped at
+    the end."""
     scrub_environ(monkeypatch)
     consoles: list[Console] = []
 
-    def start(env: dict[str, str] | None = None, **settings: Any) -> Console:
-        console = Console(tmp_path / f"home{len(consoles)}", env or {}, settings)
+    def start(env: dict[str, str] | None = None, warm: bool = False, **settings: Any) -> Console:
+        console = Console(tmp_path / f"home{len(consoles)}", env or {}, settings, warm)
         consoles.append(console)
         return console
 

@@ -171,3 +171,12 @@ def test_seen_but_not_alerted_on_request(console: Console) -> None:
     assert alerts_in(without) == [] and "Seen, not alerted" not in without
     seen = with_seen.split('id="seen"')[1]
     assert "Pluie sur Lyon" in seen and "Il pleut à Lyon" in seen
+
+
+def test_the_last_day_of_the_calendar_is_a_date_like_any_other(console: Console) -> None:
+    """``to=9999-12-31`` ends after every alert (the day after it has no date: it was a 500)."""
+    seed_alerts(console)
+    (status, html), (status_from, nothing) = pages(
+        console, {"q": "Koursk", "to": "9999-12-31"}, {"q": "Koursk", "from": "9999-12-31"})
+    assert status == 200 and len(alerts_in(html)) == 2
+    assert status_from == 200 and alerts_in(nothing) == []

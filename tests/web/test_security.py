@@ -211,3 +211,65 @@ def test_feed_text_is_escaped_and_no_secret_is_shown(start_console: Callable[...
     assert "<script>alert(1)</script>" not in html and "<img src=x" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "SECRETKEY123" not in html
+
+
+@pytest.mark.parametrize(
+    "target",
+    ["/\t/evil.example/x", "/\n/evil.example/x", "/\r\n/evil.example", "//evil.example/x",
+     "/\\evil.example", "https://evil.example/", " //evil.example", "/\x00/evil.example"],
+)
+def test_a_login_goes_nowhere_but_this_console(start_console: Callable[..., Console], target: str) -> None:
+    """A browser drops tabs and newlines from a Location (``/<tab>/evil.example`` is
+    ``//evil.example``, another site), and so does aiohttp's redirect: the login's ``next``
+    is judged as it would go out."""
+    console = start_console(env={"NEWSBOT_CONSOLE_PASSWORD": "correct horse battery"})
+
+    async def go() -> str:
+        async with Client(console) as c:
+            _, html = await c.page("/login")
+            resp = await c.post("/login", {"csrf": csrf_of(html), "password": "correct horse battery",
+                                           "next": target})
+            assert resp.status == 303
+            return str(resp.headers["Location"])
+
+    assert asyncio.run(go()) == "/"
+
+
+def test_a_spent_token_link_on_a_double_slash_path_stays_on_this_console(console: Console) -> None:
+    """An admin already logged in who opens ``//evil.example/?token=…`` on the console is
+    sent to the console's own pages, not to evil.example."""
+    async def go() -> str:
+        async with Client(console) as c:
+            await c.login()
+            url = f"{console.url}//evil.example/?token=spent"
+            async with c.session.get(url, allow_redirects=False) as resp:
+                assert resp.status == 303
+                return str(resp.headers["Location"])
+
+    location = asyncio.run(go())
+    assert not location.startswith("//") and location.startswith("/")
+
+
+@pytest.mark.parametrize("cookie", ["é.1.2.x", "a.1.2.é", "a.1.9999999999.\u00ff\u00ff"])
+def test_a_cookie_that_is_not_ascii_is_no_session_not_an_error(console: Console, cookie: str) -> None:
+    """Cookies are shared by every port of a host: another local app's, or a damaged
+    one, is not a session (the login page), never a server error."""
+    async def go() -> tuple[int, str]:
+        async with Client(console) as c:
+            headers = {"Cookie": f"newsbot_console={cookie}"}
+            async with c.session.get("/feeds", headers=headers, allow_redirects=False) as resp:
+                return resp.status, resp.headers.get("Location", "")
+
+    assert asyncio.run(go()) == (303, "/login?next=/feeds")
+
+
+
+def test_a_feed_number_too_long_for_an_int_is_no_such_feed(console: Console) -> None:
+    """``/feeds/<5,000 digits>/pause`` was a 500 (Python refuses to read an int that long)."""
+    async def go() -> int:
+        async with Client(console) as c:
+            await c.login()
+            resp = await c.post(f"/feeds/{'9' * 5000}/pause", {"url": "x"}, csrf_from="/feeds")
+            return int(resp.status)
+
+    assert asyncio.run(go()) == 404

@@ -59,6 +59,19 @@ def test_the_seed_article_matches_and_shows_as_each_platform_would_post_it(conso
     assert "Choe Son Hui" in terminal and "Kursk" in terminal
 
 
+def test_the_platforms_show_the_feedback_buttons_their_adapters_post(console: Console) -> None:
+    status, html = try_page(console, {"text": SEED.read_text(encoding="utf-8")})
+    assert status == 200, html
+    slack = json.loads(htmllib.unescape(between(html, 'id="slack-json">', "</pre>")))
+    discord = json.loads(htmllib.unescape(between(html, 'id="discord-json">', "</pre>")))
+    labels = ["👍 Useful", "Not relevant", "Mute this story here"]
+    assert [e["text"]["text"] for e in slack["blocks"][-1]["elements"]] == labels
+    assert [b["label"] for b in discord["components"][0]["components"]] == labels
+    for pane in ('id="slack-preview"', 'id="discord-preview"'):
+        shown = between(html, pane, "</pre>")
+        assert all(f'<span class="button">{label}</span>' in shown for label in labels), pane
+
+
 def test_what_is_tried_is_not_stored_or_queued(console: Console) -> None:
     status, _ = try_page(console, {"text": SEED.read_text(encoding="utf-8")})
     assert status == 200

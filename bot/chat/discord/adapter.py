@@ -45,7 +45,7 @@ from bot.chat.discord.errors import (
     start_failure,
     thread_error,
 )
-from bot.chat.discord.feedback import alert_view
+from bot.chat.discord.feedback import alert_message, message_view
 from bot.chat.discord.render import (
     Send,
     alert_payload,
@@ -255,14 +255,15 @@ class DiscordAdapter(ChatAdapter):
 
     # -- sending -----------------------------------------------------------------------
 
-    def _view(self, alert: Alert) -> discord.ui.View | None:
-        """The feedback buttons, where clicks reach the bot (not through a webhook)."""
-        return None if self.post_only else alert_view(alert)
+    def _message(self, alert: Alert) -> dict[str, Any]:
+        """The alert as posted: with the feedback buttons where clicks reach the bot (not
+        through a webhook)."""
+        return alert_message(alert, with_buttons=not self.post_only)
 
     async def send_alert(self, target: Target, alert: Alert) -> str | None:
+        message = self._message(alert)
         return await self._post(
-            target, alert_payload(alert), nonce=alert_nonce(alert, target.channel),
-            view=self._view(alert),
+            target, message, nonce=alert_nonce(alert, target.channel), view=message_view(message)
         )
 
     async def send_digest(
@@ -311,7 +312,8 @@ class DiscordAdapter(ChatAdapter):
         if not message_id.isdigit():
             return await self.send_alert(target, alert)
         mid = int(message_id)
-        send = Send.of(alert_payload(alert))
+        message = self._message(alert)
+        send = Send.of(message)
         where = f"channel {target.channel}"
         try:
             await self.pacer.wait(target.channel)
@@ -322,7 +324,7 @@ class DiscordAdapter(ChatAdapter):
                 )
             else:
                 channel = await self._messageable(target)
-                view = self._view(alert)
+                view = message_view(message)
                 await channel.get_partial_message(mid).edit(
                     content=send.content, embeds=send.embeds,
                     allowed_mentions=discord.AllowedMentions.none(),
@@ -333,9 +335,7 @@ class DiscordAdapter(ChatAdapter):
                 # Deleted: post it anew, under a nonce of its own (the first post's nonce
                 # would be answered with the deleted message).
                 again = nonce_for(f"{alert.id}\x1frepost\x1f{message_id}", target.channel)
-                return await self._post(
-                    target, alert_payload(alert), nonce=again, view=self._view(alert)
-                )
+                return await self._post(target, message, nonce=again, view=message_view(message))
             raise delivery_error(exc, where) from exc
         except Exception as exc:
             raise delivery_error(exc, where) from exc

@@ -34,7 +34,8 @@ Edit = Callable[[Target, str, Alert], Awaitable[object]]
 
 
 def buttons(alert: Alert) -> list[dict[str, Any]]:
-    """The action row as Discord's JSON (what the fake receives), counts in the labels."""
+    """The action row as Discord's JSON, counts in the labels: exactly what discord.py
+    sends for :func:`view_of` of it (``disabled`` included), so a preview shows the wire."""
     tally = alert.feedback
     useful = f"👍 Useful · {tally.useful}" if tally and tally.any else "👍 Useful"
     against = f"Not relevant · {tally.not_relevant}" if tally and tally.any else "Not relevant"
@@ -46,7 +47,7 @@ def buttons(alert: Alert) -> list[dict[str, Any]]:
     return [{
         "type": 1,
         "components": [
-            {"type": 2, "style": style.value, "label": cap(label, LABEL_MAX),
+            {"type": 2, "style": style.value, "disabled": False, "label": cap(label, LABEL_MAX),
              "custom_id": button_id(alert.id, action)}
             for label, action, style in row
         ],
@@ -77,8 +78,18 @@ def view_of(rows: list[dict[str, Any]]) -> discord.ui.View:
     return view
 
 
-def alert_view(alert: Alert) -> discord.ui.View:
-    return view_of(buttons(alert))
+def alert_message(alert: Alert, *, with_buttons: bool = True) -> dict[str, Any]:
+    """The alert as the adapter posts it and ``newsbot preview --discord`` prints it: the
+    embed, and the buttons where clicks reach the bot (not in post-only mode). The
+    adapter's ``nonce`` aside, derived from the alert and the channel."""
+    payload = alert_payload(alert)
+    return {**payload, "components": buttons(alert)} if with_buttons else payload
+
+
+def message_view(message: Mapping[str, Any]) -> discord.ui.View | None:
+    """The buttons of an :func:`alert_message` as discord.py sends them; None without."""
+    rows = message.get("components")
+    return view_of(rows) if rows else None
 
 
 def _custom_id(interaction: discord.Interaction[Any]) -> str:
@@ -128,9 +139,10 @@ async def _answer(interaction: discord.Interaction[Any], commands: Commands,
             await edit(Target("discord", caller.channel), answer.message_id, answer.alert)
         return
     if answer.alert is not None and message_id is not None:
-        send = Send.of(alert_payload(answer.alert))
+        posted = alert_message(answer.alert)
+        send = Send.of(posted)
         await interaction.response.edit_message(
-            content=send.content, embeds=send.embeds, view=alert_view(answer.alert),
+            content=send.content, embeds=send.embeds, view=message_view(posted),
             allowed_mentions=discord.AllowedMentions.none(),
         )
         return

@@ -43,7 +43,7 @@ from bot.chat.slack.errors import (
     error_code,
     slack_config_error,
 )
-from bot.chat.slack.feedback import with_feedback
+from bot.chat.slack.feedback import alert_message
 from bot.chat.slack.history import find_in_history, find_in_thread
 from bot.chat.slack.httpmode import bound_port, listen
 from bot.commands.dispatch import Commands
@@ -303,8 +303,7 @@ class SlackAdapter(ChatAdapter):
 
     def _alert_payload(self, alert: Alert) -> dict[str, Any]:
         """The alert's Block Kit, with the feedback buttons where clicks reach the bot."""
-        payload = alert_payload(alert)
-        return with_feedback(payload, alert) if self.app is not None else payload
+        return alert_message(alert, with_buttons=self.app is not None)
 
     async def send_alert(self, target: Target, alert: Alert) -> str | None:
         """Post the alert's Block Kit; the message id is its ``ts``."""

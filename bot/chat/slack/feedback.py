@@ -14,7 +14,7 @@ from typing import Any
 
 import aiohttp
 
-from bot.chat.slack.blocks import MAX_BLOCKS, Block, reply_text
+from bot.chat.slack.blocks import MAX_BLOCKS, Block, alert_payload, reply_text
 from bot.commands.core import Caller
 from bot.commands.dispatch import Commands
 from bot.commands.feedback import REASONS, Click, ClickAnswer, button_id
@@ -72,6 +72,14 @@ def with_feedback(payload: dict[str, Any], alert: Alert) -> dict[str, Any]:
     extra = feedback_blocks(alert)
     blocks = list(payload.get("blocks") or [])[: MAX_BLOCKS - len(extra)]
     return {**payload, "blocks": blocks + extra}
+
+
+def alert_message(alert: Alert, *, with_buttons: bool = True) -> dict[str, Any]:
+    """The alert's ``chat.postMessage`` arguments as the adapter sends them and ``newsbot
+    preview --slack`` prints them: the buttons too where clicks reach the bot (Socket Mode
+    and HTTP mode; a webhook or a bot token alone posts none)."""
+    payload = alert_payload(alert)
+    return with_feedback(payload, alert) if with_buttons else payload
 
 
 def reason_blocks(alert_id: str, text: str) -> list[Block]:

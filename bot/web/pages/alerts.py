@@ -123,9 +123,9 @@ def routes(
     def find(q: Query) -> tuple[list[AlertHit], list[SeenHit] | None]:
         since, until = _day(q.date_from, "from"), _day(q.date_to, "to")
         after = datetime.combine(since, datetime.min.time(), UTC) if since else None
-        before = (
-            datetime.combine(until + timedelta(days=1), datetime.min.time(), UTC) if until else None
-        )
+        before = None  # the end of ``until``; 9999-12-31 has no day after: no end then
+        if until is not None and until < date.max:
+            before = datetime.combine(until + timedelta(days=1), datetime.min.time(), UTC)
         if after and before and after >= before:
             raise SearchError("from: the first day is after the last")
         alerts = search.alerts(

@@ -121,7 +121,7 @@ def routes(feeds: FeedRepository, settings: Callable[[], Settings], run: Offload
         rows, now = await run(snapshot)
         return render(request, "feeds.html", rows=rows, now=now)
 
-    @table.post("/feeds/{index:\\d+}/{action:pause|resume}")
+    @table.post("/feeds/{index:\\d{1,9}}/{action:pause|resume}")
     async def pause(request: web.Request) -> web.StreamResponse:
         """By index in the config, checked against the URL the form was made for: an edit
         of the config in between must not pause another feed."""

@@ -2,8 +2,8 @@
 shown as every platform would post it, with nothing stored or posted.
 
 Everything here is what ``newsbot match`` and ``newsbot preview`` run: ``analyze``,
-``build_alert``, the routes and subscriptions of ``targets_for``, and each adapter's own
-``alert_payload`` / ``render_alert``. The matching runs on the console's threads (spaCy
+``build_alert``, the routes and subscriptions of ``targets_for``, and each platform's
+``alert_message`` (what its adapter posts, the feedback buttons included) / ``render_alert``. The matching runs on the console's threads (spaCy
 can take a few hundred milliseconds on a long article).
 """
 
@@ -142,15 +142,15 @@ def trial(
         return found
     # The platforms' own renderers, loaded on the first try: a bot without Slack or Discord
     # does not otherwise load their SDKs.
-    from bot.chat.discord.adapter import alert_payload as discord_payload
-    from bot.chat.slack.adapter import alert_payload as slack_payload
+    from bot.chat.discord.feedback import alert_message as discord_message
+    from bot.chat.slack.feedback import alert_message as slack_message
 
     alert = build_alert(article, analysis)
     return Trial(
         article, analysis, found.segments, items, alert,
         targets=targets_for(alert.item_ids, settings.routes, subscriptions),
-        slack=slack_payload(alert),
-        discord=discord_payload(alert),
+        slack=slack_message(alert),
+        discord=discord_message(alert),
         terminal=terminal_text(alert),
     )
 

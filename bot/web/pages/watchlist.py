@@ -170,7 +170,7 @@ def run_backtest(
 
         result = backtest(
             current, edited, retained(since), total=job.total, progress=progress,
-            workers=workers, spacy_models=spacy_models,
+            workers=workers, spacy_models=spacy_models, keep=SHOWN,
         )
         job.result = outcome(result, current, edited, shown=SHOWN)
         job.total = result.articles

@@ -183,6 +183,25 @@ def test_alert_is_posted_as_the_previewed_embed_with_a_stable_nonce(
     assert post.headers["Authorization"] == "Bot fake-bot-token"
 
 
+def test_the_posted_buttons_are_the_previewed_ones(fake: FakeDiscord, commands: Commands) -> None:
+    """What ``newsbot preview --discord`` prints (``alert_message``) is what reaches Discord,
+    the feedback buttons included."""
+    from bot.chat.discord.feedback import alert_message
+
+    alert = make_alert()
+
+    async def go() -> None:
+        async with running(fake, commands) as adapter:
+            await adapter.send_alert(Target("discord", ALERTS), alert)
+
+    run(go())
+    (post,) = fake.posts(ALERTS)
+    previewed = alert_message(alert)
+    assert post.body["components"] == previewed["components"]
+    assert post.body["content"] == previewed["content"]
+    assert post.body["embeds"] == [{**e, "flags": 0} for e in previewed["embeds"]]
+
+
 def test_dm_target_opens_the_direct_message_channel(fake: FakeDiscord, commands: Commands) -> None:
     async def go() -> None:
         async with running(fake, commands) as adapter:

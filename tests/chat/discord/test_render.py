@@ -230,3 +230,23 @@ def test_preview_prints_the_message_json_for_the_seed() -> None:
     assert "North Korea" in embed["author"]["name"]
     assert embed["fields"][0]["name"] == "Why" and "Corée du Nord" in embed["fields"][0]["value"]
     assert "seed file" in embed["footer"]["text"] and embed["footer"]["text"].startswith("fr")
+
+
+def test_preview_shows_the_feedback_buttons_as_discord_py_sends_them() -> None:
+    """The adapter posts the buttons as ``message_view`` of ``alert_message``; preview
+    prints ``alert_message``: the two agree, and ``--no-buttons`` is the post-only post."""
+    from bot.chat.discord.feedback import alert_message, message_view
+
+    for a in (alert(), alert(id="ffffffffffffffff")):
+        message = alert_message(a)
+        view = message_view(message)
+        assert view is not None and view.to_components() == message["components"]
+        assert message_view(alert_message(a, with_buttons=False)) is None
+    out = newsbot("preview", "--discord", SEED, cwd=ROOT)
+    assert out.returncode == 0, out.stderr
+    (row,) = json.loads(out.stdout)["components"]
+    assert [(b["label"], b["custom_id"].rsplit(":", 1)[1]) for b in row["components"]] == [
+        ("👍 Useful", "useful"), ("Not relevant", "nr"), ("Mute this story here", "mute")]
+    plain = newsbot("preview", "--discord", SEED, "--no-buttons", cwd=ROOT)
+    assert plain.returncode == 0, plain.stderr
+    assert "components" not in json.loads(plain.stdout)

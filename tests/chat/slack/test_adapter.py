@@ -180,3 +180,35 @@ def test_a_refused_app_token_stops_start_with_a_reason(fake_slack: FakeSlack) ->
 
     asyncio.run(scenario())
     assert not fake_slack._sockets
+
+
+@pytest.mark.network
+@pytest.mark.timeout(60)
+def test_the_alert_posted_is_the_previewed_message_buttons_where_clicks_reach_the_bot(
+    fake_slack: FakeSlack,
+) -> None:
+    """``newsbot preview --slack`` prints ``alert_message``; the adapter posts the same,
+    buttons included when it receives clicks (HTTP mode) and left out when it cannot."""
+    from bot.chat.slack.feedback import alert_message
+
+    base = {"SLACK_BOT_TOKEN": BOT_TOKEN, "NEWSBOT_SLACK_API_URL": fake_slack.api_url,
+            "NEWSBOT_SLACK_HTTP_HOST": "127.0.0.1"}
+    alert = make_alert()
+
+    async def post(env: dict[str, str], channel: str) -> None:
+        slack = SlackAdapter.from_env(env, SlackConfig(http_port=0), COMMANDS)
+        await slack.start()
+        try:
+            await slack.send_alert(Target("slack", channel), alert)
+        finally:
+            await slack.stop()
+
+    asyncio.run(post({**base, "SLACK_SIGNING_SECRET": "s3cret"}, "C0NEWS"))
+    asyncio.run(post(base, "C0QUIET"))  # a bot token alone: no clicks reach it
+    (clickable,) = fake_slack.posts("C0NEWS")
+    previewed = alert_message(alert)
+    assert {k: clickable[k] for k in previewed} == previewed
+    assert [e["value"] for e in clickable["blocks"][-1]["elements"]] == ["useful", "nr", "mute"]
+    (quiet,) = fake_slack.posts("C0QUIET")
+    assert quiet["blocks"] == alert_message(alert, with_buttons=False)["blocks"]
+    assert all(b["type"] != "actions" or b.get("block_id") != "newsbot_feedback" for b in quiet["blocks"])

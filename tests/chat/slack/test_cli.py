@@ -119,3 +119,19 @@ def test_preview_prints_the_block_kit_the_bot_would_post(home: Home) -> None:
     assert any("— _Antony Blinken_" in q for q in quotes)
     assert payload["metadata"]["event_type"] == "newsbot_alert"
     assert payload["text"] and len(payload["blocks"]) <= 50
+
+
+def test_preview_shows_the_feedback_buttons_the_bot_adds(home: Home) -> None:
+    """The bot posts the buttons under every alert where clicks reach it; preview shows
+    them, and ``--no-buttons`` shows the message as a webhook posts it."""
+    config = str(ROOT / "config" / "newsbot.yaml")
+    with_buttons = in_process("preview", "--slack", str(SEED), "--config", config, cwd=ROOT)
+    assert with_buttons.returncode == 0, with_buttons.stderr
+    actions = json.loads(with_buttons.stdout)["blocks"][-1]
+    assert actions["block_id"] == "newsbot_feedback"
+    assert [(e["text"]["text"], e["value"]) for e in actions["elements"]] == [
+        ("👍 Useful", "useful"), ("Not relevant", "nr"), ("Mute this story here", "mute")]
+    assert all(e["action_id"].startswith("nb:fb:v1:") for e in actions["elements"])
+    plain = in_process("preview", "--slack", str(SEED), "--no-buttons", "--config", config, cwd=ROOT)
+    assert plain.returncode == 0, plain.stderr
+    assert json.loads(plain.stdout)["blocks"] == json.loads(with_buttons.stdout)["blocks"][:-1]
