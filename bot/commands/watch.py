@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from bot.commands.core import Caller, CommandError, Reply, is_admin
-from bot.settings.watchedit import plan_add, plan_remove, write
+from bot.settings.watchedit import Edit, plan_add, plan_remove, write
 from bot.settings.watchrequest import USAGE, AddRequest, WatchEditError, parse_add, parse_aliases
 from bot.store.subscriptions import SubscriptionRepository
 from bot.text import plural
@@ -36,6 +36,9 @@ class WatchHost(Protocol):
 
     def expect_watchlist_edit(self, text: str, by: str) -> None:
         """The file is about to say ``text``: the reload that sees it names ``by``."""
+
+    def forget_watchlist_edit(self, text: str) -> None:
+        """The write of ``text`` was refused: a later edit to it is not ours."""
 
     async def watchlist_edited(self) -> None:
         """Reload the file now (announcing the change once)."""
@@ -79,8 +82,7 @@ class WatchCommand:
         async with self._edit_lock:
             try:
                 edit = await asyncio.to_thread(plan_add, path, request)
-                host.expect_watchlist_edit(edit.after, f"{caller.platform}:{caller.user}")
-                await asyncio.to_thread(write, path, edit)
+                await _write(host, path, edit, f"{caller.platform}:{caller.user}")
             except WatchEditError as exc:
                 return Reply(str(exc), ok=False)
             await host.watchlist_edited()
@@ -104,8 +106,7 @@ class WatchCommand:
         async with self._edit_lock:
             try:
                 edit = await asyncio.to_thread(plan_remove, path, item_id.strip())
-                host.expect_watchlist_edit(edit.after, f"{caller.platform}:{caller.user}")
-                await asyncio.to_thread(write, path, edit)
+                await _write(host, path, edit, f"{caller.platform}:{caller.user}")
             except WatchEditError as exc:
                 return Reply(str(exc), ok=False)
             await host.watchlist_edited()
@@ -158,3 +159,14 @@ class WatchCommand:
     def admins(self) -> Sequence[str]:
         """The bot's admins as the running config says them (none without a bot)."""
         return () if self.host is None else self.host.settings.admins
+
+
+async def _write(host: WatchHost, path: Path, edit: Edit, by: str) -> None:
+    """Write ``edit`` announced as ``by``'s; a refused write (the file changed meanwhile,
+    an OSError) leaves no record that would credit a later edit of the same text to ``by``."""
+    host.expect_watchlist_edit(edit.after, by)
+    try:
+        await asyncio.to_thread(write, path, edit)
+    except BaseException:
+        host.forget_watchlist_edit(edit.after)
+        raise

@@ -278,9 +278,11 @@ class NewsBot:
         )
         return OpsServer(self.settings.ops, vitals)
 
-    def console_pages(self, run: Offload) -> list[Page]:
+    def console_pages(self, threads: Threads) -> list[Page]:
         """The web console's pages, in the order of its navigation, each handed the parts
-        it reads (``bot/web/pages/__init__.py`` says how to add one)."""
+        it reads (``bot/web/pages/__init__.py`` says how to add one). Pages run their
+        blocking work on ``threads``; a backtest on its long-job threads."""
+        run: Offload = threads
         def settings() -> Settings:  # the running settings, read per request
             return self.settings
 
@@ -291,7 +293,7 @@ class NewsBot:
             ),
             watchlist_page.routes(
                 self.live, self.store.articles.retained, None,
-                lambda: self.settings.spacy_models, run,
+                lambda: self.settings.spacy_models, run, long=threads.long,
             ),
             alerts_page.routes(self.store.search, settings, self.message_link, run),
             feeds_page.routes(self.store.feeds, settings, run),

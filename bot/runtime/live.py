@@ -122,6 +122,11 @@ class LiveConfig:
         """``/watch`` (or ``via``) is about to write ``text``: the reload that reads it names ``by``."""
         self._edit_by[hashlib.sha256(text.encode("utf-8")).hexdigest()] = (by, via)
 
+    def forget_watchlist_edit(self, text: str) -> None:
+        """The write expected by :meth:`expect_watchlist_edit` was refused: drop its record,
+        so that a later edit to the same text by other means is not credited to it."""
+        self._edit_by.pop(hashlib.sha256(text.encode("utf-8")).hexdigest(), None)
+
     async def watchlist_edited(self) -> None:
         """``/watch`` wrote the file: reload now rather than when the watcher notices."""
         await self.reload_watchlist_if_changed()

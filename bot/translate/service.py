@@ -194,8 +194,12 @@ class TranslationService:
         task.add_done_callback(self._tasks.discard)
 
     async def close(self) -> None:
-        for task in list(self._inflight.values()):
-            task.cancel()
+        """Cancel the requests under way, then the admin notices (a cancelled request may
+        still report an outage), and wait for each to end: a stop leaves no task pending."""
+        for tasks in (set(self._inflight.values()), set(self._tasks)):
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
         await self.translator.close()
 
 

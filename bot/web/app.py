@@ -67,17 +67,25 @@ class Page:
 
 
 class Threads:
-    """Blocking work of the console (store queries, matching) on two threads of its own,
-    so a long analysis never waits behind the bot's deliveries or holds up the loop."""
+    """Blocking work of the console on threads of its own, so that nothing waits behind the
+    bot's deliveries or holds up the loop: page handlers (store queries, a Try's matching)
+    on two threads, long jobs (the start-up warm-up, a backtest) on two others via
+    :meth:`long`, so a page load never queues behind them."""
 
-    def __init__(self, workers: int = 2) -> None:
+    def __init__(self, workers: int = 2, long_workers: int = 2) -> None:
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="newsbot-web")
+        self._long = ThreadPoolExecutor(max_workers=long_workers, thread_name_prefix="newsbot-web-long")
 
     async def __call__(self, fn: Callable[..., T], /, *args: Any, **kw: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._pool, partial(fn, *args, **kw))
 
+    async def long(self, fn: Callable[..., T], /, *args: Any, **kw: Any) -> T:
+        """Work that may take minutes (one warm-up, one backtest at a time)."""
+        return await asyncio.get_running_loop().run_in_executor(self._long, partial(fn, *args, **kw))
+
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
+        self._long.shutdown(wait=False, cancel_futures=True)
 
 
 Offload = Callable[..., Awaitable[Any]]

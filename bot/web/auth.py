@@ -13,7 +13,7 @@ import hashlib
 import hmac
 import secrets
 import time
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -56,30 +56,58 @@ class PasswordHash:
 
 
 class RateLimit:
-    """At most ``limit`` attempts per key within ``window`` seconds (a sliding window)."""
+    """At most ``limit`` attempts per key within ``window`` seconds (a sliding window),
+    remembering at most ``capacity`` keys, at O(1) amortised cost per attempt.
+
+    Keys are kept in the order of their latest counted attempt, so those whose window has
+    passed are dropped from the front. When ``capacity`` keys are all still within their
+    window, the limiter does not evict one to make room: evicting the least recently seen
+    would let anyone with ``capacity`` addresses lift a throttled address's limit. Instead
+    every key not yet remembered shares one overflow bucket with the same limit until room
+    frees up. That fails closed: during such a flood a new address may be told to wait
+    (the operator already logged in is not affected), but no address gets more attempts.
+    """
+
+    OVERFLOW = "\0overflow"
+    """The shared key of the addresses that find the table full (no address has a NUL)."""
 
     def __init__(
         self,
         limit: int = LOGIN_ATTEMPTS,
         window: float = LOGIN_WINDOW,
         clock: Callable[[], float] = time.monotonic,
+        capacity: int = 10_000,
     ) -> None:
         self.limit = limit
         self.window = window
         self.clock = clock
-        self._seen: dict[str, deque[float]] = {}
+        self.capacity = capacity
+        self._seen: OrderedDict[str, deque[float]] = OrderedDict()
+
+    def __len__(self) -> int:
+        """How many keys are remembered (at most ``capacity`` + the overflow bucket)."""
+        return len(self._seen)
 
     def allow(self, key: str) -> float | None:
         """Count an attempt; None if allowed, else the seconds until the next one is."""
         now = self.clock()
-        if len(self._seen) > 10_000:  # many addresses: forget those with nothing recent
-            self._seen = {k: q for k, q in self._seen.items() if q and q[-1] > now - self.window}
-        seen = self._seen.setdefault(key, deque())
-        while seen and seen[0] <= now - self.window:
+        horizon = now - self.window
+        while self._seen:  # forget the keys with nothing recent, oldest first
+            oldest, attempts = next(iter(self._seen.items()))
+            if attempts[-1] > horizon:
+                break
+            del self._seen[oldest]
+        if key not in self._seen and len(self._seen) - (self.OVERFLOW in self._seen) >= self.capacity:
+            key = self.OVERFLOW
+        seen = self._seen.get(key)
+        if seen is None:
+            seen = self._seen[key] = deque()
+        while seen and seen[0] <= horizon:
             seen.popleft()
         if len(seen) >= self.limit:
             return max(1.0, seen[0] + self.window - now)
         seen.append(now)
+        self._seen.move_to_end(key)
         return None
 
 

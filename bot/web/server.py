@@ -6,7 +6,7 @@ that shows them. The login address with its one-time token is announced once to 
 started the bot (stderr, ``announce``), not through the redacting log handlers; the log
 proper names only the address.
 
-``warm`` is blocking work started on the console's threads once it listens (the bot
+``warm`` is blocking work started on the console's long-job threads once it listens (the bot
 passes the matcher's warm-up, so the first Try does not load spaCy while someone waits);
 start-up does not wait for it, and ``stop`` tells it to end after the step under way.
 """
@@ -126,7 +126,7 @@ class ConsoleServer:
         started = time.monotonic()
         try:
             if self.threads is not None:
-                done = await self.threads(warm, self._stop_warming)
+                done = await self.threads.long(warm, self._stop_warming)
             else:
                 done = await asyncio.to_thread(warm, self._stop_warming)
         except Exception as exc:

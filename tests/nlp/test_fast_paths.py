@@ -181,3 +181,42 @@ def test_limited_sentences_are_the_first_of_all() -> None:
     for text in _paragraphs(40) + ["", "One. Two. Three.", "M. Macron a dit. Oui."]:
         for limit in (1, 2, 5):
             assert sentences(text, limit) == sentences(text)[:limit]
+
+
+def test_fold_is_the_fold_of_each_character() -> None:
+    # ``fold`` replaces each distinct special character at once: the result must be the
+    # per-character definition, on texts full of accents, ß, Σ at word ends, ligatures,
+    # soft hyphens, typography, Hangul jamo, and characters beyond the BMP
+    from bot.nlp.text import fold_char
+
+    edges = [
+        "Ο ΟΔΥΣΣΕΑΣ ΣΤΗΝ ΙΘΑΚΗ, Σ. ΣΣ",
+        "Straße ﬁnal ﬂ Ⅻ ① ＡＢＣ İstanbul ǅ",
+        "Київ їжак Йорданія ЁЛКА щ\u00adо \u200bслова\ufeff",
+        "Corée du Nord, l’armée « élite » — señor Müller’s `x` ‐ ‑ −",
+        "북한 \u1100\u1161\u11a8 ㄱ 𝐀𝐁 😀 a\u0301e\u0300",
+        "",
+        "Plain `ASCII` text, it`s",
+    ]
+    texts = edges + _paragraphs() + [p.upper() for p in _paragraphs(20)]
+    for text in texts:
+        assert fold(text) == "".join(fold_char(c) for c in text), text[:60]
+
+
+def test_skipped_document_language_is_the_guess_it_replaces(watchlist: Watchlist) -> None:
+    # a document the screen rules out names its language only when read: the same guess,
+    # from the same opening, as when it was made at once
+    from bot.nlp import QUICK_SAMPLE, analyze
+    from bot.nlp.languages import detect_language
+
+    seen = 0
+    for path in sorted(EVAL.glob("*.txt"))[:80]:
+        for para in path.read_text(encoding="utf-8").split("\n\n"):
+            for title in ("", "Weekly notes", para[:40]):
+                got = analyze(title, para, watchlist)
+                if got.matches:
+                    continue
+                sample = para if para.startswith(title.strip()) else f"{title}\n{para}"
+                assert got.language == detect_language(sample[:QUICK_SAMPLE]), para[:60]
+                seen += 1
+    assert seen > 100

@@ -211,6 +211,9 @@ def test_screen_answers_as_the_full_candidate_set(watchlist: Watchlist) -> None:
 def test_language_is_detected_in_full_only_for_what_passes_the_prefilter(
     watchlist: Watchlist, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    import pickle
+
+    from bot.models import Analysis
     from bot.nlp import QUICK_SAMPLE, pipelines
 
     seen: list[int] = []
@@ -222,8 +225,14 @@ def test_language_is_detected_in_full_only_for_what_passes_the_prefilter(
 
     monkeypatch.setattr(pipelines, "detect_language", counting)
     plain = "The city council approved a budget for road repairs. " * 40
-    assert analyze("", plain, watchlist).matches == ()
-    assert seen == [QUICK_SAMPLE]  # a guess from the opening only
+    skipped = analyze("", plain, watchlist)
+    assert skipped.matches == () and skipped.quotes == ()
+    assert seen == []  # no guess until someone reads the language
+    assert skipped.language == "en" and skipped.language == "en"
+    assert seen == [QUICK_SAMPLE]  # then one guess, from the opening only
+    assert skipped == Analysis(language="en", matches=(), quotes=())
+    assert pickle.loads(pickle.dumps(skipped)) == skipped
+    seen.clear()
     seen.clear()
     assert analyze("", plain, watchlist, "en").language == "en"
     assert seen == []  # a declared language is not even checked

@@ -189,3 +189,36 @@ def test_watch_from_chat_changes_the_running_watchlist_and_admins_follow_the_con
         "newsbot: watchlist updated by slack:U0BOB (/watch) (5 items):",
     ]
     bot.store.close()
+
+
+def test_a_refused_watch_does_not_claim_a_later_hand_edit_of_the_same_text(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """/watch add is refused when the file changes between its reading and its writing;
+    the admin then makes that same edit by hand: the reload must not credit /watch."""
+    import bot.commands.watch as watch_command
+    from bot.settings import watchedit
+
+    bot, notices, _ = make_bot(tmp_path, BASE)
+    watchlist = bot.live.watchlist_path
+    original = watchlist.read_text(encoding="utf-8")
+    planned: list[str] = []
+
+    def write_after_a_hand_edit(path: Path, edit: watchedit.Edit) -> None:
+        planned.append(edit.after)
+        path.write_text(original + "\n# a note\n", encoding="utf-8")  # someone, meanwhile
+        watchedit.write(path, edit)
+
+    monkeypatch.setattr(watch_command, "write", write_after_a_hand_edit)
+    alice = Caller("slack", "C0NEWS", "U0ALICE")
+
+    async def go() -> None:
+        refused = await bot.commands.run_text("watch", 'add valdora "Valdora" Valdora', alice)
+        assert not refused.ok and "changed meanwhile" in refused.text  # type: ignore[union-attr]
+        watchlist.write_text(planned[0], encoding="utf-8")  # the same edit, by hand
+        assert await bot.live.reload_watchlist_if_changed()
+
+    asyncio.run(go())
+    assert bot.watchlist.get("valdora") is not None
+    assert notices.texts[-1].startswith("newsbot: watchlist updated (6 items):"), notices.texts
+    bot.store.close()

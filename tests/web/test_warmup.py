@@ -15,7 +15,7 @@ from bot.nlp.matcher.plans import compiled_for
 from bot.settings.model import ConsoleConfig
 from bot.web.app import Threads
 from bot.web.server import ConsoleServer
-from tests.web.conftest import SEED, Console
+from tests.web.conftest import SEED, Client, Console, csrf_of
 from tests.web.test_try import try_page
 
 pytestmark = pytest.mark.network
@@ -111,3 +111,48 @@ def test_the_bots_console_prepares_its_watchlists_languages(start_console) -> No
     assert {"en", "fr", "ru"} <= set(plans) and "ko" not in plans
     status_, html = try_page(console, {"text": SEED.read_text(encoding="utf-8")})
     assert status_ == 200 and "Would alert" in html
+
+
+def test_pages_do_not_queue_behind_the_warm_up_and_a_backtest(
+    start_console, monkeypatch: pytest.MonkeyPatch  # type: ignore[no-untyped-def]
+) -> None:
+    """Both long jobs at once (each held until released) leave the page threads free."""
+    from bot.runtime.bot import NewsBot
+    from bot.web.pages import watchlist as watchlist_page
+
+    release, warming, backtesting = threading.Event(), threading.Event(), threading.Event()
+
+    def warm(bot: object, stop: threading.Event) -> list[str]:
+        warming.set()
+        assert release.wait(60)
+        return []
+
+    def backtest(job: watchlist_page.Job, *args: object) -> None:
+        backtesting.set()
+        assert release.wait(60)
+        job.state = "done"
+
+    monkeypatch.setattr(NewsBot, "_warm_matcher", warm)
+    monkeypatch.setattr(watchlist_page, "run_backtest", backtest)
+    console: Console = start_console(warm=True)
+
+    async def go() -> None:
+        async with Client(console) as c:
+            await c.login()
+            status_, html = await c.page("/watchlist")
+            assert status_ == 200
+            text = console.bot.live.watchlist_path.read_text(encoding="utf-8")
+            async with c.session.post(
+                "/watchlist/backtest", json={"text": text}, headers={"X-CSRF-Token": csrf_of(html)}
+            ) as resp:
+                assert resp.status == 202, await resp.text()
+            assert await asyncio.to_thread(warming.wait, 30)
+            assert await asyncio.to_thread(backtesting.wait, 30)
+            for path in ("/watchlist", "/alerts"):  # each reads on the page threads
+                status_, _ = await asyncio.wait_for(c.page(path), 30)
+                assert status_ == 200
+
+    try:
+        asyncio.run(go())
+    finally:
+        release.set()

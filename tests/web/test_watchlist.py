@@ -109,6 +109,12 @@ def test_a_save_is_refused_when_the_file_changed_since_it_was_loaded(console: Co
     path = path_of(console)
     original = path.read_text(encoding="utf-8")
     by_hand = original.replace("Kursk, Kursks, Kursker", "Kursk, Kursks, Kursker, Kurskem")
+    told: list[str] = []
+
+    async def notify(text: str) -> None:
+        told.append(text)
+
+    console.bot.live.notify = notify
 
     async def work(c: Client) -> Any:
         csrf, loaded = await editor(c)
@@ -123,6 +129,11 @@ def test_a_save_is_refused_when_the_file_changed_since_it_was_loaded(console: Co
     assert "changed on disk since you loaded it" in html
     assert "id: belgorod" in html  # the admin's edit is still there to copy
     assert path.read_text(encoding="utf-8") == by_hand
+    # The admin copies the edit into the file by hand: the console did not write it.
+    path.write_text(original + BELGOROD_ITEM, encoding="utf-8")
+    assert console.call(console.bot.live.reload_watchlist_if_changed())
+    assert console.bot.live.watchlist.get("belgorod") is not None
+    assert told[-1].startswith("newsbot: watchlist updated (6 items):"), told
 
 
 def test_a_save_is_written_reloaded_by_the_bot_and_announced(console: Console) -> None:

@@ -55,6 +55,8 @@ class WatchlistFile(Protocol):
 
     def expect_watchlist_edit(self, text: str, by: str, via: str = "/watch") -> None: ...
 
+    def forget_watchlist_edit(self, text: str) -> None: ...
+
     async def watchlist_edited(self) -> None: ...
 
 
@@ -107,7 +109,7 @@ def item_rows(watchlist: Watchlist) -> list[ItemRow]:
 
 @dataclass
 class Job:
-    """One backtest running on the console's threads; the page polls it."""
+    """One backtest running on the console's long-job threads; the page polls it."""
 
     id: str
     owner: str
@@ -191,8 +193,11 @@ def routes(
     run: Offload,
     *,
     workers: int = 2,
+    long: Offload | None = None,
 ) -> Page:
-    """The Watchlist page over the running watchlist (``host``) and the retained articles."""
+    """The Watchlist page over the running watchlist (``host``) and the retained articles.
+    ``long`` runs the backtest (``Threads.long``: not on the threads that serve pages);
+    ``run`` by default."""
     table = web.RouteTableDef()
     jobs = Jobs()
     tasks: set[asyncio.Future[Any]] = set()
@@ -258,7 +263,7 @@ def routes(
                 {"error": "A backtest is already running; wait for it to finish."}, status=409
             )
         current = host.watchlist
-        work = run(run_backtest, job, current, edited, retained, count, dict(spacy_models()), workers)
+        work = (long or run)(run_backtest, job, current, edited, retained, count, dict(spacy_models()), workers)
         tasks.add(task := asyncio.ensure_future(work))
         task.add_done_callback(tasks.discard)
         return web.json_response({"job": job.id}, status=202)
@@ -284,8 +289,10 @@ def routes(
             )
         current = host.watchlist
         host.expect_watchlist_edit(text, "an admin", via="web console")
+        written = False
         try:
             await run(replace, host.watchlist_path, loaded, text)
+            written = True
         except WatchEditError as exc:
             return await page(request, text=text, loaded=loaded, error=str(exc), status=409)
         except ConfigError as exc:  # the same check, should the loader disagree with itself
@@ -295,6 +302,9 @@ def routes(
             log.error("console: could not write the watchlist: %s", exc)
             return await page(request, text=text, loaded=loaded, status=500,
                               error=f"Not saved: cannot write the file ({exc.strerror or exc}).")
+        finally:
+            if not written:  # nothing was written: the reload of a later edit is not ours
+                host.forget_watchlist_edit(text)
         await host.watchlist_edited()
         lines = describe_watchlist_diff(watchlist_diff(current, edited))
         flash(request, "Saved; the bot reloaded it" + (": " + "; ".join(lines) if lines else " (no change to the items)"))
