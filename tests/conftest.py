@@ -4,10 +4,11 @@ fault tests post to.
 
 Three guards hold for every test in this process:
 
-- **Loopback only.** ``socket.getaddrinfo`` refuses any name but ``localhost`` and any
-  address that is not loopback, and ``socket.connect`` any address off 127.0.0.1/::1;
-  the test that tried fails, naming the host, even if the code under test swallowed the
-  error. (A bot started as a subprocess is not covered: it gets only the fakes' loopback
+- **Loopback only, port 0.** ``socket.getaddrinfo`` refuses any name but ``localhost`` and
+  any address that is not loopback, ``socket.connect`` any address off 127.0.0.1/::1, and
+  ``socket.bind`` the product's default ports (9464, 8080, 8090: a developer's bot may hold
+  them, and ``make test`` runs tests on parallel workers); the test that tried fails,
+  naming the host or port, even if the code under test swallowed the error. (A bot started as a subprocess is not covered: it gets only the fakes' loopback
   URLs from ``tests.botproc.clean_environ``. libpq resolves names itself, out of reach.)
 - **Logging as found.** ``setup_logging`` (run by the CLI) sets levels and handlers
   process-wide; each test's changes are undone, so they cannot leak into later modules.
@@ -84,6 +85,11 @@ def _refuse(what: str) -> PublicNetworkError:
 _getaddrinfo = socket.getaddrinfo
 _connect = socket.socket.connect
 _connect_ex = socket.socket.connect_ex
+_bind = socket.socket.bind
+
+PRODUCT_PORTS = {9464: "ops", 8080: "console", 8090: "websub"}
+"""The product's default ports: a developer's own bot may hold them, and tests run on
+parallel workers (``make test``), so a test binds port 0, never one of these."""
 
 
 def _guarded_getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
@@ -108,17 +114,30 @@ def _guarded_connect_ex(self: socket.socket, address: Any) -> int:
     return _connect_ex(self, address)
 
 
+def _guarded_bind(self: socket.socket, address: Any) -> None:
+    inet = self.family in (socket.AF_INET, socket.AF_INET6) and isinstance(address, tuple)
+    if inet and len(address) > 1 and address[1] in PRODUCT_PORTS:
+        # Recorded as well as raised: the bot logs a port it cannot bind and runs on.
+        _refused.append(f"binding {PRODUCT_PORTS[address[1]]}'s default port {address[1]}")
+        raise PublicNetworkError(
+            f"tests bind port 0: refused the {PRODUCT_PORTS[address[1]]} default port {address[1]}"
+        )
+    return _bind(self, address)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def loopback_only() -> Iterator[None]:
     socket.getaddrinfo = _guarded_getaddrinfo
     socket.socket.connect = _guarded_connect  # type: ignore[method-assign,assignment]
     socket.socket.connect_ex = _guarded_connect_ex  # type: ignore[method-assign,assignment]
+    socket.socket.bind = _guarded_bind  # type: ignore[method-assign,assignment]
     try:
         yield
     finally:
         socket.getaddrinfo = _getaddrinfo
         socket.socket.connect = _connect  # type: ignore[method-assign]
         socket.socket.connect_ex = _connect_ex  # type: ignore[method-assign]
+        socket.socket.bind = _bind  # type: ignore[method-assign]
 
 
 @pytest.fixture(autouse=True)
@@ -128,7 +147,10 @@ def no_public_network(loopback_only: None) -> Iterator[None]:
     yield
     tried, _refused[:] = list(_refused), []
     if tried:
-        pytest.fail("tests talk only to 127.0.0.1; this one tried " + "; ".join(sorted(set(tried))))
+        pytest.fail(
+            "tests talk only to 127.0.0.1 and bind port 0; this one tried "
+            + "; ".join(sorted(set(tried)))
+        )
 
 
 # -- logging as found --------------------------------------------------------------------

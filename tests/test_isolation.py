@@ -38,6 +38,19 @@ def test_a_connection_off_loopback_is_refused_before_it_leaves() -> None:
         sock.connect_ex(("192.0.2.1", 80))
 
 
+@pytest.mark.usefixtures("forgiven")
+@pytest.mark.parametrize("port", sorted(conftest.PRODUCT_PORTS))
+def test_a_product_default_port_is_never_bound(port: int) -> None:
+    """A bot under test left on its default ops or console port would take a developer's
+    bot's port, or another worker's: the bind fails, and the test would at teardown."""
+    with socket.socket() as sock, pytest.raises(conftest.PublicNetworkError, match=f"port {port}"):
+        sock.bind(("127.0.0.1", port))
+    assert conftest._refused
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))  # what tests do
+        assert sock.getsockname()[1] not in conftest.PRODUCT_PORTS
+
+
 def test_loopback_is_allowed(closed_port: int) -> None:
     assert socket.getaddrinfo("localhost", 80)
     assert socket.getaddrinfo("127.0.0.1", 80)

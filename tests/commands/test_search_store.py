@@ -21,7 +21,7 @@ from bot.store.schema import DeliveryRow
 from tests.commands.test_search import WATCHLIST
 
 ROOT = Path(__file__).resolve().parents[2]
-SEED = ROOT.parent / "shared" / "seeds" / "000_b5e3709a28e5c677.txt"
+SEED = ROOT / "seeds" / "000_b5e3709a28e5c677.txt"  # the repository's copy, in any checkout
 TS = "1765000000.123456"
 
 

@@ -79,7 +79,7 @@ def test_run_alerts_the_seed_keeps_running_and_never_repeats(tmp_path: Path, clo
     start, end = text.index("feeds:\n"), text.index("# Default deliveries")
     cfg.write_text(
         text[:start] + f"feeds:\n  - url: {dead}\n    name: Dead Feed\n\n" + text[end:]
-        + "\nops: {listen_port: 0}\n"
+        + "\nops: {listen_port: 0}\nconsole: {listen_port: 0}\n"
     )
     bot = Bot(tmp_path)
     try:

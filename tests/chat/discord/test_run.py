@@ -58,7 +58,7 @@ def workdir(tmp_path: Path, routes: list[tuple[str, list[str]]], seeds: dict[str
     (tmp_path / "config").mkdir()
     shutil.copy(ROOT / "config" / "watchlist.yaml", tmp_path / "config")
     lines = ["watchlist: config/watchlist.yaml", "seeds: [seeds]", "scan_interval: 1s", "feeds: []",
-             "ops: {listen_port: 0}"]
+             "ops: {listen_port: 0}", "console: {listen_port: 0}"]
     lines.append("routes:")
     for channel, items in routes:
         lines += ["  - platform: discord", f'    channel: "{channel}"', f"    items: [{', '.join(items)}]"]
