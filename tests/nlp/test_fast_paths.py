@@ -12,6 +12,8 @@ import re
 from collections.abc import Hashable
 from pathlib import Path
 
+import pytest
+
 from bot.nlp.matcher.plans import _present, boundary, compiled_for
 from bot.nlp.matcher.words import Reading, _wanted_near, read
 from bot.nlp.quotes.spans import _CLOSERS, _closing_ok, _opening_ok, quote_pairs
@@ -219,3 +221,43 @@ def test_skipped_document_language_is_the_guess_it_replaces(watchlist: Watchlist
                 assert got.language == detect_language(sample[:QUICK_SAMPLE]), para[:60]
                 seen += 1
     assert seen > 100
+
+
+def test_useful_part_of_a_lemma_table_equals_the_plain_filter(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # _useful_lemmas tests a lemma once per run of forms listing it and keeps capitalised
+    # forms in a text buffer: it must keep what the plain filter keeps, in the same order.
+    from bot.nlp.matcher import lemmatize
+
+    table = [
+        ("Kriege", "Krieg"), ("Kriegen", "Krieg"), ("kriege", "Krieg"),  # a run of one lemma
+        ("Hause", "Haus"), ("hause", "Krieg"),  # capitalised, kept through its lowercase
+        ("Häuser", "Haus"),  # capitalised, its lowercase not in the table
+        ("Lieferungen", "Lieferung"), ("Lieferung", "Lieferung"),  # a head (ends a word)
+        ("Panzern", "Panzer"), ("panzern", "Gepanzert"),  # lowercase kept as a prefix
+        ("Zwei\nZeilen", "Haus"), ("zwei\nzeilen", "Krieg"),  # a line break in a form
+        ("Eins", "Eins\nzwei"), ("eins", "Krieg"),  # and in a lemma
+        ("Mäuse", "Maus"), ("Krieg", "Krieg"), ("Kriege", "Maus"),  # a form given again
+    ]
+    monkeypatch.setattr(lemmatize, "lookup_lemmas", lambda lang: iter(table))
+    useful = lemmatize._Useful({"krieg"}, {"gepanz"}, set())
+    heads = {"lieferung"}
+    useful.tails = heads
+
+    expected: dict[str, str] = {}
+    others: dict[str, str] = {}
+    for form, lemma in table:
+        if useful.test(fold(lemma)) or fold(lemma) in heads:
+            expected[form] = lemma
+        elif form != form.lower():
+            others[form] = lemma
+    for form, lemma in others.items():
+        if form.lower() in expected:
+            expected[form] = lemma
+
+    got = lemmatize._useful_lemmas(useful, "de")
+    assert list(got.items()) == list(expected.items())
+    assert got["Hause"] == "Haus" and "Häuser" not in got and got["Lieferungen"] == "Lieferung"
+    assert got["Zwei\nZeilen"] == "Haus" and got["Eins"] == "Eins\nzwei"
+    assert "Lieferung" not in lemmatize._useful_lemmas(useful, "fr")  # heads: German only
