@@ -62,9 +62,8 @@ def _all_keys_present(watchlist: Watchlist, lang: str, haystack: str) -> set[tup
 
 
 def _payloads(plan):  # type: ignore[no-untyped-def]
-    for _script, automaton in plan.automaton.groups:
-        for value in automaton.values():
-            yield value[0], value[4]
+    for value in plan.automaton.values:
+        yield value[0], value[4]
 
 
 def test_anchor_scan_finds_what_every_key_finds(watchlist: Watchlist) -> None:

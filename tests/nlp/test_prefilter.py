@@ -241,19 +241,36 @@ def test_language_is_detected_in_full_only_for_what_passes_the_prefilter(
     assert seen == [len(relevant)]
 
 
-def test_scripts_in_finds_what_each_script_expression_finds() -> None:
-    # the key automata of a script run only on a text that has it: the histogram that
-    # says so must put every code point where the script's expression does
-    import re
 
-    from bot.nlp.matcher.plans import SCRIPT_CLASSES, scripts_in
+def test_key_scan_reports_every_occurrence_in_the_reading_order() -> None:
+    # the word-level reading lists occurrences in the order the key scan gives them:
+    # keys of one script after another (in the order the keys first name them), then by
+    # where they end, the longest first; overlapping ones and those beside a lone
+    # surrogate included, offsets in characters
+    from bot.nlp.matcher.plans import _SCRIPTS, _Automata
 
-    everything = "".join(chr(c) for c in range(0x110000))
-    for n, ranges in enumerate(SCRIPT_CLASSES):
-        expression = re.compile(f"[{ranges}]")
-        inside = "".join(expression.findall(everything))
-        outside = expression.sub("", everything)
-        assert scripts_in(inside) == [k == n for k in range(len(SCRIPT_CLASSES))]
-        assert not scripts_in(outside)[n]
-    assert scripts_in("Kursk") == [False] * len(SCRIPT_CLASSES)
-    assert scripts_in("Курськ, 쿠르스크, 库尔斯克") == [True] * len(SCRIPT_CLASSES)
+    keys = ["he", "she", "hers", "курс", "курськ", "рськ", "북한", "한", "한군", "北", "朝鮮"]
+    automata = _Automata({key: key for key in keys})
+    texts = [
+        "ushers, hers; she",
+        "Курськ, курсив; 북한군 北朝鮮 she",
+        "北朝鮮 한군 курськ he\ud800she",
+        "\udfffhe\ud800\ud800курськ",
+    ]
+
+    def rank(key: str) -> int:
+        return next((n for n, p in enumerate(_SCRIPTS) if p.match(key)), -1)
+
+    order = sorted({rank(key) for key in keys}, key=[rank(key) for key in keys].index)
+    for text in texts:
+        plain = [
+            (start + len(key) - 1, key)
+            for key in keys
+            for start in range(len(text))
+            if text.startswith(key, start)
+        ]
+        plain.sort(key=lambda hit: (order.index(rank(hit[1])), hit[0], -len(hit[1])))
+        assert list(automata.iter(text)) == plain
+        assert sorted((keys[k], s, e) for k, s, e in automata.scan(text)) == sorted(
+            (key, end - len(key) + 1, end + 1) for end, key in plain
+        )

@@ -9,11 +9,9 @@ import threading
 import weakref
 from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass, field
-from itertools import chain
 from typing import Any
 
-import ahocorasick
-import numpy
+import ahocorasick_rs
 
 from bot.nlp.cjk import CJK_RANGES, is_cjk
 from bot.nlp.lemmas import MORPHOLOGY, lemma_source
@@ -186,69 +184,61 @@ SCRIPT_CLASSES = (
     "\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f",  # Hangul
     CJK_RANGES,  # ideographs and kana
 )
-"""Scripts whose keys get an automaton of their own, as character-class ranges."""
+"""Scripts whose keys the word-level reading visits apart, as character-class ranges."""
 
 _SCRIPTS = tuple(re.compile(f"[{ranges}]") for ranges in SCRIPT_CLASSES)
 
-_BEYOND_LATIN = re.compile("[\u0400-\uffff]")
-"""A text without any of these has none of the scripts above (checked in one pass)."""
-
-_RANGES = [
-    (ord(ranges[i]), ord(ranges[i + 2]), n)
-    for n, ranges in enumerate(SCRIPT_CLASSES)
-    for i in range(0, len(ranges), 3)
-]
-_EDGES = numpy.array(sorted({e for lo, hi, _ in _RANGES for e in (lo, hi + 1)}), dtype=numpy.uint32)
-_BUCKET_SCRIPT = [(int(numpy.searchsorted(_EDGES, lo, side="right")), n) for lo, _, n in _RANGES]
-
-
-def scripts_in(text: str) -> list[bool]:
-    """Which of ``SCRIPT_CLASSES`` occur in ``text``: one histogram of its code points,
-    where a search per script read a Russian or Korean text through twice."""
-    codes = numpy.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=numpy.uint32)
-    per_bucket = numpy.bincount(
-        numpy.searchsorted(_EDGES, codes, side="right"), minlength=len(_EDGES) + 1
-    )
-    present = [False] * len(SCRIPT_CLASSES)
-    for bucket, n in _BUCKET_SCRIPT:
-        present[n] = present[n] or bool(per_bucket[bucket])
-    return present
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class _Automata:
-    """Aho-Corasick automata over the keys, one per script their first letter is in,
-    each run only on a text that has that script at all (Latin and the rest: always).
+    """One Aho-Corasick automaton (ahocorasick-rs, Rust) over the keys of every script.
 
-    One automaton over every language's keys starts from a root with some 150 branches
-    (Latin, Cyrillic, Hangul, ideographs), and pyahocorasick looks a character up among
-    them one by one: scanning a text cost five times what it does with the Latin keys
-    alone. Hits come script by script, not in text order.
+    pyahocorasick looked a character up among a node's branches one by one, so an
+    automaton over every script (some 150 branches at the root) scanned five times slower,
+    and each script had an automaton of its own; the Rust one scans all the keys in one
+    pass, three times faster than pyahocorasick scanned them. ``scan`` gives the hits in
+    no promised order; ``iter`` in the order the word-level reading lists them (by
+    script, then by where they end, longest first), the one it always had.
     """
 
     def __init__(self, values: dict[str, Any]) -> None:
-        by_script: dict[re.Pattern[str] | None, Any] = {}
-        for key, value in values.items():
-            script = next((p for p in _SCRIPTS if p.match(key)), None)
-            automaton = by_script.get(script)
-            if automaton is None:
-                automaton = by_script[script] = ahocorasick.Automaton()
-            automaton.add_word(key, value)
-        for automaton in by_script.values():
-            automaton.make_automaton()
-        self.groups = list(by_script.items())
+        keys = list(values)
+        self.values: list[Any] = [values[key] for key in keys]
+        ranks: dict[re.Pattern[str] | None, int] = {}
+        self.rank = [
+            ranks.setdefault(next((p for p in _SCRIPTS if p.match(key)), None), len(ranks))
+            for key in keys
+        ]
+        self.one_script = len(ranks) == 1
+        self.automaton = ahocorasick_rs.AhoCorasick(keys, matchkind=ahocorasick_rs.MatchKind.Standard)
+
+    def scan(self, haystack: str) -> list[tuple[int, int, int]]:
+        """(key number, start, end) of every occurrence of every key, overlapping ones
+        included; offsets in characters, end exclusive."""
+        try:
+            return self.automaton.find_matches_as_indexes(haystack, overlapping=True)
+        except UnicodeEncodeError:  # a lone surrogate: no key has one, scan around it
+            hits: list[tuple[int, int, int]] = []
+            at = 0
+            for piece in _SURROGATE.split(haystack):
+                hits.extend(
+                    (k, at + start, at + end)
+                    for k, start, end in self.automaton.find_matches_as_indexes(
+                        piece, overlapping=True
+                    )
+                )
+                at += len(piece) + 1
+            return hits
 
     def iter(self, haystack: str) -> Iterator[tuple[int, Any]]:
-        if len(self.groups) == 1:
-            return self.groups[0][1].iter(haystack)
-        if haystack.isascii() or not _BEYOND_LATIN.search(haystack):
-            present = dict.fromkeys(_SCRIPTS, False)
-        else:
-            present = dict(zip(_SCRIPTS, scripts_in(haystack), strict=True))
-        return chain.from_iterable(
-            automaton.iter(haystack)
-            for script, automaton in self.groups
-            if script is None or present[script]
-        )
+        """(last character, value) of every key occurrence, by script, then by end."""
+        hits = self.scan(haystack)
+        if not self.one_script:
+            rank = self.rank
+            hits.sort(key=lambda hit: rank[hit[0]])  # stable: by end within a script
+        values = self.values
+        return ((end - 1, values[k]) for k, _start, end in hits)
 
 
 def _build_plan(watchlist: Watchlist, lang: str) -> Plan:
@@ -375,13 +365,13 @@ def _present(plan: Plan, haystack: str) -> set[tuple[int, Hashable]]:
     pending: dict[int, tuple[int, Hashable]] = {}  # phrases of several keys, anchor found
     # A key met again adds nothing (what it adds is a set union, and a phrase's keys are
     # counted once), unless it now starts a word where it did not before: a text repeats
-    # its words.
-    at_starts: set[str] = set()
-    inside: set[str] = set()
-    for end, (key, at_start, anywhere, multi, _anchored) in plan.automaton.iter(haystack):
+    # its words. So the hits' order does not matter here.
+    at_starts: set[int] = set()
+    inside: set[int] = set()
+    values = plan.automaton.values
+    for key, start, _end in plan.automaton.scan(haystack):
         if key in at_starts:
             continue
-        start = end - len(key) + 1
         # _boundary, inlined: this loop runs for every key occurrence of every document
         at_word_start = start == 0 or not (c := haystack[start - 1]).isalnum() or is_cjk(c)
         if at_word_start:
@@ -390,6 +380,7 @@ def _present(plan: Plan, haystack: str) -> set[tuple[int, Hashable]]:
             continue
         else:
             inside.add(key)
+        _key, at_start, anywhere, multi, _anchored = values[key]
         if at_word_start:
             present |= at_start
         present |= anywhere
