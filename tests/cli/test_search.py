@@ -4,27 +4,35 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
+
+from sqlalchemy import update
 
 from bot.models import Target
 from bot.store.repositories import open_store
+from bot.store.schema import DeliveryRow
 from tests.clirun import newsbot
 from tests.store.test_history import seed
 
 
-def test_search_finds_the_seed_alert_and_where_it_was_posted(tmp_path: Path) -> None:
+def stored_seed(tmp_path: Path, deliveries: dict[str, dict[str, Any]]) -> str:
+    """The URL of a database holding the seed alert, its delivery rows per platform set to
+    ``deliveries[platform]`` (what a post or a failure left there)."""
     url = f"sqlite:///{tmp_path}/db/newsbot.db"
     store = open_store(url)
     seed(store)
     with store.db.session.begin() as s:
-        from sqlalchemy import update
-
-        from bot.store.schema import DeliveryRow
-
-        s.execute(update(DeliveryRow).where(DeliveryRow.platform == "slack")
-                  .values(status="sent", external_id="1733490000.000100"))
-        s.execute(update(DeliveryRow).where(DeliveryRow.platform == "discord")
-                  .values(status="failed", last_error="Missing Access"))
+        for platform, values in deliveries.items():
+            s.execute(update(DeliveryRow).where(DeliveryRow.platform == platform).values(**values))
     store.close()
+    return url
+
+
+def test_search_finds_the_seed_alert_and_where_it_was_posted(tmp_path: Path) -> None:
+    url = stored_seed(tmp_path, {
+        "slack": {"status": "sent", "external_id": "1733490000.000100"},
+        "discord": {"status": "failed", "last_error": "Missing Access"},
+    })
     env = {"NEWSBOT_DATABASE_URL": url}
     ran = newsbot("search", "Koursk", "--item", "kursk", "--since", "7d", env=env)
     assert ran.returncode == 0, ran.stderr
@@ -41,18 +49,9 @@ def test_search_finds_the_seed_alert_and_where_it_was_posted(tmp_path: Path) -> 
 
 
 def test_a_discord_post_is_a_link_when_the_config_names_its_one_server(tmp_path: Path) -> None:
-    from sqlalchemy import update
-
-    from bot.store.schema import DeliveryRow
-
-    url = f"sqlite:///{tmp_path}/db/newsbot.db"
-    store = open_store(url)
-    seed(store)
-    with store.db.session.begin() as s:
-        s.execute(update(DeliveryRow).where(DeliveryRow.platform == "discord")
-                  .values(channel="112233445566778899", status="sent",
-                          external_id="998877665544332211"))
-    store.close()
+    url = stored_seed(tmp_path, {"discord": {
+        "channel": "112233445566778899", "status": "sent", "external_id": "998877665544332211",
+    }})
     config = tmp_path / "newsbot.yaml"
     config.write_text("discord:\n  guild_ids: [111122223333444455]\n", encoding="utf-8")
     env = {"NEWSBOT_DATABASE_URL": url}
