@@ -293,3 +293,25 @@ def test_lean_lexemes_give_the_tokens_and_sentences_of_full_ones() -> None:
             assert [s.start_char for s in lean(text).sents] == [
                 s.start_char for s in full(text).sents
             ]
+
+
+def test_screen_asks_only_present_items_as_asking_every_item(watchlist: Watchlist) -> None:
+    """``any_wanted`` visits only the items with something present: the answer is that of
+    ``wanted_slots`` on every item, for the screen's finds in the eval articles and for
+    random sets of present slots (a rule's groups met in part, in full, with its aliases)."""
+    import random
+
+    from bot.nlp.matcher.plans import haystack_of
+    from bot.nlp.matcher.slots import any_wanted, item_slots, wanted_slots
+
+    every = [(ii, slot) for ii, item in enumerate(watchlist.items) for slot, _ in item_slots(item)]
+    rng = random.Random(16)
+    cases: list[set[tuple[int, Hashable]]] = [set(), set(every)]
+    cases += [set(rng.sample(every, rng.randint(1, 8))) for _ in range(3000)]
+    cases += [_all_keys_present(watchlist, "*", haystack_of("", p)) for p in _paragraphs(60)]
+    wanted = 0
+    for present in cases:
+        expected = bool(wanted_slots(watchlist, present))
+        assert any_wanted(watchlist, present) is expected, present
+        wanted += expected
+    assert 0 < wanted < len(cases)
