@@ -237,13 +237,14 @@ class FeedScheduler:
 
     async def _poll(self, feed: FeedConfig) -> None:
         outage = self.outage
+        started = outage.clock()
         try:
             await self.poll(feed)
         except Exception as exc:
             if is_outage(exc):
                 # Nothing was marked polled: the feed stays due, and the release below
                 # waits for the database, so it is polled again once it is back.
-                outage.down(f"polling {feed.label}", exc)
+                outage.down(f"polling {feed.label}", exc, started)
             else:  # a bug on one feed must not end the polling of all of them
                 log.exception("feed %s: poll failed", feed.label)
                 with contextlib.suppress(Exception):  # poll again after the interval

@@ -12,6 +12,9 @@ config edits) hand such calls to one :class:`DatabaseOutage`, which
   need the database this time (a seed scan with nothing new, a drain with nothing due) or
   a read that a write lock still lets through proves nothing, and ending the outage on it
   would log "back" and "unavailable" again for one outage;
+* counts a failure that began before the outage ended as part of it: a statement that
+  waited out SQLite's busy timeout just as the lock was freed fails a moment after another
+  loop's call got through, and taking that for a new outage would log it twice;
 * retries with a short, capped backoff, so the bot resumes within seconds of recovery;
 * tells ``/healthz`` (503, "database unavailable") for as long as it lasts.
 
@@ -37,6 +40,10 @@ FIRST_DELAY = 0.25
 """Seconds before the first retry; doubled per failure."""
 MAX_DELAY = 3.0
 """The longest wait between retries: recovery is noticed within this (plus one attempt)."""
+LONGEST_WAIT = 10.0
+"""The longest one store call waits before it fails for an outage: SQLite's busy timeout
+(5 s), PostgreSQL's connect timeout (10 s). A failure this soon after an outage ended, of
+a call that began before it ended, may have been waiting since the outage: it is not news."""
 
 
 def is_outage(exc: BaseException) -> bool:
@@ -67,11 +74,16 @@ class DatabaseOutage:
         *,
         first_delay: float = FIRST_DELAY,
         max_delay: float = MAX_DELAY,
+        longest_wait: float = LONGEST_WAIT,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.first_delay = first_delay
         self.max_delay = max_delay
-        self._clock = clock
+        self.longest_wait = longest_wait
+        self.clock = clock
+        """The time ``down`` compares a call's start with (pass ``clock()`` as ``started``)."""
+        self._ended: float | None = None
+        """When the last outage ended (``clock`` time)."""
         self.since: float | None = None
         """When the current outage started (``clock`` time); None while the database answers."""
         self.reason: str | None = None
@@ -85,13 +97,26 @@ class DatabaseOutage:
     def down_now(self) -> bool:
         return self.since is not None
 
-    def down(self, where: str, exc: BaseException) -> None:
-        """A store call failed because the database is unavailable: log it if it is news."""
+    def down(self, where: str, exc: BaseException, started: float | None = None) -> None:
+        """A store call failed because the database is unavailable: log it if it is news.
+
+        ``started`` (``clock`` time) is when the call began, if known: a call that began
+        before the last outage ended and fails within ``longest_wait`` of its end met that
+        outage, not a new one (its caller retries it all the same).
+        """
         if self.since is not None:
             self._met.add(where)
             return
+        now = self.clock()
+        if (
+            started is not None
+            and self._ended is not None
+            and started < self._ended
+            and now - self._ended < self.longest_wait
+        ):
+            return
         self._met = {where}
-        self.since = self._clock()
+        self.since = now
         self.reason = _reason(exc)
         self.outages += 1
         log.error(
@@ -107,7 +132,8 @@ class DatabaseOutage:
         if self.since is None or where not in self._met:
             return
         self._met = set()
-        self.last_duration = self._clock() - self.since
+        self._ended = self.clock()
+        self.last_duration = self._ended - self.since
         self.since = self.reason = None
         log.warning("database back after %.1f s; resuming", self.last_duration)
 
@@ -115,7 +141,7 @@ class DatabaseOutage:
         """What ``/healthz`` says while the database is away."""
         if self.since is None:
             return None
-        return f"database unavailable for {self._clock() - self.since:.0f}s: {self.reason}"
+        return f"database unavailable for {self.clock() - self.since:.0f}s: {self.reason}"
 
     async def retry(self, where: str, call: Callable[[], Awaitable[T]]) -> T:
         """``await call()`` until it does not fail for an outage; other errors are raised.
@@ -124,12 +150,13 @@ class DatabaseOutage:
         """
         delay = self.first_delay
         while True:
+            started = self.clock()
             try:
                 result = await call()
             except Exception as exc:
                 if not is_outage(exc):
                     raise
-                self.down(where, exc)
+                self.down(where, exc, started)
                 await asyncio.sleep(delay)
                 delay = min(self.max_delay, delay * 2)
                 continue
@@ -139,12 +166,13 @@ class DatabaseOutage:
     async def once(self, where: str, call: Callable[[], Awaitable[T]]) -> T | None:
         """One try of a periodic job: an outage is noted and None returned (the job's next
         run tries again); other errors are raised."""
+        started = self.clock()
         try:
             result = await call()
         except Exception as exc:
             if not is_outage(exc):
                 raise
-            self.down(where, exc)
+            self.down(where, exc, started)
             return None
         self.up(where)
         return result

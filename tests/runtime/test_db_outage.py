@@ -335,3 +335,63 @@ def test_a_job_that_skips_the_database_during_an_outage_does_not_end_it(
         store.close()
     starts, backs, tracebacks = outage_lines(caplog)
     assert len(starts) == 1 and len(backs) == 1 and tracebacks == []
+
+
+def locked() -> Exception:
+    from sqlalchemy.exc import OperationalError
+
+    return OperationalError("BEGIN IMMEDIATE", {}, Exception("database is locked"))
+
+
+def test_a_call_that_waited_since_the_outage_and_fails_just_after_it_is_not_a_new_outage(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The race CI met: a delivery's statement waits out SQLite's busy timeout, the lock is
+    freed, the seed scan gets through and ends the outage, and only then does the delivery's
+    failure (its last try came just before the lock was freed) reach the loop. That is the
+    same outage: one start line and one end line, and the delivery is retried all the same."""
+    caplog.set_level(logging.INFO)
+    outage = DatabaseOutage(first_delay=0.01, max_delay=0.01)
+
+    async def go() -> None:
+        freed = asyncio.Event()
+        scanned = asyncio.Event()
+        delivery_tries = 0
+
+        async def scan() -> str:
+            if not freed.is_set():
+                raise locked()
+            return "scanned"
+
+        async def deliver() -> str:
+            nonlocal delivery_tries
+            delivery_tries += 1
+            if delivery_tries == 1:
+                await scanned.wait()  # its busy wait ran out just before the lock was freed
+                raise locked()
+            return "delivered"
+
+        scanning = asyncio.create_task(outage.retry("scanning the seed folders", scan))
+        await until(lambda: outage.down_now, "the scan to meet the outage")
+        delivering = asyncio.create_task(outage.retry("delivering to slack", deliver))
+        await until(lambda: delivery_tries == 1, "the delivery's first try")
+        freed.set()
+        assert await scanning == "scanned"
+        assert not outage.down_now
+        scanned.set()
+        assert await delivering == "delivered"
+        assert delivery_tries == 2
+        assert not outage.down_now
+
+        # A call that began after the outage ended and fails meets a new outage: logged.
+        async def renew() -> None:
+            raise locked()
+
+        assert await outage.once("renewing leases", renew) is None
+        assert outage.down_now
+
+    asyncio.run(go())
+    starts, backs, tracebacks = outage_lines(caplog)
+    assert len(starts) == 2 and len(backs) == 1 and tracebacks == [], (starts, backs)
+    assert "while scanning the seed folders" in starts[0]
+    assert "while renewing leases" in starts[1]
