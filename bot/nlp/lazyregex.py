@@ -7,13 +7,22 @@ import builtins
 import importlib.machinery
 import re
 import threading
+import zlib
 from typing import Any
+
+PACK_CHARS = 1 << 16
+"""Patterns longer than this wait compressed for their first use."""
 
 
 class _DeferredRegex:
     """A regular expression compiled the first time it is used, not when it is made."""
 
     def __init__(self, pattern: Any, flags: int = 0) -> None:
+        # A long pattern waits compressed: spaCy's French one is 2.8 MB of text (a few KB
+        # compressed) that most processes never compile.
+        self._packed = isinstance(pattern, str) and len(pattern) > PACK_CHARS
+        if self._packed:
+            pattern = zlib.compress(pattern.encode("utf-8", "surrogatepass"))
         self._args = (pattern, flags)
         self._pattern: re.Pattern[Any] | None = None
         self._lock = threading.Lock()
@@ -21,7 +30,10 @@ class _DeferredRegex:
     def compiled(self) -> re.Pattern[Any]:
         with self._lock:
             if self._pattern is None:
-                self._pattern = re.compile(*self._args)
+                pattern, flags = self._args
+                if self._packed:
+                    pattern = zlib.decompress(pattern).decode("utf-8", "surrogatepass")
+                self._pattern = re.compile(pattern, flags)
             return self._pattern
 
     def match(self, string: Any, *args: Any) -> Any:

@@ -96,6 +96,21 @@ def test_french_matching_never_compiles_spacys_french_token_match() -> None:
     assert state == [True, True]
 
 
+@pytest.mark.slow
+def test_spacys_french_expression_waits_compressed_and_its_pieces_go() -> None:
+    """The French pipeline leaves spaCy's expression compressed (2.8 MB of text, read only
+    if something ever uses it) and drops the list of its pieces."""
+    state = _run(
+        "import json, sys\n"
+        "from bot.nlp.pipelines import get_pipeline\n"
+        "get_pipeline('fr')\n"
+        "module = sys.modules['spacy.lang.fr.tokenizer_exceptions']\n"
+        "deferred = module.TOKEN_MATCH.__self__\n"
+        "print(json.dumps([deferred._packed, hasattr(module, '_regular_exp')]))\n"
+    )
+    assert state == [True, False]
+
+
 FRENCH = (
     "M. Dupont, porte-parole du ministère, a dit qu'aujourd'hui l'anti-missile nord-coréen "
     "— dit-il — n'est qu'un prêt-à-porter de l'arsenal. Mme. Durand a-t-elle vu l'entr'acte ? "

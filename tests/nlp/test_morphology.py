@@ -258,3 +258,35 @@ def test_mapped_word_graphs_parse_as_the_copied_ones() -> None:
                 (p.word, str(p.tag), p.normal_form, p.score) for p in copied.parse(word)
             ], word
     assert dawg_python.wrapper.Dictionary.read.__module__ == "dawg_python.wrapper"
+
+
+def test_kiwi_gives_back_what_its_building_freed_and_reads_the_same() -> None:
+    """The Korean analyser is built when made, and kiwipiepy's allocator is asked to give
+    back what the building freed (``release_kiwi_heap``): a Kiwi made as the bot makes it
+    reads every word as kiwipiepy's own Kiwi does, and releasing again changes nothing."""
+    from kiwipiepy import Kiwi as PlainKiwi
+
+    from bot.nlp.lemmas import Kiwi, release_kiwi_heap
+
+    words = [
+        "북한군이",
+        "북한산",
+        "무기한",
+        "동태평양에서",
+        "김건희",
+        "쿠르스크주",
+        "파병했다",
+        "러시아와",
+        "가",
+        "x",
+        "1",
+        "",
+    ]
+    plain = PlainKiwi(
+        num_workers=-1, load_default_dict=False, load_typo_dict=False, load_multi_dict=False
+    )
+    expected = [[(t.form, t.tag) for t in plain.tokenize(w)] for w in words]
+    ours = Kiwi()
+    assert [ours.morphemes(w) for w in words] == expected
+    assert release_kiwi_heap()
+    assert [ours.morphemes(w) for w in words] == expected
