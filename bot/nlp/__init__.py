@@ -141,9 +141,12 @@ def analyze(
     documents match nothing and their quotes are never shown; True always extracts them
     (``newsbot match`` reports quotes for every document); False never does.
     """
-    from bot.nlp.matcher import could_match, haystack_of, match
+    # from the modules, not the packages: ``from package import name`` runs Python code
+    # (importlib's ``_handle_fromlist``) on every call, a few % of a skipped document
+    from bot.nlp.matcher.plans import could_match, haystack_of
+    from bot.nlp.matcher.results import match
     from bot.nlp.pipelines import clean_hint, detect_language
-    from bot.nlp.quotes import extract_quotes
+    from bot.nlp.quotes.extract import extract_quotes
 
     title, text = title[:MAX_TITLE_CHARS], text[:MAX_TEXT_CHARS]
     sample = text if text.startswith(title.strip()) else f"{title}\n{text[:QUICK_SAMPLE]}"

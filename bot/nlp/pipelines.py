@@ -19,7 +19,7 @@ import sys
 import threading
 from collections.abc import Callable, Mapping
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from spacy.language import Language
@@ -169,7 +169,26 @@ def _build(lang: str) -> Language:
             log.warning("spaCy pipeline %r for %r is not installed; using a blank one", name, lang)
     nlp = _blank(lang)  # lemmas come from ``MORPHOLOGY``, through the matcher
     nlp.add_pipe("sentencizer")
+    _lean_lexemes(nlp)
     return nlp
+
+
+def _lean_lexemes(nlp: Language) -> None:
+    """A blank pipeline's new words computed with only the attributes read of them.
+
+    spaCy gives every token string it has not seen a lexeme, calling each of the
+    language's attribute functions (lower, norm, shape, prefix, suffix, like_num, is_stop
+    ... about twenty, in Python) and interning the strings they return: about 20 µs a new
+    word, several times what tokenising a known one costs, and paid for every new name
+    and number of a stream. The matcher reads a blank pipeline's tokens for their text,
+    offsets, ``is_space`` and ``is_punct`` (which the sentencizer reads too) only, and
+    the vocabulary's language; a trained pipeline's components read the rest, so it
+    keeps them."""
+    from spacy.attrs import IS_PUNCT, IS_SPACE, LANG
+
+    vocab: Any = nlp.vocab  # its stub leaves the getters out
+    getters = vocab.lex_attr_getters
+    vocab.lex_attr_getters = {a: getters[a] for a in (IS_PUNCT, IS_SPACE, LANG) if a in getters}
 
 
 MAX_VOCAB_STRINGS = 500_000

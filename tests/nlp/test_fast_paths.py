@@ -261,3 +261,57 @@ def test_useful_part_of_a_lemma_table_equals_the_plain_filter(
     assert got["Hause"] == "Haus" and "Häuser" not in got and got["Lieferungen"] == "Lieferung"
     assert got["Zwei\nZeilen"] == "Haus" and got["Eins"] == "Eins\nzwei"
     assert "Lieferung" not in lemmatize._useful_lemmas(useful, "fr")  # heads: German only
+
+
+def test_lean_lexemes_give_the_tokens_and_sentences_of_full_ones() -> None:
+    """A blank pipeline computes only ``is_punct``, ``is_space`` and the language of a new
+    word; its tokens, their flags and the sentence starts the matcher reads are those of
+    the same pipeline with every one of spaCy's attribute functions."""
+    from spacy.attrs import IDX, IS_PUNCT, IS_SPACE, ORTH
+
+    from bot.nlp.matcher.analysis import _sentence_starts, _sentencizer_orths
+    from bot.nlp.pipelines import _blank, get_pipeline
+
+    texts = _paragraphs(40) + [
+        "« Non », a-t-il dit… Fin. (Voir p. 3) — « Oui ! » 12,5 % ; e-mail: a@b.fr",
+        "Er sagte: „Nein.“ Dann ging er. 3. Oktober 2024, 14:30 Uhr!",
+        "«Нет», — сказал он. Т. е. всё… Да?! 1,5 млн руб.",
+        "북한이 “협상은 계속될 것”이라고 말했다. 그리고… 끝!",
+        "  \n\t Spaces\u00a0and\u2009odd\u200b breaks.\n\nNew paragraph ?! ¿Qué? ¡Sí!",
+    ]
+    for lang in ("en", "fr", "de", "es", "ru", "uk", "ko", "it"):
+        lean = get_pipeline(lang)
+        full = _blank(lang)  # spaCy's own attribute functions, every one
+        full.add_pipe("sentencizer")
+        assert set(lean.vocab.lex_attr_getters) < set(full.vocab.lex_attr_getters)
+        for text in texts:
+            a, b = lean.make_doc(text), full.make_doc(text)
+            attrs = [ORTH, IDX, IS_PUNCT, IS_SPACE]
+            assert a.to_array(attrs).tolist() == b.to_array(attrs).tolist(), (lang, text)
+            orths_a, orths_b = _sentencizer_orths(lean), _sentencizer_orths(full)
+            assert _sentence_starts(a, orths_a) == _sentence_starts(b, orths_b), (lang, text)
+            assert [s.start_char for s in lean(text).sents] == [
+                s.start_char for s in full(text).sents
+            ]
+
+
+def test_screen_asks_only_present_items_as_asking_every_item(watchlist: Watchlist) -> None:
+    """``any_wanted`` visits only the items with something present: the answer is that of
+    ``wanted_slots`` on every item, for the screen's finds in the eval articles and for
+    random sets of present slots (a rule's groups met in part, in full, with its aliases)."""
+    import random
+
+    from bot.nlp.matcher.plans import haystack_of
+    from bot.nlp.matcher.slots import any_wanted, item_slots, wanted_slots
+
+    every = [(ii, slot) for ii, item in enumerate(watchlist.items) for slot, _ in item_slots(item)]
+    rng = random.Random(16)
+    cases: list[set[tuple[int, Hashable]]] = [set(), set(every)]
+    cases += [set(rng.sample(every, rng.randint(1, 8))) for _ in range(3000)]
+    cases += [_all_keys_present(watchlist, "*", haystack_of("", p)) for p in _paragraphs(60)]
+    wanted = 0
+    for present in cases:
+        expected = bool(wanted_slots(watchlist, present))
+        assert any_wanted(watchlist, present) is expected, present
+        wanted += expected
+    assert 0 < wanted < len(cases)

@@ -3,7 +3,7 @@ them a matcher looks for, given what holds: shared by the key scan and the word-
 
 from __future__ import annotations
 
-from collections.abc import Callable, Container, Hashable
+from collections.abc import Callable, Collection, Container, Hashable
 from typing import Any
 
 from bot.nlp.watchlist import ANY_LANGUAGE, Terms, TopicRule, WatchItem, Watchlist
@@ -52,19 +52,25 @@ def wanted_if(
     return wanted
 
 
-def any_wanted(watchlist: Watchlist, present: Container[tuple[int, Hashable]]) -> bool:
+def any_wanted(watchlist: Watchlist, present: Collection[tuple[int, Hashable]]) -> bool:
     """Whether ``wanted_slots(watchlist, present)`` is not empty, without building it:
-    the screen asks only that, of every document."""
+    the screen asks only that, of every document.
 
-    def wanted(ii: int, item: WatchItem) -> bool:
-        def has(slot: Hashable) -> bool:
+    Only the items with something present are asked: an item is wanted through its alias
+    or a rule, and a rule holds only with one of its groups present (a rule without any
+    group is refused when the watchlist is read). Asking every item cost a skipped
+    document a sixth of its time."""
+    items = watchlist.items
+    for ii in {ii for ii, _slot in present}:
+        if (ii, ALIAS) in present:
+            return True
+
+        def has(slot: Hashable, ii: int = ii) -> bool:
             return (ii, slot) in present
 
-        return (ii, ALIAS) in present or any(
-            rule_holds(rule, r, has) for r, rule in enumerate(item.rules)
-        )
-
-    return any(wanted(ii, item) for ii, item in enumerate(watchlist.items))
+        if any(rule_holds(rule, r, has) for r, rule in enumerate(items[ii].rules)):
+            return True
+    return False
 
 
 def wanted_slots(watchlist: Watchlist, present: set[tuple[int, Hashable]]) -> set[Hashable]:

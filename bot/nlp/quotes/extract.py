@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from functools import cached_property
 
 from bot.models import Quote
 from bot.nlp.quotes.attribution import (
@@ -89,6 +90,28 @@ def _split_incise(para: str, raw: Raw, lang: str) -> list[Raw]:
     return [raw]
 
 
+class _Indexes:
+    """What naming a speaker reads of the whole document, made on first need: most
+    documents (a matched article without quotation) never name one, and making them
+    cost a tenth of such an article's matching."""
+
+    def __init__(self, text: str, language: str) -> None:
+        self.text = text
+        self.language = language
+
+    @cached_property
+    def lowercase(self) -> frozenset[str]:
+        return lowercase_words(self.text)
+
+    @cached_property
+    def nouns(self) -> frozenset[str]:
+        return common_nouns(self.text, self.language)
+
+    @cached_property
+    def names(self) -> NameIndex:
+        return NameIndex(self.text)
+
+
 def extract_quotes(text: str, language: str) -> tuple[Quote, ...]:
     """Quoted wording in ``text``, in order, with offsets and speakers where named.
 
@@ -99,9 +122,7 @@ def extract_quotes(text: str, language: str) -> tuple[Quote, ...]:
     completed from the article (``Isabaev`` -> ``Umid Isabaev``).
     """
     quotes: list[Quote] = []
-    lowercase = lowercase_words(text)
-    nouns = common_nouns(text, language)
-    names = NameIndex(text)
+    doc = _Indexes(text, language)
     running_on: list[int] = []  # quotes whose attribution comes in a later paragraph
     last_named: str | None = None
     last_at = -10_000
@@ -202,16 +223,18 @@ def extract_quotes(text: str, language: str) -> tuple[Quote, ...]:
                     if name:
                         attr = Attribution(name, True)
                 if attr is None and continues_reported(before, stripped, after, language):
-                    name = reported_voice(before_all, language, names, at)
+                    name = reported_voice(before_all, language, doc.names, at)
                     if name:
                         attr = Attribution(name, True)
             speaker: str | None = None
             if attr is not None and attr.speaker and language not in _NO_SPACE_LANGS:
-                trimmed = trim_common(attr.speaker, lowercase)
+                trimmed = trim_common(attr.speaker, doc.lowercase)
                 full = (
-                    expand_name(nominative_name(trimmed, language), names, at) if trimmed else None
+                    expand_name(nominative_name(trimmed, language), doc.names, at)
+                    if trimmed
+                    else None
                 )
-                if full and not_a_name(full, nouns):
+                if full and not_a_name(full, doc.nouns):
                     # ``sagte ihr Sprecher``, ``sagte der Einwechselspieler``, ``Die Beziehungen``
                     if full.casefold() in all_words("anonymous"):
                         attr = ANON
@@ -230,19 +253,19 @@ def extract_quotes(text: str, language: str) -> tuple[Quote, ...]:
             elif attr is not None:  # a pronoun or a role
                 role = ROLE_AFTER.match(raw.incise or after)
                 named = (
-                    role_named(role.group(1), names, at)
+                    role_named(role.group(1), doc.names, at)
                     if role and language not in _NO_SPACE_LANGS
                     else None
                 )
                 subject = (
-                    paragraph_subject(para[max(0, raw.start - LEAD) : raw.start], names, at)
+                    paragraph_subject(para[max(0, raw.start - LEAD) : raw.start], doc.names, at)
                     if language not in _NO_SPACE_LANGS
                     else None
                 )
                 # only someone named as a speaker or as a sentence's subject: the last capitalised
                 # words before the quote are as often a place, a body or a common noun
                 if not (named or subject) and language not in _NO_SPACE_LANGS:
-                    subject = recent_subject(before_all, nouns, language, names, at)
+                    subject = recent_subject(before_all, doc.nouns, language, doc.names, at)
                 speaker = named or subject or last_named
                 if named:
                     last_named = named
@@ -256,7 +279,7 @@ def extract_quotes(text: str, language: str) -> tuple[Quote, ...]:
                 and not fragment(stripped)
                 and (
                     (role_word := role_subject(before)) is None
-                    or role_fits(role_word, last_named, names, start)
+                    or role_fits(role_word, last_named, doc.names, start)
                 )
             ):
                 speaker = last_named  # consecutive quotes: the same voice
