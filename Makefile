@@ -22,11 +22,14 @@ run: $(RUN_STAMP)
 # (pytest-xdist), more than the 2 cores it was measured on: every test binds port 0 and
 # makes its own database and folders (README, "Development"). `make test WORKERS=0` runs it
 # in one process; `worksteal` hands a long test's queue-mates to an idle worker.
+# PYTHONDONTWRITEBYTECODE (set on some machines, and in the image) is cleared for pytest: with
+# it every worker rewrote and compiled every test module again (~9 s of CPU each instead of
+# ~4 s) and every `newsbot` process the tests start compiled the bot's modules again.
 WORKERS ?= 4
 test: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
-	$(BIN)/pytest -n $(WORKERS) --dist worksteal
+	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -n $(WORKERS) --dist worksteal
 
 # The long fault runs (a chat API down for a minute, repeated SIGKILLs): .ci/run runs them too.
 # One at a time: each is a timeline of faults on its own bot, not meant to share the cores.

@@ -184,6 +184,41 @@ def logging_as_found() -> Iterator[None]:
     logging.captureWarnings(False)
 
 
+# -- the long tests first, one share per worker --------------------------------------------
+
+
+def _long(item: pytest.Item) -> bool:
+    """A test that takes tens of seconds: it starts processes (``slow``) or is a fuzzer."""
+    return item.get_closest_marker("slow") is not None or "_fuzz" in item.path.stem
+
+
+@pytest.hookimpl(trylast=True)  # after ``-m`` has deselected: the shares count what runs
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On xdist workers (``make test``), each worker's first share of the queue starts with
+    an equal part of the long tests. ``--dist worksteal`` gives worker k the k-th quarter of
+    the collection and lets idle workers take the end of a busy one's queue, never a test
+    under way: a long test left near the end of a quarter (the feed fuzzer, a minute of
+    CPU) ran alone while the other workers had finished. Every worker collects the same
+    items and reorders them the same way, as xdist requires; run alone, the order is kept."""
+    workers = int(getattr(config, "workerinput", {}).get("workercount", 0))
+    if workers < 2:
+        return
+    long = [i for i in items if _long(i)]
+    long.sort(key=lambda i: "_fuzz" not in i.path.stem)  # the longest single tests lead
+    rest = iter([i for i in items if not _long(i)])
+    ordered: list[pytest.Item] = []
+    left = len(items)
+    for k in range(workers):  # the shares worksteal hands out first (xdist's arithmetic)
+        size = left // (workers - k)
+        share = long[k::workers]
+        share += [next(rest) for _ in range(max(0, size - len(share)))]
+        ordered += share
+        left -= size
+    ordered += rest
+    assert len(ordered) == len(items), "every test kept once"
+    items[:] = ordered
+
+
 # -- PostgreSQL counted ------------------------------------------------------------------
 
 
