@@ -20,6 +20,7 @@ Three guards hold for every test in this process:
 from __future__ import annotations
 
 import ipaddress
+import itertools
 import logging
 import socket
 import sys
@@ -211,7 +212,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for k in range(workers):  # the shares worksteal hands out first (xdist's arithmetic)
         size = left // (workers - k)
         share = long[k::workers]
-        share += [next(rest) for _ in range(max(0, size - len(share)))]
+        share += itertools.islice(rest, max(0, size - len(share)))  # may run out
         ordered += share
         left -= size
     ordered += rest
