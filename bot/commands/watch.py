@@ -10,11 +10,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from bot.commands.core import Caller, CommandError, Reply, is_admin
-from bot.settings.watchedit import Edit, plan_add, plan_remove, write
+from bot.settings.watchedit import plan_add, plan_remove, write
 from bot.settings.watchrequest import USAGE, AddRequest, WatchEditError, parse_add, parse_aliases
 from bot.store.subscriptions import SubscriptionRepository
 from bot.text import plural
@@ -34,11 +35,9 @@ class WatchHost(Protocol):
     @property
     def watchlist_path(self) -> Path: ...
 
-    def expect_watchlist_edit(self, text: str, by: str) -> None:
-        """The file is about to say ``text``: the reload that sees it names ``by``."""
-
-    def forget_watchlist_edit(self, text: str) -> None:
-        """The write of ``text`` was refused: a later edit to it is not ours."""
+    def writing_watchlist(self, text: str, by: str) -> AbstractContextManager[None]:
+        """Around the write that makes the file say ``text``: the reload that sees it names
+        ``by``, unless the write raised."""
 
     async def watchlist_edited(self) -> None:
         """Reload the file now (announcing the change once)."""
@@ -82,7 +81,8 @@ class WatchCommand:
         async with self._edit_lock:
             try:
                 edit = await asyncio.to_thread(plan_add, path, request)
-                await _write(host, path, edit, f"{caller.platform}:{caller.user}")
+                with host.writing_watchlist(edit.after, f"{caller.platform}:{caller.user}"):
+                    await asyncio.to_thread(write, path, edit)
             except WatchEditError as exc:
                 return Reply(str(exc), ok=False)
             await host.watchlist_edited()
@@ -106,7 +106,8 @@ class WatchCommand:
         async with self._edit_lock:
             try:
                 edit = await asyncio.to_thread(plan_remove, path, item_id.strip())
-                await _write(host, path, edit, f"{caller.platform}:{caller.user}")
+                with host.writing_watchlist(edit.after, f"{caller.platform}:{caller.user}"):
+                    await asyncio.to_thread(write, path, edit)
             except WatchEditError as exc:
                 return Reply(str(exc), ok=False)
             await host.watchlist_edited()
@@ -160,13 +161,3 @@ class WatchCommand:
         """The bot's admins as the running config says them (none without a bot)."""
         return () if self.host is None else self.host.settings.admins
 
-
-async def _write(host: WatchHost, path: Path, edit: Edit, by: str) -> None:
-    """Write ``edit`` announced as ``by``'s; a refused write (the file changed meanwhile,
-    an OSError) leaves no record that would credit a later edit of the same text to ``by``."""
-    host.expect_watchlist_edit(edit.after, by)
-    try:
-        await asyncio.to_thread(write, path, edit)
-    except BaseException:
-        host.forget_watchlist_edit(edit.after)
-        raise

@@ -5,11 +5,12 @@ refused and the last good version keeps running. Either way the admins are told.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
 from bot.nlp.watchlist import Watchlist, load_watchlist
@@ -122,10 +123,17 @@ class LiveConfig:
         """``/watch`` (or ``via``) is about to write ``text``: the reload that reads it names ``by``."""
         self._edit_by[hashlib.sha256(text.encode("utf-8")).hexdigest()] = (by, via)
 
-    def forget_watchlist_edit(self, text: str) -> None:
-        """The write expected by :meth:`expect_watchlist_edit` was refused: drop its record,
-        so that a later edit to the same text by other means is not credited to it."""
-        self._edit_by.pop(hashlib.sha256(text.encode("utf-8")).hexdigest(), None)
+    @contextlib.contextmanager
+    def writing_watchlist(self, text: str, by: str, via: str = "/watch") -> Iterator[None]:
+        """Around the write of ``text``: expected as ``by``'s (:meth:`expect_watchlist_edit`),
+        and if the write raises (refused, the file changed meanwhile, an OSError) the record
+        goes, so that a later edit to the same text by other means is not credited to it."""
+        self.expect_watchlist_edit(text, by, via)
+        try:
+            yield
+        except BaseException:
+            self._edit_by.pop(hashlib.sha256(text.encode("utf-8")).hexdigest(), None)
+            raise
 
     async def watchlist_edited(self) -> None:
         """``/watch`` wrote the file: reload now rather than when the watcher notices."""

@@ -17,6 +17,7 @@ import secrets
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -53,9 +54,9 @@ class WatchlistFile(Protocol):
     @property
     def watchlist_path(self) -> Path: ...
 
-    def expect_watchlist_edit(self, text: str, by: str, via: str = "/watch") -> None: ...
-
-    def forget_watchlist_edit(self, text: str) -> None: ...
+    def writing_watchlist(
+        self, text: str, by: str, via: str = "/watch"
+    ) -> AbstractContextManager[None]: ...
 
     async def watchlist_edited(self) -> None: ...
 
@@ -288,11 +289,9 @@ def routes(
                 error="Not saved: the watchlist has errors (see their lines).",
             )
         current = host.watchlist
-        host.expect_watchlist_edit(text, "an admin", via="web console")
-        written = False
         try:
-            await run(replace, host.watchlist_path, loaded, text)
-            written = True
+            with host.writing_watchlist(text, "an admin", via="web console"):
+                await run(replace, host.watchlist_path, loaded, text)
         except WatchEditError as exc:
             return await page(request, text=text, loaded=loaded, error=str(exc), status=409)
         except ConfigError as exc:  # the same check, should the loader disagree with itself
@@ -302,9 +301,6 @@ def routes(
             log.error("console: could not write the watchlist: %s", exc)
             return await page(request, text=text, loaded=loaded, status=500,
                               error=f"Not saved: cannot write the file ({exc.strerror or exc}).")
-        finally:
-            if not written:  # nothing was written: the reload of a later edit is not ours
-                host.forget_watchlist_edit(text)
         await host.watchlist_edited()
         lines = describe_watchlist_diff(watchlist_diff(current, edited))
         flash(request, "Saved; the bot reloaded it" + (": " + "; ".join(lines) if lines else " (no change to the items)"))
