@@ -20,6 +20,11 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
+SQLITE_BUSY_TIMEOUT = 5.0
+"""Seconds a SQLite statement waits for another writer's lock before it fails."""
+POSTGRES_CONNECT_TIMEOUT = 10
+"""Seconds a new PostgreSQL connection may take (unless the URL sets ``connect_timeout``)."""
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -29,7 +34,7 @@ def _sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
     # Let SQLAlchemy, not the driver, say when a transaction begins (see _sqlite_begin).
     dbapi_conn.isolation_level = None
     cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA busy_timeout=5000")
+    cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT * 1000:.0f}")
     _sqlite_wal(cur)
     # In WAL mode NORMAL syncs at checkpoints, not at every commit: a crash of the bot
     # loses nothing, a power cut at most the last commits (which are then fetched and
@@ -90,7 +95,7 @@ def make_engine(url: str) -> Engine:
         query = make_url(url).query
         connect_args: dict[str, Any] = {}
         if "connect_timeout" not in query:
-            connect_args["connect_timeout"] = 10
+            connect_args["connect_timeout"] = POSTGRES_CONNECT_TIMEOUT
         if "application_name" not in query:
             connect_args["application_name"] = "newsbot"
         engine = create_engine(

@@ -33,6 +33,8 @@ from typing import TypeVar
 
 from sqlalchemy import exc as sa_exc
 
+from bot.store.db import POSTGRES_CONNECT_TIMEOUT, SQLITE_BUSY_TIMEOUT
+
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
@@ -40,10 +42,10 @@ FIRST_DELAY = 0.25
 """Seconds before the first retry; doubled per failure."""
 MAX_DELAY = 3.0
 """The longest wait between retries: recovery is noticed within this (plus one attempt)."""
-LONGEST_WAIT = 10.0
-"""The longest one store call waits before it fails for an outage: SQLite's busy timeout
-(5 s), PostgreSQL's connect timeout (10 s). A failure this soon after an outage ended, of
-a call that began before it ended, may have been waiting since the outage: it is not news."""
+LONGEST_WAIT = float(max(SQLITE_BUSY_TIMEOUT, POSTGRES_CONNECT_TIMEOUT))
+"""The longest one store call waits before it fails for an outage (the store's busy and
+connect timeouts). A failure this soon after an outage ended, of a call that began before
+it ended, may have been waiting since the outage: it is not news."""
 
 
 def is_outage(exc: BaseException) -> bool:
