@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 from bot.nlp.watchlist import ANY_LANGUAGE, Watchlist
 
-HEAVY_LEMMAS = frozenset({"kiwi"})
+HEAVY_LEMMAS = frozenset({"mecab"})
 """Dictionary-form sources not loaded ahead (``lemmas.lemma_source``)."""
 _SAMPLE = (
     "« Nous serons là », a dit le ministre. \"We will be there,\" the minister said. "
