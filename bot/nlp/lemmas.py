@@ -106,7 +106,8 @@ class MeCabKo:
     Why MeCab-ko and not Kiwi: MeCab memory-maps its dictionary files (``sys.dic``,
     ``matrix.bin``), so only the pages the analysed words touch are resident (file pages,
     shared, which the kernel can drop), and its own heap is a few MB; Kiwi decoded its
-    model onto the heap: ~220-250 MB resident however configured (README, "Memory").
+    model onto the heap: ~220-250 MB resident however configured (README, "Speed and
+    memory").
 
     No lock: python-mecab-ko makes a new lattice for each ``parse`` (MeCab's tagger is
     thread-safe when each call has its own lattice) and holds the GIL throughout."""
@@ -124,15 +125,7 @@ class MeCabKo:
         tag (``보냈`` VV+EP); its ``expression`` names the parts (``보내/VV/*+었/EP/*``),
         which are given instead: 보내/VV, 었/EP. A compound noun the dictionary lists
         whole (``태평양``, NNP, from 태평 + 양) stays whole: it is one word of its own."""
-        found: list[tuple[str, str]] = []
-        for m in self._parse(word):
-            feature = m.feature
-            parts = _expression_parts(feature.expression) if "+" in feature.pos else None
-            if parts:
-                found.extend(parts)
-            else:
-                found.append((m.surface, feature.pos))
-        return found
+        return self.analyse(word)[0]
 
     def pieces(self, word: str) -> list[tuple[str, str]]:
         """``word`` cut where MeCab cuts it, as written: (text, tag) of each piece, the
@@ -141,17 +134,25 @@ class MeCabKo:
         A compound the dictionary lists whole is one piece too (``북한산``, 북한 + 산,
         common nouns: the mountain), unless it starts with a proper noun: ``러시아군``
         (러시아/NNP + 군) is cut after 러시아, as ``북한군`` is (북한 + 군)."""
-        found: list[tuple[str, str]] = []
+        return self.analyse(word)[1]
+
+    def analyse(self, word: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+        """``morphemes`` and ``pieces`` of ``word``, from one reading of it."""
+        morphemes: list[tuple[str, str]] = []
+        pieces: list[tuple[str, str]] = []
         for m in self._parse(word):
-            feature = m.feature
+            surface, feature = m.surface, m.feature
+            joined = "+" in feature.pos
+            parts = _expression_parts(feature.expression) if joined else None
+            morphemes.extend(parts or [(surface, feature.pos)])
             parts = None
-            if feature.type == "Compound" and "+" not in feature.pos:
+            if feature.type == "Compound" and not joined:
                 parts = _expression_parts(feature.expression)
-            if parts and parts[0][1] == "NNP" and "".join(form for form, _ in parts) == m.surface:
-                found.extend(parts)
+            if parts and parts[0][1] == "NNP" and "".join(f for f, _ in parts) == surface:
+                pieces.extend(parts)
             else:
-                found.append((m.surface, feature.pos))
-        return found
+                pieces.append((surface, feature.pos))
+        return morphemes, pieces
 
     def _parse(self, word: str) -> list[Any]:
         """MeCab's morphemes of ``word`` read as followed by another word (``그``).

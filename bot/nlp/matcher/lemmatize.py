@@ -171,14 +171,13 @@ def _korean_lemma(useful: _Useful) -> Callable[[str], str]:
     analyzer = korean_analyzer()
 
     def find(piece: str) -> str:
-        morphemes = analyzer.morphemes(piece)
+        morphemes, pieces = analyzer.analyse(piece)
         if not morphemes:
             return ""
         form, tag = morphemes[0]
         if tag in _KO_VERB:
             verb = form + "다"
             return verb if useful(verb) else ""
-        pieces = analyzer.pieces(piece)
         nouns = []
         for form, tag in pieces:
             if tag not in _KO_NOUN:
@@ -214,8 +213,10 @@ def _pymorphy_canonical(lang: str, word: str) -> str:
 
 def _korean_canonical(word: str) -> str:
     """A Korean phrase word as a document word is read: a verb is its stem + 다
-    (``보냈다`` -> 보내다), a ``하다`` verb its noun (``공급하다`` -> 공급). A noun stays
-    as written: MeCab may split a name the admin wrote whole (``조선민주주의인민공화국``)."""
+    (``보냈다`` -> 보내다), a ``하다`` verb its noun (``공급하다`` -> 공급), and a verb
+    with an auxiliary its main verb (``넘겨주다`` -> 넘기다: MeCab reads 넘겨준, 넘겨줬다
+    as 넘기 + 어 + 주, so they match, and so do 넘겼다 and 넘긴). A noun stays as
+    written: MeCab may split a name the admin wrote whole (``조선민주주의인민공화국``)."""
     if not word.endswith("다"):
         return fold(word)
     morphemes = korean_analyzer().morphemes(word)
