@@ -117,6 +117,13 @@ def test_korean_verb_in_dictionary_form_matches_its_fused_endings(text: str) -> 
     assert _ids(text, KOREAN_TRANSFER, "ko") == {"arms"}
 
 
+@pytest.mark.parametrize("text", ["북한이 무기를 넘겨줬다.", "북한이 넘겨준 무기가 발견됐다."])
+def test_korean_verb_with_an_auxiliary_matches_its_forms(text: str) -> None:
+    """넘겨주다 (넘기다 + the auxiliary 주다) written alone finds its fused forms."""
+    yaml = KOREAN_TRANSFER.replace("[보내다, 넘기다, 넘겨주다]", "[넘겨주다]")
+    assert _ids(text, yaml, "ko") == {"arms"}
+
+
 def test_a_german_name_is_not_widened_to_compounds_ending_in_it() -> None:
     """The head rule is for topic nouns: a Weißrusse is not a Russe."""
     yaml = """
