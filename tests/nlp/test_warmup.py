@@ -58,10 +58,10 @@ def test_after_the_warm_up_the_first_document_loads_nothing_and_korean_waits() -
         f"analysis = analyze('', Path({str(seed)!r}).read_text(encoding='utf-8'), wl, quotes=True)\n"
         "print(json.dumps({'ready': ready, 'built': built, 'after': built_languages(),\n"
         "    'new_modules': sorted(set(sys.modules) - modules), 'language': analysis.language,\n"
-        "    'alert': analysis.alert, 'kiwi': 'kiwipiepy' in sys.modules}))\n"
+        "    'alert': analysis.alert, 'mecab': 'mecab' in sys.modules}))\n"
     )
     assert found["language"] == "fr" and found["alert"]
     assert "fr" in found["ready"] and "en" in found["ready"] and "ko" not in found["ready"]
     assert set(found["ready"]) <= set(found["built"])
     assert found["after"] == found["built"] and found["new_modules"] == []
-    assert found["kiwi"] is False  # ~240 MB, for a bot that may never see Korean
+    assert found["mecab"] is False  # Korean's analyser waits for a Korean document

@@ -147,21 +147,31 @@ def _pymorphy_lemma(lang: str, useful: _Useful) -> Callable[[str], str]:
     return _memoised(find, useful.initials)
 
 
-_KO_NOUN = ("NNG", "NNP", "NNB", "NR", "NP", "SL", "SH", "SN", "XR")
+_KO_NOUN = ("NNG", "NNP", "NNB", "NNBC", "NR", "NP", "SL", "SH", "SN", "XR")
+"""Tags of the nouns a Korean dictionary form is made of (NNBC: MeCab-ko's unit nouns,
+``명``, ``원``, ``척``: 3명 stays one word, as a plain NNB does)."""
 
 _KO_VERB = ("VV", "VA", "VX")
 
 
 def _korean_lemma(useful: _Useful) -> Callable[[str], str]:
-    """A Korean word's dictionary form from Kiwi's morphemes: its leading nouns without
-    the particles and endings (``북한은``, ``북한과`` -> 북한), or a verb stem + 다
-    (``보냈다`` -> 보내다). A compound that starts with a phrase word counts as it
-    (``북한군``, ``쿠르스크주``) unless Kiwi reads the whole as one proper noun, a name of
-    its own (``북한산`` is a mountain); a word never matches from its middle (``태평양``)."""
-    kiwi = korean_analyzer()
+    """A Korean word's dictionary form from MeCab-ko's analysis (``lemmas.MeCabKo``), in
+    this order:
+
+    - a verb: its stem + 다 (``보냈다`` -> 보내다);
+    - its leading nouns without the particles and endings (``북한은``, ``북한과`` -> 북한),
+      or a longer phrase word (2+ letters) the word begins with, where MeCab cuts the
+      word right after it: ``북한군`` (북한 + 군) counts as 북한, ``우크라이나군은``
+      (우크라 + 이나 + 군 + 은: the dictionary lacks 우크라이나) as 우크라이나, and
+      ``북한산국립공원`` (북한 + 산 + 국립 + 공원) as 북한산, which a veto can name;
+    - a word MeCab reads as one proper noun of its own never counts as a shorter phrase
+      word (``북한산`` is a mountain, ``박수연`` a person, not 박수); a word never
+      matches from its middle (``태평양``);
+    - else a common noun that starts with a phrase word counts as it (``평양냉면``)."""
+    analyzer = korean_analyzer()
 
     def find(piece: str) -> str:
-        morphemes = kiwi.morphemes(piece)
+        morphemes, pieces = analyzer.analyse(piece)
         if not morphemes:
             return ""
         form, tag = morphemes[0]
@@ -169,16 +179,21 @@ def _korean_lemma(useful: _Useful) -> Callable[[str], str]:
             verb = form + "다"
             return verb if useful(verb) else ""
         nouns = []
-        for form, tag in morphemes:
+        for form, tag in pieces:
             if tag not in _KO_NOUN:
                 break
             nouns.append((form, tag))
-        if not nouns:
-            return ""
         stem = fold("".join(form for form, _ in nouns))
-        if useful(stem):
-            return stem
-        if len(nouns) == 1 and nouns[0][1] == "NNP":
+        best = stem if stem and useful(stem) else ""
+        end = 0
+        for form, _ in pieces:
+            end += len(form)
+            head = fold(piece[:end])
+            if len(head) > max(len(best), 1) and head in useful.exact:
+                best = head
+        if best:
+            return best
+        if not nouns or (len(nouns) == 1 and nouns[0][1] == "NNP"):
             return ""
         for k in range(len(stem) - 1, 1, -1):
             if stem[:k] in useful.exact:
@@ -198,8 +213,10 @@ def _pymorphy_canonical(lang: str, word: str) -> str:
 
 def _korean_canonical(word: str) -> str:
     """A Korean phrase word as a document word is read: a verb is its stem + 다
-    (``보냈다`` -> 보내다), a ``하다`` verb its noun (``공급하다`` -> 공급). A noun stays
-    as written: Kiwi may split a name the admin wrote whole (``조선민주주의인민공화국``)."""
+    (``보냈다`` -> 보내다), a ``하다`` verb its noun (``공급하다`` -> 공급), and a verb
+    with an auxiliary its main verb (``넘겨주다`` -> 넘기다: MeCab reads 넘겨준, 넘겨줬다
+    as 넘기 + 어 + 주, so they match, and so do 넘겼다 and 넘긴). A noun stays as
+    written: MeCab may split a name the admin wrote whole (``조선민주주의인민공화국``)."""
     if not word.endswith("다"):
         return fold(word)
     morphemes = korean_analyzer().morphemes(word)
@@ -218,7 +235,7 @@ def _canonical(lang: str, word: str) -> str:
     source = lemma_source(lang)
     if source == "pymorphy3":
         return _pymorphy_canonical(lang, word)
-    if source == "kiwi":
+    if source == "mecab":
         return _korean_canonical(word)
     return fold(word)
 
@@ -270,7 +287,7 @@ def lemmatizer(index: PhraseIndex, lang: str) -> Callable[[str], str]:
     useful = _Useful(*words)
     if source == "pymorphy3":
         return _pymorphy_lemma(lang, useful)
-    if source == "kiwi":
+    if source == "mecab":
         return _korean_lemma(useful)
     table = _useful_table(lang, *words)
 

@@ -98,7 +98,7 @@ class _Keys:
             return  # what only vetoes can never make a document match
         lemmatized = lang == ANY_LANGUAGE or lemma_source(lang) is not None
         infix = lang == ANY_LANGUAGE or lang in INFIX_LANGUAGES
-        looked_for = _korean_verb_stems(phrase) if lemma_source(lang) == "kiwi" else phrase
+        looked_for = _korean_verb_stems(phrase) if lemma_source(lang) == "mecab" else phrase
         keys = prefilter_keys(looked_for, lemmatized, infix, lang in MORPHOLOGY)
         for k, (key, word_start) in enumerate(keys):
             self.keys.setdefault(key, []).append((ii, slot, self.phrases, len(keys), k, word_start))

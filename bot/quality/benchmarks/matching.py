@@ -16,7 +16,7 @@ It measures, in one process on one core:
 and prints documents per second, per-document latency (p50, p99), relevant documents per
 second through the full path, and peak memory (RSS) with every language loaded: the ten
 pipelines (the stream's seven, and it, ja, zh, matched once each before timing), and every
-morphological analyser (pymorphy3 ru/uk, Kiwi ko).
+morphological analyser (pymorphy3 ru/uk, MeCab-ko ko).
 It also times the quote extractor alone on a hostile 1 MB document that is nearly all
 quotation (``quoted_document``): attributed quotes, one paragraph of many short quotes,
 and quotes that never close.
