@@ -77,7 +77,10 @@ class Walk:
     def of(cls, nextmove: Any, row: Any, output: Any) -> Walk:
         """The walk of py3langid's own tokenizer arrays."""
         moves = numpy.frombuffer(nextmove, dtype=_DTYPES[nextmove.typecode])
-        low, base, original = _compact(lambda: iter([moves]), len(moves), len(row))
+        compact = _compact(lambda: iter([moves]), len(moves), len(row))
+        if compact is None:
+            raise ValueError("a state is reached by two bytes: not a tokenizer Walk numbers")
+        low, base, original = compact
         return cls(low, base, original, numpy.frombuffer(row, dtype=_DTYPES[row.typecode]), output)
 
     def step(self, states: Any, data: Any) -> Any:
@@ -147,42 +150,56 @@ class Walk:
         return ordered[starts][by_first].astype(numpy.intp), counts[by_first]
 
 
-def _compact(chunks: Callable[[], Iterator[Any]], total: int, states: int) -> tuple[Any, ...]:
+def _compact(
+    chunks: Callable[[], Iterator[Any]], total: int, states: int
+) -> tuple[Any, ...] | None:
     """``Walk``'s numbering of the transitions (``total``, in chunks of whole rows that
-    ``chunks`` gives, twice): (low, base, original). The temporaries are one buffer and
-    one 27 MB map, each given back whole: many small ones left ~14 MB of holes in the heap."""
-    seen = numpy.zeros(256 * states, dtype=bool)  # one mapping, given back whole
-    buffer = numpy.empty(0, dtype=numpy.int64)
-    for moves in chunks():  # which states each byte leads to: byte * states + state
-        buffer = _keys(moves, states, buffer)
-        seen[buffer[: len(moves)]] = True
-    numbered = numpy.flatnonzero(seen)
-    del seen
-    base = numpy.searchsorted(numbered, numpy.arange(256, dtype=numpy.int64) * states)
-    if int(numpy.diff(numpy.append(base, len(numbered))).max(initial=0)) > 1 << 16:
+    ``chunks`` gives, twice): (low, base, original); None for a tokenizer where a state
+    other than the start is reached by two bytes.
+
+    The numbering is the pairs (byte, target) in order, numbered from each byte's first.
+    In py3langid's tokenizer every state but the start state is reached by one byte only
+    (its n-gram's last), so the pairs are each state once plus the start state once per
+    byte that leads to it: a state's number among its byte's states is one table of
+    ``states`` (200 KB), read once per transition, where a search in the 104,644 pairs
+    took a third of a second and their map 27 MB. The second pass checks each
+    transition's byte against the state's, so another tokenizer gets None, not a wrong
+    walk (``tests/nlp/test_langid_walk.py`` compares the numbering with the pairs')."""
+    byte_of = numpy.full(states, -1, dtype=numpy.int16)  # the byte that leads to each state
+    to_start = numpy.zeros(256, dtype=bool)  # the bytes that lead to the start state
+    for moves in chunks():
+        rows = moves.reshape(-1, 256)
+        byte_of[rows] = _BYTES
+        to_start |= rows.min(axis=0) == 0
+    byte_of[0] = -1
+    targets = numpy.flatnonzero(byte_of >= 0)
+    starts = numpy.flatnonzero(to_start)
+    keys = byte_of[targets].astype(numpy.int64) * states + targets
+    pairs = numpy.concatenate((keys, starts * states))  # byte * states + state, in order
+    pairs.sort()
+    base = numpy.searchsorted(pairs, numpy.arange(256, dtype=numpy.int64) * states)
+    if int(numpy.diff(numpy.append(base, len(pairs))).max(initial=0)) > 1 << 16:
         raise ValueError("a byte leads to more states than 16 bits can number")
+    number = numpy.zeros(states, dtype=numpy.int64)  # the start state is its bytes' first
+    number[targets] = numpy.searchsorted(pairs, keys) - base[byte_of[targets]]
+    # one read a transition gives both its number (low 16 bits) and its byte (high 16;
+    # 0xFFFF, no byte, for the start state)
+    code = (byte_of.astype(numpy.int64) << 16 | number).astype(numpy.uint32)
     low = numpy.empty(total, dtype=numpy.uint16)
     at = 0
     for moves in chunks():
-        buffer = _keys(moves, states, buffer)
         n = len(moves)
-        found = numpy.searchsorted(numbered, buffer[:n])
-        found -= numpy.tile(base, n // 256)
+        found = code.take(moves)
         low[at : at + n] = found
+        found >>= 16
+        # every transition to another state than the start is on that state's byte
+        if numpy.count_nonzero(found.reshape(-1, 256) == _BYTES) != numpy.count_nonzero(moves):
+            return None
         at += n
-    return low, base.astype(numpy.int32), (numbered % states).astype(numpy.int32)
+    return low, base.astype(numpy.int32), (pairs % states).astype(numpy.int32)
 
 
-def _keys(moves: Any, states: int, buffer: Any) -> Any:
-    """``byte * states + state`` for each transition of ``moves`` (whole rows), in
-    ``buffer`` (grown when too short)."""
-    n = len(moves)
-    if len(buffer) < n:
-        buffer = numpy.empty(n, dtype=numpy.int64)
-    keys = buffer[:n]
-    keys.reshape(-1, 256)[:] = numpy.arange(256, dtype=numpy.int64) * states
-    keys += moves
-    return buffer
+_BYTES = numpy.arange(256, dtype=numpy.uint32)
 
 
 def _npy(archive: zipfile.ZipFile, name: str) -> tuple[IO[bytes], tuple[int, ...], Any]:
@@ -213,7 +230,7 @@ def _hashed(blocks: Iterable[Any], digests: list[Any]) -> Iterator[Any]:
     """The blocks flat, each hashed into ``digests`` (if any) on the way."""
     for block in blocks:
         for digest in digests:
-            digest.update(block.tobytes())
+            digest.update(block)  # its bytes, without a copy
         yield block.ravel()
 
 
@@ -257,13 +274,14 @@ def read_model(path: Path, langs: Iterable[str]) -> tuple[Any, ...] | None:
 
             f, shape, dtype = _npy(archive, "nextmove")
             f.close()
-            low, base, original = _compact(transitions, int(numpy.prod(shape)), len(row))
+            compact = _compact(transitions, int(numpy.prod(shape)), len(row))
             with archive.open("out_feat.npy") as f:
                 output = numpy.lib.format.read_array(f, allow_pickle=False).astype(numpy.int32)
     digest.update(row.tobytes())
     digest.update(output.tobytes())
-    if digest.hexdigest() != MODEL_DIGEST or dtype.itemsize not in (2, 4):
+    if digest.hexdigest() != MODEL_DIGEST or dtype.itemsize not in (2, 4) or compact is None:
         return None
+    low, base, original = compact
     walk = Walk(low, base, original, row, output)
     return ptc, pc[keep], [classes[i] for i in keep], row, walk
 

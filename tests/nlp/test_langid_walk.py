@@ -9,7 +9,14 @@ import numpy
 import pytest
 from py3langid import langid
 
-from bot.nlp.langid_walk import MODEL_DIGEST, SYNC_BYTES, FastIdentifier, Walk, model_digest
+from bot.nlp.langid_walk import (
+    MODEL_DIGEST,
+    SYNC_BYTES,
+    FastIdentifier,
+    Walk,
+    _compact,
+    model_digest,
+)
 from bot.nlp.languages import LANGUAGES, SCRIPT_PATTERNS, identifier, script_counts
 
 TEXTS = [
@@ -83,6 +90,75 @@ def test_the_compact_walk_holds_every_transition(plain: langid.LanguageIdentifie
         want = moves.reshape(-1, 256)[rows[states]].ravel()
         assert numpy.array_equal(walk.original[got], want)
     assert walk.original[walk.start] == 0
+
+
+def _pairs_numbering(moves: Any, states: int) -> tuple[Any, Any, Any]:
+    """``Walk``'s numbering by its definition: the distinct pairs (byte, target) in order,
+    each transition numbered by its pair's place among its byte's pairs."""
+    firsts = numpy.arange(256, dtype=numpy.int64) * states
+    keys = [(firsts + rows).ravel() for rows in _row_blocks(moves)]
+    pairs = numpy.unique(numpy.concatenate([numpy.unique(k) for k in keys]))
+    base = numpy.searchsorted(pairs, numpy.arange(256, dtype=numpy.int64) * states)
+    low = numpy.concatenate(
+        [numpy.searchsorted(pairs, k) - numpy.tile(base, len(k) // 256) for k in keys]
+    )
+    return low, base, pairs % states
+
+
+def _row_blocks(moves: Any) -> list[Any]:
+    rows = moves.reshape(-1, 256)
+    return [rows[i : i + 4096] for i in range(0, len(rows), 4096)]
+
+
+def test_the_numbering_is_the_pairs_numbering(plain: langid.LanguageIdentifier) -> None:
+    """``_compact`` numbers the installed model's transitions exactly as the pairs
+    (byte, target) in order number them, both as ``read_model`` reads it and as
+    ``Walk.of`` compacts py3langid's own arrays."""
+    moves = numpy.frombuffer(plain.tk_nextmove, dtype=numpy.uint32)
+    low, base, original = _pairs_numbering(moves, len(plain.tk_row))
+    read = identifier()._walk
+    own = Walk.of(plain.tk_nextmove, plain.tk_row, plain.tk_output)
+    for walk in (read, own):
+        assert walk is not None
+        assert numpy.array_equal(walk.low, low)
+        assert numpy.array_equal(walk.base, base)
+        assert numpy.array_equal(walk.original, original)
+
+
+def _tokenizer(rng: numpy.random.Generator, states: int) -> Any:
+    """Random transitions where each state but the start is reached on one byte only."""
+    byte = rng.integers(0, 256, states)
+    moves = numpy.zeros((rng.integers(1, 40), 256), dtype=numpy.uint32)
+    for b in range(256):
+        mine = numpy.flatnonzero(byte[1:] == b) + 1
+        if len(mine):
+            targets = rng.choice(mine, len(moves))
+            moves[:, b] = numpy.where(rng.random(len(moves)) < 0.2, 0, targets)
+    return moves.ravel()
+
+
+def test_the_numbering_of_other_tokenizers() -> None:
+    """Any tokenizer where a state is reached on one byte only is numbered as its pairs
+    are, whatever the chunks; one where a state is reached on two bytes gets None (so
+    ``read_model`` falls back to py3langid's walk), never a wrong numbering."""
+    rng = numpy.random.default_rng(7)
+    for _ in range(30):
+        states = int(rng.integers(2, 3000))
+        moves = _tokenizer(rng, states)
+        want = _pairs_numbering(moves, states)
+        rows = moves.reshape(-1, 256)
+        size = int(rng.integers(1, len(rows) + 1))
+        blocks = [rows[i : i + size].ravel() for i in range(0, len(rows), size)]
+        got = _compact(lambda blocks=blocks: iter(blocks), len(moves), states)
+        assert got is not None
+        for a, b in zip(got, want, strict=True):
+            assert numpy.array_equal(a, b)
+        nonzero = numpy.flatnonzero(moves)
+        if len(nonzero):
+            at = int(rng.choice(nonzero))
+            other = moves.copy()
+            other[at ^ 1] = other[at]  # its state, on the byte beside it in the row
+            assert _compact(lambda other=other: iter([other]), len(other), states) is None
 
 
 def test_state_depends_only_on_the_last_sync_bytes() -> None:
