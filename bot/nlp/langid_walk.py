@@ -16,6 +16,7 @@ the model proved so is walked this way (``MODEL_DIGEST``); any other takes py3la
 from __future__ import annotations
 
 import hashlib
+import io
 import lzma
 import shutil
 import tempfile
@@ -33,6 +34,11 @@ SYNC_BYTES = 6
 
 MODEL_DIGEST = "04493455b624152089b0d85af10a1333"
 """``model_digest`` of the model for which ``SYNC_BYTES`` was proved (py3langid 0.4)."""
+
+MODEL_FILE_DIGEST = "3bb3dacce6fb5f674e7e15e74cbf4eec"
+"""The blake2b digest (16 bytes) of py3langid 0.4's ``model.npz.xz``, whose model is the
+one proved (``MODEL_DIGEST``, a test checks it): that file's transitions (39 MB) need no
+hashing of their own, the 4.5 MB it is are hashed instead."""
 
 _DTYPES = {"H": numpy.uint16, "I": numpy.uint32, "L": numpy.uint64}
 
@@ -237,17 +243,20 @@ def _hashed(blocks: Iterable[Any], digests: list[Any]) -> Iterator[Any]:
 def read_model(path: Path, langs: Iterable[str]) -> tuple[Any, ...] | None:
     """py3langid's packaged model, its classes cut to ``langs``, as ``FastIdentifier``
     needs it: (nb_ptc, nb_pc, nb_classes, row, walk); None when it is not the model
-    proved (``MODEL_DIGEST``).
+    proved (``MODEL_DIGEST``: the file's digest, ``MODEL_FILE_DIGEST``, or the model's).
 
     Read a few MB at a time: py3langid's loader holds the whole model at once, its
     transitions twice (~110 MB for a moment, the peak of a process that loads it last).
     The classes are cut as ``set_languages`` cuts them, to the same values and layout.
     """
     wanted = set(langs)
+    packed = path.read_bytes()
+    known = hashlib.blake2b(packed, digest_size=16).hexdigest() == MODEL_FILE_DIGEST
     digest = hashlib.blake2b(digest_size=16)
     with tempfile.TemporaryFile(suffix=".npz") as tmp:
-        with lzma.open(path) as src:
+        with lzma.open(io.BytesIO(packed)) as src:
             shutil.copyfileobj(src, tmp, length=1 << 20)
+        del packed
         tmp.seek(0)
         with zipfile.ZipFile(tmp) as archive:
             with archive.open("classes.npy") as f:
@@ -264,7 +273,7 @@ def read_model(path: Path, langs: Iterable[str]) -> tuple[Any, ...] | None:
                     at += len(block)
             with archive.open("nextmove_row.npy") as f:
                 row = numpy.lib.format.read_array(f, allow_pickle=False)
-            hashing = [digest]  # the first pass over the transitions hashes them
+            hashing = [] if known else [digest]  # the first pass hashes the transitions
 
             def transitions() -> Iterator[Any]:
                 f, shape, dtype = _npy(archive, "nextmove")
@@ -277,9 +286,12 @@ def read_model(path: Path, langs: Iterable[str]) -> tuple[Any, ...] | None:
             compact = _compact(transitions, int(numpy.prod(shape)), len(row))
             with archive.open("out_feat.npy") as f:
                 output = numpy.lib.format.read_array(f, allow_pickle=False).astype(numpy.int32)
-    digest.update(row.tobytes())
-    digest.update(output.tobytes())
-    if digest.hexdigest() != MODEL_DIGEST or dtype.itemsize not in (2, 4) or compact is None:
+    if not known:
+        digest.update(row.tobytes())
+        digest.update(output.tobytes())
+        if digest.hexdigest() != MODEL_DIGEST:
+            return None
+    if dtype.itemsize not in (2, 4) or compact is None:
         return None
     low, base, original = compact
     walk = Walk(low, base, original, row, output)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import lzma
 import random
+from pathlib import Path
 from typing import Any
 
 import numpy
@@ -11,11 +14,13 @@ from py3langid import langid
 
 from bot.nlp.langid_walk import (
     MODEL_DIGEST,
+    MODEL_FILE_DIGEST,
     SYNC_BYTES,
     FastIdentifier,
     Walk,
     _compact,
     model_digest,
+    read_model,
 )
 from bot.nlp.languages import LANGUAGES, SCRIPT_PATTERNS, identifier, script_counts
 
@@ -53,6 +58,21 @@ def test_installed_model_is_the_one_proved(plain: langid.LanguageIdentifier) -> 
     assert isinstance(ident, FastIdentifier)
     assert model_digest(plain.tk_nextmove, plain.tk_row, plain.tk_output) == MODEL_DIGEST
     assert ident._walk is not None
+    packed = (langid.MODEL_DIR / langid.MODEL_FILE).read_bytes()  # what plain was read from
+    assert hashlib.blake2b(packed, digest_size=16).hexdigest() == MODEL_FILE_DIGEST
+
+
+def test_the_model_packed_otherwise_is_recognised_by_its_contents(tmp_path: Path) -> None:
+    """A file other than py3langid's (here one more, empty, xz stream) holding the same
+    model is read as that model (its transitions hashed), with the same walk."""
+    other = tmp_path / "model.npz.xz"
+    other.write_bytes((langid.MODEL_DIR / langid.MODEL_FILE).read_bytes() + lzma.compress(b""))
+    got = read_model(other, LANGUAGES)
+    assert got is not None
+    walk = identifier()._walk
+    assert walk is not None
+    for name in ("low", "base", "original", "rowbase", "output"):
+        assert numpy.array_equal(getattr(got[4], name), getattr(walk, name)), name
 
 
 def test_the_model_read_in_pieces_is_py3langids(plain: langid.LanguageIdentifier) -> None:
