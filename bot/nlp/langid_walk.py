@@ -15,9 +15,10 @@ the model proved so is walked this way (``MODEL_DIGEST``); any other takes py3la
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
-import io
 import lzma
+import os
 import shutil
 import tempfile
 import zipfile
@@ -240,23 +241,48 @@ def _hashed(blocks: Iterable[Any], digests: list[Any]) -> Iterator[Any]:
         yield block.ravel()
 
 
-def read_model(path: Path, langs: Iterable[str]) -> tuple[Any, ...] | None:
+def read_model(
+    path: Path, langs: Iterable[str], cache: Path | None = None
+) -> tuple[Any, ...] | None:
     """py3langid's packaged model, its classes cut to ``langs``, as ``FastIdentifier``
     needs it: (nb_ptc, nb_pc, nb_classes, row, walk); None when it is not the model
     proved (``MODEL_DIGEST``: the file's digest, ``MODEL_FILE_DIGEST``, or the model's).
+
+    ``cache``: a folder where the arrays derived from a model proved are kept for the
+    next process (``_cached``): decompressing the model alone takes a quarter of a second,
+    a third of a cold ``newsbot match``. Without it, or when it cannot be read or
+    written, the model is read from its file.
+    """
+    wanted = sorted(set(langs))
+    with path.open("rb") as f:
+        packed = hashlib.file_digest(f, lambda: hashlib.blake2b(digest_size=16)).hexdigest()
+    file = None if cache is None else cache / f"langid-{_cache_key(packed, wanted)}.npz"
+    arrays = None if file is None else _cached(file)
+    if arrays is None:
+        arrays = _unpack(path, wanted, packed == MODEL_FILE_DIGEST)
+        if arrays is None:
+            return None
+        if file is not None:
+            _keep(file, arrays)
+    row, output = arrays["row"], arrays["output"]
+    walk = Walk(arrays["low"], arrays["base"], arrays["original"], row, output)
+    classes = arrays["classes"].tolist()
+    return arrays["ptc_by_class"].T, arrays["pc"], classes, row, walk
+
+
+def _unpack(path: Path, wanted: list[str], known: bool) -> dict[str, Any] | None:
+    """The arrays ``read_model`` returns, read from the model's file (``known``: it is
+    the file proved, whose transitions need no hashing); None when it is not the model
+    proved.
 
     Read a few MB at a time: py3langid's loader holds the whole model at once, its
     transitions twice (~110 MB for a moment, the peak of a process that loads it last).
     The classes are cut as ``set_languages`` cuts them, to the same values and layout.
     """
-    wanted = set(langs)
-    packed = path.read_bytes()
-    known = hashlib.blake2b(packed, digest_size=16).hexdigest() == MODEL_FILE_DIGEST
     digest = hashlib.blake2b(digest_size=16)
     with tempfile.TemporaryFile(suffix=".npz") as tmp:
-        with lzma.open(io.BytesIO(packed)) as src:
+        with lzma.open(path) as src:
             shutil.copyfileobj(src, tmp, length=1 << 20)
-        del packed
         tmp.seek(0)
         with zipfile.ZipFile(tmp) as archive:
             with archive.open("classes.npy") as f:
@@ -266,7 +292,8 @@ def read_model(path: Path, langs: Iterable[str]) -> tuple[Any, ...] | None:
             keep = [i for i, c in enumerate(classes) if c in wanted]
             f, shape, dtype = _npy(archive, "ptc")
             with f:  # as ``full[:, keep]`` lays it out: column after column
-                ptc = numpy.empty((len(keep), shape[0]), dtype=dtype).T
+                by_class = numpy.empty((len(keep), shape[0]), dtype=dtype)
+                ptc = by_class.T
                 at = 0
                 for block in _rows(f, shape, dtype, 8192):
                     ptc[at : at + len(block)] = block[:, keep]
@@ -294,8 +321,97 @@ def read_model(path: Path, langs: Iterable[str]) -> tuple[Any, ...] | None:
     if dtype.itemsize not in (2, 4) or compact is None:
         return None
     low, base, original = compact
-    walk = Walk(low, base, original, row, output)
-    return ptc, pc[keep], [classes[i] for i in keep], row, walk
+    return {
+        "ptc_by_class": by_class,
+        "pc": pc[keep],
+        "classes": numpy.array([classes[i] for i in keep]),
+        "row": row,
+        "low": low,
+        "base": base,
+        "original": original,
+        "output": output,
+    }
+
+
+_CACHED = ("ptc_by_class", "pc", "classes", "row", "low", "base", "original", "output")
+
+
+def _cache_key(packed: str, langs: list[str]) -> str:
+    """What the cached arrays derive from: the model's file (its digest), the languages,
+    and this module's code (a change to how they are derived must not read old ones)."""
+    key = hashlib.blake2b(digest_size=16)
+    key.update(f"{packed}\0{','.join(langs)}\0".encode())
+    key.update(Path(__file__).read_bytes())
+    return key.hexdigest()
+
+
+def _digest(arrays: dict[str, Any]) -> Any:
+    """A digest of the arrays (names, types, shapes, bytes), stored with them: an array
+    read back from the cache is used only if it is the one written."""
+    digest = hashlib.blake2b(digest_size=16)
+    for name in _CACHED:
+        a = numpy.ascontiguousarray(arrays[name])
+        digest.update(f"{name}:{a.dtype.str}:{a.shape}".encode())
+        digest.update(a.reshape(-1).view(numpy.uint8).data)
+    return numpy.frombuffer(digest.digest(), dtype=numpy.uint8)
+
+
+def _cached(file: Path) -> dict[str, Any] | None:
+    """The arrays kept in ``file``; None when it is missing, unreadable or not what was
+    written (truncated, altered, another layout)."""
+    try:
+        with numpy.load(file, allow_pickle=False) as stored:
+            arrays = {name: stored[name] for name in _CACHED}
+            digest = stored["digest"]
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+        return None
+    if not numpy.array_equal(digest, _digest(arrays)):
+        return None
+    return arrays
+
+
+def _keep(file: Path, arrays: dict[str, Any]) -> None:
+    """Write the arrays to ``file`` for the next process: whole or not at all (a file
+    beside it, then renamed), and nothing when the folder is not writable. The files of
+    other keys go: one model is kept, not one per version of this code."""
+    tmp: str | None = None
+    try:
+        file.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".langid-", suffix=".tmp", dir=file.parent)
+        with os.fdopen(fd, "wb") as out, zipfile.ZipFile(out, "w") as archive:
+            for name, a in {"digest": _digest(arrays), **arrays}.items():
+                _write_npy(archive, name, numpy.ascontiguousarray(a))
+        os.replace(tmp, file)
+        tmp = None
+        for other in file.parent.glob("langid-*.npz"):  # older code's or model's (23 MB each)
+            if other != file:
+                other.unlink(missing_ok=True)
+    except OSError:
+        pass
+    finally:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+
+
+def _write_npy(archive: zipfile.ZipFile, name: str, a: Any) -> None:
+    """``a`` as ``numpy.savez`` stores it (``numpy.load`` reads it), a MB at a time:
+    ``savez`` copies 16 MB at a time, more than the whole model's other temporaries."""
+    with archive.open(f"{name}.npy", "w", force_zip64=True) as member:
+        numpy.lib.format.write_array_header_1_0(
+            member, numpy.lib.format.header_data_from_array_1_0(a)
+        )
+        data = a.reshape(-1).view(numpy.uint8).data
+        for at in range(0, len(data), 1 << 20):
+            member.write(data[at : at + (1 << 20)])
+
+
+def cache_folder() -> Path | None:
+    """Where ``read_model`` keeps what it derives: ``$XDG_CACHE_HOME/newsbot``, else
+    ``~/.cache/newsbot``; None without a home directory."""
+    base = os.environ.get("XDG_CACHE_HOME", "")
+    folder = Path(base) if os.path.isabs(base) else Path(os.path.expanduser("~")) / ".cache"
+    return folder / "newsbot" if folder.is_absolute() else None
 
 
 class FastIdentifier(langid.LanguageIdentifier):
@@ -327,10 +443,11 @@ class FastIdentifier(langid.LanguageIdentifier):
     @classmethod
     def packaged(cls, langs: Iterable[str], norm_probs: bool = True) -> FastIdentifier:
         """The identifier of py3langid's packaged model for ``langs``, read a few MB at a
-        time (``read_model``); py3langid's own loading when the model is another."""
+        time or from the user's cache (``read_model``, ``cache_folder``); py3langid's own
+        loading when the model is another."""
         langs = list(langs)
         path = langid.MODEL_DIR / langid.MODEL_FILE
-        parts = read_model(path, langs)
+        parts = read_model(path, langs, cache_folder())
         if parts is None:
             ident = cls.from_model_file(langid.MODEL_FILE, norm_probs=norm_probs)
         else:

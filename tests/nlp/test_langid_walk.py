@@ -12,6 +12,7 @@ import numpy
 import pytest
 from py3langid import langid
 
+from bot.nlp import langid_walk
 from bot.nlp.langid_walk import (
     MODEL_DIGEST,
     MODEL_FILE_DIGEST,
@@ -19,6 +20,7 @@ from bot.nlp.langid_walk import (
     FastIdentifier,
     Walk,
     _compact,
+    cache_folder,
     model_digest,
     read_model,
 )
@@ -85,6 +87,117 @@ def test_the_model_read_in_pieces_is_py3langids(plain: langid.LanguageIdentifier
     assert ident.nb_ptc.strides == plain.nb_ptc.strides
     assert numpy.array_equal(ident.nb_ptc, plain.nb_ptc)
     assert list(ident.tk_row) == list(plain.tk_row)
+
+
+MODEL = langid.MODEL_DIR / langid.MODEL_FILE
+
+
+@pytest.fixture(scope="module")
+def unpacked() -> Any:
+    """The model as read from its file, without a cache."""
+    return read_model(MODEL, LANGUAGES)
+
+
+def _same_model(got: Any, want: Any) -> None:
+    """Two ``read_model`` results hold the same values in the same layouts."""
+    assert got is not None and want is not None
+    ptc, pc, classes, row, walk = got
+    assert numpy.array_equal(ptc, want[0]) and ptc.strides == want[0].strides
+    assert numpy.array_equal(pc, want[1]) and classes == want[2]
+    assert numpy.array_equal(row, want[3]) and row.dtype == want[3].dtype
+    for name in ("low", "base", "original", "rowbase", "output", "start2"):
+        a, b = getattr(walk, name), getattr(want[4], name)
+        assert a.dtype == b.dtype and numpy.array_equal(a, b), name
+
+
+def _decompressed(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """The model files ``read_model`` decompresses from now on."""
+    opened: list[Path] = []
+    real = langid_walk.lzma.open
+
+    def counted(path: Any, *args: Any, **kwargs: Any) -> Any:
+        opened.append(path)
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(langid_walk.lzma, "open", counted)
+    return opened
+
+
+def test_the_model_is_read_once_then_from_the_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, unpacked: Any
+) -> None:
+    """A second process finds what the first derived in the cache folder, without
+    decompressing the model: the same arrays, so the same scores to the bit."""
+    plain = unpacked
+    opened = _decompressed(monkeypatch)
+    first = read_model(MODEL, LANGUAGES, tmp_path)
+    assert opened == [MODEL]
+    assert [p.name for p in tmp_path.iterdir()] == [p.name for p in tmp_path.glob("langid-*.npz")]
+    second = read_model(MODEL, reversed(LANGUAGES), tmp_path)  # the same languages
+    assert opened == [MODEL]
+    _same_model(first, plain)
+    _same_model(second, plain)
+    other = read_model(MODEL, ["en", "fr"], tmp_path)  # other languages: another key
+    assert opened == [MODEL, MODEL]
+    _same_model(other, read_model(MODEL, ["fr", "en"]))
+    assert len(list(tmp_path.glob("langid-*.npz"))) == 1  # one kept, the last
+
+
+@pytest.mark.parametrize("damage", ["truncated", "a byte changed", "not a zip", "empty"])
+def test_a_damaged_cache_is_read_again_from_the_model(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, damage: str, unpacked: Any
+) -> None:
+    plain = read_model(MODEL, LANGUAGES, tmp_path)
+    _same_model(plain, unpacked)
+    (kept,) = tmp_path.glob("langid-*.npz")
+    data = bytearray(kept.read_bytes())
+    if damage == "truncated":
+        data = data[: len(data) // 2]
+    elif damage == "a byte changed":
+        data[len(data) // 2] ^= 1
+    elif damage == "not a zip":
+        data = bytearray(b"not an archive at all")
+    else:
+        data = bytearray()
+    kept.write_bytes(bytes(data))
+    opened = _decompressed(monkeypatch)
+    _same_model(read_model(MODEL, LANGUAGES, tmp_path), plain)
+    assert opened == [MODEL]
+    _same_model(read_model(MODEL, LANGUAGES, tmp_path), plain)  # written again, whole
+    assert opened == [MODEL]
+
+
+def test_an_array_altered_in_the_cache_is_not_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, unpacked: Any
+) -> None:
+    """A cache file that is a valid archive but holds other values (its digest no longer
+    theirs) is read again from the model."""
+    read_model(MODEL, LANGUAGES, tmp_path)
+    (kept,) = tmp_path.glob("langid-*.npz")
+    with numpy.load(kept) as stored:
+        arrays = {name: stored[name] for name in stored.files}
+    arrays["low"][12345] += 1
+    with kept.open("wb") as f:
+        numpy.savez(f, **arrays)
+    opened = _decompressed(monkeypatch)
+    _same_model(read_model(MODEL, LANGUAGES, tmp_path), unpacked)
+    assert opened == [MODEL]
+
+
+def test_an_unwritable_cache_folder_is_done_without(tmp_path: Path, unpacked: Any) -> None:
+    blocked = tmp_path / "a file"
+    blocked.write_text("not a folder")
+    _same_model(read_model(MODEL, LANGUAGES, blocked / "cache"), unpacked)
+    assert blocked.read_text() == "not a folder"
+    assert [p.name for p in tmp_path.iterdir()] == ["a file"]
+
+
+def test_the_cache_folder_follows_xdg(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert cache_folder() == tmp_path / "newsbot"
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative/ignored")  # as the XDG spec says
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert cache_folder() == tmp_path / "home" / ".cache" / "newsbot"
 
 
 def _numbers(walk: Walk) -> Any:
