@@ -256,7 +256,8 @@ def read_model(
     wanted = sorted(set(langs))
     with path.open("rb") as f:
         packed = hashlib.file_digest(f, lambda: hashlib.blake2b(digest_size=16)).hexdigest()
-    file = None if cache is None else cache / f"langid-{_cache_key(packed, wanted)}.npz"
+    key = None if cache is None else _cache_key(packed, wanted)
+    file = None if cache is None or key is None else cache / f"langid-{key}.npz"
     arrays = None if file is None else _cached(file)
     if arrays is None:
         arrays = _unpack(path, wanted, packed == MODEL_FILE_DIGEST)
@@ -336,12 +337,16 @@ def _unpack(path: Path, wanted: list[str], known: bool) -> dict[str, Any] | None
 _CACHED = ("ptc_by_class", "pc", "classes", "row", "low", "base", "original", "output")
 
 
-def _cache_key(packed: str, langs: list[str]) -> str:
+def _cache_key(packed: str, langs: list[str]) -> str | None:
     """What the cached arrays derive from: the model's file (its digest), the languages,
-    and this module's code (a change to how they are derived must not read old ones)."""
+    and this module's code (a change to how they are derived must not read old ones);
+    None when the code is not a file to read (no cache then)."""
     key = hashlib.blake2b(digest_size=16)
     key.update(f"{packed}\0{','.join(langs)}\0".encode())
-    key.update(Path(__file__).read_bytes())
+    try:
+        key.update(Path(__file__).read_bytes())
+    except OSError:
+        return None
     return key.hexdigest()
 
 
