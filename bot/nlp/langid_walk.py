@@ -368,7 +368,7 @@ def _cached(file: Path) -> dict[str, Any] | None:
         with numpy.load(file, allow_pickle=False) as stored:
             arrays = {name: stored[name] for name in _CACHED}
             digest = stored["digest"]
-    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+    except (OSError, ValueError, KeyError, EOFError, MemoryError, zipfile.BadZipFile):
         return None
     if not numpy.array_equal(digest, _digest(arrays)):
         return None

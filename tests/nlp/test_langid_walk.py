@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import lzma
 import random
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -143,7 +144,9 @@ def test_the_model_is_read_once_then_from_the_cache(
     assert len(list(tmp_path.glob("langid-*.npz"))) == 1  # one kept, the last
 
 
-@pytest.mark.parametrize("damage", ["truncated", "a byte changed", "not a zip", "empty"])
+@pytest.mark.parametrize(
+    "damage", ["truncated", "a byte changed", "not a zip", "empty", "a petabyte said"]
+)
 def test_a_damaged_cache_is_read_again_from_the_model(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, damage: str, unpacked: Any
 ) -> None:
@@ -157,6 +160,11 @@ def test_a_damaged_cache_is_read_again_from_the_model(
         data[len(data) // 2] ^= 1
     elif damage == "not a zip":
         data = bytearray(b"not an archive at all")
+    elif damage == "a petabyte said":  # an array's header saying so: no memory for it
+        with zipfile.ZipFile(kept, "w") as archive, archive.open("ptc_by_class.npy", "w") as member:
+            header = {"descr": "<u2", "fortran_order": False, "shape": (1 << 50,)}
+            numpy.lib.format.write_array_header_1_0(member, header)
+        data = bytearray(kept.read_bytes())
     else:
         data = bytearray()
     kept.write_bytes(bytes(data))
