@@ -99,6 +99,15 @@ def unpacked() -> Any:
     return read_model(MODEL, LANGUAGES)
 
 
+@pytest.fixture(scope="module")
+def kept(tmp_path_factory: pytest.TempPathFactory, unpacked: Any) -> tuple[str, bytes]:
+    """The name and bytes of the cache file of the model (written once)."""
+    folder = tmp_path_factory.mktemp("kept")
+    _same_model(read_model(MODEL, LANGUAGES, folder), unpacked)
+    (file,) = folder.glob("langid-*.npz")
+    return file.name, file.read_bytes()
+
+
 def _same_model(got: Any, want: Any) -> None:
     """Two ``read_model`` results hold the same values in the same layouts."""
     assert got is not None and want is not None
@@ -148,12 +157,15 @@ def test_the_model_is_read_once_then_from_the_cache(
     "damage", ["truncated", "a byte changed", "not a zip", "empty", "a petabyte said"]
 )
 def test_a_damaged_cache_is_read_again_from_the_model(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, damage: str, unpacked: Any
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    damage: str,
+    unpacked: Any,
+    kept: tuple[str, bytes],
 ) -> None:
-    plain = read_model(MODEL, LANGUAGES, tmp_path)
-    _same_model(plain, unpacked)
-    (kept,) = tmp_path.glob("langid-*.npz")
-    data = bytearray(kept.read_bytes())
+    plain = unpacked
+    file = tmp_path / kept[0]
+    data = bytearray(kept[1])
     if damage == "truncated":
         data = data[: len(data) // 2]
     elif damage == "a byte changed":
@@ -161,31 +173,32 @@ def test_a_damaged_cache_is_read_again_from_the_model(
     elif damage == "not a zip":
         data = bytearray(b"not an archive at all")
     elif damage == "a petabyte said":  # an array's header saying so: no memory for it
-        with zipfile.ZipFile(kept, "w") as archive, archive.open("ptc_by_class.npy", "w") as member:
+        with zipfile.ZipFile(file, "w") as archive, archive.open("ptc_by_class.npy", "w") as member:
             header = {"descr": "<u2", "fortran_order": False, "shape": (1 << 50,)}
             numpy.lib.format.write_array_header_1_0(member, header)
-        data = bytearray(kept.read_bytes())
+        data = bytearray(file.read_bytes())
     else:
         data = bytearray()
-    kept.write_bytes(bytes(data))
+    file.write_bytes(bytes(data))
     opened = _decompressed(monkeypatch)
     _same_model(read_model(MODEL, LANGUAGES, tmp_path), plain)
     assert opened == [MODEL]
-    _same_model(read_model(MODEL, LANGUAGES, tmp_path), plain)  # written again, whole
+    assert file.read_bytes() == kept[1]  # written again, whole, in its place
+    _same_model(read_model(MODEL, LANGUAGES, tmp_path), plain)
     assert opened == [MODEL]
 
 
 def test_an_array_altered_in_the_cache_is_not_used(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, unpacked: Any
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, unpacked: Any, kept: tuple[str, bytes]
 ) -> None:
     """A cache file that is a valid archive but holds other values (its digest no longer
     theirs) is read again from the model."""
-    read_model(MODEL, LANGUAGES, tmp_path)
-    (kept,) = tmp_path.glob("langid-*.npz")
-    with numpy.load(kept) as stored:
+    file = tmp_path / kept[0]
+    file.write_bytes(kept[1])
+    with numpy.load(file) as stored:
         arrays = {name: stored[name] for name in stored.files}
     arrays["low"][12345] += 1
-    with kept.open("wb") as f:
+    with file.open("wb") as f:
         numpy.savez(f, **arrays)
     opened = _decompressed(monkeypatch)
     _same_model(read_model(MODEL, LANGUAGES, tmp_path), unpacked)
