@@ -38,8 +38,8 @@ MODEL_DIGEST = "04493455b624152089b0d85af10a1333"
 
 MODEL_FILE_DIGEST = "3bb3dacce6fb5f674e7e15e74cbf4eec"
 """The blake2b digest (16 bytes) of py3langid 0.4's ``model.npz.xz``, whose model is the
-one proved (``MODEL_DIGEST``, a test checks it): that file's transitions (39 MB) need no
-hashing of their own, the 4.5 MB it is are hashed instead."""
+one proved (``MODEL_DIGEST``, a test checks it): read from that file, the transitions
+(39 MB) need no hashing of their own; the file's 4.5 MB are hashed instead."""
 
 _DTYPES = {"H": numpy.uint16, "I": numpy.uint32, "L": numpy.uint64}
 

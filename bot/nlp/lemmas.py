@@ -263,16 +263,16 @@ def _close(listed: bool, last: bool) -> re.Pattern[str]:
 _CLOSE = {
     (listed, last): _close(listed, last) for listed in (False, True) for last in (False, True)
 }
-"""After a lemma: the bracket closing its list (``listed``), a comma, and but on the last
-line (``last``) the line break and the next line's indent."""
+"""After a lemma: the bracket closing its list (``listed``), a comma, and (but after the
+last line, ``last``) the line break and the next line's indent."""
 
 
 def _plain_pairs(body: str) -> Iterator[tuple[str, str]] | None:
     """The pairs of ``body`` (whole lines) when every line is a common pair line written
     alike (all ``"form": ["lemma"],`` or all ``"form": "lemma",``): what ``_LINES`` reads
-    in it, found by cutting it at its quotes (twice as fast as the expression, a tenth of
-    a cold ``newsbot match``); None for any other body (a brace, an escape, a list of two
-    lemmas), which ``_LINES`` reads.
+    in it, found by cutting it at its quotes (reading the French table takes a third less
+    time: 0.04 s of a cold ``newsbot match``); None for any other body (a brace, an
+    escape, a list of two lemmas), which ``_LINES`` reads.
 
     Cut at quotes, such a body is an indent, then per line: form, colon (and bracket),
     lemma, and what ends the line and starts the next; a line is a common pair line when
