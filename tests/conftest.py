@@ -2,7 +2,7 @@
 store's database on SQLite and on PostgreSQL, and the fake Slack and Discord the newsroom
 fault tests post to.
 
-Three guards hold for every test in this process:
+Four guards hold for every test in this process:
 
 - **Loopback only, port 0.** ``socket.getaddrinfo`` refuses any name but ``localhost`` and
   any address that is not loopback, ``socket.connect`` any address off 127.0.0.1/::1, and
@@ -12,6 +12,9 @@ Three guards hold for every test in this process:
   URLs from ``tests.botproc.clean_environ``. libpq resolves names itself, out of reach.)
 - **Logging as found.** ``setup_logging`` (run by the CLI) sets levels and handlers
   process-wide; each test's changes are undone, so they cannot leak into later modules.
+- **The user's cache untouched.** ``XDG_CACHE_HOME`` points into the session's temporary
+  folder (this process's and every bot's it starts): what the language model derives
+  (``bot.nlp.langid_walk.cache_folder``) is written there, never to ``~/.cache``.
 - **PostgreSQL counted.** ``make test`` ends with one line saying how many PostgreSQL
   tests were skipped for want of a server (``CI=true`` fails them instead; tests/pg.py),
   and one for the web console's browser tests without Chromium (tests/web/browser.py).
@@ -154,6 +157,19 @@ def no_public_network(loopback_only: None) -> Iterator[None]:
         )
 
 
+# -- the user's cache untouched -------------------------------------------------------------
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cache_in_tmp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The bot's cache folder in the session's temporary folder, for this process and,
+    through the environment, every ``newsbot`` it starts."""
+    with pytest.MonkeyPatch.context() as patch:
+        folder = tmp_path_factory.mktemp("cache")
+        patch.setenv("XDG_CACHE_HOME", str(folder))
+        yield folder
+
+
 # -- logging as found --------------------------------------------------------------------
 
 
@@ -239,13 +255,15 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         terminalreporter.write_line(
             f"PostgreSQL: {n} tests skipped, no server answered (set "
             "NEWSBOT_TEST_POSTGRES or start PostgreSQL; CI=true makes this a failure)",
-            yellow=True, bold=True,
+            yellow=True,
+            bold=True,
         )
     if n := skipped(NO_BROWSER):
         terminalreporter.write_line(
             f"Browser: {n} web console tests skipped, Chromium is not installed "
             "(apt-get install chromium chromium-driver; CI=true makes this a failure)",
-            yellow=True, bold=True,
+            yellow=True,
+            bold=True,
         )
 
 

@@ -8,6 +8,7 @@ import logging
 import socket
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -25,7 +26,9 @@ def forgiven() -> Iterator[None]:
 @pytest.mark.usefixtures("forgiven")
 @pytest.mark.parametrize("host", ["example.org", "wire.example.org", "8.8.8.8", "169.254.169.254"])
 def test_a_public_name_or_address_is_refused_in_words(host: str) -> None:
-    with pytest.raises(conftest.PublicNetworkError, match=f"only to 127.0.0.1: refused resolving '{host}'"):
+    with pytest.raises(
+        conftest.PublicNetworkError, match=f"only to 127.0.0.1: refused resolving '{host}'"
+    ):
         socket.getaddrinfo(host, 443)
     assert conftest._refused  # the test that tried would fail at teardown
 
@@ -67,13 +70,18 @@ def test_the_closed_port_refuses_connections(closed_port: int) -> None:
 def test_without_a_server_postgresql_tests_skip_locally_and_fail_in_ci(
     monkeypatch: pytest.MonkeyPatch, closed_port: int
 ) -> None:
-    monkeypatch.setenv("NEWSBOT_TEST_POSTGRES", f"postgresql+psycopg://postgres@127.0.0.1:{closed_port}/x")
+    monkeypatch.setenv(
+        "NEWSBOT_TEST_POSTGRES", f"postgresql+psycopg://postgres@127.0.0.1:{closed_port}/x"
+    )
     monkeypatch.setattr(pg, "_unreachable", None)
     monkeypatch.delenv("CI", raising=False)
     with pytest.raises(pytest.skip.Exception, match=pg.SKIP_PREFIX), pg.fresh_database():
         pass
     monkeypatch.setenv("CI", "true")
-    with pytest.raises(pytest.fail.Exception, match="CI=true needs PostgreSQL"), pg.fresh_database():
+    with (
+        pytest.raises(pytest.fail.Exception, match="CI=true needs PostgreSQL"),
+        pg.fresh_database(),
+    ):
         pass
 
 
@@ -81,13 +89,18 @@ def test_a_bot_under_test_gets_no_credential_setting_or_proxy_from_the_shell(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     for key, value in {
-        "SLACK_BOT_TOKEN": "xoxb-real-workspace", "DISCORD_BOT_TOKEN": "real",
-        "NEWSBOT_DATABASE_URL": "postgresql://prod/newsbot", "HTTPS_PROXY": "http://proxy:3128",
-        "no_proxy": "*", "SSL_CERT_FILE": "/etc/ssl/corp.pem",
+        "SLACK_BOT_TOKEN": "xoxb-real-workspace",
+        "DISCORD_BOT_TOKEN": "real",
+        "NEWSBOT_DATABASE_URL": "postgresql://prod/newsbot",
+        "HTTPS_PROXY": "http://proxy:3128",
+        "no_proxy": "*",
+        "SSL_CERT_FILE": "/etc/ssl/corp.pem",
     }.items():
         monkeypatch.setenv(key, value)
     env = clean_environ(NEWSBOT_DATABASE_URL="sqlite:///x.db")
-    assert not {k for k in env if k.startswith(("SLACK_", "DISCORD_")) or k.lower().endswith("_proxy")}
+    assert not {
+        k for k in env if k.startswith(("SLACK_", "DISCORD_")) or k.lower().endswith("_proxy")
+    }
     assert env["NEWSBOT_DATABASE_URL"] == "sqlite:///x.db"
     assert "PATH" in env and "SSL_CERT_FILE" in env
 
@@ -108,3 +121,13 @@ def test_does_not_reach_the_next_test() -> None:
     assert logging.getLogger().level == ROOT_AT_IMPORT
     assert logging.getLogger("apscheduler").level == QUIET_AT_IMPORT  # setup_logging: WARNING
     assert sys.excepthook is sys.__excepthook__
+
+
+def test_bots_and_this_process_cache_into_the_session_folder(cache_in_tmp: Path) -> None:
+    """What the bot caches between runs (the language model's arrays) goes to the
+    session's temporary folder, never to the developer's ``~/.cache``."""
+    from bot.nlp.langid_walk import cache_folder
+
+    assert clean_environ()["XDG_CACHE_HOME"] == str(cache_in_tmp)
+    folder = cache_folder()
+    assert folder is not None and folder.is_relative_to(cache_in_tmp)

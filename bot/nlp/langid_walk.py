@@ -15,8 +15,10 @@ the model proved so is walked this way (``MODEL_DIGEST``); any other takes py3la
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import lzma
+import os
 import shutil
 import tempfile
 import zipfile
@@ -33,6 +35,11 @@ SYNC_BYTES = 6
 
 MODEL_DIGEST = "04493455b624152089b0d85af10a1333"
 """``model_digest`` of the model for which ``SYNC_BYTES`` was proved (py3langid 0.4)."""
+
+MODEL_FILE_DIGEST = "3bb3dacce6fb5f674e7e15e74cbf4eec"
+"""The blake2b digest (16 bytes) of py3langid 0.4's ``model.npz.xz``, whose model is the
+one proved (``MODEL_DIGEST``, a test checks it): read from that file, the transitions
+(39 MB) need no hashing of their own; the file's 4.5 MB are hashed instead."""
 
 _DTYPES = {"H": numpy.uint16, "I": numpy.uint32, "L": numpy.uint64}
 
@@ -77,7 +84,10 @@ class Walk:
     def of(cls, nextmove: Any, row: Any, output: Any) -> Walk:
         """The walk of py3langid's own tokenizer arrays."""
         moves = numpy.frombuffer(nextmove, dtype=_DTYPES[nextmove.typecode])
-        low, base, original = _compact(lambda: iter([moves]), len(moves), len(row))
+        compact = _compact(lambda: iter([moves]), len(moves), len(row))
+        if compact is None:
+            raise ValueError("a state is reached by two bytes: not a tokenizer Walk numbers")
+        low, base, original = compact
         return cls(low, base, original, numpy.frombuffer(row, dtype=_DTYPES[row.typecode]), output)
 
     def step(self, states: Any, data: Any) -> Any:
@@ -147,42 +157,56 @@ class Walk:
         return ordered[starts][by_first].astype(numpy.intp), counts[by_first]
 
 
-def _compact(chunks: Callable[[], Iterator[Any]], total: int, states: int) -> tuple[Any, ...]:
+def _compact(
+    chunks: Callable[[], Iterator[Any]], total: int, states: int
+) -> tuple[Any, ...] | None:
     """``Walk``'s numbering of the transitions (``total``, in chunks of whole rows that
-    ``chunks`` gives, twice): (low, base, original). The temporaries are one buffer and
-    one 27 MB map, each given back whole: many small ones left ~14 MB of holes in the heap."""
-    seen = numpy.zeros(256 * states, dtype=bool)  # one mapping, given back whole
-    buffer = numpy.empty(0, dtype=numpy.int64)
-    for moves in chunks():  # which states each byte leads to: byte * states + state
-        buffer = _keys(moves, states, buffer)
-        seen[buffer[: len(moves)]] = True
-    numbered = numpy.flatnonzero(seen)
-    del seen
-    base = numpy.searchsorted(numbered, numpy.arange(256, dtype=numpy.int64) * states)
-    if int(numpy.diff(numpy.append(base, len(numbered))).max(initial=0)) > 1 << 16:
+    ``chunks`` gives, twice): (low, base, original); None for a tokenizer where a state
+    other than the start is reached by two bytes.
+
+    The numbering is the pairs (byte, target) in order, numbered from each byte's first.
+    In py3langid's tokenizer every state but the start state is reached by one byte only
+    (its n-gram's last), so the pairs are each state once plus the start state once per
+    byte that leads to it: a state's number among its byte's states is one table of
+    ``states`` (200 KB), read once per transition, where a search in the 104,644 pairs
+    took a third of a second and their map 27 MB. The second pass checks each
+    transition's byte against the state's, so another tokenizer gets None, not a wrong
+    walk (``tests/nlp/test_langid_walk.py`` compares the numbering with the pairs')."""
+    byte_of = numpy.full(states, -1, dtype=numpy.int16)  # the byte that leads to each state
+    to_start = numpy.zeros(256, dtype=bool)  # the bytes that lead to the start state
+    for moves in chunks():
+        rows = moves.reshape(-1, 256)
+        byte_of[rows] = _BYTES
+        to_start |= rows.min(axis=0) == 0
+    byte_of[0] = -1
+    targets = numpy.flatnonzero(byte_of >= 0)
+    starts = numpy.flatnonzero(to_start)
+    keys = byte_of[targets].astype(numpy.int64) * states + targets
+    pairs = numpy.concatenate((keys, starts * states))  # byte * states + state, in order
+    pairs.sort()
+    base = numpy.searchsorted(pairs, numpy.arange(256, dtype=numpy.int64) * states)
+    if int(numpy.diff(numpy.append(base, len(pairs))).max(initial=0)) > 1 << 16:
         raise ValueError("a byte leads to more states than 16 bits can number")
+    number = numpy.zeros(states, dtype=numpy.int64)  # the start state is its bytes' first
+    number[targets] = numpy.searchsorted(pairs, keys) - base[byte_of[targets]]
+    # one read a transition gives both its number (low 16 bits) and its byte (high 16;
+    # 0xFFFF, no byte, for the start state)
+    code = (byte_of.astype(numpy.int64) << 16 | number).astype(numpy.uint32)
     low = numpy.empty(total, dtype=numpy.uint16)
     at = 0
     for moves in chunks():
-        buffer = _keys(moves, states, buffer)
         n = len(moves)
-        found = numpy.searchsorted(numbered, buffer[:n])
-        found -= numpy.tile(base, n // 256)
+        found = code.take(moves)
         low[at : at + n] = found
+        found >>= 16
+        # every transition to another state than the start is on that state's byte
+        if numpy.count_nonzero(found.reshape(-1, 256) == _BYTES) != numpy.count_nonzero(moves):
+            return None
         at += n
-    return low, base.astype(numpy.int32), (numbered % states).astype(numpy.int32)
+    return low, base.astype(numpy.int32), (pairs % states).astype(numpy.int32)
 
 
-def _keys(moves: Any, states: int, buffer: Any) -> Any:
-    """``byte * states + state`` for each transition of ``moves`` (whole rows), in
-    ``buffer`` (grown when too short)."""
-    n = len(moves)
-    if len(buffer) < n:
-        buffer = numpy.empty(n, dtype=numpy.int64)
-    keys = buffer[:n]
-    keys.reshape(-1, 256)[:] = numpy.arange(256, dtype=numpy.int64) * states
-    keys += moves
-    return buffer
+_BYTES = numpy.arange(256, dtype=numpy.uint32)
 
 
 def _npy(archive: zipfile.ZipFile, name: str) -> tuple[IO[bytes], tuple[int, ...], Any]:
@@ -213,20 +237,49 @@ def _hashed(blocks: Iterable[Any], digests: list[Any]) -> Iterator[Any]:
     """The blocks flat, each hashed into ``digests`` (if any) on the way."""
     for block in blocks:
         for digest in digests:
-            digest.update(block.tobytes())
+            digest.update(block)  # its bytes, without a copy
         yield block.ravel()
 
 
-def read_model(path: Path, langs: Iterable[str]) -> tuple[Any, ...] | None:
+def read_model(
+    path: Path, langs: Iterable[str], cache: Path | None = None
+) -> tuple[Any, ...] | None:
     """py3langid's packaged model, its classes cut to ``langs``, as ``FastIdentifier``
     needs it: (nb_ptc, nb_pc, nb_classes, row, walk); None when it is not the model
-    proved (``MODEL_DIGEST``).
+    proved (``MODEL_DIGEST``: the file's digest, ``MODEL_FILE_DIGEST``, or the model's).
+
+    ``cache``: a folder where the arrays derived from a model proved are kept for the
+    next process (``_cached``): decompressing the model alone takes a quarter of a second,
+    a third of a cold ``newsbot match``. Without it, or when it cannot be read or
+    written, the model is read from its file.
+    """
+    wanted = sorted(set(langs))
+    with path.open("rb") as f:
+        packed = hashlib.file_digest(f, lambda: hashlib.blake2b(digest_size=16)).hexdigest()
+    key = None if cache is None else _cache_key(packed, wanted)
+    file = None if cache is None or key is None else cache / f"langid-{key}.npz"
+    arrays = None if file is None else _cached(file)
+    if arrays is None:
+        arrays = _unpack(path, wanted, packed == MODEL_FILE_DIGEST)
+        if arrays is None:
+            return None
+        if file is not None:
+            _keep(file, arrays)
+    row, output = arrays["row"], arrays["output"]
+    walk = Walk(arrays["low"], arrays["base"], arrays["original"], row, output)
+    classes = arrays["classes"].tolist()
+    return arrays["ptc_by_class"].T, arrays["pc"], classes, row, walk
+
+
+def _unpack(path: Path, wanted: list[str], known: bool) -> dict[str, Any] | None:
+    """The arrays ``read_model`` returns, read from the model's file (``known``: it is
+    the file proved, whose transitions need no hashing); None when it is not the model
+    proved.
 
     Read a few MB at a time: py3langid's loader holds the whole model at once, its
     transitions twice (~110 MB for a moment, the peak of a process that loads it last).
     The classes are cut as ``set_languages`` cuts them, to the same values and layout.
     """
-    wanted = set(langs)
     digest = hashlib.blake2b(digest_size=16)
     with tempfile.TemporaryFile(suffix=".npz") as tmp:
         with lzma.open(path) as src:
@@ -240,14 +293,15 @@ def read_model(path: Path, langs: Iterable[str]) -> tuple[Any, ...] | None:
             keep = [i for i, c in enumerate(classes) if c in wanted]
             f, shape, dtype = _npy(archive, "ptc")
             with f:  # as ``full[:, keep]`` lays it out: column after column
-                ptc = numpy.empty((len(keep), shape[0]), dtype=dtype).T
+                by_class = numpy.empty((len(keep), shape[0]), dtype=dtype)
+                ptc = by_class.T
                 at = 0
                 for block in _rows(f, shape, dtype, 8192):
                     ptc[at : at + len(block)] = block[:, keep]
                     at += len(block)
             with archive.open("nextmove_row.npy") as f:
                 row = numpy.lib.format.read_array(f, allow_pickle=False)
-            hashing = [digest]  # the first pass over the transitions hashes them
+            hashing = [] if known else [digest]  # the first pass hashes the transitions
 
             def transitions() -> Iterator[Any]:
                 f, shape, dtype = _npy(archive, "nextmove")
@@ -257,15 +311,112 @@ def read_model(path: Path, langs: Iterable[str]) -> tuple[Any, ...] | None:
 
             f, shape, dtype = _npy(archive, "nextmove")
             f.close()
-            low, base, original = _compact(transitions, int(numpy.prod(shape)), len(row))
+            compact = _compact(transitions, int(numpy.prod(shape)), len(row))
             with archive.open("out_feat.npy") as f:
                 output = numpy.lib.format.read_array(f, allow_pickle=False).astype(numpy.int32)
-    digest.update(row.tobytes())
-    digest.update(output.tobytes())
-    if digest.hexdigest() != MODEL_DIGEST or dtype.itemsize not in (2, 4):
+    if not known:
+        digest.update(row.tobytes())
+        digest.update(output.tobytes())
+        if digest.hexdigest() != MODEL_DIGEST:
+            return None
+    if dtype.itemsize not in (2, 4) or compact is None:
         return None
-    walk = Walk(low, base, original, row, output)
-    return ptc, pc[keep], [classes[i] for i in keep], row, walk
+    low, base, original = compact
+    return {
+        "ptc_by_class": by_class,
+        "pc": pc[keep],
+        "classes": numpy.array([classes[i] for i in keep]),
+        "row": row,
+        "low": low,
+        "base": base,
+        "original": original,
+        "output": output,
+    }
+
+
+_CACHED = ("ptc_by_class", "pc", "classes", "row", "low", "base", "original", "output")
+
+
+def _cache_key(packed: str, langs: list[str]) -> str | None:
+    """What the cached arrays derive from: the model's file (its digest), the languages,
+    and this module's code (a change to how they are derived must not read old ones);
+    None when the code is not a file to read (no cache then)."""
+    key = hashlib.blake2b(digest_size=16)
+    key.update(f"{packed}\0{','.join(langs)}\0".encode())
+    try:
+        key.update(Path(__file__).read_bytes())
+    except OSError:
+        return None
+    return key.hexdigest()
+
+
+def _digest(arrays: dict[str, Any]) -> Any:
+    """A digest of the arrays (names, types, shapes, bytes), stored with them: an array
+    read back from the cache is used only if it is the one written."""
+    digest = hashlib.blake2b(digest_size=16)
+    for name in _CACHED:
+        a = numpy.ascontiguousarray(arrays[name])
+        digest.update(f"{name}:{a.dtype.str}:{a.shape}".encode())
+        digest.update(a.reshape(-1).view(numpy.uint8).data)
+    return numpy.frombuffer(digest.digest(), dtype=numpy.uint8)
+
+
+def _cached(file: Path) -> dict[str, Any] | None:
+    """The arrays kept in ``file``; None when it is missing, unreadable or not what was
+    written (truncated, altered, another layout)."""
+    try:
+        with numpy.load(file, allow_pickle=False) as stored:
+            arrays = {name: stored[name] for name in _CACHED}
+            digest = stored["digest"]
+    except (OSError, ValueError, KeyError, EOFError, MemoryError, zipfile.BadZipFile):
+        return None
+    if not numpy.array_equal(digest, _digest(arrays)):
+        return None
+    return arrays
+
+
+def _keep(file: Path, arrays: dict[str, Any]) -> None:
+    """Write the arrays to ``file`` for the next process: whole or not at all (a file
+    beside it, then renamed), and nothing when the folder is not writable. The files of
+    other keys go: one model is kept, not one per version of this code."""
+    tmp: str | None = None
+    try:
+        file.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".langid-", suffix=".tmp", dir=file.parent)
+        with os.fdopen(fd, "wb") as out, zipfile.ZipFile(out, "w") as archive:
+            for name, a in {"digest": _digest(arrays), **arrays}.items():
+                _write_npy(archive, name, numpy.ascontiguousarray(a))
+        os.replace(tmp, file)
+        tmp = None
+        for other in file.parent.glob("langid-*.npz"):  # older code's or model's (23 MB each)
+            if other != file:
+                other.unlink(missing_ok=True)
+    except OSError:
+        pass
+    finally:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+
+
+def _write_npy(archive: zipfile.ZipFile, name: str, a: Any) -> None:
+    """``a`` as ``numpy.savez`` stores it (``numpy.load`` reads it), a MB at a time:
+    ``savez`` copies 16 MB at a time, more than the whole model's other temporaries."""
+    with archive.open(f"{name}.npy", "w", force_zip64=True) as member:
+        numpy.lib.format.write_array_header_1_0(
+            member, numpy.lib.format.header_data_from_array_1_0(a)
+        )
+        data = a.reshape(-1).view(numpy.uint8).data
+        for at in range(0, len(data), 1 << 20):
+            member.write(data[at : at + (1 << 20)])
+
+
+def cache_folder() -> Path | None:
+    """Where ``read_model`` keeps what it derives: ``$XDG_CACHE_HOME/newsbot``, else
+    ``~/.cache/newsbot``; None without a home directory."""
+    base = os.environ.get("XDG_CACHE_HOME", "")
+    folder = Path(base) if os.path.isabs(base) else Path(os.path.expanduser("~")) / ".cache"
+    return folder / "newsbot" if folder.is_absolute() else None
 
 
 class FastIdentifier(langid.LanguageIdentifier):
@@ -297,10 +448,11 @@ class FastIdentifier(langid.LanguageIdentifier):
     @classmethod
     def packaged(cls, langs: Iterable[str], norm_probs: bool = True) -> FastIdentifier:
         """The identifier of py3langid's packaged model for ``langs``, read a few MB at a
-        time (``read_model``); py3langid's own loading when the model is another."""
+        time or from the user's cache (``read_model``, ``cache_folder``); py3langid's own
+        loading when the model is another."""
         langs = list(langs)
         path = langid.MODEL_DIR / langid.MODEL_FILE
-        parts = read_model(path, langs)
+        parts = read_model(path, langs, cache_folder())
         if parts is None:
             ident = cls.from_model_file(langid.MODEL_FILE, norm_probs=norm_probs)
         else:

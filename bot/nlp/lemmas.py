@@ -250,6 +250,59 @@ _LINES = re.compile(
 escapes), a brace or a blank line, or anything else (the last group)."""
 
 
+_OPEN = re.compile(rf"{_SP}:{_SP}(\[{_SP})?")
+"""Between a form and its lemma on a common line: a colon, and the bracket of a list."""
+
+
+def _close(listed: bool, last: bool) -> re.Pattern[str]:
+    bracket = rf"\]{_SP}" if listed else ""
+    following = "" if last else rf"\n{_SP}"
+    return re.compile(rf"{_SP}{bracket},?{_SP}{following}")
+
+
+_CLOSE = {
+    (listed, last): _close(listed, last) for listed in (False, True) for last in (False, True)
+}
+"""After a lemma: the bracket closing its list (``listed``), a comma, and (but after the
+last line, ``last``) the line break and the next line's indent."""
+
+
+def _plain_pairs(body: str) -> Iterator[tuple[str, str]] | None:
+    """The pairs of ``body`` (whole lines) when every line is a common pair line written
+    alike (all ``"form": ["lemma"],`` or all ``"form": "lemma",``): what ``_LINES`` reads
+    in it, found by cutting it at its quotes (reading the French table takes a third less
+    time: 0.04 s of a cold ``newsbot match``); None for any other body (a brace, an
+    escape, a list of two lemmas), which ``_LINES`` reads.
+
+    Cut at quotes, such a body is an indent, then per line: form, colon (and bracket),
+    lemma, and what ends the line and starts the next; a line is a common pair line when
+    those pieces are, and the form and lemma hold no line break (the body has exactly one
+    per line, each in what ends a line) and no backslash (none in the body)."""
+    if "\\" in body:
+        return None
+    parts = body.split('"')
+    lines = (len(parts) - 1) // 4
+    if not lines or len(parts) != 4 * lines + 1 or body.count("\n") != lines - 1:
+        return None
+    opens = set(parts[2::4])
+    if len(opens) != 1:
+        return None
+    opened = _OPEN.fullmatch(opens.pop())
+    if opened is None or not _SPACE.fullmatch(parts[0]):
+        return None
+    listed = opened.group(1) is not None
+    close, last = _CLOSE[listed, False], _CLOSE[listed, True]
+    if not last.fullmatch(parts[-1]) or not all(map(close.fullmatch, set(parts[4:-1:4]))):
+        return None
+    forms, lemmas = parts[1::4], parts[3::4]
+    if "" in lemmas:  # an empty lemma (or list of one) names none: the pair is not given
+        return ((f, lemma) for f, lemma in zip(forms, lemmas, strict=True) if lemma)
+    return zip(forms, lemmas, strict=True)
+
+
+_SPACE = re.compile(_SP)
+
+
 def _unescape(s: str) -> str:
     return str(json.loads(f'"{s}"')) if "\\" in s else s
 
@@ -266,6 +319,10 @@ def pairs_by_line(chunks: Iterable[str]) -> Generator[tuple[str, str], None, boo
             carry = text
             continue
         body, carry = text[:cut], text[cut + 1 :]
+        plain = _plain_pairs(body)
+        if plain is not None:
+            yield from plain
+            continue
         for form, listed, lemma, other in _LINES.findall(body):
             if other:
                 m = _PAIR_LINE.fullmatch(other)

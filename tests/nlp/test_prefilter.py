@@ -45,8 +45,7 @@ def test_every_language_that_matches_passes_the_prefilter(watchlist: Watchlist) 
 
 def test_a_phrase_needs_all_of_its_words() -> None:
     wl = parse_watchlist(
-        "items:\n  - id: t\n    name: T\n    kind: topic\n"
-        "    aliases: {es: [entrega de armas]}\n"
+        "items:\n  - id: t\n    name: T\n    kind: topic\n    aliases: {es: [entrega de armas]}\n"
     )
     assert not can(wl, "", "Entre todos entregaron el premio.")
     assert can(wl, "", "La entrega de armas continúa.")
@@ -57,8 +56,7 @@ def test_a_key_inside_a_word_still_counts_where_it_later_starts_one() -> None:
     # The screen reads each key once per way it stands (inside a word, at a word's start):
     # "arma" inside "desarmaron" must not hide the "armas" that follows, nor count itself.
     wl = parse_watchlist(
-        "items:\n  - id: t\n    name: T\n    kind: topic\n"
-        "    aliases: {es: [entrega de armas]}\n"
+        "items:\n  - id: t\n    name: T\n    kind: topic\n    aliases: {es: [entrega de armas]}\n"
     )
     later = "Los rebeldes se desarmaron, se desarmaron. La entrega de armas continúa."
     assert can(wl, "", later)
@@ -162,6 +160,86 @@ def test_lemma_table_read_line_by_line_equals_json() -> None:
     assert read(['{"a": "b", "c": "d"}'])[1] is False  # another layout: read with json
 
 
+def _pairs_read(chunks: list[str]) -> tuple[list[tuple[str, str]], bool]:
+    from bot.nlp.lemmas import pairs_by_line
+
+    gen = pairs_by_line(chunks)
+    pairs = []
+    while True:
+        try:
+            pairs.append(next(gen))
+        except StopIteration as stop:
+            return pairs, stop.value
+
+
+def test_lemma_table_cut_at_quotes_reads_as_the_expression(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A body of common pair lines is read by cutting it at its quotes: the same pairs,
+    and the same answer, as reading every line with the expression, on tables written
+    every way (lists or not, odd blanks, escapes, braces, empty lemmas, two lemmas, a line
+    break or a quote where none belongs) cut into pieces of any size, and on two real
+    tables (French, with lists; German, without)."""
+    import gzip
+    import random
+    from importlib import resources
+
+    from bot.nlp import lemmas
+
+    rng = random.Random(11)
+    pieces = [
+        '    "a": ["avoir"],\n',
+        '    "été": ["être"],\n',
+        '\t"x" :\t[ "y" ] ,\r\n',
+        '    "Rußland": "Russland",\n',
+        '    "b": "c"\n',
+        '  "d":"e" , \n',
+        '    "f": "",\n',
+        '    "g": [""],\n',
+        '    "": ["h"],\n',
+        '    "x\\"y": "q\\u00e9",\n',
+        '    "e": [],\n',
+        '    "i": ["j", "k"],\n',
+        '    "v\nw": "z",\n',
+        '    "v": ["w\n"],\n',
+        "{\n",
+        "}\n",
+        "\n",
+        "   \n",
+        '    "l": "m" x\n',
+        '"n": "o\n',
+        '    "p": ["q"]\u2003,\u00a0\n',
+        '    "r"\u3000: "s",\n',
+        '    "t": "u"]\n',
+    ]
+    texts = []
+    for _ in range(400):
+        kinds = rng.sample(pieces, rng.randint(1, 4))
+        texts.append("".join(rng.choice(kinds) for _ in range(rng.randint(0, 60))))
+    data = resources.files("spacy_lookups_data") / "data"
+    for lang in ("fr", "de"):
+        with (data / f"{lang}_lemma_lookup.json.gz").open("rb") as raw:
+            texts.append(gzip.decompress(raw.read()).decode())
+    by_expression = []
+    with monkeypatch.context() as patch:
+        patch.setattr(lemmas, "_plain_pairs", lambda body: None)
+        for text in texts:
+            by_expression.append(_pairs_read([text]))
+    cut = 0
+    real = lemmas._plain_pairs
+
+    def counted(body: str) -> object:
+        nonlocal cut
+        found = real(body)
+        cut += found is not None
+        return found
+
+    monkeypatch.setattr(lemmas, "_plain_pairs", counted)
+    for text, expected in zip(texts, by_expression, strict=True):
+        size = rng.choice([1, 7, 50, len(text) + 1]) if len(text) < 5000 else lemmas._READ_CHARS
+        chunks = [text[i : i + size] for i in range(0, len(text), size)]
+        assert _pairs_read(chunks) == expected, text[:300]
+    assert cut > 100  # the quick reading was taken, not only the expression
+
+
 def test_fold_aligned_fast_check_equals_the_table_everywhere() -> None:
     # fold_aligned folds with fold() unless a character's fold is not one character: it
     # must answer, for every character, what folding character by character answers.
@@ -239,7 +317,6 @@ def test_language_is_detected_in_full_only_for_what_passes_the_prefilter(
     relevant = plain + "North Korea sent shells to Russia."
     assert analyze("", relevant, watchlist).matches
     assert seen == [len(relevant)]
-
 
 
 def test_key_scan_reports_every_occurrence_in_the_reading_order() -> None:
