@@ -25,7 +25,7 @@ from bot.commands.subscriptions import may_change
 from bot.models import Alert, Target
 from bot.nlp.watchlist import Watchlist
 from bot.store.db import utcnow
-from bot.store.feedback import FeedbackRepository, Rating
+from bot.store.feedback import FeedbackRepository, Posted, Rating
 from bot.text import clean_line, plural
 
 log = logging.getLogger(__name__)
@@ -150,6 +150,18 @@ def _span_words(span: timedelta) -> str:
     return plural(round(hours / 24), "day")
 
 
+def _on_the_post(posted: Posted, message_id: str | None) -> bool:
+    """Whether a click on ``message_id`` is a click on the alert's post in that channel.
+
+    The post's id is recorded once the chat API has answered the post; a click can come
+    first (a quick reader, a busy store), and then any message counts: only the bot's
+    own messages carry its buttons, and the channel is the one the alert was posted to.
+    Once the id is known, a click on another message (an older copy) does not count."""
+    if message_id is None:
+        return False
+    return posted.message_id is None or posted.message_id == message_id
+
+
 class FeedbackCommands:
     """Clicks, ``/mute`` and ``/unmute`` against the feedback repository."""
 
@@ -185,7 +197,7 @@ class FeedbackCommands:
         reason_button = action in REASONS
         # A button on the alert must be on the message the bot posted there; a reason
         # button sits on the private question, which is not, and needs its question.
-        if posted is None or (not reason_button and posted.message_id != click.message_id):
+        if posted is None or (not reason_button and not _on_the_post(posted, click.message_id)):
             log.warning("feedback: a click on alert %s in %s:%s matches no alert posted there",
                         alert_id, caller.platform, clean_line(caller.channel)[:40])
             return ClickAnswer(

@@ -157,3 +157,26 @@ def test_the_weekly_note_names_items_and_the_terms_behind_not_relevant(
     assert lines[2] == '• Kursk (kursk): 3 clicks, matched on "Kursk" ×3 (reasons: topic 1, entity 1)'
     assert lines[3] == '• Russia (russia): 2 clicks, matched on "Moscow" ×2, "Kremlin" ×2 (reasons: entity 1)'
     assert weekly_note([], watchlist) is None
+
+
+def test_a_click_before_the_posts_id_is_recorded_counts(
+    store: Repositories, watchlist: Watchlist
+) -> None:
+    """The chat API's answer to the post and a reader's click race: the click counts."""
+    article = Article("feed:wire", "Wire", "g-race", "Story about Kursk", "Text.")
+    alert = Alert("00000000000000aa", article.title, "Wire", "en",
+                  (Match("kursk", "Kursk", "entity", 1, 0.9, ("Kursk",)),), (), created_at=utcnow())
+    assert store.articles.record(article, alert, [NEWS])
+    (delivery,) = store.outbox.claim_due(["slack"])  # being posted: no message id yet
+    fb = FeedbackCommands(store.feedback, lambda: watchlist)
+
+    def click(message: str | None, user: str = "U1") -> object:
+        return asyncio.run(fb.click(Click(caller(user), button_id(alert.id, "useful"), message)))
+
+    assert not click(None).ok  # not on a message at all  # type: ignore[attr-defined]
+    quick = click("1730000000.000200")
+    assert quick.alert.feedback.useful == 1  # type: ignore[attr-defined]
+    store.outcomes.mark_sent(delivery.id, "1730000000.000200")
+    assert click("1730000000.000200", user="U2").alert.feedback.useful == 2  # type: ignore[attr-defined]
+    stale = click("1730000000.000100", user="U3")  # another message, once the id is known
+    assert not stale.ok and len(store.feedback.ratings()) == 2  # type: ignore[attr-defined]
