@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from bot.models import Alert, Article, Match, Target
 from bot.store.db import Database, utcnow
-from bot.store.outbox import FollowupModes, StoryNews, queue_new_targets, queue_updates
+from bot.store.enqueue import FollowupModes, StoryNews, queue_new_targets, queue_updates
 from bot.store.schema import (
     GUID,
     URL_KEY,
