@@ -15,11 +15,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.models import Alert, Article, Match, Target
+from bot.store.columns import GUID, URL_KEY
 from bot.store.db import Database, utcnow
 from bot.store.enqueue import FollowupModes, StoryNews, queue_new_targets, queue_updates
 from bot.store.schema import (
-    GUID,
-    URL_KEY,
     AlertRow,
     ArticleRow,
     DeliveryRow,

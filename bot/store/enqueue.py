@@ -13,8 +13,9 @@ from sqlalchemy.orm import Session
 
 from bot.models import FollowUp, FollowUpKind, Match, Target
 from bot.settings.model import FollowupMode
+from bot.store.columns import CHANNEL
 from bot.store.db import utcnow
-from bot.store.schema import CHANNEL, DeliveryRow, FollowupRow, MuteRow
+from bot.store.schema import DeliveryRow, FollowupRow, MuteRow
 
 EDITS = ("update", "followup")
 """Kinds of a delivery row whose message is posted already: edit it (``update``, then
