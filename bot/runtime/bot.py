@@ -131,7 +131,7 @@ class NewsBot:
         """Edits posts that went out untranslated once their translation is in."""
         self.translating = self._make_translating(settings, os.environ if env is None else env)
         self.commands = Commands(
-            self.store.subscriptions, self.store.articles, self.store.feeds,
+            self.store.subscriptions, self.store.history, self.store.feeds,
             lambda: self.live.watchlist, lambda: self.settings.feeds, host=self.live,
             translations=self.store.translations, brief_language=self._brief_language,
             feedback=self.store.feedback, search=self.store.search,
@@ -292,7 +292,7 @@ class NewsBot:
                 self.poller.fetch_page, run,
             ),
             watchlist_page.routes(
-                self.live, self.store.articles.retained, None,
+                self.live, self.store.history.retained, None,
                 lambda: self.settings.spacy_models, run, long=threads.long,
             ),
             alerts_page.routes(self.store.search, settings, self.message_link, run),
