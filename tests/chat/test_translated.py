@@ -23,9 +23,9 @@ from rich.console import Console
 
 from bot.chat.console import ConsoleAdapter, render_alert, render_digest
 from bot.chat.discord.adapter import DiscordAdapter
+from bot.chat.discord.digest import digest_payload as discord_digest
 from bot.chat.discord.render import EMBED_TOTAL_MAX, embed_length, units
 from bot.chat.discord.render import alert_payload as discord_payload
-from bot.chat.discord.render import digest_payload as discord_digest
 from bot.chat.slack.adapter import SlackAdapter
 from bot.chat.slack.blocks import MAX_BLOCKS
 from bot.chat.slack.blocks import alert_payload as slack_payload

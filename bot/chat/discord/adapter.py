@@ -37,6 +37,7 @@ from bot.chat.discord.channels import (
     snowflake,
 )
 from bot.chat.discord.client import DEFAULT_API_URL, DEFAULT_GATEWAY_URL, Endpoints, GatewayClient
+from bot.chat.discord.digest import digest_payload
 from bot.chat.discord.errors import (
     THREAD_ALREADY_CREATED,
     UNKNOWN_CHANNEL,
@@ -49,7 +50,6 @@ from bot.chat.discord.feedback import alert_message, message_view
 from bot.chat.discord.render import (
     Send,
     alert_payload,
-    digest_payload,
     followup_payload,
     text_payload,
     thread_name,
