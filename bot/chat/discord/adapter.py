@@ -48,7 +48,6 @@ from bot.chat.discord.errors import (
 from bot.chat.discord.feedback import alert_message, message_view
 from bot.chat.discord.render import (
     Send,
-    alert_payload,
     text_payload,
 )
 from bot.chat.discord.threads import Threads
@@ -57,7 +56,7 @@ from bot.commands.dispatch import Commands
 from bot.models import Alert, Digest, FollowUp, Target
 from bot.settings.model import DiscordConfig
 
-__all__ = ["DiscordAdapter", "Endpoints", "alert_nonce", "alert_payload", "nonce_for"]
+__all__ = ["DiscordAdapter"]
 
 log = logging.getLogger(__name__)
 

@@ -31,7 +31,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.chat.base import ChatAdapter, DeliveryError, ThreadReply
 from bot.chat.inflight import DRAIN_TIMEOUT, InFlight
 from bot.chat.links import message_link
-from bot.chat.slack.blocks import alert_payload, digest_payload, followup_payload, notice_payload
+from bot.chat.slack.blocks import digest_payload, followup_payload, notice_payload
 from bot.chat.slack.commands import DEFAULT_API_URL, SlashCommands
 from bot.chat.slack.connection import Connection
 from bot.chat.slack.errors import (
@@ -49,7 +49,7 @@ from bot.models import Alert, Digest, FollowUp, Target
 if TYPE_CHECKING:
     from bot.settings.model import SlackConfig
 
-__all__ = ["SlackAdapter", "alert_payload"]
+__all__ = ["SlackAdapter"]
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from typing import Any
 import discord
 import pytest
 
-from bot.chat.discord.adapter import alert_nonce
+from bot.chat.discord.channels import alert_nonce
 from bot.chat.discord.digest import digest_payload
 from bot.chat.discord.render import (
     EMBED_TOTAL_MAX,
