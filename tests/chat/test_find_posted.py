@@ -12,7 +12,7 @@ import pytest
 from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
-from bot.chat.discord.adapter import nonce_for
+from bot.chat.discord.channels import nonce_for
 from bot.chat.slack.adapter import SlackAdapter
 from bot.commands.dispatch import Commands
 from bot.models import Digest, Target

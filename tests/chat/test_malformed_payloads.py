@@ -64,7 +64,7 @@ async def http_mode(fake: FakeSlack, commands: Commands) -> AsyncIterator[str]:
     )
     await adapter.start()
     try:
-        yield f"http://127.0.0.1:{adapter.http_port}/slack/events"
+        yield f"http://127.0.0.1:{adapter.http_bound_port}/slack/events"
     finally:
         await adapter.stop()
 
