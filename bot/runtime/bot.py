@@ -48,7 +48,8 @@ from bot.runtime.retention import TextPruner
 from bot.runtime.scheduler import DELIVERY_TICK, STARTUP_SPREAD, FeedScheduler, build_scheduler
 from bot.runtime.seeds import SeedFolders
 from bot.runtime.weekly import CHECK_EVERY, WeeklyNote
-from bot.settings.model import FeedConfig, Settings
+from bot.settings.model import Settings
+from bot.settings.sections import FeedConfig
 from bot.sources.websub import WebSub
 from bot.store.db import utcnow
 from bot.store.outage import DatabaseOutage

@@ -12,7 +12,7 @@ import aiohttp
 import pytest
 
 from bot.nlp.matcher.plans import compiled_for
-from bot.settings.model import ConsoleConfig
+from bot.settings.sections import ConsoleConfig
 from bot.web.app import Threads
 from bot.web.server import ConsoleServer
 from tests.web.conftest import SEED, Client, Console, csrf_of
