@@ -4,9 +4,10 @@ its life cycle (start, run, shutdown).
 The parts: :mod:`~bot.runtime.live` (settings and watchlist, reloaded live),
 :mod:`~bot.runtime.poller` (feeds), :mod:`~bot.runtime.seeds` (seed folders),
 :mod:`~bot.runtime.intake` (matching on a worker thread), :mod:`~bot.runtime.platforms`
-(chat platforms held across instances), the clocks of :mod:`~bot.runtime.scheduler` and
-the endpoints of :mod:`~bot.runtime.ops`, the web console of :mod:`~bot.runtime.console`
-and the stopping of :mod:`~bot.runtime.shutdown`. Each gets what it reads, not the bot.
+(chat platforms held across instances), the clocks of :mod:`~bot.runtime.scheduler`,
+the endpoints of :mod:`~bot.runtime.ops`, the web console of :mod:`~bot.runtime.console`,
+the stopping of :mod:`~bot.runtime.shutdown`, and the translation of alerts of
+:mod:`~bot.runtime.translation`. Each gets what it reads, not the bot.
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot.chat.base import ChatAdapter
 from bot.commands.dispatch import Commands
 from bot.delivery.pacing import Pacing
-from bot.delivery.translating import AlertTranslating
 from bot.delivery.worker import DeliveryWorker
 from bot.ingest.pipeline import IngestReport
 from bot.nlp import pipelines
@@ -44,6 +44,7 @@ from bot.runtime.retention import TextPruner
 from bot.runtime.scheduler import DELIVERY_TICK, STARTUP_SPREAD, FeedScheduler, build_scheduler
 from bot.runtime.seeds import SeedFolders
 from bot.runtime.shutdown import shut_down
+from bot.runtime.translation import make_translating
 from bot.runtime.weekly import CHECK_EVERY, WeeklyNote
 from bot.settings.model import Settings
 from bot.settings.sections import FeedConfig
@@ -51,8 +52,6 @@ from bot.sources.websub import WebSub
 from bot.store.db import utcnow
 from bot.store.outage import DatabaseOutage
 from bot.store.repositories import Repositories, open_store
-from bot.translate.build import make_translator
-from bot.translate.service import TranslationService
 from bot.translate.texts import BACKEND_NAMES
 
 log = logging.getLogger(__name__)
@@ -114,7 +113,11 @@ class NewsBot:
         )
         self._edits_task: asyncio.Task[None] | None = None
         """Edits posts that went out untranslated once their translation is in."""
-        self.translating = self._make_translating(settings, os.environ if env is None else env)
+        self.translating = make_translating(
+            settings, os.environ if env is None else env, self.store, lambda: self.settings,
+            kick=self.worker.kick, notify=self.platforms.notify_admins,
+        )
+        self.worker.sender.translating = self.translating
         self.commands = Commands(
             self.store.subscriptions, self.store.articles, self.store.feeds,
             lambda: self.live.watchlist, lambda: self.settings.feeds, host=self.live,
@@ -152,25 +155,6 @@ class NewsBot:
         self.startup_spread = STARTUP_SPREAD
         """Over how long a running bot spreads its first feed polls (tests shorten it)."""
         pipelines.configure(settings.spacy_models)
-
-    def _make_translating(self, settings: Settings, env: Mapping[str, str]) -> AlertTranslating | None:
-        """The translator the config names (None: no ``translate:`` section), handed to
-        the sender. Its backend and address are read once: changing them needs a restart;
-        ``to`` and the routes' ``lang`` apply live."""
-        config = settings.translate
-        if config is None:
-            return None
-        service = TranslationService(
-            make_translator(config, env), self.store.translations,
-            deadline=config.deadline.total_seconds(), retry=config.retry.total_seconds(),
-            notify=self.platforms.notify_admins,
-        )
-        translating = AlertTranslating(
-            service, self.store.translations, self.store.subscriptions,
-            lambda: self.settings, kick=self.worker.kick,
-        )
-        self.worker.sender.translating = translating
-        return translating
 
     def _brief_language(self) -> tuple[str, str] | None:
         config = self.settings.translate
