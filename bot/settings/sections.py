@@ -120,6 +120,13 @@ class RouteConfig(Strict):
     ``thread``, or ``both``. Unset: the config's top-level ``followups``."""
 
 
+def _base_url(v: str | None, name: str) -> str | None:
+    """An optional http(s) address others are appended to: without its trailing slash."""
+    if v is not None and not re.match(r"^https?://[^\s/]+", v):
+        raise ValueError(f"{name} must start with http:// or https://")
+    return v.rstrip("/") if v else v
+
+
 class TranslateConfig(Strict):
     """Machine translation of alerts (headline, lead, quotes) beside the originals.
 
@@ -144,9 +151,7 @@ class TranslateConfig(Strict):
     @field_validator("url")
     @classmethod
     def _http_url(cls, v: str | None) -> str | None:
-        if v is not None and not re.match(r"^https?://[^\s/]+", v):
-            raise ValueError("translate.url must start with http:// or https://")
-        return v.rstrip("/") if v else v
+        return _base_url(v, "translate.url")
 
     @model_validator(mode="after")
     def _url_for_libre(self) -> TranslateConfig:
@@ -206,9 +211,7 @@ class WebSubConfig(Strict):
     @field_validator("callback_url")
     @classmethod
     def _http_callback(cls, v: str | None) -> str | None:
-        if v is not None and not re.match(r"^https?://[^\s/]+", v):
-            raise ValueError("callback_url must start with http:// or https://")
-        return v.rstrip("/") if v else v
+        return _base_url(v, "callback_url")
 
 
 class BurstConfig(Strict):
