@@ -13,7 +13,7 @@ from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.models import Alert, FollowUp, FollowUpKind, Match, Target
-from bot.settings.model import FollowupMode
+from bot.settings.sections import FollowupMode
 from bot.store.db import Database, utcnow
 from bot.store.schema import CHANNEL, AlertRow, DeliveryRow, FollowupRow, MuteRow, alert_from_json
 

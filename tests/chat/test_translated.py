@@ -34,7 +34,7 @@ from bot.chat.wording import LANGUAGE_NAMES, language_name, translation_mark
 from bot.commands.dispatch import Commands
 from bot.models import Alert, Digest, Match, Quote, Target, Translation
 from bot.nlp.languages import LANGUAGES
-from bot.settings.model import DiscordConfig, SlackConfig
+from bot.settings.sections import DiscordConfig, SlackConfig
 from tests.chat.slack.test_blocks import assert_within_limits, texts
 from tests.fakes.discord import ALERTS, GUILD_ID, FakeDiscord
 from tests.fakes.discord import serve as serve_discord

@@ -54,7 +54,7 @@ from bot.chat.discord.threads import Threads
 from bot.chat.inflight import DRAIN_TIMEOUT, InFlight
 from bot.commands.dispatch import Commands
 from bot.models import Alert, Digest, FollowUp, Target
-from bot.settings.model import DiscordConfig
+from bot.settings.sections import DiscordConfig
 
 __all__ = ["DiscordAdapter"]
 

@@ -47,7 +47,7 @@ from bot.commands.dispatch import Commands
 from bot.models import Alert, Digest, FollowUp, Target
 
 if TYPE_CHECKING:
-    from bot.settings.model import SlackConfig
+    from bot.settings.sections import SlackConfig
 
 __all__ = ["SlackAdapter"]
 

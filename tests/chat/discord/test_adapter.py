@@ -21,7 +21,7 @@ from bot.chat.discord.channels import alert_nonce
 from bot.chat.discord.render import alert_payload
 from bot.commands.dispatch import Commands
 from bot.models import Alert, Match, Quote, Target
-from bot.settings.model import DiscordConfig
+from bot.settings.sections import DiscordConfig
 from tests.fakes.discord import (
     ALERTS,
     APP_ID,
