@@ -14,7 +14,7 @@ Four guards hold for every test in this process:
   process-wide; each test's changes are undone, so they cannot leak into later modules.
 - **The user's cache untouched.** ``XDG_CACHE_HOME`` points into the session's temporary
   folder (this process's and every bot's it starts): what the language model derives
-  (``bot.nlp.langid_walk.cache_folder``) is written there, never to ``~/.cache``.
+  (``bot.nlp.langid_cache.cache_folder``) is written there, never to ``~/.cache``.
 - **PostgreSQL counted.** ``make test`` ends with one line saying how many PostgreSQL
   tests were skipped for want of a server (``CI=true`` fails them instead; tests/pg.py),
   and one for the web console's browser tests without Chromium (tests/web/browser.py).

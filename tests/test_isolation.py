@@ -126,7 +126,7 @@ def test_does_not_reach_the_next_test() -> None:
 def test_bots_and_this_process_cache_into_the_session_folder(cache_in_tmp: Path) -> None:
     """What the bot caches between runs (the language model's arrays) goes to the
     session's temporary folder, never to the developer's ``~/.cache``."""
-    from bot.nlp.langid_walk import cache_folder
+    from bot.nlp.langid_cache import cache_folder
 
     assert clean_environ()["XDG_CACHE_HOME"] == str(cache_in_tmp)
     folder = cache_folder()

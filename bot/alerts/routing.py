@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from typing import Protocol
 
 from bot.models import Alert, Target
-from bot.settings.model import FollowupMode, RouteConfig
+from bot.settings.sections import FollowupMode, RouteConfig
 
 
 class Subscribers(Protocol):

@@ -22,7 +22,7 @@ def search(
     """Search the alerts (title, lead, quotes, sources, kept text), with where each was posted
     (a link to a Discord message when the config names a single server in ``guild_ids``)."""
     from bot.chat.links import message_link
-    from bot.settings.model import parse_duration
+    from bot.settings.sections import parse_duration
     from bot.store.db import utcnow
     from bot.store.repositories import open_store
     from bot.store.search import DeliveryState, SearchError

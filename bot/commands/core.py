@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from bot.nlp.watchlist import Watchlist
-from bot.settings.model import parse_duration
+from bot.settings.sections import parse_duration
 from bot.text import clean_line
 
 

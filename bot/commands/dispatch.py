@@ -20,7 +20,7 @@ from bot.commands.search import AlertSearch, LinkFor, SearchQuery
 from bot.commands.watch import WatchCommand, WatchHost
 from bot.models import Digest
 from bot.nlp.watchlist import Watchlist
-from bot.settings.model import FeedConfig
+from bot.settings.sections import FeedConfig
 from bot.settings.watchrequest import AddRequest
 from bot.store.feedback import FeedbackRepository
 from bot.store.feeds import FeedRepository

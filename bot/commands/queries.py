@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from bot.commands.core import Reply, parse_span, resolve_item
 from bot.models import Digest
 from bot.nlp.watchlist import Watchlist
-from bot.settings.model import FeedConfig, parse_duration
+from bot.settings.sections import FeedConfig, parse_duration
 from bot.store.db import utcnow
 from bot.store.feeds import FeedRepository
 from bot.store.history import HistoryRepository

@@ -20,7 +20,7 @@ from typing import Protocol
 from bot.commands.core import Caller, CommandError, Reply, parse_span
 from bot.models import Alert, Target
 from bot.nlp.watchlist import Watchlist
-from bot.settings.model import parse_duration
+from bot.settings.sections import parse_duration
 from bot.text import clean_line, plural
 
 MAX_WORDS = 12

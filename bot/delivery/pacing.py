@@ -14,7 +14,8 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.models import Target
-from bot.settings.model import BurstConfig, QuietHours, Settings
+from bot.settings.model import Settings
+from bot.settings.sections import BurstConfig, QuietHours
 from bot.store.outbox import ChannelActivity
 
 

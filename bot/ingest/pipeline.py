@@ -18,7 +18,7 @@ from bot.ingest.stories import find_story, fingerprint
 from bot.models import Alert, Analysis, Article
 from bot.nlp import analyze
 from bot.nlp.watchlist import Watchlist
-from bot.settings.model import FollowupMode, RouteConfig
+from bot.settings.sections import FollowupMode, RouteConfig
 from bot.store.articles import ArticleRepository
 from bot.store.db import utcnow
 from bot.store.subscriptions import SubscriptionRepository

@@ -4,9 +4,10 @@ its life cycle (start, run, shutdown).
 The parts: :mod:`~bot.runtime.live` (settings and watchlist, reloaded live),
 :mod:`~bot.runtime.poller` (feeds), :mod:`~bot.runtime.seeds` (seed folders),
 :mod:`~bot.runtime.intake` (matching on a worker thread), :mod:`~bot.runtime.platforms`
-(chat platforms held across instances), the clocks of :mod:`~bot.runtime.scheduler` and
-the endpoints of :mod:`~bot.runtime.ops` and the web console of :mod:`bot.web`. Each gets
-what it reads, not the bot.
+(chat platforms held across instances), the clocks of :mod:`~bot.runtime.scheduler`,
+the endpoints of :mod:`~bot.runtime.ops`, the web console of :mod:`~bot.runtime.console`,
+the stopping of :mod:`~bot.runtime.shutdown`, and the translation of alerts of
+:mod:`~bot.runtime.translation`. Each gets what it reads, not the bot.
 """
 
 from __future__ import annotations
@@ -16,11 +17,9 @@ import contextlib
 import logging
 import os
 import signal
-import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
-from functools import partial
 from pathlib import Path
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -28,18 +27,15 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot.chat.base import ChatAdapter
 from bot.commands.dispatch import Commands
 from bot.delivery.pacing import Pacing
-from bot.delivery.translating import AlertTranslating
 from bot.delivery.worker import DeliveryWorker
 from bot.ingest.pipeline import IngestReport
-from bot.models import Target
 from bot.nlp import pipelines
-from bot.nlp.warmup import warm_up
 from bot.nlp.watchlist import Watchlist
 from bot.runtime.cluster import Cluster
+from bot.runtime.console import WebConsole
 from bot.runtime.dbcall import StoreThreads
 from bot.runtime.intake import Intake
 from bot.runtime.live import LiveConfig
-from bot.runtime.logs import announce
 from bot.runtime.metrics import Metrics
 from bot.runtime.ops import HEARTBEAT, Health, OpsServer, Vitals
 from bot.runtime.platforms import Platforms
@@ -47,30 +43,18 @@ from bot.runtime.poller import FeedPoller
 from bot.runtime.retention import TextPruner
 from bot.runtime.scheduler import DELIVERY_TICK, STARTUP_SPREAD, FeedScheduler, build_scheduler
 from bot.runtime.seeds import SeedFolders
+from bot.runtime.shutdown import shut_down
+from bot.runtime.translation import make_translating
 from bot.runtime.weekly import CHECK_EVERY, WeeklyNote
-from bot.settings.model import FeedConfig, Settings
+from bot.settings.model import Settings
+from bot.settings.sections import FeedConfig
 from bot.sources.websub import WebSub
 from bot.store.db import utcnow
 from bot.store.outage import DatabaseOutage
 from bot.store.repositories import Repositories, open_store
-from bot.translate.build import make_translator
-from bot.translate.service import TranslationService
 from bot.translate.texts import BACKEND_NAMES
-from bot.web.app import Offload, Page, Threads
-from bot.web.pages import alerts as alerts_page
-from bot.web.pages import feeds as feeds_page
-from bot.web.pages import subscriptions as subscriptions_page
-from bot.web.pages import tryout as try_page
-from bot.web.pages import watchlist as watchlist_page
-from bot.web.server import ConsoleServer
 
 log = logging.getLogger(__name__)
-
-SHUTDOWN_BUDGET = 9.0
-"""Seconds from SIGTERM to a closed store (the process exits within 10 s)."""
-CLOSE_RESERVE = 2.5
-"""Of that budget, what is kept for closing: the delivery in flight gets the rest."""
-
 
 @dataclass
 class ScanSummary:
@@ -129,7 +113,11 @@ class NewsBot:
         )
         self._edits_task: asyncio.Task[None] | None = None
         """Edits posts that went out untranslated once their translation is in."""
-        self.translating = self._make_translating(settings, os.environ if env is None else env)
+        self.translating = make_translating(
+            settings, os.environ if env is None else env, self.store, lambda: self.settings,
+            kick=self.worker.kick, notify=self.platforms.notify_admins,
+        )
+        self.worker.sender.translating = self.translating
         self.commands = Commands(
             self.store.subscriptions, self.store.history, self.store.feeds,
             lambda: self.live.watchlist, lambda: self.settings.feeds, host=self.live,
@@ -159,6 +147,7 @@ class NewsBot:
             self.store.feedback, lambda: self.live.watchlist, self.platforms.notify_admins,
             take=self.cluster.take,
         )
+        self.web_console = WebConsole(self.live, self.store, self.poller.fetch_page, self.adapters)
         self.scheduler: AsyncIOScheduler | None = None
         self.feed_scheduler: FeedScheduler | None = None
         self.delivery_tick = DELIVERY_TICK
@@ -166,25 +155,6 @@ class NewsBot:
         self.startup_spread = STARTUP_SPREAD
         """Over how long a running bot spreads its first feed polls (tests shorten it)."""
         pipelines.configure(settings.spacy_models)
-
-    def _make_translating(self, settings: Settings, env: Mapping[str, str]) -> AlertTranslating | None:
-        """The translator the config names (None: no ``translate:`` section), handed to
-        the sender. Its backend and address are read once: changing them needs a restart;
-        ``to`` and the routes' ``lang`` apply live."""
-        config = settings.translate
-        if config is None:
-            return None
-        service = TranslationService(
-            make_translator(config, env), self.store.translations,
-            deadline=config.deadline.total_seconds(), retry=config.retry.total_seconds(),
-            notify=self.platforms.notify_admins,
-        )
-        translating = AlertTranslating(
-            service, self.store.translations, self.store.subscriptions,
-            lambda: self.settings, kick=self.worker.kick,
-        )
-        self.worker.sender.translating = translating
-        return translating
 
     def _brief_language(self) -> tuple[str, str] | None:
         config = self.settings.translate
@@ -278,51 +248,6 @@ class NewsBot:
         )
         return OpsServer(self.settings.ops, vitals)
 
-    def console_pages(self, threads: Threads) -> list[Page]:
-        """The web console's pages, in the order of its navigation, each handed the parts
-        it reads (``bot/web/pages/__init__.py`` says how to add one). Pages run their
-        blocking work on ``threads``; a backtest on its long-job threads."""
-        run: Offload = threads
-        def settings() -> Settings:  # the running settings, read per request
-            return self.settings
-
-        return [
-            try_page.routes(
-                lambda: self.live.watchlist, settings, self.store.subscriptions,
-                self.poller.fetch_page, run,
-            ),
-            watchlist_page.routes(
-                self.live, self.store.history.retained, None,
-                lambda: self.settings.spacy_models, run, long=threads.long,
-            ),
-            alerts_page.routes(self.store.search, settings, self.message_link, run),
-            feeds_page.routes(self.store.feeds, settings, run),
-            subscriptions_page.routes(
-                self.store.subscriptions, lambda: self.live.watchlist, settings, run
-            ),
-        ]
-
-    def message_link(self, target: Target, external_id: str | None) -> str | None:
-        """A link to a posted message, from the adapter of its platform (which knows its
-        Slack workspace, its Discord servers), or None without one."""
-        adapter = self.adapters.get(target.platform)
-        return adapter.message_link(target, external_id) if adapter is not None else None
-
-    def make_console(self, env: Mapping[str, str] | None = None, *, warm: bool = True) -> ConsoleServer:
-        """The web console (``bot/web``); its password and key come from ``env``. ``warm``:
-        once it listens, load the matcher for the running watchlist in the background
-        (``bot.nlp.warmup``), so the first Try is as quick as the next."""
-        threads = Threads()
-        return ConsoleServer(
-            self.settings.console, self.console_pages(threads),
-            os.environ if env is None else env, threads,
-            announce=partial(announce, logger="bot.web.server"),
-            warm=self._warm_matcher if warm else None,
-        )
-
-    def _warm_matcher(self, stop: threading.Event) -> list[str]:
-        return warm_up(self.live.watchlist, stop)
-
     # -- life cycle ------------------------------------------------------------------------
 
     async def start(self, *, standby: bool = True) -> None:
@@ -337,6 +262,10 @@ class NewsBot:
         if self._fatal is None:
             self._fatal = exc
         self._stop.set()
+
+    def deliveries(self) -> list[asyncio.Task[int]]:
+        """The deliveries in flight (``shut_down`` lets them finish within its budget)."""
+        return self.worker.running()
 
     async def close(self) -> None:
         drains = self.worker.running()
@@ -387,7 +316,7 @@ class NewsBot:
             next_run_time=utcnow() + timedelta(seconds=30), id="feedback-note",
         )
         ops = self.make_ops_server()
-        console = self.make_console()
+        console = self.web_console.server()
         feeds_task: asyncio.Task[None] | None = None
         watch_task: asyncio.Task[None] | None = None
         beat_task: asyncio.Task[None] | None = None
@@ -425,47 +354,7 @@ class NewsBot:
                 watch_task.cancel()  # it only watches files: nothing to finish
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await asyncio.wait_for(watch_task, timeout=1)
-            await self._shutdown(scheduler, feeds_task, ops, console)
+            self.health.stopping = self.worker.stopping = self.pruner.stopping = True
+            await shut_down(self, scheduler, feeds_task, (ops, console))
         if self._fatal is not None:
             raise self._fatal
-
-    async def _shutdown(
-        self,
-        scheduler: AsyncIOScheduler,
-        feeds_task: asyncio.Task[None] | None,
-        ops: OpsServer,
-        console: ConsoleServer,
-    ) -> None:
-        """Stop within one budget: no new work, the delivery in flight finishes (and is
-        marked sent, so a restart does not post it again), the rest stays queued, then
-        every connection and the store are closed."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + SHUTDOWN_BUDGET
-        self.health.stopping = self.worker.stopping = self.pruner.stopping = True
-        if scheduler.running:
-            scheduler.shutdown(wait=False)
-        if feeds_task is not None:
-            feeds_task.cancel()
-        busy = {t for t in (feeds_task, *self.worker.running()) if t and not t.done()}
-        if busy:
-            await asyncio.wait(busy, timeout=max(0.0, deadline - CLOSE_RESERVE - loop.time()))
-        for task in busy:  # a delivery still not answered goes back to the queue
-            task.cancel()
-        await ops.stop()
-        await console.stop()
-        await self._cancel_jobs(timeout=1.0)
-        try:
-            await asyncio.wait_for(self.close(), timeout=max(0.5, deadline - loop.time()))
-        except TimeoutError:
-            log.warning("shutdown took longer than %.0fs; exiting anyway", SHUTDOWN_BUDGET)
-
-    async def _cancel_jobs(self, timeout: float = 10.0) -> None:
-        """Stop polls and deliveries still running, so none touches a closed client."""
-        me = asyncio.current_task()
-        drains = set(self.worker.running())
-        jobs = [t for t in asyncio.all_tasks() if t is not me and t not in drains]
-        for task in jobs:
-            task.cancel()
-        if jobs:
-            await asyncio.wait(jobs, timeout=timeout)
-

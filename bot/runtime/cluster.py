@@ -26,7 +26,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import NullPool
 
 from bot.runtime.waiting import wait_set
-from bot.settings.model import ClusterConfig
+from bot.settings.sections import ClusterConfig
 from bot.store.leases import LeaseRepository
 from bot.store.outage import DatabaseOutage
 

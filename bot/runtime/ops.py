@@ -21,7 +21,7 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from bot.runtime.metrics import Metrics, version
-from bot.settings.model import OpsConfig
+from bot.settings.sections import OpsConfig
 from bot.store.outage import DatabaseOutage
 
 log = logging.getLogger(__name__)

@@ -18,7 +18,8 @@ from bot.models import Article
 from bot.runtime.dbcall import DbCall
 from bot.runtime.metrics import Metrics
 from bot.runtime.scheduler import poll_delay
-from bot.settings.model import FeedConfig, Settings
+from bot.settings.model import Settings
+from bot.settings.sections import FeedConfig
 from bot.sources.fulltext import fetch_page_text, wants_full_text, with_full_text
 from bot.sources.http import make_client, trust_of
 from bot.sources.limits import FetchLimiter

@@ -24,7 +24,8 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.runtime.dbcall import DbCall
 from bot.runtime.waiting import wait_set
-from bot.settings.model import FeedConfig, Settings
+from bot.settings.model import Settings
+from bot.settings.sections import FeedConfig
 from bot.store.db import utcnow
 from bot.store.feeds import FeedRepository
 from bot.store.outage import DatabaseOutage, is_outage

@@ -15,7 +15,8 @@ from typing import Any
 from pydantic import BaseModel
 
 from bot.nlp.watchlist import Terms, WatchItem, Watchlist
-from bot.settings.model import FeedConfig, RouteConfig, Settings
+from bot.settings.model import Settings
+from bot.settings.sections import FeedConfig, RouteConfig
 
 # -- the watchlist ------------------------------------------------------------------------
 

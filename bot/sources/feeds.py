@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 import feedparser
 
 from bot.models import Article
-from bot.settings.model import FeedConfig
+from bot.settings.sections import FeedConfig
 from bot.sources.html import html_to_text
 from bot.sources.metadata import absolute_url, join_url, normalize_language, safe_url
 from bot.sources.xmlguard import FeedError, prepare

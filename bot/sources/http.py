@@ -16,7 +16,8 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from bot.settings.model import FeedConfig, Settings
+from bot.settings.model import Settings
+from bot.settings.sections import FeedConfig
 from bot.sources.netguard import (
     AddressRefused,
     PinnedTransport,

@@ -18,7 +18,7 @@ from typing import Literal
 import httpx
 
 from bot.models import Article
-from bot.settings.model import FeedConfig
+from bot.settings.sections import FeedConfig
 from bot.sources.feeds import FeedError, parse_feed
 from bot.sources.http import (
     CHALLENGE_STATUSES,

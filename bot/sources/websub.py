@@ -24,7 +24,8 @@ import httpx
 from aiohttp import web
 
 from bot.models import Article
-from bot.settings.model import FeedConfig, Settings
+from bot.settings.model import Settings
+from bot.settings.sections import FeedConfig
 from bot.sources.feeds import FeedError, parse_feed
 from bot.sources.http import trust_of, vet
 from bot.sources.netguard import trusting

@@ -12,7 +12,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from bot.models import FollowUp, FollowUpKind, Match, Target
-from bot.settings.model import FollowupMode
+from bot.settings.sections import FollowupMode
 from bot.store.columns import CHANNEL
 from bot.store.db import utcnow
 from bot.store.schema import DeliveryRow, FollowupRow, MuteRow

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from bot.settings.model import TranslateConfig
+from bot.settings.sections import TranslateConfig
 from bot.translate.base import API_KEY_ENV, Translator
 from bot.translate.deepl import DeepL
 from bot.translate.libre import LibreTranslate

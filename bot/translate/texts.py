@@ -14,7 +14,7 @@ from dataclasses import replace
 
 from bot.models import Alert, Target, Translation
 from bot.settings.languages import base_language
-from bot.settings.model import RouteConfig
+from bot.settings.sections import RouteConfig
 from bot.translate.base import cut_text
 
 

@@ -25,7 +25,7 @@ from typing import TextIO
 
 from aiohttp import web
 
-from bot.settings.model import ConsoleConfig
+from bot.settings.sections import ConsoleConfig
 from bot.web.app import Page, Threads, make_app
 from bot.web.auth import Auth
 

@@ -202,7 +202,7 @@ def rig(
         fake_slack.wait_connected()
         with serve_http() as canary:
             canary.static("/", b"internal", content_type="text/plain")
-            port = bot.bot.adapters["slack"].http_port  # type: ignore[attr-defined]
+            port = bot.bot.adapters["slack"].http_bound_port  # type: ignore[attr-defined]
             yield Rig(bot, fake_slack, fake_discord, socket, f"http://127.0.0.1:{port}/slack/events",
                       canary)
     finally:

@@ -12,11 +12,11 @@ import pytest
 from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
-from bot.chat.discord.adapter import nonce_for
+from bot.chat.discord.channels import nonce_for
 from bot.chat.slack.adapter import SlackAdapter
 from bot.commands.dispatch import Commands
 from bot.models import Digest, Target
-from bot.settings.model import SlackConfig
+from bot.settings.sections import SlackConfig
 from bot.store.db import utcnow
 from tests.chat.discord.test_adapter import make_alert as discord_alert
 from tests.chat.discord.test_adapter import running as discord_running

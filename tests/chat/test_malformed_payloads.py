@@ -26,7 +26,7 @@ from bot.chat.slack.adapter import SlackAdapter
 from bot.chat.slack.commands import slack_response_url
 from bot.commands.dispatch import Commands
 from bot.models import Target
-from bot.settings.model import DiscordConfig
+from bot.settings.sections import DiscordConfig
 from tests.fakes.discord import GUILD_ID, FakeDiscord
 from tests.fakes.discord import serve as serve_discord
 from tests.fakes.slack import APP_TOKEN, BOT_TOKEN, FakeSlack
@@ -64,7 +64,7 @@ async def http_mode(fake: FakeSlack, commands: Commands) -> AsyncIterator[str]:
     )
     await adapter.start()
     try:
-        yield f"http://127.0.0.1:{adapter.http_port}/slack/events"
+        yield f"http://127.0.0.1:{adapter.http_bound_port}/slack/events"
     finally:
         await adapter.stop()
 

@@ -22,7 +22,7 @@ from bot.chat.discord.adapter import DiscordAdapter
 from bot.chat.slack.adapter import SlackAdapter
 from bot.commands.core import Reply
 from bot.commands.dispatch import Commands
-from bot.settings.model import DiscordConfig
+from bot.settings.sections import DiscordConfig
 from tests.fakes.discord import GUILD_ID, FakeDiscord, serve
 from tests.fakes.slack import APP_TOKEN, BOT_TOKEN, FakeSlack
 

@@ -23,9 +23,9 @@ from rich.console import Console
 
 from bot.chat.console import ConsoleAdapter, render_alert, render_digest
 from bot.chat.discord.adapter import DiscordAdapter
+from bot.chat.discord.digest import digest_payload as discord_digest
 from bot.chat.discord.render import EMBED_TOTAL_MAX, embed_length, units
 from bot.chat.discord.render import alert_payload as discord_payload
-from bot.chat.discord.render import digest_payload as discord_digest
 from bot.chat.slack.adapter import SlackAdapter
 from bot.chat.slack.blocks import MAX_BLOCKS
 from bot.chat.slack.blocks import alert_payload as slack_payload
@@ -34,7 +34,7 @@ from bot.chat.wording import LANGUAGE_NAMES, language_name, translation_mark
 from bot.commands.dispatch import Commands
 from bot.models import Alert, Digest, Match, Quote, Target, Translation
 from bot.nlp.languages import LANGUAGES
-from bot.settings.model import DiscordConfig, SlackConfig
+from bot.settings.sections import DiscordConfig, SlackConfig
 from tests.chat.slack.test_blocks import assert_within_limits, texts
 from tests.fakes.discord import ALERTS, GUILD_ID, FakeDiscord
 from tests.fakes.discord import serve as serve_discord
@@ -323,12 +323,13 @@ def test_a_brief_of_many_hostile_translations_keeps_every_limit_and_every_mark()
 
 
 def test_preview_renders_a_translated_alert_as_json() -> None:
-    # ``newsbot preview`` calls the adapter module's ``alert_payload`` and dumps it as JSON.
-    import bot.chat.discord.adapter as discord_module
-    import bot.chat.slack.adapter as slack_module
+    # ``newsbot preview`` calls the feedback module's ``alert_message`` and dumps it as JSON.
+    import bot.chat.discord.feedback as discord_module
+    import bot.chat.slack.feedback as slack_module
 
     for module in (slack_module, discord_module):
-        text = json.dumps(module.alert_payload(korean()), ensure_ascii=False, indent=2)
+        message = module.alert_message(korean(), with_buttons=True)
+        text = json.dumps(message, ensure_ascii=False, indent=2)
         assert EN_TITLE in text and TITLE in text and MARK in text
 
 

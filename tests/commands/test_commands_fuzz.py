@@ -25,7 +25,7 @@ from bot.commands.search import MAX_WORDS, parse_search_args
 from bot.commands.subscriptions import parse_subscribe_args
 from bot.models import Digest, Target
 from bot.nlp.watchlist import load_watchlist
-from bot.settings.model import parse_duration
+from bot.settings.sections import parse_duration
 from bot.store.repositories import open_store
 from tests.commands.test_search import Found, MemorySearch, Sent, alert
 from tests.fuzzing import FUZZ, command_names, command_text, ids

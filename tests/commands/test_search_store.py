@@ -14,7 +14,7 @@ from bot.commands.core import Caller, Reply
 from bot.commands.dispatch import Commands
 from bot.ingest.pipeline import ingest
 from bot.models import Article, Target
-from bot.settings.model import RouteConfig
+from bot.settings.sections import RouteConfig
 from bot.store.db import utcnow
 from bot.store.repositories import open_store
 from bot.store.schema import DeliveryRow

@@ -8,7 +8,8 @@ import pytest
 
 from bot.delivery.pacing import Pacing, Plan, plan, quiet_end, quiet_until
 from bot.models import Target
-from bot.settings.model import BurstConfig, QuietHours, Settings
+from bot.settings.model import Settings
+from bot.settings.sections import BurstConfig, QuietHours
 from bot.store.outbox import ChannelActivity
 from bot.yamlfile import ConfigError, load_model
 

@@ -26,7 +26,7 @@ from bot.delivery.worker import DeliveryWorker
 from bot.ingest.pipeline import ingest
 from bot.models import Article, FollowUp
 from bot.nlp.watchlist import load_watchlist
-from bot.settings.model import RouteConfig, SlackConfig
+from bot.settings.sections import RouteConfig, SlackConfig
 from bot.store.repositories import Repositories, open_store
 from tests.chat.discord.test_adapter import running as discord_running
 from tests.fakes.discord import ALERTS, FakeDiscord, serve

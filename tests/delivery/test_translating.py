@@ -21,7 +21,8 @@ from bot.chat.base import ChatAdapter
 from bot.delivery.translating import AlertTranslating
 from bot.delivery.worker import DeliveryWorker
 from bot.models import Alert, Article, Digest, Match, Quote, Target
-from bot.settings.model import RouteConfig, Settings, TranslateConfig
+from bot.settings.model import Settings
+from bot.settings.sections import RouteConfig, TranslateConfig
 from bot.store.db import utcnow
 from bot.store.repositories import Repositories, open_store
 from bot.translate.libre import LibreTranslate

@@ -25,8 +25,8 @@ from sqlalchemy.engine import make_url
 
 from bot.chat import DISCORD_ENV, SLACK_ENV
 from bot.cli.common import DEFAULT_CONFIG
-from bot.runtime.bot import SHUTDOWN_BUDGET
 from bot.runtime.logs import SECRET_ENV
+from bot.runtime.shutdown import SHUTDOWN_BUDGET
 from bot.settings.model import load_settings
 from tests.deploy.test_dockerfile import dockerfile_steps
 

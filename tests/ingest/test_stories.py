@@ -17,7 +17,7 @@ from bot.ingest.pipeline import ingest
 from bot.ingest.stories import MAX_DISTANCE, distance, find_story, fingerprint
 from bot.models import Alert, Article, Digest, Target
 from bot.nlp.watchlist import load_watchlist
-from bot.settings.model import RouteConfig
+from bot.settings.sections import RouteConfig
 from bot.store.db import utcnow
 from bot.store.repositories import open_store
 from tests.localserver import FeedServer, rss

@@ -14,6 +14,7 @@ import pytest
 from py3langid import langid
 
 from bot.nlp import langid_walk
+from bot.nlp.langid_cache import cache_folder, cached
 from bot.nlp.langid_walk import (
     MODEL_DIGEST,
     MODEL_FILE_DIGEST,
@@ -21,7 +22,6 @@ from bot.nlp.langid_walk import (
     FastIdentifier,
     Walk,
     _compact,
-    cache_folder,
     model_digest,
     read_model,
 )
@@ -183,7 +183,7 @@ def test_a_damaged_cache_is_read_again_from_the_model(
     opened = _decompressed(monkeypatch)
     _same_model(read_model(MODEL, LANGUAGES, tmp_path), plain)
     assert opened == [MODEL]
-    assert langid_walk._cached(file) is not None  # written again, whole, in its place
+    assert cached(file) is not None  # written again, whole, in its place
     _same_model(read_model(MODEL, LANGUAGES, tmp_path), plain)
     assert opened == [MODEL]
 

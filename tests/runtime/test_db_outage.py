@@ -23,7 +23,8 @@ from bot.delivery.worker import DeliveryWorker
 from bot.models import Alert, Target
 from bot.runtime.bot import NewsBot
 from bot.runtime.cluster import Cluster
-from bot.settings.model import ClusterConfig, load_settings
+from bot.settings.model import load_settings
+from bot.settings.sections import ClusterConfig
 from bot.sources.files import FileSource
 from bot.store.outage import DatabaseOutage
 from bot.store.repositories import open_store
@@ -280,7 +281,7 @@ def test_healthz_says_degraded_with_the_reason_during_an_outage_and_ok_after() -
 
     from bot.runtime.metrics import Metrics
     from bot.runtime.ops import Health, OpsServer, Vitals
-    from bot.settings.model import OpsConfig
+    from bot.settings.sections import OpsConfig
 
     outage = DatabaseOutage()
     health = Health(outage=outage)

@@ -14,7 +14,8 @@ import pytest
 from bot.chat.base import ChatAdapter
 from bot.models import Alert, Digest, Target
 from bot.runtime.bot import NewsBot
-from bot.settings.model import FeedConfig, load_settings
+from bot.settings.model import load_settings
+from bot.settings.sections import FeedConfig
 from tests.localserver import FEEDS, FeedServer, Gauge, challenge_page, endless, rss, trickle
 
 pytestmark = pytest.mark.network

@@ -19,7 +19,8 @@ from bot.chat.base import ChatAdapter
 from bot.models import Alert, Digest, Target
 from bot.runtime.bot import NewsBot
 from bot.runtime.ops import OpsServer
-from bot.settings.model import OpsConfig, load_settings
+from bot.settings.model import load_settings
+from bot.settings.sections import OpsConfig
 from bot.store.db import utcnow
 from bot.yamlfile import ConfigError
 from tests.chat.conftest import Home, clean_env

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.settings.model import load_settings, parse_duration
+from bot.settings.model import load_settings
+from bot.settings.sections import parse_duration
 from bot.yamlfile import ConfigError
 
 ROOT = Path(__file__).resolve().parents[2]

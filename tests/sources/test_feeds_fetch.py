@@ -9,7 +9,8 @@ from http.server import BaseHTTPRequestHandler
 import httpx
 import pytest
 
-from bot.settings.model import FeedConfig, Settings
+from bot.settings.model import Settings
+from bot.settings.sections import FeedConfig
 from bot.sources import netguard
 from bot.sources.http import make_client
 from bot.sources.poll import FeedResult, fetch_feed

@@ -8,7 +8,7 @@ import logging
 
 import pytest
 
-from bot.settings.model import FeedConfig
+from bot.settings.sections import FeedConfig
 from bot.sources.feeds import parse_feed
 from tests.localserver import FeedServer, rss
 from tests.sources.test_feeds_fetch import poll

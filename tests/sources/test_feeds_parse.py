@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.settings.model import FeedConfig
+from bot.settings.sections import FeedConfig
 from bot.sources.feeds import FeedError, ParsedFeed, parse_feed
 from bot.sources.metadata import clean_url
 from tests.localserver import FEEDS

@@ -12,7 +12,7 @@ import ipaddress
 import httpx
 import pytest
 
-from bot.settings.model import FeedConfig
+from bot.settings.sections import FeedConfig
 from bot.sources.netguard import PinnedTransport, Trust, is_public_address
 from bot.sources.poll import FeedResult, fetch_feed
 from tests.localserver import FeedServer, rss, serve

@@ -20,7 +20,7 @@ from bot.chat.base import ChatAdapter, DeliveryError
 from bot.delivery.pacing import Pacing
 from bot.delivery.worker import STALE_CLAIM, DeliveryWorker, RetryPolicy
 from bot.models import Alert, Article, Digest, Target
-from bot.settings.model import BurstConfig, QuietHours
+from bot.settings.sections import BurstConfig, QuietHours
 from bot.store.db import utcnow
 from bot.store.repositories import Repositories, open_store
 

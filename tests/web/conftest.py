@@ -62,7 +62,7 @@ class Console:
         self.announced: list[str] = []
         # No background warm-up unless asked: every test's console would load spaCy's
         # languages for its own watchlist (test_warmup.py tests it).
-        self.server = self.bot.make_console(env=env, warm=warm)
+        self.server = self.bot.web_console.server(env=env, warm=warm)
         self.server.announce = self.announced.append
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)

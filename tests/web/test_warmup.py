@@ -12,7 +12,7 @@ import aiohttp
 import pytest
 
 from bot.nlp.matcher.plans import compiled_for
-from bot.settings.model import ConsoleConfig
+from bot.settings.sections import ConsoleConfig
 from bot.web.app import Threads
 from bot.web.server import ConsoleServer
 from tests.web.conftest import SEED, Client, Console, csrf_of
@@ -117,12 +117,12 @@ def test_pages_do_not_queue_behind_the_warm_up_and_a_backtest(
     start_console, monkeypatch: pytest.MonkeyPatch  # type: ignore[no-untyped-def]
 ) -> None:
     """Both long jobs at once (each held until released) leave the page threads free."""
-    from bot.runtime.bot import NewsBot
+    from bot.runtime.console import WebConsole
     from bot.web.pages import watchlist as watchlist_page
 
     release, warming, backtesting = threading.Event(), threading.Event(), threading.Event()
 
-    def warm(bot: object, stop: threading.Event) -> list[str]:
+    def warm(console: object, stop: threading.Event) -> list[str]:
         warming.set()
         assert release.wait(60)
         return []
@@ -132,7 +132,7 @@ def test_pages_do_not_queue_behind_the_warm_up_and_a_backtest(
         assert release.wait(60)
         job.state = "done"
 
-    monkeypatch.setattr(NewsBot, "_warm_matcher", warm)
+    monkeypatch.setattr(WebConsole, "_warm_matcher", warm)
     monkeypatch.setattr(watchlist_page, "run_backtest", backtest)
     console: Console = start_console(warm=True)
 

@@ -19,7 +19,7 @@ import asyncio
 import contextlib
 import logging
 import re
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -28,45 +28,40 @@ import discord
 
 from bot.chat.base import ChatAdapter, DeliveryError, ThreadReply
 from bot.chat.discord.channels import (
+    CHANNEL_PACE,
     DM_PREFIX,
     HISTORY_LIMIT,
+    Pacer,
     alert_nonce,
     carries,
     link_to,
+    messageable,
     nonce_for,
-    snowflake,
 )
 from bot.chat.discord.client import DEFAULT_API_URL, DEFAULT_GATEWAY_URL, Endpoints, GatewayClient
+from bot.chat.discord.digest import digest_payload
 from bot.chat.discord.errors import (
-    THREAD_ALREADY_CREATED,
-    UNKNOWN_CHANNEL,
     UNKNOWN_MESSAGE,
     delivery_error,
     start_failure,
-    thread_error,
 )
 from bot.chat.discord.feedback import alert_message, message_view
 from bot.chat.discord.render import (
     Send,
-    alert_payload,
-    digest_payload,
-    followup_payload,
     text_payload,
-    thread_name,
 )
+from bot.chat.discord.threads import Threads
 from bot.chat.inflight import DRAIN_TIMEOUT, InFlight
 from bot.commands.dispatch import Commands
 from bot.models import Alert, Digest, FollowUp, Target
-from bot.settings.model import DiscordConfig
+from bot.settings.sections import DiscordConfig
 
-__all__ = ["DiscordAdapter", "Endpoints", "alert_nonce", "alert_payload", "nonce_for"]
+__all__ = ["DiscordAdapter"]
 
 log = logging.getLogger(__name__)
 
 READY_TIMEOUT = 60.0
 """How long ``start()`` waits for login, command sync and the gateway's READY."""
-CHANNEL_PACE = 1.0
-"""Seconds between two posts to one channel: Discord allows 5 per 5 s, a burst waits."""
 MAX_RATELIMIT_WAIT = 30.0
 """A longer rate limit goes back to the outbox (``retry_after``) instead of blocking."""
 
@@ -76,31 +71,26 @@ _WEBHOOK_URL = re.compile(
 )
 
 
-class Pacer:
-    """At most one post per ``interval`` seconds per channel; later ones wait their turn."""
-
-    def __init__(
-        self,
-        interval: float = CHANNEL_PACE,
-        clock: Callable[[], float] | None = None,
-        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
-    ) -> None:
-        self.interval = interval
-        self.clock = clock
-        """Seconds, monotonic; None: the event loop's clock. Tests pass a virtual one
-        (with ``sleep``) to check the pacing without timing it."""
-        self.sleep = sleep
-        self._next: dict[str, float] = {}
-        self._locks: dict[str, asyncio.Lock] = {}
-
-    async def wait(self, channel: str) -> None:
-        lock = self._locks.setdefault(channel, asyncio.Lock())
-        async with lock:
-            now = self.clock or asyncio.get_running_loop().time
-            delay = self._next.get(channel, 0.0) - now()
-            if delay > 0:
-                await self.sleep(delay)
-            self._next[channel] = now() + self.interval
+def check_env(
+    token: str | None, webhook: str | None, api_url: str, gateway: str, settings: DiscordConfig
+) -> None:
+    """Refuse (ValueError, saying what to fix) an environment the adapter cannot work from."""
+    if token is not None and (token.lower().startswith("bot ") or any(c.isspace() for c in token)):
+        raise ValueError(
+            "DISCORD_BOT_TOKEN must be the bare bot token from the Developer Portal "
+            "(Bot -> Reset Token), without 'Bot ' and without spaces"
+        )
+    if token is None and webhook is not None and not _WEBHOOK_URL.match(webhook):
+        raise ValueError(
+            "DISCORD_WEBHOOK_URL must look like https://discord.com/api/webhooks/<id>/<token> "
+            "(channel settings -> Integrations -> Webhooks -> Copy Webhook URL)"
+        )
+    if not re.match(r"^https?://[^\s/]+", api_url):
+        raise ValueError(f"NEWSBOT_DISCORD_API_URL must be an http(s) URL, got {api_url!r}")
+    if not re.match(r"^wss?://[^\s/]+", gateway):
+        raise ValueError(f"NEWSBOT_DISCORD_GATEWAY_URL must be a ws(s) URL, got {gateway!r}")
+    if any(g <= 0 for g in settings.guild_ids):
+        raise ValueError("discord.guild_ids must be server ids (positive numbers)")
 
 
 class DiscordAdapter(ChatAdapter):
@@ -131,6 +121,7 @@ class DiscordAdapter(ChatAdapter):
         self.ready_timeout = ready_timeout
         self.guild_ready_timeout = guild_ready_timeout
         self.pacer = Pacer(channel_pace)
+        self.threads = Threads(self.pacer, lambda: self.client)
         self._token = token
         self._webhook_url = None if token else webhook_url
         self.client: GatewayClient | None = None
@@ -150,22 +141,7 @@ class DiscordAdapter(ChatAdapter):
         webhook = (env.get("DISCORD_WEBHOOK_URL") or "").strip() or None
         api_url = (env.get("NEWSBOT_DISCORD_API_URL") or "").strip() or DEFAULT_API_URL
         gateway = (env.get("NEWSBOT_DISCORD_GATEWAY_URL") or "").strip() or DEFAULT_GATEWAY_URL
-        if token is not None and (token.lower().startswith("bot ") or any(c.isspace() for c in token)):
-            raise ValueError(
-                "DISCORD_BOT_TOKEN must be the bare bot token from the Developer Portal "
-                "(Bot -> Reset Token), without 'Bot ' and without spaces"
-            )
-        if token is None and webhook is not None and not _WEBHOOK_URL.match(webhook):
-            raise ValueError(
-                "DISCORD_WEBHOOK_URL must look like https://discord.com/api/webhooks/<id>/<token> "
-                "(channel settings -> Integrations -> Webhooks -> Copy Webhook URL)"
-            )
-        if not re.match(r"^https?://[^\s/]+", api_url):
-            raise ValueError(f"NEWSBOT_DISCORD_API_URL must be an http(s) URL, got {api_url!r}")
-        if not re.match(r"^wss?://[^\s/]+", gateway):
-            raise ValueError(f"NEWSBOT_DISCORD_GATEWAY_URL must be a ws(s) URL, got {gateway!r}")
-        if any(g <= 0 for g in settings.guild_ids):
-            raise ValueError("discord.guild_ids must be server ids (positive numbers)")
+        check_env(token, webhook, api_url, gateway, settings)
         if token and webhook:
             log.info("discord: DISCORD_BOT_TOKEN is set, so DISCORD_WEBHOOK_URL is not used")
         return cls(
@@ -287,7 +263,7 @@ class DiscordAdapter(ChatAdapter):
         nonce = nonce_for(key, target.channel)
         after = discord.Object(id=discord.utils.time_snowflake(since - timedelta(seconds=30)))
         try:
-            channel = await self._messageable(target)
+            channel = await messageable(self.client, target)
             async for message in channel.history(limit=HISTORY_LIMIT, after=after):
                 if message.author.id == me and carries(message, nonce, alerts):
                     return str(message.id)
@@ -323,7 +299,7 @@ class DiscordAdapter(ChatAdapter):
                     allowed_mentions=discord.AllowedMentions.none(),
                 )
             else:
-                channel = await self._messageable(target)
+                channel = await messageable(self.client, target)
                 view = message_view(message)
                 await channel.get_partial_message(mid).edit(
                     content=send.content, embeds=send.embeds,
@@ -341,7 +317,7 @@ class DiscordAdapter(ChatAdapter):
             raise delivery_error(exc, where) from exc
         return message_id
 
-    # -- follow-ups in threads -----------------------------------------------------------
+    # -- follow-ups in threads: see bot.chat.discord.threads --------------------------------
 
     async def send_followup(
         self,
@@ -351,64 +327,10 @@ class DiscordAdapter(ChatAdapter):
         followup: FollowUp,
         alert: Alert | None = None,
     ) -> ThreadReply | None:
-        """Post ``followup`` in the thread started on the alert's message (starting it the
-        first time); in a DM, which has no threads, as a reply to the alert's message.
-
-        The reply carries a nonce of its own, so a repeat within Discord's window returns
-        it; :meth:`find_followup` covers longer gaps.
-        """
+        """In the thread started on the alert's message (a reply to it in a DM)."""
         if self._webhook is not None or not message_id.isdigit():
             return None  # a webhook's channel has no thread the bot could start
-        payload = followup_payload(followup)
-        nonce = nonce_for(followup.key, target.channel)
-        none = discord.AllowedMentions.none()
-        if target.channel.startswith(DM_PREFIX):
-            try:
-                await self.pacer.wait(target.channel)
-                channel = await self._messageable(target)
-                reference = discord.MessageReference(
-                    message_id=int(message_id), channel_id=channel.id, fail_if_not_exists=False
-                )
-                sent = await channel.send(
-                    content=payload["content"], allowed_mentions=none, nonce=nonce,
-                    reference=reference, suppress_embeds=True,
-                )
-            except Exception as exc:
-                raise delivery_error(exc, f"channel {target.channel}") from exc
-            return ThreadReply(str(sent.id))
-        thread = thread_id or await self._start_thread(target, message_id, alert)
-        try:
-            await self.pacer.wait(thread)
-            channel = self._client().get_partial_messageable(int(thread))
-            sent = await channel.send(
-                content=payload["content"], allowed_mentions=none, nonce=nonce,
-                suppress_embeds=True,
-            )
-        except Exception as exc:
-            raise thread_error(exc, f"the thread {thread} of channel {target.channel}") from exc
-        return ThreadReply(str(sent.id), thread)
-
-    async def _start_thread(self, target: Target, message_id: str, alert: Alert | None) -> str:
-        """``POST /channels/{channel}/messages/{message}/threads``; the thread's id.
-
-        One thread per message: if an earlier attempt started it (and the bot died before
-        keeping its id), Discord says so (160004), and a thread started on a message has
-        that message's id.
-        """
-        channel = snowflake(target.channel, target.channel)
-        name = thread_name(alert) if alert is not None else "Follow-ups"
-        try:
-            await self.pacer.wait(target.channel)
-            data = await self._client().http.start_thread_with_message(
-                channel, int(message_id), name=name, auto_archive_duration=1440
-            )
-        except discord.HTTPException as exc:
-            if exc.code == THREAD_ALREADY_CREATED:
-                return message_id
-            raise thread_error(exc, f"a thread on message {message_id} in channel {target.channel}") from exc
-        except Exception as exc:
-            raise delivery_error(exc, f"channel {target.channel}") from exc
-        return str(data["id"])
+        return await self.threads.send(target, message_id, thread_id, followup, alert)
 
     async def find_followup(
         self,
@@ -418,58 +340,15 @@ class DiscordAdapter(ChatAdapter):
         followup: FollowUp,
         since: datetime,
     ) -> ThreadReply | None:
-        """Read the alert's thread (or the DM) back from ``since`` for our reply.
-
-        Recognised by its nonce where Discord returns it, else by its text. A thread that
-        does not exist yet holds no reply.
-        """
-        if self._webhook is not None or self.client is None or self.client.user is None:
+        """Our reply in the alert's thread (or the DM) since ``since``, if there is one."""
+        if self._webhook is not None or not message_id.isdigit():
             return None
-        if not message_id.isdigit():
-            return None
-        me = self.client.user.id
-        nonce = nonce_for(followup.key, target.channel)
-        content = followup_payload(followup)["content"]
-        after = discord.Object(id=discord.utils.time_snowflake(since - timedelta(seconds=30)))
-        dm = target.channel.startswith(DM_PREFIX)
-        thread = None if dm else (thread_id or message_id)
-        try:
-            channel: Any = (
-                await self._messageable(target) if dm
-                else self.client.get_partial_messageable(int(thread or 0))
-            )
-            async for message in channel.history(limit=HISTORY_LIMIT, after=after):
-                if message.author.id != me:
-                    continue
-                if (message.nonce is not None and str(message.nonce) == nonce) or message.content == content:
-                    return ThreadReply(str(message.id), thread)
-        except discord.NotFound as exc:
-            if exc.code == UNKNOWN_CHANNEL:
-                return None  # no thread yet: nothing was replied
-            raise thread_error(exc, f"channel {target.channel}") from exc
-        except discord.Forbidden:
-            log.warning(
-                "cannot read the thread of message %s in %s to check for a reply made before "
-                "a restart; relying on Discord's nonce. Grant Read Message History.",
-                message_id, target.channel,
-            )
-            return None
-        except DeliveryError:
-            raise
-        except Exception as exc:
-            raise thread_error(exc, f"channel {target.channel}") from exc
-        return None
+        return await self.threads.find(target, message_id, thread_id, followup, since)
 
     def message_link(self, target: Target, external_id: str | None) -> str | None:
         """``https://discord.com/channels/<guild>/<channel>/<message>`` (see
         :func:`~bot.chat.discord.channels.link_to`)."""
         return link_to(self.client, self.settings.guild_ids, target, external_id)
-
-    def _client(self) -> GatewayClient:
-        client = self.client
-        if client is None or client.is_closed():
-            raise DeliveryError("the Discord client is not connected")
-        return client
 
     async def _post(
         self,
@@ -497,7 +376,7 @@ class DiscordAdapter(ChatAdapter):
                     wait=True,
                 )
                 return str(wm.id)
-            channel = await self._messageable(target)
+            channel = await messageable(self.client, target)
             # discord.py puts a nonce with enforce_nonce on every post (random unless given).
             extra: dict[str, Any] = {"nonce": nonce} if nonce is not None else {}
             if view is not None:
@@ -509,15 +388,6 @@ class DiscordAdapter(ChatAdapter):
         except Exception as exc:
             raise delivery_error(exc, where) from exc
 
-    async def _messageable(self, target: Target) -> discord.PartialMessageable | discord.DMChannel:
-        client = self.client
-        if client is None or client.is_closed():
-            raise DeliveryError("the Discord client is not connected")
-        channel = target.channel
-        if channel.startswith(DM_PREFIX):
-            user_id = snowflake(channel[len(DM_PREFIX) :], channel)
-            return await client.create_dm(discord.Object(id=user_id))
-        return client.get_partial_messageable(snowflake(channel, channel))
 
 def _log_end(task: asyncio.Task[None]) -> None:
     """The gateway connection ended on its own (token revoked, intents refused)."""

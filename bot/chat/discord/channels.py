@@ -1,4 +1,5 @@
-"""Discord channels as the bot addresses them, and how it recognises a post of its own there.
+"""Discord channels as the bot addresses them, how often it posts to one, and how it
+recognises a post of its own there.
 
 A target is a channel id or ``dm:<user id>``. A post carries a nonce derived from the alert
 (or digest key) and the channel, so a repeat within Discord's nonce window is answered with
@@ -7,8 +8,9 @@ the first message; after a longer outage, the channel's history is compared inst
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 import discord
 
@@ -21,6 +23,8 @@ DM_PREFIX = "dm:"
 
 HISTORY_LIMIT = 200
 """Messages read back when looking for a post made before a restart."""
+CHANNEL_PACE = 1.0
+"""Seconds between two posts to one channel: Discord allows 5 per 5 s, a burst waits."""
 
 
 def nonce_for(key: str, channel: str) -> str:
@@ -83,3 +87,49 @@ def link_to(
     elif len(guild_ids) == 1:
         guild = guild_ids[0]
     return message_link("discord", target.channel, message_id, guild_id=guild)
+
+
+def connected(client: discord.Client | None) -> discord.Client:
+    """The gateway client, which posts and reads must have; DeliveryError without it."""
+    if client is None or client.is_closed():
+        raise DeliveryError("the Discord client is not connected")
+    return client
+
+
+async def messageable(
+    client: discord.Client | None, target: Target
+) -> discord.PartialMessageable | discord.DMChannel:
+    """Where a post to ``target`` goes: the channel, or the DM with ``dm:<user id>``."""
+    client = connected(client)
+    channel = target.channel
+    if channel.startswith(DM_PREFIX):
+        user_id = snowflake(channel[len(DM_PREFIX) :], channel)
+        return await client.create_dm(discord.Object(id=user_id))
+    return client.get_partial_messageable(snowflake(channel, channel))
+
+
+class Pacer:
+    """At most one post per ``interval`` seconds per channel; later ones wait their turn."""
+
+    def __init__(
+        self,
+        interval: float = CHANNEL_PACE,
+        clock: Callable[[], float] | None = None,
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+    ) -> None:
+        self.interval = interval
+        self.clock = clock
+        """Seconds, monotonic; None: the event loop's clock. Tests pass a virtual one
+        (with ``sleep``) to check the pacing without timing it."""
+        self.sleep = sleep
+        self._next: dict[str, float] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    async def wait(self, channel: str) -> None:
+        lock = self._locks.setdefault(channel, asyncio.Lock())
+        async with lock:
+            now = self.clock or asyncio.get_running_loop().time
+            delay = self._next.get(channel, 0.0) - now()
+            if delay > 0:
+                await self.sleep(delay)
+            self._next[channel] = now() + self.interval

@@ -22,7 +22,7 @@ from bot.chat.discord.commands import CommandTree, add_commands
 from bot.chat.discord.feedback import Edit, on_component
 from bot.chat.inflight import InFlight
 from bot.commands.dispatch import Commands
-from bot.settings.model import DiscordConfig
+from bot.settings.sections import DiscordConfig
 
 log = logging.getLogger(__name__)
 

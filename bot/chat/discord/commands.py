@@ -17,7 +17,8 @@ import discord
 from discord import app_commands
 
 from bot.chat.discord.channels import DM_PREFIX, link_to
-from bot.chat.discord.render import Send, digest_payload, text_payload
+from bot.chat.discord.digest import digest_payload
+from bot.chat.discord.render import Send, text_payload
 from bot.chat.inflight import InFlight
 from bot.commands.core import Caller, CommandError, Reply
 from bot.commands.dispatch import Commands

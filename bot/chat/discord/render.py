@@ -1,4 +1,4 @@
-"""Alerts, digests and notices as the JSON of a Discord message.
+"""Alerts, follow-ups and notices as the JSON of a Discord message (digests: :mod:`.digest`).
 
 The dicts built here are exactly what the adapter posts (``newsbot preview --discord``
 prints them), so the limits Discord enforces are applied here, once:
@@ -25,11 +25,9 @@ from typing import Any
 import discord.utils
 
 from bot.chat.wording import (
-    empty_digest_text,
     followup_line,
     items_line,
     quote_body,
-    shown_quote_line,
     shown_translation,
     source_line,
     translated_lead,
@@ -38,7 +36,7 @@ from bot.chat.wording import (
     translation_mark,
     why_parts,
 )
-from bot.models import Alert, Digest, FollowUp
+from bot.models import Alert, FollowUp
 from bot.text import ELLIPSIS, clean_line, display_url, strip_controls
 
 TITLE_MAX = 256
@@ -151,7 +149,7 @@ def _lines_within(lines: list[str], limit: int) -> str:
     return cap("\n".join(out), limit)
 
 
-def _fit(embed: dict[str, Any]) -> dict[str, Any]:
+def fit(embed: dict[str, Any]) -> dict[str, Any]:
     """Drop quotes from the end, then shorten the description, until the total fits."""
     while embed_length(embed) > EMBED_TOTAL_MAX and len(embed.get("fields", [])) > 1:
         embed["fields"].pop()
@@ -212,14 +210,14 @@ def alert_embed(alert: Alert) -> dict[str, Any]:
         embed["footer"] = {"text": footer}
     if alert.published is not None:
         embed["timestamp"] = _iso(alert.published)
-    return _fit(embed)
+    return fit(embed)
 
 
 ORIGINAL_TITLE_MAX = 600
 """The original headline in a translated embed's description; the leads share the rest."""
 
 
-def _original(text: str) -> str:
+def as_original(text: str) -> str:
     """Already-escaped text in italics (an original beside its translation); escaped
     ``*`` and ``_`` inside cannot close them."""
     return f"*{text}*" if text else ""
@@ -230,13 +228,13 @@ def _description(alert: Alert) -> str:
     with the original lead under it, each within its share of Discord's 4096."""
     parts = []
     if translated_title(alert):
-        parts.append(_original(marked(alert.title, ORIGINAL_TITLE_MAX)))
+        parts.append(as_original(marked(alert.title, ORIGINAL_TITLE_MAX)))
     lead = translated_lead(alert)
     room = DESCRIPTION_MAX - sum(units(p) + 2 for p in parts) - 4
     if lead:
         half = room // 2
         parts.append(marked(lead, half))
-        parts.append(_original(marked(alert.lead, half - 2)))
+        parts.append(as_original(marked(alert.lead, half - 2)))
     elif alert.lead:
         parts.append(marked(alert.lead, room))
     joined = "\n\n".join(p for p in parts if p)
@@ -251,7 +249,7 @@ def _quote_value(alert: Alert, index: int) -> str:
         return marked(original, FIELD_VALUE_MAX)
     half = FIELD_VALUE_MAX // 2
     first = marked(translated, half)
-    second = _original(marked(original, FIELD_VALUE_MAX - units(first) - 3))
+    second = as_original(marked(original, FIELD_VALUE_MAX - units(first) - 3))
     return f"{first}\n{second}"
 
 
@@ -278,79 +276,11 @@ def alert_payload(alert: Alert) -> dict[str, Any]:
     }
 
 
-def _masked_link(text: str, url: str | None) -> str:
+def masked_link(text: str, url: str | None) -> str:
     if not is_web_url(url):
         return text
     safe = (url or "").replace("(", "%28").replace(")", "%29").replace(" ", "%20")
     return f"[{text}]({safe})"
-
-
-def digest_entry(alert: Alert, *, compact: bool = False) -> str:
-    """One alert inside a digest: linked headline, items and source, its first quote.
-
-    ``compact`` (a long digest): a shorter headline and no quote, so that every alert of a
-    collapsed burst fits in the one message rather than "and 4 more".
-    """
-    translation = translated_title(alert)
-    title = marked(translation or alert.title, 140 if compact else 240) or "(untitled)"
-    lines = [f"**{_masked_link(title, alert.url)}**"]
-    if translation:
-        lines.append(_original(marked(alert.title, 100 if compact else 240)))
-    meta = " · ".join(p for p in (items_line(alert), source_line(alert)) if p)
-    room = 160 if compact else 300
-    tr = shown_translation(alert)
-    if tr is not None:
-        # The mark is never the part that is cut: items and source give way first.
-        mark = marked(translation_mark(tr), 100)
-        lines.append(f"{marked(meta, room - units(mark) - 3)} · {mark}" if meta else mark)
-    elif meta:
-        lines.append(marked(meta, room))
-    if alert.quotes and not compact:
-        if translated_quote_body(alert, 0):
-            lines.append(marked(shown_quote_line(alert, 0), 400))
-        else:
-            quote = alert.quotes[0]
-            body = quote_body(quote, alert.language)
-            speaker = clean_line(quote.speaker)
-            lines.append(marked(f"{body} — {speaker}" if speaker else body, 400))
-    return "\n".join(lines)
-
-
-def digest_payload(digest: Digest, now: datetime | None = None) -> dict[str, Any]:
-    """A ``/brief`` answer (or a collapsed burst) as one embed listing the alerts."""
-    title = clean_line(digest.title) or "Brief"
-    if digest.alerts:
-        n = len(digest.alerts)
-        title += f" · {n} alert{'s' if n != 1 else ''}"
-    parts = [f"*{marked(note, 300)}*" for note in digest.notes if clean_line(note)]
-    if not digest.alerts:
-        parts.append(marked(empty_digest_text(digest, now), 300))
-    entries = [digest_entry(a) for a in digest.alerts]
-    room = DESCRIPTION_MAX - sum(units(p) + 2 for p in parts)
-    if sum(units(e) + 2 for e in entries) > room:
-        entries = [digest_entry(a, compact=True) for a in digest.alerts]
-    description = "\n\n".join(parts)
-    for i, entry in enumerate(entries):
-        rest = len(entries) - i - 1
-        tail = f"\n\n{ELLIPSIS} and {rest} more" if rest else ""
-        candidate = f"{description}\n\n{entry}" if description else entry
-        if units(candidate) + units(tail) > DESCRIPTION_MAX:
-            description += f"\n\n{ELLIPSIS} and {len(entries) - i} more"
-            break
-        description = candidate
-    first = next(iter(digest.alerts), None)
-    embed: dict[str, Any] = {
-        "type": "rich",
-        "title": plain(title, TITLE_MAX),
-        "color": colour_for(digest.item_id or (first.matches[0].id if first and first.matches else None)),
-    }
-    if description:
-        embed["description"] = cap(description, DESCRIPTION_MAX)
-    return {
-        "content": plain(title, FALLBACK_MAX),
-        "embeds": [_fit(embed)],
-        "allowed_mentions": dict(NO_MENTIONS),
-    }
 
 
 THREAD_NAME_MAX = 100
@@ -368,7 +298,7 @@ def followup_payload(followup: FollowUp) -> dict[str, Any]:
     """A reply in an alert's thread: what is new in a line, and a masked link to it."""
     line = marked(followup_line(followup), 600)
     url = followup.url if is_web_url(followup.url) and not re.search(r"[\s<>]", followup.url or "") else None
-    content = f"{line}: {_masked_link(marked(display_url(url), 300), url)}" if url else line
+    content = f"{line}: {masked_link(marked(display_url(url), 300), url)}" if url else line
     return {
         "content": cap(content, CONTENT_MAX),
         "allowed_mentions": dict(NO_MENTIONS),

@@ -8,35 +8,33 @@ Three ways to connect, chosen by which secrets the environment holds:
   aiohttp server; bolt rejects requests whose signature or timestamp is wrong (401).
 - **Webhook mode** (only ``SLACK_WEBHOOK_URL``): post-only, into the webhook's channel.
 
-A bot token alone posts alerts but receives no commands. Retries belong to the outbox
-(:mod:`bot.delivery.worker`): the Web API client is built without slack_sdk's retry handlers, so
-a 429 comes back to the worker as ``DeliveryError(retry_after=...)`` instead of being slept
-through inside a post.
+A bot token alone posts alerts but receives no commands. Connecting in each mode is
+:mod:`bot.chat.slack.connection`; this module posts, edits and finds posts.
+
+Retries belong to the outbox (:mod:`bot.delivery.worker`): the Web API client is built
+without slack_sdk's retry handlers, so a 429 comes back to the worker as
+``DeliveryError(retry_after=...)`` instead of being slept through inside a post.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
-from aiohttp import web
-from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.app.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
-from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.chat.base import ChatAdapter, DeliveryError, ThreadReply
 from bot.chat.inflight import DRAIN_TIMEOUT, InFlight
 from bot.chat.links import message_link
-from bot.chat.slack.blocks import alert_payload, digest_payload, followup_payload, notice_payload
+from bot.chat.slack.blocks import digest_payload, followup_payload, notice_payload
 from bot.chat.slack.commands import DEFAULT_API_URL, SlashCommands
+from bot.chat.slack.connection import Connection
 from bot.chat.slack.errors import (
-    AUTH_GONE,
     SlackConfigError,
     api_error,
     delivery_error,
@@ -45,19 +43,15 @@ from bot.chat.slack.errors import (
 )
 from bot.chat.slack.feedback import alert_message
 from bot.chat.slack.history import find_in_history, find_in_thread
-from bot.chat.slack.httpmode import bound_port, listen
 from bot.commands.dispatch import Commands
 from bot.models import Alert, Digest, FollowUp, Target
 
 if TYPE_CHECKING:
-    from bot.settings.model import SlackConfig
+    from bot.settings.sections import SlackConfig
 
-__all__ = ["SlackAdapter", "alert_payload"]
+__all__ = ["SlackAdapter"]
 
 log = logging.getLogger(__name__)
-
-CONNECT_TIMEOUT = 20.0
-"""Seconds ``start`` waits for Socket Mode before leaving it to connect in the background."""
 
 
 class SlackAdapter(ChatAdapter):
@@ -90,10 +84,7 @@ class SlackAdapter(ChatAdapter):
         if problem:
             raise SlackConfigError(problem)
         self.commands = commands
-        self.app_token = app_token
-        self.webhook_url = webhook_url
         self.api_url = api_url
-        self.http_host, self.http_port, self.http_path = http_host, http_port, http_path
         if not bot_token:
             self.mode = "webhook"
         elif app_token:
@@ -116,14 +107,12 @@ class SlackAdapter(ChatAdapter):
                 receiver.links = self.message_link
                 self.app = receiver.build_app(signing_secret if self.mode == "http" else None)
                 receiver.feedback.edit = self.update_alert
-        self._webhook: AsyncWebhookClient | None = None
-        self._socket: AsyncSocketModeHandler | None = None
-        self._connecting: asyncio.Task[None] | None = None
-        self._runner: web.AppRunner | None = None
+        self.connection = Connection(
+            self.mode, self.client, self.app,
+            app_token=app_token, webhook_url=webhook_url, signing_secret=signing_secret or "",
+            http_host=http_host, http_port=http_port, http_path=http_path,
+        )
         self._dm_channels: dict[str, str] = {}
-        self._signing_secret = signing_secret or ""
-        self.workspace_url: str | None = None
-        """``auth.test``'s ``url`` (``https://acme.slack.com/``): where message links point."""
 
     @classmethod
     def from_env(
@@ -146,126 +135,27 @@ class SlackAdapter(ChatAdapter):
             http_host=env.get("NEWSBOT_SLACK_HTTP_HOST") or "0.0.0.0",
         )
 
-    # -- life cycle ---------------------------------------------------------------------
+    # -- life cycle: see bot.chat.slack.connection ---------------------------------------
 
     async def start(self) -> None:
-        """Connect: check the token, then open Socket Mode or the HTTP listener.
-
-        A rejected token stops the bot with a SlackConfigError; an unreachable Slack is
-        logged and retried in the background (alerts wait in the outbox meanwhile).
-        """
-        if self.mode == "webhook":
-            assert self.webhook_url is not None
-            self._webhook = AsyncWebhookClient(self.webhook_url, retry_handlers=[])
-            log.info("Slack: posting through an incoming webhook (no slash commands)")
-            return
-        await self._check_auth()
-        if self.mode == "socket":
-            # The SDK retries a failing connection forever: give it a while, then let it
-            # carry on in the background rather than hold up the rest of the bot.
-            self._connecting = asyncio.create_task(self._connect_socket())
-            done, _ = await asyncio.wait({self._connecting}, timeout=CONNECT_TIMEOUT)
-            if done:
-                self._connecting.result()  # a refused app token stops the bot here
-            else:
-                log.warning("Slack Socket Mode is still connecting; commands work once it is up")
-        elif self.mode == "http":
-            await self._listen_http()
-        else:
-            log.warning(
-                "Slack: posting only; slash commands are off. Set SLACK_APP_TOKEN (Socket Mode) "
-                "or SLACK_SIGNING_SECRET (HTTP mode) to receive them."
-            )
-
-    async def _check_auth(self) -> None:
-        """auth.test: raise if Slack refused the token; log if it could not be asked."""
-        assert self.client is not None
-        try:
-            who = await self.client.auth_test()
-        except SlackApiError as exc:
-            error = error_code(exc)
-            if error in AUTH_GONE:
-                raise SlackConfigError(
-                    f"Slack refused SLACK_BOT_TOKEN ({error}): copy the Bot User OAuth Token "
-                    "(xoxb-...) from the app's OAuth & Permissions page."
-                ) from exc
-            log.warning("Slack: auth.test failed (%s); carrying on", error or exc.response.status_code)
-        except (SlackClientError, aiohttp.ClientError, OSError, TimeoutError) as exc:
-            log.warning("Slack is unreachable (%s); alerts wait in the outbox", exc)
-        else:
-            self.workspace_url = str(who.get("url") or "") or None
-            log.info("Slack: connected as %s to %s (%s mode)", who.get("user"), who.get("team"), self.mode)
-
-    async def _connect_socket(self) -> None:
-        assert self.app is not None and self.client is not None and self.app_token
-        handler = AsyncSocketModeHandler(self.app, app_token=self.app_token)
-        self._socket = handler
-        try:
-            opened = await self.client.apps_connections_open(app_token=self.app_token)
-        except SlackApiError as exc:
-            error = error_code(exc)
-            if error in AUTH_GONE:
-                raise SlackConfigError(
-                    f"Slack refused SLACK_APP_TOKEN ({error}): create an app-level token with "
-                    "the connections:write scope (Basic Information > App-Level Tokens)."
-                ) from exc
-            log.warning("Slack: apps.connections.open failed (%s); retrying in the background", error)
-        except (SlackClientError, aiohttp.ClientError, OSError, TimeoutError) as exc:
-            log.warning("Slack Socket Mode unreachable (%s); retrying in the background", exc)
-        else:
-            handler.client.wss_uri = opened["url"]
-        await handler.connect_async()
-        log.info("Slack: Socket Mode connected; slash commands are live")
-
-    async def _listen_http(self) -> None:
-        assert self.app is not None
-        try:
-            runner = await listen(
-                self.app, self.http_host, self.http_port, self.http_path, self._signing_secret
-            )
-        except OSError as exc:
-            raise SlackConfigError(
-                f"Slack HTTP mode cannot listen on {self.http_host}:{self.http_port} ({exc}); "
-                "set slack.http_port in config/newsbot.yaml"
-            ) from exc
-        self._runner = runner
-        self.http_port = int(runner.addresses[0][1])  # the port 0 picked
-        log.info(
-            "Slack: HTTP mode listening on %s:%d%s",
-            self.http_host, self.http_bound_port or self.http_port, self.http_path,
-        )
+        """Connect in this adapter's mode; a refused token is a SlackConfigError."""
+        await self.connection.start()
 
     @property
     def http_bound_port(self) -> int | None:
-        """The port HTTP mode listens on (the one picked, when ``http_port`` was 0)."""
-        return bound_port(self._runner)
+        """HTTP mode's port, as picked when ``slack.http_port`` was 0."""
+        return self.connection.http_bound_port
 
     @property
     def connected(self) -> bool:
-        """Socket Mode: the websocket is open; other modes: started and not stopped."""
-        if self.mode == "socket":
-            client = self._socket.client if self._socket is not None else None
-            session = getattr(client, "current_session", None)
-            return bool(client and not client.closed and session and not session.closed)
-        if self.mode == "http":
-            return self._runner is not None
-        if self.mode == "webhook":
-            return self._webhook is not None
-        return self.client is not None
+        """The way in (websocket, listener, webhook) is open."""
+        return self.connection.connected
 
     async def stop(self) -> None:
         """Finish the answers to commands already acked (within ``drain_timeout``), then
         disconnect."""
         await self.answering.drain(self.drain_timeout)
-        if self._connecting is not None:
-            self._connecting.cancel()
-            await asyncio.gather(self._connecting, return_exceptions=True)
-        if self._socket is not None:
-            await self._socket.close_async()
-            self._socket = None
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
+        await self.connection.close()
 
     # -- posting ------------------------------------------------------------------------
 
@@ -273,7 +163,7 @@ class SlackAdapter(ChatAdapter):
         """chat.postMessage (or the webhook); Slack's refusals become DeliveryErrors."""
         channel = target.channel
         try:
-            if self._webhook is not None or self.mode == "webhook":
+            if self.connection.webhook is not None or self.mode == "webhook":
                 return await self._post_webhook(channel, payload)
             assert self.client is not None
             response = await self.client.chat_postMessage(channel=channel, **payload)
@@ -285,10 +175,11 @@ class SlackAdapter(ChatAdapter):
         return str(ts) if ts else None
 
     async def _post_webhook(self, channel: str, payload: dict[str, Any]) -> str | None:
-        if self._webhook is None:
+        webhook = self.connection.webhook
+        if webhook is None:
             raise DeliveryError("the Slack webhook is not started yet")
         body = {k: v for k, v in payload.items() if k != "metadata"}  # webhooks refuse it
-        response = await self._webhook.send(**body)
+        response = await webhook.send(**body)
         status = response.status_code
         if status == 429 or status >= 500:
             raise delivery_error(status, None, response.headers, "(webhook)")
@@ -413,7 +304,7 @@ class SlackAdapter(ChatAdapter):
     def message_link(self, target: Target, external_id: str | None) -> str | None:
         """``https://<workspace>.slack.com/archives/<channel>/p<ts>`` (see :mod:`bot.chat.links`)."""
         channel = self._dm_channels.get(target.channel, target.channel)
-        return message_link("slack", channel, external_id, workspace_url=self.workspace_url)
+        return message_link("slack", channel, external_id, workspace_url=self.connection.workspace_url)
 
     async def _conversation_id(self, channel: str) -> str:
         """chat.update needs the DM's channel id where a post to a user id opened it."""

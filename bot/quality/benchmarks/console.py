@@ -157,7 +157,7 @@ def main(
         settings = load_settings(config, env={"NEWSBOT_DATABASE_URL": f"sqlite:///{root}/b.db"})
         bot = NewsBot(settings, {}, config_path=config)
         _fill(bot.store, feeds, articles, subscriptions)
-        server = bot.make_console(env={})
+        server = bot.web_console.server(env={})
         server.announce = lambda line: None
 
         async def run() -> tuple[dict[str, float], dict[str, list[float]]]:

@@ -16,8 +16,8 @@ Adding a page (say ``alerts``):
    script or ``on...=`` attribute, the Content-Security-Policy refuses them. A ``fetch``
    that POSTs sends the token as the ``X-CSRF-Token`` header (read it from
    ``document.body.dataset.csrf``).
-4. One line in ``console_pages`` (``bot/runtime/bot.py``) that builds it from the bot's
-   parts; the navigation follows that list's order.
+4. One line in ``WebConsole.pages`` (``bot/runtime/console.py``) that builds it from the
+   bot's parts; the navigation follows that list's order.
 5. Tests in ``tests/web/``: ``tests/web/conftest.py`` gives a logged-in aiohttp client and
    a browser.
 

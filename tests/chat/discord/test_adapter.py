@@ -16,11 +16,12 @@ from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
 from bot.chat.base import ChatStartError, DeliveryError
-from bot.chat.discord.adapter import DiscordAdapter, alert_nonce
+from bot.chat.discord.adapter import DiscordAdapter
+from bot.chat.discord.channels import alert_nonce
 from bot.chat.discord.render import alert_payload
 from bot.commands.dispatch import Commands
 from bot.models import Alert, Match, Quote, Target
-from bot.settings.model import DiscordConfig
+from bot.settings.sections import DiscordConfig
 from tests.fakes.discord import (
     ALERTS,
     APP_ID,

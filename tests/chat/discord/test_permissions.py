@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 from bot.commands.dispatch import Commands
 from bot.models import Target
-from bot.settings.model import DiscordConfig
+from bot.settings.sections import DiscordConfig
 from tests.chat.discord.test_adapter import reply_of, run, running, shown
 from tests.fakes.discord import ALERTS, DESK, EPHEMERAL, GUILD_ID, USER_ID, FakeDiscord, serve
 

@@ -15,13 +15,13 @@ from typing import Any
 import discord
 import pytest
 
-from bot.chat.discord.adapter import alert_nonce
+from bot.chat.discord.channels import alert_nonce
+from bot.chat.discord.digest import digest_payload
 from bot.chat.discord.render import (
     EMBED_TOTAL_MAX,
     PALETTE,
     alert_payload,
     colour_for,
-    digest_payload,
     embed_length,
     text_payload,
     units,

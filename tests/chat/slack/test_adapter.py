@@ -14,7 +14,7 @@ from bot.chat.slack.commands import caller_from
 from bot.chat.slack.errors import SlackConfigError, delivery_error
 from bot.commands.dispatch import Commands
 from bot.models import Target
-from bot.settings.model import SlackConfig
+from bot.settings.sections import SlackConfig
 from tests.chat.slack.test_blocks import make_alert
 from tests.fakes.slack import BOT_TOKEN, FakeSlack
 

@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from bot.chat.slack.adapter import alert_payload
 from bot.chat.slack.blocks import (
     HEADER_MAX,
     MAX_BLOCKS,
     SECTION_MAX,
+    alert_payload,
     digest_payload,
     escape,
     fit,

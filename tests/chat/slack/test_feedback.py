@@ -112,7 +112,7 @@ def test_http_mode_takes_signed_clicks_and_refuses_a_bad_signature(
     routes = [{"platform": "slack", "channel": ROUTED, "items": ["all"]}]
     bot = start_bot(home.write_config(routes, slack={"http_port": 0, "http_path": "/slack/events"}))
     fake_slack.wait_for(lambda: fake_slack.posts(ROUTED), what="the seed's alert")
-    url = f"http://127.0.0.1:{bot.bot.adapters['slack'].http_port}/slack/events"
+    url = f"http://127.0.0.1:{bot.bot.adapters['slack'].http_bound_port}/slack/events"
     message = fake_slack.messages(ROUTED)[0]
     useful = action(message, ":useful")
 

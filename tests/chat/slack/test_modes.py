@@ -34,7 +34,7 @@ def test_http_mode_serves_signed_commands_and_refuses_forged_or_stale_ones(
     config = home.write_config(routes, slack={"http_port": 0, "http_path": "/slack/events"})
     bot = start_bot(config)
     fake_slack.wait_for(lambda: fake_slack.posts("C0ROUTED"), what="the seed's alert")
-    port = bot.bot.adapters["slack"].http_port
+    port = bot.bot.adapters["slack"].http_bound_port
     assert not fake_slack.received("apps.connections.open"), "HTTP mode opened a socket"
     url = f"http://127.0.0.1:{port}/slack/events"
 
