@@ -15,7 +15,7 @@ from bot.text import clean_line
 
 
 class Retained(Decided, Protocol):
-    """A retained article (``ArticleRepository.retained``): what a backtest reads."""
+    """A retained article (``HistoryRepository.retained``): what a backtest reads."""
 
     @property
     def seen_at(self) -> datetime: ...

@@ -31,7 +31,7 @@ def export(
         ratings = store.feedback.ratings()
         if not ratings:
             raise fail(ValueError("no rated alerts yet: nothing to export"), 1)
-        texts = store.articles.kept_texts(r.alert.id for r in ratings)
+        texts = store.history.kept_texts(r.alert.id for r in ratings)
         done = export_ratings(ratings, directory, full_texts=texts)
     except (ExportError, OSError) as exc:
         raise fail(exc) from exc

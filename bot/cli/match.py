@@ -198,7 +198,7 @@ def brief(
         backend = BACKEND_NAMES[settings.translate.backend]
         translated = (store.translations.cached, settings.translate.to, backend)
     try:
-        digest = make_brief(store.articles, wl, item, since, translated=translated)
+        digest = make_brief(store.history, wl, item, since, translated=translated)
     except CommandError as exc:
         raise fail(exc, 1) from exc
     finally:

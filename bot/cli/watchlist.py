@@ -87,7 +87,7 @@ def watchlist_backtest(
                 sys.stderr.write(f"\r{done:,} articles read")
 
         result = backtest(
-            current, edited, store.articles.retained(since), progress=progress,
+            current, edited, store.history.retained(since), progress=progress,
             workers=workers, spacy_models=settings.spacy_models,
         )
     finally:

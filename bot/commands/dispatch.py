@@ -22,9 +22,9 @@ from bot.models import Digest
 from bot.nlp.watchlist import Watchlist
 from bot.settings.sections import FeedConfig
 from bot.settings.watchrequest import AddRequest
-from bot.store.articles import ArticleRepository
 from bot.store.feedback import FeedbackRepository
 from bot.store.feeds import FeedRepository
+from bot.store.history import HistoryRepository
 from bot.store.subscriptions import SubscriptionRepository
 from bot.store.translations import TranslationRepository
 
@@ -39,7 +39,7 @@ class Commands:
     def __init__(
         self,
         subscriptions: SubscriptionRepository,
-        alerts: ArticleRepository,
+        alerts: HistoryRepository,
         feed_states: FeedRepository,
         watchlist: Callable[[], Watchlist],
         feeds: Callable[[], Sequence[FeedConfig]] = tuple,

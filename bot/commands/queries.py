@@ -13,9 +13,9 @@ from bot.commands.core import Reply, parse_span, resolve_item
 from bot.models import Digest
 from bot.nlp.watchlist import Watchlist
 from bot.settings.sections import FeedConfig, parse_duration
-from bot.store.articles import ArticleRepository
 from bot.store.db import utcnow
 from bot.store.feeds import FeedRepository
+from bot.store.history import HistoryRepository
 from bot.text import clean_line, display_url, plural, window_text
 from bot.translate.texts import StoredLookup, with_stored_titles
 
@@ -28,7 +28,7 @@ def parse_since(text: str | None) -> timedelta:
 
 
 def brief(
-    alerts: ArticleRepository,
+    alerts: HistoryRepository,
     watchlist: Watchlist,
     item: str | None = None,
     since: str | None = None,

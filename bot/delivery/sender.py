@@ -29,7 +29,8 @@ from bot.delivery.pacing import Pacing
 from bot.delivery.translating import AlertTranslating
 from bot.models import Alert, Digest, Feedback, Target
 from bot.store.db import utcnow
-from bot.store.outbox import EDITS, PendingDelivery, PendingDigest
+from bot.store.enqueue import EDITS
+from bot.store.outbox import PendingDelivery, PendingDigest
 from bot.store.outcomes import OutcomeRepository
 
 log = logging.getLogger(__name__)

@@ -119,7 +119,7 @@ class NewsBot:
         )
         self.worker.sender.translating = self.translating
         self.commands = Commands(
-            self.store.subscriptions, self.store.articles, self.store.feeds,
+            self.store.subscriptions, self.store.history, self.store.feeds,
             lambda: self.live.watchlist, lambda: self.settings.feeds, host=self.live,
             translations=self.store.translations, brief_language=self._brief_language,
             feedback=self.store.feedback, search=self.store.search,

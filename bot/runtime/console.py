@@ -62,7 +62,7 @@ class WebConsole:
                 self.fetch_page, run,
             ),
             watchlist_page.routes(
-                live, self.store.articles.retained, None,
+                live, self.store.history.retained, None,
                 lambda: live.settings.spacy_models, run, long=threads.long,
             ),
             alerts_page.routes(self.store.search, settings, self.message_link, run),

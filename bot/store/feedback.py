@@ -14,9 +14,9 @@ from sqlalchemy import ColumnElement, delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from bot.models import Alert, Feedback, Target
+from bot.store.columns import CHANNEL
 from bot.store.db import Database, utcnow
 from bot.store.schema import (
-    CHANNEL,
     AlertRow,
     DeliveryRow,
     FeedbackRow,

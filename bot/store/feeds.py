@@ -10,9 +10,10 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from bot.store.columns import URL_KEY
 from bot.store.db import Database, utcnow
 from bot.store.keyed import KeyedRows, as_state
-from bot.store.schema import URL_KEY, ArticleRow, FeedRow
+from bot.store.schema import ArticleRow, FeedRow
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from bot.store.articles import ArticleRepository
 from bot.store.db import Database
 from bot.store.feedback import FeedbackRepository
 from bot.store.feeds import FeedRepository
+from bot.store.history import HistoryRepository
 from bot.store.leases import LeaseRepository
 from bot.store.migrate import upgrade
 from bot.store.outbox import OutboxRepository
@@ -28,6 +29,7 @@ class Repositories:
 
     db: Database
     articles: ArticleRepository
+    history: HistoryRepository
     outbox: OutboxRepository
     outcomes: OutcomeRepository
     feeds: FeedRepository
@@ -43,6 +45,7 @@ class Repositories:
         return cls(
             db=db,
             articles=ArticleRepository(db),
+            history=HistoryRepository(db),
             outbox=OutboxRepository(db),
             outcomes=OutcomeRepository(db),
             feeds=FeedRepository(db),

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.models import Alert, Target
 from bot.store.db import Database
-from bot.store.outbox import EDITS, requeue_posted
+from bot.store.enqueue import EDITS, requeue_posted
 from bot.store.schema import AlertRow, DeliveryRow, TranslationRow, alert_from_json
 
 

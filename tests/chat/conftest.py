@@ -176,6 +176,6 @@ def commands(tmp_path: Path) -> Iterator[Commands]:
     """The commands over a fresh SQLite store and the repository's watchlist."""
     store = open_store(f"sqlite:///{tmp_path / 'newsbot.db'}")
     watchlist = load_watchlist(ROOT / "config" / "watchlist.yaml")
-    yield Commands(store.subscriptions, store.articles, store.feeds, lambda: watchlist,
+    yield Commands(store.subscriptions, store.history, store.feeds, lambda: watchlist,
                    feedback=store.feedback)
     store.close()

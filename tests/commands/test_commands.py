@@ -54,10 +54,10 @@ def test_brief_lists_recent_alerts_for_the_item(db_url: str, watchlist) -> None:
         a = Article("files:seeds", "seed file", f"{i}.txt", f"Headline about {item}", f"Text {i}")
         m = Match(item, item.title(), "entity", 1, 2.0, (item,))
         store.articles.record(a, Alert(f"id{i}", a.title, a.source_name, "en", (m,), (), created_at=utcnow()))
-    digest = brief(store.articles, watchlist, "kursk", "6h")
+    digest = brief(store.history, watchlist, "kursk", "6h")
     assert [al.title for al in digest.alerts] == ["Headline about kursk"]
     assert "Kursk" in digest.title and "6 h" in digest.title
-    assert len(brief(store.articles, watchlist).alerts) == 2
+    assert len(brief(store.history, watchlist).alerts) == 2
     store.close()
 
 
@@ -126,7 +126,7 @@ def test_unknown_items_get_close_matches_through_the_text_interface(db_url: str,
     import asyncio
 
     store = open_store(db_url)
-    cmds = Commands(store.subscriptions, store.articles, store.feeds, lambda: watchlist)
+    cmds = Commands(store.subscriptions, store.history, store.feeds, lambda: watchlist)
     reply = asyncio.run(cmds.run_text("/subscribe", "kursc", _caller()))
     assert isinstance(reply, Reply) and not reply.ok
     assert "Did you mean kursk" in reply.text
@@ -237,10 +237,10 @@ def test_brief_shows_stored_translations_of_headlines(db_url: str, watchlist) ->
         m = Match("kursk", "Kursk", "entity", 1, 2.0, ("쿠르스크",))
         store.articles.record(a, Alert("k1", a.title, a.source_name, "ko", (m,), (), created_at=utcnow()))
         store.translations.remember("ko", "en", "DeepL", {text_key(a.title): "News from the Kursk front"})
-        digest = brief(store.articles, watchlist, translated=(store.translations.cached, "en", "DeepL"))
+        digest = brief(store.history, watchlist, translated=(store.translations.cached, "en", "DeepL"))
         (alert,) = digest.alerts
         assert alert.title == "쿠르스크 전선 소식"
         assert alert.translation is not None and alert.translation.title == "News from the Kursk front"
-        assert brief(store.articles, watchlist).alerts[0].translation is None
+        assert brief(store.history, watchlist).alerts[0].translation is None
     finally:
         store.close()

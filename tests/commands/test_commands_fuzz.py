@@ -39,7 +39,7 @@ def commands(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Commands]:
     watchlist = load_watchlist(ROOT / "config" / "watchlist.yaml")
     found = MemorySearch([Found(alert(1, "Shells near Kursk"), "…shells…",
                                 (Sent(Target("slack", "C0NEWS"), "sent", "1733400000.000100"),))])
-    yield Commands(store.subscriptions, store.articles, store.feeds, lambda: watchlist, search=found)
+    yield Commands(store.subscriptions, store.history, store.feeds, lambda: watchlist, search=found)
     store.close()
 
 
@@ -116,7 +116,7 @@ def test_a_time_span_too_long_for_a_timedelta_is_a_value_error() -> None:
 @pytest.fixture
 def fresh(tmp_path: Path) -> Iterator[Commands]:
     store = open_store(f"sqlite:///{tmp_path / 'newsbot.db'}")
-    yield Commands(store.subscriptions, store.articles, store.feeds, lambda: _WATCHLIST)
+    yield Commands(store.subscriptions, store.history, store.feeds, lambda: _WATCHLIST)
     store.close()
 
 

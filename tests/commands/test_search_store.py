@@ -45,7 +45,7 @@ def test_search_finds_the_seed_alert_sent_here_by_a_french_word(db_url: str) -> 
         assert report.alerted == 1
         with store.db.session.begin() as s:
             s.execute(update(DeliveryRow).values(status="sent", external_id=TS, sent_at=utcnow()))
-        commands = Commands(store.subscriptions, store.articles, store.feeds, lambda: WATCHLIST,
+        commands = Commands(store.subscriptions, store.history, store.feeds, lambda: WATCHLIST,
                             search=store.search)
 
         here = Caller("slack", "C0NEWS", "U0ALICE", "#news")

@@ -211,7 +211,7 @@ def test_a_copy_naming_one_more_item_alerts_that_items_channels_once(db_url: str
         assert len(chat.posted_to("C-NK")) == 1
         (edit,) = chat.edits
         assert edit[0] == Target("slack", "C-NK") and "kursk" in edit[2].item_ids
-        assert [a.id for a in store.articles.recent_alerts(utcnow() - timedelta(hours=1), "kursk")] == [
+        assert [a.id for a in store.history.recent_alerts(utcnow() - timedelta(hours=1), "kursk")] == [
             first[1].id
         ]
 

@@ -14,7 +14,7 @@ from bot.chat.base import ChatAdapter, ThreadReply
 from bot.delivery.worker import DeliveryWorker
 from bot.models import Alert, Article, Digest, FollowUp, Target
 from bot.store.db import utcnow
-from bot.store.outbox import StoryNews, queue_updates
+from bot.store.enqueue import StoryNews, queue_updates
 from bot.store.repositories import Repositories, open_store
 
 SLACK = Target("chat", "C-THREAD")

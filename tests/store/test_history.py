@@ -73,7 +73,7 @@ def test_the_text_is_kept_and_read_back_in_batches_for_a_backtest(store: Reposit
                    source_id="feed:https://autre.example.org/rss", source_name="Autre")
     assert store.articles.join_story(copy, "alert-seed") is not None
 
-    kept = list(store.articles.retained(utcnow() - timedelta(days=7), batch=3))
+    kept = list(store.history.retained(utcnow() - timedelta(days=7), batch=3))
     assert len(kept) == 9
     first = next(k for k in kept if k.article.guid == "corea-1")
     assert first.article.text == alerted.text and first.article.source_name == "Presse Exemple"
@@ -81,7 +81,7 @@ def test_the_text_is_kept_and_read_back_in_batches_for_a_backtest(store: Reposit
     joined = next(k for k in kept if k.article.guid == "copy-1")
     assert joined.alerted and joined.alert_id == "alert-seed"
     assert not any(k.alerted for k in kept if k.article.guid.startswith("q"))
-    assert list(store.articles.retained(utcnow() + timedelta(minutes=1))) == []
+    assert list(store.history.retained(utcnow() + timedelta(minutes=1))) == []
 
 
 def test_old_text_is_pruned_in_batches_and_the_article_stays_seen(store: Repositories) -> None:
@@ -91,7 +91,7 @@ def test_old_text_is_pruned_in_batches_and_the_article_stays_seen(store: Reposit
         s.execute(update(ArticleRow).values(seen_at=utcnow() - timedelta(days=10)))
     cutoff = utcnow() - timedelta(days=7)
     assert [store.articles.prune_text(cutoff, batch=4) for _ in range(3)] == [4, 2, 0]
-    assert list(store.articles.retained(utcnow() - timedelta(days=30))) == []
+    assert list(store.history.retained(utcnow() - timedelta(days=30))) == []
     assert is_seen(store, a)
     # The alert is still found by what it quoted; the pruned bodies no longer match.
     assert [h.alert.id for h in store.search.alerts("camarades russes")] == ["alert-seed"]
@@ -100,7 +100,7 @@ def test_old_text_is_pruned_in_batches_and_the_article_stays_seen(store: Reposit
 
 def test_retention_zero_keeps_no_text(store: Repositories) -> None:
     store.articles.record_seen([article("q1", "Brève", "Texte sur Koursk")], keep_text=False)
-    assert list(store.articles.retained(utcnow() - timedelta(days=1))) == []
+    assert list(store.history.retained(utcnow() - timedelta(days=1))) == []
     assert store.search.seen("Koursk") == []
     assert [h.title for h in store.search.seen("brève")] == ["Brève"]
 

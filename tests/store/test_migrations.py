@@ -314,7 +314,7 @@ def test_recent_rows_keep_their_time_zone_after_a_migration(db_url: str) -> None
         a = Article("feed:x", "X", "g1", "Kursk", "Words.")
         alert = Alert("z1", a.title, "X", "en", (), (), created_at=utcnow())
         store.articles.record(a, alert, [Target("slack", "C1")])
-        (got,) = store.articles.recent_alerts(utcnow() - timedelta(minutes=1))
+        (got,) = store.history.recent_alerts(utcnow() - timedelta(minutes=1))
         assert got.created_at is not None and got.created_at.tzinfo is not None
     finally:
         store.close()

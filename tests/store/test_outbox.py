@@ -105,7 +105,7 @@ class Clock:
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.offset = timedelta()
         real = utcnow
-        for module in ("bot.store.articles", "bot.store.outbox", "bot.store.outcomes",
+        for module in ("bot.store.articles", "bot.store.enqueue", "bot.store.outbox", "bot.store.outcomes",
                        "bot.delivery.worker", "bot.delivery.sender"):
             monkeypatch.setattr(f"{module}.utcnow", lambda: real() + self.offset)
 

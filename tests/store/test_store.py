@@ -120,9 +120,9 @@ def test_recent_alerts_filter_by_item_and_time(store: Repositories) -> None:
     store.articles.record(a1, alert_for(a1, "x1", ("north-korea", "kursk")))
     store.articles.record(a2, alert_for(a2, "x2", ("russia",)))
     since = utcnow() - timedelta(hours=1)
-    assert {al.id for al in store.articles.recent_alerts(since)} == {"x1", "x2"}
-    assert [al.id for al in store.articles.recent_alerts(since, item_id="kursk")] == ["x1"]
-    assert store.articles.recent_alerts(utcnow() + timedelta(seconds=1)) == []
+    assert {al.id for al in store.history.recent_alerts(since)} == {"x1", "x2"}
+    assert [al.id for al in store.history.recent_alerts(since, item_id="kursk")] == ["x1"]
+    assert store.history.recent_alerts(utcnow() + timedelta(seconds=1)) == []
 
 
 def test_subscriptions_route_by_item(store: Repositories) -> None:
@@ -270,7 +270,7 @@ def test_nul_and_broken_characters_from_a_feed_are_cleaned_before_they_are_writt
     assert store.articles.record(dirty, alert, [Target("console", "terminal")])
     assert is_seen(store, dirty)
     assert store.articles.filter_new([dirty]) == []
-    (stored,) = store.articles.recent_alerts(utcnow() - timedelta(hours=1))
+    (stored,) = store.history.recent_alerts(utcnow() - timedelta(hours=1))
     assert stored.title == "Kursk offensive stalls"
     assert (stored.quotes[0].text, stored.quotes[0].speaker) == ("We will hold", "a spokesman")
 
@@ -319,7 +319,7 @@ def test_several_instances_recording_copies_of_the_same_stories_alert_each_once(
     for t in threads:
         t.join(timeout=60)
     assert errors == []
-    alerts = stores[0].articles.recent_alerts(utcnow() - timedelta(hours=1), limit=1000)
+    alerts = stores[0].history.recent_alerts(utcnow() - timedelta(hours=1), limit=1000)
     per_story: dict[str, int] = {}
     for al in alerts:
         story = al.id.split("-")[0]
