@@ -276,3 +276,27 @@ def test_each_part_imports_only_what_architecture_md_allows() -> None:
         if a != b and a in allowed and b not in allowed[a]:
             found.append(f"{i.where}: {a} imports {i.target}{' (type only)' if i.type_only else ''}")
     assert not found, "imports ARCHITECTURE.md does not allow:\n" + "\n".join(found)
+
+
+MODULE_LINES = 400
+CLASS_LINES = 300
+
+
+def test_no_module_or_class_outgrows_one_job() -> None:
+    """About 400 lines a module and 300 a class (the reshape's bounds): a part that grows
+    past them has taken a second job, and is split by job, as the store's, chat's and the
+    runtime's were. Alembic's migrations are the schema's history, not parts, and stay out."""
+    found = []
+    for name, path in modules().items():
+        if ".migrations." in name:
+            continue
+        text = path.read_text(encoding="utf-8")
+        if (lines := len(text.splitlines())) > MODULE_LINES:
+            found.append(f"{path.relative_to(ROOT)}: {lines} lines (at most {MODULE_LINES})")
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.ClassDef) and node.end_lineno is not None:
+                size = node.end_lineno - node.lineno + 1
+                if size > CLASS_LINES:
+                    found.append(f"{path.relative_to(ROOT)}: class {node.name} is {size} lines "
+                                 f"(at most {CLASS_LINES})")
+    assert not found, "parts that outgrew one job:\n" + "\n".join(found)
