@@ -138,17 +138,6 @@ def test_fast_fold_equals_the_per_character_fold() -> None:
 def test_lemma_table_read_line_by_line_equals_json() -> None:
     import json
 
-    from bot.nlp.lemmas import pairs_by_line
-
-    def read(lines: list[str]) -> tuple[list[tuple[str, str]], bool]:
-        gen = pairs_by_line(lines)
-        pairs = []
-        while True:
-            try:
-                pairs.append(next(gen))
-            except StopIteration as stop:
-                return pairs, stop.value
-
     text = '{\n    "a": ["avoir"],\n    "Rußland": "Russland",\n    "x\\"y": "q\\u00e9",\n    "e": [],\n    "f": ""\n}\n'
     lines = text.splitlines(keepends=True)
     expected = [
@@ -156,8 +145,8 @@ def test_lemma_table_read_line_by_line_equals_json() -> None:
         for k, v in json.loads(text).items()
         if (v[0] if isinstance(v, list) and v else v)
     ]
-    assert read(lines) == (expected, True)
-    assert read(['{"a": "b", "c": "d"}'])[1] is False  # another layout: read with json
+    assert _pairs_read(lines) == (expected, True)
+    assert _pairs_read(['{"a": "b", "c": "d"}'])[1] is False  # another layout: read with json
 
 
 def _pairs_read(chunks: list[str]) -> tuple[list[tuple[str, str]], bool]:
